@@ -1,6 +1,17 @@
+/**
+ * 普通签章: seal a document at one position. Composes pdf (structure and the incremental update) with crypto (the
+ * PAdES CMS) over a Signer; never sees the pool, gRPC or files.
+ */
+import { createHash, type Hash } from 'node:crypto';
 import type { Signer } from '../crypto/signer.ts';
+import { createPadesCms, maxPadesCmsSize } from '../crypto/cms.ts';
+import { checkCertificateValidAt, describeCertificate } from '../crypto/certificate.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import type { SealImage } from '../pdf/image.ts';
+import { PdfDocument } from '../pdf/document.ts';
+import { centredMarkRect } from '../pdf/placement.ts';
+import { checkSealable, embedCms, prepareSignature, uniqueFieldName } from '../pdf/signature.ts';
+import { SealdError } from '../errors.ts';
 
 /** A seal ready to use: its key (through a Signer), certificate chain (in the signer) and prepared image. */
 export interface SealMaterial {
@@ -12,7 +23,7 @@ export interface SealMaterial {
   defaultHeight: number;
 }
 
-/** 普通签章: one mark centred on (x, y), in PDF points from the lower-left corner of the page's visible area. */
+/** 普通签章: one mark centred on (x, y), in PDF points from the lower-left corner of the page as the reader sees it. */
 export interface PositionPlacement {
   /** 1-based page number. */
   page: number;
@@ -31,6 +42,11 @@ export interface SealOptions {
   /** Claimed signing time written to /M; default now. */
   signingTime?: Date;
   signal?: AbortSignal;
+  /**
+   * SHA-256 state over all of the source's bytes, when whoever received the document hashed it on the way in (the
+   * server does, while spooling). It saves the second read of the document; it is copied, never consumed.
+   */
+  sourceDigest?: Hash;
 }
 
 export interface SealOutcome {
@@ -48,10 +64,72 @@ export interface SealOutcome {
 }
 
 export async function sealDocument(
-  _source: ByteSource,
-  _seal: SealMaterial,
-  _placement: PositionPlacement,
-  _options: SealOptions = {},
+  source: ByteSource,
+  seal: SealMaterial,
+  placement: PositionPlacement,
+  options: SealOptions = {},
 ): Promise<SealOutcome> {
-  throw new Error('sealDocument: being written');
+  const signingTime = options.signingTime ?? new Date();
+  const signerCert = seal.signer.certificates[0];
+  if (!signerCert) throw new SealdError('internal', 'NO_CERTIFICATE', `seal "${seal.id}" has no certificate`);
+  checkCertificateValidAt(signerCert, signingTime);
+
+  const doc = PdfDocument.open(source);
+  checkSealable(doc);
+  const page = doc.page(placement.page);
+  const rect = centredMarkRect(page, {
+    x: placement.x,
+    y: placement.y,
+    width: placement.width ?? seal.defaultWidth,
+    height: placement.height ?? seal.defaultHeight,
+  });
+  const fieldName = uniqueFieldName(doc, options.fieldName);
+  const prepared = prepareSignature(doc, {
+    fieldName,
+    signingTime,
+    reason: options.reason,
+    location: options.location,
+    contactInfo: options.contactInfo,
+    contentsSize: maxPadesCmsSize(seal.signer),
+    image: seal.image,
+    mark: { page, rect },
+  });
+
+  const documentDigest = await digestByteRange(source, prepared.bytes, prepared.byteRange, options.sourceDigest);
+  options.signal?.throwIfAborted();
+  const cms = await createPadesCms({ signer: seal.signer, documentDigest, signal: options.signal });
+  embedCms(prepared, cms);
+
+  return {
+    appended: prepared.bytes,
+    fieldName,
+    revision: prepared.revision,
+    byteRange: prepared.byteRange,
+    documentDigest,
+    signerSubject: describeCertificate(signerCert).subject,
+    signingTime,
+    pages: [page.number],
+  };
+}
+
+/**
+ * SHA-256 over the two signed ranges: all of the original bytes, then the update up to /Contents and after it.
+ * The original is read once (or not at all when the receiver already hashed it).
+ */
+async function digestByteRange(
+  source: ByteSource,
+  appended: Uint8Array,
+  [, gapStart, gapEnd]: [number, number, number, number],
+  sourceDigest: Hash | undefined,
+): Promise<Uint8Array> {
+  let hash: Hash;
+  if (sourceDigest) hash = sourceDigest.copy();
+  else {
+    hash = createHash('sha256');
+    for await (const chunk of source.chunks(0, source.size)) hash.update(chunk);
+  }
+  const base = source.size;
+  hash.update(appended.subarray(0, gapStart - base));
+  hash.update(appended.subarray(gapEnd - base));
+  return hash.digest();
 }

@@ -11,3 +11,15 @@ export interface ByteSource {
   chunks(start?: number, end?: number, chunkSize?: number): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
 }
+
+/** A ByteSource over bytes already in memory (small uploads, decoded object streams, tests). */
+export function bufferSource(data: Uint8Array): ByteSource {
+  return {
+    size: data.length,
+    read: (offset, length) => data.subarray(offset, Math.min(data.length, offset + length)),
+    async *chunks(start = 0, end = data.length, chunkSize = 1 << 20) {
+      for (let o = start; o < end; o += chunkSize) yield data.subarray(o, Math.min(end, o + chunkSize));
+    },
+    close: async () => {},
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * CMS SignedData for PAdES baseline B-B (ETSI EN 319 142-1 §6.3, RFC 5652 §5). The private key lives on a token,
+ * so pkijs' SignedData.sign (which wants a WebCrypto CryptoKey) is not used: the SignerInfo is assembled here, its
+ * signed attributes are hashed and handed to the Signer, and the returned signature is set in place.
+ *
+ * Assembly is one synchronous function over the parts, used both for the real CMS and, with a worst-case dummy
+ * signature, for the size bound the PDF layer needs before it knows the signature. A later signature-time-stamp
+ * (EN 319 142-1 §5.3, B-T) is one more unsigned attribute passed to the same function.
+ */
+import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { SealdError } from '../errors.ts';
+import type { Signer } from './signer.ts';
+import { certificatePublicKeyInfo, keyAlgorithmOf, parseCertificate, publicKeyParameters } from './certificate.ts';
+import { maxEcdsaDerLength } from './ecdsa-signature.ts';
+import { ecdsa_with_SHA256, id_data, id_sha256, id_signedData, sha256WithRSAEncryption } from './oids.ts';
+import {
+  contentTypeAttribute,
+  messageDigestAttribute,
+  signedAttributesToBeSigned,
+  signingCertificateV2Attribute,
+  sortAttributes,
+} from './signed-attributes.ts';
+
+export interface PadesCmsOptions {
+  signer: Signer;
+  /** SHA-256 of the PDF's signed byte ranges (the /ByteRange), 32 bytes. */
+  documentDigest: Uint8Array;
+  signal?: AbortSignal;
+}
+
+/** The parts of one SignedData that do not depend on the signature value. */
+interface SignedDataParts {
+  certificates: pkijs.Certificate[];
+  signerCertificate: pkijs.Certificate;
+  signedAttrs: pkijs.SignedAndUnsignedAttributes;
+  signatureAlgorithm: pkijs.AlgorithmIdentifier;
+}
+
+// RFC 5754 §2: SHA-2 AlgorithmIdentifiers are sent with parameters absent.
+function sha256AlgorithmIdentifier(): pkijs.AlgorithmIdentifier {
+  return new pkijs.AlgorithmIdentifier({ algorithmId: id_sha256 });
+}
+
+function signatureAlgorithmIdentifier(signer: Signer): pkijs.AlgorithmIdentifier {
+  // RFC 4055 §5: sha256WithRSAEncryption has NULL parameters; RFC 5758 §3.2: ecdsa-with-SHA256 has none.
+  return signer.algorithm === 'RSASSA-PKCS1-v1_5'
+    ? new pkijs.AlgorithmIdentifier({ algorithmId: sha256WithRSAEncryption, algorithmParams: new asn1js.Null() })
+    : new pkijs.AlgorithmIdentifier({ algorithmId: ecdsa_with_SHA256 });
+}
+
+function prepareParts(signer: Signer, documentDigest: Uint8Array): SignedDataParts {
+  if (documentDigest.length !== 32) {
+    throw new SealdError('invalid-input', 'BAD_DIGEST_LENGTH', `documentDigest must be a 32-byte SHA-256, got ${documentDigest.length}`);
+  }
+  const [signerDer] = signer.certificates;
+  if (signerDer === undefined) {
+    throw new SealdError('invalid-input', 'NO_SIGNER_CERTIFICATE', 'the signer has no certificate to put in the CMS');
+  }
+  const certificates = signer.certificates.map((der) => parseCertificate(der));
+  const signerCertificate = certificates[0]!;
+  const certAlgorithm = keyAlgorithmOf(signerCertificate);
+  if (certAlgorithm !== signer.algorithm) {
+    throw new SealdError(
+      'invalid-input',
+      'KEY_ALGORITHM_MISMATCH',
+      `the signer uses ${signer.algorithm} but its certificate holds a ${certAlgorithm} key`,
+    );
+  }
+  const signedAttrs = new pkijs.SignedAndUnsignedAttributes({
+    type: 0,
+    attributes: sortAttributes([
+      contentTypeAttribute(),
+      messageDigestAttribute(documentDigest),
+      signingCertificateV2Attribute(signerDer),
+    ]),
+  });
+  return { certificates, signerCertificate, signedAttrs, signatureAlgorithm: signatureAlgorithmIdentifier(signer) };
+}
+
+/** DER ContentInfo { id-signedData, SignedData } with a detached id-data content (RFC 5652 §5.1, §5.2). */
+function encodeContentInfo(parts: SignedDataParts, signature: Uint8Array, unsignedAttributes: pkijs.Attribute[] = []): Uint8Array {
+  const signerInfo = new pkijs.SignerInfo({
+    version: 1, // RFC 5652 §5.3: sid is issuerAndSerialNumber
+    sid: new pkijs.IssuerAndSerialNumber({
+      issuer: parts.signerCertificate.issuer,
+      serialNumber: parts.signerCertificate.serialNumber,
+    }),
+    digestAlgorithm: sha256AlgorithmIdentifier(),
+    signedAttrs: parts.signedAttrs,
+    signatureAlgorithm: parts.signatureAlgorithm,
+    signature: new asn1js.OctetString({ valueHex: signature }),
+  });
+  if (unsignedAttributes.length > 0) {
+    signerInfo.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 1, attributes: sortAttributes(unsignedAttributes) });
+  }
+  const signedData = new pkijs.SignedData({
+    version: 1, // RFC 5652 §5.1: no attribute certificates, no other formats, id-data, all SignerInfos v1
+    digestAlgorithms: [sha256AlgorithmIdentifier()],
+    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: id_data }), // detached: eContent absent
+    certificates: parts.certificates,
+    signerInfos: [signerInfo],
+  });
+  const contentInfo = new pkijs.ContentInfo({ contentType: id_signedData, content: signedData.toSchema(true) });
+  return new Uint8Array(contentInfo.toSchema().toBER());
+}
+
+export async function createPadesCms(opts: PadesCmsOptions): Promise<Uint8Array> {
+  const { signer, documentDigest, signal } = opts;
+  const parts = prepareParts(signer, documentDigest);
+  const toBeSigned = signedAttributesToBeSigned(parts.signedAttrs);
+  const hash = new Uint8Array(createHash('sha256').update(toBeSigned).digest());
+  if (signal?.aborted) throw new SealdError('cancelled', 'CANCELLED', 'the seal was cancelled before signing');
+  const signature = await signer.signDigest(hash, signal);
+  return encodeContentInfo(parts, signature);
+}
+
+/** Longest signature value the signer's key can produce, as it appears in SignerInfo.signature. */
+function maxSignatureLength(signer: Signer): number {
+  const [signerDer] = signer.certificates;
+  if (signerDer === undefined) {
+    throw new SealdError('invalid-input', 'NO_SIGNER_CERTIFICATE', 'the signer has no certificate to put in the CMS');
+  }
+  const key = publicKeyParameters(certificatePublicKeyInfo(signerDer));
+  // RSA (RFC 8017 §8.2.1): exactly k octets, k = modulus length. ECDSA: DER with both INTEGERs at full width + 0x00.
+  return key.algorithm === 'RSASSA-PKCS1-v1_5' ? key.modulusBytes : maxEcdsaDerLength(key.fieldBytes);
+}
+
+/**
+ * An exact upper bound of the DER length createPadesCms returns for this signer: the same structure, encoded with a
+ * worst-case signature. Only the signature's length varies between calls (ECDSA's DER INTEGERs shrink when r or s
+ * has leading zero bits); every other field has a fixed size for a given signer.
+ */
+export function maxPadesCmsSize(signer: Signer): number {
+  const parts = prepareParts(signer, new Uint8Array(32));
+  return encodeContentInfo(parts, new Uint8Array(maxSignatureLength(signer)).fill(0xff)).length;
+}

@@ -1,0 +1,157 @@
+/**
+ * A development certification authority for the embedded defaults (never for production trust): an EC P-256 key
+ * held in software, a self-signed CA certificate, and end-entity certificates issued for keys that live on a token
+ * (only their SubjectPublicKeyInfo is needed). Profile per RFC 5280 §4.2.1.
+ */
+import { createHash, webcrypto } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { SealdError } from '../errors.ts';
+import { encodeSubjectName, type SubjectName } from './distinguished-name.ts';
+import {
+  id_ce_authorityKeyIdentifier,
+  id_ce_basicConstraints,
+  id_ce_keyUsage,
+  id_ce_subjectKeyIdentifier,
+} from './oids.ts';
+
+export const DEV_CA_SUBJECT: SubjectName = { country: 'CN', organization: 'seald demo', commonName: 'seald Development CA' };
+
+export interface DevCa {
+  /** DER of the self-signed CA certificate. */
+  certificate: Uint8Array;
+  /** The CA's private key as PKCS#8 DER (the caller stores it, e.g. as PEM with mode 0600). */
+  privateKeyPkcs8: Uint8Array;
+}
+
+export interface Validity {
+  notBefore: Date;
+  notAfter: Date;
+}
+
+const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+
+/** pkijs' engine over Node's WebCrypto, passed explicitly so nothing depends on pkijs' global engine. */
+function cryptoEngine(): pkijs.CryptoEngine {
+  return new pkijs.CryptoEngine({ name: 'node-webcrypto', crypto: webcrypto as unknown as Crypto });
+}
+
+function randomSerialNumber(): asn1js.Integer {
+  // RFC 5280 §4.1.2.2: positive, at most 20 octets; 16 random octets with the top bit clear and a non-zero first octet.
+  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = (bytes[0]! & 0x7f) | 0x40;
+  return new asn1js.Integer({ valueHex: bytes });
+}
+
+/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
+function certificateTime(date: Date): pkijs.Time {
+  return new pkijs.Time({ type: date.getUTCFullYear() < 2050 ? pkijs.TimeType.UTCTime : pkijs.TimeType.GeneralizedTime, value: date });
+}
+
+/** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value. */
+function keyIdentifier(spki: pkijs.PublicKeyInfo): Uint8Array {
+  return new Uint8Array(createHash('sha1').update(spki.subjectPublicKey.valueBlock.valueHexView).digest());
+}
+
+function extension(extnID: string, critical: boolean, value: asn1js.BaseBlock | Uint8Array): pkijs.Extension {
+  const der = value instanceof Uint8Array ? value : new Uint8Array(value.toBER());
+  return new pkijs.Extension({ extnID, critical, extnValue: der.slice().buffer });
+}
+
+// RFC 5280 §4.2.1.3 KeyUsage as DER BIT STRINGs (named bit lists drop trailing zero bits, X.690 §11.2.2).
+const KEY_USAGE_CA = Uint8Array.from([0x03, 0x02, 0x01, 0x06]); // keyCertSign(5) | cRLSign(6)
+const KEY_USAGE_SIGNING = Uint8Array.from([0x03, 0x02, 0x06, 0xc0]); // digitalSignature(0) | nonRepudiation(1)
+
+function checkValidity(validity: Validity): void {
+  if (!(validity.notBefore.getTime() < validity.notAfter.getTime())) {
+    throw new SealdError('invalid-input', 'BAD_VALIDITY', 'notBefore must be earlier than notAfter');
+  }
+}
+
+async function signedCertificate(opts: {
+  issuerName: Uint8Array;
+  subjectName: Uint8Array;
+  subjectPublicKeyInfo: pkijs.PublicKeyInfo;
+  validity: Validity;
+  extensions: pkijs.Extension[];
+  issuerKey: CryptoKey;
+}): Promise<Uint8Array> {
+  checkValidity(opts.validity);
+  const cert = new pkijs.Certificate({
+    version: 2, // v3
+    serialNumber: randomSerialNumber(),
+    issuer: pkijs.RelativeDistinguishedNames.fromBER(new Uint8Array(opts.issuerName)),
+    subject: pkijs.RelativeDistinguishedNames.fromBER(new Uint8Array(opts.subjectName)),
+    notBefore: certificateTime(opts.validity.notBefore),
+    notAfter: certificateTime(opts.validity.notAfter),
+    subjectPublicKeyInfo: opts.subjectPublicKeyInfo,
+    extensions: opts.extensions,
+  });
+  await cert.sign(opts.issuerKey, 'SHA-256', cryptoEngine());
+  return new Uint8Array(cert.toSchema(true).toBER());
+}
+
+/** A new self-signed CA: CN=seald Development CA, O=seald demo, C=CN. Default validity: yesterday to +10 years. */
+export async function createDevCa(validity?: Validity): Promise<DevCa> {
+  const now = Date.now();
+  const period = validity ?? { notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 10 * 365 * 86_400_000) };
+  const keys = await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify']);
+  const spki = pkijs.PublicKeyInfo.fromBER(new Uint8Array(await webcrypto.subtle.exportKey('spki', keys.publicKey)));
+  const name = encodeSubjectName(DEV_CA_SUBJECT);
+  const ski = keyIdentifier(spki);
+  const certificate = await signedCertificate({
+    issuerName: name,
+    subjectName: name,
+    subjectPublicKeyInfo: spki,
+    validity: period,
+    extensions: [
+      extension(id_ce_basicConstraints, true, new pkijs.BasicConstraints({ cA: true, pathLenConstraint: 0 }).toSchema()),
+      extension(id_ce_keyUsage, true, KEY_USAGE_CA),
+      extension(id_ce_subjectKeyIdentifier, false, new asn1js.OctetString({ valueHex: ski })),
+    ],
+    issuerKey: keys.privateKey as CryptoKey,
+  });
+  const privateKeyPkcs8 = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  return { certificate, privateKeyPkcs8 };
+}
+
+/** Issue an end-entity signing certificate for a public key (e.g. one read from a token). */
+export async function issueEndEntityCertificate(opts: {
+  ca: DevCa;
+  subjectPublicKeyInfo: Uint8Array;
+  subject: SubjectName;
+  validity: Validity;
+}): Promise<Uint8Array> {
+  const caCert = pkijs.Certificate.fromBER(new Uint8Array(opts.ca.certificate));
+  let caKey: CryptoKey;
+  try {
+    caKey = (await webcrypto.subtle.importKey('pkcs8', new Uint8Array(opts.ca.privateKeyPkcs8), EC_P256, false, ['sign'])) as CryptoKey;
+  } catch (cause) {
+    throw new SealdError('invalid-input', 'BAD_CA_KEY', 'the development CA key is not an EC P-256 PKCS#8 key', { cause });
+  }
+  let spki: pkijs.PublicKeyInfo;
+  try {
+    spki = pkijs.PublicKeyInfo.fromBER(new Uint8Array(opts.subjectPublicKeyInfo));
+  } catch (cause) {
+    throw new SealdError('invalid-input', 'BAD_PUBLIC_KEY', 'subjectPublicKeyInfo is not DER SubjectPublicKeyInfo', { cause });
+  }
+  return signedCertificate({
+    issuerName: new Uint8Array(caCert.subject.valueBeforeDecode),
+    subjectName: encodeSubjectName(opts.subject),
+    subjectPublicKeyInfo: spki,
+    validity: opts.validity,
+    extensions: [
+      extension(id_ce_basicConstraints, true, new pkijs.BasicConstraints({ cA: false }).toSchema()),
+      extension(id_ce_keyUsage, true, KEY_USAGE_SIGNING),
+      extension(id_ce_subjectKeyIdentifier, false, new asn1js.OctetString({ valueHex: keyIdentifier(spki) })),
+      extension(
+        id_ce_authorityKeyIdentifier,
+        false,
+        new pkijs.AuthorityKeyIdentifier({
+          keyIdentifier: new asn1js.OctetString({ valueHex: keyIdentifier(caCert.subjectPublicKeyInfo) }),
+        }).toSchema(),
+      ),
+    ],
+    issuerKey: caKey,
+  });
+}

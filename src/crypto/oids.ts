@@ -1,0 +1,31 @@
+/** Object identifiers used by seald's CMS and certificates, named as the defining documents name them. */
+
+// RFC 5652 §4 / PKCS #7
+export const id_data = '1.2.840.113549.1.7.1';
+export const id_signedData = '1.2.840.113549.1.7.2';
+// RFC 5652 §11.1–11.2
+export const id_contentType = '1.2.840.113549.1.9.3';
+export const id_messageDigest = '1.2.840.113549.1.9.4';
+// RFC 5035 §3
+export const id_aa_signingCertificateV2 = '1.2.840.113549.1.9.16.2.47';
+// RFC 3161 Appendix A / RFC 5652 (unsigned attribute for a later timestamp)
+export const id_aa_signatureTimeStampToken = '1.2.840.113549.1.9.16.2.14';
+
+// RFC 5754 §2.2
+export const id_sha256 = '2.16.840.1.101.3.4.2.1';
+// RFC 4055 §5 / RFC 8017 Appendix A.1
+export const rsaEncryption = '1.2.840.113549.1.1.1';
+export const sha256WithRSAEncryption = '1.2.840.113549.1.1.11';
+// RFC 5480 §2.1.1, RFC 5758 §3.2
+export const id_ecPublicKey = '1.2.840.10045.2.1';
+export const ecdsa_with_SHA256 = '1.2.840.10045.4.3.2';
+// RFC 5480 §2.1.1.1 named curves
+export const secp256r1 = '1.2.840.10045.3.1.7';
+export const secp384r1 = '1.3.132.0.34';
+export const secp521r1 = '1.3.132.0.35';
+
+// RFC 5280 §4.2.1
+export const id_ce_subjectKeyIdentifier = '2.5.29.14';
+export const id_ce_keyUsage = '2.5.29.15';
+export const id_ce_basicConstraints = '2.5.29.19';
+export const id_ce_authorityKeyIdentifier = '2.5.29.35';

@@ -1,0 +1,69 @@
+/**
+ * The signed attributes of a PAdES baseline B-B signature (ETSI EN 319 142-1 §5.2.1 / §6.3): content-type,
+ * message-digest and signing-certificate-v2 — and deliberately no signing-time, because PAdES carries the claimed
+ * signing time in the signature dictionary's /M (EN 319 142-1 §5.2.1, ISO 32000-2 §12.8.1).
+ */
+import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { id_aa_signingCertificateV2, id_contentType, id_data, id_messageDigest } from './oids.ts';
+
+/** RFC 5652 §11.1 content-type = id-data: PAdES signs the document's byte ranges as plain data. */
+export function contentTypeAttribute(): pkijs.Attribute {
+  return new pkijs.Attribute({ type: id_contentType, values: [new asn1js.ObjectIdentifier({ value: id_data })] });
+}
+
+/** RFC 5652 §11.2 message-digest: SHA-256 of the signed byte ranges. */
+export function messageDigestAttribute(digest: Uint8Array): pkijs.Attribute {
+  return new pkijs.Attribute({ type: id_messageDigest, values: [new asn1js.OctetString({ valueHex: digest })] });
+}
+
+/**
+ * RFC 5035 §3 signing-certificate-v2, one ESSCertIDv2 for the signer's certificate:
+ *   SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2, policies … OPTIONAL }
+ *   ESSCertIDv2 ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier DEFAULT {algorithm id-sha256},
+ *                              certHash OCTET STRING, issuerSerial IssuerSerial OPTIONAL }
+ * hashAlgorithm is SHA-256, its DEFAULT, so DER (X.690 §11.5) requires leaving it out.
+ * IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber CertificateSerialNumber } (RFC 5035 §4).
+ */
+export function signingCertificateV2Attribute(certificateDer: Uint8Array): pkijs.Attribute {
+  const cert = pkijs.Certificate.fromBER(new Uint8Array(certificateDer));
+  const certHash = createHash('sha256').update(certificateDer).digest();
+  const issuerSerial = new pkijs.IssuerSerial({
+    issuer: new pkijs.GeneralNames({ names: [new pkijs.GeneralName({ type: 4, value: cert.issuer })] }),
+    serialNumber: cert.serialNumber,
+  });
+  const essCertIdV2 = new asn1js.Sequence({
+    value: [new asn1js.OctetString({ valueHex: certHash }), issuerSerial.toSchema()],
+  });
+  const signingCertificateV2 = new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [essCertIdV2] })] });
+  return new pkijs.Attribute({ type: id_aa_signingCertificateV2, values: [signingCertificateV2] });
+}
+
+/** X.690 §11.6: SET OF components in ascending order of their encodings, the shorter padded with 0-octets. */
+function compareDer(a: Uint8Array, b: Uint8Array): number {
+  const length = Math.max(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const diff = (a[i] ?? 0) - (b[i] ?? 0);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
+/** Attributes in DER SET OF order, so the encoding that is hashed is the one that is sent. */
+export function sortAttributes(attributes: pkijs.Attribute[]): pkijs.Attribute[] {
+  return attributes
+    .map((attribute) => ({ attribute, der: new Uint8Array(attribute.toSchema().toBER()) }))
+    .sort((x, y) => compareDer(x.der, y.der))
+    .map((x) => x.attribute);
+}
+
+/**
+ * RFC 5652 §5.4: the message digest is computed over the DER of the signedAttrs as an explicit SET OF (tag 0x31),
+ * not over the [0] IMPLICIT encoding that appears in the SignerInfo.
+ */
+export function signedAttributesToBeSigned(signedAttrs: pkijs.SignedAndUnsignedAttributes): Uint8Array {
+  const der = new Uint8Array(signedAttrs.toSchema().toBER());
+  der[0] = 0x31;
+  return der;
+}

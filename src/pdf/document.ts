@@ -1,0 +1,303 @@
+/**
+ * A PDF opened for reading: the xref chain, objects fetched on demand (and cached), the page tree and the bits of
+ * the catalog a seal needs. Nothing here writes; see incremental.ts.
+ */
+import { PdfDict, PdfRef, PdfStream, PdfString, type PdfObject } from './objects.ts';
+import { ByteReader, Parser } from './parser.ts';
+import { readXrefChain, type XrefChain, type XrefKind } from './xref.ts';
+import { decodeStream } from './filters.ts';
+import { malformed } from './errors.ts';
+import { bufferSource, type ByteSource } from './source.ts';
+import { SealdError } from '../errors.ts';
+
+export type Rect = [number, number, number, number];
+
+export interface PageInfo {
+  /** 1-based. */
+  number: number;
+  ref: PdfRef;
+  dict: PdfDict;
+  mediaBox: Rect;
+  /** The visible area: CropBox clipped to MediaBox (§14.11.2), MediaBox when absent. */
+  cropBox: Rect;
+  /** /Rotate normalised to 0, 90, 180 or 270. */
+  rotate: number;
+}
+
+const MAX_PAGE_TREE_DEPTH = 64;
+
+export class PdfDocument {
+  readonly reader: ByteReader;
+  readonly xref: XrefChain;
+  private readonly cache = new Map<number, PdfObject>();
+  private readonly objectStreams = new Map<number, { offsets: number[]; data: Uint8Array; first: number }>();
+
+  private constructor(readonly source: ByteSource) {
+    this.reader = new ByteReader(source);
+    const head = Buffer.from(source.read(0, 1024)).toString('latin1');
+    if (!head.includes('%PDF-')) {
+      throw new SealdError('invalid-input', 'NOT_A_PDF', 'the document is not a PDF (no %PDF- header)');
+    }
+    this.xref = readXrefChain(this.reader);
+  }
+
+  static open(source: ByteSource): PdfDocument {
+    const doc = new PdfDocument(source);
+    if (doc.trailer.has('Encrypt')) {
+      throw new SealdError(
+        'precondition',
+        'PDF_ENCRYPTED',
+        'the PDF is encrypted; seald seals unencrypted documents only: remove the encryption (e.g. `qpdf --decrypt`) and retry',
+      );
+    }
+    if (!(doc.catalog instanceof PdfDict)) throw malformed('the trailer has no /Root catalog');
+    return doc;
+  }
+
+  /** The newest trailer (for an xref stream, its dictionary). */
+  get trailer(): PdfDict {
+    return this.xref.sections[0]!.trailer;
+  }
+
+  /** What kind of section the newest revision used: the update seald writes matches it (§7.5.8.4 for hybrids). */
+  get xrefKind(): XrefKind {
+    return this.xref.sections[0]!.kind;
+  }
+
+  get isHybrid(): boolean {
+    return this.xref.sections[0]!.kind === 'table' && typeof this.trailer.get('XRefStm') === 'number';
+  }
+
+  /** One more than the highest object number in use (the trailer /Size, checked against the entries). */
+  get size(): number {
+    let size = 0;
+    for (const s of this.xref.sections) {
+      const v = s.trailer.get('Size');
+      if (typeof v === 'number') size = Math.max(size, v);
+    }
+    for (const num of this.xref.entries.keys()) size = Math.max(size, num + 1);
+    return size;
+  }
+
+  get catalogRef(): PdfRef {
+    const root = this.trailer.get('Root');
+    if (!(root instanceof PdfRef)) throw malformed('the trailer /Root is not an indirect reference');
+    return root;
+  }
+
+  get catalog(): PdfDict {
+    const c = this.resolve(this.catalogRef);
+    if (!(c instanceof PdfDict)) throw malformed('the /Root catalog is not a dictionary');
+    return c;
+  }
+
+  /** Number of revisions: sections of the /Prev chain, the two of a linearized file's first revision counted once. */
+  get revisionCount(): number {
+    const n = this.xref.sections.length;
+    return this.isLinearized() && n >= 2 ? n - 1 : n;
+  }
+
+  isLinearized(): boolean {
+    // §F.2: the linearization dictionary is the first object, within the first 1024 bytes.
+    const head = Buffer.from(this.source.read(0, 1024)).toString('latin1');
+    return /\/Linearized\s/.test(head);
+  }
+
+  resolve(obj: PdfObject | undefined): PdfObject | undefined {
+    return obj instanceof PdfRef ? this.getObject(obj) : obj;
+  }
+
+  resolveDict(obj: PdfObject | undefined): PdfDict | undefined {
+    const v = this.resolve(obj);
+    if (v instanceof PdfDict) return v;
+    if (v instanceof PdfStream) return v.dict;
+    return undefined;
+  }
+
+  getObject(ref: PdfRef): PdfObject {
+    const cached = this.cache.get(ref.num);
+    if (cached !== undefined) return cached;
+    const value = this.loadObject(ref);
+    this.cache.set(ref.num, value);
+    return value;
+  }
+
+  private loadObject(ref: PdfRef): PdfObject {
+    const entry = this.xref.entries.get(ref.num);
+    // §7.3.10: a reference to an undefined object is the null object.
+    if (!entry || entry.type === 'free') return null;
+    if (entry.type === 'offset') {
+      if (entry.gen !== ref.gen) return null;
+      const p = new Parser(this.reader, entry.offset);
+      return p.parseIndirectObject({ num: ref.num, gen: ref.gen }, (d) => this.streamLength(d)).value;
+    }
+    return this.loadCompressed(entry.stream, entry.index, ref.num);
+  }
+
+  private streamLength(dict: PdfDict): number {
+    const len = dict.get('Length');
+    if (len instanceof PdfRef) {
+      const v = this.getObject(len);
+      if (typeof v === 'number') return v;
+    }
+    if (typeof len === 'number') return len;
+    throw malformed('a stream has no usable /Length');
+  }
+
+  /** An object inside an object stream, §7.5.7. */
+  private loadCompressed(streamNum: number, index: number, num: number): PdfObject {
+    let os = this.objectStreams.get(streamNum);
+    if (!os) {
+      const stream = this.getObject(new PdfRef(streamNum, 0));
+      if (!(stream instanceof PdfStream) || stream.dict.name('Type') !== 'ObjStm') {
+        throw malformed(`object ${num} is said to be in object stream ${streamNum}, which is not one`);
+      }
+      const data = decodeStream(stream, (o) => this.resolve(o));
+      const n = this.resolve(stream.dict.get('N'));
+      const first = this.resolve(stream.dict.get('First'));
+      if (typeof n !== 'number' || typeof first !== 'number') throw malformed(`object stream ${streamNum} lacks /N or /First`);
+      const header = new Parser(new ByteReader(bufferSource(data)), 0);
+      const offsets: number[] = [];
+      for (let i = 0; i < n; i++) {
+        header.readToken(); // object number
+        offsets.push(Number(header.readToken()));
+      }
+      os = { offsets, data, first };
+      this.objectStreams.set(streamNum, os);
+    }
+    const off = os.offsets[index];
+    if (off === undefined) throw malformed(`object stream ${streamNum} has no entry ${index}`);
+    const p = new Parser(new ByteReader(bufferSource(os.data)), os.first + off);
+    return p.parseObject();
+  }
+
+  get pageCount(): number {
+    const pages = this.resolveDict(this.catalog.get('Pages'));
+    const count = this.resolve(pages?.get('Count'));
+    if (typeof count !== 'number') throw malformed('the page tree root has no /Count');
+    return count;
+  }
+
+  /**
+   * Page `number` (1-based), found by descending the page tree with /Count (so a 300-page document reads a handful
+   * of nodes), with inherited attributes resolved (§7.7.3.4: Resources, MediaBox, CropBox, Rotate).
+   */
+  page(number: number): PageInfo {
+    const total = this.pageCount;
+    if (!Number.isInteger(number) || number < 1 || number > total) {
+      throw new SealdError(
+        'invalid-input',
+        'PAGE_OUT_OF_RANGE',
+        `page ${number} is out of range: the document has ${total} page${total === 1 ? '' : 's'}`,
+      );
+    }
+    let nodeRef = this.catalog.get('Pages');
+    let skip = number - 1;
+    const inherited = new Map<string, PdfObject>();
+    const visited = new Set<number>();
+    for (let depth = 0; depth < MAX_PAGE_TREE_DEPTH; depth++) {
+      if (!(nodeRef instanceof PdfRef)) throw malformed('a page tree node is not an indirect reference');
+      if (visited.has(nodeRef.num)) throw malformed('the page tree has a cycle');
+      visited.add(nodeRef.num);
+      const node = this.resolveDict(nodeRef);
+      if (!node) throw malformed(`page tree node ${nodeRef} is missing`);
+      for (const key of ['MediaBox', 'CropBox', 'Rotate']) {
+        const v = node.get(key);
+        if (v !== undefined) inherited.set(key, v);
+      }
+      const kids = this.resolve(node.get('Kids'));
+      if (node.name('Type') === 'Page' || !Array.isArray(kids)) {
+        if (skip !== 0) throw malformed('the page tree /Count values do not match its pages');
+        return this.pageInfo(number, nodeRef, node, inherited);
+      }
+      let next: PdfObject | undefined;
+      for (const kid of kids) {
+        const kd = this.resolveDict(kid);
+        if (!kd) continue;
+        const isLeaf = kd.name('Type') === 'Page' || !kd.has('Kids');
+        const count = isLeaf ? 1 : this.resolve(kd.get('Count'));
+        if (typeof count !== 'number') throw malformed('a page tree node has no /Count');
+        if (skip < count) {
+          next = kid;
+          break;
+        }
+        skip -= count;
+      }
+      if (next === undefined) throw malformed('the page tree /Count values do not match its pages');
+      nodeRef = next;
+    }
+    throw malformed(`the page tree is deeper than ${MAX_PAGE_TREE_DEPTH}`);
+  }
+
+  private pageInfo(number: number, ref: PdfRef, dict: PdfDict, inherited: Map<string, PdfObject>): PageInfo {
+    const box = (key: string): Rect | undefined => {
+      const v = this.resolve(inherited.get(key));
+      if (!Array.isArray(v) || v.length !== 4) return undefined;
+      const n = v.map((x) => this.resolve(x));
+      if (!n.every((x) => typeof x === 'number')) return undefined;
+      const [a, b, c, d] = n as number[];
+      return [Math.min(a!, c!), Math.min(b!, d!), Math.max(a!, c!), Math.max(b!, d!)];
+    };
+    const mediaBox = box('MediaBox') ?? [0, 0, 612, 792]; // US Letter when absent, as viewers do
+    const crop = box('CropBox');
+    const cropBox: Rect = crop
+      ? [
+          Math.max(crop[0], mediaBox[0]),
+          Math.max(crop[1], mediaBox[1]),
+          Math.min(crop[2], mediaBox[2]),
+          Math.min(crop[3], mediaBox[3]),
+        ]
+      : mediaBox;
+    const rot = this.resolve(inherited.get('Rotate'));
+    const rotate = typeof rot === 'number' ? (((Math.round(rot / 90) * 90) % 360) + 360) % 360 : 0;
+    return { number, ref, dict, mediaBox, cropBox, rotate };
+  }
+
+  /** The fully qualified names of the AcroForm's fields (§12.7.3.2), to keep a new field's name unique. */
+  fieldNames(): Set<string> {
+    const names = new Set<string>();
+    const acroForm = this.resolveDict(this.catalog.get('AcroForm'));
+    const fields = this.resolve(acroForm?.get('Fields'));
+    if (!Array.isArray(fields)) return names;
+    const visited = new Set<number>();
+    const walk = (list: PdfObject[], prefix: string, depth: number) => {
+      if (depth > 32) return;
+      for (const f of list) {
+        if (f instanceof PdfRef) {
+          if (visited.has(f.num)) continue;
+          visited.add(f.num);
+        }
+        const fd = this.resolveDict(f);
+        if (!fd) continue;
+        const t = this.resolve(fd.get('T'));
+        const partial = t instanceof PdfString ? t.asText() : undefined;
+        const full = partial === undefined ? prefix : prefix ? `${prefix}.${partial}` : partial;
+        if (full) names.add(full);
+        const kids = this.resolve(fd.get('Kids'));
+        if (Array.isArray(kids)) walk(kids, full, depth + 1);
+      }
+    };
+    walk(fields, '', 0);
+    return names;
+  }
+
+  /**
+   * The DocMDP permission of a certified document (§12.8.2.2), or undefined when it is not certified.
+   * 1 = no changes at all; 2 = form filling and signing; 3 = also annotations.
+   */
+  docMdpPermission(): number | undefined {
+    const perms = this.resolveDict(this.catalog.get('Perms'));
+    const sig = this.resolveDict(perms?.get('DocMDP'));
+    if (!sig) return undefined;
+    const refs = this.resolve(sig.get('Reference'));
+    if (!Array.isArray(refs)) return 2;
+    for (const r of refs) {
+      const ref = this.resolveDict(r);
+      if (ref?.name('TransformMethod') !== 'DocMDP') continue;
+      const params = this.resolveDict(ref.get('TransformParams'));
+      const p = this.resolve(params?.get('P'));
+      return typeof p === 'number' ? p : 2;
+    }
+    return 2;
+  }
+}
