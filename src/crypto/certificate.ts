@@ -67,9 +67,14 @@ export function certificatePublicKeyInfo(der: Uint8Array): Uint8Array {
 /** What a CMS builder must know about the key to size a signature. */
 export type PublicKeyParameters =
   | { algorithm: 'RSASSA-PKCS1-v1_5'; modulusBytes: number }
-  | { algorithm: 'ECDSA'; namedCurve: string; fieldBytes: number };
+  | { algorithm: 'ECDSA'; namedCurve: string; fieldBytes: number; orderBits: number };
 
-const CURVE_FIELD_BYTES: Record<string, number> = { prime256v1: 32, secp384r1: 48, secp521r1: 66 };
+// SEC 2 §2.4.2, §2.5.1, §2.6.1: field element size and group order size of the NIST curves (Node's curve names).
+const CURVES: Record<string, { fieldBytes: number; orderBits: number }> = {
+  prime256v1: { fieldBytes: 32, orderBits: 256 },
+  secp384r1: { fieldBytes: 48, orderBits: 384 },
+  secp521r1: { fieldBytes: 66, orderBits: 521 },
+};
 
 export function publicKeyParameters(spkiDer: Uint8Array): PublicKeyParameters {
   const key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
@@ -78,8 +83,8 @@ export function publicKeyParameters(spkiDer: Uint8Array): PublicKeyParameters {
     return { algorithm: 'RSASSA-PKCS1-v1_5', modulusBytes: Math.ceil(details.modulusLength / 8) };
   }
   if (key.asymmetricKeyType === 'ec' && details.namedCurve !== undefined) {
-    const fieldBytes = CURVE_FIELD_BYTES[details.namedCurve];
-    if (fieldBytes !== undefined) return { algorithm: 'ECDSA', namedCurve: details.namedCurve, fieldBytes };
+    const curve = CURVES[details.namedCurve];
+    if (curve !== undefined) return { algorithm: 'ECDSA', namedCurve: details.namedCurve, ...curve };
   }
   throw new SealdError(
     'invalid-input',

@@ -124,7 +124,7 @@ function maxSignatureLength(signer: Signer): number {
   }
   const key = publicKeyParameters(certificatePublicKeyInfo(signerDer));
   // RSA (RFC 8017 §8.2.1): exactly k octets, k = modulus length. ECDSA: DER with both INTEGERs at full width + 0x00.
-  return key.algorithm === 'RSASSA-PKCS1-v1_5' ? key.modulusBytes : maxEcdsaDerLength(key.fieldBytes);
+  return key.algorithm === 'RSASSA-PKCS1-v1_5' ? key.modulusBytes : maxEcdsaDerLength(key.orderBits);
 }
 
 /**

@@ -36,9 +36,14 @@ export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
   return Uint8Array.from([0x30, ...derLength(body.length), ...body]);
 }
 
-/** Largest DER Ecdsa-Sig-Value for a curve whose field elements take `fieldBytes` octets (both r and s need a 0x00). */
-export function maxEcdsaDerLength(fieldBytes: number): number {
-  const integer = 1 + derLength(fieldBytes + 1).length + fieldBytes + 1;
+/**
+ * Largest DER Ecdsa-Sig-Value for a curve whose group order has `orderBits` bits: r and s are below the order, and
+ * their INTEGER needs floor(bits/8)+1 content octets at most (a 0x00 sign octet when bits is a multiple of 8, as for
+ * P-256 and P-384; none for P-521, whose top octet is at most 0x01).
+ */
+export function maxEcdsaDerLength(orderBits: number): number {
+  const content = Math.floor(orderBits / 8) + 1;
+  const integer = 1 + derLength(content).length + content;
   const body = 2 * integer;
   return 1 + derLength(body).length + body;
 }

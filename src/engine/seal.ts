@@ -90,7 +90,7 @@ export async function sealDocument(
     reason: options.reason,
     location: options.location,
     contactInfo: options.contactInfo,
-    contentsSize: maxPadesCmsSize(seal.signer),
+    contentsSize: contentsSize(seal.signer),
     image: seal.image,
     mark: { page, rect },
   });
@@ -110,6 +110,18 @@ export async function sealDocument(
     signingTime,
     pages: [page.number],
   };
+}
+
+const contentsSizes = new WeakMap<Signer, number>();
+
+/** Bytes to reserve for the CMS: exact for the signer's chain and key, computed once per signer. */
+function contentsSize(signer: Signer): number {
+  let size = contentsSizes.get(signer);
+  if (size === undefined) {
+    size = maxPadesCmsSize(signer);
+    contentsSizes.set(signer, size);
+  }
+  return size;
 }
 
 /**

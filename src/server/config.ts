@@ -10,32 +10,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { SealdError } from '../errors.ts';
+import type { PinSource, Pkcs11Config, TokenConfig } from '../pool/config.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export type SealKindName = 'organization' | 'personal';
 
-/** Where a token's user PIN comes from: exactly one of the three. */
-export interface PinSource {
-  value?: string;
-  file?: string;
-  env?: string;
-}
-
-export interface TokenConfig {
-  label?: string;
-  serial?: string;
-  pin: PinSource;
-  sessions?: number;
-}
-
-export interface Pkcs11Settings {
-  module: string;
-  /** Set in process.env before the module is loaded (e.g. SOFTHSM2_CONF). */
-  env: Record<string, string>;
-  tokens: TokenConfig[];
-}
+export type { PinSource, Pkcs11Config, TokenConfig };
 
 export interface SealConfig {
   id: string;
@@ -70,7 +52,8 @@ export interface SealdConfig {
   dataDir: string;
   limits: Limits;
   log: { level: LogLevel };
-  pkcs11: Pkcs11Settings;
+  /** Handed to TokenPool.open as is (env included: the pool sets it before loading the module). */
+  pkcs11: Pkcs11Config & { env: Record<string, string> };
   seals: SealConfig[];
   trust: { anchors: string[] };
 }

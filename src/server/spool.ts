@@ -6,7 +6,7 @@
  * Ownership: the Spool owns its temp file until `finish()`, which hands it to the returned FileSource (its `close()`
  * removes the file); `discard()` removes it on cancel or error. Both are idempotent.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,8 @@ export interface SpoolOptions {
 }
 
 export class Spool {
+  /** SHA-256 of the bytes received so far (the engine copies it instead of reading the document again). */
+  readonly digest: Hash = createHash('sha256');
   private readonly memory: Uint8Array[] = [];
   private file: { path: string; handle: fs.promises.FileHandle } | undefined;
   private received = 0;
@@ -59,6 +61,7 @@ export class Spool {
       throw error;
     }
     this.received = total;
+    this.digest.update(chunk);
     if (this.file === undefined && total <= this.memoryThreshold()) {
       this.memory.push(chunk);
       return;
@@ -210,12 +213,12 @@ export class BufferSource implements ByteSource {
 
 /**
  * A document in a file: small random reads (xref, objects) go through `readSync` on one descriptor; sequential
- * chunks (hashing, streaming the result back) through read streams over the same descriptor (positional reads, so
- * several may run at once).
+ * chunks (hashing, streaming the result back) through asynchronous positional reads on the same descriptor, so
+ * several passes may run at once without blocking the event loop. (Not fs.ReadStream: destroying one closes the
+ * descriptor it was given, even with autoClose: false.)
  */
 export class FileSource implements ByteSource {
   private closed = false;
-  private readonly streams = new Set<fs.ReadStream>();
 
   private constructor(
     private readonly filePath: string,
@@ -251,31 +254,21 @@ export class FileSource implements ByteSource {
   }
 
   async *chunks(start = 0, end = this.size, chunkSize = DEFAULT_CHUNK_SIZE): AsyncIterable<Uint8Array> {
-    this.assertOpen();
     const last = clamp(end, 0, this.size);
-    const first = clamp(start, 0, last);
-    if (first >= last) return;
-    const stream = fs.createReadStream('', {
-      fd: this.fd,
-      autoClose: false,
-      start: first,
-      end: last - 1, // inclusive
-      highWaterMark: chunkSize,
-    });
-    this.streams.add(stream);
-    try {
-      for await (const chunk of stream) yield chunk as Buffer;
-    } finally {
-      this.streams.delete(stream);
-      stream.destroy();
+    for (let offset = clamp(start, 0, last); offset < last; ) {
+      this.assertOpen();
+      // A fresh buffer per chunk: callers may keep it (gRPC write queues, hash pipelines).
+      const chunk = Buffer.allocUnsafe(Math.min(chunkSize, last - offset));
+      const n = await readAt(this.fd, chunk, offset);
+      if (n === 0) return; // the file shrank under us
+      yield n === chunk.byteLength ? chunk : chunk.subarray(0, n);
+      offset += n;
     }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const stream of this.streams) stream.destroy();
-    this.streams.clear();
     await new Promise<void>((resolve) => fs.close(this.fd, () => resolve()));
     if (this.removeOnClose) await fs.promises.rm(this.filePath, { force: true });
   }
@@ -283,6 +276,12 @@ export class FileSource implements ByteSource {
   private assertOpen(): void {
     if (this.closed) throw new SealdError('internal', 'SOURCE_CLOSED', 'document source is closed');
   }
+}
+
+function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fs.read(fd, buffer, 0, buffer.byteLength, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead)));
+  });
 }
 
 function clamp(value: number, min: number, max: number): number {

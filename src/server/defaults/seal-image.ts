@@ -337,7 +337,9 @@ function pseudoGlyph(seed: number): UnitStroke[] {
   };
   const pick = (n: number): number => Math.floor(rand() * n);
   const strokes: UnitStroke[] = [];
+  // prettier-ignore
   const h = (x0: number, x1: number, y: number): void => void strokes.push([[x0, y], [x1, y]]);
+  // prettier-ignore
   const v = (x: number, y0: number, y1: number): void => void strokes.push([[x, y0], [x, y1]]);
 
   const component = (x0: number, y0: number, x1: number, y1: number): void => {

@@ -1,0 +1,84 @@
+/**
+ * The `seald` command: `serve` runs the server; `seals` and `seal` are clients of a running one.
+ * Exit status: 0 success, 1 failure (the server's status on stderr, e.g. `seald: NOT_FOUND: unknown seal "x"`),
+ * 2 a command line that cannot be run as written.
+ */
+import { readFileSync } from 'node:fs';
+import { MAIN_HELP, SEAL_HELP, SEALS_HELP, SERVE_HELP } from './help.ts';
+import { describeFailure, EXIT_FAILURE, EXIT_USAGE, processIo, UsageError, type CliIo } from './io.ts';
+
+type Run = (args: string[], io: CliIo) => Promise<number>;
+
+interface Command {
+  /** Loaded on demand: client commands never load the PKCS#11 pool, help loads neither. */
+  load(): Promise<Run>;
+  help: string;
+}
+
+const COMMANDS: Record<string, Command> = {
+  serve: { load: async () => (await import('./commands/serve.ts')).serveCommand, help: SERVE_HELP },
+  seals: { load: async () => (await import('./commands/seals.ts')).sealsCommand, help: SEALS_HELP },
+  seal: { load: async () => (await import('./commands/seal.ts')).sealCommand, help: SEAL_HELP },
+};
+
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') {
+    io.stdout(MAIN_HELP);
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout(`seald ${version()}\n`);
+    return 0;
+  }
+  if (name === 'help') {
+    const topic = rest[0];
+    if (topic === undefined) {
+      io.stdout(MAIN_HELP);
+      return 0;
+    }
+    const command = COMMANDS[topic];
+    if (command === undefined) return usageFailure(io, new UsageError(`unknown command "${topic}"`));
+    io.stdout(command.help);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) return usageFailure(io, new UsageError(`unknown command "${name}"`));
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(command.help);
+    return 0;
+  }
+  try {
+    const run = await command.load();
+    return await run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      return usageFailure(io, error instanceof UsageError ? error : new UsageError((error as Error).message, name), name);
+    }
+    io.stderr(`seald: ${describeFailure(error)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+function usageFailure(io: CliIo, error: UsageError, command = error.command): number {
+  const help = command === undefined ? 'seald --help' : `seald help ${command}`;
+  io.stderr(`seald: ${error.message}\n(see \`${help}\`)\n`);
+  return EXIT_USAGE;
+}
+
+/** node:util parseArgs reports unknown options and missing values with these codes. */
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+function version(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return manifest.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Writing the sealed document: into a temp file next to the destination, flushed to disk, then renamed over it.
+ * A reader of OUT sees the old file or the complete new one, never a half-written one, whatever happens meanwhile
+ * (an error status, a cancelled call, a crash).
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export class AtomicOutputFile {
+  private written = 0;
+  private done = false;
+
+  private constructor(
+    readonly destination: string,
+    private readonly tempPath: string,
+    private readonly handle: fs.promises.FileHandle,
+  ) {}
+
+  static async create(destination: string): Promise<AtomicOutputFile> {
+    const absolute = path.resolve(destination);
+    const tempPath = path.join(
+      path.dirname(absolute),
+      `.${path.basename(absolute)}.${process.pid}.${randomBytes(4).toString('hex')}.part`,
+    );
+    const handle = await fs.promises.open(tempPath, 'wx', 0o644);
+    return new AtomicOutputFile(absolute, tempPath, handle);
+  }
+
+  get bytesWritten(): number {
+    return this.written;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      const { bytesWritten } = await this.handle.write(chunk, offset, chunk.byteLength - offset);
+      offset += bytesWritten;
+    }
+    this.written += chunk.byteLength;
+  }
+
+  /** Flush and move into place. */
+  async commit(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    try {
+      await this.handle.sync();
+      await this.handle.close();
+      await fs.promises.rename(this.tempPath, this.destination);
+    } catch (error) {
+      await fs.promises.rm(this.tempPath, { force: true });
+      throw error;
+    }
+  }
+
+  /** Drop the temp file; the destination is untouched. Safe after commit (does nothing). */
+  async abandon(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.handle.close().catch(() => undefined);
+    await fs.promises.rm(this.tempPath, { force: true });
+  }
+}

@@ -1,0 +1,78 @@
+/** Configuration of the PKCS#11 pool, as the config loader hands it over (paths already resolved). */
+import { readFileSync } from 'node:fs';
+import { SealdError } from '../errors.ts';
+
+/** Where a token's user PIN comes from. Exactly one of the three. The PIN itself never reaches a log or an error. */
+export interface PinSource {
+  value?: string;
+  /** A file holding the PIN; surrounding whitespace (a trailing newline) is trimmed. */
+  file?: string;
+  /** Name of an environment variable holding the PIN. */
+  env?: string;
+}
+
+export interface TokenConfig {
+  /** CKA token label (CK_TOKEN_INFO.label, trailing blanks ignored). */
+  label?: string;
+  /** CK_TOKEN_INFO.serialNumber; with a label, both must match. */
+  serial?: string;
+  pin: PinSource;
+  /** Sessions kept open for signing (one operation per session at a time). Default min(4, UV_THREADPOOL_SIZE or 4). */
+  sessions?: number;
+}
+
+export interface Pkcs11Config {
+  /** Path of the PKCS#11 library (e.g. /usr/lib/softhsm/libsofthsm2.so). */
+  module: string;
+  /**
+   * Environment variables set before the module is first initialised in this process (e.g. SOFTHSM2_CONF).
+   * Extension of the base API; the module reads them in C_Initialize, so they cannot change while it is in use.
+   */
+  env?: Record<string, string>;
+  tokens: TokenConfig[];
+}
+
+/**
+ * Default session count: libuv runs async PKCS#11 calls on its thread pool (UV_THREADPOOL_SIZE, default 4), so
+ * more sessions than threads only queue inside libuv, and more threads than cores slowed SoftHSM (NOTES.md).
+ */
+export function defaultSessionCount(): number {
+  const threads = Number.parseInt(process.env.UV_THREADPOOL_SIZE ?? '', 10);
+  return Math.min(4, Number.isInteger(threads) && threads > 0 ? threads : 4);
+}
+
+/** Human description of a PIN source that is safe to log (never the PIN). */
+export function describePinSource(source: PinSource): string {
+  if (source.file !== undefined) return `file ${source.file}`;
+  if (source.env !== undefined) return `environment variable ${source.env}`;
+  if (source.value !== undefined) return 'inline value';
+  return 'nothing';
+}
+
+/** Read the PIN. Throws SealdError('precondition', 'PIN_UNAVAILABLE') with a message that never contains the PIN. */
+export function resolvePin(source: PinSource): string {
+  const given = [source.value, source.file, source.env].filter((x) => x !== undefined).length;
+  if (given !== 1) {
+    throw new SealdError('precondition', 'PIN_UNAVAILABLE', 'a token PIN needs exactly one of value, file or env');
+  }
+  let pin: string | undefined;
+  if (source.file !== undefined) {
+    try {
+      pin = readFileSync(source.file, 'utf8').trim();
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code ?? 'error';
+      throw new SealdError('precondition', 'PIN_UNAVAILABLE', `cannot read the PIN file ${source.file} (${code})`);
+    }
+  } else if (source.env !== undefined) {
+    pin = process.env[source.env];
+    if (pin === undefined) {
+      throw new SealdError('precondition', 'PIN_UNAVAILABLE', `environment variable ${source.env} (the token PIN) is not set`);
+    }
+  } else {
+    pin = source.value;
+  }
+  if (pin === undefined || pin.length === 0) {
+    throw new SealdError('precondition', 'PIN_UNAVAILABLE', `the PIN from ${describePinSource(source)} is empty`);
+  }
+  return pin;
+}

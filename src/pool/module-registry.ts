@@ -1,0 +1,143 @@
+/**
+ * One loaded, initialised instance per PKCS#11 library per process, reference counted.
+ *
+ * PKCS#11 v2.40 §5.4: C_Initialize is process-wide; a second call answers CKR_CRYPTOKI_ALREADY_INITIALIZED and
+ * C_Finalize ends it for every user. So every part of seald that talks to a module (each TokenPool, the admin
+ * helper) leases it here, and the module is finalised only when the last lease is released.
+ *
+ * CK_C_INITIALIZE_ARGS.flags = CKF_OS_LOCKING_OK: without it SoftHSM disables its mutexes and the async signs that
+ * run on libuv threads crash or hang (NOTES.md). graphene's Module.initialize(options) hands `options` unchanged
+ * to pkcs11js' C_Initialize, which builds a CK_C_INITIALIZE_ARGS from `options.flags` (and passes a zeroed struct,
+ * i.e. no locking, when called without options) — so the flag must be passed explicitly, as done here.
+ */
+import { realpathSync } from 'node:fs';
+import graphene from 'graphene-pk11';
+import pkcs11js from 'pkcs11js';
+import type { Logger } from 'pino';
+import { SealdError } from '../errors.ts';
+import { ckrOf } from './pkcs11-errors.ts';
+
+/** PKCS#11 v2.40 §5.4, CK_C_INITIALIZE_ARGS.flags. */
+export const CKF_OS_LOCKING_OK = 0x00000002;
+
+interface ModuleEntry {
+  path: string;
+  module: graphene.Module;
+  lib: pkcs11js.PKCS11;
+  refs: number;
+  initialised: boolean;
+  env: Record<string, string>;
+}
+
+export interface ModuleLease {
+  readonly path: string;
+  readonly module: graphene.Module;
+  /** The pkcs11js binding under the graphene module (same object graphene's sessions call). */
+  readonly lib: pkcs11js.PKCS11;
+  /** Drop this lease; the last one finalises the module. Idempotent. The caller must have no PKCS#11 call running. */
+  release(): void;
+}
+
+const entries = new Map<string, ModuleEntry>();
+
+/** Names in `wanted` whose value differs from what the initialised module saw. */
+function conflictingEnv(entry: ModuleEntry, wanted: Record<string, string>): string[] {
+  return Object.keys(wanted).filter((name) => (entry.env[name] ?? process.env[name]) !== wanted[name]);
+}
+
+function canonicalPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    throw new SealdError('unavailable', 'PKCS11_MODULE_NOT_FOUND', `PKCS#11 module ${path} does not exist`);
+  }
+}
+
+/**
+ * Lease the module at `path`, loading and initialising it (with CKF_OS_LOCKING_OK) if nobody holds it.
+ * `env` is applied to process.env before the first C_Initialize; a lease asking for other values while the module
+ * is initialised is refused, because the module has already read its environment.
+ */
+export function acquireModule(path: string, opts: { env?: Record<string, string>; logger?: Logger } = {}): ModuleLease {
+  const key = canonicalPath(path);
+  const env = opts.env ?? {};
+  let entry = entries.get(key);
+  const conflicts = entry?.initialised ? conflictingEnv(entry, env) : [];
+  if (conflicts.length > 0) {
+    throw new SealdError(
+      'precondition',
+      'PKCS11_ENV_CONFLICT',
+      `PKCS#11 module ${path} is already in use in this process with a different ${conflicts.join(', ')}`,
+    );
+  }
+  if (entry === undefined) {
+    let module: graphene.Module;
+    try {
+      module = graphene.Module.load(key);
+    } catch (cause) {
+      throw new SealdError('unavailable', 'PKCS11_MODULE_LOAD', `cannot load PKCS#11 module ${path}: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+    entry = { path: key, module, lib: module.lib as unknown as pkcs11js.PKCS11, refs: 0, initialised: false, env: {} };
+    entries.set(key, entry);
+  }
+  if (!entry.initialised) {
+    for (const [name, value] of Object.entries(env)) process.env[name] = value;
+    try {
+      entry.lib.C_Initialize({ flags: CKF_OS_LOCKING_OK });
+    } catch (cause) {
+      if (ckrOf(cause) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
+        throw new SealdError('unavailable', 'PKCS11_INITIALIZE', `C_Initialize of ${path} failed: ${ckrOf(cause) ?? (cause as Error).message}`, {
+          cause,
+        });
+      }
+      // Someone outside this registry initialised it (another binding of the same library): its flags apply.
+      opts.logger?.warn({ module: key }, 'PKCS#11 module was already initialised outside seald; CKF_OS_LOCKING_OK cannot be guaranteed');
+    }
+    const info = entry.lib.C_GetInfo();
+    entry.initialised = true;
+    entry.env = { ...env };
+    opts.logger?.info(
+      {
+        module: key,
+        library: info.libraryDescription.trim(),
+        manufacturer: info.manufacturerID.trim(),
+        version: `${info.libraryVersion.major}.${info.libraryVersion.minor}`,
+        cryptoki: `${info.cryptokiVersion.major}.${info.cryptokiVersion.minor}`,
+      },
+      'PKCS#11 module initialised (CKF_OS_LOCKING_OK)',
+    );
+  }
+  entry.refs++;
+  const held = entry;
+  let released = false;
+  return {
+    path: held.path,
+    module: held.module,
+    lib: held.lib,
+    release() {
+      if (released) return;
+      released = true;
+      held.refs--;
+      if (held.refs === 0 && held.initialised) {
+        held.initialised = false;
+        try {
+          held.lib.C_Finalize();
+        } catch (cause) {
+          opts.logger?.warn({ module: held.path, ckr: ckrOf(cause) }, 'C_Finalize failed');
+        }
+        opts.logger?.info({ module: held.path }, 'PKCS#11 module finalised');
+      }
+    },
+  };
+}
+
+/** Leases currently held on a module (0 when it is not loaded or finalised). For status and tests. */
+export function moduleLeases(path: string): number {
+  try {
+    return entries.get(realpathSync(path))?.refs ?? 0;
+  } catch {
+    return 0;
+  }
+}

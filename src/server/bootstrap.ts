@@ -1,0 +1,96 @@
+/**
+ * From configuration to a running server: (provision embedded defaults when no file is named) → open the token pool
+ * (it sets pkcs11.env before loading the module) → load each seal's certificate chain, image and Signer → listen.
+ * Whatever fails on the way releases what was already opened.
+ */
+import { sealDocument } from '../engine/seal.ts';
+import { TokenPool } from '../pool/pool.ts';
+import { loadConfig, type ConfigFlags, type SealdConfig } from './config.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics, timedSigner } from './metrics.ts';
+import { loadSeals } from './seals.ts';
+import { startServer, type SealdServer } from './server.ts';
+
+/** Flags > SEALD_* environment > file > defaults; with no file named, the embedded defaults in the data dir. */
+export function loadServerConfig(
+  flags: ConfigFlags,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SealdConfig> {
+  return loadConfig({
+    flags,
+    env,
+    // Loaded only when needed: a configured production server never runs the demo provisioning code.
+    provisionDefaults: async (dataDir) => {
+      const { ensureEmbeddedDefaults } = await import('./defaults/embedded.ts');
+      return ensureEmbeddedDefaults(dataDir, logger);
+    },
+  });
+}
+
+export interface StartOptions {
+  /** Replaces the engine (tests). */
+  sealDocument?: typeof sealDocument;
+  healthIntervalMs?: number;
+}
+
+export async function startSealdServer(
+  config: SealdConfig,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<SealdServer> {
+  logger.info(
+    {
+      config: config.configPath,
+      module: config.pkcs11.module,
+      tokens: config.pkcs11.tokens.map((t) => t.label ?? t.serial),
+      limits: config.limits,
+    },
+    'starting',
+  );
+  const metrics = createMetrics();
+  const pool = await TokenPool.open(config.pkcs11, logger);
+  try {
+    for (const token of pool.status().tokens) logger.info({ token }, 'token');
+    const seals = await loadSeals(config.seals, pool, logger, (signer, seal) => timedSigner(signer, seal.id, metrics));
+    return await startServer({
+      listen: config.listen,
+      metrics: config.metrics,
+      limits: config.limits,
+      logger,
+      seals,
+      isAvailable: (seal) => pool.hasKey(seal.config.key),
+      sealDocument: options.sealDocument ?? sealDocument,
+      metricsRegistry: metrics,
+      close: () => pool.close(),
+      ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
+    });
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+}
+
+/**
+ * SIGTERM / SIGINT: graceful shutdown, then exit 0. A second signal during the drain exits at once (1): the
+ * operator insisted.
+ */
+export function exitOnSignals(server: SealdServer, logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting without waiting');
+        process.exit(1);
+      }
+      stopping = true;
+      server.shutdown(signal).then(resolve, (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

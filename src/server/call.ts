@@ -1,0 +1,78 @@
+/** Per-call plumbing shared by the handlers: request ids, cancellation and deadlines as an AbortSignal. */
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { SealdError } from '../errors.ts';
+
+export const REQUEST_ID_METADATA_KEY = 'x-request-id';
+export const RESPONSE_REQUEST_ID_METADATA_KEY = 'seald-request-id';
+
+/** The part of a grpc-js server call (any of the four kinds) used here. */
+interface SurfaceCall {
+  readonly metadata: grpc.Metadata;
+  readonly cancelled: boolean;
+  getDeadline(): Date | number;
+  sendMetadata(metadata: grpc.Metadata): void;
+  on(event: 'cancelled', listener: () => void): unknown;
+  off(event: 'cancelled', listener: () => void): unknown;
+}
+
+/** The caller's `x-request-id` when it is a sane token, else a fresh UUID; echoed back as `seald-request-id`. */
+export function requestIdOf(call: SurfaceCall): string {
+  const given = call.metadata.get(REQUEST_ID_METADATA_KEY)[0];
+  const id = typeof given === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(given) ? given : randomUUID();
+  const metadata = new grpc.Metadata();
+  metadata.set(RESPONSE_REQUEST_ID_METADATA_KEY, id);
+  call.sendMetadata(metadata);
+  return id;
+}
+
+export interface CallLifetime {
+  /** Aborted when the client cancels or the deadline passes; `reason` is a SealdError saying which. */
+  readonly signal: AbortSignal;
+  /** True once the client is gone (cancelled or deadline): no status can reach it. */
+  readonly clientGone: boolean;
+  dispose(): void;
+}
+
+export function callLifetime(call: SurfaceCall): CallLifetime {
+  const controller = new AbortController();
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  const deadlinePassed = (): SealdError =>
+    new SealdError('deadline', 'DEADLINE_EXCEEDED', 'the call deadline passed');
+  let clientGone = false;
+  const onCancelled = (): void => {
+    clientGone = true;
+    // grpc-js also cancels the call when the deadline passes (often a moment before our own timer): say which.
+    controller.abort(
+      Date.now() >= deadlineMs - 5
+        ? deadlinePassed()
+        : new SealdError('cancelled', 'CANCELLED', 'the client cancelled the call'),
+    );
+  };
+  call.on('cancelled', onCancelled);
+  let timer: NodeJS.Timeout | undefined;
+  if (Number.isFinite(deadlineMs)) {
+    // setTimeout holds at most 2^31-1 ms; a longer deadline is as good as none.
+    const delay = Math.max(0, deadlineMs - Date.now());
+    if (delay < 2 ** 31) timer = setTimeout(() => controller.abort(deadlinePassed()), delay);
+  }
+  if (call.cancelled) onCancelled();
+  return {
+    signal: controller.signal,
+    get clientGone() {
+      return clientGone || call.cancelled;
+    },
+    dispose() {
+      call.off('cancelled', onCancelled);
+      if (timer !== undefined) clearTimeout(timer);
+    },
+  };
+}
+
+/** The abort reason as a SealdError (AbortSignal reasons we create always are). */
+export function abortReason(signal: AbortSignal): SealdError {
+  return signal.reason instanceof SealdError
+    ? signal.reason
+    : new SealdError('cancelled', 'CANCELLED', 'the call was cancelled');
+}

@@ -1,0 +1,54 @@
+/** The ListSeals RPC: the configured seals, their certificates, and whether their keys can sign right now. */
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import type * as grpc from '@grpc/grpc-js';
+import {
+  CertificateInfoSchema,
+  ListSealsResponseSchema,
+  SealInfoSchema,
+  SealKind,
+  type ListSealsRequest,
+  type ListSealsResponse,
+  type SealInfo,
+} from '../gen/seald/v1/seald_pb.ts';
+import { requestIdOf } from './call.ts';
+import type { ServiceContext } from './context.ts';
+import type { ConfiguredSeal } from './seals.ts';
+import { grpcStatusOf } from './status.ts';
+
+const KIND: Record<ConfiguredSeal['config']['kind'], SealKind> = {
+  organization: SealKind.ORGANIZATION,
+  personal: SealKind.PERSONAL,
+};
+
+export function listSealsHandler(context: ServiceContext): grpc.handleUnaryCall<ListSealsRequest, ListSealsResponse> {
+  return (call, callback) => {
+    const requestId = requestIdOf(call);
+    try {
+      const seals = [...context.seals.values()].map((seal) => sealInfo(seal, context.isAvailable(seal)));
+      callback(null, create(ListSealsResponseSchema, { seals }));
+    } catch (error) {
+      const status = grpcStatusOf(error, requestId);
+      context.logger.error({ err: error, requestId, rpc: 'ListSeals' }, 'list seals failed');
+      callback(status);
+    }
+  };
+}
+
+function sealInfo(seal: ConfiguredSeal, available: boolean): SealInfo {
+  const certificate = seal.certificate;
+  return create(SealInfoSchema, {
+    id: seal.config.id,
+    kind: KIND[seal.config.kind],
+    name: seal.config.name,
+    certificate: create(CertificateInfoSchema, {
+      subject: certificate.subject,
+      issuer: certificate.issuer,
+      serialNumber: certificate.serialNumber,
+      notBefore: timestampFromDate(certificate.notBefore),
+      notAfter: timestampFromDate(certificate.notAfter),
+      keyAlgorithm: seal.keyDescription,
+    }),
+    available,
+  });
+}

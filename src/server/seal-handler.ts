@@ -1,0 +1,289 @@
+/**
+ * The Seal RPC: header → spooled chunks → engine → original bytes + appended revision + summary.
+ * Framing rules (see proto/seald/v1/seald.proto): the first request message is the header and only the first; chunks
+ * follow; the response is chunks (each ≤ 1 MiB) and then exactly one summary.
+ */
+import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import type * as grpc from '@grpc/grpc-js';
+import type { PositionPlacement, SealOptions, SealOutcome } from '../engine/seal.ts';
+import { SealdError } from '../errors.ts';
+import type { ByteSource } from '../pdf/source.ts';
+import {
+  SealResponseSchema,
+  SealSummarySchema,
+  type SealHeader,
+  type SealRequest,
+  type SealResponse,
+} from '../gen/seald/v1/seald_pb.ts';
+import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
+import type { ServiceContext } from './context.ts';
+import type { Logger } from './logger.ts';
+import { Spool } from './spool.ts';
+import { grpcStatusOf, statusName } from './status.ts';
+
+/** Response chunk size: under grpc-js's default 4 MiB message limit with room to spare. */
+export const RESPONSE_CHUNK_BYTES = 1024 * 1024;
+
+type SealCall = grpc.ServerDuplexStream<SealRequest, SealResponse>;
+
+export function sealHandler(context: ServiceContext): grpc.handleBidiStreamingCall<SealRequest, SealResponse> {
+  return (call) => {
+    context.track(handleSeal(context, call));
+  };
+}
+
+async function handleSeal(context: ServiceContext, call: SealCall): Promise<void> {
+  const started = performance.now();
+  const requestId = requestIdOf(call);
+  const lifetime = callLifetime(call);
+  let log = context.logger.child({ requestId, rpc: 'Seal' });
+  let sealLabel = '(none)';
+  let spool: Spool | undefined;
+  let source: ByteSource | undefined;
+  let bytesIn = 0;
+  let bytesOut = 0;
+  let code = 'OK';
+  context.metrics.inflightDocuments.inc();
+  try {
+    const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<SealRequest>;
+    const header = await readHeader(messages, lifetime);
+    const seal = context.seals.get(header.sealId);
+    if (seal === undefined) {
+      throw new SealdError('not-found', 'SEAL_NOT_FOUND', `unknown seal "${header.sealId}"`);
+    }
+    sealLabel = seal.config.id;
+    log = log.child({ sealId: seal.config.id });
+    const placement = placementOf(header);
+    const options = optionsOf(header);
+    spool = new Spool({
+      memoryLimitBytes: context.limits.spoolMemoryBytes,
+      maxDocumentBytes: context.limits.maxDocumentBytes,
+      dir: context.limits.tmpDir,
+      ...(header.documentSize === undefined ? {} : { expectedBytes: documentSizeHint(header.documentSize) }),
+    });
+
+    await receiveDocument(messages, spool, lifetime);
+    bytesIn = spool.size;
+    log.debug({ bytes: bytesIn, onDisk: spool.onDisk }, 'document received');
+    const sourceDigest = spool.digest;
+    source = await spool.finish();
+    spool = undefined;
+    if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
+    context.metrics.documentBytes.observe(source.size);
+
+    const outcome = await context.sealDocument(source, seal.material, placement, {
+      ...options,
+      sourceDigest,
+      signal: lifetime.signal,
+    });
+    if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
+
+    bytesOut = await sendDocument(call, source, outcome, lifetime);
+    await send(call, create(SealResponseSchema, { payload: { case: 'summary', value: summaryOf(outcome, bytesOut) } }), lifetime);
+    // Release the document (and its spool file) before the status: once a caller sees OK, nothing of it is left.
+    await release(source, log);
+    source = undefined;
+    call.end();
+    log.info(
+      {
+        bytesIn,
+        bytesOut,
+        field: outcome.fieldName,
+        revision: outcome.revision,
+        pages: outcome.pages,
+        ms: Math.round(performance.now() - started),
+      },
+      'sealed',
+    );
+  } catch (error) {
+    // Clean up first, answer second: when the caller sees the status, no spool file is left.
+    await release(spool ?? source, log);
+    spool = undefined;
+    source = undefined;
+    code = fail(call, error, lifetime, requestId, log, { bytesIn, bytesOut });
+  } finally {
+    lifetime.dispose();
+    await release(spool ?? source, log);
+    context.metrics.inflightDocuments.dec();
+    context.metrics.sealRequests.inc({ seal: sealLabel, code });
+    context.metrics.sealDuration.observe({ seal: sealLabel }, (performance.now() - started) / 1000);
+  }
+}
+
+/** Drop a spool (removing its temp file) or close a source; never throws. */
+async function release(holder: Spool | ByteSource | undefined, log: Logger): Promise<void> {
+  if (holder === undefined) return;
+  try {
+    await (holder instanceof Spool ? holder.discard() : holder.close());
+  } catch (error) {
+    log.warn({ err: error }, 'cannot release the document (spool file or source)');
+  }
+}
+
+/** Send the error status (unless the client is gone) and log once; returns the status name for metrics. */
+function fail(
+  call: SealCall,
+  error: unknown,
+  lifetime: CallLifetime,
+  requestId: string,
+  log: Logger,
+  progress: { bytesIn: number; bytesOut: number },
+): string {
+  if (lifetime.clientGone) {
+    // The caller went away (cancel or deadline): nothing to answer, nothing wrong on our side.
+    const reason = abortReason(lifetime.signal);
+    log.info({ ...progress, reason: reason.code }, 'call ended by the client');
+    return reason.category === 'deadline' ? 'DEADLINE_EXCEEDED' : 'CANCELLED';
+  }
+  const status = grpcStatusOf(error, requestId);
+  if (status.internal) {
+    log.error({ err: error, ...progress }, 'seal failed');
+  } else {
+    log.info({ ...progress, code: statusName(status.code), error: status.sealdCode, message: status.details }, 'seal refused');
+  }
+  call.emit('error', status);
+  return statusName(status.code);
+}
+
+async function readHeader(messages: AsyncIterator<SealRequest>, lifetime: CallLifetime): Promise<SealHeader> {
+  const first = await nextMessage(messages, lifetime);
+  if (first === undefined || first.payload.case !== 'header') {
+    throw new SealdError(
+      'invalid-input',
+      'HEADER_REQUIRED',
+      first === undefined
+        ? 'the request stream ended before a header'
+        : 'the first message of a Seal call must be a header',
+    );
+  }
+  return first.payload.value;
+}
+
+async function receiveDocument(messages: AsyncIterator<SealRequest>, spool: Spool, lifetime: CallLifetime): Promise<void> {
+  for (;;) {
+    const message = await nextMessage(messages, lifetime);
+    if (message === undefined) return;
+    if (message.payload.case === 'chunk') {
+      await spool.append(message.payload.value);
+    } else if (message.payload.case === 'header') {
+      throw new SealdError('invalid-input', 'HEADER_REPEATED', 'only the first message of a Seal call may be a header');
+    }
+    // An empty message (no payload set) carries nothing; tolerate it.
+  }
+}
+
+/** The next request message; undefined at the end of the stream; rejects with the abort reason once aborted. */
+async function nextMessage(
+  messages: AsyncIterator<SealRequest>,
+  lifetime: CallLifetime,
+): Promise<SealRequest | undefined> {
+  if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
+  let result: IteratorResult<SealRequest>;
+  try {
+    result = await messages.next();
+  } catch (error) {
+    // A cancelled call destroys the stream ("premature close"): report why, not how.
+    if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
+    throw error;
+  }
+  // A destroyed stream may also just end: never take a cut-off upload for a complete one.
+  if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
+  return result.done === true ? undefined : result.value;
+}
+
+function placementOf(header: SealHeader): PositionPlacement {
+  const kind = header.placement?.kind;
+  if (kind === undefined || kind.case === undefined) {
+    // A placement kind newer than this server arrives as an unknown field: the oneof reads as unset.
+    throw new SealdError(
+      'invalid-input',
+      'PLACEMENT_REQUIRED',
+      header.placement === undefined
+        ? 'the header needs a placement'
+        : 'the placement kind is not set, or not supported by this server',
+    );
+  }
+  if (kind.case !== 'position') {
+    // Reachable once the proto grows a placement kind this server does not implement yet.
+    const name = (kind as { case: string }).case;
+    throw new SealdError('invalid-input', 'PLACEMENT_UNSUPPORTED', `placement kind "${name}" is not supported`);
+  }
+  const { page, x, y, width, height } = kind.value;
+  if (page < 1) throw new SealdError('invalid-input', 'PAGE_INVALID', 'placement.position.page must be 1 or more');
+  if (!Number.isFinite(x) || !Number.isFinite(y)) {
+    throw new SealdError('invalid-input', 'POSITION_INVALID', 'placement.position x and y must be finite numbers');
+  }
+  const placement: PositionPlacement = { page, x, y };
+  for (const [name, value] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
+    if (value === undefined) continue;
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new SealdError('invalid-input', 'SIZE_INVALID', `placement.position.${name} must be a positive number of points`);
+    }
+    placement[name] = value;
+  }
+  return placement;
+}
+
+function optionsOf(header: SealHeader): Omit<SealOptions, 'signal' | 'sourceDigest'> {
+  const options: Omit<SealOptions, 'signal' | 'sourceDigest'> = {};
+  const given = header.options;
+  if (given === undefined) return options;
+  if (given.reason !== '') options.reason = given.reason;
+  if (given.location !== '') options.location = given.location;
+  if (given.contactInfo !== '') options.contactInfo = given.contactInfo;
+  if (given.fieldName !== '') options.fieldName = given.fieldName;
+  return options;
+}
+
+function documentSizeHint(size: bigint): number {
+  if (size < 0n) throw new SealdError('invalid-input', 'SIZE_HINT_INVALID', 'document_size must not be negative');
+  return size > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(size);
+}
+
+/** Original bytes from the source, then the new revision; returns the number of bytes sent. */
+async function sendDocument(call: SealCall, source: ByteSource, outcome: SealOutcome, lifetime: CallLifetime): Promise<number> {
+  let sent = 0;
+  for await (const chunk of source.chunks(0, source.size, RESPONSE_CHUNK_BYTES)) {
+    await send(call, create(SealResponseSchema, { payload: { case: 'chunk', value: chunk } }), lifetime);
+    sent += chunk.byteLength;
+  }
+  const appended = outcome.appended;
+  for (let offset = 0; offset < appended.byteLength; offset += RESPONSE_CHUNK_BYTES) {
+    const chunk = appended.subarray(offset, Math.min(offset + RESPONSE_CHUNK_BYTES, appended.byteLength));
+    await send(call, create(SealResponseSchema, { payload: { case: 'chunk', value: chunk } }), lifetime);
+    sent += chunk.byteLength;
+  }
+  return sent;
+}
+
+/** Write one message, waiting for the stream to drain when its buffer is full (bounded memory per call). */
+async function send(call: SealCall, message: SealResponse, lifetime: CallLifetime): Promise<void> {
+  if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
+  if (call.write(message)) return;
+  try {
+    await once(call, 'drain', { signal: lifetime.signal });
+  } catch (error) {
+    if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
+    throw error;
+  }
+}
+
+function summaryOf(outcome: SealOutcome, documentSize: number) {
+  return create(SealSummarySchema, {
+    fieldName: outcome.fieldName,
+    revision: outcome.revision,
+    byteRange: outcome.byteRange.map((n) => BigInt(n)),
+    documentDigest: outcome.documentDigest,
+    digestAlgorithm: 'SHA-256',
+    signerSubject: outcome.signerSubject,
+    signingTime: timestampFromDate(outcome.signingTime),
+    pages: outcome.pages,
+    documentSize: BigInt(documentSize),
+  });
+}

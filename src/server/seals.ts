@@ -1,0 +1,96 @@
+/**
+ * The configured seals, loaded once at start-up: certificate chain (PEM → DER), seal image (PNG → prepared image
+ * streams), and a Signer for the key from the token pool. A seal that cannot be loaded stops the start-up with a
+ * message naming it: a server that silently lacks a seal would fail every caller later instead.
+ */
+import * as fs from 'node:fs';
+import type { CertificateDescription } from '../crypto/certificate.ts';
+import { certificatePublicKeyInfo, describeCertificate, pemToDer, publicKeyParameters } from '../crypto/certificate.ts';
+import type { Signer } from '../crypto/signer.ts';
+import type { SealMaterial } from '../engine/seal.ts';
+import { SealdError } from '../errors.ts';
+import { prepareSealImage } from '../pdf/image.ts';
+import type { SealConfig } from './config.ts';
+import type { Logger } from './logger.ts';
+
+/** What the server needs from the token pool (src/pool's TokenPool provides it). */
+export interface KeyProvider {
+  signer(keyLabel: string, certificates: Uint8Array[]): Signer | Promise<Signer>;
+  /** True when a ready token holds the key. */
+  hasKey(keyLabel: string): boolean;
+}
+
+export interface ConfiguredSeal {
+  config: SealConfig;
+  material: SealMaterial;
+  certificate: CertificateDescription;
+  /** e.g. `RSA-2048`, `EC P-256`. */
+  keyDescription: string;
+}
+
+const POINTS_PER_MM = 72 / 25.4;
+
+export async function loadSeals(
+  seals: readonly SealConfig[],
+  keys: KeyProvider,
+  logger: Logger,
+  wrapSigner: (signer: Signer, seal: SealConfig) => Signer = (signer) => signer,
+): Promise<Map<string, ConfiguredSeal>> {
+  const loaded = new Map<string, ConfiguredSeal>();
+  for (const config of seals) {
+    const seal = await loadSeal(config, keys, wrapSigner).catch((cause: unknown) => {
+      const detail = cause instanceof Error ? cause.message : String(cause);
+      throw new SealdError('invalid-input', 'SEAL_CONFIG_INVALID', `seal "${config.id}": ${detail}`, { cause });
+    });
+    loaded.set(config.id, seal);
+    logger.info(
+      {
+        sealId: config.id,
+        subject: seal.certificate.subject,
+        notAfter: seal.certificate.notAfter.toISOString(),
+        key: seal.keyDescription,
+      },
+      'seal loaded',
+    );
+  }
+  return loaded;
+}
+
+async function loadSeal(
+  config: SealConfig,
+  keys: KeyProvider,
+  wrapSigner: (signer: Signer, seal: SealConfig) => Signer,
+): Promise<ConfiguredSeal> {
+  const chain = pemToDer(await readFile(config.certificates, 'certificates'));
+  if (chain.length === 0) throw new Error(`no PEM certificate in ${config.certificates}`);
+  const certificate = describeCertificate(chain[0]!);
+  const image = prepareSealImage(new Uint8Array(await readFile(config.image, 'image', null)));
+  const signer = wrapSigner(await keys.signer(config.key, chain), config);
+  // size_mm is the mark's longer side; the shorter one follows the image's aspect ratio.
+  const longSide = config.sizeMm * POINTS_PER_MM;
+  const scale = longSide / Math.max(image.width, image.height);
+  const material: SealMaterial = {
+    id: config.id,
+    signer,
+    image,
+    defaultWidth: image.width * scale,
+    defaultHeight: image.height * scale,
+  };
+  return { config, material, certificate, keyDescription: describeKey(chain[0]!) };
+}
+
+function describeKey(certificateDer: Uint8Array): string {
+  const key = publicKeyParameters(certificatePublicKeyInfo(certificateDer));
+  return key.algorithm === 'ECDSA' ? `EC ${key.namedCurve}` : `RSA-${key.modulusBytes * 8}`;
+}
+
+function readFile(file: string, what: string): Promise<string>;
+function readFile(file: string, what: string, encoding: null): Promise<Buffer>;
+async function readFile(file: string, what: string, encoding: 'utf8' | null = 'utf8'): Promise<string | Buffer> {
+  try {
+    return await fs.promises.readFile(file, encoding === null ? {} : { encoding });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new Error(`cannot read ${what} ${file} (${code})`);
+  }
+}

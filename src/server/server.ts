@@ -1,0 +1,151 @@
+/**
+ * The gRPC server: SealService, grpc.health.v1.Health and server reflection on one port, Prometheus metrics on
+ * another, and a graceful shutdown (stop accepting, let in-flight calls finish within the drain time, cancel what
+ * is left, wait for the handlers to clean up, then release the tokens).
+ *
+ * This module assembles already-loaded parts; src/server/bootstrap.ts turns a configuration into those parts (token
+ * pool, seal material) and is what `seald serve` runs.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { file_seald_v1_seald, SealService } from '../gen/seald/v1/seald_pb.ts';
+import type { sealDocument } from '../engine/seal.ts';
+import type { Limits } from './config.ts';
+import type { ServiceContext } from './context.ts';
+import { grpcServiceDefinition, type GrpcServiceHandlers } from './grpc-service.ts';
+import { HealthMonitor } from './health.ts';
+import { listSealsHandler } from './list-seals-handler.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics, startMetricsServer, type MetricsServer, type SealdMetrics } from './metrics.ts';
+import { addReflection } from './reflection.ts';
+import { sealHandler } from './seal-handler.ts';
+import type { ConfiguredSeal } from './seals.ts';
+import { removeStaleSpoolFiles } from './spool.ts';
+
+/**
+ * Requests are streamed in chunks of at most 1 MiB, so the receive limit is set deliberately just above that (the
+ * 4 MiB grpc-js default would let a misbehaving client make the server buffer 4x more per message than it should).
+ */
+export const MAX_RECEIVE_MESSAGE_BYTES = 1024 * 1024 + 64 * 1024;
+
+export interface ServerParts {
+  /** host:port; port 0 picks a free port. */
+  listen: string;
+  /** host:port of the /metrics endpoint, or undefined for none. */
+  metrics: string | undefined;
+  limits: Limits;
+  logger: Logger;
+  seals: ReadonlyMap<string, ConfiguredSeal>;
+  isAvailable(seal: ConfiguredSeal): boolean;
+  sealDocument: typeof sealDocument;
+  /** Metrics registry and instruments; created when not given (bootstrap creates them first to time the signers). */
+  metricsRegistry?: SealdMetrics;
+  /** Released last, after every call has finished (e.g. the token pool). */
+  close?: () => Promise<void>;
+  /** Health re-check interval. */
+  healthIntervalMs?: number;
+}
+
+export interface SealdServer {
+  /** host:port actually bound. */
+  readonly address: string;
+  readonly port: number;
+  readonly metricsPort: number | undefined;
+  readonly health: HealthMonitor;
+  readonly metrics: SealdMetrics;
+  /** Graceful shutdown; resolves once everything is released. Idempotent. */
+  shutdown(reason?: string): Promise<void>;
+}
+
+export async function startServer(parts: ServerParts): Promise<SealdServer> {
+  const { logger, limits } = parts;
+  const metrics = parts.metricsRegistry ?? createMetrics();
+  const inflight = new Set<Promise<unknown>>();
+  const context: ServiceContext = {
+    seals: parts.seals,
+    isAvailable: parts.isAvailable,
+    limits,
+    logger,
+    metrics,
+    sealDocument: parts.sealDocument,
+    track(work) {
+      const tracked = work.catch((error: unknown) => logger.error({ err: error }, 'call handler failed'));
+      inflight.add(tracked);
+      void tracked.finally(() => inflight.delete(tracked));
+    },
+  };
+
+  const stale = await removeStaleSpoolFiles(limits.tmpDir);
+  if (stale.length > 0) logger.warn({ files: stale.length, dir: limits.tmpDir }, 'removed spool files of dead processes');
+
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES });
+  const handlers: GrpcServiceHandlers<typeof SealService.method> = {
+    seal: sealHandler(context),
+    listSeals: listSealsHandler(context),
+  };
+  server.addService(grpcServiceDefinition(SealService), handlers);
+  const health = new HealthMonitor(
+    () => [...parts.seals.values()].every((seal) => parts.isAvailable(seal)),
+    logger,
+    parts.healthIntervalMs,
+  );
+  health.addToServer(server);
+  addReflection(server, [file_seald_v1_seald]);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(parts.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+      error === null ? resolve(boundPort) : reject(error),
+    );
+  });
+  const host = parts.listen.slice(0, parts.listen.lastIndexOf(':'));
+  const address = `${host}:${port}`;
+
+  let metricsServer: MetricsServer | undefined;
+  try {
+    metricsServer = parts.metrics === undefined ? undefined : await startMetricsServer(parts.metrics, metrics.registry);
+  } catch (error) {
+    server.forceShutdown();
+    throw error;
+  }
+  health.start();
+  logger.info(
+    { address, metrics: metricsServer === undefined ? 'off' : metricsServer.port, seals: [...parts.seals.keys()], health: health.status },
+    'seald listening',
+  );
+
+  let shutdown: Promise<void> | undefined;
+  return {
+    address,
+    port,
+    metricsPort: metricsServer?.port,
+    health,
+    metrics,
+    shutdown(reason = 'shutdown') {
+      shutdown ??= (async () => {
+        logger.info({ reason, inflight: inflight.size, drainSeconds: limits.drainSeconds }, 'shutting down');
+        health.stop();
+        await drain(server, limits.drainSeconds * 1000, logger);
+        // Cancelled handlers still clean up (spool files) and may wait on a token: never close the pool under them.
+        await Promise.allSettled([...inflight]);
+        await metricsServer?.close();
+        await parts.close?.();
+        logger.info('stopped');
+      })();
+      return shutdown;
+    },
+  };
+}
+
+/** Stop accepting calls; wait up to `timeoutMs` for in-flight ones, then cancel them. */
+function drain(server: grpc.Server, timeoutMs: number, logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      logger.warn({ drainMs: timeoutMs }, 'drain time over: cancelling the calls still running');
+      server.forceShutdown();
+      resolve();
+    }, timeoutMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
