@@ -12,7 +12,7 @@ export interface CertificateDescription {
   issuer: string;
   organization?: string;
   commonName?: string;
-  /** Serial number as lowercase hex (the INTEGER's content octets). */
+  /** Serial number as lowercase hex of its value (without the 0x00 sign octet DER adds before a high bit). */
   serialNumber: string;
   notBefore: Date;
   notAfter: Date;
@@ -39,6 +39,11 @@ export function keyAlgorithmOf(cert: pkijs.Certificate): SignatureAlgorithm {
   throw new SealdError('invalid-input', 'UNSUPPORTED_KEY_ALGORITHM', `certificate key algorithm ${oid} is not RSA or EC`);
 }
 
+function serialHex(content: Uint8Array): string {
+  const value = content.length > 1 && content[0] === 0 && content[1]! >= 0x80 ? content.subarray(1) : content;
+  return Buffer.from(value).toString('hex');
+}
+
 export function describeCertificate(der: Uint8Array): CertificateDescription {
   const cert = parseCertificate(der);
   const subject = parseName(bytesOf(cert.subject.valueBeforeDecode));
@@ -46,7 +51,7 @@ export function describeCertificate(der: Uint8Array): CertificateDescription {
   const description: CertificateDescription = {
     subject: formatName(subject),
     issuer: formatName(issuer),
-    serialNumber: Buffer.from(cert.serialNumber.valueBlock.valueHexView).toString('hex'),
+    serialNumber: serialHex(cert.serialNumber.valueBlock.valueHexView),
     notBefore: cert.notBefore.value,
     notAfter: cert.notAfter.value,
     keyAlgorithm: keyAlgorithmOf(cert),

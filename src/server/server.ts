@@ -123,7 +123,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
       shutdown ??= (async () => {
         logger.info({ reason, inflight: inflight.size, drainSeconds: limits.drainSeconds }, 'shutting down');
         health.stop();
-        await drain(server, limits.drainSeconds * 1000, logger);
+        await drain(server, [...inflight], limits.drainSeconds * 1000, logger);
         // Cancelled handlers still clean up (spool files) and may wait on a token: never close the pool under them.
         await Promise.allSettled([...inflight]);
         await metricsServer?.close();
@@ -135,17 +135,33 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   };
 }
 
-/** Stop accepting calls; wait up to `timeoutMs` for in-flight ones, then cancel them. */
-function drain(server: grpc.Server, timeoutMs: number, logger: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      logger.warn({ drainMs: timeoutMs }, 'drain time over: cancelling the calls still running');
-      server.forceShutdown();
-      resolve();
-    }, timeoutMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
+/**
+ * Stop accepting calls; wait up to `timeoutMs` for the in-flight Seal calls, then cancel whatever is still open.
+ * Waiting for the seals rather than for every stream matters: a load balancer's health Watch stream never ends on
+ * its own and would otherwise hold every shutdown for the whole drain time.
+ */
+async function drain(server: grpc.Server, seals: Promise<unknown>[], timeoutMs: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = new Promise<'closed'>((resolve) => server.tryShutdown(() => resolve('closed')));
+  const sealsDone = Promise.allSettled(seals).then(() => 'seals done' as const);
+  const timedOut = new Promise<'timed out'>((resolve) => {
+    timer = setTimeout(() => resolve('timed out'), timeoutMs);
   });
+  let outcome = await Promise.race([closed, sealsDone, timedOut]);
+  if (outcome === 'seals done') {
+    // The last statuses are on their way out: give connections a moment to close by themselves.
+    outcome = await Promise.race([closed, timedOut, delay(DRAIN_GRACE_MS).then(() => 'seals done' as const)]);
+  }
+  clearTimeout(timer);
+  if (outcome === 'closed') return;
+  if (outcome === 'timed out') {
+    logger.warn({ drainMs: timeoutMs }, 'drain time over: cancelling the calls still running');
+  }
+  server.forceShutdown(); // what is left: seals past the drain time, or streams that never end (health Watch)
+}
+
+const DRAIN_GRACE_MS = 500;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -2,6 +2,7 @@
  * `node bin/seald.mjs …` as a user runs it (a separate process, through tsx), against an in-process server with a
  * stand-in engine. test/server/e2e.test.ts runs the CLI once more against the real engine and tokens.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -154,5 +155,56 @@ describe('seald help', () => {
     }
     expect((await seald(['help', 'serve'])).stdout.toString()).toContain('SEALD_MAX_DOCUMENT_BYTES');
     expect((await seald([])).code).toBe(2);
+  });
+});
+
+describe('seald serve', () => {
+  it('provisions the embedded defaults, serves, and exits 0 on SIGTERM', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seald-serve-test-'));
+    try {
+      const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--metrics', 'off'], {
+        env: { ...process.env, SEALD_CONFIG: '', SEALD_LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const lines: string[] = [];
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const address = await new Promise<string>((resolve, reject) => {
+        let buffered = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString();
+          const parts = buffered.split('\n');
+          buffered = parts.pop()!;
+          for (const line of parts) {
+            lines.push(line);
+            const entry = JSON.parse(line) as { msg?: string; address?: string };
+            if (entry.msg === 'seald listening') resolve(entry.address!);
+          }
+        });
+        void exited.then((code) => reject(new Error(`serve exited early (${code}): ${stderr}`)));
+      });
+      expect(fs.existsSync(path.join(dataDir, 'seald.yaml'))).toBe(true);
+      const listed = await seald(['seals', '--json', '--server', address]);
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.stdout.toString()).seals.map((s: { id: string }) => s.id)).toEqual(['org', 'personal']);
+
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const messages = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+      expect(messages).toEqual(expect.arrayContaining(['shutting down', 'PKCS#11 pool closed', 'stopped']));
+      expect(lines.join('\n')).not.toMatch(/"pin"\s*:\s*"\d/); // no PIN in the logs
+      expect(stderr).toBe('');
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a bad configuration with the key named: exit 1', async () => {
+    const config = path.join(dir, 'bad.yaml');
+    fs.writeFileSync(config, 'limits: { max_document_bytes: plenty }\n');
+    const result = await seald(['serve', '--config', config]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`seald: ${config}: limits.max_document_bytes: expected a byte size such as 8388608, 8MiB or 256 MiB, got "plenty"\n`);
   });
 });

@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import graphene from 'graphene-pk11';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPadesCms } from '../../src/crypto/cms.ts';
 import { derToPem } from '../../src/crypto/certificate.ts';
@@ -67,6 +68,33 @@ describe('TokenPool on a real SoftHSM token', () => {
     // The admin lookup agrees while the pool is open (same module lease registry, login already held).
     expect(Buffer.from(findKeyPublicInfo(SOFTHSM_MODULE, 'pool-a', PIN, 'ec', { env: hsm.env })!).equals(Buffer.from(ecSpki))).toBe(true);
     expect(findKeyPublicInfo(SOFTHSM_MODULE, 'pool-a', PIN, 'missing', { env: hsm.env })).toBeUndefined();
+  });
+
+  it('admin-generated keys: private CKA_SIGN, CKA_SENSITIVE, not extractable, on the token, CKA_ID shared', () => {
+    const lease = acquireModule(SOFTHSM_MODULE, { env: hsm.env });
+    try {
+      const slots = lease.module.getSlots(true);
+      let slot: graphene.Slot | undefined;
+      for (let i = 0; i < slots.length; i++) if (slots.items(i).getToken().label === 'pool-a') slot = slots.items(i);
+      const session = slot!.open(graphene.SessionFlag.SERIAL_SESSION);
+      try {
+        for (const label of ['rsa', 'ec']) {
+          const privateKey = session.find({ class: graphene.ObjectClass.PRIVATE_KEY, label }).items(0);
+          const publicKey = session.find({ class: graphene.ObjectClass.PUBLIC_KEY, label }).items(0);
+          const attrs = privateKey.getAttribute({ sign: null, sensitive: null, extractable: null, token: null, private: null, id: null });
+          expect(attrs).toMatchObject({ sign: true, sensitive: true, extractable: false, token: true, private: true });
+          expect((attrs.id as Buffer).length).toBeGreaterThan(0);
+          expect((publicKey.getAttribute('id') as Buffer).equals(attrs.id as Buffer)).toBe(true);
+        }
+      } finally {
+        session.close();
+      }
+    } finally {
+      lease.release();
+    }
+    expect(() => generateKeyPair(SOFTHSM_MODULE, 'pool-a', PIN, { label: 'rsa', type: 'RSA-2048', env: hsm.env })).toThrow(
+      expect.objectContaining({ code: 'KEY_EXISTS' }),
+    );
   });
 
   it('signs with RSA (PKCS#1 v1.5 over DigestInfo) and ECDSA (DER), verified by node crypto', async () => {

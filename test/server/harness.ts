@@ -150,6 +150,30 @@ export function healthCheck(address: string, service = ''): Promise<string> {
   });
 }
 
+/** A Watch stream: next() resolves with each status the server sends. */
+export function watchHealth(address: string, service = ''): { next(): Promise<string>; close(): void } {
+  const client = new HealthClient(address, grpc.credentials.createInsecure());
+  const call = client.Watch({ service }) as grpc.ClientReadableStream<{ status: string }>;
+  const queue: string[] = [];
+  const waiting: ((status: string) => void)[] = [];
+  call.on('data', ({ status }) => {
+    const resolve = waiting.shift();
+    if (resolve === undefined) queue.push(status);
+    else resolve(status);
+  });
+  call.on('error', () => undefined);
+  return {
+    next: () => {
+      const status = queue.shift();
+      return status === undefined ? new Promise((resolve) => waiting.push(resolve)) : Promise.resolve(status);
+    },
+    close: () => {
+      call.cancel();
+      client.close();
+    },
+  };
+}
+
 // --- grpc.reflection.v1 (hand-encoded: the test needs two requests, not a generated client) -------------------------
 
 type ReflectionRequest = { listServices: string } | { fileContainingSymbol: string };

@@ -16,7 +16,16 @@ import {
   type SealRequest,
   type SealResponse,
 } from '../../src/gen/seald/v1/seald_pb.ts';
-import { FAKE_REVISION, fakeSealDocument, healthCheck, reflect, spoolFiles, startHarness, type Harness } from './harness.ts';
+import {
+  FAKE_REVISION,
+  fakeSealDocument,
+  healthCheck,
+  reflect,
+  spoolFiles,
+  startHarness,
+  watchHealth,
+  type Harness,
+} from './harness.ts';
 
 const MiB = 1024 * 1024;
 
@@ -275,6 +284,17 @@ describe('graceful shutdown', () => {
     await stopping;
     const late = await seal(h, header(), document(10), { deadline: new Date(Date.now() + 2000) }).catch((e: unknown) => e);
     expect(late).toMatchObject({ code: expect.any(Number) });
+    await h.close();
+  });
+
+  it('does not wait the drain time for a health Watch stream that never ends', async () => {
+    const h = await startHarness({ limits: { drainSeconds: 30 } });
+    const watch = watchHealth(h.server.address);
+    expect(await watch.next()).toBe('SERVING');
+    const started = Date.now();
+    await h.server.shutdown('test');
+    expect(Date.now() - started).toBeLessThan(3000);
+    watch.close();
     await h.close();
   });
 
