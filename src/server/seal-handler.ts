@@ -56,6 +56,14 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     }
     sealLabel = seal.config.id;
     log = log.child({ sealId: seal.config.id });
+    if (!context.isAvailable(seal)) {
+      // Say so before the upload: the document could not be sealed now anyway.
+      throw new SealdError(
+        'unavailable',
+        'SEAL_UNAVAILABLE',
+        `seal "${seal.config.id}" cannot sign right now: its key is on no ready token`,
+      );
+    }
     const placement = placementOf(header);
     const options = optionsOf(header);
     spool = new Spool({
@@ -100,6 +108,7 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     );
   } catch (error) {
     // Clean up first, answer second: when the caller sees the status, no spool file is left.
+    if (spool !== undefined) bytesIn = spool.size;
     await release(spool ?? source, log);
     spool = undefined;
     source = undefined;

@@ -161,6 +161,17 @@ describe('SealService with a stand-in engine', () => {
     expect(status.metadata.get('seald-error-code')).toEqual(['SEAL_NOT_FOUND']);
   });
 
+  it('answers UNAVAILABLE before the upload when the seal key is on no ready token', async () => {
+    h.available.delete('org');
+    try {
+      const { status } = await rawSeal(h, [headerRequest(header('org'))], { end: false });
+      expect(status.code).toBe(grpc.status.UNAVAILABLE);
+      expect(status.metadata.get('seald-error-code')).toEqual(['SEAL_UNAVAILABLE']);
+    } finally {
+      h.available.add('org');
+    }
+  });
+
   it('answers RESOURCE_EXHAUSTED at once when the size hint is over the limit', async () => {
     const { status } = await rawSeal(h, [headerRequest(header('org', { documentSize: BigInt(9 * MiB) }))], {
       end: false,
