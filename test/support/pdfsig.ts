@@ -78,7 +78,7 @@ export async function pdfsig(file: string, opts: PdfsigOptions = {}): Promise<Pd
   if (opts.userPassword !== undefined) args.push('-upw', opts.userPassword);
   if (opts.ownerPassword !== undefined) args.push('-opw', opts.ownerPassword);
   args.push(file);
-  const result = await run('pdfsig', args);
+  const result = await run('pdfsig', args, { env: nssEnvironment() });
   const raw = result.stdout.toString('utf8');
   if (/does not contain any signatures/.test(raw + result.stderr)) {
     return { signatures: [], raw: raw + result.stderr, exitCode: result.code };
@@ -135,6 +135,17 @@ const nssDbs = new Map<string, Promise<string>>();
 let nssRoot: string | undefined;
 
 /** One NSS database per set of trusted CAs, per process; removed when the process exits. */
+/**
+ * pdfsig's NSS loads PKCS#11 modules through p11-kit, and Debian's softhsm2 registers itself there: a SOFTHSM2_CONF
+ * left in the environment by a test's token makes NSS open that token too, and pdfsig then reports "Unknown issue
+ * with Certificate" for chains it otherwise trusts. The verifier runs without it, as it would on another machine.
+ */
+function nssEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.SOFTHSM2_CONF;
+  return env;
+}
+
 function throwawayNssDb(trustCaPems: readonly string[]): Promise<string> {
   const key = [...trustCaPems].sort().join('\n');
   let db = nssDbs.get(key);
