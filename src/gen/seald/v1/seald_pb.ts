@@ -307,7 +307,7 @@ export type SealSummary = Message<"seald.v1.SealSummary"> & {
   signerSubject: string;
 
   /**
-   * Signing time claimed in the signature (/M and the CMS signing-time attribute).
+   * Signing time claimed in the signature (/M; PAdES puts no signing-time attribute in the CMS).
    *
    * @generated from field: google.protobuf.Timestamp signing_time = 7;
    */
@@ -518,8 +518,8 @@ export const SealService: GenService<{
    * then one final SealResponse carrying the summary. A client may write the chunks to disk as they arrive, but the
    * output is complete only once the summary has arrived.
    *
-   * Status codes: INVALID_ARGUMENT (no header first, bad placement, malformed PDF), NOT_FOUND (unknown seal or
-   * page), FAILED_PRECONDITION (encrypted or certified document, certificate outside its validity),
+   * Status codes: INVALID_ARGUMENT (no header first, bad placement, page out of range, malformed or truncated PDF),
+   * NOT_FOUND (unknown seal), FAILED_PRECONDITION (encrypted or certified document, certificate outside its validity),
    * RESOURCE_EXHAUSTED (document over the server's limit), UNAVAILABLE (token down), DEADLINE_EXCEEDED, CANCELLED.
    *
    * @generated from rpc seald.v1.SealService.Seal
