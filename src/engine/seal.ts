@@ -96,7 +96,9 @@ export async function sealDocument(
   });
 
   const documentDigest = await digestByteRange(source, prepared.bytes, prepared.byteRange, options.sourceDigest);
-  options.signal?.throwIfAborted();
+  if (options.signal?.aborted) {
+    throw new SealdError('cancelled', 'CANCELLED', 'the seal was cancelled before signing; nothing was written');
+  }
   const cms = await createPadesCms({ signer: seal.signer, documentDigest, signal: options.signal });
   embedCms(prepared, cms);
 
