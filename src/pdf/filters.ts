@@ -41,7 +41,14 @@ function unpredict(data: Uint8Array, parms: PdfDict, resolve: (o: PdfObject | un
   const columns = (resolve(parms.get('Columns')) as number | undefined) ?? 1;
   const bpp = Math.max(1, Math.ceil((colors * bpc) / 8));
   const rowLength = Math.ceil((colors * bpc * columns) / 8);
-  const rows = Math.floor(data.length / (rowLength + 1));
+  return unfilterRows(data, rowLength, bpp, Math.floor(data.length / (rowLength + 1)));
+}
+
+/**
+ * Undo PNG row filters (PNG 1.2 §6; the same algorithms as PDF's PNG predictors): each row is a filter-type byte and
+ * `rowLength` filtered bytes; `bpp` is the distance to the corresponding byte of the pixel on the left.
+ */
+export function unfilterRows(data: Uint8Array, rowLength: number, bpp: number, rows: number): Uint8Array {
   const out = new Uint8Array(rows * rowLength);
   let prev = new Uint8Array(rowLength);
   for (let r = 0; r < rows; r++) {
@@ -68,7 +75,7 @@ function unpredict(data: Uint8Array, parms: PdfDict, resolve: (o: PdfObject | un
   return out;
 }
 
-export function paeth(a: number, b: number, c: number): number {
+function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
   const pa = Math.abs(p - a);
   const pb = Math.abs(p - b);

@@ -4,7 +4,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import { SealdError } from '../errors.ts';
-import { paeth } from './filters.ts';
+import { unfilterRows } from './filters.ts';
 
 export interface DecodedImage {
   width: number;
@@ -56,28 +56,12 @@ export function decodePng(png: Uint8Array): DecodedImage {
   const bpp = Math.max(1, bitsPerPixel >> 3);
   const stride = Math.ceil((width * bitsPerPixel) / 8);
   if (raw.length < height * (stride + 1)) throw bad('image data is shorter than its size says');
-  const pixels = Buffer.alloc(height * stride);
-  let prev = Buffer.alloc(stride);
-  for (let y = 0; y < height; y++) {
-    const type = raw[y * (stride + 1)]!;
-    const src = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    const row = pixels.subarray(y * stride, (y + 1) * stride);
-    for (let i = 0; i < stride; i++) {
-      const left = i >= bpp ? row[i - bpp]! : 0;
-      const up = prev[i]!;
-      const ul = i >= bpp ? prev[i - bpp]! : 0;
-      let v: number;
-      switch (type) {
-        case 0: v = src[i]!; break;
-        case 1: v = src[i]! + left; break;
-        case 2: v = src[i]! + up; break;
-        case 3: v = src[i]! + ((left + up) >> 1); break;
-        case 4: v = src[i]! + paeth(left, up, ul); break;
-        default: throw bad(`bad filter type ${type}`);
-      }
-      row[i] = v & 0xff;
-    }
-    prev = row;
+  let pixels: Buffer;
+  try {
+    const rows = unfilterRows(raw, stride, bpp, height);
+    pixels = Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength);
+  } catch {
+    throw bad('bad row filter');
   }
 
   const sample = (y: number, x: number, c: number): number => {
