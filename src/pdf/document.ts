@@ -32,9 +32,13 @@ export class PdfDocument {
   private readonly cache = new Map<number, PdfObject>();
   private readonly objectStreams = new Map<number, { offsets: number[]; data: Uint8Array; first: number }>();
 
+  /** The first KiB: the header (§7.5.2) and, in a linearized file, the linearization dictionary (§F.2). */
+  private readonly head: string;
+
   private constructor(readonly source: ByteSource) {
     this.reader = new ByteReader(source);
     const head = Buffer.from(source.read(0, 1024)).toString('latin1');
+    this.head = head;
     if (!head.includes('%PDF-')) {
       throw new SealdError('invalid-input', 'NOT_A_PDF', 'the document is not a PDF (no %PDF- header)');
     }
@@ -98,9 +102,7 @@ export class PdfDocument {
   }
 
   isLinearized(): boolean {
-    // §F.2: the linearization dictionary is the first object, within the first 1024 bytes.
-    const head = Buffer.from(this.source.read(0, 1024)).toString('latin1');
-    return /\/Linearized\s/.test(head);
+    return /\/Linearized\s/.test(this.head);
   }
 
   resolve(obj: PdfObject | undefined): PdfObject | undefined {

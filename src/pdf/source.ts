@@ -12,14 +12,35 @@ export interface ByteSource {
   close(): Promise<void>;
 }
 
-/** A ByteSource over bytes already in memory (small uploads, decoded object streams, tests). */
+const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}
+
+/** A document held in memory (small uploads, decoded object streams, tests). */
+export class BufferSource implements ByteSource {
+  constructor(private readonly bytes: Uint8Array) {}
+
+  get size(): number {
+    return this.bytes.byteLength;
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    const start = clamp(offset, 0, this.size);
+    return this.bytes.subarray(start, clamp(start + Math.max(0, length), start, this.size));
+  }
+
+  async *chunks(start = 0, end = this.size, chunkSize = DEFAULT_CHUNK_SIZE): AsyncIterable<Uint8Array> {
+    const last = clamp(end, 0, this.size);
+    for (let offset = clamp(start, 0, last); offset < last; offset += chunkSize) {
+      yield this.bytes.subarray(offset, Math.min(offset + chunkSize, last));
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
 export function bufferSource(data: Uint8Array): ByteSource {
-  return {
-    size: data.length,
-    read: (offset, length) => data.subarray(offset, Math.min(data.length, offset + length)),
-    async *chunks(start = 0, end = data.length, chunkSize = 1 << 20) {
-      for (let o = start; o < end; o += chunkSize) yield data.subarray(o, Math.min(end, o + chunkSize));
-    },
-    close: async () => {},
-  };
+  return new BufferSource(data);
 }

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { SealdError } from '../errors.ts';
-import type { ByteSource } from '../pdf/source.ts';
+import { BufferSource, type ByteSource } from '../pdf/source.ts';
 
 const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 const SPOOL_FILE_PREFIX = 'seald-spool-';
@@ -186,29 +186,6 @@ async function writeAll(handle: fs.promises.FileHandle, chunk: Uint8Array): Prom
     const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
     offset += bytesWritten;
   }
-}
-
-/** A document held in memory. */
-export class BufferSource implements ByteSource {
-  constructor(private readonly bytes: Uint8Array) {}
-
-  get size(): number {
-    return this.bytes.byteLength;
-  }
-
-  read(offset: number, length: number): Uint8Array {
-    const start = clamp(offset, 0, this.size);
-    return this.bytes.subarray(start, clamp(start + Math.max(0, length), start, this.size));
-  }
-
-  async *chunks(start = 0, end = this.size, chunkSize = DEFAULT_CHUNK_SIZE): AsyncIterable<Uint8Array> {
-    const last = clamp(end, 0, this.size);
-    for (let offset = clamp(start, 0, last); offset < last; offset += chunkSize) {
-      yield this.bytes.subarray(offset, Math.min(offset + chunkSize, last));
-    }
-  }
-
-  async close(): Promise<void> {}
 }
 
 /**
