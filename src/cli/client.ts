@@ -24,8 +24,20 @@ export type SealClient = GrpcServiceClient<typeof SealService.method>;
 
 const SealClientConstructor = grpcClientConstructor(SealService);
 
-export function connect(address: string, options: grpc.ClientOptions = {}): SealClient {
-  return new SealClientConstructor(address, grpc.credentials.createInsecure(), options);
+/** PEM bytes for mutual TLS: the CA bundle the server's certificate must chain to, this client's certificate and key. */
+export interface ClientTls {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
+/** Plaintext, or mutual TLS when `tls` is given. */
+export function channelCredentials(tls?: ClientTls): grpc.ChannelCredentials {
+  return tls === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
+}
+
+export function connect(address: string, options: grpc.ClientOptions = {}, tls?: ClientTls): SealClient {
+  return new SealClientConstructor(address, channelCredentials(tls), options);
 }
 
 export interface CallSettings {

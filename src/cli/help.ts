@@ -1,6 +1,13 @@
 /** Help texts, kept apart from the commands so that `seald help` loads nothing heavy (no PKCS#11, no gRPC). */
 import { ENVIRONMENT_VARIABLES } from '../server/config.ts';
 
+/** The client commands' mutual-TLS options (see docs/security.md). */
+export const TLS_OPTIONS_HELP = `TLS (all three, or none for plaintext):
+  --tls-ca FILE       CA bundle (PEM) that the server's certificate must chain to ($SEALD_TLS_CA)
+  --tls-cert FILE     this client's certificate (PEM) ($SEALD_TLS_CERT)
+  --tls-key FILE      its private key (PEM) ($SEALD_TLS_KEY)
+`;
+
 export const MAIN_HELP = `Usage: seald <command> [options]
 
 seald applies PAdES electronic seals to PDF documents, with keys on PKCS#11 tokens, over gRPC.
@@ -9,6 +16,8 @@ Commands:
   serve    run the seal server
   seals    list the seals a server offers
   seal     seal a PDF file through a server
+  rollback remove the last seal of a PDF file through a server (撤销签章)
+  audit    verify an audit log's hash chain (offline)
   help     show help for a command
 
 Run \`seald help <command>\` or \`seald <command> --help\` for a command's options.
@@ -42,7 +51,7 @@ is on a token that is ready to sign.
 
   --server HOST:PORT  server address (default $SEALD_SERVER, else 127.0.0.1:50051)
   --json              one JSON document with every field
-  -h, --help          this help
+${TLS_OPTIONS_HELP}  -h, --help          this help
 `;
 
 export const SEAL_HELP = `Usage: seald seal IN.pdf -o OUT.pdf --seal ID --page N --x X --y Y [options]
@@ -69,5 +78,31 @@ Other:
   --server HOST:PORT  server address (default $SEALD_SERVER, else 127.0.0.1:50051)
   --timeout SECONDS   give up after this long (default: no limit)
   --json              print the summary as JSON
+${TLS_OPTIONS_HELP}  -h, --help          this help
+`;
+
+export const ROLLBACK_HELP = `Usage: seald rollback IN.pdf -o OUT.pdf [options]
+
+Remove the last revision of IN.pdf when it is a seal you may roll back (撤销签章). OUT.pdf is byte for byte
+the document as it was before that seal. Only the last seal can be removed: roll back later seals first.
+
+  -o, --output FILE   where to write the result (required)
+  --server HOST:PORT  server address (default $SEALD_SERVER, else 127.0.0.1:50051)
+  --timeout SECONDS   give up after this long (default: no limit)
+  --json              print the summary as JSON
+${TLS_OPTIONS_HELP}  -h, --help          this help
+`;
+
+export const AUDIT_HELP = `Usage: seald audit verify FILE|DIR... [--json]
+
+Check an audit log's hash chain: every record parses, sequence numbers count up by one, and each record
+carries the SHA-256 of the one before it (across rotated files, in order; a directory means all its audit
+files). Prints the head (last sequence number and its hash): keep it elsewhere to detect a later edit of
+the newest record.
+
+Exit status: 0 the chain is whole; 1 a record was edited, inserted or deleted (the first bad line is
+named); 3 the chain is whole but the last line is torn (a crash during a write; never acknowledged).
+
+  --json              the report as JSON
   -h, --help          this help
 `;

@@ -11,6 +11,8 @@ import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { SealdError } from '../errors.ts';
 import type { PinSource, Pkcs11Config, TokenConfig } from '../pool/config.ts';
+import type { PolicySource } from '../auth/policy-store.ts';
+import { DEFAULT_MAX_FILE_BYTES } from '../audit/log.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -42,6 +44,19 @@ export interface Limits {
   drainSeconds: number;
 }
 
+/** Mutual TLS: the server's certificate chain and key, and the CA bundle client certificates must chain to. */
+export interface TlsConfig {
+  cert: string;
+  key: string;
+  clientCa: string;
+}
+
+export interface AuditConfig {
+  /** Directory of the audit files (default <data dir>/audit). */
+  dir: string;
+  maxFileBytes: number;
+}
+
 export interface SealdConfig {
   /** The file this configuration was read from. */
   configPath: string;
@@ -56,6 +71,11 @@ export interface SealdConfig {
   pkcs11: Pkcs11Config & { env: Record<string, string> };
   seals: SealConfig[];
   trust: { anchors: string[] };
+  /** Undefined: plaintext (the loopback default). */
+  tls: TlsConfig | undefined;
+  /** Undefined: the built-in policy (every caller may do everything). */
+  policy: PolicySource | undefined;
+  audit: AuditConfig;
 }
 
 /** Command-line flags of `seald serve` (highest precedence). */
@@ -108,6 +128,11 @@ export const ENVIRONMENT_VARIABLES = {
   SEALD_TOKEN_PIN_ENV: 'pkcs11.tokens[0].pin (as { env })',
   SEALD_TOKEN_SESSIONS: 'pkcs11.tokens[0].sessions',
   SEALD_TRUST_ANCHORS: `trust.anchors (a list separated by "${path.delimiter}")`,
+  SEALD_TLS_CERT: 'tls.cert',
+  SEALD_TLS_KEY: 'tls.key',
+  SEALD_TLS_CLIENT_CA: 'tls.client_ca',
+  SEALD_POLICY: 'policy (a policy file)',
+  SEALD_AUDIT_DIR: 'audit.dir',
 } as const;
 
 export function configError(key: string, message: string, source?: string): SealdError {
@@ -223,7 +248,36 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
       ? anchorsEnv.split(path.delimiter).filter((p) => p !== '').map(fromCwd)
       : stringList(trustFile.anchors, 'trust.anchors', source).map(fromFile);
 
+  // --- tls, policy, audit ---------------------------------------------------------------------------------------------
+  const tls = tlsFrom(section(file, 'tls', source, ['cert', 'key', 'client_ca']), envValue, fromFile, fromCwd, source);
+  const policyEnv = envValue('SEALD_POLICY');
+  const policy: PolicySource | undefined =
+    policyEnv !== undefined
+      ? { file: fromCwd(policyEnv), section: false }
+      : typeof file.policy === 'string'
+        ? { file: fromFile(file.policy), section: false }
+        : isTable(file.policy)
+          ? { file: configPath, section: true }
+          : file.policy === undefined || file.policy === null
+            ? undefined
+            : (() => {
+                throw configError('policy', 'expected a policy mapping or the path of a policy file', source);
+              })();
+  const auditFile = section(file, 'audit', source, ['dir', 'max_file_bytes']);
+  const auditDirEnv = envValue('SEALD_AUDIT_DIR');
+  const auditDirFile = optionalString(auditFile, 'dir', source, 'audit');
+  const audit: AuditConfig = {
+    dir: auditDirEnv !== undefined ? fromCwd(auditDirEnv) : auditDirFile !== undefined ? fromFile(auditDirFile) : path.join(dataDir, 'audit'),
+    maxFileBytes:
+      auditFile.max_file_bytes === undefined || auditFile.max_file_bytes === null
+        ? DEFAULT_MAX_FILE_BYTES
+        : parseByteSize(auditFile.max_file_bytes, 'audit.max_file_bytes', source),
+  };
+
   return {
+    tls,
+    policy,
+    audit,
     configPath,
     listen,
     metrics,
@@ -240,7 +294,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
 
 type Table = Record<string, unknown>;
 
-const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'log', 'pkcs11', 'seals', 'trust'];
+const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'log', 'pkcs11', 'seals', 'trust', 'tls', 'policy', 'audit'];
 
 function parseConfigFile(text: string, source: string): Table {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -476,4 +530,31 @@ function sealsFrom(value: unknown, fromFile: (p: string) => string, source: stri
       sizeMm,
     };
   });
+}
+
+/** tls.cert / tls.key / tls.client_ca (or SEALD_TLS_*): all three, or none for plaintext. */
+function tlsFrom(
+  table: Table,
+  envValue: (name: keyof typeof ENVIRONMENT_VARIABLES) => string | undefined,
+  fromFile: (p: string) => string,
+  fromCwd: (p: string) => string,
+  source: string,
+): TlsConfig | undefined {
+  const pick = (key: string, envName: keyof typeof ENVIRONMENT_VARIABLES): string | undefined => {
+    const fromEnv = envValue(envName);
+    if (fromEnv !== undefined) return fromCwd(fromEnv);
+    const value = optionalString(table, key, source, 'tls');
+    return value === undefined ? undefined : fromFile(value);
+  };
+  const cert = pick('cert', 'SEALD_TLS_CERT');
+  const key = pick('key', 'SEALD_TLS_KEY');
+  const clientCa = pick('client_ca', 'SEALD_TLS_CLIENT_CA');
+  if (cert === undefined && key === undefined && clientCa === undefined) return undefined;
+  if (cert === undefined || key === undefined || clientCa === undefined) {
+    const missing = [cert === undefined ? 'cert' : '', key === undefined ? 'key' : '', clientCa === undefined ? 'client_ca' : '']
+      .filter((k) => k !== '')
+      .map((k) => `tls.${k}`);
+    throw configError('tls', `mutual TLS needs cert, key and client_ca: ${missing.join(', ')} missing`, source);
+  }
+  return { cert, key, clientCa };
 }

@@ -18,6 +18,7 @@ import {
   type SealRequest,
   type SealResponse,
 } from '../gen/seald/v1/seald_pb.ts';
+import { callAccess, placementDetails } from './access.ts';
 import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
 import type { ServiceContext } from './context.ts';
 import type { Logger } from './logger.ts';
@@ -39,6 +40,7 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
   const started = performance.now();
   const requestId = requestIdOf(call);
   const lifetime = callLifetime(call);
+  const access = callAccess(context, call, 'seal', requestId);
   let log = context.logger.child({ requestId, rpc: 'Seal' });
   let sealLabel = '(none)';
   let spool: Spool | undefined;
@@ -50,11 +52,13 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
   try {
     const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<SealRequest>;
     const header = await readHeader(messages, lifetime);
+    access.authorize(header.sealId, placementDetails(header.placement));
     const seal = context.seals.get(header.sealId);
     if (seal === undefined) {
       throw new SealdError('not-found', 'SEAL_NOT_FOUND', `unknown seal "${header.sealId}"`);
     }
     sealLabel = seal.config.id;
+    access.note({ certificateSerial: seal.certificate.serialNumber });
     log = log.child({ sealId: seal.config.id });
     if (!context.isAvailable(seal)) {
       // Say so before the upload: the document could not be sealed now anyway.
@@ -77,6 +81,7 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     bytesIn = spool.size;
     log.debug({ bytes: bytesIn, onDisk: spool.onDisk }, 'document received');
     const sourceDigest = spool.digest;
+    access.note({ inputSha256: sourceDigest.copy().digest('hex') });
     source = await spool.finish();
     spool = undefined;
     if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
@@ -90,6 +95,11 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
 
     bytesOut = await sendDocument(call, source, outcome, lifetime);
+    await access.succeeded({
+      outputSha256: sourceDigest.copy().update(outcome.appended).digest('hex'),
+      revision: outcome.revision,
+      placement: { pages: outcome.pages, byteRange: outcome.byteRange, fieldName: outcome.fieldName },
+    });
     await send(call, create(SealResponseSchema, { payload: { case: 'summary', value: summaryOf(outcome, bytesOut) } }), lifetime);
     // Release the document (and its spool file) before the status: once a caller sees OK, nothing of it is left.
     await release(source, log);
@@ -112,6 +122,7 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     await release(spool ?? source, log);
     spool = undefined;
     source = undefined;
+    await access.failed(lifetime.clientGone ? abortReason(lifetime.signal) : error);
     code = fail(call, error, lifetime, requestId, log, { bytesIn, bytesOut });
   } finally {
     lifetime.dispose();

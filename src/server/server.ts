@@ -8,8 +8,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { file_seald_v1_seald, SealService } from '../gen/seald/v1/seald_pb.ts';
+import { file_seald_v1_rollback, RollbackService } from '../gen/seald/v1/rollback_pb.ts';
+import { defaultPolicy, type Policy } from '../auth/policy.ts';
 import type { sealDocument } from '../engine/seal.ts';
-import type { Limits } from './config.ts';
+import type { Limits, TlsConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
 import { grpcServiceDefinition, type GrpcServiceHandlers } from './grpc-service.ts';
 import { HealthMonitor } from './health.ts';
@@ -17,9 +19,11 @@ import { listSealsHandler } from './list-seals-handler.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, startMetricsServer, type MetricsServer, type SealdMetrics } from './metrics.ts';
 import { addReflection } from './reflection.ts';
+import { rollbackHandler } from './rollback-handler.ts';
 import { sealHandler } from './seal-handler.ts';
 import type { ConfiguredSeal } from './seals.ts';
 import { removeStaleSpoolFiles } from './spool.ts';
+import { listenTls, type TlsListener } from './tls.ts';
 
 /**
  * Requests are streamed in chunks of at most 1 MiB, so the receive limit is set deliberately just above that (the
@@ -43,7 +47,16 @@ export interface ServerParts {
   close?: () => Promise<void>;
   /** Health re-check interval. */
   healthIntervalMs?: number;
+  /** Mutual TLS on the gRPC port; undefined: plaintext. */
+  tls?: TlsConfig;
+  /** The authorisation policy; default: every caller may do everything. */
+  policy?: { current(): Policy };
+  /** The audit log; default: records are dropped (tests that do not look at them). */
+  audit?: ServiceContext['audit'];
 }
+
+const BUILT_IN_POLICY = defaultPolicy();
+const NO_AUDIT = { append: async () => undefined };
 
 export interface SealdServer {
   /** host:port actually bound. */
@@ -67,6 +80,8 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     logger,
     metrics,
     sealDocument: parts.sealDocument,
+    policy: parts.policy ?? { current: () => BUILT_IN_POLICY },
+    audit: parts.audit ?? NO_AUDIT,
     track(work) {
       const tracked = work.catch((error: unknown) => logger.error({ err: error }, 'call handler failed'));
       inflight.add(tracked);
@@ -83,19 +98,25 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     listSeals: listSealsHandler(context),
   };
   server.addService(grpcServiceDefinition(SealService), handlers);
+  const rollbackHandlers: GrpcServiceHandlers<typeof RollbackService.method> = { rollback: rollbackHandler(context) };
+  server.addService(grpcServiceDefinition(RollbackService), rollbackHandlers);
   const health = new HealthMonitor(
     () => [...parts.seals.values()].every((seal) => parts.isAvailable(seal)),
     logger,
     parts.healthIntervalMs,
   );
   health.addToServer(server);
-  addReflection(server, [file_seald_v1_seald]);
+  addReflection(server, [file_seald_v1_seald, file_seald_v1_rollback]);
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(parts.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
-      error === null ? resolve(boundPort) : reject(error),
-    );
-  });
+  let tlsListener: TlsListener | undefined;
+  const port =
+    parts.tls === undefined
+      ? await new Promise<number>((resolve, reject) => {
+          server.bindAsync(parts.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+            error === null ? resolve(boundPort) : reject(error),
+          );
+        })
+      : (tlsListener = await listenTls(server, parts.listen, parts.tls, logger)).port;
   const host = parts.listen.slice(0, parts.listen.lastIndexOf(':'));
   const address = `${host}:${port}`;
 
@@ -104,11 +125,12 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     metricsServer = parts.metrics === undefined ? undefined : await startMetricsServer(parts.metrics, metrics.registry);
   } catch (error) {
     server.forceShutdown();
+    await tlsListener?.close();
     throw error;
   }
   health.start();
   logger.info(
-    { address, metrics: metricsServer === undefined ? 'off' : metricsServer.port, seals: [...parts.seals.keys()], health: health.status },
+    { address, tls: parts.tls === undefined ? 'off' : 'mutual', metrics: metricsServer === undefined ? 'off' : metricsServer.port, seals: [...parts.seals.keys()], health: health.status },
     'seald listening',
   );
 
@@ -123,9 +145,11 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
       shutdown ??= (async () => {
         logger.info({ reason, inflight: inflight.size, drainSeconds: limits.drainSeconds }, 'shutting down');
         health.stop();
+        const listenerClosed = tlsListener?.close(); // no new TLS connections; open ones drain with the server
         await drain(server, [...inflight], limits.drainSeconds * 1000, logger);
         // Cancelled handlers still clean up (spool files) and may wait on a token: never close the pool under them.
         await Promise.allSettled([...inflight]);
+        await listenerClosed;
         await metricsServer?.close();
         await parts.close?.();
         logger.info('stopped');

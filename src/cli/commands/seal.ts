@@ -7,7 +7,7 @@ import { SealHeaderSchema, type SealSummary } from '../../gen/seald/v1/seald_pb.
 import { connect, sealRemote, UPLOAD_CHUNK_BYTES } from '../client.ts';
 import { UsageError, type CliIo } from '../io.ts';
 import { AtomicOutputFile } from '../output-file.ts';
-import { serverAddress, SERVER_OPTION } from './server-option.ts';
+import { clientTls, serverAddress, SERVER_OPTION } from './server-option.ts';
 
 export async function sealCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -61,7 +61,7 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
     documentSize: BigInt(stat.size),
   });
 
-  const client = connect(serverAddress(values.server, io.env));
+  const client = connect(serverAddress(values.server, io.env), {}, clientTls(values, io.env));
   const destination = await AtomicOutputFile.create(output);
   try {
     const summary = await sealRemote(
