@@ -4,7 +4,6 @@
  * This module finds and checks the last revision and says whose certificate signed it; the caller decides whether
  * the principal may remove a seal of that certificate, then sends the first `outputLength` bytes.
  */
-import { createHash } from 'node:crypto';
 import { cmsSignerCertificate } from '../crypto/cms-signer.ts';
 import { describeCertificate, type CertificateDescription } from '../crypto/certificate.ts';
 import { SealdError } from '../errors.ts';
@@ -15,13 +14,6 @@ import type { ByteSource } from '../pdf/source.ts';
 export interface RollbackOptions {
   /** When set, the last seal must be this field (a guard against removing another seal than the one meant). */
   fieldName?: string;
-  /**
-   * SHA-256 (hex) of documents this server returned from a seal, mapped to the document it was given: settles the
-   * one case the file alone cannot (see src/pdf/last-revision.ts) when the seal is known.
-   */
-  sealedInputOf?: (outputSha256: string) => Promise<string | undefined>;
-  /** SHA-256 (hex) of the whole source, when the receiver computed it. */
-  sourceSha256?: string;
 }
 
 export interface RollbackPlan {
@@ -79,27 +71,6 @@ export async function planRollback(source: ByteSource, options: RollbackOptions 
     revision: last.revision,
     signerCertificate,
     signer: describeCertificate(signerCertificate),
-    outputLength: await settleLength(source, last.previousEndCandidates, options),
+    outputLength: last.previousEnd,
   };
-}
-
-/** One candidate: it. Two (the file alone cannot tell): the one whose SHA-256 is the input of the recorded seal. */
-async function settleLength(source: ByteSource, candidates: number[], options: RollbackOptions): Promise<number> {
-  if (candidates.length === 1) return candidates[0]!;
-  const [longer, shorter] = [Math.max(...candidates), Math.min(...candidates)];
-  const wholeSha256 = options.sourceSha256 ?? (await sha256(source, source.size)).digest('hex');
-  const sealedInput = await options.sealedInputOf?.(wholeSha256);
-  if (sealedInput !== undefined) {
-    const hash = await sha256(source, shorter);
-    if (hash.copy().digest('hex') === sealedInput) return shorter;
-    if (hash.update(source.read(shorter, longer - shorter)).digest('hex') === sealedInput) return longer;
-  }
-  // Unknown seal: PDF writers end the file with an EOL after %%EOF (§7.5.5), so the EOL is taken as the original's.
-  return longer;
-}
-
-async function sha256(source: ByteSource, length: number) {
-  const hash = createHash('sha256');
-  for await (const chunk of source.chunks(0, length)) hash.update(chunk);
-  return hash;
 }

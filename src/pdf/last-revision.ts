@@ -2,14 +2,10 @@
  * The last revision of a PDF, as rollback needs it (ISO 32000-1 §7.5.6): where the document before it ends, which
  * objects it defines, and the signature it adds, if any.
  *
- * Where the previous revision ends. The previous revision is the one whose cross-reference section the last one's
- * /Prev names; its file part ends with `startxref <that offset> %%EOF` and an optional EOL. seald's
- * IncrementalWriter appends right after the original bytes and adds a `\n` first only when the original's last byte
- * is not an EOL. So the bytes between that `%%EOF` and the last revision's first object are the original's own
- * tail, plus possibly that `\n`: exact when the gap is empty of a trailing bare `\n` after a non-EOL byte, or when an
- * earlier signature's /ByteRange ends at one of the two candidates (it then pins the length); otherwise (the
- * previous revision is unsigned and ended `%%EOF\n` or `%%EOF`) both readings are possible and `previousEndCandidates`
- * says so.
+ * Where the previous revision ends. seald's IncrementalWriter appends one `\n` of its own right after the original bytes,
+ * then the revision's first object; so the document before a seald revision is exactly the bytes before that `\n`.
+ * For a revision written by another tool (no such `\n`), the previous revision ends where the last one's first object
+ * starts.
  */
 import { PdfDict, PdfRef, PdfStream, PdfString } from './objects.ts';
 import type { PdfDocument } from './document.ts';
@@ -33,7 +29,8 @@ export interface LastRevision {
   /** Offset of the first byte that belongs to the last revision. */
   start: number;
   /** Length of the document before the last revision: one value, or two when the file alone cannot tell (see above). */
-  previousEndCandidates: number[];
+  /** Length of the document before the last revision. */
+  previousEnd: number;
   /** Signature dictionaries defined in the last revision. */
   signatures: RevisionSignature[];
   /** True when the last revision (re)defines the catalog's /DSS (PAdES validation data, ETSI EN 319 142-1 §5.4). */
@@ -95,7 +92,7 @@ export function lastRevision(doc: PdfDocument): LastRevision {
   return {
     revision: doc.revisionCount,
     start,
-    previousEndCandidates: previousEnd(doc, eofEnd, start),
+    previousEnd: previousEnd(doc, eofEnd, start),
     signatures,
     addsDss,
     objects,
@@ -117,32 +114,9 @@ function findPreviousEof(doc: PdfDocument, before: number, prevOffset: number): 
   throw new SealdError('precondition', 'REVISION_BOUNDARY_NOT_FOUND', 'cannot find where the previous revision ends (no startxref/%%EOF for it)');
 }
 
-function previousEnd(doc: PdfDocument, eofEnd: number, start: number): number[] {
-  const gap = doc.reader.slice(eofEnd, start - eofEnd);
-  const isEol = (c: number | undefined) => c === 0x0a || c === 0x0d;
-  // The writer's `\n` is possible only as the gap's last byte, after a byte that is not an EOL.
-  const before = gap.length >= 2 ? gap[gap.length - 2] : doc.reader.byte(eofEnd - 1);
-  if (gap.length === 0 || gap[gap.length - 1] !== 0x0a || isEol(before)) return [start];
-  const candidates = [start, start - 1];
-  // An earlier signature's /ByteRange ends exactly where its revision ended.
-  for (const end of signatureEnds(doc)) if (candidates.includes(end)) return [end];
-  return candidates;
-}
-
-/** Where each signature of the document says its signed file ended (ByteRange offset + length of the last pair). */
-function signatureEnds(doc: PdfDocument): number[] {
-  const ends: number[] = [];
-  const form = doc.resolveDict(doc.catalog.get('AcroForm'));
-  const fields = doc.resolve(form?.get('Fields'));
-  if (!Array.isArray(fields)) return ends;
-  for (const field of fields) {
-    const sig = doc.resolveDict(doc.resolveDict(field)?.get('V'));
-    const range = doc.resolve(sig?.get('ByteRange'));
-    if (Array.isArray(range) && range.length === 4 && typeof range[2] === 'number' && typeof range[3] === 'number') {
-      ends.push(range[2] + range[3]);
-    }
-  }
-  return ends;
+function previousEnd(doc: PdfDocument, eofEnd: number, start: number): number {
+  // seald's own `\n` is the gap's last byte (the gap is the original's EOL after %%EOF, if any, then that `\n`).
+  return start > eofEnd && doc.reader.byte(start - 1) === 0x0a ? start - 1 : start;
 }
 
 function offsetOf(doc: PdfDocument, num: number): number | undefined {

@@ -4,7 +4,6 @@
  * Whatever fails on the way releases what was already opened.
  */
 import { AuditLog } from '../audit/log.ts';
-import { sealInputOf } from '../audit/lookup.ts';
 import { PolicyStore } from '../auth/policy-store.ts';
 import { sealDocument } from '../engine/seal.ts';
 import { TokenPool } from '../pool/pool.ts';
@@ -92,7 +91,7 @@ export async function startSealdServer(
       },
       tls: config.tls,
       policy,
-      audit: { append: (entry) => auditLog.append(entry), sealInputOf: (sha256) => sealInputOf(config.audit.dir, sha256) },
+      audit: { append: (entry) => auditLog.append(entry) },
       ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
     });
   } catch (error) {

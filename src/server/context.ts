@@ -18,7 +18,7 @@ export interface ServiceContext {
   /** The authorisation policy in force (it may be reloaded between calls). */
   policy: { current(): Policy };
   /** The audit log: a record is durable once `append` resolves. */
-  audit: { append(entry: AuditEntry): Promise<unknown>; sealInputOf?(outputSha256: string): Promise<string | undefined> };
+  audit: { append(entry: AuditEntry): Promise<unknown> };
   /** Register a call's work so a shutdown can wait for it (and never close the pool under a running sign). */
   track(work: Promise<unknown>): void;
 }

@@ -66,8 +66,6 @@ async function handleRollback(context: ServiceContext, call: RollbackCall): Prom
 
     const plan = await planRollback(source, {
       ...(header.fieldName === '' ? {} : { fieldName: header.fieldName }),
-      sourceSha256: inputSha256,
-      ...(context.audit.sealInputOf === undefined ? {} : { sealedInputOf: context.audit.sealInputOf.bind(context.audit) }),
     });
     access.note({ certificateSerial: plan.signer.serialNumber, revision: plan.revision });
     const seal = authorizeRollback(context, access, plan);

@@ -8,7 +8,6 @@ import * as path from 'node:path';
 import { pino } from 'pino';
 import { AuditLog } from '../../src/audit/log.ts';
 import { listAuditFiles } from '../../src/audit/files.ts';
-import { sealInputOf } from '../../src/audit/lookup.ts';
 import { PolicyStore } from '../../src/auth/policy-store.ts';
 import { connect, type ClientTls, type SealClient } from '../../src/cli/client.ts';
 import { connectRollback, type RollbackClient } from '../../src/cli/rollback-client.ts';
@@ -62,7 +61,7 @@ export async function startAccessHarness(options: {
     healthIntervalMs: 1000,
     ...(options.tls === undefined ? {} : { tls: options.tls }),
     policy,
-    audit: { append: (entry) => audit.append(entry), sealInputOf: (sha) => sealInputOf(auditDir, sha) },
+    audit: { append: (entry) => audit.append(entry) },
   });
   const clients: { close(): void }[] = [];
   return {
