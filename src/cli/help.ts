@@ -18,6 +18,7 @@ Commands:
   seal     seal a PDF file through a server
   rollback remove the last seal of a PDF file through a server (撤销签章)
   audit    verify an audit log's hash chain (offline)
+  health   ask a server whether it is ready to seal (exit 0 when SERVING)
   help     show help for a command
 
 Run \`seald help <command>\` or \`seald <command> --help\` for a command's options.
@@ -44,12 +45,12 @@ ${Object.entries(ENVIRONMENT_VARIABLES)
   .join('\n')}
 `;
 
-export const SEALS_HELP = `Usage: seald seals [--server HOST:PORT] [--json]
+export const SEALS_HELP = `Usage: seald seals [--server ADDRESS] [--json]
 
 List the seals the server is configured with: id, kind, certificate subject, validity, and whether the key
 is on a token that is ready to sign.
 
-  --server HOST:PORT  server address (default $SEALD_SERVER, else 127.0.0.1:50051)
+  --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
   --json              one JSON document with every field
 ${TLS_OPTIONS_HELP}  -h, --help          this help
 `;
@@ -75,10 +76,16 @@ Signature:
 
 Other:
   -o, --output FILE   where to write the sealed document (required)
-  --server HOST:PORT  server address (default $SEALD_SERVER, else 127.0.0.1:50051)
+  --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); repeat it or give
+                      a comma list (HOST:PORT,HOST:PORT) or a target (dns:///NAME:PORT, ipv4:IP:PORT,IP:PORT)
+                      to spread calls round-robin over several replicas
   --timeout SECONDS   give up after this long (default: no limit)
   --json              print the summary as JSON
 ${TLS_OPTIONS_HELP}  -h, --help          this help
+
+A call cut off because its server went away (UNAVAILABLE, or reset by a server whose drain time ran out) is
+sent again, up to 3 attempts in all, to another replica when there is one; OUT.pdf is only ever written from
+a call that completed.
 `;
 
 export const ROLLBACK_HELP = `Usage: seald rollback IN.pdf -o OUT.pdf [options]
@@ -104,5 +111,16 @@ Exit status: 0 the chain is whole; 1 a record was edited, inserted or deleted (t
 named); 3 the chain is whole but the last line is torn (a crash during a write; never acknowledged).
 
   --json              the report as JSON
+  -h, --help          this help
+`;
+
+export const HEALTH_HELP = `Usage: seald health [--server HOST:PORT] [--service NAME] [--timeout SECONDS]
+
+Ask one server's grpc.health.v1.Health service for its status and print it (SERVING, NOT_SERVING, UNKNOWN).
+Exit 0 when SERVING, 1 otherwise (also when the server cannot be reached). The container image's HEALTHCHECK.
+
+  --server HOST:PORT  server address (default $SEALD_SERVER, else 127.0.0.1:50051)
+  --service NAME      the service to ask about (default "": the whole server; or seald.v1.SealService)
+  --timeout SECONDS   give up after this long (default 5)
   -h, --help          this help
 `;

@@ -3,11 +3,11 @@ import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { create } from '@bufbuild/protobuf';
 import { RollbackHeaderSchema, type RollbackSummary } from '../../gen/seald/v1/rollback_pb.ts';
-import { UPLOAD_CHUNK_BYTES } from '../client.ts';
+import { channelTarget, UPLOAD_CHUNK_BYTES } from '../client.ts';
 import { UsageError, type CliIo } from '../io.ts';
 import { AtomicOutputFile } from '../output-file.ts';
 import { connectRollback, rollbackRemote } from '../rollback-client.ts';
-import { clientTls, serverAddress, SERVER_OPTION } from './server-option.ts';
+import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
 
 export async function rollbackCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -29,7 +29,7 @@ export async function rollbackCommand(args: string[], io: CliIo): Promise<number
   const stat = await fs.promises.stat(input).catch(() => undefined);
   if (stat === undefined || !stat.isFile()) throw new Error(`cannot read ${input}: no such file`);
 
-  const client = connectRollback(serverAddress(values.server, io.env), clientTls(values, io.env));
+  const client = connectRollback(await channelTarget(serverAddresses(values.server, io.env)), clientTls(values, io.env));
   const destination = await AtomicOutputFile.create(values.output);
   try {
     const summary = await rollbackRemote(

@@ -4,10 +4,10 @@ import { parseArgs } from 'node:util';
 import { create } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { SealHeaderSchema, type SealSummary } from '../../gen/seald/v1/seald_pb.ts';
-import { connect, sealRemote, UPLOAD_CHUNK_BYTES } from '../client.ts';
-import { UsageError, type CliIo } from '../io.ts';
+import { connectServers, sealRemote, UPLOAD_CHUNK_BYTES, withSealRetries } from '../client.ts';
+import { describeFailure, UsageError, type CliIo } from '../io.ts';
 import { AtomicOutputFile } from '../output-file.ts';
-import { clientTls, serverAddress, SERVER_OPTION } from './server-option.ts';
+import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
 
 export async function sealCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -61,29 +61,47 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
     documentSize: BigInt(stat.size),
   });
 
-  const client = connect(serverAddress(values.server, io.env), {}, clientTls(values, io.env));
-  const destination = await AtomicOutputFile.create(output);
+  const client = await connectServers(serverAddresses(values.server, io.env), {}, clientTls(values, io.env));
+  // One deadline for the whole command, retries included.
+  const callOptions = timeout === undefined ? {} : { deadline: new Date(Date.now() + timeout * 1000) };
   try {
-    const summary = await sealRemote(
-      client,
-      header,
-      fs.createReadStream(input, { highWaterMark: UPLOAD_CHUNK_BYTES }),
-      (chunk) => destination.write(chunk),
-      timeout === undefined ? {} : { deadline: new Date(Date.now() + timeout * 1000) },
+    // Each attempt streams the file afresh into a fresh temp file; only a confirmed seal is renamed into place.
+    const summary = await withSealRetries(
+      async () => {
+        const destination = await AtomicOutputFile.create(output);
+        try {
+          const sealed = await sealRemote(
+            client,
+            header,
+            fs.createReadStream(input, { highWaterMark: UPLOAD_CHUNK_BYTES }),
+            (chunk) => destination.write(chunk),
+            callOptions,
+          );
+          if (BigInt(destination.bytesWritten) !== sealed.documentSize) {
+            throw new Error(
+              `received ${destination.bytesWritten} bytes but the server reports ${sealed.documentSize}: not writing ${output}`,
+            );
+          }
+          await destination.commit();
+          return sealed;
+        } finally {
+          await destination.abandon();
+        }
+      },
+      {
+        maxAttempts: SEAL_ATTEMPTS,
+        onRetry: (error, n) => io.stderr(`seald: ${describeFailure(error)} (attempt ${n} of ${SEAL_ATTEMPTS}; retrying)\n`),
+      },
     );
-    if (BigInt(destination.bytesWritten) !== summary.documentSize) {
-      throw new Error(
-        `received ${destination.bytesWritten} bytes but the server reports ${summary.documentSize}: not writing ${output}`,
-      );
-    }
-    await destination.commit();
     io.stdout(values.json ? `${JSON.stringify(summaryJson(summary, input, output))}\n` : describeSummary(summary, input, output));
     return 0;
   } finally {
-    await destination.abandon();
     client.close();
   }
 }
+
+/** A seal cut off by its replica going away is sent again, to another replica when there is one (withSealRetries). */
+const SEAL_ATTEMPTS = 3;
 
 function summaryJson(summary: SealSummary, input: string, output: string) {
   return {
