@@ -48,7 +48,7 @@ export function fakeSealDocument(
       documentDigest: new Uint8Array(32).fill(7),
       signerSubject: `CN=${seal.id}`,
       signingTime: new Date('2025-01-02T03:04:05Z'),
-      pages: [placement.page],
+      pages: 'page' in placement ? [placement.page] : [],
     };
     return outcome;
   };
