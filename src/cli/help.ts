@@ -8,6 +8,26 @@ export const TLS_OPTIONS_HELP = `TLS (all three, or none for plaintext):
   --tls-key FILE      its private key (PEM) ($SEALD_TLS_KEY)
 `;
 
+/** The placement options of `seal` and `locate` (parsed in commands/placement-options.ts). */
+const PLACEMENT_HELP = `Placement (PDF points, 1/72 in, from the lower-left corner of the page as displayed), one of:
+  --page N --x X --y Y      one mark centred on (X, Y) of page N
+  --pages SPEC --x X --y Y  the same mark on several pages (多页签章). SPEC: 1-3,5  -1 (last page)
+                            -3--1 (last three)  all  odd  even
+  --cross-page              a cross-page seal (骑缝章): the seal cut into strips, one per page, at an edge
+    --pages SPEC            pages to span (default all)
+    --edge E                right (default), left, top or bottom, as the page is displayed
+    --along POS             centre of the seal along the edge, in points (default: the edge's middle)
+    --max-pages N           the most pages one seal spans; more pages get further seals, spread evenly
+    --min-strip W           the least strip width in points (default about 3 mm)
+    --skip-first            leave out the first page (a cover); --skip-last: the last page
+  --keyword TEXT            centre the mark on a text found in the document (关键字签章)
+    --occurrence O          first (default), last, all (a mark on every hit) or N (the N-th hit)
+    --pages SPEC            pages to search (default all)
+    --dx DX --dy DY         move the mark from the text's centre (right and up; a negative value
+                            is written --dy=-20)
+  --width W, --height H     mark (seal) size (default: the seal's configured size)
+`;
+
 export const MAIN_HELP = `Usage: seald <command> [options]
 
 seald applies PAdES electronic seals to PDF documents, with keys on PKCS#11 tokens, over gRPC.
@@ -19,6 +39,7 @@ Commands:
   rollback remove the last seal of a PDF file through a server (撤销签章)
   audit    verify an audit log's hash chain (offline)
   health   ask a server whether it is ready to seal (exit 0 when SERVING)
+  locate   show where a seal's marks would go, without sealing
   help     show help for a command
 
 Run \`seald help <command>\` or \`seald <command> --help\` for a command's options.
@@ -55,18 +76,13 @@ is on a token that is ready to sign.
 ${TLS_OPTIONS_HELP}  -h, --help          this help
 `;
 
-export const SEAL_HELP = `Usage: seald seal IN.pdf -o OUT.pdf --seal ID --page N --x X --y Y [options]
+export const SEAL_HELP = `Usage: seald seal IN.pdf -o OUT.pdf --seal ID <placement> [options]
 
 Seal IN.pdf with a seal of the server and write the result to OUT.pdf. The document is streamed in 1 MiB
 chunks both ways; OUT.pdf is written to a temporary file and renamed into place only once the server has
 confirmed the seal, so it is never left half-written. OUT.pdf may be IN.pdf.
 
-Placement (PDF points, 1/72 in, from the lower-left corner of the page as displayed):
-  --page N            1-based page number
-  --x X, --y Y        centre of the mark
-  --width W           mark width (default: the seal's configured size)
-  --height H          mark height (default: the seal's configured size)
-
+${PLACEMENT_HELP}
 Signature:
   --seal ID           seal id (see \`seald seals\`)
   --reason TEXT       /Reason
@@ -123,4 +139,19 @@ Exit 0 when SERVING, 1 otherwise (also when the server cannot be reached). The c
   --service NAME      the service to ask about (default "": the whole server; or seald.v1.SealService)
   --timeout SECONDS   give up after this long (default 5)
   -h, --help          this help
+`;
+
+export const LOCATE_HELP = `Usage: seald locate IN.pdf --seal ID <placement> [options]
+
+Show where the marks of a seal would go (page, rectangle, strip), without sealing: the server plans the
+placement exactly as \`seald seal\` would and signs nothing. Rectangles are in points from the lower-left corner
+of the page as displayed: x, y of the lower-left corner, width, height.
+
+${PLACEMENT_HELP}
+Other:
+  --seal ID           seal id (its size is the default mark size)
+  --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
+  --timeout SECONDS   give up after this long (default: no limit)
+  --json              one JSON document
+${TLS_OPTIONS_HELP}  -h, --help          this help
 `;

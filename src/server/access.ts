@@ -43,6 +43,7 @@ export function callAccess(
   const principal = principalOf(call);
   let fields: Partial<Fields> = {};
   let recorded = false;
+  let policy: ReturnType<typeof context.policy.current> | undefined;
   const record = (result: string, errorCode?: string): Promise<unknown> => {
     recorded = true;
     const entry: AuditEntry = {
@@ -60,7 +61,9 @@ export function callAccess(
     principal,
     authorize(sealId, details) {
       if (sealId !== undefined) fields.sealId = sealId;
-      const missing = authorize(context.policy.current(), principal, operation, sealId, details);
+      // The policy the call started with, for every check of this call: an edit applies from the next call on.
+      policy ??= context.policy.current();
+      const missing = authorize(policy, principal, operation, sealId, details);
       if (missing !== undefined) throw permissionDenied(principal, missing);
     },
     allows(op, sealId) {

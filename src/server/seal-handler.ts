@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type * as grpc from '@grpc/grpc-js';
-import type { PositionPlacement, SealOptions, SealOutcome } from '../engine/seal.ts';
+import type { SealOptions, SealOutcome } from '../engine/seal.ts';
 import { SealdError } from '../errors.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import {
@@ -22,6 +22,7 @@ import { callAccess, placementDetails } from './access.ts';
 import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
 import type { ServiceContext } from './context.ts';
 import type { Logger } from './logger.ts';
+import { placementOf } from './placement-of.ts';
 import { Spool } from './spool.ts';
 import { grpcStatusOf, statusName } from './status.ts';
 
@@ -68,7 +69,7 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
         `seal "${seal.config.id}" cannot sign right now: its key is on no ready token`,
       );
     }
-    const placement = placementOf(header);
+    const placement = placementOf(header.placement);
     const options = optionsOf(header);
     spool = new Spool({
       memoryLimitBytes: context.limits.spoolMemoryBytes,
@@ -91,6 +92,7 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
       ...options,
       sourceDigest,
       signal: lifetime.signal,
+      approvePages: (pages) => access.authorize(header.sealId, { ...placementDetails(header.placement), pages: [...pages] }),
     });
     if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
 
@@ -212,42 +214,6 @@ async function nextMessage(
   // A destroyed stream may also just end: never take a cut-off upload for a complete one.
   if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
   return result.done === true ? undefined : result.value;
-}
-
-function placementOf(header: SealHeader): PositionPlacement {
-  const kind = header.placement?.kind;
-  if (kind === undefined || kind.case === undefined) {
-    // A placement kind newer than this server arrives as an unknown field: the oneof reads as unset.
-    throw new SealdError(
-      'invalid-input',
-      'PLACEMENT_REQUIRED',
-      header.placement === undefined
-        ? 'the header needs a placement'
-        : 'the placement kind is not set, or not supported by this server',
-    );
-  }
-  if (kind.case !== 'position') {
-    // Reachable once the proto grows a placement kind this server does not implement yet.
-    const name = (kind as { case: string }).case;
-    throw new SealdError('invalid-input', 'PLACEMENT_UNSUPPORTED', `placement kind "${name}" is not supported`);
-  }
-  const { page, x, y, width, height } = kind.value;
-  if (page < 1) throw new SealdError('invalid-input', 'PAGE_INVALID', 'placement.position.page must be 1 or more');
-  if (!Number.isFinite(x) || !Number.isFinite(y)) {
-    throw new SealdError('invalid-input', 'POSITION_INVALID', 'placement.position x and y must be finite numbers');
-  }
-  const placement: PositionPlacement = { page, x, y };
-  for (const [name, value] of [
-    ['width', width],
-    ['height', height],
-  ] as const) {
-    if (value === undefined) continue;
-    if (!Number.isFinite(value) || value <= 0) {
-      throw new SealdError('invalid-input', 'SIZE_INVALID', `placement.position.${name} must be a positive number of points`);
-    }
-    placement[name] = value;
-  }
-  return placement;
 }
 
 function optionsOf(header: SealHeader): Omit<SealOptions, 'signal' | 'sourceDigest'> {

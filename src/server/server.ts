@@ -16,6 +16,7 @@ import type { ServiceContext } from './context.ts';
 import { grpcServiceDefinition, type GrpcServiceHandlers } from './grpc-service.ts';
 import { HealthMonitor } from './health.ts';
 import { listSealsHandler } from './list-seals-handler.ts';
+import { locateHandler } from './locate-handler.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, startMetricsServer, type MetricsServer, type SealdMetrics } from './metrics.ts';
 import { addReflection } from './reflection.ts';
@@ -96,6 +97,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   const handlers: GrpcServiceHandlers<typeof SealService.method> = {
     seal: sealHandler(context),
     listSeals: listSealsHandler(context),
+    locate: locateHandler(context),
   };
   server.addService(grpcServiceDefinition(SealService), handlers);
   const rollbackHandlers: GrpcServiceHandlers<typeof RollbackService.method> = { rollback: rollbackHandler(context) };

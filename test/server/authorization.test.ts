@@ -119,6 +119,18 @@ describe('authorisation policy', () => {
     await expect(seal(globex, 'org', 3)).resolves.toMatchObject({ pages: [3] });
     const error = await refusal(seal(globex, 'org', 2));
     expect(error.details).toContain('page 2 is outside the pages the grant allows');
+    // A multi-page seal's pages are only known once planned: checked then, before anything is signed.
+    const multi = (pages: string) =>
+      sealRemote(
+        globex,
+        create(SealHeaderSchema, { sealId: 'org', placement: { kind: { case: 'multiPage', value: { pages, x: 100, y: 100 } } } }),
+        (async function* () {
+          yield new TextEncoder().encode('%PDF-1.7 test document');
+        })(),
+        () => undefined,
+      );
+    await expect(multi('3-4')).resolves.toMatchObject({ pages: [3, 4] });
+    expect((await refusal(multi('1-3'))).details).toContain('page 2 is outside the pages the grant allows');
   });
 
   it('a grant revoked by editing the file refuses the next call; the call in flight finishes', async () => {
