@@ -10,6 +10,7 @@ import type { Logger } from './logger.ts';
 import { createMetrics, timedSigner } from './metrics.ts';
 import { loadSeals } from './seals.ts';
 import { startServer, type SealdServer } from './server.ts';
+import { loadTrustAnchors } from '../verify/anchors.ts';
 
 /** Flags > SEALD_* environment > file > defaults; with no file named, the embedded defaults in the data dir. */
 export function loadServerConfig(
@@ -62,6 +63,7 @@ export async function startSealdServer(
       isAvailable: (seal) => pool.hasKey(seal.config.key),
       sealDocument: options.sealDocument ?? sealDocument,
       metricsRegistry: metrics,
+      trustAnchors: loadTrustAnchors(config.trust.anchors),
       close: () => pool.close(),
       ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
     });

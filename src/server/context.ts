@@ -13,6 +13,8 @@ export interface ServiceContext {
   logger: Logger;
   metrics: SealdMetrics;
   sealDocument: typeof sealDocument;
+  /** DER certificates the Verify RPC trusts (config trust.anchors). */
+  trustAnchors: Uint8Array[];
   /** Register a call's work so a shutdown can wait for it (and never close the pool under a running sign). */
   track(work: Promise<unknown>): void;
 }

@@ -8,6 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { file_seald_v1_seald, SealService } from '../gen/seald/v1/seald_pb.ts';
+import { file_seald_v1_verify, VerifyService } from '../gen/seald/v1/verify_pb.ts';
 import type { sealDocument } from '../engine/seal.ts';
 import type { Limits } from './config.ts';
 import type { ServiceContext } from './context.ts';
@@ -20,6 +21,7 @@ import { addReflection } from './reflection.ts';
 import { sealHandler } from './seal-handler.ts';
 import type { ConfiguredSeal } from './seals.ts';
 import { removeStaleSpoolFiles } from './spool.ts';
+import { verifyHandler } from './verify-handler.ts';
 
 /**
  * Requests are streamed in chunks of at most 1 MiB, so the receive limit is set deliberately just above that (the
@@ -43,6 +45,8 @@ export interface ServerParts {
   close?: () => Promise<void>;
   /** Health re-check interval. */
   healthIntervalMs?: number;
+  /** DER trust anchors for the Verify RPC (none: every signer is UNTRUSTED). */
+  trustAnchors?: Uint8Array[];
 }
 
 export interface SealdServer {
@@ -67,6 +71,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     logger,
     metrics,
     sealDocument: parts.sealDocument,
+    trustAnchors: parts.trustAnchors ?? [],
     track(work) {
       const tracked = work.catch((error: unknown) => logger.error({ err: error }, 'call handler failed'));
       inflight.add(tracked);
@@ -83,13 +88,14 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     listSeals: listSealsHandler(context),
   };
   server.addService(grpcServiceDefinition(SealService), handlers);
+  server.addService(grpcServiceDefinition(VerifyService), { verify: verifyHandler(context) } satisfies GrpcServiceHandlers<typeof VerifyService.method>);
   const health = new HealthMonitor(
     () => [...parts.seals.values()].every((seal) => parts.isAvailable(seal)),
     logger,
     parts.healthIntervalMs,
   );
   health.addToServer(server);
-  addReflection(server, [file_seald_v1_seald]);
+  addReflection(server, [file_seald_v1_seald, file_seald_v1_verify]);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(parts.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
