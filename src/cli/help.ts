@@ -40,6 +40,7 @@ Commands:
   audit    verify an audit log's hash chain (offline)
   health   ask a server whether it is ready to seal (exit 0 when SERVING)
   locate   show where a seal's marks would go, without sealing
+  verify   verify the signatures of a PDF file (locally, or through a server)
   help     show help for a command
 
 Run \`seald help <command>\` or \`seald <command> --help\` for a command's options.
@@ -154,4 +155,26 @@ Other:
   --timeout SECONDS   give up after this long (default: no limit)
   --json              one JSON document
 ${TLS_OPTIONS_HELP}  -h, --help          this help
+`;
+
+export const VERIFY_HELP = `Usage: seald verify FILE [--json] [--trust PEM]... [--server HOST:PORT]
+
+Verify every signature of FILE: integrity (/ByteRange, digest, CMS, signing certificate), trust in the signer
+(chain to a trust anchor, validity at the claimed signing time, key usage, embedded revocation data), and what
+changed after each signature (allowed: new signatures, seald's marks, DSS; not allowed: content, pages, overlays).
+See docs/verify.md for the report and its JSON form.
+
+By default the document is verified in this process: no server and no token needed.
+
+  --json              print the report as one JSON document (stable; see docs/verify.md)
+  --trust PEM         trust anchor file (PEM bundle or DER), repeatable; default: $SEALD_TRUST_ANCHORS, else the
+                      trust.anchors of --config / $SEALD_CONFIG / DATA_DIR/seald.yaml (the dev CA by default)
+  --config FILE       configuration to take trust.anchors from
+  --data-dir DIR      data directory whose seald.yaml to use (default $SEALD_DATA_DIR, else ./.seald)
+  --server HOST:PORT  ask a running server's VerifyService instead (it uses its own trust anchors)
+  --timeout SECONDS   give up after this long
+  -h, --help          this help
+
+Exit status: 0 when the verdict is VALID; 1 when it is INVALID or INDETERMINATE, or verification failed;
+2 for a command line that cannot be run.
 `;

@@ -4,7 +4,7 @@
  * 2 a command line that cannot be run as written.
  */
 import { readFileSync } from 'node:fs';
-import { AUDIT_HELP, HEALTH_HELP, LOCATE_HELP, MAIN_HELP, ROLLBACK_HELP, SEAL_HELP, SEALS_HELP, SERVE_HELP } from './help.ts';
+import { AUDIT_HELP, HEALTH_HELP, LOCATE_HELP, MAIN_HELP, ROLLBACK_HELP, SEAL_HELP, SEALS_HELP, SERVE_HELP, VERIFY_HELP } from './help.ts';
 import { describeFailure, EXIT_FAILURE, EXIT_USAGE, processIo, UsageError, type CliIo } from './io.ts';
 
 type Run = (args: string[], io: CliIo) => Promise<number>;
@@ -23,6 +23,7 @@ const COMMANDS: Record<string, Command> = {
   audit: { load: async () => (await import('./commands/audit.ts')).auditCommand, help: AUDIT_HELP },
   health: { load: async () => (await import('./commands/health.ts')).healthCommand, help: HEALTH_HELP },
   locate: { load: async () => (await import('./commands/locate.ts')).locateCommand, help: LOCATE_HELP },
+  verify: { load: async () => (await import('./commands/verify.ts')).verifyCommand, help: VERIFY_HELP },
 };
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {

@@ -12,6 +12,7 @@ import type { Logger } from './logger.ts';
 import { createMetrics, timedSigner } from './metrics.ts';
 import { loadSeals } from './seals.ts';
 import { startServer, type SealdServer } from './server.ts';
+import { loadTrustAnchors } from '../verify/anchors.ts';
 
 /** Flags > SEALD_* environment > file > defaults; with no file named, the embedded defaults in the data dir. */
 export function loadServerConfig(
@@ -85,6 +86,7 @@ export async function startSealdServer(
       isAvailable: (seal) => pool.hasKey(seal.config.key),
       sealDocument: options.sealDocument ?? sealDocument,
       metricsRegistry: metrics,
+      trustAnchors: loadTrustAnchors(config.trust.anchors),
       close: async () => {
         await pool.close();
         await releaseAccess();

@@ -19,6 +19,8 @@ export interface ServiceContext {
   policy: { current(): Policy };
   /** The audit log: a record is durable once `append` resolves. */
   audit: { append(entry: AuditEntry): Promise<unknown> };
+  /** DER certificates the Verify RPC trusts (config trust.anchors). */
+  trustAnchors: Uint8Array[];
   /** Register a call's work so a shutdown can wait for it (and never close the pool under a running sign). */
   track(work: Promise<unknown>): void;
 }

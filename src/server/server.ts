@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { file_seald_v1_seald, SealService } from '../gen/seald/v1/seald_pb.ts';
 import { file_seald_v1_rollback, RollbackService } from '../gen/seald/v1/rollback_pb.ts';
 import { defaultPolicy, type Policy } from '../auth/policy.ts';
+import { file_seald_v1_verify, VerifyService } from '../gen/seald/v1/verify_pb.ts';
 import type { sealDocument } from '../engine/seal.ts';
 import type { Limits, TlsConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
@@ -25,6 +26,7 @@ import { sealHandler } from './seal-handler.ts';
 import type { ConfiguredSeal } from './seals.ts';
 import { removeStaleSpoolFiles } from './spool.ts';
 import { listenTls, type TlsListener } from './tls.ts';
+import { verifyHandler } from './verify-handler.ts';
 
 /**
  * Requests are streamed in chunks of at most 1 MiB, so the receive limit is set deliberately just above that (the
@@ -54,6 +56,8 @@ export interface ServerParts {
   policy?: { current(): Policy };
   /** The audit log; default: records are dropped (tests that do not look at them). */
   audit?: ServiceContext['audit'];
+  /** DER trust anchors for the Verify RPC (none: every signer is UNTRUSTED). */
+  trustAnchors?: Uint8Array[];
 }
 
 const BUILT_IN_POLICY = defaultPolicy();
@@ -83,6 +87,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     sealDocument: parts.sealDocument,
     policy: parts.policy ?? { current: () => BUILT_IN_POLICY },
     audit: parts.audit ?? NO_AUDIT,
+    trustAnchors: parts.trustAnchors ?? [],
     track(work) {
       const tracked = work.catch((error: unknown) => logger.error({ err: error }, 'call handler failed'));
       inflight.add(tracked);
@@ -102,13 +107,14 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   server.addService(grpcServiceDefinition(SealService), handlers);
   const rollbackHandlers: GrpcServiceHandlers<typeof RollbackService.method> = { rollback: rollbackHandler(context) };
   server.addService(grpcServiceDefinition(RollbackService), rollbackHandlers);
+  server.addService(grpcServiceDefinition(VerifyService), { verify: verifyHandler(context) } satisfies GrpcServiceHandlers<typeof VerifyService.method>);
   const health = new HealthMonitor(
     () => [...parts.seals.values()].every((seal) => parts.isAvailable(seal)),
     logger,
     parts.healthIntervalMs,
   );
   health.addToServer(server);
-  addReflection(server, [file_seald_v1_seald, file_seald_v1_rollback]);
+  addReflection(server, [file_seald_v1_seald, file_seald_v1_rollback, file_seald_v1_verify]);
 
   let tlsListener: TlsListener | undefined;
   const port =
