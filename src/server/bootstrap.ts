@@ -50,6 +50,7 @@ export async function startSealdServer(
   );
   const metrics = createMetrics();
   const pool = await TokenPool.open(config.pkcs11, logger);
+  metrics.watchPool(() => pool.status());
   try {
     for (const token of pool.status().tokens) logger.info({ token }, 'token');
     const seals = await loadSeals(config.seals, pool, logger, (signer, seal) => timedSigner(signer, seal.id, metrics));
@@ -57,6 +58,7 @@ export async function startSealdServer(
       listen: config.listen,
       metrics: config.metrics,
       limits: config.limits,
+      batch: config.batch,
       logger,
       seals,
       isAvailable: (seal) => pool.hasKey(seal.config.key),

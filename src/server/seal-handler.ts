@@ -20,7 +20,8 @@ import {
 } from '../gen/seald/v1/seald_pb.ts';
 import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
 import type { ServiceContext } from './context.ts';
-import type { Logger } from './logger.ts';
+import { ANONYMOUS_PRINCIPAL, logRequest, type Logger } from './logger.ts';
+import type { ConfiguredSeal } from './seals.ts';
 import { Spool } from './spool.ts';
 import { grpcStatusOf, statusName } from './status.ts';
 
@@ -41,6 +42,8 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
   const lifetime = callLifetime(call);
   let log = context.logger.child({ requestId, rpc: 'Seal' });
   let sealLabel = '(none)';
+  let placementKind = '(none)';
+  let errorCode: string | undefined;
   let spool: Spool | undefined;
   let source: ByteSource | undefined;
   let bytesIn = 0;
@@ -50,20 +53,10 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
   try {
     const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<SealRequest>;
     const header = await readHeader(messages, lifetime);
-    const seal = context.seals.get(header.sealId);
-    if (seal === undefined) {
-      throw new SealdError('not-found', 'SEAL_NOT_FOUND', `unknown seal "${header.sealId}"`);
-    }
+    placementKind = header.placement?.kind.case ?? '(none)';
+    const seal = availableSeal(context, header.sealId);
     sealLabel = seal.config.id;
     log = log.child({ sealId: seal.config.id });
-    if (!context.isAvailable(seal)) {
-      // Say so before the upload: the document could not be sealed now anyway.
-      throw new SealdError(
-        'unavailable',
-        'SEAL_UNAVAILABLE',
-        `seal "${seal.config.id}" cannot sign right now: its key is on no ready token`,
-      );
-    }
     const placement = placementOf(header);
     const options = optionsOf(header);
     spool = new Spool({
@@ -82,11 +75,13 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
     context.metrics.documentBytes.observe(source.size);
 
+    const stopSealTimer = context.metrics.documentSealDuration.startTimer({ operation: 'seal', placement: placementKind });
     const outcome = await context.sealDocument(source, seal.material, placement, {
       ...options,
       sourceDigest,
       signal: lifetime.signal,
     });
+    stopSealTimer();
     if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
 
     bytesOut = await sendDocument(call, source, outcome, lifetime);
@@ -95,7 +90,7 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     await release(source, log);
     source = undefined;
     call.end();
-    log.info(
+    log.debug(
       {
         bytesIn,
         bytesOut,
@@ -113,17 +108,51 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     spool = undefined;
     source = undefined;
     code = fail(call, error, lifetime, requestId, log, { bytesIn, bytesOut });
+    errorCode = error instanceof SealdError ? error.code : 'INTERNAL';
   } finally {
     lifetime.dispose();
     await release(spool ?? source, log);
+    const durationMs = performance.now() - started;
     context.metrics.inflightDocuments.dec();
     context.metrics.sealRequests.inc({ seal: sealLabel, code });
-    context.metrics.sealDuration.observe({ seal: sealLabel }, (performance.now() - started) / 1000);
+    context.metrics.requests.inc({ operation: 'seal', code });
+    context.metrics.documentBytesTotal.inc({ operation: 'seal', direction: 'in' }, bytesIn);
+    context.metrics.documentBytesTotal.inc({ operation: 'seal', direction: 'out' }, bytesOut);
+    context.metrics.sealDuration.observe({ seal: sealLabel }, durationMs / 1000);
+    logRequest(log, {
+      requestId,
+      principal: ANONYMOUS_PRINCIPAL,
+      operation: 'seal',
+      seal: sealLabel,
+      placement: placementKind,
+      bytesIn,
+      bytesOut,
+      durationMs,
+      status: code,
+      ...(errorCode === undefined ? {} : { errorCode }),
+    });
   }
 }
 
+/** The configured seal named `sealId`, refused before any upload when it is unknown or cannot sign now. */
+export function availableSeal(context: ServiceContext, sealId: string): ConfiguredSeal {
+  const seal = context.seals.get(sealId);
+  if (seal === undefined) {
+    throw new SealdError('not-found', 'SEAL_NOT_FOUND', `unknown seal "${sealId}"`);
+  }
+  if (!context.isAvailable(seal)) {
+    // Say so before the upload: the document could not be sealed now anyway.
+    throw new SealdError(
+      'unavailable',
+      'SEAL_UNAVAILABLE',
+      `seal "${seal.config.id}" cannot sign right now: its key is on no ready token`,
+    );
+  }
+  return seal;
+}
+
 /** Drop a spool (removing its temp file) or close a source; never throws. */
-async function release(holder: Spool | ByteSource | undefined, log: Logger): Promise<void> {
+export async function release(holder: Spool | ByteSource | undefined, log: Logger): Promise<void> {
   if (holder === undefined) return;
   try {
     await (holder instanceof Spool ? holder.discard() : holder.close());
@@ -144,14 +173,14 @@ function fail(
   if (lifetime.clientGone) {
     // The caller went away (cancel or deadline): nothing to answer, nothing wrong on our side.
     const reason = abortReason(lifetime.signal);
-    log.info({ ...progress, reason: reason.code }, 'call ended by the client');
+    log.debug({ ...progress, reason: reason.code }, 'call ended by the client');
     return reason.category === 'deadline' ? 'DEADLINE_EXCEEDED' : 'CANCELLED';
   }
   const status = grpcStatusOf(error, requestId);
   if (status.internal) {
     log.error({ err: error, ...progress }, 'seal failed');
   } else {
-    log.info({ ...progress, code: statusName(status.code), error: status.sealdCode, message: status.details }, 'seal refused');
+    log.debug({ ...progress, code: statusName(status.code), error: status.sealdCode, message: status.details }, 'seal refused');
   }
   call.emit('error', status);
   return statusName(status.code);
@@ -203,7 +232,7 @@ async function nextMessage(
   return result.done === true ? undefined : result.value;
 }
 
-function placementOf(header: SealHeader): PositionPlacement {
+export function placementOf(header: SealHeader): PositionPlacement {
   const kind = header.placement?.kind;
   if (kind === undefined || kind.case === undefined) {
     // A placement kind newer than this server arrives as an unknown field: the oneof reads as unset.
@@ -239,7 +268,7 @@ function placementOf(header: SealHeader): PositionPlacement {
   return placement;
 }
 
-function optionsOf(header: SealHeader): Omit<SealOptions, 'signal' | 'sourceDigest'> {
+export function optionsOf(header: SealHeader): Omit<SealOptions, 'signal' | 'sourceDigest'> {
   const options: Omit<SealOptions, 'signal' | 'sourceDigest'> = {};
   const given = header.options;
   if (given === undefined) return options;
@@ -250,7 +279,7 @@ function optionsOf(header: SealHeader): Omit<SealOptions, 'signal' | 'sourceDige
   return options;
 }
 
-function documentSizeHint(size: bigint): number {
+export function documentSizeHint(size: bigint): number {
   if (size < 0n) throw new SealdError('invalid-input', 'SIZE_HINT_INVALID', 'document_size must not be negative');
   return size > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(size);
 }
@@ -283,7 +312,7 @@ async function send(call: SealCall, message: SealResponse, lifetime: CallLifetim
   }
 }
 
-function summaryOf(outcome: SealOutcome, documentSize: number) {
+export function summaryOf(outcome: SealOutcome, documentSize: number) {
   return create(SealSummarySchema, {
     fieldName: outcome.fieldName,
     revision: outcome.revision,

@@ -1,6 +1,6 @@
 /**
- * The gRPC server: SealService, grpc.health.v1.Health and server reflection on one port, Prometheus metrics on
- * another, and a graceful shutdown (stop accepting, let in-flight calls finish within the drain time, cancel what
+ * The gRPC server: SealService, BatchService, grpc.health.v1.Health and server reflection on one port, Prometheus
+ * metrics on another, and a graceful shutdown (stop accepting, let in-flight calls finish within the drain time, cancel what
  * is left, wait for the handlers to clean up, then release the tokens).
  *
  * This module assembles already-loaded parts; src/server/bootstrap.ts turns a configuration into those parts (token
@@ -8,8 +8,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { file_seald_v1_seald, SealService } from '../gen/seald/v1/seald_pb.ts';
+import { BatchService, file_seald_v1_batch } from '../gen/seald/v1/batch_pb.ts';
+import { sealBatchHandler } from './batch-handler.ts';
+import { IdempotencyStore } from './idempotency.ts';
 import type { sealDocument } from '../engine/seal.ts';
-import type { Limits } from './config.ts';
+import { DEFAULTS, type BatchSettings, type Limits } from './config.ts';
 import type { ServiceContext } from './context.ts';
 import { grpcServiceDefinition, type GrpcServiceHandlers } from './grpc-service.ts';
 import { HealthMonitor } from './health.ts';
@@ -43,6 +46,8 @@ export interface ServerParts {
   close?: () => Promise<void>;
   /** Health re-check interval. */
   healthIntervalMs?: number;
+  /** SealBatch settings; defaults: DEFAULTS, idempotency records in memory only. */
+  batch?: BatchSettings;
 }
 
 export interface SealdServer {
@@ -60,6 +65,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   const { logger, limits } = parts;
   const metrics = parts.metricsRegistry ?? createMetrics();
   const inflight = new Set<Promise<unknown>>();
+  const draining = new AbortController();
   const context: ServiceContext = {
     seals: parts.seals,
     isAvailable: parts.isAvailable,
@@ -77,19 +83,38 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   const stale = await removeStaleSpoolFiles(limits.tmpDir);
   if (stale.length > 0) logger.warn({ files: stale.length, dir: limits.tmpDir }, 'removed spool files of dead processes');
 
+  const batch = parts.batch ?? {
+    inflightDocuments: DEFAULTS.batchInflightDocuments,
+    idempotencyWindowSeconds: DEFAULTS.idempotencyWindowSeconds,
+    idempotencyMemoryBytes: DEFAULTS.idempotencyMemoryBytes,
+  };
+  const idempotency =
+    batch.idempotencyWindowSeconds > 0
+      ? await IdempotencyStore.open({
+          windowSeconds: batch.idempotencyWindowSeconds,
+          memoryBytes: batch.idempotencyMemoryBytes,
+          ...(batch.idempotencyDir === undefined ? {} : { dir: batch.idempotencyDir }),
+          logger,
+        })
+      : undefined;
+
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES });
   const handlers: GrpcServiceHandlers<typeof SealService.method> = {
     seal: sealHandler(context),
     listSeals: listSealsHandler(context),
   };
   server.addService(grpcServiceDefinition(SealService), handlers);
+  const batchHandlers: GrpcServiceHandlers<typeof BatchService.method> = {
+    sealBatch: sealBatchHandler(context, { maxInflight: batch.inflightDocuments, idempotency, draining: draining.signal }),
+  };
+  server.addService(grpcServiceDefinition(BatchService), batchHandlers);
   const health = new HealthMonitor(
     () => [...parts.seals.values()].every((seal) => parts.isAvailable(seal)),
     logger,
     parts.healthIntervalMs,
   );
   health.addToServer(server);
-  addReflection(server, [file_seald_v1_seald]);
+  addReflection(server, [file_seald_v1_seald, file_seald_v1_batch]);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(parts.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
@@ -104,6 +129,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     metricsServer = parts.metrics === undefined ? undefined : await startMetricsServer(parts.metrics, metrics.registry);
   } catch (error) {
     server.forceShutdown();
+    idempotency?.close();
     throw error;
   }
   health.start();
@@ -123,10 +149,12 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
       shutdown ??= (async () => {
         logger.info({ reason, inflight: inflight.size, drainSeconds: limits.drainSeconds }, 'shutting down');
         health.stop();
+        draining.abort(); // SealBatch calls answer what they received and end (batch-handler.ts)
         await drain(server, [...inflight], limits.drainSeconds * 1000, logger);
         // Cancelled handlers still clean up (spool files) and may wait on a token: never close the pool under them.
         await Promise.allSettled([...inflight]);
         await metricsServer?.close();
+        idempotency?.close();
         await parts.close?.();
         logger.info('stopped');
       })();
