@@ -41,6 +41,7 @@ Commands:
   health   ask a server whether it is ready to seal (exit 0 when SERVING)
   locate   show where a seal's marks would go, without sealing
   verify   verify the signatures of a PDF file (locally, or through a server)
+  batch    seal every PDF of a directory through a server (one stream, resumable)
   help     show help for a command
 
 Run \`seald help <command>\` or \`seald <command> --help\` for a command's options.
@@ -48,9 +49,10 @@ Run \`seald help <command>\` or \`seald <command> --help\` for a command's optio
 
 export const SERVE_HELP = `Usage: seald serve [--config FILE] [--data-dir DIR] [--listen HOST:PORT] [--metrics HOST:PORT]
 
-Run the seal server: gRPC (seald.v1.SealService, grpc.health.v1.Health, server reflection) and Prometheus
-metrics at /metrics. SIGTERM or SIGINT stops it gracefully: no new calls, running ones may finish within
-limits.drain_seconds, then the tokens are released.
+Run the seal server: gRPC (seald.v1.SealService and BatchService, grpc.health.v1.Health, server
+reflection) and Prometheus metrics at /metrics. SIGTERM or SIGINT stops it gracefully: no new calls,
+running ones may finish within limits.drain_seconds (SealBatch calls answer the documents they received),
+then the tokens are released.
 
 With no --config (and no SEALD_CONFIG), a ready-to-run demo configuration (SoftHSM token, two seals, a
 development CA) is provisioned in the data directory and used.
@@ -177,4 +179,44 @@ By default the document is verified in this process: no server and no token need
 
 Exit status: 0 when the verdict is VALID; 1 when it is INVALID or INDETERMINATE, or verification failed;
 2 for a command line that cannot be run.
+`;
+
+export const BATCH_HELP = `Usage: seald batch IN_DIR -o OUT_DIR --seal ID --page N --x X --y Y [options]
+
+Seal every PDF of IN_DIR (*.pdf, not recursive) over one SealBatch stream and write each sealed document to
+OUT_DIR under the same name. Documents are pipelined: up to --concurrency are in flight at once (never more
+than the server allows). A document the server cannot seal is reported and the batch goes on.
+
+Each output is written to a temporary file and renamed into place only once the server has confirmed the
+seal, so a file in OUT_DIR is always complete: a re-run skips the inputs already in OUT_DIR (delete an output
+to seal it again). A document sealed by the server but never written (a crash in between) is answered again by
+the server's idempotency store on the re-run, without a second signature.
+
+Placement (PDF points, 1/72 in, from the lower-left corner of the page as displayed), for every document:
+  --page N            1-based page number
+  --x X, --y Y        centre of the mark
+  --width W           mark width (default: the seal's configured size)
+  --height H          mark height (default: the seal's configured size)
+
+Signature:
+  --seal ID           seal id (see \`seald seals\`)
+  --reason TEXT       /Reason
+  --location TEXT     /Location
+  --contact TEXT      /ContactInfo
+  --field NAME        signature field name (default Seal<n>)
+
+Other:
+  -o, --output DIR    where to write the sealed documents (required; created if missing; not IN_DIR)
+  --concurrency N     documents in flight at once (default 8)
+  --retries N         rounds of re-sending what the server could not take for now (UNAVAILABLE: shutting
+                      down, token not ready, connection lost), pausing 1 s, 2 s, 4 s… (default 3)
+  --report FILE       the JSON report (default OUT_DIR/seald-batch-report.json)
+  --progress MODE     auto (a bar on a terminal, a line per document otherwise), bar, lines or none
+  --json              print the report on stdout instead of the totals
+  --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
+  --timeout SECONDS   give up on the whole batch after this long (default: no limit)
+${TLS_OPTIONS_HELP}  -h, --help          this help
+
+Exit status: 0 every document sealed or already in OUT_DIR; 3 some documents failed (see the report), the
+others were sealed; 1 the batch could not run to its end (e.g. server unreachable); 2 a bad command line.
 `;

@@ -74,6 +74,7 @@ export async function startSealdServer(
     await releaseAccess();
     throw error;
   }
+  metrics.watchPool(() => pool.status());
   try {
     for (const token of pool.status().tokens) logger.info({ token }, 'token');
     const seals = await loadSeals(config.seals, pool, logger, (signer, seal) => timedSigner(signer, seal.id, metrics));
@@ -81,6 +82,7 @@ export async function startSealdServer(
       listen: config.listen,
       metrics: config.metrics,
       limits: config.limits,
+      batch: config.batch,
       logger,
       seals,
       isAvailable: (seal) => pool.hasKey(seal.config.key),

@@ -57,6 +57,18 @@ export interface AuditConfig {
   maxFileBytes: number;
 }
 
+/** SealBatch settings (the `batch` section). */
+export interface BatchSettings {
+  /** Documents of one SealBatch call sealed at a time. */
+  inflightDocuments: number;
+  /** How long a sealed document is answered again instead of sealed twice; 0 disables idempotency. */
+  idempotencyWindowSeconds: number;
+  /** Bytes of idempotency records kept in memory (older ones are read back from idempotencyDir). */
+  idempotencyMemoryBytes: number;
+  /** Where idempotency records survive a restart; undefined keeps them in memory only. */
+  idempotencyDir?: string;
+}
+
 export interface SealdConfig {
   /** The file this configuration was read from. */
   configPath: string;
@@ -66,6 +78,7 @@ export interface SealdConfig {
   metrics: string | undefined;
   dataDir: string;
   limits: Limits;
+  batch: BatchSettings;
   log: { level: LogLevel };
   /** Handed to TokenPool.open as is (env included: the pool sets it before loading the module). */
   pkcs11: Pkcs11Config & { env: Record<string, string> };
@@ -104,6 +117,9 @@ export const DEFAULTS = {
   maxDocumentBytes: 256 * 1024 * 1024,
   spoolMemoryBytes: 8 * 1024 * 1024,
   drainSeconds: 30,
+  batchInflightDocuments: 8,
+  idempotencyWindowSeconds: 24 * 3600,
+  idempotencyMemoryBytes: 32 * 1024 * 1024,
   logLevel: 'info' as LogLevel,
 } as const;
 
@@ -121,6 +137,8 @@ export const ENVIRONMENT_VARIABLES = {
   SEALD_SPOOL_MEMORY_BYTES: 'limits.spool_memory_bytes',
   SEALD_TMP_DIR: 'limits.tmp_dir',
   SEALD_DRAIN_SECONDS: 'limits.drain_seconds',
+  SEALD_BATCH_INFLIGHT_DOCUMENTS: 'batch.inflight_documents',
+  SEALD_IDEMPOTENCY_WINDOW_SECONDS: 'batch.idempotency_window_seconds',
   SEALD_PKCS11_MODULE: 'pkcs11.module',
   SEALD_TOKEN_LABEL: 'pkcs11.tokens[0].label',
   SEALD_TOKEN_SERIAL: 'pkcs11.tokens[0].serial',
@@ -228,6 +246,37 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
         ? DEFAULTS.drainSeconds
         : parseSeconds(limitsFile.drain_seconds, 'limits.drain_seconds', source);
 
+  // --- batch -------------------------------------------------------------------------------------------------------
+  const batchFile = section(file, 'batch', source, [
+    'inflight_documents',
+    'idempotency_window_seconds',
+    'idempotency_memory_bytes',
+    'idempotency_dir',
+  ]);
+  const inflightEnv = envValue('SEALD_BATCH_INFLIGHT_DOCUMENTS');
+  const windowEnv = envValue('SEALD_IDEMPOTENCY_WINDOW_SECONDS');
+  const idempotencyDirFile = optionalString(batchFile, 'idempotency_dir', source, 'batch');
+  const batch: BatchSettings = {
+    inflightDocuments:
+      inflightEnv !== undefined
+        ? positiveInteger(inflightEnv, 'SEALD_BATCH_INFLIGHT_DOCUMENTS')
+        : batchFile.inflight_documents === undefined || batchFile.inflight_documents === null
+          ? DEFAULTS.batchInflightDocuments
+          : positiveInteger(batchFile.inflight_documents, 'batch.inflight_documents', source),
+    idempotencyWindowSeconds:
+      windowEnv !== undefined
+        ? parseSeconds(windowEnv, 'SEALD_IDEMPOTENCY_WINDOW_SECONDS')
+        : batchFile.idempotency_window_seconds === undefined || batchFile.idempotency_window_seconds === null
+          ? DEFAULTS.idempotencyWindowSeconds
+          : parseSeconds(batchFile.idempotency_window_seconds, 'batch.idempotency_window_seconds', source),
+    idempotencyMemoryBytes:
+      batchFile.idempotency_memory_bytes === undefined || batchFile.idempotency_memory_bytes === null
+        ? DEFAULTS.idempotencyMemoryBytes
+        : parseByteSize(batchFile.idempotency_memory_bytes, 'batch.idempotency_memory_bytes', source),
+    idempotencyDir:
+      idempotencyDirFile !== undefined ? fromFile(idempotencyDirFile) : path.join(dataDir, 'idempotency'),
+  };
+
   // --- pkcs11 ------------------------------------------------------------------------------------------------------
   const pkcs11File = section(file, 'pkcs11', source, ['module', 'env', 'tokens']);
   const moduleEnv = envValue('SEALD_PKCS11_MODULE');
@@ -283,6 +332,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     metrics,
     dataDir,
     limits: { maxDocumentBytes, spoolMemoryBytes, tmpDir, drainSeconds },
+    batch,
     log: { level: levelText as LogLevel },
     pkcs11: { module: modulePath, env: moduleEnvVars, tokens },
     seals,
@@ -294,7 +344,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
 
 type Table = Record<string, unknown>;
 
-const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'log', 'pkcs11', 'seals', 'trust', 'tls', 'policy', 'audit'];
+const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'batch', 'log', 'pkcs11', 'seals', 'trust', 'tls', 'policy', 'audit'];
 
 function parseConfigFile(text: string, source: string): Table {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });

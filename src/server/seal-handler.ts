@@ -21,8 +21,9 @@ import {
 import { callAccess, placementDetails } from './access.ts';
 import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
 import type { ServiceContext } from './context.ts';
-import type { Logger } from './logger.ts';
+import { logRequest, type Logger } from './logger.ts';
 import { placementOf } from './placement-of.ts';
+import type { ConfiguredSeal } from './seals.ts';
 import { Spool } from './spool.ts';
 import { grpcStatusOf, statusName } from './status.ts';
 
@@ -44,6 +45,8 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
   const access = callAccess(context, call, 'seal', requestId);
   let log = context.logger.child({ requestId, rpc: 'Seal' });
   let sealLabel = '(none)';
+  let placementKind = '(none)';
+  let errorCode: string | undefined;
   let spool: Spool | undefined;
   let source: ByteSource | undefined;
   let bytesIn = 0;
@@ -54,21 +57,11 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<SealRequest>;
     const header = await readHeader(messages, lifetime);
     access.authorize(header.sealId, placementDetails(header.placement));
-    const seal = context.seals.get(header.sealId);
-    if (seal === undefined) {
-      throw new SealdError('not-found', 'SEAL_NOT_FOUND', `unknown seal "${header.sealId}"`);
-    }
+    placementKind = header.placement?.kind.case ?? '(none)';
+    const seal = availableSeal(context, header.sealId);
     sealLabel = seal.config.id;
     access.note({ certificateSerial: seal.certificate.serialNumber });
     log = log.child({ sealId: seal.config.id });
-    if (!context.isAvailable(seal)) {
-      // Say so before the upload: the document could not be sealed now anyway.
-      throw new SealdError(
-        'unavailable',
-        'SEAL_UNAVAILABLE',
-        `seal "${seal.config.id}" cannot sign right now: its key is on no ready token`,
-      );
-    }
     const placement = placementOf(header.placement);
     const options = optionsOf(header);
     spool = new Spool({
@@ -88,12 +81,14 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
     context.metrics.documentBytes.observe(source.size);
 
+    const stopSealTimer = context.metrics.documentSealDuration.startTimer({ operation: 'seal', placement: placementKind });
     const outcome = await context.sealDocument(source, seal.material, placement, {
       ...options,
       sourceDigest,
       signal: lifetime.signal,
       approvePages: (pages) => access.authorize(header.sealId, { ...placementDetails(header.placement), pages: [...pages] }),
     });
+    stopSealTimer();
     if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
 
     bytesOut = await sendDocument(call, source, outcome, lifetime);
@@ -107,7 +102,7 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     await release(source, log);
     source = undefined;
     call.end();
-    log.info(
+    log.debug(
       {
         bytesIn,
         bytesOut,
@@ -126,17 +121,51 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     source = undefined;
     await access.failed(lifetime.clientGone ? abortReason(lifetime.signal) : error);
     code = fail(call, error, lifetime, requestId, log, { bytesIn, bytesOut });
+    errorCode = error instanceof SealdError ? error.code : 'INTERNAL';
   } finally {
     lifetime.dispose();
     await release(spool ?? source, log);
+    const durationMs = performance.now() - started;
     context.metrics.inflightDocuments.dec();
     context.metrics.sealRequests.inc({ seal: sealLabel, code });
-    context.metrics.sealDuration.observe({ seal: sealLabel }, (performance.now() - started) / 1000);
+    context.metrics.requests.inc({ operation: 'seal', code });
+    context.metrics.documentBytesTotal.inc({ operation: 'seal', direction: 'in' }, bytesIn);
+    context.metrics.documentBytesTotal.inc({ operation: 'seal', direction: 'out' }, bytesOut);
+    context.metrics.sealDuration.observe({ seal: sealLabel }, durationMs / 1000);
+    logRequest(log, {
+      requestId,
+      principal: access.principal.name,
+      operation: 'seal',
+      seal: sealLabel,
+      placement: placementKind,
+      bytesIn,
+      bytesOut,
+      durationMs,
+      status: code,
+      ...(errorCode === undefined ? {} : { errorCode }),
+    });
   }
 }
 
+/** The configured seal named `sealId`, refused before any upload when it is unknown or cannot sign now. */
+export function availableSeal(context: ServiceContext, sealId: string): ConfiguredSeal {
+  const seal = context.seals.get(sealId);
+  if (seal === undefined) {
+    throw new SealdError('not-found', 'SEAL_NOT_FOUND', `unknown seal "${sealId}"`);
+  }
+  if (!context.isAvailable(seal)) {
+    // Say so before the upload: the document could not be sealed now anyway.
+    throw new SealdError(
+      'unavailable',
+      'SEAL_UNAVAILABLE',
+      `seal "${seal.config.id}" cannot sign right now: its key is on no ready token`,
+    );
+  }
+  return seal;
+}
+
 /** Drop a spool (removing its temp file) or close a source; never throws. */
-async function release(holder: Spool | ByteSource | undefined, log: Logger): Promise<void> {
+export async function release(holder: Spool | ByteSource | undefined, log: Logger): Promise<void> {
   if (holder === undefined) return;
   try {
     await (holder instanceof Spool ? holder.discard() : holder.close());
@@ -157,14 +186,14 @@ function fail(
   if (lifetime.clientGone) {
     // The caller went away (cancel or deadline): nothing to answer, nothing wrong on our side.
     const reason = abortReason(lifetime.signal);
-    log.info({ ...progress, reason: reason.code }, 'call ended by the client');
+    log.debug({ ...progress, reason: reason.code }, 'call ended by the client');
     return reason.category === 'deadline' ? 'DEADLINE_EXCEEDED' : 'CANCELLED';
   }
   const status = grpcStatusOf(error, requestId);
   if (status.internal) {
     log.error({ err: error, ...progress }, 'seal failed');
   } else {
-    log.info({ ...progress, code: statusName(status.code), error: status.sealdCode, message: status.details }, 'seal refused');
+    log.debug({ ...progress, code: statusName(status.code), error: status.sealdCode, message: status.details }, 'seal refused');
   }
   call.emit('error', status);
   return statusName(status.code);
@@ -216,7 +245,7 @@ async function nextMessage(
   return result.done === true ? undefined : result.value;
 }
 
-function optionsOf(header: SealHeader): Omit<SealOptions, 'signal' | 'sourceDigest'> {
+export function optionsOf(header: SealHeader): Omit<SealOptions, 'signal' | 'sourceDigest'> {
   const options: Omit<SealOptions, 'signal' | 'sourceDigest'> = {};
   const given = header.options;
   if (given === undefined) return options;
@@ -227,7 +256,7 @@ function optionsOf(header: SealHeader): Omit<SealOptions, 'signal' | 'sourceDige
   return options;
 }
 
-function documentSizeHint(size: bigint): number {
+export function documentSizeHint(size: bigint): number {
   if (size < 0n) throw new SealdError('invalid-input', 'SIZE_HINT_INVALID', 'document_size must not be negative');
   return size > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(size);
 }
@@ -260,7 +289,7 @@ async function send(call: SealCall, message: SealResponse, lifetime: CallLifetim
   }
 }
 
-function summaryOf(outcome: SealOutcome, documentSize: number) {
+export function summaryOf(outcome: SealOutcome, documentSize: number) {
   return create(SealSummarySchema, {
     fieldName: outcome.fieldName,
     revision: outcome.revision,

@@ -1,6 +1,6 @@
 /**
- * The gRPC server: SealService, grpc.health.v1.Health and server reflection on one port, Prometheus metrics on
- * another, and a graceful shutdown (stop accepting, let in-flight calls finish within the drain time, cancel what
+ * The gRPC server: SealService, BatchService, grpc.health.v1.Health and server reflection on one port, Prometheus
+ * metrics on another, and a graceful shutdown (stop accepting, let in-flight calls finish within the drain time, cancel what
  * is left, wait for the handlers to clean up, then release the tokens).
  *
  * This module assembles already-loaded parts; src/server/bootstrap.ts turns a configuration into those parts (token
@@ -12,7 +12,10 @@ import { file_seald_v1_rollback, RollbackService } from '../gen/seald/v1/rollbac
 import { defaultPolicy, type Policy } from '../auth/policy.ts';
 import { file_seald_v1_verify, VerifyService } from '../gen/seald/v1/verify_pb.ts';
 import type { sealDocument } from '../engine/seal.ts';
-import type { Limits, TlsConfig } from './config.ts';
+import { DEFAULTS, type BatchSettings, type Limits, type TlsConfig } from './config.ts';
+import { BatchService, file_seald_v1_batch } from '../gen/seald/v1/batch_pb.ts';
+import { sealBatchHandler } from './batch-handler.ts';
+import { IdempotencyStore } from './idempotency.ts';
 import type { ServiceContext } from './context.ts';
 import { grpcServiceDefinition, type GrpcServiceHandlers } from './grpc-service.ts';
 import { HealthMonitor } from './health.ts';
@@ -58,6 +61,8 @@ export interface ServerParts {
   audit?: ServiceContext['audit'];
   /** DER trust anchors for the Verify RPC (none: every signer is UNTRUSTED). */
   trustAnchors?: Uint8Array[];
+  /** SealBatch settings; defaults: DEFAULTS, idempotency records in memory only. */
+  batch?: BatchSettings;
 }
 
 const BUILT_IN_POLICY = defaultPolicy();
@@ -78,6 +83,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   const { logger, limits } = parts;
   const metrics = parts.metricsRegistry ?? createMetrics();
   const inflight = new Set<Promise<unknown>>();
+  const draining = new AbortController();
   const context: ServiceContext = {
     seals: parts.seals,
     isAvailable: parts.isAvailable,
@@ -98,6 +104,21 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   const stale = await removeStaleSpoolFiles(limits.tmpDir);
   if (stale.length > 0) logger.warn({ files: stale.length, dir: limits.tmpDir }, 'removed spool files of dead processes');
 
+  const batch = parts.batch ?? {
+    inflightDocuments: DEFAULTS.batchInflightDocuments,
+    idempotencyWindowSeconds: DEFAULTS.idempotencyWindowSeconds,
+    idempotencyMemoryBytes: DEFAULTS.idempotencyMemoryBytes,
+  };
+  const idempotency =
+    batch.idempotencyWindowSeconds > 0
+      ? await IdempotencyStore.open({
+          windowSeconds: batch.idempotencyWindowSeconds,
+          memoryBytes: batch.idempotencyMemoryBytes,
+          ...(batch.idempotencyDir === undefined ? {} : { dir: batch.idempotencyDir }),
+          logger,
+        })
+      : undefined;
+
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES });
   const handlers: GrpcServiceHandlers<typeof SealService.method> = {
     seal: sealHandler(context),
@@ -108,13 +129,17 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   const rollbackHandlers: GrpcServiceHandlers<typeof RollbackService.method> = { rollback: rollbackHandler(context) };
   server.addService(grpcServiceDefinition(RollbackService), rollbackHandlers);
   server.addService(grpcServiceDefinition(VerifyService), { verify: verifyHandler(context) } satisfies GrpcServiceHandlers<typeof VerifyService.method>);
+  const batchHandlers: GrpcServiceHandlers<typeof BatchService.method> = {
+    sealBatch: sealBatchHandler(context, { maxInflight: batch.inflightDocuments, idempotency, draining: draining.signal }),
+  };
+  server.addService(grpcServiceDefinition(BatchService), batchHandlers);
   const health = new HealthMonitor(
     () => [...parts.seals.values()].every((seal) => parts.isAvailable(seal)),
     logger,
     parts.healthIntervalMs,
   );
   health.addToServer(server);
-  addReflection(server, [file_seald_v1_seald, file_seald_v1_rollback, file_seald_v1_verify]);
+  addReflection(server, [file_seald_v1_seald, file_seald_v1_rollback, file_seald_v1_verify, file_seald_v1_batch]);
 
   let tlsListener: TlsListener | undefined;
   const port =
@@ -134,6 +159,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   } catch (error) {
     server.forceShutdown();
     await tlsListener?.close();
+    idempotency?.close();
     throw error;
   }
   health.start();
@@ -154,11 +180,13 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
         logger.info({ reason, inflight: inflight.size, drainSeconds: limits.drainSeconds }, 'shutting down');
         health.stop();
         const listenerClosed = tlsListener?.close(); // no new TLS connections; open ones drain with the server
+        draining.abort(); // SealBatch calls answer what they received and end (batch-handler.ts)
         await drain(server, [...inflight], limits.drainSeconds * 1000, logger);
         // Cancelled handlers still clean up (spool files) and may wait on a token: never close the pool under them.
         await Promise.allSettled([...inflight]);
         await listenerClosed;
         await metricsServer?.close();
+        idempotency?.close();
         await parts.close?.();
         logger.info('stopped');
       })();
