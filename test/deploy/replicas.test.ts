@@ -100,9 +100,11 @@ function job(index: number): Job {
   return { index, input: inputs[index % inputs.length]!, output: path.join(root, `sealed-${index}.pdf`) };
 }
 
-/** The request ids each replica logged as sealed. */
+/** The request ids each replica logged as sealed (its one request line per call, status OK). */
 function sealedBy(server: ServeProcess): string[] {
-  return server.logs.filter((entry) => entry.msg === 'sealed').map((entry) => entry.requestId!);
+  return server.logs
+    .filter((entry) => entry.msg === 'request' && entry.operation === 'seal' && entry.status === 'OK')
+    .map((entry) => entry.requestId!);
 }
 
 async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
@@ -125,7 +127,7 @@ describe('two replicas behind one round_robin channel', () => {
       await Promise.all(series.slice(i, i + 2).map((j) => sealJob(clientAB, j, retried)));
     }
     expect(retried).toEqual([]);
-    // A replica logs "sealed" just after the status went out: give the log lines a moment to arrive.
+    // A replica logs its request line just after the status went out: give the log lines a moment to arrive.
     await waitFor(async () => sealedBy(a).length + sealedBy(b).length === 8, 'eight "sealed" log lines');
     const onA = sealedBy(a);
     const onB = sealedBy(b);

@@ -44,7 +44,7 @@ describe('seald placement records and marks', () => {
     const report = await verify(multi);
     expect(report.verdict).toBe('VALID');
     expect(report.signatures.map((s) => [s.field, s.placement])).toEqual([
-      ['Seal1', null],
+      ['Seal1', { kind: 'Position', pages: [3] }],
       ['Multi', { kind: 'MultiPage', pages: [1, 2, 3] }],
     ]);
     expect(report.signatures[0]!.changes.map((c) => [c.kind, c.allowed])).toEqual([

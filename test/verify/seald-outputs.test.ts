@@ -121,6 +121,24 @@ describe('one flipped byte', () => {
   });
 });
 
+describe('seald multi-mark seals', () => {
+  it('a cross-page seal then a multi-page seal verify VALID, each reporting its kind and pages', async () => {
+    const input = fs.readFileSync(await fixture('cjk-contract'));
+    const cross = await sealer.seal(input, 'org', { kind: 'cross-page', pages: 'all' });
+    const both = await sealer.seal(cross, 'personal', { kind: 'multi-page', pages: '1-2', x: 300, y: 150 });
+    const report = await verify(both);
+    expect(report.verdict).toBe('VALID');
+    const pages = report.signatures[0]!.placement?.pages ?? [];
+    expect(report.signatures.map((s) => [s.field, s.placement?.kind, s.changesAfter])).toEqual([
+      ['Seal1', 'CrossPage', 'ALLOWED'],
+      ['Seal2', 'MultiPage', 'NONE'],
+    ]);
+    expect(pages.length).toBeGreaterThan(1);
+    expect(report.signatures[1]!.placement?.pages).toEqual([1, 2]);
+    expect(await pdfsigAgrees(both, report)).toBe(true);
+  });
+});
+
 async function pdfsigAgrees(bytes: Uint8Array, report: VerificationReport): Promise<boolean> {
   const file = path.join(outDir, `flipped-${Math.random().toString(36).slice(2)}.pdf`);
   fs.writeFileSync(file, bytes);

@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pino } from 'pino';
 import { pemToDer } from '../../src/crypto/certificate.ts';
-import { sealDocument, type PositionPlacement } from '../../src/engine/seal.ts';
+import { sealDocument } from '../../src/engine/seal.ts';
+import type { Placement } from '../../src/engine/placements.ts';
 import { bufferSource } from '../../src/pdf/source.ts';
 import { TokenPool } from '../../src/pool/pool.ts';
 import { loadServerConfig } from '../../src/server/bootstrap.ts';
@@ -20,7 +21,7 @@ export interface Sealer {
   /** The dev CA (PEM file) and its DER: the default trust anchor. */
   caPem: string;
   anchors: Uint8Array[];
-  seal(input: Uint8Array, sealId: 'org' | 'personal', placement: PositionPlacement, fieldName?: string): Promise<Buffer>;
+  seal(input: Uint8Array, sealId: 'org' | 'personal', placement: Placement, fieldName?: string): Promise<Buffer>;
   close(): Promise<void>;
 }
 
