@@ -9,6 +9,7 @@ Commands:
   serve    run the seal server
   seals    list the seals a server offers
   seal     seal a PDF file through a server
+  pool     show the token pool of a server (per token and per seal)
   help     show help for a command
 
 Run \`seald help <command>\` or \`seald <command> --help\` for a command's options.
@@ -39,6 +40,17 @@ export const SEALS_HELP = `Usage: seald seals [--server HOST:PORT] [--json]
 
 List the seals the server is configured with: id, kind, certificate subject, validity, and whether the key
 is on a token that is ready to sign.
+
+  --server HOST:PORT  server address (default $SEALD_SERVER, else 127.0.0.1:50051)
+  --json              one JSON document with every field
+  -h, --help          this help
+`;
+
+export const POOL_HELP = `Usage: seald pool [--server HOST:PORT] [--json]
+
+Show the server's PKCS#11 token pool: each token's state (ready, DOWN, QUARANTINED) and why, its sessions
+(open, busy), keys, faults seen and recoveries; and for each seal the ready tokens holding its key.
+Exit status 0 when every seal has a ready token, 1 otherwise.
 
   --server HOST:PORT  server address (default $SEALD_SERVER, else 127.0.0.1:50051)
   --json              one JSON document with every field

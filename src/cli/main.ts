@@ -4,7 +4,7 @@
  * 2 a command line that cannot be run as written.
  */
 import { readFileSync } from 'node:fs';
-import { MAIN_HELP, SEAL_HELP, SEALS_HELP, SERVE_HELP } from './help.ts';
+import { MAIN_HELP, POOL_HELP, SEAL_HELP, SEALS_HELP, SERVE_HELP } from './help.ts';
 import { describeFailure, EXIT_FAILURE, EXIT_USAGE, processIo, UsageError, type CliIo } from './io.ts';
 
 type Run = (args: string[], io: CliIo) => Promise<number>;
@@ -19,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   serve: { load: async () => (await import('./commands/serve.ts')).serveCommand, help: SERVE_HELP },
   seals: { load: async () => (await import('./commands/seals.ts')).sealsCommand, help: SEALS_HELP },
   seal: { load: async () => (await import('./commands/seal.ts')).sealCommand, help: SEAL_HELP },
+  pool: { load: async () => (await import('./commands/pool.ts')).poolCommand, help: POOL_HELP },
 };
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {

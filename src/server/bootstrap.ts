@@ -3,7 +3,8 @@
  * (it sets pkcs11.env before loading the module) → load each seal's certificate chain, image and Signer → listen.
  * Whatever fails on the way releases what was already opened.
  */
-import { sealDocument } from '../engine/seal.ts';
+import type { sealDocument } from '../engine/seal.ts';
+import { checkedSealDocument } from '../engine/output-check.ts';
 import { TokenPool } from '../pool/pool.ts';
 import { loadConfig, type ConfigFlags, type SealdConfig } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -49,7 +50,11 @@ export async function startSealdServer(
     'starting',
   );
   const metrics = createMetrics();
-  const pool = await TokenPool.open(config.pkcs11, logger);
+  const { moreModules = [], ...firstModule } = config.pkcs11;
+  const pool = await TokenPool.open(
+    [firstModule, ...moreModules.map((m) => ({ ...m, ...(firstModule.health === undefined ? {} : { health: firstModule.health }) }))],
+    logger,
+  );
   try {
     for (const token of pool.status().tokens) logger.info({ token }, 'token');
     const seals = await loadSeals(config.seals, pool, logger, (signer, seal) => timedSigner(signer, seal.id, metrics));
@@ -60,9 +65,10 @@ export async function startSealdServer(
       logger,
       seals,
       isAvailable: (seal) => pool.hasKey(seal.config.key),
-      sealDocument: options.sealDocument ?? sealDocument,
+      sealDocument: options.sealDocument ?? checkedSealDocument,
       metricsRegistry: metrics,
       close: () => pool.close(),
+      poolStatus: () => pool.status().tokens,
       ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
     });
   } catch (error) {

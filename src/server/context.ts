@@ -1,5 +1,6 @@
 /** What the service handlers share: configured seals, limits, logger, metrics, the engine entry point. */
 import type { sealDocument } from '../engine/seal.ts';
+import type { Admission } from './admission.ts';
 import type { Limits } from './config.ts';
 import type { Logger } from './logger.ts';
 import type { SealdMetrics } from './metrics.ts';
@@ -13,6 +14,8 @@ export interface ServiceContext {
   logger: Logger;
   metrics: SealdMetrics;
   sealDocument: typeof sealDocument;
+  /** Bounds documents in progress and spooled bytes (absent: no admission control). */
+  admission?: Admission;
   /** Register a call's work so a shutdown can wait for it (and never close the pool under a running sign). */
   track(work: Promise<unknown>): void;
 }

@@ -5,8 +5,11 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Signer } from '../crypto/signer.ts';
+import type { TokenStatus } from '../pool/pool.ts';
+import type { Admission } from './admission.ts';
 
 export interface SealdMetrics {
   readonly registry: Registry;
@@ -20,6 +23,8 @@ export interface SealdMetrics {
   readonly inflightDocuments: Gauge;
   /** Time the token takes for one signature (the PKCS#11 sign call, through the pool). */
   readonly tokenSignDuration: Histogram<'seal' | 'outcome'>;
+  /** Event-loop delay (perf_hooks histogram, 1 ms resolution) since the previous scrape: p50, p99, max. */
+  readonly eventLoopDelay: Gauge<'quantile'>;
 }
 
 export function createMetrics(): SealdMetrics {
@@ -58,7 +63,94 @@ export function createMetrics(): SealdMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    eventLoopDelay: eventLoopDelayGauge(registry),
   };
+}
+
+/**
+ * seald_event_loop_delay_seconds{quantile="0.5"|"0.99"|"max"}: how late timers fire on the event loop, measured by
+ * perf_hooks.monitorEventLoopDelay and reset at each scrape, so each value covers the time since the last one.
+ */
+function eventLoopDelayGauge(registry: Registry): Gauge<'quantile'> {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  return new Gauge({
+    name: 'seald_event_loop_delay_seconds',
+    help: 'Event-loop delay since the previous scrape (perf_hooks monitorEventLoopDelay): p50, p99 and max.',
+    labelNames: ['quantile'] as const,
+    registers: [registry],
+    collect() {
+      if (histogram.count > 0) {
+        this.set({ quantile: '0.5' }, histogram.percentile(50) / 1e9);
+        this.set({ quantile: '0.99' }, histogram.percentile(99) / 1e9);
+        this.set({ quantile: 'max' }, histogram.max / 1e9);
+      }
+      histogram.reset();
+    },
+  });
+}
+
+/** Admission gauges: documents in progress are seald_inflight_documents; these add the queue and the spool. */
+export function observeAdmission(metrics: SealdMetrics, admission: Admission): void {
+  new Gauge({
+    name: 'seald_admission_queued_documents',
+    help: 'Seal calls waiting for a place (admission control).',
+    registers: [metrics.registry],
+    collect() {
+      this.set(admission.queued);
+    },
+  });
+  new Gauge({
+    name: 'seald_spooled_bytes',
+    help: 'Bytes of documents held by Seal calls (memory and spool files), counted by admission control.',
+    registers: [metrics.registry],
+    collect() {
+      this.set(admission.spooledBytes);
+    },
+  });
+}
+
+/**
+ * Token pool metrics, read from the pool's status at each scrape: seald_token_state (1 for the current state; alert
+ * on state="quarantined" — a refused PIN — and on state="down"), open and busy sessions, and faults by class.
+ */
+export function observePool(metrics: SealdMetrics, status: () => TokenStatus[]): void {
+  const registers = [metrics.registry];
+  new Gauge({
+    name: 'seald_token_state',
+    help: 'Token state: 1 for the state the token is in (ready, down, quarantined), 0 for the others.',
+    labelNames: ['token', 'serial', 'state'] as const,
+    registers,
+    collect() {
+      for (const t of status()) {
+        for (const state of ['ready', 'down', 'quarantined'] as const) this.set({ token: t.label, serial: t.serial, state }, t.state === state ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'seald_token_sessions',
+    help: 'PKCS#11 sessions the pool holds on a token, open and busy (signing).',
+    labelNames: ['token', 'serial', 'kind'] as const,
+    registers,
+    collect() {
+      for (const t of status()) {
+        this.set({ token: t.label, serial: t.serial, kind: 'open' }, t.sessions);
+        this.set({ token: t.label, serial: t.serial, kind: 'busy' }, t.busy);
+      }
+    },
+  });
+  new Counter({
+    name: 'seald_token_faults_total',
+    help: 'PKCS#11 faults seen on a token, by class (session, login, device, pin, other).',
+    labelNames: ['token', 'serial', 'class'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const t of status()) {
+        for (const [fault, count] of Object.entries(t.faults)) this.inc({ token: t.label, serial: t.serial, class: fault }, count);
+      }
+    },
+  });
 }
 
 /** A Signer that times each signature into seald_token_sign_duration_seconds. */

@@ -8,6 +8,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { file_seald_v1_seald, SealService } from '../gen/seald/v1/seald_pb.ts';
+import { file_seald_v1_pool, PoolService } from '../gen/seald/v1/pool_pb.ts';
+import type { TokenStatus } from '../pool/pool.ts';
+import { poolStatusHandler } from './pool-handler.ts';
+import { Admission, DEFAULT_ADMISSION } from './admission.ts';
 import type { sealDocument } from '../engine/seal.ts';
 import type { Limits } from './config.ts';
 import type { ServiceContext } from './context.ts';
@@ -15,7 +19,7 @@ import { grpcServiceDefinition, type GrpcServiceHandlers } from './grpc-service.
 import { HealthMonitor } from './health.ts';
 import { listSealsHandler } from './list-seals-handler.ts';
 import type { Logger } from './logger.ts';
-import { createMetrics, startMetricsServer, type MetricsServer, type SealdMetrics } from './metrics.ts';
+import { createMetrics, observeAdmission, observePool, startMetricsServer, type MetricsServer, type SealdMetrics } from './metrics.ts';
 import { addReflection } from './reflection.ts';
 import { sealHandler } from './seal-handler.ts';
 import type { ConfiguredSeal } from './seals.ts';
@@ -43,6 +47,8 @@ export interface ServerParts {
   close?: () => Promise<void>;
   /** Health re-check interval. */
   healthIntervalMs?: number;
+  /** Token status of the pool, for PoolService and the token metrics (absent: no PoolService). */
+  poolStatus?: () => TokenStatus[];
 }
 
 export interface SealdServer {
@@ -60,7 +66,15 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   const { logger, limits } = parts;
   const metrics = parts.metricsRegistry ?? createMetrics();
   const inflight = new Set<Promise<unknown>>();
+  const admission = new Admission({
+    maxConcurrentDocuments: limits.maxConcurrentDocuments ?? DEFAULT_ADMISSION.maxConcurrentDocuments,
+    maxQueuedDocuments: limits.maxQueuedDocuments ?? DEFAULT_ADMISSION.maxQueuedDocuments,
+    maxSpooledBytes: limits.maxSpooledBytes ?? DEFAULT_ADMISSION.maxSpooledBytes,
+  });
+  observeAdmission(metrics, admission);
+  if (parts.poolStatus !== undefined) observePool(metrics, parts.poolStatus);
   const context: ServiceContext = {
+    admission,
     seals: parts.seals,
     isAvailable: parts.isAvailable,
     limits,
@@ -89,7 +103,13 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     parts.healthIntervalMs,
   );
   health.addToServer(server);
-  addReflection(server, [file_seald_v1_seald]);
+  if (parts.poolStatus !== undefined) {
+    const tokens = parts.poolStatus;
+    server.addService(grpcServiceDefinition(PoolService), {
+      getPoolStatus: poolStatusHandler({ tokens, seals: parts.seals }, logger),
+    } satisfies GrpcServiceHandlers<typeof PoolService.method>);
+  }
+  addReflection(server, [file_seald_v1_seald, file_seald_v1_pool]);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(parts.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
@@ -123,6 +143,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
       shutdown ??= (async () => {
         logger.info({ reason, inflight: inflight.size, drainSeconds: limits.drainSeconds }, 'shutting down');
         health.stop();
+        admission.close();
         await drain(server, [...inflight], limits.drainSeconds * 1000, logger);
         // Cancelled handlers still clean up (spool files) and may wait on a token: never close the pool under them.
         await Promise.allSettled([...inflight]);
