@@ -42,6 +42,7 @@ Commands:
   locate   show where a seal's marks would go, without sealing
   verify   verify the signatures of a PDF file (locally, or through a server)
   batch    seal every PDF of a directory through a server (one stream, resumable)
+  pool     show the token pool of a server (per token and per seal)
   help     show help for a command
 
 Run \`seald help <command>\` or \`seald <command> --help\` for a command's options.
@@ -73,6 +74,17 @@ export const SEALS_HELP = `Usage: seald seals [--server ADDRESS] [--json]
 
 List the seals the server is configured with: id, kind, certificate subject, validity, and whether the key
 is on a token that is ready to sign.
+
+  --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
+  --json              one JSON document with every field
+${TLS_OPTIONS_HELP}  -h, --help          this help
+`;
+
+export const POOL_HELP = `Usage: seald pool [--server HOST:PORT] [--json]
+
+Show the server's PKCS#11 token pool: each token's state (ready, DOWN, QUARANTINED) and why, its sessions
+(open, busy), keys, faults seen and recoveries; and for each seal the ready tokens holding its key.
+Exit status 0 when every seal has a ready token, 1 otherwise.
 
   --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
   --json              one JSON document with every field

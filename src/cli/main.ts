@@ -10,6 +10,7 @@ import {
   HEALTH_HELP,
   LOCATE_HELP,
   MAIN_HELP,
+  POOL_HELP,
   ROLLBACK_HELP,
   SEAL_HELP,
   SEALS_HELP,
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, Command> = {
   locate: { load: async () => (await import('./commands/locate.ts')).locateCommand, help: LOCATE_HELP },
   verify: { load: async () => (await import('./commands/verify.ts')).verifyCommand, help: VERIFY_HELP },
   batch: { load: async () => (await import('./commands/batch.ts')).batchCommand, help: BATCH_HELP },
+  pool: { load: async () => (await import('./commands/pool.ts')).poolCommand, help: POOL_HELP },
 };
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {

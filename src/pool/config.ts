@@ -17,8 +17,21 @@ export interface TokenConfig {
   /** CK_TOKEN_INFO.serialNumber; with a label, both must match. */
   serial?: string;
   pin: PinSource;
-  /** Sessions kept open for signing (one operation per session at a time). Default min(4, UV_THREADPOOL_SIZE or 4). */
+  /**
+   * Sessions kept open for signing (one operation per session at a time). Default: min(4, UV_THREADPOOL_SIZE or 4,
+   * the token's own session limit).
+   */
   sessions?: number;
+}
+
+/** How the pool watches its tokens (seconds). */
+export interface PoolHealthConfig {
+  /** Interval of the keep-alive probe (C_GetSessionInfo on idle sessions). Default 30. */
+  keepAliveSeconds?: number;
+  /** First wait before probing a token that went down; doubles on each failed probe. Default 1. */
+  retryMinSeconds?: number;
+  /** Longest wait between probes of a down token. Default 60. */
+  retryMaxSeconds?: number;
 }
 
 export interface Pkcs11Config {
@@ -30,15 +43,20 @@ export interface Pkcs11Config {
    */
   env?: Record<string, string>;
   tokens: TokenConfig[];
+  health?: PoolHealthConfig;
 }
 
 /**
  * Default session count: libuv runs async PKCS#11 calls on its thread pool (UV_THREADPOOL_SIZE, default 4), so
  * more sessions than threads only queue inside libuv, and more threads than cores slowed SoftHSM (NOTES.md).
+ * `tokenMax` is CK_TOKEN_INFO.ulMaxSessionCount; CK_EFFECTIVELY_INFINITE (0) and CK_UNAVAILABLE_INFORMATION (~0)
+ * mean no limit (PKCS#11 v2.40 §3.2).
  */
-export function defaultSessionCount(): number {
+export function defaultSessionCount(tokenMax?: number): number {
   const threads = Number.parseInt(process.env.UV_THREADPOOL_SIZE ?? '', 10);
-  return Math.min(4, Number.isInteger(threads) && threads > 0 ? threads : 4);
+  const byThreads = Math.min(4, Number.isInteger(threads) && threads > 0 ? threads : 4);
+  const limited = tokenMax !== undefined && tokenMax > 0 && tokenMax < 0xffffffff;
+  return limited ? Math.max(1, Math.min(byThreads, tokenMax)) : byThreads;
 }
 
 /** Human description of a PIN source that is safe to log (never the PIN). */

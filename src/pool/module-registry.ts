@@ -23,7 +23,10 @@ export const CKF_OS_LOCKING_OK = 0x00000002;
 interface ModuleEntry {
   path: string;
   module: graphene.Module;
+  /** What every caller uses: the binding itself, or a wrapper installed by wrapModuleBinding (tests). */
   lib: pkcs11js.PKCS11;
+  /** The binding graphene loaded. */
+  binding: pkcs11js.PKCS11;
   refs: number;
   initialised: boolean;
   env: Record<string, string>;
@@ -79,7 +82,8 @@ export function acquireModule(path: string, opts: { env?: Record<string, string>
         cause,
       });
     }
-    entry = { path: key, module, lib: module.lib as unknown as pkcs11js.PKCS11, refs: 0, initialised: false, env: {} };
+    const binding = module.lib as unknown as pkcs11js.PKCS11;
+    entry = { path: key, module, lib: binding, binding, refs: 0, initialised: false, env: {} };
     entries.set(key, entry);
   }
   if (!entry.initialised) {
@@ -115,7 +119,9 @@ export function acquireModule(path: string, opts: { env?: Record<string, string>
   return {
     path: held.path,
     module: held.module,
-    lib: held.lib,
+    get lib() {
+      return held.lib;
+    },
     release() {
       if (released) return;
       released = true;
@@ -140,4 +146,23 @@ export function moduleLeases(path: string): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * Test seam: route every later PKCS#11 call on the module at `path` through `wrap(binding)` (a fault injector
+ * around the real binding). The module must be leased. graphene objects keep the `lib` they were created with, so
+ * install the wrapper before opening the TokenPool that should see it. Returns a function that removes it.
+ */
+export function wrapModuleBinding(path: string, wrap: (binding: pkcs11js.PKCS11) => pkcs11js.PKCS11): () => void {
+  const entry = entries.get(canonicalPath(path));
+  if (entry === undefined || entry.refs === 0) {
+    throw new SealdError('precondition', 'PKCS11_NOT_LEASED', `PKCS#11 module ${path} is not in use: lease it first`);
+  }
+  const wrapped = wrap(entry.binding);
+  const setLib = (lib: pkcs11js.PKCS11): void => {
+    entry.lib = lib;
+    (entry.module as unknown as { lib: pkcs11js.PKCS11 }).lib = lib;
+  };
+  setLib(wrapped);
+  return () => setLib(entry.binding);
 }

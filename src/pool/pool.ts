@@ -1,6 +1,8 @@
 /**
- * TokenPool: the tokens of one PKCS#11 module, warmed up once, handing out Signers that sign asynchronously.
- * See token.ts for sessions, login, faults; module-registry.ts for initialisation.
+ * TokenPool: the tokens of one or more PKCS#11 modules, warmed up once, handing out Signers that sign
+ * asynchronously. Tokens holding the same key (same CKA_LABEL and public key) form a replica set: each sign goes to
+ * the least busy ready one, and to the next when a token goes down under it.
+ * See token.ts for sessions, login, faults and recovery; module-registry.ts for initialisation.
  */
 import type { Logger } from 'pino';
 import { SealdError } from '../errors.ts';
@@ -10,29 +12,40 @@ import type { Pkcs11Config } from './config.ts';
 import { acquireModule, type ModuleLease } from './module-registry.ts';
 import { canonicalSpki, type TokenKeyType } from './public-key.ts';
 import { describeWanted, listTokens, matchTokens } from './slots.ts';
-import { PooledToken, type TokenStatus } from './token.ts';
+import { PooledToken, tokenTiming, type TokenStatus } from './token.ts';
 
-export type { PinSource, Pkcs11Config, TokenConfig } from './config.ts';
-export type { TokenState, TokenStatus } from './token.ts';
+export type { PinSource, Pkcs11Config, PoolHealthConfig, TokenConfig } from './config.ts';
+export type { FaultClass, TokenState, TokenStatus } from './token.ts';
 
 function algorithmOf(type: TokenKeyType): SignatureAlgorithm {
   return type === 'RSA' ? 'RSASSA-PKCS1-v1_5' : 'ECDSA';
 }
 
-/** A Signer over the tokens holding one key; each sign goes to the least busy healthy one. */
+/**
+ * A Signer for one key over candidate tokens. Which of them may sign is decided at each sign, not once: a token
+ * that was down at warm-up (keys unknown) and has recovered since joins the replica set when it holds the key.
+ */
 class PoolSigner implements Signer {
   constructor(
     private readonly keyLabel: string,
-    private readonly tokens: PooledToken[],
+    private readonly candidates: PooledToken[],
+    /** Canonical SPKI the key must have (from the certificate), or undefined to accept the key as found. */
+    private readonly wantedSpki: Buffer | undefined,
     readonly certificates: readonly Uint8Array[],
     readonly algorithm: SignatureAlgorithm,
   ) {}
+
+  #eligible(token: PooledToken): boolean {
+    const facts = token.keyFacts(this.keyLabel);
+    if (token.state !== 'ready' || facts === undefined || algorithmOf(facts.type) !== this.algorithm) return false;
+    return this.wantedSpki === undefined || facts.spki === undefined || canonicalSpki(facts.spki).equals(this.wantedSpki);
+  }
 
   async signDigest(digest: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     if (digest.length !== 32) {
       throw new SealdError('invalid-input', 'BAD_DIGEST_LENGTH', `a SHA-256 digest has 32 bytes, got ${digest.length}`);
     }
-    const ready = this.tokens.filter((t) => t.state === 'ready').sort((a, b) => a.pressure() - b.pressure());
+    const ready = this.candidates.filter((t) => this.#eligible(t)).sort((a, b) => a.pressure() - b.pressure());
     let lastError: SealdError | undefined;
     for (const token of ready) {
       try {
@@ -46,7 +59,10 @@ class PoolSigner implements Signer {
         throw error;
       }
     }
-    throw lastError ?? this.tokens[0]!.unavailableError();
+    if (lastError !== undefined) throw lastError;
+    const notReady = this.candidates.find((t) => t.state !== 'ready');
+    if (notReady !== undefined) throw notReady.unavailableError();
+    throw new SealdError('not-found', 'KEY_NOT_FOUND', `no token holds a private key labelled "${this.keyLabel}"`);
   }
 }
 
@@ -54,7 +70,7 @@ export class TokenPool {
   #closed: Promise<void> | undefined;
 
   private constructor(
-    private readonly lease: ModuleLease,
+    private readonly leases: ModuleLease[],
     private readonly tokens: PooledToken[],
     private readonly logger: Logger,
   ) {}
@@ -65,35 +81,43 @@ export class TokenPool {
    * A token that is missing, refuses its PIN or fails is kept with state 'down'/'quarantined' and reported by
    * status(); configuration errors throw.
    */
-  static async open(config: Pkcs11Config, logger: Logger): Promise<TokenPool> {
+  static async open(config: Pkcs11Config | readonly Pkcs11Config[], logger: Logger): Promise<TokenPool> {
     const log = logger.child({ component: 'pkcs11' });
-    if (config.tokens.length === 0) throw new SealdError('invalid-input', 'NO_TOKENS', 'the pkcs11 configuration lists no tokens');
-    const lease = acquireModule(config.module, config.env === undefined ? { logger: log } : { env: config.env, logger: log });
+    const modules: readonly Pkcs11Config[] = Array.isArray(config) ? config : [config as Pkcs11Config];
+    if (modules.length === 0 || modules.some((m) => m.tokens.length === 0)) {
+      throw new SealdError('invalid-input', 'NO_TOKENS', 'the pkcs11 configuration lists no tokens');
+    }
+    const leases: ModuleLease[] = [];
     const tokens: PooledToken[] = [];
     try {
-      const present = listTokens(lease.module);
-      const used = new Set<string>();
-      for (const tokenConfig of config.tokens) {
-        const matches = matchTokens(present, tokenConfig);
-        if (matches.length > 1) {
-          log.warn({ token: describeWanted(tokenConfig), serials: matches.map((m) => m.serial) }, 'several tokens match; using the first (give a serial)');
-        }
-        const found = matches[0];
-        if (found !== undefined) {
-          if (used.has(found.serial)) {
-            throw new SealdError('invalid-input', 'TOKEN_DUPLICATE', `token ${describeWanted(tokenConfig)} is configured twice`);
+      for (const moduleConfig of modules) {
+        const lease = acquireModule(moduleConfig.module, moduleConfig.env === undefined ? { logger: log } : { env: moduleConfig.env, logger: log });
+        leases.push(lease);
+        const timing = tokenTiming(moduleConfig.health);
+        const present = listTokens(lease.module);
+        const used = new Set<string>();
+        for (const tokenConfig of moduleConfig.tokens) {
+          const matches = matchTokens(present, tokenConfig);
+          if (matches.length > 1) {
+            log.warn({ token: describeWanted(tokenConfig), serials: matches.map((m) => m.serial) }, 'several tokens match; using the first (give a serial)');
           }
-          used.add(found.serial);
+          const found = matches[0];
+          if (found !== undefined) {
+            if (used.has(found.serial)) {
+              throw new SealdError('invalid-input', 'TOKEN_DUPLICATE', `token ${describeWanted(tokenConfig)} is configured twice`);
+            }
+            used.add(found.serial);
+          }
+          tokens.push(PooledToken.warmUp(lease, found, tokenConfig, log, timing));
         }
-        tokens.push(PooledToken.warmUp(lease, found, tokenConfig, log));
       }
     } catch (error) {
       await Promise.all(tokens.map((t) => t.close()));
-      lease.release();
+      for (const lease of leases) lease.release();
       if (error instanceof SealdError) throw error;
       throw new SealdError('unavailable', 'PKCS11_WARMUP', `PKCS#11 warm-up failed: ${(error as Error).message}`, { cause: error });
     }
-    return new TokenPool(lease, tokens, log);
+    return new TokenPool(leases, tokens, log);
   }
 
   /** True when a healthy ('ready') token holds a private key with this CKA_LABEL. */
@@ -110,10 +134,10 @@ export class TokenPool {
    */
   signer(keyLabel: string, certificates: Uint8Array[]): Signer {
     if (this.#closed) throw new SealdError('unavailable', 'POOL_CLOSED', 'the PKCS#11 pool is closed');
-    let holders = this.tokens.filter((t) => t.hasKey(keyLabel));
+    const holders = this.tokens.filter((t) => t.hasKey(keyLabel));
     const certificate = certificates[0];
-    if (holders.length > 0 && certificate !== undefined) {
-      const wanted = canonicalSpki(certificatePublicKeyInfo(certificate));
+    const wanted = certificate === undefined ? undefined : canonicalSpki(certificatePublicKeyInfo(certificate));
+    if (holders.length > 0 && wanted !== undefined) {
       const matching = holders.filter((t) => {
         const spki = t.keyFacts(keyLabel)?.spki;
         return spki === undefined || canonicalSpki(spki).equals(wanted);
@@ -128,20 +152,21 @@ export class TokenPool {
       if (matching.length < holders.length) {
         this.logger.warn({ key: keyLabel }, 'some tokens hold a different key under this label; not using them');
       }
-      holders = matching;
     }
-    if (holders.length > 0) {
-      const type = holders[0]!.keyFacts(keyLabel)!.type;
-      const sameType = holders.filter((t) => t.keyFacts(keyLabel)!.type === type);
-      return new PoolSigner(keyLabel, sameType, [...certificates], algorithmOf(type));
+    let algorithm: SignatureAlgorithm;
+    if (certificate !== undefined) {
+      algorithm = publicKeyParameters(certificatePublicKeyInfo(certificate)).algorithm;
+    } else if (holders.length > 0) {
+      algorithm = algorithmOf(holders[0]!.keyFacts(keyLabel)!.type);
+    } else {
+      const unknown = this.tokens.find((t) => !t.keysKnown);
+      if (unknown === undefined) throw new SealdError('not-found', 'KEY_NOT_FOUND', `no token holds a private key labelled "${keyLabel}"`);
+      throw unknown.unavailableError();
     }
-    const unknown = this.tokens.filter((t) => !t.keysKnown);
-    if (unknown.length === 0) {
+    if (holders.length === 0 && this.tokens.every((t) => t.keysKnown)) {
       throw new SealdError('not-found', 'KEY_NOT_FOUND', `no token holds a private key labelled "${keyLabel}"`);
     }
-    if (certificate === undefined) throw unknown[0]!.unavailableError();
-    const algorithm = publicKeyParameters(certificatePublicKeyInfo(certificate)).algorithm;
-    return new PoolSigner(keyLabel, unknown, [...certificates], algorithm);
+    return new PoolSigner(keyLabel, this.tokens, wanted, [...certificates], algorithm);
   }
 
   /** DER SubjectPublicKeyInfo of the key (for issuing its certificate). */
@@ -165,7 +190,7 @@ export class TokenPool {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await Promise.all(this.tokens.map((t) => t.close()));
-      this.lease.release();
+      for (const lease of this.leases) lease.release();
       this.logger.info('PKCS#11 pool closed');
     })();
     return this.#closed;

@@ -7,6 +7,11 @@
  * leases a whole session from a small pool, with a FIFO queue when all are busy. A session goes back to the pool
  * only when its C_Sign has completed, even when the caller gave up earlier; and sessions are closed only once no
  * sign runs on them (closing a session under an async sign crashed SoftHSM — NOTES.md).
+ *
+ * Faults (pkcs11-errors.ts): a lost session is reopened; a logged-out token logs in again (once per sign); a device
+ * fault marks the token down, and a probe with exponential back-off brings it back once no sign runs on it (close
+ * every session, find the token again, open, log in, list keys); a refused PIN quarantines the token for good. A
+ * keep-alive probe (C_GetSessionInfo on idle sessions) finds lost sessions and lost logins before a request does.
  */
 import graphene from 'graphene-pk11';
 import pkcs11js from 'pkcs11js';
@@ -14,22 +19,61 @@ import type { Logger } from 'pino';
 import { SealdError } from '../errors.ts';
 import { sha256DigestInfo } from '../crypto/digest-info.ts';
 import { ecdsaRawToDer } from '../crypto/ecdsa-signature.ts';
-import { defaultSessionCount, describePinSource, resolvePin, type TokenConfig } from './config.ts';
+import { defaultSessionCount, describePinSource, resolvePin, type PoolHealthConfig, type TokenConfig } from './config.ts';
 import type { ModuleLease } from './module-registry.ts';
 import { ckrOf, DEVICE_FAULTS, LOGIN_FAULTS, PIN_FAULTS, SESSION_FAULTS } from './pkcs11-errors.ts';
 import { readTokenKeyFacts, type TokenKeyFacts } from './public-key.ts';
 import { isPinRejected, markPinRejected } from './rejected-pins.ts';
-import { describeWanted, type FoundToken } from './slots.ts';
+import { describeWanted, listTokens, matchTokens, type FoundToken } from './slots.ts';
 
 export type TokenState = 'ready' | 'quarantined' | 'down';
 
 export interface TokenStatus {
   label: string;
   serial: string;
+  /** Path of the PKCS#11 module holding the token. */
+  module: string;
   state: TokenState;
   reason?: string;
   sessions: number;
   busy: number;
+  /** Labels of the private keys found at the last login. */
+  keys: string[];
+  /** Faults seen, by class: session, login, device, pin, other. */
+  faults: Record<FaultClass, number>;
+  /** Times the token came back after being down. */
+  recoveries: number;
+}
+
+export type FaultClass = 'session' | 'login' | 'device' | 'pin' | 'other';
+
+/** Timers of the health probes, in milliseconds. */
+export interface TokenTiming {
+  keepAliveMs: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+}
+
+export function tokenTiming(health: PoolHealthConfig = {}): TokenTiming {
+  const ms = (seconds: number | undefined, fallback: number): number => Math.max(1, Math.round((seconds ?? fallback) * 1000));
+  return {
+    keepAliveMs: ms(health.keepAliveSeconds, 30),
+    retryMinMs: ms(health.retryMinSeconds, 1),
+    retryMaxMs: ms(health.retryMaxSeconds, 60),
+  };
+}
+
+// PKCS#11 v2.40 §5.6, CK_SESSION_INFO.state: sessions in these states see no private objects (not logged in).
+const CKS_RO_PUBLIC_SESSION = 0;
+const CKS_RW_PUBLIC_SESSION = 2;
+
+function classify(ckr: string | undefined): FaultClass {
+  if (ckr === undefined) return 'other';
+  if (SESSION_FAULTS.has(ckr)) return 'session';
+  if (LOGIN_FAULTS.has(ckr)) return 'login';
+  if (DEVICE_FAULTS.has(ckr)) return 'device';
+  if (PIN_FAULTS.has(ckr)) return 'pin';
+  return 'other';
 }
 
 interface TokenKey {
@@ -68,6 +112,12 @@ export class PooledToken {
   keysKnown = false;
 
   #pin: string | undefined;
+  #found: FoundToken | undefined;
+  readonly #faults: Record<FaultClass, number> = { session: 0, login: 0, device: 0, pin: 0, other: 0 };
+  #recoveries = 0;
+  #keepAlive: NodeJS.Timeout | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #retryMs: number;
   readonly #sessions: PooledSession[] = [];
   readonly #free: PooledSession[] = [];
   readonly #waiters: Waiter[] = [];
@@ -78,23 +128,38 @@ export class PooledToken {
 
   private constructor(
     private readonly lease: ModuleLease,
-    private readonly found: FoundToken | undefined,
+    found: FoundToken | undefined,
     private readonly config: TokenConfig,
+    private readonly timing: TokenTiming,
     private readonly logger: Logger,
   ) {
+    this.#found = found;
     this.label = found?.label ?? config.label ?? '';
     this.serial = found?.serial ?? config.serial ?? '';
+    this.#retryMs = timing.retryMinMs;
   }
 
   /** Open sessions, log in and list keys (all synchronous PKCS#11 calls). Never throws for token faults: sets state. */
-  static warmUp(lease: ModuleLease, found: FoundToken | undefined, config: TokenConfig, logger: Logger): PooledToken {
-    const token = new PooledToken(lease, found, config, logger.child({ token: found?.label ?? config.label, serial: found?.serial ?? config.serial }));
+  static warmUp(
+    lease: ModuleLease,
+    found: FoundToken | undefined,
+    config: TokenConfig,
+    logger: Logger,
+    timing: TokenTiming = tokenTiming(),
+  ): PooledToken {
+    const token = new PooledToken(lease, found, config, timing, logger.child({ token: found?.label ?? config.label, serial: found?.serial ?? config.serial }));
     token.#warmUp();
+    token.#keepAlive = setInterval(() => token.#probeSessions(), timing.keepAliveMs);
+    token.#keepAlive.unref();
     return token;
   }
 
   #warmUp(): void {
-    if (this.found === undefined) {
+    const wanted = this.config.sessions;
+    if (wanted !== undefined && (!Number.isInteger(wanted) || wanted < 1)) {
+      throw new SealdError('invalid-input', 'BAD_SESSION_COUNT', `sessions must be a positive integer, got ${wanted}`);
+    }
+    if (this.#found === undefined) {
       this.#setDown(`no token with ${describeWanted(this.config)} is present in ${this.lease.path}`);
       return;
     }
@@ -108,19 +173,39 @@ export class PooledToken {
       this.#quarantine('the token already rejected this PIN in this process');
       return;
     }
-    const wanted = this.config.sessions ?? defaultSessionCount();
-    if (!Number.isInteger(wanted) || wanted < 1) {
-      throw new SealdError('invalid-input', 'BAD_SESSION_COUNT', `sessions must be a positive integer, got ${wanted}`);
+    if (this.#connect(this.#found)) {
+      this.logger.info(
+        { sessions: this.#sessions.length, keys: [...this.#keys.values()].map((k) => `${k.label} (${k.facts.type})`) },
+        'token ready',
+      );
+    }
+  }
+
+  /**
+   * Open the sessions, log in, list the keys. On failure the token is down or quarantined, with no session left open,
+   * and false is returned.
+   */
+  #connect(found: FoundToken): boolean {
+    let wanted = this.config.sessions;
+    if (wanted === undefined) {
+      let tokenMax: number | undefined;
+      try {
+        tokenMax = found.slot.getToken().maxSessionCount;
+      } catch {
+        // Token info unavailable: size by the thread pool alone.
+      }
+      wanted = defaultSessionCount(tokenMax);
     }
     for (let i = 0; i < wanted; i++) {
       try {
-        this.#sessions.push({ session: this.found.slot.open(graphene.SessionFlag.SERIAL_SESSION), pinned: [] });
+        this.#sessions.push({ session: found.slot.open(graphene.SessionFlag.SERIAL_SESSION), pinned: [] });
       } catch (error) {
         const ckr = ckrOf(error);
         if (this.#sessions.length === 0 || (ckr !== undefined && DEVICE_FAULTS.has(ckr))) {
-          this.#setDown(`C_OpenSession failed: ${ckr ?? (error as Error).message}`);
+          this.#count(ckr);
           this.#closeSessions();
-          return;
+          this.#setDown(`C_OpenSession failed: ${ckr ?? (error as Error).message}`);
+          return false;
         }
         this.logger.warn({ ckr, opened: this.#sessions.length, wanted }, 'token refused more sessions; continuing with fewer');
         break;
@@ -129,18 +214,21 @@ export class PooledToken {
     this.#free.push(...this.#sessions);
     if (!this.#login(this.#sessions[0]!.session)) {
       this.#closeSessions();
-      return;
+      return false;
     }
     try {
       this.#discoverKeys(this.#sessions[0]!.session);
     } catch (error) {
+      this.#count(ckrOf(error));
+      this.#closeSessions();
       this.#setDown(`listing keys failed: ${ckrOf(error) ?? (error as Error).message}`);
-      return;
+      return false;
     }
-    this.logger.info(
-      { sessions: this.#sessions.length, keys: [...this.#keys.values()].map((k) => `${k.label} (${k.facts.type})`) },
-      'token ready',
-    );
+    return true;
+  }
+
+  #count(ckr: string | undefined): void {
+    this.#faults[classify(ckr)]++;
   }
 
   /**
@@ -154,6 +242,7 @@ export class PooledToken {
     } catch (error) {
       const ckr = ckrOf(error);
       if (ckr === 'CKR_USER_ALREADY_LOGGED_IN') return true;
+      this.#count(ckr);
       if (ckr !== undefined && PIN_FAULTS.has(ckr)) {
         markPinRejected(this.lease.path, this.serial, this.#pin!);
         this.#quarantine(`the token refused the PIN from ${describePinSource(this.config.pin)} (${ckr})`);
@@ -197,10 +286,109 @@ export class PooledToken {
   }
 
   #setDown(reason: string): void {
+    const wasDown = this.state === 'down';
     this.state = 'down';
     this.reason = reason;
-    this.logger.error({ reason }, 'token down');
+    if (wasDown) this.logger.warn({ reason, retryMs: this.#retryMs }, 'token still down');
+    else this.logger.error({ reason }, 'token down: signs go to replicas; probing it with back-off');
     this.#failWaiters();
+    this.#scheduleRecovery();
+  }
+
+  #scheduleRecovery(): void {
+    if (this.#closing || this.state !== 'down' || this.#retry !== undefined) return;
+    const wait = this.#retryMs;
+    this.#retryMs = Math.min(this.timing.retryMaxMs, this.#retryMs * 2);
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#recover();
+    }, wait);
+    this.#retry.unref();
+  }
+
+  /**
+   * Health probe of a down token. Only once no sign runs on it (sessions are closed here, and closing a session under
+   * an async sign crashed SoftHSM): close what is left, find the token again (it may be in another slot after a
+   * re-insertion, but it must have the same serial), then open, log in and list keys as at warm-up.
+   */
+  #recover(): void {
+    if (this.#closing || this.state !== 'down') return;
+    if (this.#busy > 0) {
+      this.#scheduleRecovery();
+      return;
+    }
+    this.#closeSessions();
+    let found: FoundToken | undefined;
+    try {
+      found = matchTokens(listTokens(this.lease.module), this.config).find((t) => this.serial === '' || t.serial === this.serial);
+    } catch (error) {
+      this.#count(ckrOf(error));
+    }
+    if (found === undefined) {
+      this.#setDown(`no token with ${describeWanted(this.config)}${this.serial ? ` and serial ${this.serial}` : ''} is present`);
+      return;
+    }
+    this.#found = found;
+    if (this.#pin === undefined) {
+      try {
+        this.#pin = resolvePin(this.config.pin);
+      } catch (error) {
+        this.#quarantine(`the PIN could not be read: ${(error as Error).message}`);
+        return;
+      }
+      if (isPinRejected(this.lease.path, found.serial, this.#pin)) {
+        this.#quarantine('the token already rejected this PIN in this process');
+        return;
+      }
+    }
+    if (!this.#connect(found)) return;
+    this.state = 'ready';
+    this.reason = undefined;
+    this.#retryMs = this.timing.retryMinMs;
+    this.#recoveries++;
+    this.logger.warn({ sessions: this.#sessions.length, keys: [...this.#keys.keys()] }, 'token recovered: taking signs again');
+  }
+
+  /**
+   * Keep-alive: ask the token about each idle session (C_GetSessionInfo, synchronous and cheap). A lost session is
+   * reopened, a lost login redone, a device fault takes the token down — before a request meets any of them.
+   */
+  #probeSessions(): void {
+    if (this.#closing || this.state !== 'ready') return;
+    let loggedOut: PooledSession | undefined;
+    for (const slot of [...this.#free]) {
+      try {
+        const info = this.lease.lib.C_GetSessionInfo(slot.session.handle);
+        if (info.state === CKS_RO_PUBLIC_SESSION || info.state === CKS_RW_PUBLIC_SESSION) loggedOut = slot;
+      } catch (error) {
+        const ckr = ckrOf(error);
+        this.#count(ckr);
+        if (ckr !== undefined && SESSION_FAULTS.has(ckr)) {
+          this.logger.warn({ ckr }, 'keep-alive: session lost; reopening it');
+          try {
+            this.#reopen(slot);
+          } catch {
+            return; // #reopen has set the token's state
+          }
+          continue;
+        }
+        if (ckr !== undefined && DEVICE_FAULTS.has(ckr)) {
+          this.#setDown(`${ckr} in keep-alive probe`);
+          return;
+        }
+        this.logger.warn({ ckr, err: ckr === undefined ? error : undefined }, 'keep-alive probe failed');
+      }
+    }
+    if (loggedOut !== undefined) {
+      this.#faults.login++;
+      this.logger.warn('keep-alive: token logged out; logging in again');
+      if (!this.#login(loggedOut.session)) return;
+      try {
+        this.#guard(() => this.#discoverKeys(loggedOut.session));
+      } catch {
+        // #guard has set the token's state.
+      }
+    }
   }
 
   unavailableError(): SealdError {
@@ -230,7 +418,17 @@ export class PooledToken {
   }
 
   status(): TokenStatus {
-    const status: TokenStatus = { label: this.label, serial: this.serial, state: this.state, sessions: this.#sessions.length, busy: this.#busy };
+    const status: TokenStatus = {
+      label: this.label,
+      serial: this.serial,
+      module: this.lease.path,
+      state: this.state,
+      sessions: this.#sessions.length,
+      busy: this.#busy,
+      keys: [...this.#keys.keys()].sort(),
+      faults: { ...this.#faults },
+      recoveries: this.#recoveries,
+    };
     if (this.reason !== undefined) status.reason = this.reason;
     return status;
   }
@@ -328,6 +526,7 @@ export class PooledToken {
       } catch (error) {
         if (error instanceof SealdError) throw error;
         const ckr = ckrOf(error);
+        this.#count(ckr);
         if (ckr !== undefined && SESSION_FAULTS.has(ckr) && !reopened) {
           reopened = true;
           this.logger.warn({ ckr }, 'session lost; reopening it and retrying the sign once');
@@ -371,7 +570,7 @@ export class PooledToken {
       // Already gone: that is why it is being replaced.
     }
     this.#guard(() => {
-      slot.session = this.found!.slot.open(graphene.SessionFlag.SERIAL_SESSION);
+      slot.session = this.#found!.slot.open(graphene.SessionFlag.SERIAL_SESSION);
     });
   }
 
@@ -380,6 +579,7 @@ export class PooledToken {
     try {
       call();
     } catch (error) {
+      this.#count(ckrOf(error));
       throw this.#fault(ckrOf(error), error);
     }
   }
@@ -399,6 +599,9 @@ export class PooledToken {
   /** Wait until no sign runs or waits, then close every session (never under a running C_Sign). */
   async close(): Promise<void> {
     this.#closing = true;
+    clearInterval(this.#keepAlive);
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
     if (this.#busy > 0 || this.#waiters.length > 0) {
       await new Promise<void>((resolve) => {
         this.#onIdle = resolve;

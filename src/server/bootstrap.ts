@@ -5,7 +5,8 @@
  */
 import { AuditLog } from '../audit/log.ts';
 import { PolicyStore } from '../auth/policy-store.ts';
-import { sealDocument } from '../engine/seal.ts';
+import type { sealDocument } from '../engine/seal.ts';
+import { checkedSealDocument } from '../engine/output-check.ts';
 import { TokenPool } from '../pool/pool.ts';
 import { loadConfig, type ConfigFlags, type SealdConfig } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -69,7 +70,11 @@ export async function startSealdServer(
   }
   let pool: TokenPool;
   try {
-    pool = await TokenPool.open(config.pkcs11, logger);
+    const { moreModules = [], ...firstModule } = config.pkcs11;
+    pool = await TokenPool.open(
+      [firstModule, ...moreModules.map((m) => ({ ...m, ...(firstModule.health === undefined ? {} : { health: firstModule.health }) }))],
+      logger,
+    );
   } catch (error) {
     await releaseAccess();
     throw error;
@@ -86,7 +91,7 @@ export async function startSealdServer(
       logger,
       seals,
       isAvailable: (seal) => pool.hasKey(seal.config.key),
-      sealDocument: options.sealDocument ?? sealDocument,
+      sealDocument: options.sealDocument ?? checkedSealDocument,
       metricsRegistry: metrics,
       trustAnchors: loadTrustAnchors(config.trust.anchors),
       close: async () => {
@@ -96,6 +101,7 @@ export async function startSealdServer(
       tls: config.tls,
       policy,
       audit: { append: (entry) => auditLog.append(entry) },
+      poolStatus: () => pool.status().tokens,
       ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
     });
   } catch (error) {

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { SealdError } from '../errors.ts';
-import type { PinSource, Pkcs11Config, TokenConfig } from '../pool/config.ts';
+import type { PinSource, Pkcs11Config, PoolHealthConfig, TokenConfig } from '../pool/config.ts';
 import type { PolicySource } from '../auth/policy-store.ts';
 import { DEFAULT_MAX_FILE_BYTES } from '../audit/log.ts';
 
@@ -42,6 +42,10 @@ export interface Limits {
   tmpDir: string;
   /** How long a shutdown waits for in-flight calls. */
   drainSeconds: number;
+  /** Admission control (src/server/admission.ts); defaults there. */
+  maxConcurrentDocuments?: number;
+  maxQueuedDocuments?: number;
+  maxSpooledBytes?: number;
 }
 
 /** Mutual TLS: the server's certificate chain and key, and the CA bundle client certificates must chain to. */
@@ -80,8 +84,11 @@ export interface SealdConfig {
   limits: Limits;
   batch: BatchSettings;
   log: { level: LogLevel };
-  /** Handed to TokenPool.open as is (env included: the pool sets it before loading the module). */
-  pkcs11: Pkcs11Config & { env: Record<string, string> };
+  /**
+   * Handed to TokenPool.open (env included: the pool sets it before loading the module); `moreModules` are further
+   * PKCS#11 libraries opened by the same pool.
+   */
+  pkcs11: Pkcs11Config & { env: Record<string, string>; moreModules?: Pkcs11Config[] };
   seals: SealConfig[];
   trust: { anchors: string[] };
   /** Undefined: plaintext (the loopback default). */
@@ -221,6 +228,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     'spool_memory_bytes',
     'tmp_dir',
     'drain_seconds',
+    'max_concurrent_documents',
+    'max_queued_documents',
+    'max_spooled_bytes',
   ]);
   const byteSetting = (key: string, envName: keyof typeof ENVIRONMENT_VARIABLES, fallback: number): number => {
     const fromEnv = envValue(envName);
@@ -276,9 +286,19 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     idempotencyDir:
       idempotencyDirFile !== undefined ? fromFile(idempotencyDirFile) : path.join(dataDir, 'idempotency'),
   };
+  const admission: Pick<Limits, 'maxConcurrentDocuments' | 'maxQueuedDocuments' | 'maxSpooledBytes'> = {};
+  if (limitsFile.max_concurrent_documents != null) {
+    admission.maxConcurrentDocuments = positiveInteger(limitsFile.max_concurrent_documents, 'limits.max_concurrent_documents', source);
+  }
+  if (limitsFile.max_queued_documents != null) {
+    admission.maxQueuedDocuments = positiveInteger(limitsFile.max_queued_documents, 'limits.max_queued_documents', source);
+  }
+  if (limitsFile.max_spooled_bytes != null) {
+    admission.maxSpooledBytes = parseByteSize(limitsFile.max_spooled_bytes, 'limits.max_spooled_bytes', source);
+  }
 
   // --- pkcs11 ------------------------------------------------------------------------------------------------------
-  const pkcs11File = section(file, 'pkcs11', source, ['module', 'env', 'tokens']);
+  const pkcs11File = section(file, 'pkcs11', source, ['module', 'env', 'tokens', 'health', 'more_modules']);
   const moduleEnv = envValue('SEALD_PKCS11_MODULE');
   const moduleFile = optionalString(pkcs11File, 'module', source, 'pkcs11');
   const modulePath = moduleEnv !== undefined ? fromCwd(moduleEnv) : moduleFile !== undefined ? fromFile(moduleFile) : undefined;
@@ -331,10 +351,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     listen,
     metrics,
     dataDir,
-    limits: { maxDocumentBytes, spoolMemoryBytes, tmpDir, drainSeconds },
+    limits: { maxDocumentBytes, spoolMemoryBytes, tmpDir, drainSeconds, ...admission },
     batch,
     log: { level: levelText as LogLevel },
-    pkcs11: { module: modulePath, env: moduleEnvVars, tokens },
+    pkcs11: { module: modulePath, env: moduleEnvVars, tokens, ...poolHealth(pkcs11File.health, source), ...moreModules(pkcs11File.more_modules, fromFile, configDir, source) },
     seals,
     trust: { anchors },
   };
@@ -479,6 +499,39 @@ function pkcs11Env(value: unknown, configDir: string, source: string): Record<st
     out[name] = text !== '' && !path.isAbsolute(text) && fs.existsSync(candidate) ? candidate : text;
   }
   return out;
+}
+
+/** pkcs11.health: keep_alive_seconds, retry_min_seconds, retry_max_seconds (src/pool/config.ts PoolHealthConfig). */
+function poolHealth(value: unknown, source: string): { health?: PoolHealthConfig } {
+  if (value === undefined || value === null) return {};
+  if (!isTable(value)) throw configError('pkcs11.health', 'expected a mapping', source);
+  checkKeys(value, ['keep_alive_seconds', 'retry_min_seconds', 'retry_max_seconds'], 'pkcs11.health.', source);
+  const health: PoolHealthConfig = {};
+  if (value.keep_alive_seconds != null) health.keepAliveSeconds = parseSeconds(value.keep_alive_seconds, 'pkcs11.health.keep_alive_seconds', source);
+  if (value.retry_min_seconds != null) health.retryMinSeconds = parseSeconds(value.retry_min_seconds, 'pkcs11.health.retry_min_seconds', source);
+  if (value.retry_max_seconds != null) health.retryMaxSeconds = parseSeconds(value.retry_max_seconds, 'pkcs11.health.retry_max_seconds', source);
+  return { health };
+}
+
+/** pkcs11.more_modules: further PKCS#11 libraries, each { module, env, tokens } like pkcs11 itself. */
+function moreModules(
+  value: unknown,
+  fromFile: (p: string) => string,
+  configDir: string,
+  source: string,
+): { moreModules?: Pkcs11Config[] } {
+  if (value === undefined || value === null) return {};
+  if (!Array.isArray(value)) throw configError('pkcs11.more_modules', 'expected a list of { module, env, tokens }', source);
+  return {
+    moreModules: value.map((item: unknown, index) => {
+      const name = `pkcs11.more_modules[${index}]`;
+      if (!isTable(item)) throw configError(name, 'expected a mapping', source);
+      checkKeys(item, ['module', 'env', 'tokens'], `${name}.`, source);
+      const tokens = tokensFrom(item.tokens, fromFile, source);
+      if (tokens.length === 0) throw configError(`${name}.tokens`, 'at least one token is required', source);
+      return { module: fromFile(requiredString(item, 'module', `${name}.module`, source)), env: pkcs11Env(item.env, configDir, source), tokens };
+    }),
+  };
 }
 
 function pinFrom(value: unknown, name: string, fromFile: (p: string) => string, source: string): PinSource {

@@ -2,6 +2,7 @@
 import type { AuditEntry } from '../audit/record.ts';
 import type { Policy } from '../auth/policy.ts';
 import type { sealDocument } from '../engine/seal.ts';
+import type { Admission } from './admission.ts';
 import type { Limits } from './config.ts';
 import type { Logger } from './logger.ts';
 import type { SealdMetrics } from './metrics.ts';
@@ -21,6 +22,8 @@ export interface ServiceContext {
   audit: { append(entry: AuditEntry): Promise<unknown> };
   /** DER certificates the Verify RPC trusts (config trust.anchors). */
   trustAnchors: Uint8Array[];
+  /** Bounds documents in progress and spooled bytes (absent: no admission control). */
+  admission?: Admission;
   /** Register a call's work so a shutdown can wait for it (and never close the pool under a running sign). */
   track(work: Promise<unknown>): void;
 }

@@ -9,9 +9,11 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Signer } from '../crypto/signer.ts';
 import type { TokenStatus } from '../pool/pool.ts';
+import type { Admission } from './admission.ts';
 
 /** What the pool gauges read at each scrape (TokenPool.status() provides it). */
 export type PoolStatusSource = () => { tokens: readonly TokenStatus[] };
@@ -46,6 +48,8 @@ export interface SealdMetrics {
   readonly signsInFlight: Gauge;
   /** Pool gauges (sessions, sessions in use, queue depth, slot state) read `source` at each scrape. */
   watchPool(source: PoolStatusSource): void;
+  /** Event-loop delay (perf_hooks histogram, 1 ms resolution) since the previous scrape: p50, p99, max. */
+  readonly eventLoopDelay: Gauge<'quantile'>;
 }
 
 export function createMetrics(): SealdMetrics {
@@ -182,6 +186,7 @@ export function createMetrics(): SealdMetrics {
       poolStatus = source;
     },
     signsInFlight,
+    eventLoopDelay: eventLoopDelayGauge(registry),
   };
 }
 
@@ -191,6 +196,68 @@ const SLOT_STATES = ['ready', 'quarantined', 'down'] as const;
 /** A slot's label: the token label, with the serial when there is one (labels may repeat across tokens). */
 export function slotLabel(token: Pick<TokenStatus, 'label' | 'serial'>): string {
   return token.serial === '' ? token.label : `${token.label}/${token.serial}`;
+}
+
+/**
+ * seald_event_loop_delay_seconds{quantile="0.5"|"0.99"|"max"}: how late timers fire on the event loop, measured by
+ * perf_hooks.monitorEventLoopDelay and reset at each scrape, so each value covers the time since the last one.
+ */
+function eventLoopDelayGauge(registry: Registry): Gauge<'quantile'> {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  return new Gauge({
+    name: 'seald_event_loop_delay_seconds',
+    help: 'Event-loop delay since the previous scrape (perf_hooks monitorEventLoopDelay): p50, p99 and max.',
+    labelNames: ['quantile'] as const,
+    registers: [registry],
+    collect() {
+      if (histogram.count > 0) {
+        this.set({ quantile: '0.5' }, histogram.percentile(50) / 1e9);
+        this.set({ quantile: '0.99' }, histogram.percentile(99) / 1e9);
+        this.set({ quantile: 'max' }, histogram.max / 1e9);
+      }
+      histogram.reset();
+    },
+  });
+}
+
+/** Admission gauges: documents in progress are seald_inflight_documents; these add the queue and the spool. */
+export function observeAdmission(metrics: SealdMetrics, admission: Admission): void {
+  new Gauge({
+    name: 'seald_admission_queued_documents',
+    help: 'Seal calls waiting for a place (admission control).',
+    registers: [metrics.registry],
+    collect() {
+      this.set(admission.queued);
+    },
+  });
+  new Gauge({
+    name: 'seald_spooled_bytes',
+    help: 'Bytes of documents held by Seal calls (memory and spool files), counted by admission control.',
+    registers: [metrics.registry],
+    collect() {
+      this.set(admission.spooledBytes);
+    },
+  });
+}
+
+/**
+ * Token faults by class (session, login, device, pin, other), read from the pool's status at each scrape. Slot
+ * state and sessions are the seald_pool_* gauges of createMetrics.
+ */
+export function observePool(metrics: SealdMetrics, status: () => TokenStatus[]): void {
+  new Counter({
+    name: 'seald_token_faults_total',
+    help: 'PKCS#11 faults seen on a slot, by class (session, login, device, pin, other).',
+    labelNames: ['slot', 'class'] as const,
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const t of status()) {
+        for (const [fault, count] of Object.entries(t.faults)) this.inc({ slot: slotLabel(t), class: fault }, count);
+      }
+    },
+  });
 }
 
 /** A Signer that times each signature into seald_token_sign_duration_seconds. */

@@ -3,7 +3,6 @@
  * Framing rules (see proto/seald/v1/seald.proto): the first request message is the header and only the first; chunks
  * follow; the response is chunks (each ≤ 1 MiB) and then exactly one summary.
  */
-import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
@@ -20,6 +19,7 @@ import {
 } from '../gen/seald/v1/seald_pb.ts';
 import { callAccess, placementDetails } from './access.ts';
 import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
+import type { AdmissionTicket } from './admission.ts';
 import type { ServiceContext } from './context.ts';
 import { logRequest, type Logger } from './logger.ts';
 import { placementOf } from './placement-of.ts';
@@ -52,6 +52,7 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
   let bytesIn = 0;
   let bytesOut = 0;
   let code = 'OK';
+  let ticket: AdmissionTicket | undefined;
   context.metrics.inflightDocuments.inc();
   try {
     const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<SealRequest>;
@@ -64,6 +65,12 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     log = log.child({ sealId: seal.config.id });
     const placement = placementOf(header.placement);
     const options = optionsOf(header);
+    // Wait for a place (bounded queue, the caller's deadline) before taking any bytes of the document.
+    ticket = await context.admission
+      ?.admit(lifetime.signal, header.documentSize === undefined ? 0 : Math.min(documentSizeHint(header.documentSize), context.limits.maxDocumentBytes))
+      .catch((error: unknown) => {
+        throw lifetime.signal.aborted ? abortReason(lifetime.signal) : error;
+      });
     spool = new Spool({
       memoryLimitBytes: context.limits.spoolMemoryBytes,
       maxDocumentBytes: context.limits.maxDocumentBytes,
@@ -71,7 +78,7 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
       ...(header.documentSize === undefined ? {} : { expectedBytes: documentSizeHint(header.documentSize) }),
     });
 
-    await receiveDocument(messages, spool, lifetime);
+    await receiveDocument(messages, spool, lifetime, ticket);
     bytesIn = spool.size;
     log.debug({ bytes: bytesIn, onDisk: spool.onDisk }, 'document received');
     const sourceDigest = spool.digest;
@@ -91,7 +98,7 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     stopSealTimer();
     if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
 
-    bytesOut = await sendDocument(call, source, outcome, lifetime);
+    await sendDocument(call, source, outcome, lifetime, (sent) => (bytesOut += sent));
     await access.succeeded({
       outputSha256: sourceDigest.copy().update(outcome.appended).digest('hex'),
       revision: outcome.revision,
@@ -125,6 +132,7 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
   } finally {
     lifetime.dispose();
     await release(spool ?? source, log);
+    ticket?.release();
     const durationMs = performance.now() - started;
     context.metrics.inflightDocuments.dec();
     context.metrics.sealRequests.inc({ seal: sealLabel, code });
@@ -213,11 +221,17 @@ async function readHeader(messages: AsyncIterator<SealRequest>, lifetime: CallLi
   return first.payload.value;
 }
 
-async function receiveDocument(messages: AsyncIterator<SealRequest>, spool: Spool, lifetime: CallLifetime): Promise<void> {
+async function receiveDocument(
+  messages: AsyncIterator<SealRequest>,
+  spool: Spool,
+  lifetime: CallLifetime,
+  ticket: AdmissionTicket | undefined,
+): Promise<void> {
   for (;;) {
     const message = await nextMessage(messages, lifetime);
     if (message === undefined) return;
     if (message.payload.case === 'chunk') {
+      ticket?.reserve(message.payload.value.byteLength);
       await spool.append(message.payload.value);
     } else if (message.payload.case === 'header') {
       throw new SealdError('invalid-input', 'HEADER_REPEATED', 'only the first message of a Seal call may be a header');
@@ -261,31 +275,47 @@ export function documentSizeHint(size: bigint): number {
   return size > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(size);
 }
 
-/** Original bytes from the source, then the new revision; returns the number of bytes sent. */
-async function sendDocument(call: SealCall, source: ByteSource, outcome: SealOutcome, lifetime: CallLifetime): Promise<number> {
-  let sent = 0;
+/** Original bytes from the source, then the new revision; `onSent` counts each chunk written (logs show how far). */
+async function sendDocument(
+  call: SealCall,
+  source: ByteSource,
+  outcome: SealOutcome,
+  lifetime: CallLifetime,
+  onSent: (bytes: number) => void,
+): Promise<void> {
   for await (const chunk of source.chunks(0, source.size, RESPONSE_CHUNK_BYTES)) {
     await send(call, create(SealResponseSchema, { payload: { case: 'chunk', value: chunk } }), lifetime);
-    sent += chunk.byteLength;
+    onSent(chunk.byteLength);
   }
   const appended = outcome.appended;
   for (let offset = 0; offset < appended.byteLength; offset += RESPONSE_CHUNK_BYTES) {
     const chunk = appended.subarray(offset, Math.min(offset + RESPONSE_CHUNK_BYTES, appended.byteLength));
     await send(call, create(SealResponseSchema, { payload: { case: 'chunk', value: chunk } }), lifetime);
-    sent += chunk.byteLength;
+    onSent(chunk.byteLength);
   }
-  return sent;
 }
 
-/** Write one message, waiting for the stream to drain when its buffer is full (bounded memory per call). */
+/**
+ * Messages of one call that may be written but not yet flushed to the HTTP/2 stream. grpc-js only reports a full
+ * buffer (write() → false) at its stream's highWaterMark of 16 messages, i.e. 16 MiB per call with 1 MiB chunks;
+ * waiting for the write callback of the message two back bounds a stalled reader's cost to about 2 MiB.
+ */
+const WRITE_WINDOW = 2;
+const writeStates = new WeakMap<SealCall, { pending: Promise<void>[]; aborted: Promise<void> }>();
+
+/** Write one message, waiting while the call has WRITE_WINDOW messages in flight (bounded memory per call). */
 async function send(call: SealCall, message: SealResponse, lifetime: CallLifetime): Promise<void> {
   if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
-  if (call.write(message)) return;
-  try {
-    await once(call, 'drain', { signal: lifetime.signal });
-  } catch (error) {
+  let state = writeStates.get(call);
+  if (state === undefined) {
+    const aborted = new Promise<void>((resolve) => lifetime.signal.addEventListener('abort', () => resolve(), { once: true }));
+    writeStates.set(call, (state = { pending: [], aborted }));
+  }
+  // A cancelled call may never call back: the abort ends the wait.
+  state.pending.push(new Promise<void>((resolve) => call.write(message, () => resolve())));
+  while (state.pending.length > WRITE_WINDOW) {
+    await Promise.race([state.pending.shift()!, state.aborted]);
     if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
-    throw error;
   }
 }
 

@@ -11,6 +11,10 @@ import { file_seald_v1_seald, SealService } from '../gen/seald/v1/seald_pb.ts';
 import { file_seald_v1_rollback, RollbackService } from '../gen/seald/v1/rollback_pb.ts';
 import { defaultPolicy, type Policy } from '../auth/policy.ts';
 import { file_seald_v1_verify, VerifyService } from '../gen/seald/v1/verify_pb.ts';
+import { file_seald_v1_pool, PoolService } from '../gen/seald/v1/pool_pb.ts';
+import type { TokenStatus } from '../pool/pool.ts';
+import { poolStatusHandler } from './pool-handler.ts';
+import { Admission, DEFAULT_ADMISSION } from './admission.ts';
 import type { sealDocument } from '../engine/seal.ts';
 import { DEFAULTS, type BatchSettings, type Limits, type TlsConfig } from './config.ts';
 import { BatchService, file_seald_v1_batch } from '../gen/seald/v1/batch_pb.ts';
@@ -22,7 +26,7 @@ import { HealthMonitor } from './health.ts';
 import { listSealsHandler } from './list-seals-handler.ts';
 import { locateHandler } from './locate-handler.ts';
 import type { Logger } from './logger.ts';
-import { createMetrics, startMetricsServer, type MetricsServer, type SealdMetrics } from './metrics.ts';
+import { createMetrics, observeAdmission, observePool, startMetricsServer, type MetricsServer, type SealdMetrics } from './metrics.ts';
 import { addReflection } from './reflection.ts';
 import { rollbackHandler } from './rollback-handler.ts';
 import { sealHandler } from './seal-handler.ts';
@@ -63,6 +67,8 @@ export interface ServerParts {
   trustAnchors?: Uint8Array[];
   /** SealBatch settings; defaults: DEFAULTS, idempotency records in memory only. */
   batch?: BatchSettings;
+  /** Token status of the pool, for PoolService and the token metrics (absent: no PoolService). */
+  poolStatus?: () => TokenStatus[];
 }
 
 const BUILT_IN_POLICY = defaultPolicy();
@@ -84,7 +90,15 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   const metrics = parts.metricsRegistry ?? createMetrics();
   const inflight = new Set<Promise<unknown>>();
   const draining = new AbortController();
+  const admission = new Admission({
+    maxConcurrentDocuments: limits.maxConcurrentDocuments ?? DEFAULT_ADMISSION.maxConcurrentDocuments,
+    maxQueuedDocuments: limits.maxQueuedDocuments ?? DEFAULT_ADMISSION.maxQueuedDocuments,
+    maxSpooledBytes: limits.maxSpooledBytes ?? DEFAULT_ADMISSION.maxSpooledBytes,
+  });
+  observeAdmission(metrics, admission);
+  if (parts.poolStatus !== undefined) observePool(metrics, parts.poolStatus);
   const context: ServiceContext = {
+    admission,
     seals: parts.seals,
     isAvailable: parts.isAvailable,
     limits,
@@ -139,7 +153,13 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     parts.healthIntervalMs,
   );
   health.addToServer(server);
-  addReflection(server, [file_seald_v1_seald, file_seald_v1_rollback, file_seald_v1_verify, file_seald_v1_batch]);
+  if (parts.poolStatus !== undefined) {
+    const tokens = parts.poolStatus;
+    server.addService(grpcServiceDefinition(PoolService), {
+      getPoolStatus: poolStatusHandler({ tokens, seals: parts.seals }, logger),
+    } satisfies GrpcServiceHandlers<typeof PoolService.method>);
+  }
+  addReflection(server, [file_seald_v1_seald, file_seald_v1_rollback, file_seald_v1_verify, file_seald_v1_batch, file_seald_v1_pool]);
 
   let tlsListener: TlsListener | undefined;
   const port =
@@ -181,6 +201,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
         health.stop();
         const listenerClosed = tlsListener?.close(); // no new TLS connections; open ones drain with the server
         draining.abort(); // SealBatch calls answer what they received and end (batch-handler.ts)
+        admission.close();
         await drain(server, [...inflight], limits.drainSeconds * 1000, logger);
         // Cancelled handlers still clean up (spool files) and may wait on a token: never close the pool under them.
         await Promise.allSettled([...inflight]);

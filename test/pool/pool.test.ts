@@ -59,7 +59,19 @@ describe('TokenPool on a real SoftHSM token', () => {
   });
 
   it('warms up: token ready, 4 sessions, both keys found, public keys as generated', () => {
-    expect(pool.status().tokens).toEqual([{ label: 'pool-a', serial: expect.any(String), state: 'ready', sessions: 4, busy: 0 }]);
+    expect(pool.status().tokens).toEqual([
+      {
+        label: 'pool-a',
+        serial: expect.any(String),
+        module: expect.stringContaining('libsofthsm2.so'),
+        state: 'ready',
+        sessions: 4,
+        busy: 0,
+        keys: ['ec', 'rsa'].sort(),
+        faults: { session: 0, login: 0, device: 0, pin: 0, other: 0 },
+        recoveries: 0,
+      },
+    ]);
     expect(pool.hasKey('rsa')).toBe(true);
     expect(pool.hasKey('ec')).toBe(true);
     expect(pool.hasKey('nope')).toBe(false);
@@ -316,6 +328,31 @@ describe('TokenPool on a real SoftHSM token', () => {
       lib.C_Sign = realSign;
       lease.release();
       await downPool.close();
+    }
+  });
+
+  it('several module entries in one pool; a same-label key with another public key is not a replica', async () => {
+    // Two entries of the same library (one C_Initialize, reference counted): pool-a and pool-down hold different
+    // keys labelled "rsa"; the certificate picks pool-a's.
+    const both = await TokenPool.open(
+      [
+        { module: SOFTHSM_MODULE, env: hsm.env, tokens: [{ label: 'pool-a', pin: { value: PIN }, sessions: 1 }] },
+        { module: SOFTHSM_MODULE, env: hsm.env, tokens: [{ label: 'pool-down', pin: { value: PIN }, sessions: 1 }] },
+      ],
+      capturedLogger().logger,
+    );
+    try {
+      expect(both.status().tokens.map((t) => [t.label, t.state])).toEqual([
+        ['pool-a', 'ready'],
+        ['pool-down', 'ready'],
+      ]);
+      const signer = both.signer('rsa', [rsaCert]);
+      for (let i = 0; i < 6; i++) {
+        const m = message(300 + i);
+        expect(verifies(rsaSpki, m.data, await signer.signDigest(m.digest))).toBe(true);
+      }
+    } finally {
+      await both.close();
     }
   });
 

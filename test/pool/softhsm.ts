@@ -3,7 +3,7 @@
  * so the conf path travels in Pkcs11Config.env / the admin helper's env (and is set for softhsm2-util explicitly).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,6 +19,11 @@ export interface SoftHsm {
   conf: string;
   env: { SOFTHSM2_CONF: string };
   initToken(label: string, pin: string): Promise<void>;
+  /**
+   * Import a key pair (PKCS#8 PEM) onto a token with softhsm2-util: the same key on two tokens makes a replica set.
+   * CKA_ID is given in hex.
+   */
+  importKey(token: string, pin: string, keyLabel: string, pkcs8Pem: string, idHex?: string): Promise<void>;
 }
 
 export async function createSoftHsm(): Promise<SoftHsm> {
@@ -34,6 +39,14 @@ export async function createSoftHsm(): Promise<SoftHsm> {
       await run('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', `so-${pin}`], {
         env: { ...process.env, SOFTHSM2_CONF: conf },
       });
+    },
+    async importKey(token, pin, keyLabel, pkcs8Pem, idHex = '01') {
+      const file = join(dir, `import-${keyLabel}-${token}.pem`);
+      await writeFile(file, pkcs8Pem, { mode: 0o600 });
+      await run('softhsm2-util', ['--import', file, '--token', token, '--label', keyLabel, '--id', idHex, '--pin', pin], {
+        env: { ...process.env, SOFTHSM2_CONF: conf },
+      });
+      await rm(file);
     },
   };
 }
