@@ -4,7 +4,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Signer } from '../crypto/signer.ts';
-import { createPadesCms, maxPadesCmsSize } from '../crypto/cms.ts';
+import { createPadesCms, maxPadesCmsSize, timestampAttributeOverhead } from '../crypto/cms.ts';
 import { checkCertificateValidAt, describeCertificate } from '../crypto/certificate.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import type { SealImage } from '../pdf/image.ts';
@@ -47,6 +47,16 @@ export interface SealOptions {
    * server does, while spooling). It saves the second read of the document; it is copied, never consumed.
    */
   sourceDigest?: Hash;
+  /** PAdES B-T: a signature time-stamp from these TSAs goes into the CMS (src/crypto/tsa-client.ts). */
+  timestamper?: Timestamper;
+}
+
+/** What the engine needs of a TSA client. */
+export interface Timestamper {
+  timestamp(imprint: Uint8Array, signal?: AbortSignal): Promise<{ der: Uint8Array; genTime: Date }>;
+  /** Upper bound of a token's DER size, measured on real tokens. */
+  tokenSizeBound(signal?: AbortSignal): Promise<number>;
+  noteTokenSize(bytes: number): void;
 }
 
 export interface SealOutcome {
@@ -61,13 +71,25 @@ export interface SealOutcome {
   signerSubject: string;
   signingTime: Date;
   pages: number[];
+  /** genTime of the signature time-stamp, when one was asked for. */
+  timestampTime?: Date;
 }
 
-export async function sealDocument(
+export function sealDocument(
   source: ByteSource,
   seal: SealMaterial,
   placement: PositionPlacement,
   options: SealOptions = {},
+): Promise<SealOutcome> {
+  return sealOnce(source, seal, placement, options, false);
+}
+
+async function sealOnce(
+  source: ByteSource,
+  seal: SealMaterial,
+  placement: PositionPlacement,
+  options: SealOptions,
+  retried: boolean,
 ): Promise<SealOutcome> {
   const signingTime = options.signingTime ?? new Date();
   const signerCert = seal.signer.certificates[0];
@@ -84,13 +106,19 @@ export async function sealDocument(
     height: placement.height ?? seal.defaultHeight,
   });
   const fieldName = uniqueFieldName(doc, options.fieldName);
+  const timestamper = options.timestamper;
+  let reserved = contentsSize(seal.signer);
+  if (timestamper !== undefined) {
+    const tokenBound = await timestamper.tokenSizeBound(options.signal);
+    reserved += tokenBound + timestampAttributeOverhead(tokenBound);
+  }
   const prepared = prepareSignature(doc, {
     fieldName,
     signingTime,
     reason: options.reason,
     location: options.location,
     contactInfo: options.contactInfo,
-    contentsSize: contentsSize(seal.signer),
+    contentsSize: reserved,
     image: seal.image,
     mark: { page, rect },
   });
@@ -99,7 +127,28 @@ export async function sealDocument(
   if (options.signal?.aborted) {
     throw new SealdError('cancelled', 'CANCELLED', 'the seal was cancelled before signing; nothing was written');
   }
-  const cms = await createPadesCms({ signer: seal.signer, documentDigest, signal: options.signal });
+  let timestampTime: Date | undefined;
+  const cms = await createPadesCms({
+    signer: seal.signer,
+    documentDigest,
+    signal: options.signal,
+    timestamp:
+      timestamper &&
+      (async (imprint, signal) => {
+        const token = await timestamper.timestamp(imprint, signal);
+        timestampTime = token.genTime;
+        return token.der;
+      }),
+  });
+  if (cms.length > reserved && timestamper !== undefined) {
+    // A token larger than any measured (a failover TSA, say): remember its size and do it again once, with room for
+    // it (one more token signature and TSA round trip, on a rare path).
+    timestamper.noteTokenSize(cms.length - contentsSize(seal.signer));
+    if (retried) {
+      throw new SealdError('unavailable', 'TIMESTAMP_TOO_LARGE', "the TSA's tokens keep growing past the reserved space; retry later");
+    }
+    return sealOnce(source, seal, placement, options, true);
+  }
   embedCms(prepared, cms);
 
   return {
@@ -111,6 +160,7 @@ export async function sealDocument(
     signerSubject: describeCertificate(signerCert).subject,
     signingTime,
     pages: [page.number],
+    ...(timestampTime === undefined ? {} : { timestampTime }),
   };
 }
 
