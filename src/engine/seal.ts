@@ -180,7 +180,7 @@ function contentsSize(signer: Signer): number {
  * SHA-256 over the two signed ranges: all of the original bytes, then the update up to /Contents and after it.
  * The original is read once (or not at all when the receiver already hashed it).
  */
-async function digestByteRange(
+export async function digestByteRange(
   source: ByteSource,
   appended: Uint8Array,
   [, gapStart, gapEnd]: [number, number, number, number],

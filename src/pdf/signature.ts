@@ -82,8 +82,7 @@ export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): Prepare
       Type: name('Sig'),
       Filter: name('Adobe.PPKLite'),
       SubFilter: name('ETSI.CAdES.detached'),
-      ByteRange: new PdfRaw(Buffer.from(BYTE_RANGE_PLACEHOLDER, 'latin1'), BYTE_RANGE),
-      Contents: new PdfRaw(Buffer.from(`<${'0'.repeat(spec.contentsSize * 2)}>`, 'latin1'), CONTENTS),
+      ...signaturePlaceholders(spec.contentsSize),
       M: new PdfString(Buffer.from(pdfDate(spec.signingTime), 'latin1')),
       Reason: spec.reason ? PdfString.text(spec.reason) : undefined,
       Location: spec.location ? PdfString.text(spec.location) : undefined,
@@ -108,15 +107,31 @@ export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): Prepare
   addAnnotation(doc, w, mark.page, widget);
   addField(doc, w, widget);
 
+  return finishSignatureUpdate(doc, w, spec.contentsSize);
+}
+
+/**
+ * Writes the update and fills in /ByteRange: everything but the /Contents hex string, which is left zeros (the
+ * signature dictionary must carry PdfRaw placeholders with the ids CONTENTS and BYTE_RANGE).
+ */
+export function finishSignatureUpdate(doc: PdfDocument, w: IncrementalWriter, contentsSize: number): PreparedSignature {
   const section = w.write();
   const contentsStart = section.marks.get(CONTENTS)!;
-  const contentsEnd = contentsStart + spec.contentsSize * 2 + 2;
+  const contentsEnd = contentsStart + contentsSize * 2 + 2;
   const total = doc.source.size + section.bytes.length;
   const byteRange: [number, number, number, number] = [0, contentsStart, contentsEnd, total - contentsEnd];
   const base = doc.source.size;
   const text = `[${byteRange.join(' ')}]`.padEnd(BYTE_RANGE_PLACEHOLDER.length, ' ');
   section.bytes.write(text, section.marks.get(BYTE_RANGE)! - base, 'latin1');
   return { bytes: section.bytes, base, byteRange, revision: doc.revisionCount + 1 };
+}
+
+/** The /ByteRange and /Contents placeholders of a signature dictionary (§12.8.1, Table 252). */
+export function signaturePlaceholders(contentsSize: number): { ByteRange: PdfRaw; Contents: PdfRaw } {
+  return {
+    ByteRange: new PdfRaw(Buffer.from(BYTE_RANGE_PLACEHOLDER, 'latin1'), BYTE_RANGE),
+    Contents: new PdfRaw(Buffer.from(`<${'0'.repeat(contentsSize * 2)}>`, 'latin1'), CONTENTS),
+  };
 }
 
 /** Write the DER CMS into the /Contents placeholder (hex, zero padded, §12.8.1). */
@@ -176,7 +191,7 @@ function appearanceStream(w: IncrementalWriter, image: SealImage, mark: Mark): P
   );
 }
 
-function addAnnotation(doc: PdfDocument, w: IncrementalWriter, page: PageInfo, annot: PdfRef): void {
+export function addAnnotation(doc: PdfDocument, w: IncrementalWriter, page: PageInfo, annot: PdfRef): void {
   const annots = page.dict.get('Annots');
   if (annots instanceof PdfRef) {
     const arr = doc.resolve(annots);
@@ -189,7 +204,7 @@ function addAnnotation(doc: PdfDocument, w: IncrementalWriter, page: PageInfo, a
 }
 
 /** Append the field to /AcroForm /Fields and set /SigFlags SignaturesExist|AppendOnly (§12.7.2, Table 219). */
-function addField(doc: PdfDocument, w: IncrementalWriter, field: PdfRef): void {
+export function addField(doc: PdfDocument, w: IncrementalWriter, field: PdfRef): void {
   const catalog = doc.catalog;
   const afEntry = catalog.get('AcroForm');
   const existing = doc.resolveDict(afEntry);
