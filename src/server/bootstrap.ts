@@ -7,7 +7,10 @@ import { sealDocument } from '../engine/seal.ts';
 import { TokenPool } from '../pool/pool.ts';
 import { loadConfig, type ConfigFlags, type SealdConfig } from './config.ts';
 import type { Logger } from './logger.ts';
-import { createMetrics, timedSigner } from './metrics.ts';
+import { TsaClient } from '../crypto/tsa-client.ts';
+import type { ServiceContext } from './context.ts';
+import { createMetrics, timedSigner, tsaObserver, type SealdMetrics } from './metrics.ts';
+import type { TsaConfig } from './tsa-config.ts';
 import { loadSeals } from './seals.ts';
 import { startServer, type SealdServer } from './server.ts';
 
@@ -63,12 +66,23 @@ export async function startSealdServer(
       sealDocument: options.sealDocument ?? sealDocument,
       metricsRegistry: metrics,
       close: () => pool.close(),
+      ...(config.tsa === undefined ? {} : { timestamps: timestampsOf(config.tsa, metrics) }),
       ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
     });
   } catch (error) {
     await pool.close();
     throw error;
   }
+}
+
+function timestampsOf(tsa: TsaConfig, metrics: SealdMetrics): NonNullable<ServiceContext['timestamps']> {
+  const client = new TsaClient({
+    endpoints: tsa.endpoints,
+    timeoutMs: tsa.timeoutMs,
+    ...(tsa.policy === undefined ? {} : { policy: tsa.policy }),
+    observer: tsaObserver(metrics),
+  });
+  return { client, sealByDefault: tsa.sealTimestamp };
 }
 
 /**

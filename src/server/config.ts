@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { SealdError } from '../errors.ts';
 import type { PinSource, Pkcs11Config, TokenConfig } from '../pool/config.ts';
+import { tsaFrom, type TsaConfig } from './tsa-config.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -56,6 +57,8 @@ export interface SealdConfig {
   pkcs11: Pkcs11Config & { env: Record<string, string> };
   seals: SealConfig[];
   trust: { anchors: string[] };
+  /** Time-stamping authorities; undefined when none is configured. */
+  tsa: TsaConfig | undefined;
 }
 
 /** Command-line flags of `seald serve` (highest precedence). */
@@ -108,6 +111,8 @@ export const ENVIRONMENT_VARIABLES = {
   SEALD_TOKEN_PIN_ENV: 'pkcs11.tokens[0].pin (as { env })',
   SEALD_TOKEN_SESSIONS: 'pkcs11.tokens[0].sessions',
   SEALD_TRUST_ANCHORS: `trust.anchors (a list separated by "${path.delimiter}")`,
+  SEALD_TSA_URLS: 'tsa.urls (comma-separated URLs)',
+  SEALD_TSA_TIMEOUT_MS: 'tsa.timeout_ms',
 } as const;
 
 export function configError(key: string, message: string, source?: string): SealdError {
@@ -233,14 +238,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     pkcs11: { module: modulePath, env: moduleEnvVars, tokens },
     seals,
     trust: { anchors },
+    tsa: tsaFrom(file, envValue, fromFile, source, env),
   };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
 
-type Table = Record<string, unknown>;
+export type Table = Record<string, unknown>;
 
-const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'log', 'pkcs11', 'seals', 'trust'];
+const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'log', 'pkcs11', 'seals', 'trust', 'tsa'];
 
 function parseConfigFile(text: string, source: string): Table {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -255,7 +261,7 @@ function parseConfigFile(text: string, source: string): Table {
   return value;
 }
 
-function isTable(value: unknown): value is Table {
+export function isTable(value: unknown): value is Table {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -267,7 +273,7 @@ function checkKeys(table: Table, allowed: readonly string[], prefix: string, sou
   }
 }
 
-function section(file: Table, key: string, source: string, allowed: readonly string[]): Table {
+export function section(file: Table, key: string, source: string, allowed: readonly string[]): Table {
   const value = file[key];
   if (value === undefined || value === null) return {};
   if (!isTable(value)) throw configError(key, 'expected a mapping', source);
@@ -275,7 +281,7 @@ function section(file: Table, key: string, source: string, allowed: readonly str
   return value;
 }
 
-function optionalString(table: Table, key: string, source: string, prefix?: string): string | undefined {
+export function optionalString(table: Table, key: string, source: string, prefix?: string): string | undefined {
   const value = table[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number') return String(value);
@@ -291,7 +297,7 @@ function requiredString(table: Table, key: string, name: string, source: string)
   return value;
 }
 
-function stringList(value: unknown, name: string, source: string): string[] {
+export function stringList(value: unknown, name: string, source: string): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item === '')) {
     throw configError(name, 'expected a list of non-empty strings', source);
@@ -438,7 +444,7 @@ function applyTokenEnv(
   }
 }
 
-function positiveInteger(value: unknown, name: string, source?: string): number {
+export function positiveInteger(value: unknown, name: string, source?: string): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n <= 0) throw configError(name, `expected a positive integer, got ${JSON.stringify(value)}`, source);
   return n;

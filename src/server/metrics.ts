@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Signer } from '../crypto/signer.ts';
+import type { TsaObserver } from '../crypto/tsa-client.ts';
 
 export interface SealdMetrics {
   readonly registry: Registry;
@@ -20,6 +21,10 @@ export interface SealdMetrics {
   readonly inflightDocuments: Gauge;
   /** Time the token takes for one signature (the PKCS#11 sign call, through the pool). */
   readonly tokenSignDuration: Histogram<'seal' | 'outcome'>;
+  /** Round trips to each time-stamping authority, by outcome (ok, error, timeout). */
+  readonly tsaRequestDuration: Histogram<'tsa' | 'outcome'>;
+  /** Failed time-stamp requests, by TSA and seald error code (TSA_UNREACHABLE, TSA_WRONG_IMPRINT…). */
+  readonly tsaErrors: Counter<'tsa' | 'code'>;
 }
 
 export function createMetrics(): SealdMetrics {
@@ -58,6 +63,27 @@ export function createMetrics(): SealdMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    tsaRequestDuration: new Histogram({
+      name: 'seald_tsa_request_duration_seconds',
+      help: 'Duration of one request to a time-stamping authority (URL without credentials), by outcome.',
+      labelNames: ['tsa', 'outcome'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    tsaErrors: new Counter({
+      name: 'seald_tsa_errors_total',
+      help: 'Failed requests to a time-stamping authority, by TSA and error code.',
+      labelNames: ['tsa', 'code'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+/** The TsaClient observer that feeds seald_tsa_request_duration_seconds and seald_tsa_errors_total. */
+export function tsaObserver(metrics: SealdMetrics): TsaObserver {
+  return (tsa, outcome, seconds, code) => {
+    metrics.tsaRequestDuration.observe({ tsa, outcome }, seconds);
+    if (outcome !== 'ok') metrics.tsaErrors.inc({ tsa, code: code ?? 'UNKNOWN' });
   };
 }
 

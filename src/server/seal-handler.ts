@@ -65,7 +65,7 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
       );
     }
     const placement = placementOf(header);
-    const options = optionsOf(header);
+    const options = optionsOf(header, context);
     spool = new Spool({
       memoryLimitBytes: context.limits.spoolMemoryBytes,
       maxDocumentBytes: context.limits.maxDocumentBytes,
@@ -239,9 +239,16 @@ function placementOf(header: SealHeader): PositionPlacement {
   return placement;
 }
 
-function optionsOf(header: SealHeader): Omit<SealOptions, 'signal' | 'sourceDigest'> {
+function optionsOf(header: SealHeader, context: ServiceContext): Omit<SealOptions, 'signal' | 'sourceDigest'> {
   const options: Omit<SealOptions, 'signal' | 'sourceDigest'> = {};
   const given = header.options;
+  const timestamps = context.timestamps;
+  if (given?.timestamp ?? timestamps?.sealByDefault ?? false) {
+    if (timestamps === undefined) {
+      throw new SealdError('precondition', 'TSA_NOT_CONFIGURED', 'a signature time-stamp was asked for, but this server has no TSA configured (tsa.urls)');
+    }
+    options.timestamper = timestamps.client;
+  }
   if (given === undefined) return options;
   if (given.reason !== '') options.reason = given.reason;
   if (given.location !== '') options.location = given.location;
@@ -294,5 +301,6 @@ function summaryOf(outcome: SealOutcome, documentSize: number) {
     signingTime: timestampFromDate(outcome.signingTime),
     pages: outcome.pages,
     documentSize: BigInt(documentSize),
+    ...(outcome.timestampTime === undefined ? {} : { timestampTime: timestampFromDate(outcome.timestampTime) }),
   });
 }

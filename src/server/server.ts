@@ -43,6 +43,8 @@ export interface ServerParts {
   close?: () => Promise<void>;
   /** Health re-check interval. */
   healthIntervalMs?: number;
+  /** Time-stamping authorities (config `tsa`). */
+  timestamps?: ServiceContext['timestamps'];
 }
 
 export interface SealdServer {
@@ -67,6 +69,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     logger,
     metrics,
     sealDocument: parts.sealDocument,
+    ...(parts.timestamps === undefined ? {} : { timestamps: parts.timestamps }),
     track(work) {
       const tracked = work.catch((error: unknown) => logger.error({ err: error }, 'call handler failed'));
       inflight.add(tracked);

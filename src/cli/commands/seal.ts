@@ -25,6 +25,7 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
       location: { type: 'string' },
       contact: { type: 'string' },
       field: { type: 'string' },
+      timestamp: { type: 'boolean' },
       timeout: { type: 'string' },
       json: { type: 'boolean', default: false },
       ...SERVER_OPTION,
@@ -57,6 +58,7 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
       location: values.location ?? '',
       contactInfo: values.contact ?? '',
       fieldName: values.field ?? '',
+      ...(values.timestamp === undefined ? {} : { timestamp: values.timestamp }),
     },
     documentSize: BigInt(stat.size),
   });
@@ -98,6 +100,7 @@ function summaryJson(summary: SealSummary, input: string, output: string) {
     signingTime: summary.signingTime === undefined ? null : timestampDate(summary.signingTime).toISOString(),
     pages: summary.pages,
     documentSize: Number(summary.documentSize),
+    timestampTime: summary.timestampTime === undefined ? null : timestampDate(summary.timestampTime).toISOString(),
   };
 }
 
@@ -108,6 +111,7 @@ function describeSummary(summary: SealSummary, input: string, output: string): s
     ['revision', String(json.revision)],
     ['signer', json.signerSubject],
     ['signing time', json.signingTime ?? '-'],
+    ['time-stamp', json.timestampTime ?? '-'],
     ['pages', json.pages.join(', ')],
     ['byte range', json.byteRange.join(' ')],
     ['digest', `${json.digestAlgorithm} ${json.documentDigest}`],
