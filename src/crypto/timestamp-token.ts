@@ -6,7 +6,7 @@
  * Pure functions over bytes: no network (src/crypto/tsa-client.ts) and no trust decisions (a verifier builds the TSA's
  * chain to its anchors; a client only refuses what is certainly wrong).
  */
-import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SealdError } from '../errors.ts';
@@ -18,6 +18,7 @@ import {
   id_sha256,
   id_signedData,
 } from './oids.ts';
+import { signatureHash, verifyWithCertificate } from './verify-signature.ts';
 
 /** A checked time-stamp token. */
 export interface TimestampToken {
@@ -131,12 +132,6 @@ export async function checkTimestampToken(tokenDer: Uint8Array, imprint: Uint8Ar
   };
 }
 
-const HASHES: Record<string, string> = {
-  [id_sha256]: 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
-};
-
 /**
  * RFC 5652 §5.4–5.6 for the token's one SignerInfo: the message-digest attribute is the hash of the TSTInfo, and the
  * signature over the signed attributes (as a DER SET, in the bytes the TSA sent) verifies with the certificate the
@@ -149,10 +144,10 @@ function verifySignerInfo(signedData: pkijs.SignedData): pkijs.Certificate {
   if (signedData.signerInfos.length !== 1 || signerInfo === undefined || content === undefined) {
     throw bad('TSA_BAD_TOKEN', 'the time-stamp token must have exactly one signer and an encapsulated TSTInfo');
   }
-  const hash = HASHES[signerInfo.digestAlgorithm.algorithmId];
+  const hash = signatureHash(signerInfo.signatureAlgorithm.algorithmId, signerInfo.digestAlgorithm.algorithmId);
   const attrs = signerInfo.signedAttrs;
   if (hash === undefined || attrs === undefined) {
-    throw bad('TSA_BAD_TOKEN', 'the time-stamp token uses an unsupported digest or has no signed attributes');
+    throw bad('TSA_BAD_TOKEN', 'the time-stamp token uses an unsupported algorithm or has no signed attributes');
   }
   const digestAttr = attrs.attributes.find((a) => a.type === id_messageDigest);
   const claimed = (digestAttr?.values[0] as asn1js.OctetString | undefined)?.valueBlock.valueHexView;
@@ -163,9 +158,7 @@ function verifySignerInfo(signedData: pkijs.SignedData): pkijs.Certificate {
   const certificate = signerCertificate(signedData, signerInfo);
   const toBeSigned = new Uint8Array(attrs.encodedValue.slice(0));
   toBeSigned[0] = 0x31; // RFC 5652 §5.4: hashed as an explicit SET OF, not as the [0] IMPLICIT in the SignerInfo
-  const key = createPublicKey({ key: Buffer.from(certificate.subjectPublicKeyInfo.toSchema().toBER()), format: 'der', type: 'spki' });
-  const signature = signerInfo.signature.valueBlock.valueHexView;
-  if (!verify(hash, toBeSigned, key, signature)) {
+  if (!verifyWithCertificate(certificate, hash, toBeSigned, signerInfo.signature.valueBlock.valueHexView)) {
     throw bad('TSA_BAD_TOKEN', "the time-stamp token's signature does not verify");
   }
   return certificate;
