@@ -2,7 +2,9 @@
  * The client side of seald's gRPC API, for the CLI (and tests): connect, ListSeals, and a streaming Seal that uploads
  * a document in 1 MiB chunks (with backpressure) while handing the sealed document's chunks to a sink as they arrive.
  */
+import { lookup } from 'node:dns/promises';
 import { once } from 'node:events';
+import { isIP } from 'node:net';
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import {
@@ -24,8 +26,83 @@ export type SealClient = GrpcServiceClient<typeof SealService.method>;
 
 const SealClientConstructor = grpcClientConstructor(SealService);
 
-export function connect(address: string, options: grpc.ClientOptions = {}): SealClient {
-  return new SealClientConstructor(address, grpc.credentials.createInsecure(), options);
+/** PEM bytes for mutual TLS: the CA bundle the server's certificate must chain to, this client's certificate and key. */
+export interface ClientTls {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
+/** Plaintext, or mutual TLS when `tls` is given. */
+export function channelCredentials(tls?: ClientTls): grpc.ChannelCredentials {
+  return tls === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
+}
+
+export function connect(address: string, options: grpc.ClientOptions = {}, tls?: ClientTls): SealClient {
+  return new SealClientConstructor(address, channelCredentials(tls), options);
+}
+
+/**
+ * The channel's service config: round_robin over every address the target resolves to (one subchannel per replica,
+ * calls spread across the READY ones), and gRPC's own retry of UNAVAILABLE while a call is still uncommitted (grpc-js
+ * buffers at most 1 MiB per call, so for Seal that is the window before the first document chunk has gone out; a
+ * replica lost later is the caller's to retry, see withSealRetries).
+ */
+export const BALANCED_SERVICE_CONFIG = {
+  loadBalancingConfig: [{ round_robin: {} }],
+  methodConfig: [
+    {
+      name: [{ service: SealService.typeName }],
+      retryPolicy: {
+        maxAttempts: 3,
+        initialBackoff: '0.1s',
+        maxBackoff: '1s',
+        backoffMultiplier: 2,
+        retryableStatusCodes: ['UNAVAILABLE'],
+      },
+    },
+  ],
+};
+
+/**
+ * A client for one or more servers. Each entry is `host:port` or a gRPC target URI (`dns:///name:port`,
+ * `ipv4:a:p,b:q`, `ipv6:[a]:p,…`). Several `host:port` entries become one static `ipv4:`/`ipv6:` target (the list form
+ * grpc-js's IP resolver understands), after looking each name up once: a static list does not follow DNS changes,
+ * `dns:///name:port` does.
+ */
+export async function connectServers(
+  servers: readonly string[],
+  options: grpc.ClientOptions = {},
+  tls?: ClientTls,
+): Promise<SealClient> {
+  const target = await channelTarget(servers);
+  return connect(target, { 'grpc.service_config': JSON.stringify(BALANCED_SERVICE_CONFIG), ...options }, tls);
+}
+
+/** The grpc-js target for a server list (see connectServers). */
+export async function channelTarget(servers: readonly string[]): Promise<string> {
+  if (servers.length === 0) throw new Error('no server address');
+  if (servers.length === 1) return servers[0]!;
+  const endpoints = await Promise.all(servers.map(resolveHostPort));
+  for (const family of [4, 6] as const) {
+    if (endpoints.every((e) => e.some((a) => a.family === family))) {
+      const list = endpoints.map((e) => e.find((a) => a.family === family)!.hostPort);
+      return `ipv${family}:${list.join(',')}`;
+    }
+  }
+  throw new Error(`the servers ${servers.join(', ')} do not all have an IPv4 (or all an IPv6) address`);
+}
+
+async function resolveHostPort(server: string): Promise<{ family: 4 | 6; hostPort: string }[]> {
+  const cut = server.lastIndexOf(':');
+  const host = server.slice(0, cut).replace(/^\[(.*)\]$/, '$1');
+  const port = server.slice(cut + 1);
+  const literal = isIP(host);
+  const addresses = literal !== 0 ? [{ address: host, family: literal }] : await lookup(host, { all: true });
+  return addresses.map(({ address, family }) => ({
+    family: family === 6 ? 6 : 4,
+    hostPort: family === 6 ? `[${address}]:${port}` : `${address}:${port}`,
+  }));
 }
 
 export interface CallSettings {
@@ -118,6 +195,36 @@ export async function sealRemote(
   if (uploadError !== undefined) throw uploadError;
   if (summary === undefined) throw new Error('protocol error: the server ended the call without a summary');
   return summary;
+}
+
+const RETRY_BACKOFF_MS = 100;
+
+/**
+ * Run `attempt` until it succeeds, retrying only a call that its server cut off: UNAVAILABLE (the replica went away:
+ * crashed, unreachable, refused) or a CANCELLED the caller did not ask for (a replica whose drain time ran out resets
+ * the calls it still holds, which grpc-js reports as CANCELLED), up to `maxAttempts` attempts in all. Each attempt
+ * must start from scratch (re-read the input, write a fresh output) and must not have handed anything out before it
+ * failed: a failed Seal call never delivers a sealed document (the CLI writes a temp file and renames it only after
+ * the summary), so a retry cannot seal a document twice on the client's side. The replica that was cut off may have
+ * sealed it before it went (its audit log shows it); that copy never reached anyone.
+ */
+export async function withSealRetries<T>(
+  attempt: (n: number) => Promise<T>,
+  options: { maxAttempts?: number; signal?: AbortSignal; onRetry?: (error: grpc.ServiceError, n: number) => void } = {},
+): Promise<T> {
+  const maxAttempts = options.maxAttempts ?? 3;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      const cutOff =
+        isServiceError(error) &&
+        (error.code === grpc.status.UNAVAILABLE || (error.code === grpc.status.CANCELLED && options.signal?.aborted !== true));
+      if (n >= maxAttempts || !cutOff) throw error;
+      options.onRetry?.(error, n);
+      await new Promise((resolve) => setTimeout(resolve, RETRY_BACKOFF_MS * 2 ** (n - 1)));
+    }
+  }
 }
 
 /** The stable seald error code of a failed call (trailing metadata `seald-error-code`), if any. */

@@ -1,6 +1,33 @@
 /** Help texts, kept apart from the commands so that `seald help` loads nothing heavy (no PKCS#11, no gRPC). */
 import { ENVIRONMENT_VARIABLES } from '../server/config.ts';
 
+/** The client commands' mutual-TLS options (see docs/security.md). */
+export const TLS_OPTIONS_HELP = `TLS (all three, or none for plaintext):
+  --tls-ca FILE       CA bundle (PEM) that the server's certificate must chain to ($SEALD_TLS_CA)
+  --tls-cert FILE     this client's certificate (PEM) ($SEALD_TLS_CERT)
+  --tls-key FILE      its private key (PEM) ($SEALD_TLS_KEY)
+`;
+
+/** The placement options of `seal` and `locate` (parsed in commands/placement-options.ts). */
+const PLACEMENT_HELP = `Placement (PDF points, 1/72 in, from the lower-left corner of the page as displayed), one of:
+  --page N --x X --y Y      one mark centred on (X, Y) of page N
+  --pages SPEC --x X --y Y  the same mark on several pages (多页签章). SPEC: 1-3,5  -1 (last page)
+                            -3--1 (last three)  all  odd  even
+  --cross-page              a cross-page seal (骑缝章): the seal cut into strips, one per page, at an edge
+    --pages SPEC            pages to span (default all)
+    --edge E                right (default), left, top or bottom, as the page is displayed
+    --along POS             centre of the seal along the edge, in points (default: the edge's middle)
+    --max-pages N           the most pages one seal spans; more pages get further seals, spread evenly
+    --min-strip W           the least strip width in points (default about 3 mm)
+    --skip-first            leave out the first page (a cover); --skip-last: the last page
+  --keyword TEXT            centre the mark on a text found in the document (关键字签章)
+    --occurrence O          first (default), last, all (a mark on every hit) or N (the N-th hit)
+    --pages SPEC            pages to search (default all)
+    --dx DX --dy DY         move the mark from the text's centre (right and up; a negative value
+                            is written --dy=-20)
+  --width W, --height H     mark (seal) size (default: the seal's configured size)
+`;
+
 export const MAIN_HELP = `Usage: seald <command> [options]
 
 seald applies PAdES electronic seals to PDF documents, with keys on PKCS#11 tokens, over gRPC.
@@ -9,6 +36,12 @@ Commands:
   serve    run the seal server
   seals    list the seals a server offers
   seal     seal a PDF file through a server
+  rollback remove the last seal of a PDF file through a server (撤销签章)
+  audit    verify an audit log's hash chain (offline)
+  health   ask a server whether it is ready to seal (exit 0 when SERVING)
+  locate   show where a seal's marks would go, without sealing
+  verify   verify the signatures of a PDF file (locally, or through a server)
+  batch    seal every PDF of a directory through a server (one stream, resumable)
   help     show help for a command
 
 Run \`seald help <command>\` or \`seald <command> --help\` for a command's options.
@@ -16,9 +49,10 @@ Run \`seald help <command>\` or \`seald <command> --help\` for a command's optio
 
 export const SERVE_HELP = `Usage: seald serve [--config FILE] [--data-dir DIR] [--listen HOST:PORT] [--metrics HOST:PORT]
 
-Run the seal server: gRPC (seald.v1.SealService, grpc.health.v1.Health, server reflection) and Prometheus
-metrics at /metrics. SIGTERM or SIGINT stops it gracefully: no new calls, running ones may finish within
-limits.drain_seconds, then the tokens are released.
+Run the seal server: gRPC (seald.v1.SealService and BatchService, grpc.health.v1.Health, server
+reflection) and Prometheus metrics at /metrics. SIGTERM or SIGINT stops it gracefully: no new calls,
+running ones may finish within limits.drain_seconds (SealBatch calls answer the documents they received),
+then the tokens are released.
 
 With no --config (and no SEALD_CONFIG), a ready-to-run demo configuration (SoftHSM token, two seals, a
 development CA) is provisioned in the data directory and used.
@@ -35,23 +69,130 @@ ${Object.entries(ENVIRONMENT_VARIABLES)
   .join('\n')}
 `;
 
-export const SEALS_HELP = `Usage: seald seals [--server HOST:PORT] [--json]
+export const SEALS_HELP = `Usage: seald seals [--server ADDRESS] [--json]
 
 List the seals the server is configured with: id, kind, certificate subject, validity, and whether the key
 is on a token that is ready to sign.
 
-  --server HOST:PORT  server address (default $SEALD_SERVER, else 127.0.0.1:50051)
+  --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
   --json              one JSON document with every field
-  -h, --help          this help
+${TLS_OPTIONS_HELP}  -h, --help          this help
 `;
 
-export const SEAL_HELP = `Usage: seald seal IN.pdf -o OUT.pdf --seal ID --page N --x X --y Y [options]
+export const SEAL_HELP = `Usage: seald seal IN.pdf -o OUT.pdf --seal ID <placement> [options]
 
 Seal IN.pdf with a seal of the server and write the result to OUT.pdf. The document is streamed in 1 MiB
 chunks both ways; OUT.pdf is written to a temporary file and renamed into place only once the server has
 confirmed the seal, so it is never left half-written. OUT.pdf may be IN.pdf.
 
-Placement (PDF points, 1/72 in, from the lower-left corner of the page as displayed):
+${PLACEMENT_HELP}
+Signature:
+  --seal ID           seal id (see \`seald seals\`)
+  --reason TEXT       /Reason
+  --location TEXT     /Location
+  --contact TEXT      /ContactInfo
+  --field NAME        signature field name (default Seal<n>)
+
+Other:
+  -o, --output FILE   where to write the sealed document (required)
+  --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); repeat it or give
+                      a comma list (HOST:PORT,HOST:PORT) or a target (dns:///NAME:PORT, ipv4:IP:PORT,IP:PORT)
+                      to spread calls round-robin over several replicas
+  --timeout SECONDS   give up after this long (default: no limit)
+  --json              print the summary as JSON
+${TLS_OPTIONS_HELP}  -h, --help          this help
+
+A call cut off because its server went away (UNAVAILABLE, or reset by a server whose drain time ran out) is
+sent again, up to 3 attempts in all, to another replica when there is one; OUT.pdf is only ever written from
+a call that completed.
+`;
+
+export const ROLLBACK_HELP = `Usage: seald rollback IN.pdf -o OUT.pdf [options]
+
+Remove the last revision of IN.pdf when it is a seal you may roll back (撤销签章). OUT.pdf is byte for byte
+the document as it was before that seal. Only the last seal can be removed: roll back later seals first.
+
+  -o, --output FILE   where to write the result (required)
+  --server HOST:PORT  server address (default $SEALD_SERVER, else 127.0.0.1:50051)
+  --timeout SECONDS   give up after this long (default: no limit)
+  --json              print the summary as JSON
+${TLS_OPTIONS_HELP}  -h, --help          this help
+`;
+
+export const AUDIT_HELP = `Usage: seald audit verify FILE|DIR... [--json]
+
+Check an audit log's hash chain: every record parses, sequence numbers count up by one, and each record
+carries the SHA-256 of the one before it (across rotated files, in order; a directory means all its audit
+files). Prints the head (last sequence number and its hash): keep it elsewhere to detect a later edit of
+the newest record.
+
+Exit status: 0 the chain is whole; 1 a record was edited, inserted or deleted (the first bad line is
+named); 3 the chain is whole but the last line is torn (a crash during a write; never acknowledged).
+
+  --json              the report as JSON
+  -h, --help          this help
+`;
+
+export const HEALTH_HELP = `Usage: seald health [--server HOST:PORT] [--service NAME] [--timeout SECONDS]
+
+Ask one server's grpc.health.v1.Health service for its status and print it (SERVING, NOT_SERVING, UNKNOWN).
+Exit 0 when SERVING, 1 otherwise (also when the server cannot be reached). The container image's HEALTHCHECK.
+
+  --server HOST:PORT  server address (default $SEALD_SERVER, else 127.0.0.1:50051)
+  --service NAME      the service to ask about (default "": the whole server; or seald.v1.SealService)
+  --timeout SECONDS   give up after this long (default 5)
+  -h, --help          this help
+`;
+
+export const LOCATE_HELP = `Usage: seald locate IN.pdf --seal ID <placement> [options]
+
+Show where the marks of a seal would go (page, rectangle, strip), without sealing: the server plans the
+placement exactly as \`seald seal\` would and signs nothing. Rectangles are in points from the lower-left corner
+of the page as displayed: x, y of the lower-left corner, width, height.
+
+${PLACEMENT_HELP}
+Other:
+  --seal ID           seal id (its size is the default mark size)
+  --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
+  --timeout SECONDS   give up after this long (default: no limit)
+  --json              one JSON document
+${TLS_OPTIONS_HELP}  -h, --help          this help
+`;
+
+export const VERIFY_HELP = `Usage: seald verify FILE [--json] [--trust PEM]... [--server HOST:PORT]
+
+Verify every signature of FILE: integrity (/ByteRange, digest, CMS, signing certificate), trust in the signer
+(chain to a trust anchor, validity at the claimed signing time, key usage, embedded revocation data), and what
+changed after each signature (allowed: new signatures, seald's marks, DSS; not allowed: content, pages, overlays).
+See docs/verify.md for the report and its JSON form.
+
+By default the document is verified in this process: no server and no token needed.
+
+  --json              print the report as one JSON document (stable; see docs/verify.md)
+  --trust PEM         trust anchor file (PEM bundle or DER), repeatable; default: $SEALD_TRUST_ANCHORS, else the
+                      trust.anchors of --config / $SEALD_CONFIG / DATA_DIR/seald.yaml (the dev CA by default)
+  --config FILE       configuration to take trust.anchors from
+  --data-dir DIR      data directory whose seald.yaml to use (default $SEALD_DATA_DIR, else ./.seald)
+  --server HOST:PORT  ask a running server's VerifyService instead (it uses its own trust anchors)
+  --timeout SECONDS   give up after this long
+  -h, --help          this help
+
+Exit status: 0 when the verdict is VALID; 1 when it is INVALID or INDETERMINATE, or verification failed;
+2 for a command line that cannot be run.
+`;
+
+export const BATCH_HELP = `Usage: seald batch IN_DIR -o OUT_DIR --seal ID --page N --x X --y Y [options]
+
+Seal every PDF of IN_DIR (*.pdf, not recursive) over one SealBatch stream and write each sealed document to
+OUT_DIR under the same name. Documents are pipelined: up to --concurrency are in flight at once (never more
+than the server allows). A document the server cannot seal is reported and the batch goes on.
+
+Each output is written to a temporary file and renamed into place only once the server has confirmed the
+seal, so a file in OUT_DIR is always complete: a re-run skips the inputs already in OUT_DIR (delete an output
+to seal it again). A document sealed by the server but never written (a crash in between) is answered again by
+the server's idempotency store on the re-run, without a second signature.
+
+Placement (PDF points, 1/72 in, from the lower-left corner of the page as displayed), for every document:
   --page N            1-based page number
   --x X, --y Y        centre of the mark
   --width W           mark width (default: the seal's configured size)
@@ -66,9 +207,17 @@ Signature:
   --timestamp         add a signature time-stamp from the server's TSA (PAdES B-T; default: the server's tsa.seal_timestamp)
 
 Other:
-  -o, --output FILE   where to write the sealed document (required)
-  --server HOST:PORT  server address (default $SEALD_SERVER, else 127.0.0.1:50051)
-  --timeout SECONDS   give up after this long (default: no limit)
-  --json              print the summary as JSON
-  -h, --help          this help
+  -o, --output DIR    where to write the sealed documents (required; created if missing; not IN_DIR)
+  --concurrency N     documents in flight at once (default 8)
+  --retries N         rounds of re-sending what the server could not take for now (UNAVAILABLE: shutting
+                      down, token not ready, connection lost), pausing 1 s, 2 s, 4 s… (default 3)
+  --report FILE       the JSON report (default OUT_DIR/seald-batch-report.json)
+  --progress MODE     auto (a bar on a terminal, a line per document otherwise), bar, lines or none
+  --json              print the report on stdout instead of the totals
+  --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
+  --timeout SECONDS   give up on the whole batch after this long (default: no limit)
+${TLS_OPTIONS_HELP}  -h, --help          this help
+
+Exit status: 0 every document sealed or already in OUT_DIR; 3 some documents failed (see the report), the
+others were sealed; 1 the batch could not run to its end (e.g. server unreachable); 2 a bad command line.
 `;

@@ -1,10 +1,21 @@
 /**
- * The `seald` command: `serve` runs the server; `seals` and `seal` are clients of a running one.
+ * The `seald` command: `serve` runs the server; `seals`, `seal` and `batch` are clients of a running one.
  * Exit status: 0 success, 1 failure (the server's status on stderr, e.g. `seald: NOT_FOUND: unknown seal "x"`),
  * 2 a command line that cannot be run as written.
  */
 import { readFileSync } from 'node:fs';
-import { MAIN_HELP, SEAL_HELP, SEALS_HELP, SERVE_HELP } from './help.ts';
+import {
+  AUDIT_HELP,
+  BATCH_HELP,
+  HEALTH_HELP,
+  LOCATE_HELP,
+  MAIN_HELP,
+  ROLLBACK_HELP,
+  SEAL_HELP,
+  SEALS_HELP,
+  SERVE_HELP,
+  VERIFY_HELP,
+} from './help.ts';
 import { describeFailure, EXIT_FAILURE, EXIT_USAGE, processIo, UsageError, type CliIo } from './io.ts';
 
 type Run = (args: string[], io: CliIo) => Promise<number>;
@@ -19,6 +30,12 @@ const COMMANDS: Record<string, Command> = {
   serve: { load: async () => (await import('./commands/serve.ts')).serveCommand, help: SERVE_HELP },
   seals: { load: async () => (await import('./commands/seals.ts')).sealsCommand, help: SEALS_HELP },
   seal: { load: async () => (await import('./commands/seal.ts')).sealCommand, help: SEAL_HELP },
+  rollback: { load: async () => (await import('./commands/rollback.ts')).rollbackCommand, help: ROLLBACK_HELP },
+  audit: { load: async () => (await import('./commands/audit.ts')).auditCommand, help: AUDIT_HELP },
+  health: { load: async () => (await import('./commands/health.ts')).healthCommand, help: HEALTH_HELP },
+  locate: { load: async () => (await import('./commands/locate.ts')).locateCommand, help: LOCATE_HELP },
+  verify: { load: async () => (await import('./commands/verify.ts')).verifyCommand, help: VERIFY_HELP },
+  batch: { load: async () => (await import('./commands/batch.ts')).batchCommand, help: BATCH_HELP },
 };
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {

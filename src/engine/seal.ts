@@ -1,6 +1,7 @@
 /**
- * 普通签章: seal a document at one position. Composes pdf (structure and the incremental update) with crypto (the
- * PAdES CMS) over a Signer; never sees the pool, gRPC or files.
+ * Seal a document: one signature, one revision, with the marks a placement plans (one position, many pages, a
+ * cross-page seal, keyword hits; see placements.ts). Composes pdf (structure and the incremental update) with crypto
+ * (the PAdES CMS) over a Signer; never sees the pool, gRPC or files.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Signer } from '../crypto/signer.ts';
@@ -9,9 +10,11 @@ import { checkCertificateValidAt, describeCertificate } from '../crypto/certific
 import type { ByteSource } from '../pdf/source.ts';
 import type { SealImage } from '../pdf/image.ts';
 import { PdfDocument } from '../pdf/document.ts';
-import { centredMarkRect } from '../pdf/placement.ts';
+import { planPlacement, type Placement } from './placements.ts';
 import { checkSealable, embedCms, prepareSignature, uniqueFieldName } from '../pdf/signature.ts';
 import { SealdError } from '../errors.ts';
+
+export type { Placement, PositionPlacement } from './placements.ts';
 
 /** A seal ready to use: its key (through a Signer), certificate chain (in the signer) and prepared image. */
 export interface SealMaterial {
@@ -21,16 +24,6 @@ export interface SealMaterial {
   /** Default mark size in PDF points (1/72 in). */
   defaultWidth: number;
   defaultHeight: number;
-}
-
-/** 普通签章: one mark centred on (x, y), in PDF points from the lower-left corner of the page as the reader sees it. */
-export interface PositionPlacement {
-  /** 1-based page number. */
-  page: number;
-  x: number;
-  y: number;
-  width?: number;
-  height?: number;
 }
 
 export interface SealOptions {
@@ -47,6 +40,11 @@ export interface SealOptions {
    * server does, while spooling). It saves the second read of the document; it is copied, never consumed.
    */
   sourceDigest?: Hash;
+  /**
+   * Called with the pages the planned marks land on, before anything is signed: the caller's last word (the server
+   * checks the policy's page limits here, since keyword and cross-page placements only know their pages now).
+   */
+  approvePages?: (pages: readonly number[]) => void;
   /** PAdES B-T: a signature time-stamp from these TSAs goes into the CMS (src/crypto/tsa-client.ts). */
   timestamper?: Timestamper;
 }
@@ -78,7 +76,7 @@ export interface SealOutcome {
 export function sealDocument(
   source: ByteSource,
   seal: SealMaterial,
-  placement: PositionPlacement,
+  placement: Placement,
   options: SealOptions = {},
 ): Promise<SealOutcome> {
   return sealOnce(source, seal, placement, options, false);
@@ -87,7 +85,7 @@ export function sealDocument(
 async function sealOnce(
   source: ByteSource,
   seal: SealMaterial,
-  placement: PositionPlacement,
+  placement: Placement,
   options: SealOptions,
   retried: boolean,
 ): Promise<SealOutcome> {
@@ -98,13 +96,11 @@ async function sealOnce(
 
   const doc = PdfDocument.open(source);
   checkSealable(doc);
-  const page = doc.page(placement.page);
-  const rect = centredMarkRect(page, {
-    x: placement.x,
-    y: placement.y,
-    width: placement.width ?? seal.defaultWidth,
-    height: placement.height ?? seal.defaultHeight,
-  });
+  const plan = await planPlacement(doc, placement, seal, options.signal);
+  const [first, ...others] = plan.marks;
+  if (first === undefined) throw new SealdError('internal', 'NO_MARKS', 'the placement planned no mark');
+  checkSealable(doc, plan.marks.length);
+  options.approvePages?.([...new Set(plan.marks.map((m) => m.page.number))].sort((a, b) => a - b));
   const fieldName = uniqueFieldName(doc, options.fieldName);
   const timestamper = options.timestamper;
   let reserved = contentsSize(seal.signer);
@@ -120,7 +116,9 @@ async function sealOnce(
     contactInfo: options.contactInfo,
     contentsSize: reserved,
     image: seal.image,
-    mark: { page, rect },
+    mark: first,
+    otherMarks: others,
+    placementKind: plan.kind,
   });
 
   const documentDigest = await digestByteRange(source, prepared.bytes, prepared.byteRange, options.sourceDigest);
@@ -159,7 +157,7 @@ async function sealOnce(
     documentDigest,
     signerSubject: describeCertificate(signerCert).subject,
     signingTime,
-    pages: [page.number],
+    pages: [...new Set(plan.marks.map((m) => m.page.number))].sort((a, b) => a - b),
     ...(timestampTime === undefined ? {} : { timestampTime }),
   };
 }

@@ -6,7 +6,7 @@
 import { IncrementalWriter } from './incremental.ts';
 import { PdfString, dict, name } from './objects.ts';
 import type { PdfDocument } from './document.ts';
-import { addAnnotation, addField, finishSignatureUpdate, signaturePlaceholders, type PreparedSignature } from './signature.ts';
+import { addAnnotations, addField, finishSignatureUpdate, signaturePlaceholders, type PreparedSignature } from './signature.ts';
 
 export interface DocTimestampSpec {
   fieldName: string;
@@ -39,7 +39,7 @@ export function prepareDocTimestamp(doc: PdfDocument, spec: DocTimestampSpec): P
       P: page.ref,
     }),
   );
-  addAnnotation(doc, w, page, widget);
+  addAnnotations(doc, w, [[page, widget]]);
   addField(doc, w, widget);
   return finishSignatureUpdate(doc, w, spec.contentsSize);
 }

@@ -173,6 +173,11 @@ export class PdfDocument {
     return p.parseObject();
   }
 
+  /** A stream's decoded bytes (FlateDecode only, as for structure streams). */
+  decode(stream: PdfStream): Uint8Array {
+    return decodeStream(stream, (o) => this.resolve(o));
+  }
+
   get pageCount(): number {
     const pages = this.resolveDict(this.catalog.get('Pages'));
     const count = this.resolve(pages?.get('Count'));

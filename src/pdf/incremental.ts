@@ -45,9 +45,10 @@ export class IncrementalWriter {
   write(): IncrementalSection {
     const base = this.doc.source.size;
     const sink = new ByteSink();
-    // The update starts on a line of its own even when the file's last %%EOF has no EOL after it.
-    const last = this.doc.reader.byte(base - 1);
-    if (last !== 0x0a && last !== 0x0d) sink.text('\n');
+    // The update always starts with one EOL of its own, whether or not the file's last %%EOF has one: the file's bytes
+    // then end exactly one byte before the update's first object, so removing the update (rollback) gives back the
+    // original byte for byte without having to guess whether that EOL was the original's.
+    sink.text('\n');
 
     const offsets = new Map<number, { offset: number; gen: number }>();
     const sorted = [...this.objects.values()].sort((a, b) => a.ref.num - b.ref.num);

@@ -6,6 +6,14 @@
 import type { PageInfo, Rect } from './document.ts';
 import { SealdError } from '../errors.ts';
 
+/** A rectangle on the page as displayed: lower-left corner and size, in points. */
+export interface DisplayedRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
 export interface CentredMark {
   x: number;
   y: number;
@@ -46,8 +54,13 @@ export function centredMarkRect(page: PageInfo, m: CentredMark): Rect {
       `the seal centre (${m.x}, ${m.y}) is outside page ${page.number}, which is ${round(w)}×${round(h)} pt`,
     );
   }
-  const [ax, ay] = toUserSpace(page, m.x - m.width / 2, m.y - m.height / 2);
-  const [bx, by] = toUserSpace(page, m.x + m.width / 2, m.y + m.height / 2);
+  return displayedRectToUserSpace(page, { x: m.x - m.width / 2, y: m.y - m.height / 2, width: m.width, height: m.height });
+}
+
+/** A rectangle given as the reader sees the page (lower-left corner, width, height) in default user space. */
+export function displayedRectToUserSpace(page: PageInfo, r: DisplayedRect): Rect {
+  const [ax, ay] = toUserSpace(page, r.x, r.y);
+  const [bx, by] = toUserSpace(page, r.x + r.width, r.y + r.height);
   return [Math.min(ax, bx), Math.min(ay, by), Math.max(ax, bx), Math.max(ay, by)];
 }
 

@@ -3,8 +3,13 @@
  * dictionary with a /Contents placeholder, a signature field merged with its single widget (PDF 2.0 §12.7.5.5: one
  * widget per signature field), the widget's appearance (the seal image), and new versions of the page (/Annots) and of
  * the AcroForm (/Fields, /SigFlags). Page content streams are never touched.
+ *
+ * A seal with several marks (multi-page, cross-page, every keyword hit) is still one signature: the widget carries the
+ * first mark and every other mark is a locked, printable Stamp annotation (§12.5.6.12) with its own appearance, written
+ * in the same update so the one signature covers them all and removing the revision removes them all. All marks share
+ * one image XObject (and its /SMask).
  */
-import { PdfDict, PdfRaw, PdfRef, PdfStream, PdfString, dict, name } from './objects.ts';
+import { PdfDict, PdfRaw, PdfRef, PdfStream, PdfString, dict, name, type PdfObject } from './objects.ts';
 import { IncrementalWriter } from './incremental.ts';
 import type { PdfDocument, PageInfo, Rect } from './document.ts';
 import type { SealImage } from './image.ts';
@@ -15,7 +20,25 @@ import { SealdError } from '../errors.ts';
 export interface Mark {
   page: PageInfo;
   rect: Rect;
+  /** The part of the seal this mark shows (a cross-page strip); the whole seal, fitted to `rect`, when absent. */
+  window?: SealWindow;
 }
+
+/**
+ * A window on the seal, in displayed points from the seal's lower-left corner: the seal is drawn `sealWidth` ×
+ * `sealHeight` (the image fitted, aspect kept, centred) and the mark shows [x, x + width] × [y, y + height] of it.
+ */
+export interface SealWindow {
+  sealWidth: number;
+  sealHeight: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Which placement made the signature: recorded as /Seald_Placement in the signature dictionary. */
+export type PlacementKind = 'Position' | 'MultiPage' | 'CrossPage' | 'Keyword';
 
 export interface SignatureSpec {
   fieldName: string;
@@ -28,6 +51,10 @@ export interface SignatureSpec {
   image: SealImage;
   /** The widget's mark. */
   mark: Mark;
+  /** Every other mark of the same seal: Stamp annotations in the same revision. */
+  otherMarks?: readonly Mark[];
+  /** Default Position. */
+  placementKind?: PlacementKind;
 }
 
 export interface PreparedSignature {
@@ -45,14 +72,26 @@ const BYTE_RANGE = 'ByteRange';
 // Ten digits each: room for offsets up to 9,999,999,999 bytes.
 const BYTE_RANGE_PLACEHOLDER = '[0 0000000000 0000000000 0000000000]';
 
-/** Refuse what would break trust or the file before spending an HSM operation on it. */
-export function checkSealable(doc: PdfDocument): void {
+/**
+ * Refuse what would break trust or the file before spending an HSM operation on it. `markCount` > 1 means stamp
+ * annotations besides the widget, which a DocMDP P=2 certification does not allow (§12.8.2.2, Table 254: P=2 permits
+ * filling in forms and signing; only P=3 adds annotations).
+ */
+export function checkSealable(doc: PdfDocument, markCount = 1): void {
   const p = doc.docMdpPermission();
   if (p === 1) {
     throw new SealdError(
       'precondition',
       'DOCUMENT_CERTIFIED_NO_CHANGES',
       'the document is certified with DocMDP P=1 (no changes allowed): any new signature would invalidate its certification',
+    );
+  }
+  if (p === 2 && markCount > 1) {
+    throw new SealdError(
+      'precondition',
+      'DOCUMENT_CERTIFIED_NO_ANNOTATIONS',
+      `the document is certified with DocMDP P=2 (form filling and signing only): a seal with ${markCount} marks adds ` +
+        'stamp annotations, which would invalidate its certification; seal it with a single mark',
     );
   }
 }
@@ -75,8 +114,10 @@ export function uniqueFieldName(doc: PdfDocument, wanted?: string): string {
 export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): PreparedSignature {
   const w = new IncrementalWriter(doc);
   const { mark } = spec;
+  const others = spec.otherMarks ?? [];
+  const appearances = new Appearances(w, spec.image);
 
-  const appearance = w.add(appearanceStream(w, spec.image, mark));
+  const pages = [...new Set([mark, ...others].map((m) => m.page.number))].sort((a, b) => a - b);
   const sig = w.add(
     dict({
       Type: name('Sig'),
@@ -88,6 +129,8 @@ export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): Prepare
       Location: spec.location ? PdfString.text(spec.location) : undefined,
       ContactInfo: spec.contactInfo ? PdfString.text(spec.contactInfo) : undefined,
       Prop_Build: dict({ App: dict({ Name: name('seald') }) }),
+      // Readers and validators ignore dictionary keys they do not know; seald's verifier reports the placement.
+      Seald_Placement: dict({ Kind: name(spec.placementKind ?? 'Position'), Pages: pages }),
     }),
   );
   const widget = w.add(
@@ -101,18 +144,39 @@ export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): Prepare
       F: 132,
       Rect: mark.rect.map(round),
       P: mark.page.ref,
-      AP: dict({ N: appearance }),
+      AP: dict({ N: appearances.of(mark) }),
     }),
   );
-  addAnnotation(doc, w, mark.page, widget);
+  const annotations: [PageInfo, PdfRef][] = [[mark.page, widget]];
+  for (const other of others) {
+    const stamp = w.add(
+      dict({
+        Type: name('Annot'),
+        Subtype: name('Stamp'),
+        F: 132,
+        Rect: other.rect.map(round),
+        P: other.page.ref,
+        AP: dict({ N: appearances.of(other) }),
+      }),
+    );
+    annotations.push([other.page, stamp]);
+  }
+  addAnnotations(doc, w, annotations);
   addField(doc, w, widget);
-
   return finishSignatureUpdate(doc, w, spec.contentsSize);
 }
 
+/** The /ByteRange and /Contents placeholders of a signature dictionary (§12.8.1, Table 252). */
+export function signaturePlaceholders(contentsSize: number): { ByteRange: PdfRaw; Contents: PdfRaw } {
+  return {
+    ByteRange: new PdfRaw(Buffer.from(BYTE_RANGE_PLACEHOLDER, 'latin1'), BYTE_RANGE),
+    Contents: new PdfRaw(Buffer.from(`<${'0'.repeat(contentsSize * 2)}>`, 'latin1'), CONTENTS),
+  };
+}
+
 /**
- * Writes the update and fills in /ByteRange: everything but the /Contents hex string, which is left zeros (the
- * signature dictionary must carry PdfRaw placeholders with the ids CONTENTS and BYTE_RANGE).
+ * Writes the update and fills in /ByteRange: everything but the /Contents hex string, which stays zeros until
+ * embedCms (the signature dictionary carries the placeholders of signaturePlaceholders).
  */
 export function finishSignatureUpdate(doc: PdfDocument, w: IncrementalWriter, contentsSize: number): PreparedSignature {
   const section = w.write();
@@ -126,14 +190,6 @@ export function finishSignatureUpdate(doc: PdfDocument, w: IncrementalWriter, co
   return { bytes: section.bytes, base, byteRange, revision: doc.revisionCount + 1 };
 }
 
-/** The /ByteRange and /Contents placeholders of a signature dictionary (§12.8.1, Table 252). */
-export function signaturePlaceholders(contentsSize: number): { ByteRange: PdfRaw; Contents: PdfRaw } {
-  return {
-    ByteRange: new PdfRaw(Buffer.from(BYTE_RANGE_PLACEHOLDER, 'latin1'), BYTE_RANGE),
-    Contents: new PdfRaw(Buffer.from(`<${'0'.repeat(contentsSize * 2)}>`, 'latin1'), CONTENTS),
-  };
-}
-
 /** Write the DER CMS into the /Contents placeholder (hex, zero padded, §12.8.1). */
 export function embedCms(prepared: PreparedSignature, cms: Uint8Array): void {
   const [, start, end] = prepared.byteRange;
@@ -145,62 +201,119 @@ export function embedCms(prepared: PreparedSignature, cms: Uint8Array): void {
 }
 
 /**
- * The widget's normal appearance: a form XObject drawing the seal image, fitted (aspect kept) and centred in the
- * mark. On a rotated page, /Matrix turns the appearance with the page so the seal looks upright to the reader.
+ * The marks' normal appearances (§12.5.5): form XObjects drawing the one shared seal image. A whole mark fits the
+ * image (aspect kept) and centres it; a strip draws the whole seal shifted so that its window falls on the form's
+ * /BBox, which clips the rest (§8.10.1). On a rotated page, /Matrix turns the appearance with the page so the seal
+ * looks upright to the reader. Marks of the same size and rotation share one form.
  */
-function appearanceStream(w: IncrementalWriter, image: SealImage, mark: Mark): PdfStream {
-  const rotate = mark.page.rotate;
-  const [x0, y0, x1, y1] = mark.rect;
-  // The form's own width and height are the mark's as the reader sees it.
-  const quarter = rotate === 90 || rotate === 270;
-  const bw = quarter ? y1 - y0 : x1 - x0;
-  const bh = quarter ? x1 - x0 : y1 - y0;
-  const scale = Math.min(bw / image.width, bh / image.height);
-  const iw = image.width * scale;
-  const ih = image.height * scale;
-  const smask = image.alpha
-    ? w.add(
-        new PdfStream(
-          dict({ Type: name('XObject'), Subtype: name('Image'), Width: image.width, Height: image.height, ColorSpace: name('DeviceGray'), BitsPerComponent: 8, Filter: name('FlateDecode') }),
-          image.alpha,
-        ),
-      )
-    : undefined;
-  const img = w.add(
-    new PdfStream(
+class Appearances {
+  private imageRef: PdfRef | undefined;
+  private readonly forms = new Map<string, PdfRef>();
+
+  constructor(
+    private readonly w: IncrementalWriter,
+    private readonly image: SealImage,
+  ) {}
+
+  of(mark: Mark): PdfRef {
+    const rotate = mark.page.rotate;
+    const [x0, y0, x1, y1] = mark.rect;
+    // The form's own width and height are the mark's as the reader sees it.
+    const quarter = rotate === 90 || rotate === 270;
+    const bw = quarter ? y1 - y0 : x1 - x0;
+    const bh = quarter ? x1 - x0 : y1 - y0;
+    const win = mark.window ?? { sealWidth: bw, sealHeight: bh, x: 0, y: 0, width: bw, height: bh };
+    const key = [rotate, bw, bh, win.sealWidth, win.sealHeight, win.x, win.y].map(round).join(' ');
+    let form = this.forms.get(key);
+    if (form === undefined) {
+      form = this.w.add(this.form(rotate, bw, bh, win));
+      this.forms.set(key, form);
+    }
+    return form;
+  }
+
+  private form(rotate: number, bw: number, bh: number, win: SealWindow): PdfStream {
+    const { image } = this;
+    const scale = Math.min(win.sealWidth / image.width, win.sealHeight / image.height);
+    const iw = image.width * scale;
+    const ih = image.height * scale;
+    const n = numberToken;
+    // A strip also clips explicitly: some viewers are lax about clipping a form to its /BBox.
+    const clip = !showsPart(win, bw, bh) ? '' : `0 0 ${n(round(bw))} ${n(round(bh))} re W n `;
+    const content = `q ${clip}${n(iw)} 0 0 ${n(ih)} ${n((win.sealWidth - iw) / 2 - win.x)} ${n((win.sealHeight - ih) / 2 - win.y)} cm /Seal Do Q\n`;
+    const rad = (rotate * Math.PI) / 180;
+    const [c, s] = [Math.round(Math.cos(rad)), Math.round(Math.sin(rad))];
+    return new PdfStream(
       dict({
-        Type: name('XObject'), Subtype: name('Image'), Width: image.width, Height: image.height,
-        ColorSpace: name('DeviceRGB'), BitsPerComponent: 8, Filter: name('FlateDecode'), SMask: smask,
+        Type: name('XObject'),
+        Subtype: name('Form'),
+        BBox: [0, 0, round(bw), round(bh)],
+        Matrix: rotate ? [c, s, -s, c, 0, 0] : undefined,
+        Resources: dict({ XObject: dict({ Seal: this.imageObject() }) }),
       }),
-      image.rgb,
-    ),
-  );
-  const n = numberToken;
-  const content = `q ${n(iw)} 0 0 ${n(ih)} ${n((bw - iw) / 2)} ${n((bh - ih) / 2)} cm /Seal Do Q\n`;
-  const rad = (rotate * Math.PI) / 180;
-  const [c, s] = [Math.round(Math.cos(rad)), Math.round(Math.sin(rad))];
-  return new PdfStream(
-    dict({
-      Type: name('XObject'),
-      Subtype: name('Form'),
-      BBox: [0, 0, round(bw), round(bh)],
-      Matrix: rotate ? [c, s, -s, c, 0, 0] : undefined,
-      Resources: dict({ XObject: dict({ Seal: img }) }),
-    }),
-    Buffer.from(content, 'latin1'),
-  );
+      Buffer.from(content, 'latin1'),
+    );
+  }
+
+  /** The image XObject (§8.9.5) and its soft mask (§11.6.5.3), written once per signature. */
+  private imageObject(): PdfRef {
+    if (this.imageRef !== undefined) return this.imageRef;
+    const { w, image } = this;
+    const smask = image.alpha
+      ? w.add(
+          new PdfStream(
+            dict({ Type: name('XObject'), Subtype: name('Image'), Width: image.width, Height: image.height, ColorSpace: name('DeviceGray'), BitsPerComponent: 8, Filter: name('FlateDecode') }),
+            image.alpha,
+          ),
+        )
+      : undefined;
+    this.imageRef = w.add(
+      new PdfStream(
+        dict({
+          Type: name('XObject'), Subtype: name('Image'), Width: image.width, Height: image.height,
+          ColorSpace: name('DeviceRGB'), BitsPerComponent: 8, Filter: name('FlateDecode'), SMask: smask,
+        }),
+        image.rgb,
+      ),
+    );
+    return this.imageRef;
+  }
 }
 
-export function addAnnotation(doc: PdfDocument, w: IncrementalWriter, page: PageInfo, annot: PdfRef): void {
-  const annots = page.dict.get('Annots');
-  if (annots instanceof PdfRef) {
-    const arr = doc.resolve(annots);
-    w.update(annots, [...(Array.isArray(arr) ? arr : []), annot]);
-    return;
+/** True when the window is only part of the seal (a strip). */
+function showsPart(win: SealWindow, bw: number, bh: number): boolean {
+  return win.x !== 0 || win.y !== 0 || win.sealWidth > bw + 1e-6 || win.sealHeight > bh + 1e-6;
+}
+
+/**
+ * Add annotations to their pages' /Annots: one new version per page (or per indirect /Annots array), however many
+ * marks land on it.
+ */
+export function addAnnotations(doc: PdfDocument, w: IncrementalWriter, annotations: readonly [PageInfo, PdfRef][]): void {
+  const byPage = new Map<number, { page: PageInfo; refs: PdfRef[] }>();
+  for (const [page, ref] of annotations) {
+    const entry = byPage.get(page.ref.num) ?? { page, refs: [] };
+    entry.refs.push(ref);
+    byPage.set(page.ref.num, entry);
   }
-  const updated = page.dict.clone();
-  updated.set('Annots', [...(Array.isArray(annots) ? annots : []), annot]);
-  w.update(page.ref, updated);
+  const arrays = new Map<number, { ref: PdfRef; items: PdfObject[] }>();
+  for (const { page, refs } of byPage.values()) {
+    const annots = page.dict.get('Annots');
+    if (annots instanceof PdfRef) {
+      let shared = arrays.get(annots.num);
+      if (shared === undefined) {
+        const arr = doc.resolve(annots);
+        shared = { ref: annots, items: [...(Array.isArray(arr) ? arr : [])] };
+        arrays.set(annots.num, shared);
+      }
+      shared.items.push(...refs);
+      continue;
+    }
+    const updated = page.dict.clone();
+    updated.set('Annots', [...(Array.isArray(annots) ? annots : []), ...refs]);
+    w.update(page.ref, updated);
+  }
+  for (const { ref, items } of arrays.values()) w.update(ref, items);
 }
 
 /** Append the field to /AcroForm /Fields and set /SigFlags SignaturesExist|AppendOnly (§12.7.2, Table 219). */

@@ -20,6 +20,8 @@ export interface XrefSection {
   offset: number;
   kind: XrefKind;
   trailer: PdfDict;
+  /** The entries this section itself lists (for a hybrid table, with its /XRefStm's), before newer ones override. */
+  own: Map<number, XrefEntry>;
 }
 
 export interface XrefChain {
@@ -79,13 +81,16 @@ function readSection(reader: ByteReader, offset: number, entries: Map<number, Xr
     if (typeof xrefStm === 'number') {
       // Hybrid-reference file: the stream fills in what the table leaves out.
       const stm = readStreamSection(reader, xrefStm);
-      for (const [num, e] of stm.own) if (!entries.has(num)) entries.set(num, e);
+      for (const [num, e] of stm.own) {
+        if (!entries.has(num)) entries.set(num, e);
+        if (!own.has(num)) own.set(num, e);
+      }
     }
-    return { offset, kind: 'table', trailer };
+    return { offset, kind: 'table', trailer, own };
   }
   const { own, trailer } = readStreamSection(reader, offset);
   for (const [num, e] of own) if (!entries.has(num)) entries.set(num, e);
-  return { offset, kind: 'stream', trailer };
+  return { offset, kind: 'stream', trailer, own };
 }
 
 /*

@@ -3,6 +3,8 @@
  * (it sets pkcs11.env before loading the module) → load each seal's certificate chain, image and Signer → listen.
  * Whatever fails on the way releases what was already opened.
  */
+import { AuditLog } from '../audit/log.ts';
+import { PolicyStore } from '../auth/policy-store.ts';
 import { sealDocument } from '../engine/seal.ts';
 import { TokenPool } from '../pool/pool.ts';
 import { loadConfig, type ConfigFlags, type SealdConfig } from './config.ts';
@@ -13,6 +15,7 @@ import { createMetrics, timedSigner, tsaObserver, type SealdMetrics } from './me
 import type { TsaConfig } from './tsa-config.ts';
 import { loadSeals } from './seals.ts';
 import { startServer, type SealdServer } from './server.ts';
+import { loadTrustAnchors } from '../verify/anchors.ts';
 
 /** Flags > SEALD_* environment > file > defaults; with no file named, the embedded defaults in the data dir. */
 export function loadServerConfig(
@@ -52,7 +55,29 @@ export async function startSealdServer(
     'starting',
   );
   const metrics = createMetrics();
-  const pool = await TokenPool.open(config.pkcs11, logger);
+  const policy = await PolicyStore.open(config.policy, logger);
+  const auditLog = await AuditLog.open({ dir: config.audit.dir, maxFileBytes: config.audit.maxFileBytes }).catch((error: unknown) => {
+    policy.close();
+    throw error;
+  });
+  const onHangup = (): void => void policy.reload('SIGHUP');
+  process.on('SIGHUP', onHangup);
+  const releaseAccess = async (): Promise<void> => {
+    process.off('SIGHUP', onHangup);
+    policy.close();
+    await auditLog.close();
+  };
+  if (config.tls === undefined && !/^(127\.|\[::1\]|localhost:)/.test(config.listen)) {
+    logger.warn({ listen: config.listen }, 'plaintext gRPC on a non-loopback address: every caller is "anonymous" (configure tls)');
+  }
+  let pool: TokenPool;
+  try {
+    pool = await TokenPool.open(config.pkcs11, logger);
+  } catch (error) {
+    await releaseAccess();
+    throw error;
+  }
+  metrics.watchPool(() => pool.status());
   try {
     for (const token of pool.status().tokens) logger.info({ token }, 'token');
     const seals = await loadSeals(config.seals, pool, logger, (signer, seal) => timedSigner(signer, seal.id, metrics));
@@ -60,17 +85,26 @@ export async function startSealdServer(
       listen: config.listen,
       metrics: config.metrics,
       limits: config.limits,
+      batch: config.batch,
       logger,
       seals,
       isAvailable: (seal) => pool.hasKey(seal.config.key),
       sealDocument: options.sealDocument ?? sealDocument,
       metricsRegistry: metrics,
-      close: () => pool.close(),
-      ...(config.tsa === undefined ? {} : { timestamps: timestampsOf(config.tsa, metrics) }),
+      trustAnchors: loadTrustAnchors(config.trust.anchors),
+      close: async () => {
+        await pool.close();
+        await releaseAccess();
+      },
+      tls: config.tls,
+      policy,
+      audit: { append: (entry) => auditLog.append(entry) },
       ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
+      ...(config.tsa === undefined ? {} : { timestamps: timestampsOf(config.tsa, metrics) }),
     });
   } catch (error) {
     await pool.close();
+    await releaseAccess();
     throw error;
   }
 }

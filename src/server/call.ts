@@ -34,6 +34,8 @@ export interface CallLifetime {
   dispose(): void;
 }
 
+const DEADLINE_SKEW_MS = 250;
+
 export function callLifetime(call: SurfaceCall): CallLifetime {
   const controller = new AbortController();
   const deadline = call.getDeadline();
@@ -43,9 +45,12 @@ export function callLifetime(call: SurfaceCall): CallLifetime {
   let clientGone = false;
   const onCancelled = (): void => {
     clientGone = true;
-    // grpc-js also cancels the call when the deadline passes (often a moment before our own timer): say which.
+    // A client whose deadline passes cancels the call (RST_STREAM CANCEL, the same as a user's cancel), and its
+    // clock started before ours: the server's idea of the deadline, taken from grpc-timeout on arrival, is later by the
+    // request's transit and queueing time (tens of ms on a loaded machine). A cancel that close to the deadline is
+    // taken for the deadline; it only changes how the call is logged and counted, the client is gone either way.
     controller.abort(
-      Date.now() >= deadlineMs - 5
+      Date.now() >= deadlineMs - DEADLINE_SKEW_MS
         ? deadlinePassed()
         : new SealdError('cancelled', 'CANCELLED', 'the client cancelled the call'),
     );

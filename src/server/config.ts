@@ -10,8 +10,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { SealdError } from '../errors.ts';
-import type { PinSource, Pkcs11Config, TokenConfig } from '../pool/config.ts';
 import { tsaFrom, type TsaConfig } from './tsa-config.ts';
+import type { PinSource, Pkcs11Config, TokenConfig } from '../pool/config.ts';
+import type { PolicySource } from '../auth/policy-store.ts';
+import { DEFAULT_MAX_FILE_BYTES } from '../audit/log.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -43,6 +45,31 @@ export interface Limits {
   drainSeconds: number;
 }
 
+/** Mutual TLS: the server's certificate chain and key, and the CA bundle client certificates must chain to. */
+export interface TlsConfig {
+  cert: string;
+  key: string;
+  clientCa: string;
+}
+
+export interface AuditConfig {
+  /** Directory of the audit files (default <data dir>/audit). */
+  dir: string;
+  maxFileBytes: number;
+}
+
+/** SealBatch settings (the `batch` section). */
+export interface BatchSettings {
+  /** Documents of one SealBatch call sealed at a time. */
+  inflightDocuments: number;
+  /** How long a sealed document is answered again instead of sealed twice; 0 disables idempotency. */
+  idempotencyWindowSeconds: number;
+  /** Bytes of idempotency records kept in memory (older ones are read back from idempotencyDir). */
+  idempotencyMemoryBytes: number;
+  /** Where idempotency records survive a restart; undefined keeps them in memory only. */
+  idempotencyDir?: string;
+}
+
 export interface SealdConfig {
   /** The file this configuration was read from. */
   configPath: string;
@@ -52,6 +79,7 @@ export interface SealdConfig {
   metrics: string | undefined;
   dataDir: string;
   limits: Limits;
+  batch: BatchSettings;
   log: { level: LogLevel };
   /** Handed to TokenPool.open as is (env included: the pool sets it before loading the module). */
   pkcs11: Pkcs11Config & { env: Record<string, string> };
@@ -59,6 +87,11 @@ export interface SealdConfig {
   trust: { anchors: string[] };
   /** Time-stamping authorities; undefined when none is configured. */
   tsa: TsaConfig | undefined;
+  /** Undefined: plaintext (the loopback default). */
+  tls: TlsConfig | undefined;
+  /** Undefined: the built-in policy (every caller may do everything). */
+  policy: PolicySource | undefined;
+  audit: AuditConfig;
 }
 
 /** Command-line flags of `seald serve` (highest precedence). */
@@ -87,6 +120,9 @@ export const DEFAULTS = {
   maxDocumentBytes: 256 * 1024 * 1024,
   spoolMemoryBytes: 8 * 1024 * 1024,
   drainSeconds: 30,
+  batchInflightDocuments: 8,
+  idempotencyWindowSeconds: 24 * 3600,
+  idempotencyMemoryBytes: 32 * 1024 * 1024,
   logLevel: 'info' as LogLevel,
 } as const;
 
@@ -104,6 +140,8 @@ export const ENVIRONMENT_VARIABLES = {
   SEALD_SPOOL_MEMORY_BYTES: 'limits.spool_memory_bytes',
   SEALD_TMP_DIR: 'limits.tmp_dir',
   SEALD_DRAIN_SECONDS: 'limits.drain_seconds',
+  SEALD_BATCH_INFLIGHT_DOCUMENTS: 'batch.inflight_documents',
+  SEALD_IDEMPOTENCY_WINDOW_SECONDS: 'batch.idempotency_window_seconds',
   SEALD_PKCS11_MODULE: 'pkcs11.module',
   SEALD_TOKEN_LABEL: 'pkcs11.tokens[0].label',
   SEALD_TOKEN_SERIAL: 'pkcs11.tokens[0].serial',
@@ -113,6 +151,11 @@ export const ENVIRONMENT_VARIABLES = {
   SEALD_TRUST_ANCHORS: `trust.anchors (a list separated by "${path.delimiter}")`,
   SEALD_TSA_URLS: 'tsa.urls (comma-separated URLs)',
   SEALD_TSA_TIMEOUT_MS: 'tsa.timeout_ms',
+  SEALD_TLS_CERT: 'tls.cert',
+  SEALD_TLS_KEY: 'tls.key',
+  SEALD_TLS_CLIENT_CA: 'tls.client_ca',
+  SEALD_POLICY: 'policy (a policy file)',
+  SEALD_AUDIT_DIR: 'audit.dir',
 } as const;
 
 export function configError(key: string, message: string, source?: string): SealdError {
@@ -208,6 +251,37 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
         ? DEFAULTS.drainSeconds
         : parseSeconds(limitsFile.drain_seconds, 'limits.drain_seconds', source);
 
+  // --- batch -------------------------------------------------------------------------------------------------------
+  const batchFile = section(file, 'batch', source, [
+    'inflight_documents',
+    'idempotency_window_seconds',
+    'idempotency_memory_bytes',
+    'idempotency_dir',
+  ]);
+  const inflightEnv = envValue('SEALD_BATCH_INFLIGHT_DOCUMENTS');
+  const windowEnv = envValue('SEALD_IDEMPOTENCY_WINDOW_SECONDS');
+  const idempotencyDirFile = optionalString(batchFile, 'idempotency_dir', source, 'batch');
+  const batch: BatchSettings = {
+    inflightDocuments:
+      inflightEnv !== undefined
+        ? positiveInteger(inflightEnv, 'SEALD_BATCH_INFLIGHT_DOCUMENTS')
+        : batchFile.inflight_documents === undefined || batchFile.inflight_documents === null
+          ? DEFAULTS.batchInflightDocuments
+          : positiveInteger(batchFile.inflight_documents, 'batch.inflight_documents', source),
+    idempotencyWindowSeconds:
+      windowEnv !== undefined
+        ? parseSeconds(windowEnv, 'SEALD_IDEMPOTENCY_WINDOW_SECONDS')
+        : batchFile.idempotency_window_seconds === undefined || batchFile.idempotency_window_seconds === null
+          ? DEFAULTS.idempotencyWindowSeconds
+          : parseSeconds(batchFile.idempotency_window_seconds, 'batch.idempotency_window_seconds', source),
+    idempotencyMemoryBytes:
+      batchFile.idempotency_memory_bytes === undefined || batchFile.idempotency_memory_bytes === null
+        ? DEFAULTS.idempotencyMemoryBytes
+        : parseByteSize(batchFile.idempotency_memory_bytes, 'batch.idempotency_memory_bytes', source),
+    idempotencyDir:
+      idempotencyDirFile !== undefined ? fromFile(idempotencyDirFile) : path.join(dataDir, 'idempotency'),
+  };
+
   // --- pkcs11 ------------------------------------------------------------------------------------------------------
   const pkcs11File = section(file, 'pkcs11', source, ['module', 'env', 'tokens']);
   const moduleEnv = envValue('SEALD_PKCS11_MODULE');
@@ -228,12 +302,42 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
       ? anchorsEnv.split(path.delimiter).filter((p) => p !== '').map(fromCwd)
       : stringList(trustFile.anchors, 'trust.anchors', source).map(fromFile);
 
+  // --- tls, policy, audit ---------------------------------------------------------------------------------------------
+  const tls = tlsFrom(section(file, 'tls', source, ['cert', 'key', 'client_ca']), envValue, fromFile, fromCwd, source);
+  const policyEnv = envValue('SEALD_POLICY');
+  const policy: PolicySource | undefined =
+    policyEnv !== undefined
+      ? { file: fromCwd(policyEnv), section: false }
+      : typeof file.policy === 'string'
+        ? { file: fromFile(file.policy), section: false }
+        : isTable(file.policy)
+          ? { file: configPath, section: true }
+          : file.policy === undefined || file.policy === null
+            ? undefined
+            : (() => {
+                throw configError('policy', 'expected a policy mapping or the path of a policy file', source);
+              })();
+  const auditFile = section(file, 'audit', source, ['dir', 'max_file_bytes']);
+  const auditDirEnv = envValue('SEALD_AUDIT_DIR');
+  const auditDirFile = optionalString(auditFile, 'dir', source, 'audit');
+  const audit: AuditConfig = {
+    dir: auditDirEnv !== undefined ? fromCwd(auditDirEnv) : auditDirFile !== undefined ? fromFile(auditDirFile) : path.join(dataDir, 'audit'),
+    maxFileBytes:
+      auditFile.max_file_bytes === undefined || auditFile.max_file_bytes === null
+        ? DEFAULT_MAX_FILE_BYTES
+        : parseByteSize(auditFile.max_file_bytes, 'audit.max_file_bytes', source),
+  };
+
   return {
+    tls,
+    policy,
+    audit,
     configPath,
     listen,
     metrics,
     dataDir,
     limits: { maxDocumentBytes, spoolMemoryBytes, tmpDir, drainSeconds },
+    batch,
     log: { level: levelText as LogLevel },
     pkcs11: { module: modulePath, env: moduleEnvVars, tokens },
     seals,
@@ -246,7 +350,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
 
 export type Table = Record<string, unknown>;
 
-const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'log', 'pkcs11', 'seals', 'trust', 'tsa'];
+const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'batch', 'log', 'pkcs11', 'seals', 'trust', 'tls', 'policy', 'audit', 'tsa'];
 
 function parseConfigFile(text: string, source: string): Table {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -482,4 +586,31 @@ function sealsFrom(value: unknown, fromFile: (p: string) => string, source: stri
       sizeMm,
     };
   });
+}
+
+/** tls.cert / tls.key / tls.client_ca (or SEALD_TLS_*): all three, or none for plaintext. */
+function tlsFrom(
+  table: Table,
+  envValue: (name: keyof typeof ENVIRONMENT_VARIABLES) => string | undefined,
+  fromFile: (p: string) => string,
+  fromCwd: (p: string) => string,
+  source: string,
+): TlsConfig | undefined {
+  const pick = (key: string, envName: keyof typeof ENVIRONMENT_VARIABLES): string | undefined => {
+    const fromEnv = envValue(envName);
+    if (fromEnv !== undefined) return fromCwd(fromEnv);
+    const value = optionalString(table, key, source, 'tls');
+    return value === undefined ? undefined : fromFile(value);
+  };
+  const cert = pick('cert', 'SEALD_TLS_CERT');
+  const key = pick('key', 'SEALD_TLS_KEY');
+  const clientCa = pick('client_ca', 'SEALD_TLS_CLIENT_CA');
+  if (cert === undefined && key === undefined && clientCa === undefined) return undefined;
+  if (cert === undefined || key === undefined || clientCa === undefined) {
+    const missing = [cert === undefined ? 'cert' : '', key === undefined ? 'key' : '', clientCa === undefined ? 'client_ca' : '']
+      .filter((k) => k !== '')
+      .map((k) => `tls.${k}`);
+    throw configError('tls', `mutual TLS needs cert, key and client_ca: ${missing.join(', ')} missing`, source);
+  }
+  return { cert, key, clientCa };
 }

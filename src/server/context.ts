@@ -1,4 +1,6 @@
 /** What the service handlers share: configured seals, limits, logger, metrics, the engine entry point. */
+import type { AuditEntry } from '../audit/record.ts';
+import type { Policy } from '../auth/policy.ts';
 import type { sealDocument, Timestamper } from '../engine/seal.ts';
 import type { Limits } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -13,6 +15,12 @@ export interface ServiceContext {
   logger: Logger;
   metrics: SealdMetrics;
   sealDocument: typeof sealDocument;
+  /** The authorisation policy in force (it may be reloaded between calls). */
+  policy: { current(): Policy };
+  /** The audit log: a record is durable once `append` resolves. */
+  audit: { append(entry: AuditEntry): Promise<unknown> };
+  /** DER certificates the Verify RPC trusts (config trust.anchors). */
+  trustAnchors: Uint8Array[];
   /** The time-stamping authorities, when configured, and whether Seal time-stamps by default. */
   timestamps?: { client: Timestamper; sealByDefault: boolean };
   /** Register a call's work so a shutdown can wait for it (and never close the pool under a running sign). */

@@ -11,6 +11,7 @@ import {
   type ListSealsResponse,
   type SealInfo,
 } from '../gen/seald/v1/seald_pb.ts';
+import { callAccess } from './access.ts';
 import { requestIdOf } from './call.ts';
 import type { ServiceContext } from './context.ts';
 import type { ConfiguredSeal } from './seals.ts';
@@ -24,13 +25,18 @@ const KIND: Record<ConfiguredSeal['config']['kind'], SealKind> = {
 export function listSealsHandler(context: ServiceContext): grpc.handleUnaryCall<ListSealsRequest, ListSealsResponse> {
   return (call, callback) => {
     const requestId = requestIdOf(call);
+    const access = callAccess(context, call, 'list', requestId);
     try {
-      const seals = [...context.seals.values()].map((seal) => sealInfo(seal, context.isAvailable(seal)));
+      access.authorize();
+      const usable = [...context.seals.values()].filter((seal) => access.allows('seal', seal.config.id));
+      const seals = usable.map((seal) => sealInfo(seal, context.isAvailable(seal)));
       callback(null, create(ListSealsResponseSchema, { seals }));
     } catch (error) {
       const status = grpcStatusOf(error, requestId);
-      context.logger.error({ err: error, requestId, rpc: 'ListSeals' }, 'list seals failed');
-      callback(status);
+      if (status.internal) context.logger.error({ err: error, requestId, rpc: 'ListSeals' }, 'list seals failed');
+      else context.logger.info({ requestId, rpc: 'ListSeals', error: status.sealdCode, message: status.details }, 'list seals refused');
+      // The refusal is on record before the caller hears of it.
+      void access.failed(error).then(() => callback(status));
     }
   };
 }

@@ -1,13 +1,21 @@
 /**
  * Every Prometheus metric seald exports, declared in one place (names carry their unit: _seconds, _bytes, _total),
  * and the small HTTP server that serves them at /metrics. Each server instance gets its own Registry, so several
- * can live in one process (tests) without colliding.
+ * can live in one process (tests) without colliding. docs/metrics.md describes each metric; the dashboard and alert
+ * rules in deploy/observability use only names declared here (a test scrapes a running server to prove it).
+ *
+ * Label values are bounded sets: operations and placement kinds are names in the code, `code` is a gRPC status name,
+ * `seal` and `slot` come from the configuration. Never a document id, a request id or a file name.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Signer } from '../crypto/signer.ts';
 import type { TsaObserver } from '../crypto/tsa-client.ts';
+import type { TokenStatus } from '../pool/pool.ts';
+
+/** What the pool gauges read at each scrape (TokenPool.status() provides it). */
+export type PoolStatusSource = () => { tokens: readonly TokenStatus[] };
 
 export interface SealdMetrics {
   readonly registry: Registry;
@@ -17,19 +25,83 @@ export interface SealdMetrics {
   readonly sealDuration: Histogram<'seal'>;
   /** Size of each document received by Seal. */
   readonly documentBytes: Histogram;
-  /** Documents being received, sealed or sent back right now. */
-  readonly inflightDocuments: Gauge;
   /** Time the token takes for one signature (the PKCS#11 sign call, through the pool). */
   readonly tokenSignDuration: Histogram<'seal' | 'outcome'>;
-  /** Round trips to each time-stamping authority, by outcome (ok, error, timeout). */
+  /** Finished requests of every operation, by gRPC status name (per document for SealBatch). */
+  readonly requests: Counter<'operation' | 'code'>;
+  /** Document bytes received and sent, by operation and direction (in, out). */
+  readonly documentBytesTotal: Counter<'operation' | 'direction'>;
+  /** Engine time of one seal (document fully received → sealed revision ready), by placement kind. */
+  readonly documentSealDuration: Histogram<'operation' | 'placement'>;
+  /** Documents being received, sealed or sent back right now (Seal calls and SealBatch documents). */
+  readonly inflightDocuments: Gauge;
+  /** SealBatch documents answered from the idempotency store instead of being sealed again. */
+  readonly idempotentReplays: Counter;
+  /** One signature on one slot (token), by outcome: for the pool to observe (src/pool does not feed it yet). */
+  readonly slotSignDuration: Histogram<'slot' | 'outcome'>;
+  /** A timestamp request to a TSA (RFC 3161), by TSA and outcome. */
   readonly tsaRequestDuration: Histogram<'tsa' | 'outcome'>;
-  /** Failed time-stamp requests, by TSA and seald error code (TSA_UNREACHABLE, TSA_WRONG_IMPRINT…). */
-  readonly tsaErrors: Counter<'tsa' | 'code'>;
+  /** Failed TSA requests, by TSA and reason (http, timeout, bad_response…). */
+  readonly tsaErrors: Counter<'tsa' | 'reason'>;
+  /** Signatures requested through timedSigner and not yet returned (feeds seald_pool_queue_depth). */
+  readonly signsInFlight: Gauge;
+  /** Pool gauges (sessions, sessions in use, queue depth, slot state) read `source` at each scrape. */
+  watchPool(source: PoolStatusSource): void;
 }
 
 export function createMetrics(): SealdMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const signsInFlight = new Gauge({
+    name: 'seald_signs_in_flight',
+    help: 'Signatures requested from the pool and not yet returned (waiting for a session or running).',
+    registers: [registry],
+  });
+  let poolStatus: PoolStatusSource | undefined;
+  const tokensNow = (): readonly TokenStatus[] => poolStatus?.().tokens ?? [];
+  new Gauge({
+    name: 'seald_pool_sessions',
+    help: 'PKCS#11 sessions the pool holds open, per slot.',
+    labelNames: ['slot'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const token of tokensNow()) this.set({ slot: slotLabel(token) }, token.sessions);
+    },
+  });
+  new Gauge({
+    name: 'seald_pool_sessions_in_use',
+    help: 'PKCS#11 sessions running a signature right now, per slot.',
+    labelNames: ['slot'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const token of tokensNow()) this.set({ slot: slotLabel(token) }, token.busy);
+    },
+  });
+  new Gauge({
+    name: 'seald_pool_queue_depth',
+    help: 'Signatures waiting for a free session (signs in flight minus sessions in use).',
+    registers: [registry],
+    async collect() {
+      const busy = tokensNow().reduce((sum, token) => sum + token.busy, 0);
+      const requested = (await signsInFlight.get()).values[0]?.value ?? 0;
+      // A sign the caller gave up on keeps its session busy until C_Sign returns: never report a negative queue.
+      this.set(Math.max(0, requested - busy));
+    },
+  });
+  new Gauge({
+    name: 'seald_pool_slot_state',
+    help: 'State of each slot: 1 for its current state (ready, quarantined, down), 0 for the others.',
+    labelNames: ['slot', 'state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const token of tokensNow()) {
+        for (const state of SLOT_STATES) this.set({ slot: slotLabel(token), state }, token.state === state ? 1 : 0);
+      }
+    },
+  });
   return {
     registry,
     sealRequests: new Counter({
@@ -51,40 +123,83 @@ export function createMetrics(): SealdMetrics {
       buckets: [16e3, 64e3, 256e3, 1e6, 4e6, 16e6, 64e6, 256e6, 1e9],
       registers: [registry],
     }),
-    inflightDocuments: new Gauge({
-      name: 'seald_inflight_documents',
-      help: 'Documents being received, sealed or sent back.',
-      registers: [registry],
-    }),
     tokenSignDuration: new Histogram({
       name: 'seald_token_sign_duration_seconds',
       help: 'Duration of one signature by the PKCS#11 token, as seen through the pool (queueing included).',
       labelNames: ['seal', 'outcome'] as const,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      buckets: SIGN_BUCKETS,
+      registers: [registry],
+    }),
+    requests: new Counter({
+      name: 'seald_requests_total',
+      help: 'Requests finished, by operation (seal, seal_batch, batch_document) and gRPC status code.',
+      labelNames: ['operation', 'code'] as const,
+      registers: [registry],
+    }),
+    documentBytesTotal: new Counter({
+      name: 'seald_document_bytes_total',
+      help: 'Document bytes received (direction="in") and sent back (direction="out"), by operation.',
+      labelNames: ['operation', 'direction'] as const,
+      registers: [registry],
+    }),
+    documentSealDuration: new Histogram({
+      name: 'seald_document_seal_duration_seconds',
+      help: 'Time to seal one received document (parse, build the revision, hash, sign), by placement kind.',
+      labelNames: ['operation', 'placement'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    inflightDocuments: new Gauge({
+      name: 'seald_inflight_documents',
+      help: 'Documents being received, sealed or sent back (Seal calls and SealBatch documents).',
+      registers: [registry],
+    }),
+    idempotentReplays: new Counter({
+      name: 'seald_idempotent_replays_total',
+      help: 'SealBatch documents answered again from the idempotency store, without a new signature.',
+      registers: [registry],
+    }),
+    slotSignDuration: new Histogram({
+      name: 'seald_slot_sign_duration_seconds',
+      help: 'Duration of one PKCS#11 signature on one slot (session wait excluded), by outcome.',
+      labelNames: ['slot', 'outcome'] as const,
+      buckets: SIGN_BUCKETS,
       registers: [registry],
     }),
     tsaRequestDuration: new Histogram({
       name: 'seald_tsa_request_duration_seconds',
-      help: 'Duration of one request to a time-stamping authority (URL without credentials), by outcome.',
+      help: 'Duration of one RFC 3161 timestamp request, by TSA and outcome.',
       labelNames: ['tsa', 'outcome'] as const,
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
     tsaErrors: new Counter({
       name: 'seald_tsa_errors_total',
-      help: 'Failed requests to a time-stamping authority, by TSA and error code.',
-      labelNames: ['tsa', 'code'] as const,
+      help: 'Failed RFC 3161 timestamp requests, by TSA and reason.',
+      labelNames: ['tsa', 'reason'] as const,
       registers: [registry],
     }),
+    watchPool(source: PoolStatusSource) {
+      poolStatus = source;
+    },
+    signsInFlight,
   };
 }
 
+const SIGN_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const SLOT_STATES = ['ready', 'quarantined', 'down'] as const;
+
+/** A slot's label: the token label, with the serial when there is one (labels may repeat across tokens). */
 /** The TsaClient observer that feeds seald_tsa_request_duration_seconds and seald_tsa_errors_total. */
 export function tsaObserver(metrics: SealdMetrics): TsaObserver {
   return (tsa, outcome, seconds, code) => {
     metrics.tsaRequestDuration.observe({ tsa, outcome }, seconds);
-    if (outcome !== 'ok') metrics.tsaErrors.inc({ tsa, code: code ?? 'UNKNOWN' });
+    if (outcome !== 'ok') metrics.tsaErrors.inc({ tsa, reason: code ?? 'UNKNOWN' });
   };
+}
+
+export function slotLabel(token: Pick<TokenStatus, 'label' | 'serial'>): string {
+  return token.serial === '' ? token.label : `${token.label}/${token.serial}`;
 }
 
 /** A Signer that times each signature into seald_token_sign_duration_seconds. */
@@ -94,6 +209,7 @@ export function timedSigner(signer: Signer, sealId: string, metrics: SealdMetric
     algorithm: signer.algorithm,
     async signDigest(digest, signal) {
       const stop = metrics.tokenSignDuration.startTimer({ seal: sealId });
+      metrics.signsInFlight.inc();
       try {
         const signature = await signer.signDigest(digest, signal);
         stop({ outcome: 'ok' });
@@ -101,6 +217,8 @@ export function timedSigner(signer: Signer, sealId: string, metrics: SealdMetric
       } catch (error) {
         stop({ outcome: 'error' });
         throw error;
+      } finally {
+        metrics.signsInFlight.dec();
       }
     },
   };

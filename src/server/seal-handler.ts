@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type * as grpc from '@grpc/grpc-js';
-import type { PositionPlacement, SealOptions, SealOutcome } from '../engine/seal.ts';
+import type { SealOptions, SealOutcome } from '../engine/seal.ts';
 import { SealdError } from '../errors.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import {
@@ -18,9 +18,12 @@ import {
   type SealRequest,
   type SealResponse,
 } from '../gen/seald/v1/seald_pb.ts';
+import { callAccess, placementDetails } from './access.ts';
 import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
 import type { ServiceContext } from './context.ts';
-import type { Logger } from './logger.ts';
+import { logRequest, type Logger } from './logger.ts';
+import { placementOf } from './placement-of.ts';
+import type { ConfiguredSeal } from './seals.ts';
 import { Spool } from './spool.ts';
 import { grpcStatusOf, statusName } from './status.ts';
 
@@ -39,8 +42,11 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
   const started = performance.now();
   const requestId = requestIdOf(call);
   const lifetime = callLifetime(call);
+  const access = callAccess(context, call, 'seal', requestId);
   let log = context.logger.child({ requestId, rpc: 'Seal' });
   let sealLabel = '(none)';
+  let placementKind = '(none)';
+  let errorCode: string | undefined;
   let spool: Spool | undefined;
   let source: ByteSource | undefined;
   let bytesIn = 0;
@@ -50,21 +56,13 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
   try {
     const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<SealRequest>;
     const header = await readHeader(messages, lifetime);
-    const seal = context.seals.get(header.sealId);
-    if (seal === undefined) {
-      throw new SealdError('not-found', 'SEAL_NOT_FOUND', `unknown seal "${header.sealId}"`);
-    }
+    access.authorize(header.sealId, placementDetails(header.placement));
+    placementKind = header.placement?.kind.case ?? '(none)';
+    const seal = availableSeal(context, header.sealId);
     sealLabel = seal.config.id;
+    access.note({ certificateSerial: seal.certificate.serialNumber });
     log = log.child({ sealId: seal.config.id });
-    if (!context.isAvailable(seal)) {
-      // Say so before the upload: the document could not be sealed now anyway.
-      throw new SealdError(
-        'unavailable',
-        'SEAL_UNAVAILABLE',
-        `seal "${seal.config.id}" cannot sign right now: its key is on no ready token`,
-      );
-    }
-    const placement = placementOf(header);
+    const placement = placementOf(header.placement);
     const options = optionsOf(header, context);
     spool = new Spool({
       memoryLimitBytes: context.limits.spoolMemoryBytes,
@@ -77,25 +75,34 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     bytesIn = spool.size;
     log.debug({ bytes: bytesIn, onDisk: spool.onDisk }, 'document received');
     const sourceDigest = spool.digest;
+    access.note({ inputSha256: sourceDigest.copy().digest('hex') });
     source = await spool.finish();
     spool = undefined;
     if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
     context.metrics.documentBytes.observe(source.size);
 
+    const stopSealTimer = context.metrics.documentSealDuration.startTimer({ operation: 'seal', placement: placementKind });
     const outcome = await context.sealDocument(source, seal.material, placement, {
       ...options,
       sourceDigest,
       signal: lifetime.signal,
+      approvePages: (pages) => access.authorize(header.sealId, { ...placementDetails(header.placement), pages: [...pages] }),
     });
+    stopSealTimer();
     if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
 
     bytesOut = await sendDocument(call, source, outcome, lifetime);
+    await access.succeeded({
+      outputSha256: sourceDigest.copy().update(outcome.appended).digest('hex'),
+      revision: outcome.revision,
+      placement: { pages: outcome.pages, byteRange: outcome.byteRange, fieldName: outcome.fieldName },
+    });
     await send(call, create(SealResponseSchema, { payload: { case: 'summary', value: summaryOf(outcome, bytesOut) } }), lifetime);
     // Release the document (and its spool file) before the status: once a caller sees OK, nothing of it is left.
     await release(source, log);
     source = undefined;
     call.end();
-    log.info(
+    log.debug(
       {
         bytesIn,
         bytesOut,
@@ -112,18 +119,53 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     await release(spool ?? source, log);
     spool = undefined;
     source = undefined;
+    await access.failed(lifetime.clientGone ? abortReason(lifetime.signal) : error);
     code = fail(call, error, lifetime, requestId, log, { bytesIn, bytesOut });
+    errorCode = error instanceof SealdError ? error.code : 'INTERNAL';
   } finally {
     lifetime.dispose();
     await release(spool ?? source, log);
+    const durationMs = performance.now() - started;
     context.metrics.inflightDocuments.dec();
     context.metrics.sealRequests.inc({ seal: sealLabel, code });
-    context.metrics.sealDuration.observe({ seal: sealLabel }, (performance.now() - started) / 1000);
+    context.metrics.requests.inc({ operation: 'seal', code });
+    context.metrics.documentBytesTotal.inc({ operation: 'seal', direction: 'in' }, bytesIn);
+    context.metrics.documentBytesTotal.inc({ operation: 'seal', direction: 'out' }, bytesOut);
+    context.metrics.sealDuration.observe({ seal: sealLabel }, durationMs / 1000);
+    logRequest(log, {
+      requestId,
+      principal: access.principal.name,
+      operation: 'seal',
+      seal: sealLabel,
+      placement: placementKind,
+      bytesIn,
+      bytesOut,
+      durationMs,
+      status: code,
+      ...(errorCode === undefined ? {} : { errorCode }),
+    });
   }
 }
 
+/** The configured seal named `sealId`, refused before any upload when it is unknown or cannot sign now. */
+export function availableSeal(context: ServiceContext, sealId: string): ConfiguredSeal {
+  const seal = context.seals.get(sealId);
+  if (seal === undefined) {
+    throw new SealdError('not-found', 'SEAL_NOT_FOUND', `unknown seal "${sealId}"`);
+  }
+  if (!context.isAvailable(seal)) {
+    // Say so before the upload: the document could not be sealed now anyway.
+    throw new SealdError(
+      'unavailable',
+      'SEAL_UNAVAILABLE',
+      `seal "${seal.config.id}" cannot sign right now: its key is on no ready token`,
+    );
+  }
+  return seal;
+}
+
 /** Drop a spool (removing its temp file) or close a source; never throws. */
-async function release(holder: Spool | ByteSource | undefined, log: Logger): Promise<void> {
+export async function release(holder: Spool | ByteSource | undefined, log: Logger): Promise<void> {
   if (holder === undefined) return;
   try {
     await (holder instanceof Spool ? holder.discard() : holder.close());
@@ -144,14 +186,14 @@ function fail(
   if (lifetime.clientGone) {
     // The caller went away (cancel or deadline): nothing to answer, nothing wrong on our side.
     const reason = abortReason(lifetime.signal);
-    log.info({ ...progress, reason: reason.code }, 'call ended by the client');
+    log.debug({ ...progress, reason: reason.code }, 'call ended by the client');
     return reason.category === 'deadline' ? 'DEADLINE_EXCEEDED' : 'CANCELLED';
   }
   const status = grpcStatusOf(error, requestId);
   if (status.internal) {
     log.error({ err: error, ...progress }, 'seal failed');
   } else {
-    log.info({ ...progress, code: statusName(status.code), error: status.sealdCode, message: status.details }, 'seal refused');
+    log.debug({ ...progress, code: statusName(status.code), error: status.sealdCode, message: status.details }, 'seal refused');
   }
   call.emit('error', status);
   return statusName(status.code);
@@ -203,43 +245,7 @@ async function nextMessage(
   return result.done === true ? undefined : result.value;
 }
 
-function placementOf(header: SealHeader): PositionPlacement {
-  const kind = header.placement?.kind;
-  if (kind === undefined || kind.case === undefined) {
-    // A placement kind newer than this server arrives as an unknown field: the oneof reads as unset.
-    throw new SealdError(
-      'invalid-input',
-      'PLACEMENT_REQUIRED',
-      header.placement === undefined
-        ? 'the header needs a placement'
-        : 'the placement kind is not set, or not supported by this server',
-    );
-  }
-  if (kind.case !== 'position') {
-    // Reachable once the proto grows a placement kind this server does not implement yet.
-    const name = (kind as { case: string }).case;
-    throw new SealdError('invalid-input', 'PLACEMENT_UNSUPPORTED', `placement kind "${name}" is not supported`);
-  }
-  const { page, x, y, width, height } = kind.value;
-  if (page < 1) throw new SealdError('invalid-input', 'PAGE_INVALID', 'placement.position.page must be 1 or more');
-  if (!Number.isFinite(x) || !Number.isFinite(y)) {
-    throw new SealdError('invalid-input', 'POSITION_INVALID', 'placement.position x and y must be finite numbers');
-  }
-  const placement: PositionPlacement = { page, x, y };
-  for (const [name, value] of [
-    ['width', width],
-    ['height', height],
-  ] as const) {
-    if (value === undefined) continue;
-    if (!Number.isFinite(value) || value <= 0) {
-      throw new SealdError('invalid-input', 'SIZE_INVALID', `placement.position.${name} must be a positive number of points`);
-    }
-    placement[name] = value;
-  }
-  return placement;
-}
-
-function optionsOf(header: SealHeader, context: ServiceContext): Omit<SealOptions, 'signal' | 'sourceDigest'> {
+export function optionsOf(header: SealHeader, context: ServiceContext): Omit<SealOptions, 'signal' | 'sourceDigest'> {
   const options: Omit<SealOptions, 'signal' | 'sourceDigest'> = {};
   const given = header.options;
   const timestamps = context.timestamps;
@@ -257,7 +263,7 @@ function optionsOf(header: SealHeader, context: ServiceContext): Omit<SealOption
   return options;
 }
 
-function documentSizeHint(size: bigint): number {
+export function documentSizeHint(size: bigint): number {
   if (size < 0n) throw new SealdError('invalid-input', 'SIZE_HINT_INVALID', 'document_size must not be negative');
   return size > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(size);
 }
@@ -290,7 +296,7 @@ async function send(call: SealCall, message: SealResponse, lifetime: CallLifetim
   }
 }
 
-function summaryOf(outcome: SealOutcome, documentSize: number) {
+export function summaryOf(outcome: SealOutcome, documentSize: number) {
   return create(SealSummarySchema, {
     fieldName: outcome.fieldName,
     revision: outcome.revision,

@@ -1,6 +1,6 @@
 /**
- * The gRPC server: SealService, grpc.health.v1.Health and server reflection on one port, Prometheus metrics on
- * another, and a graceful shutdown (stop accepting, let in-flight calls finish within the drain time, cancel what
+ * The gRPC server: SealService, BatchService, grpc.health.v1.Health and server reflection on one port, Prometheus
+ * metrics on another, and a graceful shutdown (stop accepting, let in-flight calls finish within the drain time, cancel what
  * is left, wait for the handlers to clean up, then release the tokens).
  *
  * This module assembles already-loaded parts; src/server/bootstrap.ts turns a configuration into those parts (token
@@ -8,18 +8,28 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { file_seald_v1_seald, SealService } from '../gen/seald/v1/seald_pb.ts';
+import { file_seald_v1_rollback, RollbackService } from '../gen/seald/v1/rollback_pb.ts';
+import { defaultPolicy, type Policy } from '../auth/policy.ts';
+import { file_seald_v1_verify, VerifyService } from '../gen/seald/v1/verify_pb.ts';
 import type { sealDocument } from '../engine/seal.ts';
-import type { Limits } from './config.ts';
+import { DEFAULTS, type BatchSettings, type Limits, type TlsConfig } from './config.ts';
+import { BatchService, file_seald_v1_batch } from '../gen/seald/v1/batch_pb.ts';
+import { sealBatchHandler } from './batch-handler.ts';
+import { IdempotencyStore } from './idempotency.ts';
 import type { ServiceContext } from './context.ts';
 import { grpcServiceDefinition, type GrpcServiceHandlers } from './grpc-service.ts';
 import { HealthMonitor } from './health.ts';
 import { listSealsHandler } from './list-seals-handler.ts';
+import { locateHandler } from './locate-handler.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, startMetricsServer, type MetricsServer, type SealdMetrics } from './metrics.ts';
 import { addReflection } from './reflection.ts';
+import { rollbackHandler } from './rollback-handler.ts';
 import { sealHandler } from './seal-handler.ts';
 import type { ConfiguredSeal } from './seals.ts';
 import { removeStaleSpoolFiles } from './spool.ts';
+import { listenTls, type TlsListener } from './tls.ts';
+import { verifyHandler } from './verify-handler.ts';
 
 /**
  * Requests are streamed in chunks of at most 1 MiB, so the receive limit is set deliberately just above that (the
@@ -45,7 +55,20 @@ export interface ServerParts {
   healthIntervalMs?: number;
   /** Time-stamping authorities (config `tsa`). */
   timestamps?: ServiceContext['timestamps'];
+  /** Mutual TLS on the gRPC port; undefined: plaintext. */
+  tls?: TlsConfig;
+  /** The authorisation policy; default: every caller may do everything. */
+  policy?: { current(): Policy };
+  /** The audit log; default: records are dropped (tests that do not look at them). */
+  audit?: ServiceContext['audit'];
+  /** DER trust anchors for the Verify RPC (none: every signer is UNTRUSTED). */
+  trustAnchors?: Uint8Array[];
+  /** SealBatch settings; defaults: DEFAULTS, idempotency records in memory only. */
+  batch?: BatchSettings;
 }
+
+const BUILT_IN_POLICY = defaultPolicy();
+const NO_AUDIT = { append: async () => undefined };
 
 export interface SealdServer {
   /** host:port actually bound. */
@@ -62,6 +85,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   const { logger, limits } = parts;
   const metrics = parts.metricsRegistry ?? createMetrics();
   const inflight = new Set<Promise<unknown>>();
+  const draining = new AbortController();
   const context: ServiceContext = {
     seals: parts.seals,
     isAvailable: parts.isAvailable,
@@ -70,6 +94,9 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     metrics,
     sealDocument: parts.sealDocument,
     ...(parts.timestamps === undefined ? {} : { timestamps: parts.timestamps }),
+    policy: parts.policy ?? { current: () => BUILT_IN_POLICY },
+    audit: parts.audit ?? NO_AUDIT,
+    trustAnchors: parts.trustAnchors ?? [],
     track(work) {
       const tracked = work.catch((error: unknown) => logger.error({ err: error }, 'call handler failed'));
       inflight.add(tracked);
@@ -80,25 +107,52 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   const stale = await removeStaleSpoolFiles(limits.tmpDir);
   if (stale.length > 0) logger.warn({ files: stale.length, dir: limits.tmpDir }, 'removed spool files of dead processes');
 
+  const batch = parts.batch ?? {
+    inflightDocuments: DEFAULTS.batchInflightDocuments,
+    idempotencyWindowSeconds: DEFAULTS.idempotencyWindowSeconds,
+    idempotencyMemoryBytes: DEFAULTS.idempotencyMemoryBytes,
+  };
+  const idempotency =
+    batch.idempotencyWindowSeconds > 0
+      ? await IdempotencyStore.open({
+          windowSeconds: batch.idempotencyWindowSeconds,
+          memoryBytes: batch.idempotencyMemoryBytes,
+          ...(batch.idempotencyDir === undefined ? {} : { dir: batch.idempotencyDir }),
+          logger,
+        })
+      : undefined;
+
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES });
   const handlers: GrpcServiceHandlers<typeof SealService.method> = {
     seal: sealHandler(context),
     listSeals: listSealsHandler(context),
+    locate: locateHandler(context),
   };
   server.addService(grpcServiceDefinition(SealService), handlers);
+  const rollbackHandlers: GrpcServiceHandlers<typeof RollbackService.method> = { rollback: rollbackHandler(context) };
+  server.addService(grpcServiceDefinition(RollbackService), rollbackHandlers);
+  server.addService(grpcServiceDefinition(VerifyService), { verify: verifyHandler(context) } satisfies GrpcServiceHandlers<typeof VerifyService.method>);
+  const batchHandlers: GrpcServiceHandlers<typeof BatchService.method> = {
+    sealBatch: sealBatchHandler(context, { maxInflight: batch.inflightDocuments, idempotency, draining: draining.signal }),
+  };
+  server.addService(grpcServiceDefinition(BatchService), batchHandlers);
   const health = new HealthMonitor(
     () => [...parts.seals.values()].every((seal) => parts.isAvailable(seal)),
     logger,
     parts.healthIntervalMs,
   );
   health.addToServer(server);
-  addReflection(server, [file_seald_v1_seald]);
+  addReflection(server, [file_seald_v1_seald, file_seald_v1_rollback, file_seald_v1_verify, file_seald_v1_batch]);
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(parts.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
-      error === null ? resolve(boundPort) : reject(error),
-    );
-  });
+  let tlsListener: TlsListener | undefined;
+  const port =
+    parts.tls === undefined
+      ? await new Promise<number>((resolve, reject) => {
+          server.bindAsync(parts.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+            error === null ? resolve(boundPort) : reject(error),
+          );
+        })
+      : (tlsListener = await listenTls(server, parts.listen, parts.tls, logger)).port;
   const host = parts.listen.slice(0, parts.listen.lastIndexOf(':'));
   const address = `${host}:${port}`;
 
@@ -107,11 +161,13 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     metricsServer = parts.metrics === undefined ? undefined : await startMetricsServer(parts.metrics, metrics.registry);
   } catch (error) {
     server.forceShutdown();
+    await tlsListener?.close();
+    idempotency?.close();
     throw error;
   }
   health.start();
   logger.info(
-    { address, metrics: metricsServer === undefined ? 'off' : metricsServer.port, seals: [...parts.seals.keys()], health: health.status },
+    { address, tls: parts.tls === undefined ? 'off' : 'mutual', metrics: metricsServer === undefined ? 'off' : metricsServer.port, seals: [...parts.seals.keys()], health: health.status },
     'seald listening',
   );
 
@@ -126,10 +182,14 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
       shutdown ??= (async () => {
         logger.info({ reason, inflight: inflight.size, drainSeconds: limits.drainSeconds }, 'shutting down');
         health.stop();
+        const listenerClosed = tlsListener?.close(); // no new TLS connections; open ones drain with the server
+        draining.abort(); // SealBatch calls answer what they received and end (batch-handler.ts)
         await drain(server, [...inflight], limits.drainSeconds * 1000, logger);
         // Cancelled handlers still clean up (spool files) and may wait on a token: never close the pool under them.
         await Promise.allSettled([...inflight]);
+        await listenerClosed;
         await metricsServer?.close();
+        idempotency?.close();
         await parts.close?.();
         logger.info('stopped');
       })();

@@ -13,6 +13,7 @@ import { service as healthServiceDefinition } from 'grpc-health-check';
 import { pino } from 'pino';
 import type { Signer } from '../../src/crypto/signer.ts';
 import type { SealOutcome, sealDocument } from '../../src/engine/seal.ts';
+import { resolvePageSpec } from '../../src/pdf/page-spec.ts';
 import { connect, type SealClient } from '../../src/cli/client.ts';
 import type { Limits } from '../../src/server/config.ts';
 import type { Logger } from '../../src/server/logger.ts';
@@ -37,6 +38,10 @@ export function fakeSealDocument(
       });
     }
     if (behaviour.fail !== undefined) throw behaviour.fail;
+    // Page specs resolve against a 10-page document; the caller approves the pages before "signing", like the engine.
+    const pages =
+      'page' in placement ? [placement.page] : placement.kind === 'multi-page' ? resolvePageSpec(placement.pages, 10) : [];
+    options.approvePages?.(pages);
     // Touch the source the way the engine does: random reads and one sequential pass.
     source.read(0, 8);
     for await (const _ of source.chunks(0, source.size, 65536)) void _;
@@ -48,7 +53,7 @@ export function fakeSealDocument(
       documentDigest: new Uint8Array(32).fill(7),
       signerSubject: `CN=${seal.id}`,
       signingTime: new Date('2025-01-02T03:04:05Z'),
-      pages: [placement.page],
+      pages,
     };
     return outcome;
   };

@@ -267,7 +267,7 @@ describe('SealService with a stand-in engine', () => {
     expect(names).toContain('seald/v1/seald.proto');
     expect(names).toContain('google/protobuf/timestamp.proto');
     const sealFile = files.find((f) => f.name === 'seald/v1/seald.proto')!;
-    expect(sealFile.service[0]!.method.map((m) => m.name)).toEqual(['Seal', 'ListSeals']);
+    expect(sealFile.service[0]!.method.map((m) => m.name)).toEqual(['Seal', 'ListSeals', 'Locate']);
   });
 
   it('exports metrics at /metrics', async () => {

@@ -1,13 +1,14 @@
-/** `seald seal IN.pdf -o OUT.pdf --seal ID --page N --x X --y Y …`: seal one file through a running server. */
+/** `seald seal IN.pdf -o OUT.pdf --seal ID <placement> …`: seal one file through a running server. */
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { create } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { SealHeaderSchema, type SealSummary } from '../../gen/seald/v1/seald_pb.ts';
-import { connect, sealRemote, UPLOAD_CHUNK_BYTES } from '../client.ts';
-import { UsageError, type CliIo } from '../io.ts';
+import { connectServers, sealRemote, UPLOAD_CHUNK_BYTES, withSealRetries } from '../client.ts';
+import { describeFailure, UsageError, type CliIo } from '../io.ts';
 import { AtomicOutputFile } from '../output-file.ts';
-import { serverAddress, SERVER_OPTION } from './server-option.ts';
+import { parseNumber, placementFromOptions, PLACEMENT_OPTIONS } from './placement-options.ts';
+import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
 
 export async function sealCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -16,11 +17,7 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
     options: {
       output: { type: 'string', short: 'o' },
       seal: { type: 'string' },
-      page: { type: 'string' },
-      x: { type: 'string' },
-      y: { type: 'string' },
-      width: { type: 'string' },
-      height: { type: 'string' },
+      ...PLACEMENT_OPTIONS,
       reason: { type: 'string' },
       location: { type: 'string' },
       contact: { type: 'string' },
@@ -35,24 +32,15 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
   const input = positionals[0]!;
   const output = required(values.output, '-o/--output');
   const sealId = required(values.seal, '--seal');
-  const page = number(required(values.page, '--page'), '--page', { integer: true, min: 1 });
-  const x = number(required(values.x, '--x'), '--x');
-  const y = number(required(values.y, '--y'), '--y');
-  const width = values.width === undefined ? undefined : number(values.width, '--width', { positive: true });
-  const height = values.height === undefined ? undefined : number(values.height, '--height', { positive: true });
-  const timeout = values.timeout === undefined ? undefined : number(values.timeout, '--timeout', { positive: true });
+  const placement = placementFromOptions(values, 'seal');
+  const timeout = values.timeout === undefined ? undefined : parseNumber(values.timeout, '--timeout', 'seal', { positive: true });
 
   const stat = await fs.promises.stat(input).catch(() => undefined);
   if (stat === undefined || !stat.isFile()) throw new Error(`cannot read ${input}: no such file`);
 
   const header = create(SealHeaderSchema, {
     sealId,
-    placement: {
-      kind: {
-        case: 'position',
-        value: { page, x, y, ...(width === undefined ? {} : { width }), ...(height === undefined ? {} : { height }) },
-      },
-    },
+    placement,
     options: {
       reason: values.reason ?? '',
       location: values.location ?? '',
@@ -63,29 +51,47 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
     documentSize: BigInt(stat.size),
   });
 
-  const client = connect(serverAddress(values.server, io.env));
-  const destination = await AtomicOutputFile.create(output);
+  const client = await connectServers(serverAddresses(values.server, io.env), {}, clientTls(values, io.env));
+  // One deadline for the whole command, retries included.
+  const callOptions = timeout === undefined ? {} : { deadline: new Date(Date.now() + timeout * 1000) };
   try {
-    const summary = await sealRemote(
-      client,
-      header,
-      fs.createReadStream(input, { highWaterMark: UPLOAD_CHUNK_BYTES }),
-      (chunk) => destination.write(chunk),
-      timeout === undefined ? {} : { deadline: new Date(Date.now() + timeout * 1000) },
+    // Each attempt streams the file afresh into a fresh temp file; only a confirmed seal is renamed into place.
+    const summary = await withSealRetries(
+      async () => {
+        const destination = await AtomicOutputFile.create(output);
+        try {
+          const sealed = await sealRemote(
+            client,
+            header,
+            fs.createReadStream(input, { highWaterMark: UPLOAD_CHUNK_BYTES }),
+            (chunk) => destination.write(chunk),
+            callOptions,
+          );
+          if (BigInt(destination.bytesWritten) !== sealed.documentSize) {
+            throw new Error(
+              `received ${destination.bytesWritten} bytes but the server reports ${sealed.documentSize}: not writing ${output}`,
+            );
+          }
+          await destination.commit();
+          return sealed;
+        } finally {
+          await destination.abandon();
+        }
+      },
+      {
+        maxAttempts: SEAL_ATTEMPTS,
+        onRetry: (error, n) => io.stderr(`seald: ${describeFailure(error)} (attempt ${n} of ${SEAL_ATTEMPTS}; retrying)\n`),
+      },
     );
-    if (BigInt(destination.bytesWritten) !== summary.documentSize) {
-      throw new Error(
-        `received ${destination.bytesWritten} bytes but the server reports ${summary.documentSize}: not writing ${output}`,
-      );
-    }
-    await destination.commit();
     io.stdout(values.json ? `${JSON.stringify(summaryJson(summary, input, output))}\n` : describeSummary(summary, input, output));
     return 0;
   } finally {
-    await destination.abandon();
     client.close();
   }
 }
+
+/** A seal cut off by its replica going away is sent again, to another replica when there is one (withSealRetries). */
+const SEAL_ATTEMPTS = 3;
 
 function summaryJson(summary: SealSummary, input: string, output: string) {
   return {
@@ -127,21 +133,3 @@ function required(value: string | undefined, name: string): string {
   return value;
 }
 
-function number(
-  text: string,
-  name: string,
-  rules: { integer?: boolean; min?: number; positive?: boolean } = {},
-): number {
-  const value = Number(text);
-  const ok =
-    text.trim() !== '' &&
-    Number.isFinite(value) &&
-    (rules.integer !== true || Number.isInteger(value)) &&
-    (rules.min === undefined || value >= rules.min) &&
-    (rules.positive !== true || value > 0);
-  if (!ok) {
-    const expected = rules.integer ? `an integer ≥ ${rules.min ?? 0}` : rules.positive ? 'a positive number' : 'a number';
-    throw new UsageError(`${name}: expected ${expected}, got "${text}"`, 'seal');
-  }
-  return value;
-}

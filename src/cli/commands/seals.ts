@@ -2,10 +2,10 @@
 import { parseArgs } from 'node:util';
 import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { SealKind, type SealInfo } from '../../gen/seald/v1/seald_pb.ts';
-import { connect, listSeals } from '../client.ts';
+import { connectServers, listSeals } from '../client.ts';
 import type { CliIo } from '../io.ts';
 import { formatTable } from '../table.ts';
-import { serverAddress, SERVER_OPTION } from './server-option.ts';
+import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
 
 const KIND_NAMES: Record<SealKind, string> = {
   [SealKind.UNSPECIFIED]: 'unspecified',
@@ -15,7 +15,7 @@ const KIND_NAMES: Record<SealKind, string> = {
 
 export async function sealsCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, ...SERVER_OPTION } });
-  const client = connect(serverAddress(values.server, io.env));
+  const client = await connectServers(serverAddresses(values.server, io.env), {}, clientTls(values, io.env));
   try {
     const { seals } = await listSeals(client, { deadline: new Date(Date.now() + 30_000) });
     if (values.json) {

@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file seald/v1/seald.proto.
  */
 export const file_seald_v1_seald: GenFile = /*@__PURE__*/
-  fileDesc("ChRzZWFsZC92MS9zZWFsZC5wcm90bxIIc2VhbGQudjEiUQoLU2VhbFJlcXVlc3QSJgoGaGVhZGVyGAEgASgLMhQuc2VhbGQudjEuU2VhbEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCKgAQoKU2VhbEhlYWRlchIPCgdzZWFsX2lkGAEgASgJEiYKCXBsYWNlbWVudBgCIAEoCzITLnNlYWxkLnYxLlBsYWNlbWVudBIrCgdvcHRpb25zGAMgASgLMhouc2VhbGQudjEuU2lnbmF0dXJlT3B0aW9ucxIaCg1kb2N1bWVudF9zaXplGAQgASgDSACIAQFCEAoOX2RvY3VtZW50X3NpemUiRAoJUGxhY2VtZW50Ei8KCHBvc2l0aW9uGAEgASgLMhsuc2VhbGQudjEuUG9zaXRpb25QbGFjZW1lbnRIAEIGCgRraW5kInUKEVBvc2l0aW9uUGxhY2VtZW50EgwKBHBhZ2UYASABKA0SCQoBeBgCIAEoARIJCgF5GAMgASgBEhIKBXdpZHRoGAQgASgBSACIAQESEwoGaGVpZ2h0GAUgASgBSAGIAQFCCAoGX3dpZHRoQgkKB19oZWlnaHQihAEKEFNpZ25hdHVyZU9wdGlvbnMSDgoGcmVhc29uGAEgASgJEhAKCGxvY2F0aW9uGAIgASgJEhQKDGNvbnRhY3RfaW5mbxgDIAEoCRISCgpmaWVsZF9uYW1lGAQgASgJEhYKCXRpbWVzdGFtcBgFIAEoCEgAiAEBQgwKCl90aW1lc3RhbXAiVAoMU2VhbFJlc3BvbnNlEg8KBWNodW5rGAEgASgMSAASKAoHc3VtbWFyeRgCIAEoCzIVLnNlYWxkLnYxLlNlYWxTdW1tYXJ5SABCCQoHcGF5bG9hZCKeAgoLU2VhbFN1bW1hcnkSEgoKZmllbGRfbmFtZRgBIAEoCRIQCghyZXZpc2lvbhgCIAEoDRISCgpieXRlX3JhbmdlGAMgAygDEhcKD2RvY3VtZW50X2RpZ2VzdBgEIAEoDBIYChBkaWdlc3RfYWxnb3JpdGhtGAUgASgJEhYKDnNpZ25lcl9zdWJqZWN0GAYgASgJEjAKDHNpZ25pbmdfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFcGFnZXMYCCADKA0SFQoNZG9jdW1lbnRfc2l6ZRgJIAEoAxIyCg50aW1lc3RhbXBfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiEgoQTGlzdFNlYWxzUmVxdWVzdCI2ChFMaXN0U2VhbHNSZXNwb25zZRIhCgVzZWFscxgBIAMoCzISLnNlYWxkLnYxLlNlYWxJbmZvIokBCghTZWFsSW5mbxIKCgJpZBgBIAEoCRIgCgRraW5kGAIgASgOMhIuc2VhbGQudjEuU2VhbEtpbmQSDAoEbmFtZRgDIAEoCRIuCgtjZXJ0aWZpY2F0ZRgEIAEoCzIZLnNlYWxkLnYxLkNlcnRpZmljYXRlSW5mbxIRCglhdmFpbGFibGUYBSABKAgivwEKD0NlcnRpZmljYXRlSW5mbxIPCgdzdWJqZWN0GAEgASgJEg4KBmlzc3VlchgCIAEoCRIVCg1zZXJpYWxfbnVtYmVyGAMgASgJEi4KCm5vdF9iZWZvcmUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCW5vdF9hZnRlchgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNa2V5X2FsZ29yaXRobRgGIAEoCSpZCghTZWFsS2luZBIZChVTRUFMX0tJTkRfVU5TUEVDSUZJRUQQABIaChZTRUFMX0tJTkRfT1JHQU5JWkFUSU9OEAESFgoSU0VBTF9LSU5EX1BFUlNPTkFMEAIyjgEKC1NlYWxTZXJ2aWNlEjkKBFNlYWwSFS5zZWFsZC52MS5TZWFsUmVxdWVzdBoWLnNlYWxkLnYxLlNlYWxSZXNwb25zZSgBMAESRAoJTGlzdFNlYWxzEhouc2VhbGQudjEuTGlzdFNlYWxzUmVxdWVzdBobLnNlYWxkLnYxLkxpc3RTZWFsc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChRzZWFsZC92MS9zZWFsZC5wcm90bxIIc2VhbGQudjEiUQoLU2VhbFJlcXVlc3QSJgoGaGVhZGVyGAEgASgLMhQuc2VhbGQudjEuU2VhbEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCKgAQoKU2VhbEhlYWRlchIPCgdzZWFsX2lkGAEgASgJEiYKCXBsYWNlbWVudBgCIAEoCzITLnNlYWxkLnYxLlBsYWNlbWVudBIrCgdvcHRpb25zGAMgASgLMhouc2VhbGQudjEuU2lnbmF0dXJlT3B0aW9ucxIaCg1kb2N1bWVudF9zaXplGAQgASgDSACIAQFCEAoOX2RvY3VtZW50X3NpemUi2wEKCVBsYWNlbWVudBIvCghwb3NpdGlvbhgBIAEoCzIbLnNlYWxkLnYxLlBvc2l0aW9uUGxhY2VtZW50SAASMgoKbXVsdGlfcGFnZRgCIAEoCzIcLnNlYWxkLnYxLk11bHRpUGFnZVBsYWNlbWVudEgAEjIKCmNyb3NzX3BhZ2UYAyABKAsyHC5zZWFsZC52MS5Dcm9zc1BhZ2VQbGFjZW1lbnRIABItCgdrZXl3b3JkGAQgASgLMhouc2VhbGQudjEuS2V5d29yZFBsYWNlbWVudEgAQgYKBGtpbmQidQoRUG9zaXRpb25QbGFjZW1lbnQSDAoEcGFnZRgBIAEoDRIJCgF4GAIgASgBEgkKAXkYAyABKAESEgoFd2lkdGgYBCABKAFIAIgBARITCgZoZWlnaHQYBSABKAFIAYgBAUIICgZfd2lkdGhCCQoHX2hlaWdodCJ3ChJNdWx0aVBhZ2VQbGFjZW1lbnQSDQoFcGFnZXMYASABKAkSCQoBeBgCIAEoARIJCgF5GAMgASgBEhIKBXdpZHRoGAQgASgBSACIAQESEwoGaGVpZ2h0GAUgASgBSAGIAQFCCAoGX3dpZHRoQgkKB19oZWlnaHQiiQIKEkNyb3NzUGFnZVBsYWNlbWVudBINCgVwYWdlcxgBIAEoCRIcCgRlZGdlGAIgASgOMg4uc2VhbGQudjEuRWRnZRISCgVhbG9uZxgDIAEoAUgAiAEBEhEKCW1heF9wYWdlcxgEIAEoDRIcCg9taW5fc3RyaXBfd2lkdGgYBSABKAFIAYgBARISCgpza2lwX2ZpcnN0GAYgASgIEhEKCXNraXBfbGFzdBgHIAEoCBISCgV3aWR0aBgIIAEoAUgCiAEBEhMKBmhlaWdodBgJIAEoAUgDiAEBQggKBl9hbG9uZ0ISChBfbWluX3N0cmlwX3dpZHRoQggKBl93aWR0aEIJCgdfaGVpZ2h0IsEBChBLZXl3b3JkUGxhY2VtZW50Eg8KB2tleXdvcmQYASABKAkSKAoKb2NjdXJyZW5jZRgCIAEoDjIULnNlYWxkLnYxLk9jY3VycmVuY2USDQoFaW5kZXgYAyABKA0SDQoFcGFnZXMYBCABKAkSCgoCZHgYBSABKAESCgoCZHkYBiABKAESEgoFd2lkdGgYByABKAFIAIgBARITCgZoZWlnaHQYCCABKAFIAYgBAUIICgZfd2lkdGhCCQoHX2hlaWdodCKEAQoQU2lnbmF0dXJlT3B0aW9ucxIOCgZyZWFzb24YASABKAkSEAoIbG9jYXRpb24YAiABKAkSFAoMY29udGFjdF9pbmZvGAMgASgJEhIKCmZpZWxkX25hbWUYBCABKAkSFgoJdGltZXN0YW1wGAUgASgISACIAQFCDAoKX3RpbWVzdGFtcCJUCgxTZWFsUmVzcG9uc2USDwoFY2h1bmsYASABKAxIABIoCgdzdW1tYXJ5GAIgASgLMhUuc2VhbGQudjEuU2VhbFN1bW1hcnlIAEIJCgdwYXlsb2FkIp4CCgtTZWFsU3VtbWFyeRISCgpmaWVsZF9uYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgNEhIKCmJ5dGVfcmFuZ2UYAyADKAMSFwoPZG9jdW1lbnRfZGlnZXN0GAQgASgMEhgKEGRpZ2VzdF9hbGdvcml0aG0YBSABKAkSFgoOc2lnbmVyX3N1YmplY3QYBiABKAkSMAoMc2lnbmluZ190aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVwYWdlcxgIIAMoDRIVCg1kb2N1bWVudF9zaXplGAkgASgDEjIKDnRpbWVzdGFtcF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJVCg1Mb2NhdGVSZXF1ZXN0EigKBmhlYWRlchgBIAEoCzIWLnNlYWxkLnYxLkxvY2F0ZUhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCJ1CgxMb2NhdGVIZWFkZXISDwoHc2VhbF9pZBgBIAEoCRImCglwbGFjZW1lbnQYAiABKAsyEy5zZWFsZC52MS5QbGFjZW1lbnQSGgoNZG9jdW1lbnRfc2l6ZRgDIAEoA0gAiAEBQhAKDl9kb2N1bWVudF9zaXplIkoKDkxvY2F0ZVJlc3BvbnNlEiQKBW1hcmtzGAEgAygLMhUuc2VhbGQudjEuTG9jYXRlZE1hcmsSEgoKcGFnZV9jb3VudBgCIAEoDSKvAQoLTG9jYXRlZE1hcmsSDAoEcGFnZRgBIAEoDRIgCgRyZWN0GAIgASgLMhIuc2VhbGQudjEuTWFya1JlY3QSGAoLc3RyaXBfaW5kZXgYAyABKA1IAIgBARIYCgtzdHJpcF9jb3VudBgEIAEoDUgBiAEBEhIKBWdyb3VwGAUgASgNSAKIAQFCDgoMX3N0cmlwX2luZGV4Qg4KDF9zdHJpcF9jb3VudEIICgZfZ3JvdXAiPwoITWFya1JlY3QSCQoBeBgBIAEoARIJCgF5GAIgASgBEg0KBXdpZHRoGAMgASgBEg4KBmhlaWdodBgEIAEoASISChBMaXN0U2VhbHNSZXF1ZXN0IjYKEUxpc3RTZWFsc1Jlc3BvbnNlEiEKBXNlYWxzGAEgAygLMhIuc2VhbGQudjEuU2VhbEluZm8iiQEKCFNlYWxJbmZvEgoKAmlkGAEgASgJEiAKBGtpbmQYAiABKA4yEi5zZWFsZC52MS5TZWFsS2luZBIMCgRuYW1lGAMgASgJEi4KC2NlcnRpZmljYXRlGAQgASgLMhkuc2VhbGQudjEuQ2VydGlmaWNhdGVJbmZvEhEKCWF2YWlsYWJsZRgFIAEoCCK/AQoPQ2VydGlmaWNhdGVJbmZvEg8KB3N1YmplY3QYASABKAkSDgoGaXNzdWVyGAIgASgJEhUKDXNlcmlhbF9udW1iZXIYAyABKAkSLgoKbm90X2JlZm9yZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJbm90X2FmdGVyGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1rZXlfYWxnb3JpdGhtGAYgASgJKloKBEVkZ2USFAoQRURHRV9VTlNQRUNJRklFRBAAEg4KCkVER0VfUklHSFQQARINCglFREdFX0xFRlQQAhIMCghFREdFX1RPUBADEg8KC0VER0VfQk9UVE9NEAQqfQoKT2NjdXJyZW5jZRIaChZPQ0NVUlJFTkNFX1VOU1BFQ0lGSUVEEAASFAoQT0NDVVJSRU5DRV9GSVJTVBABEhMKD09DQ1VSUkVOQ0VfTEFTVBACEhIKDk9DQ1VSUkVOQ0VfQUxMEAMSFAoQT0NDVVJSRU5DRV9JTkRFWBAEKlkKCFNlYWxLaW5kEhkKFVNFQUxfS0lORF9VTlNQRUNJRklFRBAAEhoKFlNFQUxfS0lORF9PUkdBTklaQVRJT04QARIWChJTRUFMX0tJTkRfUEVSU09OQUwQAjLNAQoLU2VhbFNlcnZpY2USOQoEU2VhbBIVLnNlYWxkLnYxLlNlYWxSZXF1ZXN0GhYuc2VhbGQudjEuU2VhbFJlc3BvbnNlKAEwARJECglMaXN0U2VhbHMSGi5zZWFsZC52MS5MaXN0U2VhbHNSZXF1ZXN0Ghsuc2VhbGQudjEuTGlzdFNlYWxzUmVzcG9uc2USPQoGTG9jYXRlEhcuc2VhbGQudjEuTG9jYXRlUmVxdWVzdBoYLnNlYWxkLnYxLkxvY2F0ZVJlc3BvbnNlKAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * SealRequest is one message of the Seal request stream.
@@ -119,6 +119,30 @@ export type Placement = Message<"seald.v1.Placement"> & {
      */
     value: PositionPlacement;
     case: "position";
+  } | {
+    /**
+     * The same mark at the same position on several pages (多页签章).
+     *
+     * @generated from field: seald.v1.MultiPagePlacement multi_page = 2;
+     */
+    value: MultiPagePlacement;
+    case: "multiPage";
+  } | {
+    /**
+     * One seal cut into strips, one per page, at a page edge (骑缝章).
+     *
+     * @generated from field: seald.v1.CrossPagePlacement cross_page = 3;
+     */
+    value: CrossPagePlacement;
+    case: "crossPage";
+  } | {
+    /**
+     * Marks centred on a text found in the document (关键字签章).
+     *
+     * @generated from field: seald.v1.KeywordPlacement keyword = 4;
+     */
+    value: KeywordPlacement;
+    case: "keyword";
   } | { case: undefined; value?: undefined };
 };
 
@@ -182,6 +206,206 @@ export const PositionPlacementSchema: GenMessage<PositionPlacement> = /*@__PURE_
   messageDesc(file_seald_v1_seald, 3);
 
 /**
+ * MultiPagePlacement puts the same mark, centred on (x, y), on every page of a page spec. One signature covers all
+ * the marks. Coordinates as in PositionPlacement.
+ *
+ * @generated from message seald.v1.MultiPagePlacement
+ */
+export type MultiPagePlacement = Message<"seald.v1.MultiPagePlacement"> & {
+  /**
+   * Page spec: comma-separated 1-based pages and ranges; negative numbers count from the end (-1 is the last page,
+   * -3--1 the last three); `all`, `odd`, `even`. Example: "1-3,5,-1".
+   *
+   * @generated from field: string pages = 1;
+   */
+  pages: string;
+
+  /**
+   * Horizontal position of each mark's centre, in points.
+   *
+   * @generated from field: double x = 2;
+   */
+  x: number;
+
+  /**
+   * Vertical position of each mark's centre, in points.
+   *
+   * @generated from field: double y = 3;
+   */
+  y: number;
+
+  /**
+   * Mark width in points; defaults to the seal's configured size.
+   *
+   * @generated from field: optional double width = 4;
+   */
+  width?: number | undefined;
+
+  /**
+   * Mark height in points; defaults to the seal's configured size.
+   *
+   * @generated from field: optional double height = 5;
+   */
+  height?: number | undefined;
+};
+
+/**
+ * Describes the message seald.v1.MultiPagePlacement.
+ * Use `create(MultiPagePlacementSchema)` to create a new message.
+ */
+export const MultiPagePlacementSchema: GenMessage<MultiPagePlacement> = /*@__PURE__*/
+  messageDesc(file_seald_v1_seald, 4);
+
+/**
+ * CrossPagePlacement cuts the seal into strips, one per page, at a page edge, so that the stacked pages show the
+ * whole seal. Strip i of a group of n pages shows the i-th of n equal slices of the seal: vertical slices from the
+ * left for the left and right edges, horizontal slices from the top for the top and bottom edges. Each strip sits
+ * at its own page's edge, inside the visible area (CropBox, with /Rotate applied). One signature covers all strips.
+ *
+ * @generated from message seald.v1.CrossPagePlacement
+ */
+export type CrossPagePlacement = Message<"seald.v1.CrossPagePlacement"> & {
+  /**
+   * Page spec (see MultiPagePlacement.pages); empty means every page. At least 2 pages must remain.
+   *
+   * @generated from field: string pages = 1;
+   */
+  pages: string;
+
+  /**
+   * Which edge; default right.
+   *
+   * @generated from field: seald.v1.Edge edge = 2;
+   */
+  edge: Edge;
+
+  /**
+   * Centre of the seal along the edge in points (from the bottom for left/right, from the left for top/bottom);
+   * default the middle of each page's edge.
+   *
+   * @generated from field: optional double along = 3;
+   */
+  along?: number | undefined;
+
+  /**
+   * The most pages one seal spans (2 or more); more pages are spread evenly over several full seals. 0: as many as
+   * the least strip width allows.
+   *
+   * @generated from field: uint32 max_pages = 4;
+   */
+  maxPages: number;
+
+  /**
+   * The least strip width in points; groups get smaller rather than strips thinner. Default about 3 mm.
+   *
+   * @generated from field: optional double min_strip_width = 5;
+   */
+  minStripWidth?: number | undefined;
+
+  /**
+   * Leave out the document's first page (e.g. a cover).
+   *
+   * @generated from field: bool skip_first = 6;
+   */
+  skipFirst: boolean;
+
+  /**
+   * Leave out the document's last page.
+   *
+   * @generated from field: bool skip_last = 7;
+   */
+  skipLast: boolean;
+
+  /**
+   * Seal width in points; defaults to the seal's configured size.
+   *
+   * @generated from field: optional double width = 8;
+   */
+  width?: number | undefined;
+
+  /**
+   * Seal height in points; defaults to the seal's configured size.
+   *
+   * @generated from field: optional double height = 9;
+   */
+  height?: number | undefined;
+};
+
+/**
+ * Describes the message seald.v1.CrossPagePlacement.
+ * Use `create(CrossPagePlacementSchema)` to create a new message.
+ */
+export const CrossPagePlacementSchema: GenMessage<CrossPagePlacement> = /*@__PURE__*/
+  messageDesc(file_seald_v1_seald, 5);
+
+/**
+ * KeywordPlacement centres a mark on a text found in the document (e.g. 乙方（盖章）), moved by (dx, dy). A keyword
+ * that is not found is NOT_FOUND: the seal is never put in a default place.
+ *
+ * @generated from message seald.v1.KeywordPlacement
+ */
+export type KeywordPlacement = Message<"seald.v1.KeywordPlacement"> & {
+  /**
+   * The text to find, exactly (CJK, full-width punctuation included).
+   *
+   * @generated from field: string keyword = 1;
+   */
+  keyword: string;
+
+  /**
+   * @generated from field: seald.v1.Occurrence occurrence = 2;
+   */
+  occurrence: Occurrence;
+
+  /**
+   * 1-based hit number, with OCCURRENCE_INDEX.
+   *
+   * @generated from field: uint32 index = 3;
+   */
+  index: number;
+
+  /**
+   * Page spec of the pages to search (see MultiPagePlacement.pages); empty means every page.
+   *
+   * @generated from field: string pages = 4;
+   */
+  pages: string;
+
+  /**
+   * Offset of the mark's centre from the centre of the keyword's box, in points (right and up as displayed).
+   *
+   * @generated from field: double dx = 5;
+   */
+  dx: number;
+
+  /**
+   * @generated from field: double dy = 6;
+   */
+  dy: number;
+
+  /**
+   * Mark width in points; defaults to the seal's configured size.
+   *
+   * @generated from field: optional double width = 7;
+   */
+  width?: number | undefined;
+
+  /**
+   * Mark height in points; defaults to the seal's configured size.
+   *
+   * @generated from field: optional double height = 8;
+   */
+  height?: number | undefined;
+};
+
+/**
+ * Describes the message seald.v1.KeywordPlacement.
+ * Use `create(KeywordPlacementSchema)` to create a new message.
+ */
+export const KeywordPlacementSchema: GenMessage<KeywordPlacement> = /*@__PURE__*/
+  messageDesc(file_seald_v1_seald, 6);
+
+/**
  * SignatureOptions are written into the signature dictionary (ISO 32000-1 §12.8.1, Table 252).
  *
  * @generated from message seald.v1.SignatureOptions
@@ -229,7 +453,7 @@ export type SignatureOptions = Message<"seald.v1.SignatureOptions"> & {
  * Use `create(SignatureOptionsSchema)` to create a new message.
  */
 export const SignatureOptionsSchema: GenMessage<SignatureOptions> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 4);
+  messageDesc(file_seald_v1_seald, 7);
 
 /**
  * SealResponse is one message of the Seal response stream.
@@ -264,7 +488,7 @@ export type SealResponse = Message<"seald.v1.SealResponse"> & {
  * Use `create(SealResponseSchema)` to create a new message.
  */
 export const SealResponseSchema: GenMessage<SealResponse> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 5);
+  messageDesc(file_seald_v1_seald, 8);
 
 /**
  * SealSummary describes the signature that was added.
@@ -348,7 +572,188 @@ export type SealSummary = Message<"seald.v1.SealSummary"> & {
  * Use `create(SealSummarySchema)` to create a new message.
  */
 export const SealSummarySchema: GenMessage<SealSummary> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 6);
+  messageDesc(file_seald_v1_seald, 9);
+
+/**
+ * LocateRequest is one message of the Locate request stream.
+ *
+ * @generated from message seald.v1.LocateRequest
+ */
+export type LocateRequest = Message<"seald.v1.LocateRequest"> & {
+  /**
+   * @generated from oneof seald.v1.LocateRequest.payload
+   */
+  payload: {
+    /**
+     * The first message of the stream, and only the first.
+     *
+     * @generated from field: seald.v1.LocateHeader header = 1;
+     */
+    value: LocateHeader;
+    case: "header";
+  } | {
+    /**
+     * The next bytes of the document, at most 1 MiB per message.
+     *
+     * @generated from field: bytes chunk = 2;
+     */
+    value: Uint8Array;
+    case: "chunk";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message seald.v1.LocateRequest.
+ * Use `create(LocateRequestSchema)` to create a new message.
+ */
+export const LocateRequestSchema: GenMessage<LocateRequest> = /*@__PURE__*/
+  messageDesc(file_seald_v1_seald, 10);
+
+/**
+ * LocateHeader says which seal (for its size) and which placement to preview.
+ *
+ * @generated from message seald.v1.LocateHeader
+ */
+export type LocateHeader = Message<"seald.v1.LocateHeader"> & {
+  /**
+   * Id of a configured seal (see ListSeals).
+   *
+   * @generated from field: string seal_id = 1;
+   */
+  sealId: string;
+
+  /**
+   * The placement to preview. Required.
+   *
+   * @generated from field: seald.v1.Placement placement = 2;
+   */
+  placement?: Placement | undefined;
+
+  /**
+   * Size of the document in bytes, when the client knows it (a hint, as in SealHeader).
+   *
+   * @generated from field: optional int64 document_size = 3;
+   */
+  documentSize?: bigint | undefined;
+};
+
+/**
+ * Describes the message seald.v1.LocateHeader.
+ * Use `create(LocateHeaderSchema)` to create a new message.
+ */
+export const LocateHeaderSchema: GenMessage<LocateHeader> = /*@__PURE__*/
+  messageDesc(file_seald_v1_seald, 11);
+
+/**
+ * LocateResponse lists the marks a seal with this placement would write.
+ *
+ * @generated from message seald.v1.LocateResponse
+ */
+export type LocateResponse = Message<"seald.v1.LocateResponse"> & {
+  /**
+   * In the order Seal writes them; the first is the signature's widget, the others are stamp annotations.
+   *
+   * @generated from field: repeated seald.v1.LocatedMark marks = 1;
+   */
+  marks: LocatedMark[];
+
+  /**
+   * Number of pages of the document.
+   *
+   * @generated from field: uint32 page_count = 2;
+   */
+  pageCount: number;
+};
+
+/**
+ * Describes the message seald.v1.LocateResponse.
+ * Use `create(LocateResponseSchema)` to create a new message.
+ */
+export const LocateResponseSchema: GenMessage<LocateResponse> = /*@__PURE__*/
+  messageDesc(file_seald_v1_seald, 12);
+
+/**
+ * LocatedMark is one mark: a rectangle on one page.
+ *
+ * @generated from message seald.v1.LocatedMark
+ */
+export type LocatedMark = Message<"seald.v1.LocatedMark"> & {
+  /**
+   * 1-based page number.
+   *
+   * @generated from field: uint32 page = 1;
+   */
+  page: number;
+
+  /**
+   * The mark's rectangle on the page as displayed (CropBox, rotation applied), in points from its lower-left corner.
+   *
+   * @generated from field: seald.v1.MarkRect rect = 2;
+   */
+  rect?: MarkRect | undefined;
+
+  /**
+   * For a cross-page seal: 0-based strip index within its group (slice order: from the left, or from the top).
+   *
+   * @generated from field: optional uint32 strip_index = 3;
+   */
+  stripIndex?: number | undefined;
+
+  /**
+   * For a cross-page seal: how many strips its group has.
+   *
+   * @generated from field: optional uint32 strip_count = 4;
+   */
+  stripCount?: number | undefined;
+
+  /**
+   * For a cross-page seal: 0-based number of the full seal (group) the strip belongs to.
+   *
+   * @generated from field: optional uint32 group = 5;
+   */
+  group?: number | undefined;
+};
+
+/**
+ * Describes the message seald.v1.LocatedMark.
+ * Use `create(LocatedMarkSchema)` to create a new message.
+ */
+export const LocatedMarkSchema: GenMessage<LocatedMark> = /*@__PURE__*/
+  messageDesc(file_seald_v1_seald, 13);
+
+/**
+ * MarkRect is a rectangle in points: lower-left corner and size.
+ *
+ * @generated from message seald.v1.MarkRect
+ */
+export type MarkRect = Message<"seald.v1.MarkRect"> & {
+  /**
+   * @generated from field: double x = 1;
+   */
+  x: number;
+
+  /**
+   * @generated from field: double y = 2;
+   */
+  y: number;
+
+  /**
+   * @generated from field: double width = 3;
+   */
+  width: number;
+
+  /**
+   * @generated from field: double height = 4;
+   */
+  height: number;
+};
+
+/**
+ * Describes the message seald.v1.MarkRect.
+ * Use `create(MarkRectSchema)` to create a new message.
+ */
+export const MarkRectSchema: GenMessage<MarkRect> = /*@__PURE__*/
+  messageDesc(file_seald_v1_seald, 14);
 
 /**
  * ListSealsRequest asks for the configured seals.
@@ -363,7 +768,7 @@ export type ListSealsRequest = Message<"seald.v1.ListSealsRequest"> & {
  * Use `create(ListSealsRequestSchema)` to create a new message.
  */
 export const ListSealsRequestSchema: GenMessage<ListSealsRequest> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 7);
+  messageDesc(file_seald_v1_seald, 15);
 
 /**
  * ListSealsResponse lists the configured seals.
@@ -382,7 +787,7 @@ export type ListSealsResponse = Message<"seald.v1.ListSealsResponse"> & {
  * Use `create(ListSealsResponseSchema)` to create a new message.
  */
 export const ListSealsResponseSchema: GenMessage<ListSealsResponse> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 8);
+  messageDesc(file_seald_v1_seald, 16);
 
 /**
  * SealInfo describes one configured seal.
@@ -429,7 +834,7 @@ export type SealInfo = Message<"seald.v1.SealInfo"> & {
  * Use `create(SealInfoSchema)` to create a new message.
  */
 export const SealInfoSchema: GenMessage<SealInfo> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 9);
+  messageDesc(file_seald_v1_seald, 17);
 
 /**
  * CertificateInfo describes an X.509 certificate (RFC 5280).
@@ -485,7 +890,91 @@ export type CertificateInfo = Message<"seald.v1.CertificateInfo"> & {
  * Use `create(CertificateInfoSchema)` to create a new message.
  */
 export const CertificateInfoSchema: GenMessage<CertificateInfo> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 10);
+  messageDesc(file_seald_v1_seald, 18);
+
+/**
+ * Edge is the page edge, as the reader sees the page, where a cross-page seal's strips go.
+ *
+ * @generated from enum seald.v1.Edge
+ */
+export enum Edge {
+  /**
+   * The right edge.
+   *
+   * @generated from enum value: EDGE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: EDGE_RIGHT = 1;
+   */
+  RIGHT = 1,
+
+  /**
+   * @generated from enum value: EDGE_LEFT = 2;
+   */
+  LEFT = 2,
+
+  /**
+   * @generated from enum value: EDGE_TOP = 3;
+   */
+  TOP = 3,
+
+  /**
+   * @generated from enum value: EDGE_BOTTOM = 4;
+   */
+  BOTTOM = 4,
+}
+
+/**
+ * Describes the enum seald.v1.Edge.
+ */
+export const EdgeSchema: GenEnum<Edge> = /*@__PURE__*/
+  enumDesc(file_seald_v1_seald, 0);
+
+/**
+ * Occurrence says which hits of a keyword get a mark.
+ *
+ * @generated from enum seald.v1.Occurrence
+ */
+export enum Occurrence {
+  /**
+   * The first hit.
+   *
+   * @generated from enum value: OCCURRENCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: OCCURRENCE_FIRST = 1;
+   */
+  FIRST = 1,
+
+  /**
+   * @generated from enum value: OCCURRENCE_LAST = 2;
+   */
+  LAST = 2,
+
+  /**
+   * Every hit: one signature with a mark on each.
+   *
+   * @generated from enum value: OCCURRENCE_ALL = 3;
+   */
+  ALL = 3,
+
+  /**
+   * The hit numbered KeywordPlacement.index (1-based).
+   *
+   * @generated from enum value: OCCURRENCE_INDEX = 4;
+   */
+  INDEX = 4,
+}
+
+/**
+ * Describes the enum seald.v1.Occurrence.
+ */
+export const OccurrenceSchema: GenEnum<Occurrence> = /*@__PURE__*/
+  enumDesc(file_seald_v1_seald, 1);
 
 /**
  * SealKind is what a seal stands for.
@@ -517,7 +1006,7 @@ export enum SealKind {
  * Describes the enum seald.v1.SealKind.
  */
 export const SealKindSchema: GenEnum<SealKind> = /*@__PURE__*/
-  enumDesc(file_seald_v1_seald, 0);
+  enumDesc(file_seald_v1_seald, 2);
 
 /**
  * SealService applies PAdES electronic seals whose keys live on PKCS#11 tokens.
@@ -533,9 +1022,10 @@ export const SealService: GenService<{
    * then one final SealResponse carrying the summary. A client may write the chunks to disk as they arrive, but the
    * output is complete only once the summary has arrived.
    *
-   * Status codes: INVALID_ARGUMENT (no header first, bad placement, page out of range, malformed or truncated PDF),
-   * NOT_FOUND (unknown seal), FAILED_PRECONDITION (encrypted or certified document, certificate outside its validity),
-   * RESOURCE_EXHAUSTED (document over the server's limit), UNAVAILABLE (token down), DEADLINE_EXCEEDED, CANCELLED.
+   * Status codes: INVALID_ARGUMENT (no header first, bad placement or page spec, page out of range, one page for a
+   * cross-page seal, malformed or truncated PDF), NOT_FOUND (unknown seal, keyword not found), FAILED_PRECONDITION
+   * (encrypted or certified document, certificate outside its validity), RESOURCE_EXHAUSTED (document over the
+   * server's limit), UNAVAILABLE (token down), DEADLINE_EXCEEDED, CANCELLED.
    *
    * @generated from rpc seald.v1.SealService.Seal
    */
@@ -553,6 +1043,24 @@ export const SealService: GenService<{
     methodKind: "unary";
     input: typeof ListSealsRequestSchema;
     output: typeof ListSealsResponseSchema;
+  },
+  /**
+   * Locate previews a placement without signing: where each mark of the seal would go (page, rectangle, strip).
+   *
+   * Request stream: one LocateRequest carrying the header, then the document as LocateRequest chunks in order.
+   * Response: the planned marks, in the order Seal would write them. Sealing the same document with the same seal
+   * and placement puts the marks exactly there.
+   *
+   * Status codes: INVALID_ARGUMENT (no header first, bad placement or page spec, one page for a cross-page seal,
+   * malformed PDF), NOT_FOUND (unknown seal, keyword not found), FAILED_PRECONDITION (encrypted document),
+   * RESOURCE_EXHAUSTED (document over the server's limit), DEADLINE_EXCEEDED, CANCELLED.
+   *
+   * @generated from rpc seald.v1.SealService.Locate
+   */
+  locate: {
+    methodKind: "client_streaming";
+    input: typeof LocateRequestSchema;
+    output: typeof LocateResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_seald_v1_seald, 0);

@@ -1,0 +1,105 @@
+/**
+ * How long seald needs to verify a sealed ~200 KB contract with 1, 5 and 25 signatures, next to the time it takes to
+ * seal it (engine.sealDocument on the real SoftHSM token of the embedded defaults, RSA-2048 and EC P-256 seals in
+ * turn). Medians of repeated in-process runs after a warm-up, wall-clock and CPU time (process.cpuUsage, all threads:
+ * on a loaded machine the CPU figures are the steadier ones); run alone on the machine for stable wall-clock figures:
+ *
+ *   npx tsx bench/verify-bench.ts [--runs N]
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { PDFDocument, PDFName, StandardFonts, concatTransformationMatrix, drawObject, popGraphicsState, pushGraphicsState } from 'pdf-lib';
+import { bufferSource } from '../src/pdf/source.ts';
+import { verifyDocument } from '../src/verify/verify.ts';
+import { fixture } from '../test/fixtures/index.ts';
+import { openSealer } from '../test/verify/sealer.ts';
+
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
+const COUNTS = [1, 5, 25];
+
+/** The CJK contract plus a page with an incompressible 150 KB image: a ~200 KB contract with a scan-like attachment. */
+async function contract(): Promise<Uint8Array> {
+  const doc = await PDFDocument.load(fs.readFileSync(await fixture('cjk-contract')), { updateMetadata: false });
+  const width = 250;
+  const height = 200;
+  const pixels = Buffer.alloc(width * height * 3);
+  let block = Buffer.from('seald verify bench');
+  for (let o = 0; o < pixels.length; o += 32) {
+    block = createHash('sha256').update(block).digest();
+    block.copy(pixels, o);
+  }
+  const image = doc.context.register(
+    doc.context.flateStream(pixels, { Type: 'XObject', Subtype: 'Image', Width: width, Height: height, ColorSpace: 'DeviceRGB', BitsPerComponent: 8 }),
+  );
+  const page = doc.addPage([595.28, 841.89]);
+  page.node.setXObject(PDFName.of('Scan'), image);
+  page.pushOperators(pushGraphicsState(), concatTransformationMatrix(width * 1.8, 0, 0, height * 1.8, 72, 380), drawObject('Scan'), popGraphicsState());
+  page.drawText('Annex: scanned delivery note', { x: 72, y: 780, size: 14, font: await doc.embedFont(StandardFonts.Helvetica) });
+  return doc.save({ useObjectStreams: false });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  const sealer = await openSealer('seald-verify-bench-');
+  try {
+    const original = Buffer.from(await contract());
+    const pages = 4;
+    await sealer.seal(original, 'org', { page: 1, x: 100, y: 100 }); // warm-up: token session, image, CMS size
+    await sealer.seal(original, 'personal', { page: 1, x: 100, y: 100 });
+    let doc: Buffer = original;
+    const sealMs: number[] = [];
+    const sealCpu: number[] = [];
+    const rows: string[][] = [];
+    let signatures = 0;
+    for (const target of COUNTS) {
+      while (signatures < target) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        doc = await sealer.seal(doc, signatures % 2 === 0 ? 'org' : 'personal', {
+          page: (signatures % pages) + 1,
+          x: 100 + (signatures % 5) * 90,
+          y: 120 + Math.floor(signatures / 5) * 60,
+        });
+        sealMs.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        sealCpu.push((c.user + c.system) / 1000);
+        signatures++;
+      }
+      const verify = () => verifyDocument(bufferSource(doc), { trustAnchors: sealer.anchors });
+      const check = await verify(); // warm-up, and the answer must be right
+      if (check.verdict !== 'VALID' || check.signatures.length !== target) {
+        throw new Error(`bench document with ${target} signatures verified ${check.verdict}: ${check.reasons.join('; ')}`);
+      }
+      const times: number[] = [];
+      const cpu: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        await verify();
+        times.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
+      }
+      const v = median(times);
+      const s = median(sealMs);
+      rows.push([
+        String(target), (doc.length / 1024).toFixed(0), v.toFixed(1), median(cpu).toFixed(1), (v / target).toFixed(2),
+        s.toFixed(1), median(sealCpu).toFixed(1), (v / s).toFixed(2),
+      ]);
+    }
+    console.log(`contract: ${(original.length / 1024).toFixed(0)} KB, ${pages} pages; medians of ${RUNS} verifications; seal = median of the seals made up to that row`);
+    const header = ['signatures', 'file KB', 'verify ms', 'verify cpu ms', 'ms/signature', 'seal ms', 'seal cpu ms', 'verify ÷ seal'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padStart(widths[i]!)).join('  '));
+  } finally {
+    await sealer.close();
+  }
+}
+
+await main();

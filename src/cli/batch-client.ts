@@ -1,0 +1,239 @@
+/**
+ * The client side of SealBatch, for `seald batch`, the benchmark and any Node program: many documents over one
+ * stream, each answered as it completes.
+ *
+ *   const client = connectBatch('127.0.0.1:50051');
+ *   const totals = await sealBatch(client, { sealId: 'org', placement }, inputs, {
+ *     concurrency: 8,
+ *     onChunk: (id, chunk) => …,     // the sealed bytes of document `id`, in order
+ *     onResult: (result) => …,       // then exactly one result per document: sealed (summary) or failed (status)
+ *   });
+ *
+ * Uploads are sequential (one document's chunks after the other's: reading files in order is what disks like) and
+ * pipelined: up to `concurrency` documents are in flight (capped by the server's `seald-batch-max-inflight`), so the
+ * server seals some while the next ones upload. Writes wait for the stream to drain and `onChunk` is awaited, so a
+ * slow consumer slows the server instead of filling memory. The call rejects (with the grpc-js ServiceError, or the
+ * error an input's `read()` threw, which cancels the call) only when the stream itself fails; a document the server
+ * cannot seal is a result with `ok: false`.
+ */
+import { once } from 'node:events';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import {
+  BatchService,
+  SealBatchRequestSchema,
+  type SealBatchRequest,
+  type SealBatchResponse,
+} from '../gen/seald/v1/batch_pb.ts';
+import type { PlacementSchema, SealSummary, SignatureOptionsSchema } from '../gen/seald/v1/seald_pb.ts';
+import { MAX_INFLIGHT_METADATA_KEY } from '../server/batch-handler.ts';
+import { grpcClientConstructor, type GrpcServiceClient } from '../server/grpc-service.ts';
+import { statusName } from '../server/status.ts';
+import { channelCredentials, UPLOAD_CHUNK_BYTES, type CallSettings, type ClientTls } from './client.ts';
+
+export type BatchClient = GrpcServiceClient<typeof BatchService.method>;
+export type PlacementInit = MessageInitShape<typeof PlacementSchema>;
+export type SignatureOptionsInit = MessageInitShape<typeof SignatureOptionsSchema>;
+
+export const DEFAULT_BATCH_CONCURRENCY = 8;
+
+const BatchClientConstructor = grpcClientConstructor(BatchService);
+
+export function connectBatch(address: string, options: grpc.ClientOptions = {}, tls?: ClientTls): BatchClient {
+  return new BatchClientConstructor(address, channelCredentials(tls), options);
+}
+
+/** Service config spreading a batch client's calls over every address its target resolves to. */
+export const ROUND_ROBIN = { loadBalancingConfig: [{ round_robin: {} }] };
+
+/** What every document gets unless it says otherwise. */
+export interface BatchDefaults {
+  sealId: string;
+  placement?: PlacementInit;
+  options?: SignatureOptionsInit;
+}
+
+/** One document to seal. */
+export interface BatchInput {
+  /** Unique among the documents in flight; the idempotency key (with the bytes and options) on the server. */
+  id: string;
+  /** The document's bytes; called once, when the document's turn to upload comes. */
+  read(): AsyncIterable<Uint8Array>;
+  /** Size in bytes, when known (lets the server refuse an oversized document or spool it to disk up front). */
+  size?: number;
+  sealId?: string;
+  placement?: PlacementInit;
+  options?: SignatureOptionsInit;
+}
+
+export type BatchResult =
+  | {
+      id: string;
+      ok: true;
+      summary: SealSummary;
+      /** Answered from the server's idempotency store: nothing was signed now. */
+      replayed: boolean;
+      bytesIn: number;
+      bytesOut: number;
+    }
+  | {
+      id: string;
+      ok: false;
+      /** gRPC status code and name, e.g. 3 / INVALID_ARGUMENT. */
+      code: number;
+      status: string;
+      /** Stable seald error code, e.g. PDF_ENCRYPTED. */
+      errorCode: string;
+      message: string;
+      bytesIn: number;
+    };
+
+export interface SealBatchOptions extends CallSettings {
+  /** Documents in flight at once (default 8; never more than the server allows). */
+  concurrency?: number;
+  /** Cancels the call (documents not yet answered get no result). */
+  signal?: AbortSignal;
+  /** A document's upload begins. */
+  onStart?: (id: string) => void;
+  /** The next bytes of a sealed document; awaited. */
+  onChunk?: (id: string, chunk: Uint8Array) => Promise<void> | void;
+  /** A document's outcome, after all its chunks; awaited. */
+  onResult?: (result: BatchResult) => Promise<void> | void;
+}
+
+export interface BatchTotals {
+  documents: number;
+  sealed: number;
+  replayed: number;
+  failed: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Documents in flight at most, as agreed with the server. */
+  concurrency: number;
+}
+
+export async function sealBatch(
+  client: BatchClient,
+  defaults: BatchDefaults,
+  inputs: Iterable<BatchInput> | AsyncIterable<BatchInput>,
+  options: SealBatchOptions = {},
+): Promise<BatchTotals> {
+  const metadata = new grpc.Metadata();
+  if (options.requestId !== undefined) metadata.set('x-request-id', options.requestId);
+  const call = client.sealBatch(metadata, options.deadline === undefined ? {} : { deadline: options.deadline });
+  const ended = new Promise<void>((resolve) => call.once('status', () => resolve()));
+  const onAbort = (): void => call.cancel();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted === true) call.cancel();
+
+  const totals: BatchTotals = { documents: 0, sealed: 0, replayed: 0, failed: 0, bytesIn: 0, bytesOut: 0, concurrency: 0 };
+  const bytesIn = new Map<string, number>();
+  const bytesOut = new Map<string, number>();
+  let inflight = 0;
+  let slotFreed: (() => void) | undefined;
+  let concurrency = Math.max(1, options.concurrency ?? DEFAULT_BATCH_CONCURRENCY);
+
+  const upload = (async () => {
+    const write = async (request: SealBatchRequest): Promise<boolean> => {
+      if (call.write(request)) return true;
+      return Promise.race([once(call, 'drain').then(() => true), ended.then(() => false)]);
+    };
+    const serverMetadata = await Promise.race([once(call, 'metadata').then(([m]) => m as grpc.Metadata), ended.then(() => undefined)]);
+    if (serverMetadata === undefined) return;
+    const advertised = Number(serverMetadata.get(MAX_INFLIGHT_METADATA_KEY)[0]);
+    if (Number.isInteger(advertised) && advertised > 0) concurrency = Math.min(concurrency, advertised);
+    totals.concurrency = concurrency;
+    const header = create(SealBatchRequestSchema, {
+      payload: { case: 'header', value: { sealId: defaults.sealId, placement: defaults.placement, options: defaults.options } },
+    });
+    if (!(await write(header))) return;
+    for await (const input of inputs) {
+      while (inflight >= concurrency) {
+        const freed = new Promise<void>((resolve) => (slotFreed = resolve));
+        if ((await Promise.race([freed.then(() => true), ended.then(() => false)])) === false) return;
+      }
+      inflight++;
+      totals.documents++;
+      bytesIn.set(input.id, 0);
+      options.onStart?.(input.id);
+      const start = create(SealBatchRequestSchema, {
+        payload: {
+          case: 'start',
+          value: {
+            documentId: input.id,
+            sealId: input.sealId ?? '',
+            placement: input.placement,
+            options: input.options,
+            ...(input.size === undefined ? {} : { documentSize: BigInt(input.size) }),
+          },
+        },
+      });
+      if (!(await write(start))) return;
+      for await (const piece of input.read()) {
+        for (let offset = 0; offset < piece.byteLength; offset += UPLOAD_CHUNK_BYTES) {
+          const data = piece.subarray(offset, Math.min(offset + UPLOAD_CHUNK_BYTES, piece.byteLength));
+          bytesIn.set(input.id, (bytesIn.get(input.id) ?? 0) + data.byteLength);
+          const chunk = create(SealBatchRequestSchema, { payload: { case: 'chunk', value: { documentId: input.id, data } } });
+          if (!(await write(chunk))) return;
+        }
+      }
+      if (!(await write(create(SealBatchRequestSchema, { payload: { case: 'end', value: { documentId: input.id } } })))) return;
+    }
+    call.end();
+  })();
+  let uploadError: unknown;
+  upload.catch((error: unknown) => {
+    uploadError = error;
+    call.cancel();
+  });
+
+  const settle = async (result: BatchResult): Promise<void> => {
+    bytesIn.delete(result.id);
+    bytesOut.delete(result.id);
+    inflight--;
+    slotFreed?.();
+    slotFreed = undefined;
+    totals.bytesIn += result.bytesIn;
+    if (result.ok) {
+      totals.bytesOut += result.bytesOut;
+      if (result.replayed) totals.replayed++;
+      else totals.sealed++;
+    } else {
+      totals.failed++;
+    }
+    await options.onResult?.(result);
+  };
+
+  try {
+    for await (const message of call as AsyncIterable<SealBatchResponse>) {
+      const id = message.documentId;
+      const { payload } = message;
+      if (payload.case === 'chunk') {
+        bytesOut.set(id, (bytesOut.get(id) ?? 0) + payload.value.byteLength);
+        await options.onChunk?.(id, payload.value);
+      } else if (payload.case === 'sealed') {
+        const summary = payload.value.summary;
+        if (summary === undefined) throw new Error(`protocol error: document ${JSON.stringify(id)} sealed without a summary`);
+        await settle({
+          id,
+          ok: true,
+          summary,
+          replayed: payload.value.replayed,
+          bytesIn: bytesIn.get(id) ?? 0,
+          bytesOut: bytesOut.get(id) ?? 0,
+        });
+      } else if (payload.case === 'error') {
+        const { code, errorCode, message: text } = payload.value;
+        await settle({ id, ok: false, code, status: statusName(code), errorCode, message: text, bytesIn: bytesIn.get(id) ?? 0 });
+      }
+    }
+  } catch (error) {
+    if (uploadError !== undefined) throw uploadError;
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  await upload.catch(() => undefined);
+  if (uploadError !== undefined) throw uploadError;
+  return totals;
+}

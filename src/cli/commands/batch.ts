@@ -1,0 +1,467 @@
+/**
+ * `seald batch IN_DIR -o OUT_DIR --seal ID --page N --x X --y Y …`: seal every PDF of a directory over one SealBatch
+ * stream, with progress, a JSON report, and resumption.
+ *
+ * Resumption: each sealed document is written to a temp file in OUT_DIR and renamed to its final name only once
+ * the server's summary confirmed it and the size matched (AtomicOutputFile), so a file in OUT_DIR with an input's
+ * name is a complete sealed document and a re-run skips that input. A document whose seal completed on the server
+ * but whose output was never renamed (a crash in between) is sent again and answered from the server's idempotency
+ * store (same id = file name, same bytes, same options) without a second signature.
+ *
+ * Retries: documents the server could not take for now (UNAVAILABLE: a server shutting down, a token not ready, a
+ * lost connection) are sent again, up to --retries rounds with a doubling pause (1 s, 2 s, 4 s…).
+ *
+ * Exit status: 0 every document sealed (or already in OUT_DIR); 3 some documents failed (the report says which and
+ * why; the others are sealed); 1 the batch could not run to its end (server unreachable, call failed); 2 usage.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import {
+  connectBatch,
+  DEFAULT_BATCH_CONCURRENCY,
+  sealBatch,
+  type BatchInput,
+  type BatchResult,
+  type PlacementInit,
+  ROUND_ROBIN,
+} from '../batch-client.ts';
+import { channelTarget, isServiceError, UPLOAD_CHUNK_BYTES } from '../client.ts';
+import { describeFailure, EXIT_FAILURE, processIo, UsageError, type CliIo } from '../io.ts';
+import { AtomicOutputFile } from '../output-file.ts';
+import { placementFromOptions, PLACEMENT_OPTIONS } from './placement-options.ts';
+import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
+
+const DEFAULT_RETRIES = 3;
+/** Pause before the first retry round; doubled for each next one. */
+const RETRY_DELAY_MS = 1000;
+
+/** Some documents failed; the rest were sealed. */
+export const EXIT_DOCUMENTS_FAILED = 3;
+export const REPORT_NAME = 'seald-batch-report.json';
+
+type DocumentStatus = 'sealed' | 'replayed' | 'skipped' | 'failed' | 'not-run';
+
+interface DocumentReport {
+  input: string;
+  output: string;
+  status: DocumentStatus;
+  bytes: number;
+  outputBytes?: number;
+  fieldName?: string;
+  revision?: number;
+  signingTime?: string | null;
+  documentDigest?: string;
+  error?: { status: string; code: string; message: string };
+}
+
+interface PlannedDocument {
+  name: string;
+  input: string;
+  output: string;
+  size: number;
+}
+
+export async function batchCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      seal: { type: 'string' },
+      ...PLACEMENT_OPTIONS,
+      reason: { type: 'string' },
+      location: { type: 'string' },
+      contact: { type: 'string' },
+      field: { type: 'string' },
+      concurrency: { type: 'string' },
+      retries: { type: 'string' },
+      report: { type: 'string' },
+      progress: { type: 'string', default: 'auto' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      ...SERVER_OPTION,
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('give exactly one input directory', 'batch');
+  const inDir = path.resolve(positionals[0]!);
+  const outDir = path.resolve(required(values.output, '-o/--output'));
+  const sealId = required(values.seal, '--seal');
+  const placement = placementFromOptions(values, 'batch');
+  const concurrency =
+    values.concurrency === undefined
+      ? DEFAULT_BATCH_CONCURRENCY
+      : number(values.concurrency, '--concurrency', { integer: true, min: 1 });
+  const retries = values.retries === undefined ? DEFAULT_RETRIES : number(values.retries, '--retries', { integer: true, min: 0 });
+  const timeout = values.timeout === undefined ? undefined : number(values.timeout, '--timeout', { positive: true });
+  const progressMode = values.progress;
+  if (!['auto', 'bar', 'lines', 'none'].includes(progressMode)) {
+    throw new UsageError(`--progress: expected auto, bar, lines or none, got "${progressMode}"`, 'batch');
+  }
+  if (inDir === outDir) throw new UsageError('the output directory must not be the input directory', 'batch');
+  const reportPath = path.resolve(values.report ?? path.join(outDir, REPORT_NAME));
+  const servers = serverAddresses(values.server, io.env);
+  const tls = clientTls(values, io.env);
+
+  const documents = await planDocuments(inDir, outDir);
+  await fs.promises.mkdir(outDir, { recursive: true });
+  const reports = new Map<string, DocumentReport>();
+  for (const doc of documents) {
+    reports.set(doc.name, { input: doc.input, output: doc.output, status: 'not-run', bytes: doc.size });
+  }
+  const toSeal: PlannedDocument[] = [];
+  for (const doc of documents) {
+    if (fs.existsSync(doc.output)) reports.get(doc.name)!.status = 'skipped';
+    else toSeal.push(doc);
+  }
+
+  // auto: a bar when this process writes to a terminal, a line per document otherwise (logs, CI, pipes).
+  const mode = progressMode === 'auto' ? (io === processIo && process.stderr.isTTY === true ? 'bar' : 'lines') : progressMode;
+  const progress = new Progress(
+    mode as 'bar' | 'lines' | 'none',
+    io,
+    toSeal.length,
+    toSeal.reduce((n, d) => n + d.size, 0),
+    documents.length - toSeal.length,
+  );
+  const started = new Date();
+  const byName = new Map(toSeal.map((doc) => [doc.name, doc]));
+  const outputs = new Map<string, AtomicOutputFile>();
+  const client = connectBatch(await channelTarget(servers), { 'grpc.service_config': JSON.stringify(ROUND_ROBIN) }, tls);
+  const deadline = timeout === undefined ? undefined : new Date(Date.now() + timeout * 1000);
+  let batchError: unknown;
+  // Retry rounds: what the server could not take now (UNAVAILABLE: shutting down, token not ready, connection
+  // lost) is sent again after a pause; idempotency makes a re-send of an already sealed document harmless.
+  for (let round = 0; ; round++) {
+    const pending = toSeal.filter((doc) => reports.get(doc.name)!.status === 'not-run');
+    if (pending.length === 0) break; // nothing (left) to seal: no need for a server
+    batchError = undefined;
+    try {
+      await sealRound(pending);
+    } catch (error) {
+      batchError = error;
+    } finally {
+      for (const output of outputs.values()) await output.abandon();
+      outputs.clear();
+    }
+    const again = toSeal.filter((doc) => retryable(reports.get(doc.name)!, batchError));
+    const pause = RETRY_DELAY_MS * 2 ** round;
+    if (again.length === 0 || round >= retries || (deadline !== undefined && Date.now() + pause >= deadline.getTime())) break;
+    for (const doc of again) {
+      progress.retrying(reports.get(doc.name)!);
+      Object.assign(reports.get(doc.name)!, { status: 'not-run', error: undefined });
+    }
+    progress.note(
+      `${again.length} document(s) not taken (${batchError === undefined ? 'UNAVAILABLE' : describeFailure(batchError)}); ` +
+        `retrying in ${pause / 1000} s (${round + 1}/${retries})`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+  client.close();
+  progress.finish();
+
+  async function sealRound(pending: PlannedDocument[]): Promise<void> {
+    const inputs: BatchInput[] = pending.map((doc) => ({
+      id: doc.name,
+      size: doc.size,
+      read: () => fs.createReadStream(doc.input, { highWaterMark: UPLOAD_CHUNK_BYTES }),
+    }));
+    await sealBatch(
+      client,
+      {
+        sealId,
+        placement,
+        options: {
+          reason: values.reason ?? '',
+          location: values.location ?? '',
+          contactInfo: values.contact ?? '',
+          fieldName: values.field ?? '',
+        },
+      },
+      inputs,
+      {
+        concurrency,
+        ...(deadline === undefined ? {} : { deadline }),
+        async onChunk(id, chunk) {
+          let output = outputs.get(id);
+          if (output === undefined) {
+            output = await AtomicOutputFile.create(byName.get(id)!.output);
+            outputs.set(id, output);
+          }
+          await output.write(chunk);
+        },
+        async onResult(result) {
+          const report = reports.get(result.id)!;
+          const output = outputs.get(result.id);
+          outputs.delete(result.id);
+          await settleDocument(result, report, output);
+          progress.documentDone(result.id, report);
+        },
+      },
+    );
+  }
+
+  const report = buildReport(reports, { started, inDir, outDir, address: servers.join(','), sealId, batchError });
+  await writeJsonAtomically(reportPath, report);
+  if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+  else io.stdout(describeTotals(report.totals, reportPath));
+  if (batchError !== undefined) {
+    io.stderr(`seald: the batch stopped: ${describeFailure(batchError)}\n`);
+    return EXIT_FAILURE;
+  }
+  return report.totals.failed > 0 ? EXIT_DOCUMENTS_FAILED : 0;
+}
+
+/** The PDFs of IN_DIR (by name, *.pdf in any case, regular files), sorted, with where each goes. */
+async function planDocuments(inDir: string, outDir: string): Promise<PlannedDocument[]> {
+  let entries: fs.Dirent[];
+  try {
+    entries = await fs.promises.readdir(inDir, { withFileTypes: true });
+  } catch (cause) {
+    throw new Error(`cannot read the input directory ${inDir}: ${(cause as Error).message}`);
+  }
+  const names = entries.filter((e) => e.isFile() && /\.pdf$/i.test(e.name)).map((e) => e.name).sort();
+  return Promise.all(
+    names.map(async (name) => ({
+      name,
+      input: path.join(inDir, name),
+      output: path.join(outDir, name),
+      size: (await fs.promises.stat(path.join(inDir, name))).size,
+    })),
+  );
+}
+
+/** Worth sending again: not reached, or refused for now (UNAVAILABLE), while the call failed in a retryable way. */
+function retryable(report: DocumentReport, batchError: unknown): boolean {
+  if (report.status === 'failed') return report.error?.status === 'UNAVAILABLE';
+  if (report.status !== 'not-run') return false;
+  return batchError === undefined || isUnavailable(batchError);
+}
+
+function isUnavailable(error: unknown): boolean {
+  return isServiceError(error) && error.code === grpcStatus.UNAVAILABLE;
+}
+
+async function settleDocument(result: BatchResult, report: DocumentReport, output: AtomicOutputFile | undefined): Promise<void> {
+  if (!result.ok) {
+    await output?.abandon();
+    report.status = 'failed';
+    report.error = { status: result.status, code: result.errorCode, message: result.message };
+    return;
+  }
+  const { summary } = result;
+  if (output === undefined || BigInt(output.bytesWritten) !== summary.documentSize) {
+    await output?.abandon();
+    report.status = 'failed';
+    report.error = {
+      status: 'DATA_LOSS',
+      code: 'SIZE_MISMATCH',
+      message: `received ${output?.bytesWritten ?? 0} bytes but the server reports ${summary.documentSize}: not written`,
+    };
+    return;
+  }
+  await output.commit();
+  report.status = result.replayed ? 'replayed' : 'sealed';
+  report.outputBytes = Number(summary.documentSize);
+  report.fieldName = summary.fieldName;
+  report.revision = summary.revision;
+  report.signingTime = summary.signingTime === undefined ? null : timestampDate(summary.signingTime).toISOString();
+  report.documentDigest = Buffer.from(summary.documentDigest).toString('hex');
+}
+
+interface Totals {
+  documents: number;
+  sealed: number;
+  replayed: number;
+  skipped: number;
+  failed: number;
+  notRun: number;
+  bytesIn: number;
+  seconds: number;
+}
+
+function buildReport(
+  reports: Map<string, DocumentReport>,
+  run: { started: Date; inDir: string; outDir: string; address: string; sealId: string; batchError: unknown },
+) {
+  const documents = [...reports.values()];
+  const count = (status: DocumentStatus) => documents.filter((d) => d.status === status).length;
+  const finished = new Date();
+  const totals: Totals = {
+    documents: documents.length,
+    sealed: count('sealed'),
+    replayed: count('replayed'),
+    skipped: count('skipped'),
+    failed: count('failed'),
+    notRun: count('not-run'),
+    bytesIn: documents.filter((d) => d.status === 'sealed' || d.status === 'replayed').reduce((n, d) => n + d.bytes, 0),
+    seconds: (finished.getTime() - run.started.getTime()) / 1000,
+  };
+  return {
+    startedAt: run.started.toISOString(),
+    finishedAt: finished.toISOString(),
+    server: run.address,
+    seal: run.sealId,
+    inputDir: run.inDir,
+    outputDir: run.outDir,
+    ...(run.batchError === undefined ? {} : { batchError: describeFailure(run.batchError) }),
+    totals,
+    documents,
+  };
+}
+
+function describeTotals(totals: Totals, reportPath: string): string {
+  const rate = totals.seconds > 0 ? totals.bytesIn / 1e6 / totals.seconds : 0;
+  const parts = [`${totals.sealed} sealed`];
+  if (totals.replayed > 0) parts.push(`${totals.replayed} replayed`);
+  parts.push(`${totals.skipped} skipped`, `${totals.failed} failed`);
+  if (totals.notRun > 0) parts.push(`${totals.notRun} not run`);
+  return (
+    `${parts.join(', ')} of ${totals.documents} documents ` +
+    `(${formatMb(totals.bytesIn)} in ${totals.seconds.toFixed(1)} s, ${rate.toFixed(1)} MB/s)\n` +
+    `report: ${reportPath}\n`
+  );
+}
+
+async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const output = await AtomicOutputFile.create(file);
+  try {
+    await output.write(Buffer.from(`${JSON.stringify(value, null, 2)}\n`));
+    await output.commit();
+  } finally {
+    await output.abandon();
+  }
+}
+
+// --- progress ------------------------------------------------------------------------------------------------------
+
+export interface ProgressState {
+  done: number;
+  total: number;
+  failed: number;
+  bytesDone: number;
+  bytesTotal: number;
+  elapsedSeconds: number;
+}
+
+/** One line for a terminal: `[#####-----] 45/100 docs  12.3 MB/s  ETA 0:42  2 failed`. */
+export function renderProgressBar(state: ProgressState, barWidth = 24): string {
+  const fraction = state.bytesTotal > 0 ? state.bytesDone / state.bytesTotal : state.total > 0 ? state.done / state.total : 1;
+  const filled = Math.min(barWidth, Math.round(fraction * barWidth));
+  const rate = state.elapsedSeconds > 0 ? state.bytesDone / state.elapsedSeconds : 0;
+  const eta = rate > 0 ? (state.bytesTotal - state.bytesDone) / rate : undefined;
+  return (
+    `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}] ${state.done}/${state.total} docs  ` +
+    `${(rate / 1e6).toFixed(1)} MB/s  ETA ${eta === undefined ? '--:--' : formatDuration(eta)}  ${state.failed} failed`
+  );
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
+}
+
+function formatMb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** Progress on stderr: a bar redrawn in place (terminal), a line per document (logs), or nothing. */
+class Progress {
+  readonly #started = Date.now();
+  #done = 0;
+  #failed = 0;
+  #bytesDone = 0;
+  #lastDraw = 0;
+
+  constructor(
+    private readonly mode: 'bar' | 'lines' | 'none',
+    private readonly io: CliIo,
+    private readonly total: number,
+    private readonly bytesTotal: number,
+    skipped: number,
+  ) {
+    if (mode === 'lines') io.stderr(`sealing ${total} documents (${formatMb(bytesTotal)}); ${skipped} already in the output directory\n`);
+    this.#draw(true);
+  }
+
+  documentDone(name: string, report: DocumentReport): void {
+    this.#done++;
+    this.#bytesDone += report.bytes;
+    if (report.status === 'failed') this.#failed++;
+    if (this.mode === 'lines') {
+      const what =
+        report.status === 'failed'
+          ? `failed ${name}: ${report.error!.status} ${report.error!.code}: ${report.error!.message}`
+          : `${report.status} ${name} (${formatMb(report.bytes)})`;
+      this.io.stderr(`[${this.#done}/${this.total}] ${what}\n`);
+    } else if (this.mode === 'bar' && report.status === 'failed') {
+      this.io.stderr(`\r\x1b[Kfailed ${name}: ${report.error!.code}: ${report.error!.message}\n`);
+      this.#draw(true);
+    } else {
+      this.#draw(false);
+    }
+  }
+
+  /** A document counted as done (failed) goes back to the queue. */
+  retrying(report: DocumentReport): void {
+    if (report.status === 'not-run') return;
+    this.#done--;
+    this.#bytesDone -= report.bytes;
+    if (report.status === 'failed') this.#failed--;
+  }
+
+  note(text: string): void {
+    if (this.mode === 'none') return;
+    this.io.stderr(this.mode === 'bar' ? `\r\x1b[K${text}\n` : `${text}\n`);
+    this.#draw(true);
+  }
+
+  finish(): void {
+    this.#draw(true);
+    if (this.mode === 'bar') this.io.stderr('\n');
+  }
+
+  #draw(force: boolean): void {
+    if (this.mode !== 'bar') return;
+    const now = Date.now();
+    if (!force && now - this.#lastDraw < 100) return;
+    this.#lastDraw = now;
+    const line = renderProgressBar({
+      done: this.#done,
+      total: this.total,
+      failed: this.#failed,
+      bytesDone: this.#bytesDone,
+      bytesTotal: this.bytesTotal,
+      elapsedSeconds: (now - this.#started) / 1000,
+    });
+    this.io.stderr(`\r\x1b[K${line}`);
+  }
+}
+
+// --- option parsing ------------------------------------------------------------------------------------------------
+
+function required(value: string | undefined, name: string): string {
+  if (value === undefined || value === '') throw new UsageError(`${name} is required`, 'batch');
+  return value;
+}
+
+function number(text: string, name: string, rules: { integer?: boolean; min?: number; positive?: boolean } = {}): number {
+  const value = Number(text);
+  const ok =
+    text.trim() !== '' &&
+    Number.isFinite(value) &&
+    (rules.integer !== true || Number.isInteger(value)) &&
+    (rules.min === undefined || value >= rules.min) &&
+    (rules.positive !== true || value > 0);
+  if (!ok) {
+    const expected = rules.integer ? `an integer ≥ ${rules.min ?? 0}` : rules.positive ? 'a positive number' : 'a number';
+    throw new UsageError(`${name}: expected ${expected}, got "${text}"`, 'batch');
+  }
+  return value;
+}

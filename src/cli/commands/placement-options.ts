@@ -1,0 +1,146 @@
+/**
+ * The placement options shared by `seald seal` and `seald locate`, and the proto Placement they make:
+ *
+ *   --page N --x X --y Y                      one position (普通签章)
+ *   --pages SPEC --x X --y Y                  the same position on several pages (多页签章)
+ *   --cross-page [--pages SPEC] [--edge E] …  strips at a page edge (骑缝章)
+ *   --keyword TEXT [--occurrence O] …         centred on a text (关键字签章)
+ */
+import { create } from '@bufbuild/protobuf';
+import { Edge, Occurrence, PlacementSchema, type Placement } from '../../gen/seald/v1/seald_pb.ts';
+import { UsageError } from '../io.ts';
+
+export const PLACEMENT_OPTIONS = {
+  page: { type: 'string' },
+  x: { type: 'string' },
+  y: { type: 'string' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  pages: { type: 'string' },
+  'cross-page': { type: 'boolean', default: false },
+  edge: { type: 'string' },
+  along: { type: 'string' },
+  'max-pages': { type: 'string' },
+  'min-strip': { type: 'string' },
+  'skip-first': { type: 'boolean', default: false },
+  'skip-last': { type: 'boolean', default: false },
+  keyword: { type: 'string' },
+  occurrence: { type: 'string' },
+  dx: { type: 'string' },
+  dy: { type: 'string' },
+} as const;
+
+type Values = { [K in keyof typeof PLACEMENT_OPTIONS]?: (typeof PLACEMENT_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+export function placementFromOptions(values: Values, command: string): Placement {
+  const num = (name: keyof Values, rules: NumberRules = {}): number | undefined => {
+    const text = values[name];
+    return typeof text === 'string' ? parseNumber(text, `--${name}`, command, rules) : undefined;
+  };
+  const need = (name: keyof Values): string => {
+    const text = values[name];
+    if (typeof text !== 'string' || text === '') throw new UsageError(`--${name} is required`, command);
+    return text;
+  };
+  const forbid = (mode: string, ...names: (keyof Values)[]): void => {
+    for (const name of names) {
+      if (values[name] !== undefined && values[name] !== false) throw new UsageError(`--${name} does not go with ${mode}`, command);
+    }
+  };
+  const size = {
+    ...optional('width', num('width', { positive: true })),
+    ...optional('height', num('height', { positive: true })),
+  };
+  const crossOnly = ['edge', 'along', 'max-pages', 'min-strip', 'skip-first', 'skip-last'] as const;
+  const keywordOnly = ['occurrence', 'dx', 'dy'] as const;
+
+  if (values.keyword !== undefined) {
+    forbid('--keyword', 'cross-page', 'page', 'x', 'y', ...crossOnly);
+    return create(PlacementSchema, {
+      kind: {
+        case: 'keyword',
+        value: {
+          keyword: need('keyword'),
+          ...occurrenceOf(values.occurrence, command),
+          pages: values.pages ?? '',
+          dx: num('dx') ?? 0,
+          dy: num('dy') ?? 0,
+          ...size,
+        },
+      },
+    });
+  }
+  if (values['cross-page'] === true) {
+    forbid('--cross-page', 'page', 'x', 'y', ...keywordOnly);
+    const edge = values.edge === undefined ? Edge.RIGHT : EDGES[values.edge];
+    if (edge === undefined) throw new UsageError(`--edge: expected right, left, top or bottom, got "${values.edge}"`, command);
+    return create(PlacementSchema, {
+      kind: {
+        case: 'crossPage',
+        value: {
+          pages: values.pages ?? '',
+          edge,
+          ...optional('along', num('along')),
+          maxPages: num('max-pages', { integer: true, min: 2 }) ?? 0,
+          ...optional('minStripWidth', num('min-strip', { positive: true })),
+          skipFirst: values['skip-first'] === true,
+          skipLast: values['skip-last'] === true,
+          ...size,
+        },
+      },
+    });
+  }
+  forbid('a position (use --cross-page or --keyword)', ...crossOnly, ...keywordOnly);
+  const x = parseNumber(need('x'), '--x', command);
+  const y = parseNumber(need('y'), '--y', command);
+  if (values.pages !== undefined) {
+    forbid('--pages', 'page');
+    return create(PlacementSchema, { kind: { case: 'multiPage', value: { pages: need('pages'), x, y, ...size } } });
+  }
+  const page = parseNumber(need('page'), '--page', command, { integer: true, min: 1 });
+  return create(PlacementSchema, { kind: { case: 'position', value: { page, x, y, ...size } } });
+}
+
+const EDGES: Record<string, Edge> = { right: Edge.RIGHT, left: Edge.LEFT, top: Edge.TOP, bottom: Edge.BOTTOM };
+
+function occurrenceOf(text: string | undefined, command: string): { occurrence: Occurrence; index?: number } {
+  switch (text) {
+    case undefined:
+    case 'first':
+      return { occurrence: Occurrence.FIRST };
+    case 'last':
+      return { occurrence: Occurrence.LAST };
+    case 'all':
+      return { occurrence: Occurrence.ALL };
+    default:
+      if (!/^\d+$/.test(text) || Number(text) < 1) {
+        throw new UsageError(`--occurrence: expected first, last, all or a number ≥ 1, got "${text}"`, command);
+      }
+      return { occurrence: Occurrence.INDEX, index: Number(text) };
+  }
+}
+
+function optional<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: number };
+}
+
+export interface NumberRules {
+  integer?: boolean;
+  min?: number;
+  positive?: boolean;
+}
+
+export function parseNumber(text: string, name: string, command: string, rules: NumberRules = {}): number {
+  const value = Number(text);
+  const ok =
+    text.trim() !== '' &&
+    Number.isFinite(value) &&
+    (rules.integer !== true || Number.isInteger(value)) &&
+    (rules.min === undefined || value >= rules.min) &&
+    (rules.positive !== true || value > 0);
+  if (!ok) {
+    const expected = rules.integer ? `an integer ≥ ${rules.min ?? 0}` : rules.positive ? 'a positive number' : 'a number';
+    throw new UsageError(`${name}: expected ${expected}, got "${text}"`, command);
+  }
+  return value;
+}

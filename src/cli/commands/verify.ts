@@ -1,0 +1,145 @@
+/**
+ * `seald verify FILE`: verify locally, in this process (no token, no server), or with --server ask a running server's
+ * VerifyService. Exit status 0 when the document's verdict is VALID, 1 otherwise (INVALID, INDETERMINATE, or a
+ * failure), 2 for a command line that cannot be run.
+ *
+ * Trust anchors, locally: --trust PEM (repeatable), else SEALD_TRUST_ANCHORS, else the trust.anchors of the
+ * configuration (--config, SEALD_CONFIG, or the data directory's seald.yaml: the dev CA of the embedded defaults).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { create } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { VerifyRequestSchema, VerifyService, type VerifyResponse } from '../../gen/seald/v1/verify_pb.ts';
+import { FileSource } from '../../server/spool.ts';
+import { DEFAULTS, loadConfig } from '../../server/config.ts';
+import { grpcClientConstructor } from '../../server/grpc-service.ts';
+import { loadTrustAnchors } from '../../verify/anchors.ts';
+import type { SignatureReport, VerificationReport } from '../../verify/report.ts';
+import { verifyDocument } from '../../verify/verify.ts';
+import { channelCredentials, channelTarget, UPLOAD_CHUNK_BYTES, type ClientTls } from '../client.ts';
+import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIo } from '../io.ts';
+import { formatTable } from '../table.ts';
+import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
+
+export async function verifyCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      trust: { type: 'string', multiple: true },
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      timeout: { type: 'string' },
+      ...SERVER_OPTION,
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('verify takes exactly one FILE', 'verify');
+  const file = positionals[0]!;
+  if (!fs.existsSync(file)) throw new UsageError(`no such file: ${file}`, 'verify');
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && !(timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds', 'verify');
+
+  let report: VerificationReport;
+  if (values.server !== undefined) {
+    report = await verifyRemote(await channelTarget(serverAddresses(values.server, io.env)), file, timeout, clientTls(values, io.env));
+  } else {
+    const anchors = await localAnchors(values, io);
+    const source = await FileSource.open(path.resolve(file));
+    try {
+      report = await verifyDocument(source, {
+        trustAnchors: anchors,
+        ...(timeout === undefined ? {} : { limits: { maxMillis: timeout * 1000 } }),
+      });
+    } finally {
+      await source.close();
+    }
+  }
+  io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : humanReport(file, report));
+  return report.verdict === 'VALID' ? EXIT_OK : EXIT_FAILURE;
+}
+
+async function localAnchors(values: { trust?: string[]; config?: string; 'data-dir'?: string }, io: CliIo): Promise<Uint8Array[]> {
+  if (values.trust !== undefined && values.trust.length > 0) return loadTrustAnchors(values.trust);
+  const fromEnv = io.env.SEALD_TRUST_ANCHORS;
+  if (fromEnv) return loadTrustAnchors(fromEnv.split(path.delimiter).filter((p) => p !== ''));
+  const dataDir = path.resolve(values['data-dir'] ?? io.env.SEALD_DATA_DIR ?? DEFAULTS.dataDir);
+  const config = values.config ?? (io.env.SEALD_CONFIG || undefined) ?? path.join(dataDir, 'seald.yaml');
+  if (!fs.existsSync(config)) {
+    io.stderr(`seald: no trust anchors (no --trust, SEALD_TRUST_ANCHORS or ${config}): every signer will be UNTRUSTED\n`);
+    return [];
+  }
+  const loaded = await loadConfig({ flags: { config }, env: io.env });
+  return loadTrustAnchors(loaded.trust.anchors);
+}
+
+const VerifyClient = grpcClientConstructor(VerifyService);
+
+async function verifyRemote(
+  address: string,
+  file: string,
+  timeout: number | undefined,
+  tls: ClientTls | undefined,
+): Promise<VerificationReport> {
+  const client = new VerifyClient(address, channelCredentials(tls));
+  try {
+    const options: grpc.CallOptions = timeout === undefined ? {} : { deadline: new Date(Date.now() + timeout * 1000) };
+    const response = await new Promise<VerifyResponse>((resolve, reject) => {
+      const call = client.verify(new grpc.Metadata(), options, (error, value) =>
+        error !== null || value === undefined ? reject(error) : resolve(value),
+      );
+      void (async () => {
+        const size = fs.statSync(file).size;
+        const write = async (message: Parameters<typeof call.write>[0]): Promise<void> => {
+          if (!call.write(message)) await new Promise((r) => call.once('drain', r));
+        };
+        await write(create(VerifyRequestSchema, { payload: { case: 'header', value: { documentSize: BigInt(size) } } }));
+        for await (const chunk of fs.createReadStream(file, { highWaterMark: UPLOAD_CHUNK_BYTES })) {
+          await write(create(VerifyRequestSchema, { payload: { case: 'chunk', value: chunk as Buffer } }));
+        }
+        call.end();
+      })().catch((error: unknown) => {
+        call.cancel();
+        reject(error);
+      });
+    });
+    return JSON.parse(response.reportJson) as VerificationReport;
+  } finally {
+    client.close();
+  }
+}
+
+export function humanReport(file: string, report: VerificationReport): string {
+  const lines = [
+    `${file}: ${report.verdict}`,
+    `  ${report.revisions} revision${report.revisions === 1 ? '' : 's'}, ${report.signatures.length} signature${report.signatures.length === 1 ? '' : 's'}, last revision ${report.lastRevisionCovered ? 'covered' : 'NOT covered'} by a signature`,
+    ...report.reasons.map((r) => `  - ${r}`),
+    '',
+  ];
+  for (const s of report.signatures) lines.push(signatureTable(s));
+  return lines.join('\n');
+}
+
+function signatureTable(s: SignatureReport): string {
+  const rows: [string, string][] = [
+    ['verdict', s.verdict],
+    ['revision', s.revision === null ? '?' : String(s.revision)],
+    ['signer', s.signer?.subject ?? '?'],
+    ['issuer', s.signer?.issuer ?? '?'],
+    ['serial', s.signer?.serial ?? '?'],
+    ['validity', s.signer ? `${s.signer.notBefore} .. ${s.signer.notAfter}` : '?'],
+    ['signing time', s.claimedSigningTime ? `${s.claimedSigningTime} (claimed)` : '-'],
+    ['timestamp', s.timestampTime ?? '-'],
+    ['placement', s.placement ? `${s.placement.kind} pages ${s.placement.pages.join(',')}` : '-'],
+    ['algorithms', `${s.subFilter ?? '?'} ${s.digestAlgorithm ?? '?'} ${s.signatureAlgorithm ?? '?'}`],
+    ['integrity', s.integrity],
+    ['covers all', s.coversWholeDocument ? 'yes' : 'no'],
+    ['changes after', s.changesAfter],
+    ['trust', s.trust],
+  ];
+  for (const c of s.changes) rows.push([`  rev ${c.revision}`, `${c.allowed ? 'allowed' : 'NOT ALLOWED'}: ${c.description}`]);
+  for (const r of s.reasons) rows.push(['reason', r]);
+  return formatTable(['signature', s.field], rows);
+}

@@ -1,0 +1,130 @@
+/**
+ * The Locate RPC: header → spooled chunks → the engine's placement planner → the marks a Seal would write, without
+ * signing (no token is touched, so it answers even while the seal's token is down). Framing as for Seal: the first
+ * request message is the header and only the first; chunks follow.
+ */
+import { performance } from 'node:perf_hooks';
+import { create } from '@bufbuild/protobuf';
+import type * as grpc from '@grpc/grpc-js';
+import { locateMarks } from '../engine/placements.ts';
+import { SealdError } from '../errors.ts';
+import {
+  LocatedMarkSchema,
+  LocateResponseSchema,
+  type LocateHeader,
+  type LocateRequest,
+  type LocateResponse,
+} from '../gen/seald/v1/seald_pb.ts';
+import type { ByteSource } from '../pdf/source.ts';
+import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
+import { callAccess, placementDetails } from './access.ts';
+import type { ServiceContext } from './context.ts';
+import { placementOf } from './placement-of.ts';
+import { Spool } from './spool.ts';
+import { grpcStatusOf, statusName } from './status.ts';
+
+type LocateCall = grpc.ServerReadableStream<LocateRequest, LocateResponse>;
+
+export function locateHandler(context: ServiceContext): grpc.handleClientStreamingCall<LocateRequest, LocateResponse> {
+  return (call, callback) => {
+    context.track(handleLocate(context, call, callback));
+  };
+}
+
+async function handleLocate(
+  context: ServiceContext,
+  call: LocateCall,
+  callback: grpc.sendUnaryData<LocateResponse>,
+): Promise<void> {
+  const started = performance.now();
+  const requestId = requestIdOf(call);
+  const lifetime = callLifetime(call);
+  const access = callAccess(context, call, 'locate', requestId);
+  let log = context.logger.child({ requestId, rpc: 'Locate' });
+  let spool: Spool | undefined;
+  let source: ByteSource | undefined;
+  try {
+    const messages = call[Symbol.asyncIterator]() as AsyncIterator<LocateRequest>;
+    const header = await readHeader(messages, lifetime);
+    // Locating signs nothing, so only refusals go to the audit log; the policy still decides who may ask.
+    access.authorize(header.sealId, placementDetails(header.placement));
+    const seal = context.seals.get(header.sealId);
+    if (seal === undefined) throw new SealdError('not-found', 'SEAL_NOT_FOUND', `unknown seal "${header.sealId}"`);
+    log = log.child({ sealId: seal.config.id });
+    const placement = placementOf(header.placement);
+    spool = new Spool({
+      memoryLimitBytes: context.limits.spoolMemoryBytes,
+      maxDocumentBytes: context.limits.maxDocumentBytes,
+      dir: context.limits.tmpDir,
+      ...(header.documentSize === undefined ? {} : { expectedBytes: Math.max(0, Number(header.documentSize)) }),
+    });
+    for (;;) {
+      const message = await nextMessage(messages, lifetime);
+      if (message === undefined) break;
+      if (message.payload.case === 'chunk') await spool.append(message.payload.value);
+      else if (message.payload.case === 'header') {
+        throw new SealdError('invalid-input', 'HEADER_REPEATED', 'only the first message of a Locate call may be a header');
+      }
+    }
+    source = await spool.finish();
+    spool = undefined;
+    if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
+    const located = await locateMarks(source, placement, seal.material, lifetime.signal);
+    if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
+    const response = create(LocateResponseSchema, {
+      pageCount: located.pageCount,
+      marks: located.plan.marks.map((m) =>
+        create(LocatedMarkSchema, {
+          page: m.page.number,
+          rect: m.displayed,
+          ...(m.strip === undefined ? {} : { stripIndex: m.strip.index, stripCount: m.strip.count, group: m.group ?? 0 }),
+        }),
+      ),
+    });
+    log.info({ kind: located.plan.kind, marks: response.marks.length, ms: Math.round(performance.now() - started) }, 'located');
+    callback(null, response);
+  } catch (error) {
+    if (lifetime.clientGone) {
+      log.info({ reason: abortReason(lifetime.signal).code }, 'call ended by the client');
+      return;
+    }
+    await access.failed(error);
+    const status = grpcStatusOf(error, requestId);
+    if (status.internal) log.error({ err: error }, 'locate failed');
+    else log.info({ code: statusName(status.code), error: status.sealdCode, message: status.details }, 'locate refused');
+    callback(status);
+  } finally {
+    lifetime.dispose();
+    try {
+      await (spool !== undefined ? spool.discard() : source?.close());
+    } catch (error) {
+      log.warn({ err: error }, 'cannot release the document (spool file or source)');
+    }
+  }
+}
+
+async function readHeader(messages: AsyncIterator<LocateRequest>, lifetime: CallLifetime): Promise<LocateHeader> {
+  const first = await nextMessage(messages, lifetime);
+  if (first === undefined || first.payload.case !== 'header') {
+    throw new SealdError(
+      'invalid-input',
+      'HEADER_REQUIRED',
+      first === undefined ? 'the request stream ended before a header' : 'the first message of a Locate call must be a header',
+    );
+  }
+  return first.payload.value;
+}
+
+async function nextMessage(messages: AsyncIterator<LocateRequest>, lifetime: CallLifetime): Promise<LocateRequest | undefined> {
+  if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
+  let result: IteratorResult<LocateRequest>;
+  try {
+    result = await messages.next();
+  } catch (error) {
+    if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
+    throw error;
+  }
+  // A destroyed stream may also just end: never take a cut-off upload for a complete one.
+  if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
+  return result.done === true ? undefined : result.value;
+}

@@ -1,0 +1,126 @@
+/**
+ * The proto Placement (seald.v1.Placement) as the engine's Placement, for Seal and Locate alike. Checks here are the
+ * ones the wire format needs (a kind is set, numbers are finite and positive); page specs, edges of pages and
+ * keywords are checked by the planner against the document.
+ */
+import type { Edge as EngineEdge, Occurrence as EngineOccurrence, Placement } from '../engine/placements.ts';
+import { SealdError } from '../errors.ts';
+import { Edge, Occurrence, type Placement as ProtoPlacement } from '../gen/seald/v1/seald_pb.ts';
+
+export function placementOf(given: ProtoPlacement | undefined): Placement {
+  const kind = given?.kind;
+  if (kind === undefined || kind.case === undefined) {
+    // A placement kind newer than this server arrives as an unknown field: the oneof reads as unset.
+    throw new SealdError(
+      'invalid-input',
+      'PLACEMENT_REQUIRED',
+      given === undefined ? 'the header needs a placement' : 'the placement kind is not set, or not supported by this server',
+    );
+  }
+  switch (kind.case) {
+    case 'position': {
+      const { page, x, y } = kind.value;
+      if (page < 1) throw new SealdError('invalid-input', 'PAGE_INVALID', 'placement.position.page must be 1 or more');
+      finite('placement.position', { x, y });
+      return { page, x, y, ...size('placement.position', kind.value) };
+    }
+    case 'multiPage': {
+      const { pages, x, y } = kind.value;
+      finite('placement.multi_page', { x, y });
+      return { kind: 'multi-page', pages: required('placement.multi_page.pages', pages), x, y, ...size('placement.multi_page', kind.value) };
+    }
+    case 'crossPage': {
+      const v = kind.value;
+      return {
+        kind: 'cross-page',
+        ...(v.pages === '' ? {} : { pages: v.pages }),
+        edge: EDGES[v.edge] ?? invalid(`placement.cross_page.edge ${v.edge} is not a known edge`),
+        ...(v.along === undefined ? {} : { along: finite('placement.cross_page', { along: v.along }).along }),
+        ...(v.maxPages === 0 ? {} : { maxPages: v.maxPages }),
+        ...(v.minStripWidth === undefined ? {} : { minStripWidth: positive('placement.cross_page.min_strip_width', v.minStripWidth) }),
+        skipFirst: v.skipFirst,
+        skipLast: v.skipLast,
+        ...size('placement.cross_page', v),
+      };
+    }
+    case 'keyword': {
+      const v = kind.value;
+      const { dx, dy } = finite('placement.keyword', { dx: v.dx, dy: v.dy });
+      return {
+        kind: 'keyword',
+        keyword: required('placement.keyword.keyword', v.keyword),
+        occurrence: occurrenceOf(v.occurrence, v.index),
+        ...(v.pages === '' ? {} : { pages: v.pages }),
+        dx,
+        dy,
+        ...size('placement.keyword', v),
+      };
+    }
+    default: {
+      // Reachable once the proto grows a placement kind this server does not implement yet.
+      const name = (kind as { case: string }).case;
+      throw new SealdError('invalid-input', 'PLACEMENT_UNSUPPORTED', `placement kind "${name}" is not supported`);
+    }
+  }
+}
+
+const EDGES: Record<number, EngineEdge> = {
+  [Edge.UNSPECIFIED]: 'right',
+  [Edge.RIGHT]: 'right',
+  [Edge.LEFT]: 'left',
+  [Edge.TOP]: 'top',
+  [Edge.BOTTOM]: 'bottom',
+};
+
+function occurrenceOf(occurrence: Occurrence, index: number): EngineOccurrence {
+  switch (occurrence) {
+    case Occurrence.UNSPECIFIED:
+    case Occurrence.FIRST:
+      return 'first';
+    case Occurrence.LAST:
+      return 'last';
+    case Occurrence.ALL:
+      return 'all';
+    case Occurrence.INDEX:
+      if (index < 1) return invalid('placement.keyword.index must be 1 or more with OCCURRENCE_INDEX');
+      return index;
+    default:
+      return invalid(`placement.keyword.occurrence ${occurrence as number} is not a known occurrence`);
+  }
+}
+
+function size(where: string, v: { width?: number; height?: number }): { width?: number; height?: number } {
+  const out: { width?: number; height?: number } = {};
+  for (const name of ['width', 'height'] as const) {
+    const value = v[name];
+    if (value === undefined) continue;
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new SealdError('invalid-input', 'SIZE_INVALID', `${where}.${name} must be a positive number of points`);
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+function finite<T extends Record<string, number>>(where: string, values: T): T {
+  for (const [name, value] of Object.entries(values)) {
+    if (!Number.isFinite(value)) {
+      throw new SealdError('invalid-input', 'POSITION_INVALID', `${where}.${name} must be a finite number`);
+    }
+  }
+  return values;
+}
+
+function positive(where: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) invalid(`${where} must be a positive number of points`);
+  return value;
+}
+
+function required(where: string, value: string): string {
+  if (value.trim() === '') invalid(`${where} is required`);
+  return value;
+}
+
+function invalid(message: string): never {
+  throw new SealdError('invalid-input', 'BAD_PLACEMENT', message);
+}

@@ -1,0 +1,160 @@
+/**
+ * The Rollback RPC (撤销签章): header → spooled chunks → engine.planRollback → authorise against the seal whose
+ * certificate made the last signature → the document's first bytes, as they were before that seal → summary.
+ * The audit record is durable before the summary is sent. Framing as in Seal (proto/seald/v1/rollback.proto).
+ */
+import { once } from 'node:events';
+import { createHash } from 'node:crypto';
+import { create } from '@bufbuild/protobuf';
+import type * as grpc from '@grpc/grpc-js';
+import { certificatePublicKeyInfo } from '../crypto/certificate.ts';
+import { planRollback, type RollbackPlan } from '../engine/rollback.ts';
+import { SealdError } from '../errors.ts';
+import {
+  RollbackResponseSchema,
+  RollbackSummarySchema,
+  type RollbackHeader,
+  type RollbackRequest,
+  type RollbackResponse,
+} from '../gen/seald/v1/rollback_pb.ts';
+import type { ByteSource } from '../pdf/source.ts';
+import { callAccess, type CallAccess } from './access.ts';
+import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
+import type { ServiceContext } from './context.ts';
+import { RESPONSE_CHUNK_BYTES } from './seal-handler.ts';
+import type { ConfiguredSeal } from './seals.ts';
+import { Spool } from './spool.ts';
+import { grpcStatusOf, statusName } from './status.ts';
+
+type RollbackCall = grpc.ServerDuplexStream<RollbackRequest, RollbackResponse>;
+
+export function rollbackHandler(context: ServiceContext): grpc.handleBidiStreamingCall<RollbackRequest, RollbackResponse> {
+  return (call) => {
+    context.track(handleRollback(context, call));
+  };
+}
+
+async function handleRollback(context: ServiceContext, call: RollbackCall): Promise<void> {
+  const requestId = requestIdOf(call);
+  const lifetime = callLifetime(call);
+  const access = callAccess(context, call, 'rollback', requestId);
+  const log = context.logger.child({ requestId, rpc: 'Rollback', principal: access.principal.name });
+  let spool: Spool | undefined;
+  let source: ByteSource | undefined;
+  try {
+    const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<RollbackRequest>;
+    const header = await readHeader(messages, lifetime);
+    // Nothing to roll back with no rollback permission at all: say so before the upload.
+    if (![...context.seals.keys()].some((id) => access.allows('rollback', id))) access.authorize();
+    spool = new Spool({
+      memoryLimitBytes: context.limits.spoolMemoryBytes,
+      maxDocumentBytes: context.limits.maxDocumentBytes,
+      dir: context.limits.tmpDir,
+      ...(header.documentSize === undefined ? {} : { expectedBytes: Number(header.documentSize) }),
+    });
+    for (let message = await next(messages, lifetime); message !== undefined; message = await next(messages, lifetime)) {
+      if (message.payload.case === 'chunk') await spool.append(message.payload.value);
+      else if (message.payload.case === 'header') {
+        throw new SealdError('invalid-input', 'HEADER_REPEATED', 'only the first message of a Rollback call may be a header');
+      }
+    }
+    const inputSha256 = spool.digest.copy().digest('hex');
+    source = await spool.finish();
+    spool = undefined;
+    if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
+    access.note({ inputSha256 });
+
+    const plan = await planRollback(source, {
+      ...(header.fieldName === '' ? {} : { fieldName: header.fieldName }),
+    });
+    access.note({ certificateSerial: plan.signer.serialNumber, revision: plan.revision });
+    const seal = authorizeRollback(context, access, plan);
+
+    const output = createHash('sha256');
+    for await (const chunk of source.chunks(0, plan.outputLength, RESPONSE_CHUNK_BYTES)) {
+      await send(call, create(RollbackResponseSchema, { payload: { case: 'chunk', value: chunk } }), lifetime);
+      output.update(chunk);
+    }
+    const outputSha256 = output.digest();
+    await access.succeeded({ outputSha256: outputSha256.toString('hex') });
+    const summary = create(RollbackSummarySchema, {
+      fieldName: plan.fieldName,
+      removedRevision: plan.revision,
+      sealId: seal.config.id,
+      signerSubject: plan.signer.subject,
+      certificateSerial: plan.signer.serialNumber,
+      documentSize: BigInt(plan.outputLength),
+      documentSha256: outputSha256,
+    });
+    await send(call, create(RollbackResponseSchema, { payload: { case: 'summary', value: summary } }), lifetime);
+    await source.close();
+    source = undefined;
+    call.end();
+    log.info({ sealId: seal.config.id, field: plan.fieldName, revision: plan.revision }, 'rolled back');
+  } catch (error) {
+    await (spool?.discard() ?? source?.close())?.catch(() => undefined);
+    spool = undefined;
+    source = undefined;
+    await access.failed(lifetime.clientGone ? abortReason(lifetime.signal) : error);
+    if (!lifetime.clientGone) {
+      const status = grpcStatusOf(error, requestId);
+      if (status.internal) log.error({ err: error }, 'rollback failed');
+      else log.info({ code: statusName(status.code), error: status.sealdCode, message: status.details }, 'rollback refused');
+      call.emit('error', status);
+    }
+  } finally {
+    lifetime.dispose();
+    await (spool?.discard() ?? source?.close())?.catch(() => undefined);
+  }
+}
+
+/**
+ * The seal the removed signature belongs to: a configured seal with the same certificate, or the same key (a renewed
+ * certificate), on which the caller holds the rollback permission. The refusal names only the signer, which the
+ * caller's own document shows, never the server's seal ids.
+ */
+function authorizeRollback(context: ServiceContext, access: CallAccess, plan: RollbackPlan): ConfiguredSeal {
+  const spki = Buffer.from(certificatePublicKeyInfo(plan.signerCertificate));
+  const owners = [...context.seals.values()].filter((seal) => {
+    const certificate = seal.material.signer.certificates[0];
+    if (certificate === undefined) return false;
+    return Buffer.from(certificate).equals(Buffer.from(plan.signerCertificate)) || Buffer.from(certificatePublicKeyInfo(certificate)).equals(spki);
+  });
+  const allowed = owners.find((seal) => access.allows('rollback', seal.config.id));
+  if (allowed === undefined) {
+    throw new SealdError(
+      'permission',
+      'PERMISSION_MISSING',
+      `${access.principal.name} lacks the permission "rollback" on the seal that made the last signature (${plan.signer.subject})`,
+    );
+  }
+  access.note({ sealId: allowed.config.id });
+  return allowed;
+}
+
+async function readHeader(messages: AsyncIterator<RollbackRequest>, lifetime: CallLifetime): Promise<RollbackHeader> {
+  const first = await next(messages, lifetime);
+  if (first === undefined || first.payload.case !== 'header') {
+    throw new SealdError('invalid-input', 'HEADER_REQUIRED', 'the first message of a Rollback call must be a header');
+  }
+  return first.payload.value;
+}
+
+async function next(messages: AsyncIterator<RollbackRequest>, lifetime: CallLifetime): Promise<RollbackRequest | undefined> {
+  if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
+  let result: IteratorResult<RollbackRequest>;
+  try {
+    result = await messages.next();
+  } catch (error) {
+    if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
+    throw error;
+  }
+  if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
+  return result.done === true ? undefined : result.value;
+}
+
+async function send(call: RollbackCall, message: RollbackResponse, lifetime: CallLifetime): Promise<void> {
+  if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
+  if (call.write(message)) return;
+  await once(call, 'drain', { signal: lifetime.signal });
+}

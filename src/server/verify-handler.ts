@@ -1,0 +1,128 @@
+/**
+ * The Verify RPC: header → spooled chunks → engine (src/verify) → one report. A forged document is an answer, not an
+ * error: only framing, size, deadline and cancellation end the call with a status.
+ */
+import { performance } from 'node:perf_hooks';
+import { create } from '@bufbuild/protobuf';
+import type * as grpc from '@grpc/grpc-js';
+import { SealdError } from '../errors.ts';
+import {
+  SignatureVerificationSchema,
+  Verdict,
+  VerifyResponseSchema,
+  type VerifyRequest,
+  type VerifyResponse,
+} from '../gen/seald/v1/verify_pb.ts';
+import type { ByteSource } from '../pdf/source.ts';
+import type { Verdict as VerdictName, VerificationReport } from '../verify/report.ts';
+import { verifyDocument } from '../verify/verify.ts';
+import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
+import { callAccess } from './access.ts';
+import type { ServiceContext } from './context.ts';
+import { Spool } from './spool.ts';
+import { grpcStatusOf, statusName } from './status.ts';
+
+type VerifyCall = grpc.ServerReadableStream<VerifyRequest, VerifyResponse>;
+
+export function verifyHandler(context: ServiceContext): grpc.handleClientStreamingCall<VerifyRequest, VerifyResponse> {
+  return (call, callback) => {
+    context.track(handleVerify(context, call, callback));
+  };
+}
+
+async function handleVerify(context: ServiceContext, call: VerifyCall, callback: grpc.sendUnaryData<VerifyResponse>): Promise<void> {
+  const started = performance.now();
+  const requestId = requestIdOf(call);
+  const lifetime = callLifetime(call);
+  const access = callAccess(context, call, 'verify', requestId);
+  const log = context.logger.child({ requestId, rpc: 'Verify' });
+  let spool: Spool | undefined;
+  let source: ByteSource | undefined;
+  try {
+    const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<VerifyRequest>;
+    const first = await nextMessage(messages, lifetime);
+    if (first === undefined || first.payload.case !== 'header') {
+      throw new SealdError('invalid-input', 'HEADER_REQUIRED', 'the first message of a Verify call must be a header');
+    }
+    // Verifying uses no seal: the policy only says who may ask. Refusals go to the audit log, verdicts do not.
+    access.authorize();
+    const hint = first.payload.value.documentSize;
+    spool = new Spool({
+      memoryLimitBytes: context.limits.spoolMemoryBytes,
+      maxDocumentBytes: context.limits.maxDocumentBytes,
+      dir: context.limits.tmpDir,
+      ...(hint === undefined || hint < 0n ? {} : { expectedBytes: Number(hint > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : hint) }),
+    });
+    for (;;) {
+      const message = await nextMessage(messages, lifetime);
+      if (message === undefined) break;
+      if (message.payload.case === 'chunk') await spool.append(message.payload.value);
+      else if (message.payload.case === 'header') {
+        throw new SealdError('invalid-input', 'HEADER_REPEATED', 'only the first message of a Verify call may be a header');
+      }
+    }
+    source = await spool.finish();
+    spool = undefined;
+    if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
+    const report = await verifyDocument(source, { trustAnchors: context.trustAnchors });
+    if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
+    log.info({ bytes: source.size, verdict: report.verdict, signatures: report.signatures.length, ms: Math.round(performance.now() - started) }, 'verified');
+    callback(null, verifyResponse(report));
+  } catch (error) {
+    if (lifetime.clientGone) {
+      log.info({ reason: abortReason(lifetime.signal).code }, 'call ended by the client');
+      return;
+    }
+    await access.failed(error);
+    const status = grpcStatusOf(error, requestId);
+    if (status.internal) log.error({ err: error }, 'verify failed');
+    else log.info({ code: statusName(status.code), error: status.sealdCode }, 'verify refused');
+    callback(status);
+  } finally {
+    lifetime.dispose();
+    await spool?.discard().catch(() => undefined);
+    await source?.close().catch(() => undefined);
+  }
+}
+
+async function nextMessage(messages: AsyncIterator<VerifyRequest>, lifetime: CallLifetime): Promise<VerifyRequest | undefined> {
+  if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
+  let result: IteratorResult<VerifyRequest>;
+  try {
+    result = await messages.next();
+  } catch (error) {
+    if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
+    throw error;
+  }
+  if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
+  return result.done === true ? undefined : result.value;
+}
+
+const VERDICTS: Record<VerdictName, Verdict> = {
+  VALID: Verdict.VALID,
+  INVALID: Verdict.INVALID,
+  INDETERMINATE: Verdict.INDETERMINATE,
+};
+
+export function verifyResponse(report: VerificationReport): VerifyResponse {
+  return create(VerifyResponseSchema, {
+    verdict: VERDICTS[report.verdict],
+    reasons: report.reasons,
+    revisions: report.revisions,
+    lastRevisionCovered: report.lastRevisionCovered,
+    signatures: report.signatures.map((s) =>
+      create(SignatureVerificationSchema, {
+        field: s.field,
+        revision: s.revision ?? 0,
+        verdict: VERDICTS[s.verdict],
+        integrity: s.integrity,
+        trust: s.trust,
+        changesAfter: s.changesAfter,
+        coversWholeDocument: s.coversWholeDocument,
+        signerSubject: s.signer?.subject ?? '',
+        reasons: s.reasons,
+      }),
+    ),
+    reportJson: JSON.stringify(report),
+  });
+}

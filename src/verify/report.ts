@@ -1,0 +1,86 @@
+/**
+ * The verification report: what `seald verify --json` prints and the Verify RPC returns (as JSON). Archives parse it,
+ * so its shape is stable and documented in docs/verify.md: add fields, never rename or remove one.
+ */
+
+export type Verdict = 'VALID' | 'INVALID' | 'INDETERMINATE';
+
+/** Integrity of one signature over its /ByteRange (ISO 32000-1 §12.8.1, RFC 5652 §5.4, RFC 5035). */
+export type Integrity =
+  | 'INTACT'
+  | 'BAD_BYTERANGE'
+  | 'DIGEST_MISMATCH'
+  | 'BAD_CMS'
+  | 'BAD_SIGNATURE'
+  | 'SIGNER_CERT_MISMATCH'
+  | 'UNSUPPORTED';
+
+export type Trust = 'TRUSTED' | 'UNTRUSTED' | 'EXPIRED' | 'NOT_YET_VALID' | 'REVOKED' | 'UNKNOWN';
+
+export type ChangesAfter = 'NONE' | 'ALLOWED' | 'NOT_ALLOWED';
+
+/** One difference between a revision and the one before it. */
+export interface Change {
+  /** The revision that made the change (1-based); revisions + 1 for bytes no revision accounts for. */
+  revision: number;
+  allowed: boolean;
+  /** Stable short kind, e.g. `signature-added`, `page-content-changed`, `annotation-added`. */
+  kind: string;
+  description: string;
+}
+
+export interface SignerReport {
+  subject: string;
+  organisation: string | null;
+  serial: string;
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+export interface PlacementReport {
+  kind: string;
+  pages: number[];
+}
+
+export interface SignatureReport {
+  field: string;
+  /** The revision this signature's /ByteRange ends with (1-based), or null when it ends at no revision end. */
+  revision: number | null;
+  placement: PlacementReport | null;
+  signer: SignerReport | null;
+  /** /M of the signature dictionary, ISO 8601; a claim of the signer, not proven. */
+  claimedSigningTime: string | null;
+  /** Time of a verified signature timestamp (RFC 3161); null until timestamps are verified. */
+  timestampTime: string | null;
+  subFilter: string | null;
+  digestAlgorithm: string | null;
+  signatureAlgorithm: string | null;
+  byteRange: number[] | null;
+  integrity: Integrity;
+  coversWholeDocument: boolean;
+  changesAfter: ChangesAfter;
+  changes: Change[];
+  trust: Trust;
+  verdict: Verdict;
+  reasons: string[];
+}
+
+export interface VerificationReport {
+  /** Version of this report's shape. */
+  reportVersion: 1;
+  verdict: Verdict;
+  reasons: string[];
+  /** Revisions in the document (incremental updates + 1). */
+  revisions: number;
+  /** True when the last revision is covered by a signature with intact integrity. */
+  lastRevisionCovered: boolean;
+  signatures: SignatureReport[];
+}
+
+/** The worse of two verdicts: INVALID > INDETERMINATE > VALID. */
+export function worse(a: Verdict, b: Verdict): Verdict {
+  if (a === 'INVALID' || b === 'INVALID') return 'INVALID';
+  if (a === 'INDETERMINATE' || b === 'INDETERMINATE') return 'INDETERMINATE';
+  return 'VALID';
+}
