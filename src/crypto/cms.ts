@@ -14,7 +14,14 @@ import { SealdError } from '../errors.ts';
 import type { Signer } from './signer.ts';
 import { certificatePublicKeyInfo, keyAlgorithmOf, parseCertificate, publicKeyParameters } from './certificate.ts';
 import { maxEcdsaDerLength } from './ecdsa-signature.ts';
-import { ecdsa_with_SHA256, id_data, id_sha256, id_signedData, sha256WithRSAEncryption } from './oids.ts';
+import {
+  ecdsa_with_SHA256,
+  id_aa_signatureTimeStampToken,
+  id_data,
+  id_sha256,
+  id_signedData,
+  sha256WithRSAEncryption,
+} from './oids.ts';
 import {
   contentTypeAttribute,
   messageDigestAttribute,
@@ -28,6 +35,11 @@ export interface PadesCmsOptions {
   /** SHA-256 of the PDF's signed byte ranges (the /ByteRange), 32 bytes. */
   documentDigest: Uint8Array;
   signal?: AbortSignal;
+  /**
+   * PAdES B-T (EN 319 142-1 §5.3): called with the SHA-256 of the signature value once it exists; returns the DER of
+   * an RFC 3161 TimeStampToken for it, which goes in the unsigned attribute signature-time-stamp-token.
+   */
+  timestamp?: (imprint: Uint8Array, signal?: AbortSignal) => Promise<Uint8Array>;
 }
 
 /** The parts of one SignedData that do not depend on the signature value. */
@@ -113,7 +125,33 @@ export async function createPadesCms(opts: PadesCmsOptions): Promise<Uint8Array>
   const hash = new Uint8Array(createHash('sha256').update(toBeSigned).digest());
   if (signal?.aborted) throw new SealdError('cancelled', 'CANCELLED', 'the seal was cancelled before signing');
   const signature = await signer.signDigest(hash, signal);
-  return encodeContentInfo(parts, signature);
+  if (opts.timestamp === undefined) return encodeContentInfo(parts, signature);
+  const imprint = new Uint8Array(createHash('sha256').update(signature).digest());
+  const token = await opts.timestamp(imprint, signal);
+  return encodeContentInfo(parts, signature, [signatureTimestampAttribute(token)]);
+}
+
+/** RFC 3161 Appendix A: id-aa-signatureTimeStampToken, whose value is the TimeStampToken (a ContentInfo). */
+function signatureTimestampAttribute(tokenDer: Uint8Array): pkijs.Attribute {
+  const parsed = asn1js.fromBER(new Uint8Array(tokenDer));
+  if (parsed.offset === -1) {
+    throw new SealdError('internal', 'BAD_TIMESTAMP_TOKEN', 'the time-stamp token to embed is not DER');
+  }
+  return new pkijs.Attribute({ type: id_aa_signatureTimeStampToken, values: [parsed.result] });
+}
+
+/**
+ * Most bytes a signature-time-stamp-token attribute adds to the CMS around a token of `tokenBytes`: the attribute's
+ * SEQUENCE, OID and SET, the unsignedAttrs [1] wrapper, and one more length octet on each of the enclosing
+ * constructions (ContentInfo, [0], SignedData, SET OF SignerInfo, SignerInfo) whose length may cross a boundary.
+ */
+export function timestampAttributeOverhead(tokenBytes: number): number {
+  const header = (length: number): number => 1 + (length < 0x80 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 4);
+  const oid = 2 + 11; // id-aa-signatureTimeStampToken
+  const set = header(tokenBytes) + tokenBytes;
+  const attribute = header(oid + set) + oid + set;
+  const unsignedAttrs = header(attribute) + attribute;
+  return unsignedAttrs - tokenBytes + 5;
 }
 
 /** Longest signature value the signer's key can produce, as it appears in SignerInfo.signature. */

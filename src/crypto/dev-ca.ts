@@ -12,7 +12,10 @@ import {
   id_ce_authorityKeyIdentifier,
   id_ce_basicConstraints,
   id_ce_keyUsage,
+  id_ce_cRLDistributionPoints,
   id_ce_subjectKeyIdentifier,
+  id_ad_ocsp,
+  id_pe_authorityInfoAccess,
 } from './oids.ts';
 
 export const DEV_CA_SUBJECT: SubjectName = { country: 'CN', organization: 'seald demo', commonName: 'seald Development CA' };
@@ -121,6 +124,8 @@ export async function issueEndEntityCertificate(opts: {
   subjectPublicKeyInfo: Uint8Array;
   subject: SubjectName;
   validity: Validity;
+  /** Where relying parties find revocation status: AIA id-ad-ocsp and a CRL distribution point (RFC 5280 §4.2.2.1, §4.2.1.13). */
+  revocation?: { ocspUrl?: string; crlUrl?: string };
 }): Promise<Uint8Array> {
   const caCert = pkijs.Certificate.fromBER(new Uint8Array(opts.ca.certificate));
   let caKey: CryptoKey;
@@ -151,7 +156,36 @@ export async function issueEndEntityCertificate(opts: {
           keyIdentifier: new asn1js.OctetString({ valueHex: keyIdentifier(caCert.subjectPublicKeyInfo) }),
         }).toSchema(),
       ),
+      ...revocationExtensions(opts.revocation),
     ],
     issuerKey: caKey,
   });
+}
+
+const URI = 6; // GeneralName uniformResourceIdentifier [6]
+
+function revocationExtensions(revocation: { ocspUrl?: string; crlUrl?: string } | undefined): pkijs.Extension[] {
+  const extensions: pkijs.Extension[] = [];
+  if (revocation?.ocspUrl !== undefined) {
+    const aia = new pkijs.InfoAccess({
+      accessDescriptions: [
+        new pkijs.AccessDescription({
+          accessMethod: id_ad_ocsp,
+          accessLocation: new pkijs.GeneralName({ type: URI, value: revocation.ocspUrl }),
+        }),
+      ],
+    });
+    extensions.push(extension(id_pe_authorityInfoAccess, false, aia.toSchema()));
+  }
+  if (revocation?.crlUrl !== undefined) {
+    const cdp = new pkijs.CRLDistributionPoints({
+      distributionPoints: [
+        new pkijs.DistributionPoint({
+          distributionPoint: [new pkijs.GeneralName({ type: URI, value: revocation.crlUrl })],
+        }),
+      ],
+    });
+    extensions.push(extension(id_ce_cRLDistributionPoints, false, cdp.toSchema()));
+  }
+  return extensions;
 }

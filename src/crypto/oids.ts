@@ -29,3 +29,16 @@ export const id_ce_subjectKeyIdentifier = '2.5.29.14';
 export const id_ce_keyUsage = '2.5.29.15';
 export const id_ce_basicConstraints = '2.5.29.19';
 export const id_ce_authorityKeyIdentifier = '2.5.29.35';
+// RFC 5280 §4.2.1.12
+export const id_ce_extKeyUsage = '2.5.29.37';
+export const id_kp_timeStamping = '1.3.6.1.5.5.7.3.8';
+// RFC 3161 §2.4.2
+export const id_ct_TSTInfo = '1.2.840.113549.1.9.16.1.4';
+// RFC 5280 §4.2.1.13, §4.2.2.1
+export const id_ce_cRLDistributionPoints = '2.5.29.31';
+export const id_pe_authorityInfoAccess = '1.3.6.1.5.5.7.1.1';
+export const id_ad_ocsp = '1.3.6.1.5.5.7.48.1';
+export const id_ad_caIssuers = '1.3.6.1.5.5.7.48.2';
+// RFC 6960 §4.2.1, §4.2.2.2
+export const id_pkix_ocsp_basic = '1.3.6.1.5.5.7.48.1.1';
+export const id_kp_OCSPSigning = '1.3.6.1.5.5.7.3.9';

@@ -5,7 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Signer } from '../crypto/signer.ts';
-import { createPadesCms, maxPadesCmsSize } from '../crypto/cms.ts';
+import { createPadesCms, maxPadesCmsSize, timestampAttributeOverhead } from '../crypto/cms.ts';
 import { checkCertificateValidAt, describeCertificate } from '../crypto/certificate.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import type { SealImage } from '../pdf/image.ts';
@@ -45,6 +45,16 @@ export interface SealOptions {
    * checks the policy's page limits here, since keyword and cross-page placements only know their pages now).
    */
   approvePages?: (pages: readonly number[]) => void;
+  /** PAdES B-T: a signature time-stamp from these TSAs goes into the CMS (src/crypto/tsa-client.ts). */
+  timestamper?: Timestamper;
+}
+
+/** What the engine needs of a TSA client. */
+export interface Timestamper {
+  timestamp(imprint: Uint8Array, signal?: AbortSignal): Promise<{ der: Uint8Array; genTime: Date }>;
+  /** Upper bound of a token's DER size, measured on real tokens. */
+  tokenSizeBound(signal?: AbortSignal): Promise<number>;
+  noteTokenSize(bytes: number): void;
 }
 
 export interface SealOutcome {
@@ -59,13 +69,25 @@ export interface SealOutcome {
   signerSubject: string;
   signingTime: Date;
   pages: number[];
+  /** genTime of the signature time-stamp, when one was asked for. */
+  timestampTime?: Date;
 }
 
-export async function sealDocument(
+export function sealDocument(
   source: ByteSource,
   seal: SealMaterial,
   placement: Placement,
   options: SealOptions = {},
+): Promise<SealOutcome> {
+  return sealOnce(source, seal, placement, options, false);
+}
+
+async function sealOnce(
+  source: ByteSource,
+  seal: SealMaterial,
+  placement: Placement,
+  options: SealOptions,
+  retried: boolean,
 ): Promise<SealOutcome> {
   const signingTime = options.signingTime ?? new Date();
   const signerCert = seal.signer.certificates[0];
@@ -80,13 +102,19 @@ export async function sealDocument(
   checkSealable(doc, plan.marks.length);
   options.approvePages?.([...new Set(plan.marks.map((m) => m.page.number))].sort((a, b) => a - b));
   const fieldName = uniqueFieldName(doc, options.fieldName);
+  const timestamper = options.timestamper;
+  let reserved = contentsSize(seal.signer);
+  if (timestamper !== undefined) {
+    const tokenBound = await timestamper.tokenSizeBound(options.signal);
+    reserved += tokenBound + timestampAttributeOverhead(tokenBound);
+  }
   const prepared = prepareSignature(doc, {
     fieldName,
     signingTime,
     reason: options.reason,
     location: options.location,
     contactInfo: options.contactInfo,
-    contentsSize: contentsSize(seal.signer),
+    contentsSize: reserved,
     image: seal.image,
     mark: first,
     otherMarks: others,
@@ -97,7 +125,28 @@ export async function sealDocument(
   if (options.signal?.aborted) {
     throw new SealdError('cancelled', 'CANCELLED', 'the seal was cancelled before signing; nothing was written');
   }
-  const cms = await createPadesCms({ signer: seal.signer, documentDigest, signal: options.signal });
+  let timestampTime: Date | undefined;
+  const cms = await createPadesCms({
+    signer: seal.signer,
+    documentDigest,
+    signal: options.signal,
+    timestamp:
+      timestamper &&
+      (async (imprint, signal) => {
+        const token = await timestamper.timestamp(imprint, signal);
+        timestampTime = token.genTime;
+        return token.der;
+      }),
+  });
+  if (cms.length > reserved && timestamper !== undefined) {
+    // A token larger than any measured (a failover TSA, say): remember its size and do it again once, with room for
+    // it (one more token signature and TSA round trip, on a rare path).
+    timestamper.noteTokenSize(cms.length - contentsSize(seal.signer));
+    if (retried) {
+      throw new SealdError('unavailable', 'TIMESTAMP_TOO_LARGE', "the TSA's tokens keep growing past the reserved space; retry later");
+    }
+    return sealOnce(source, seal, placement, options, true);
+  }
   embedCms(prepared, cms);
 
   return {
@@ -109,6 +158,7 @@ export async function sealDocument(
     signerSubject: describeCertificate(signerCert).subject,
     signingTime,
     pages: [...new Set(plan.marks.map((m) => m.page.number))].sort((a, b) => a - b),
+    ...(timestampTime === undefined ? {} : { timestampTime }),
   };
 }
 
@@ -128,7 +178,7 @@ function contentsSize(signer: Signer): number {
  * SHA-256 over the two signed ranges: all of the original bytes, then the update up to /Contents and after it.
  * The original is read once (or not at all when the receiver already hashed it).
  */
-async function digestByteRange(
+export async function digestByteRange(
   source: ByteSource,
   appended: Uint8Array,
   [, gapStart, gapEnd]: [number, number, number, number],

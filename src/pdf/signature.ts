@@ -123,8 +123,7 @@ export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): Prepare
       Type: name('Sig'),
       Filter: name('Adobe.PPKLite'),
       SubFilter: name('ETSI.CAdES.detached'),
-      ByteRange: new PdfRaw(Buffer.from(BYTE_RANGE_PLACEHOLDER, 'latin1'), BYTE_RANGE),
-      Contents: new PdfRaw(Buffer.from(`<${'0'.repeat(spec.contentsSize * 2)}>`, 'latin1'), CONTENTS),
+      ...signaturePlaceholders(spec.contentsSize),
       M: new PdfString(Buffer.from(pdfDate(spec.signingTime), 'latin1')),
       Reason: spec.reason ? PdfString.text(spec.reason) : undefined,
       Location: spec.location ? PdfString.text(spec.location) : undefined,
@@ -164,10 +163,25 @@ export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): Prepare
   }
   addAnnotations(doc, w, annotations);
   addField(doc, w, widget);
+  return finishSignatureUpdate(doc, w, spec.contentsSize);
+}
 
+/** The /ByteRange and /Contents placeholders of a signature dictionary (§12.8.1, Table 252). */
+export function signaturePlaceholders(contentsSize: number): { ByteRange: PdfRaw; Contents: PdfRaw } {
+  return {
+    ByteRange: new PdfRaw(Buffer.from(BYTE_RANGE_PLACEHOLDER, 'latin1'), BYTE_RANGE),
+    Contents: new PdfRaw(Buffer.from(`<${'0'.repeat(contentsSize * 2)}>`, 'latin1'), CONTENTS),
+  };
+}
+
+/**
+ * Writes the update and fills in /ByteRange: everything but the /Contents hex string, which stays zeros until
+ * embedCms (the signature dictionary carries the placeholders of signaturePlaceholders).
+ */
+export function finishSignatureUpdate(doc: PdfDocument, w: IncrementalWriter, contentsSize: number): PreparedSignature {
   const section = w.write();
   const contentsStart = section.marks.get(CONTENTS)!;
-  const contentsEnd = contentsStart + spec.contentsSize * 2 + 2;
+  const contentsEnd = contentsStart + contentsSize * 2 + 2;
   const total = doc.source.size + section.bytes.length;
   const byteRange: [number, number, number, number] = [0, contentsStart, contentsEnd, total - contentsEnd];
   const base = doc.source.size;
@@ -275,7 +289,7 @@ function showsPart(win: SealWindow, bw: number, bh: number): boolean {
  * Add annotations to their pages' /Annots: one new version per page (or per indirect /Annots array), however many
  * marks land on it.
  */
-function addAnnotations(doc: PdfDocument, w: IncrementalWriter, annotations: readonly [PageInfo, PdfRef][]): void {
+export function addAnnotations(doc: PdfDocument, w: IncrementalWriter, annotations: readonly [PageInfo, PdfRef][]): void {
   const byPage = new Map<number, { page: PageInfo; refs: PdfRef[] }>();
   for (const [page, ref] of annotations) {
     const entry = byPage.get(page.ref.num) ?? { page, refs: [] };
@@ -303,7 +317,7 @@ function addAnnotations(doc: PdfDocument, w: IncrementalWriter, annotations: rea
 }
 
 /** Append the field to /AcroForm /Fields and set /SigFlags SignaturesExist|AppendOnly (§12.7.2, Table 219). */
-function addField(doc: PdfDocument, w: IncrementalWriter, field: PdfRef): void {
+export function addField(doc: PdfDocument, w: IncrementalWriter, field: PdfRef): void {
   const catalog = doc.catalog;
   const afEntry = catalog.get('AcroForm');
   const existing = doc.resolveDict(afEntry);

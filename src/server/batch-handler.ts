@@ -276,7 +276,7 @@ class BatchStream {
       doc.plan = {
         seal,
         placement: placementOf(asHeader.placement),
-        options: optionsOf(asHeader),
+        options: optionsOf(asHeader, this.context),
         optionsDigest: createHash('sha256')
           .update(toBinary(BatchHeaderSchema, create(BatchHeaderSchema, { sealId, placement, options })))
           .digest(),

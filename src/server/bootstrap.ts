@@ -10,7 +10,10 @@ import { checkedSealDocument } from '../engine/output-check.ts';
 import { TokenPool } from '../pool/pool.ts';
 import { loadConfig, type ConfigFlags, type SealdConfig } from './config.ts';
 import type { Logger } from './logger.ts';
-import { createMetrics, timedSigner } from './metrics.ts';
+import { TsaClient } from '../crypto/tsa-client.ts';
+import type { ServiceContext } from './context.ts';
+import { createMetrics, timedSigner, tsaObserver, type SealdMetrics } from './metrics.ts';
+import type { TsaConfig } from './tsa-config.ts';
 import { loadSeals } from './seals.ts';
 import { startServer, type SealdServer } from './server.ts';
 import { loadTrustAnchors } from '../verify/anchors.ts';
@@ -103,12 +106,23 @@ export async function startSealdServer(
       audit: { append: (entry) => auditLog.append(entry) },
       poolStatus: () => pool.status().tokens,
       ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
+      ...(config.tsa === undefined ? {} : { timestamps: timestampsOf(config.tsa, metrics) }),
     });
   } catch (error) {
     await pool.close();
     await releaseAccess();
     throw error;
   }
+}
+
+function timestampsOf(tsa: TsaConfig, metrics: SealdMetrics): NonNullable<ServiceContext['timestamps']> {
+  const client = new TsaClient({
+    endpoints: tsa.endpoints,
+    timeoutMs: tsa.timeoutMs,
+    ...(tsa.policy === undefined ? {} : { policy: tsa.policy }),
+    observer: tsaObserver(metrics),
+  });
+  return { client, sealByDefault: tsa.sealTimestamp };
 }
 
 /**

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { SealdError } from '../errors.ts';
+import { tsaFrom, type TsaConfig } from './tsa-config.ts';
 import type { PinSource, Pkcs11Config, PoolHealthConfig, TokenConfig } from '../pool/config.ts';
 import type { PolicySource } from '../auth/policy-store.ts';
 import { DEFAULT_MAX_FILE_BYTES } from '../audit/log.ts';
@@ -91,6 +92,8 @@ export interface SealdConfig {
   pkcs11: Pkcs11Config & { env: Record<string, string>; moreModules?: Pkcs11Config[] };
   seals: SealConfig[];
   trust: { anchors: string[] };
+  /** Time-stamping authorities; undefined when none is configured. */
+  tsa: TsaConfig | undefined;
   /** Undefined: plaintext (the loopback default). */
   tls: TlsConfig | undefined;
   /** Undefined: the built-in policy (every caller may do everything). */
@@ -153,6 +156,8 @@ export const ENVIRONMENT_VARIABLES = {
   SEALD_TOKEN_PIN_ENV: 'pkcs11.tokens[0].pin (as { env })',
   SEALD_TOKEN_SESSIONS: 'pkcs11.tokens[0].sessions',
   SEALD_TRUST_ANCHORS: `trust.anchors (a list separated by "${path.delimiter}")`,
+  SEALD_TSA_URLS: 'tsa.urls (comma-separated URLs)',
+  SEALD_TSA_TIMEOUT_MS: 'tsa.timeout_ms',
   SEALD_TLS_CERT: 'tls.cert',
   SEALD_TLS_KEY: 'tls.key',
   SEALD_TLS_CLIENT_CA: 'tls.client_ca',
@@ -357,14 +362,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     pkcs11: { module: modulePath, env: moduleEnvVars, tokens, ...poolHealth(pkcs11File.health, source), ...moreModules(pkcs11File.more_modules, fromFile, configDir, source) },
     seals,
     trust: { anchors },
+    tsa: tsaFrom(file, envValue, fromFile, source, env),
   };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
 
-type Table = Record<string, unknown>;
+export type Table = Record<string, unknown>;
 
-const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'batch', 'log', 'pkcs11', 'seals', 'trust', 'tls', 'policy', 'audit'];
+const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'batch', 'log', 'pkcs11', 'seals', 'trust', 'tls', 'policy', 'audit', 'tsa'];
 
 function parseConfigFile(text: string, source: string): Table {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -379,7 +385,7 @@ function parseConfigFile(text: string, source: string): Table {
   return value;
 }
 
-function isTable(value: unknown): value is Table {
+export function isTable(value: unknown): value is Table {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -391,7 +397,7 @@ function checkKeys(table: Table, allowed: readonly string[], prefix: string, sou
   }
 }
 
-function section(file: Table, key: string, source: string, allowed: readonly string[]): Table {
+export function section(file: Table, key: string, source: string, allowed: readonly string[]): Table {
   const value = file[key];
   if (value === undefined || value === null) return {};
   if (!isTable(value)) throw configError(key, 'expected a mapping', source);
@@ -399,7 +405,7 @@ function section(file: Table, key: string, source: string, allowed: readonly str
   return value;
 }
 
-function optionalString(table: Table, key: string, source: string, prefix?: string): string | undefined {
+export function optionalString(table: Table, key: string, source: string, prefix?: string): string | undefined {
   const value = table[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number') return String(value);
@@ -415,7 +421,7 @@ function requiredString(table: Table, key: string, name: string, source: string)
   return value;
 }
 
-function stringList(value: unknown, name: string, source: string): string[] {
+export function stringList(value: unknown, name: string, source: string): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item === '')) {
     throw configError(name, 'expected a list of non-empty strings', source);
@@ -595,7 +601,7 @@ function applyTokenEnv(
   }
 }
 
-function positiveInteger(value: unknown, name: string, source?: string): number {
+export function positiveInteger(value: unknown, name: string, source?: string): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n <= 0) throw configError(name, `expected a positive integer, got ${JSON.stringify(value)}`, source);
   return n;

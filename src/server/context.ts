@@ -1,7 +1,7 @@
 /** What the service handlers share: configured seals, limits, logger, metrics, the engine entry point. */
 import type { AuditEntry } from '../audit/record.ts';
 import type { Policy } from '../auth/policy.ts';
-import type { sealDocument } from '../engine/seal.ts';
+import type { sealDocument, Timestamper } from '../engine/seal.ts';
 import type { Admission } from './admission.ts';
 import type { Limits } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -24,6 +24,8 @@ export interface ServiceContext {
   trustAnchors: Uint8Array[];
   /** Bounds documents in progress and spooled bytes (absent: no admission control). */
   admission?: Admission;
+  /** The time-stamping authorities, when configured, and whether Seal time-stamps by default. */
+  timestamps?: { client: Timestamper; sealByDefault: boolean };
   /** Register a call's work so a shutdown can wait for it (and never close the pool under a running sign). */
   track(work: Promise<unknown>): void;
 }

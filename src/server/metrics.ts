@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Signer } from '../crypto/signer.ts';
+import type { TsaObserver } from '../crypto/tsa-client.ts';
 import type { TokenStatus } from '../pool/pool.ts';
 import type { Admission } from './admission.ts';
 
@@ -194,6 +195,14 @@ const SIGN_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 const SLOT_STATES = ['ready', 'quarantined', 'down'] as const;
 
 /** A slot's label: the token label, with the serial when there is one (labels may repeat across tokens). */
+/** The TsaClient observer that feeds seald_tsa_request_duration_seconds and seald_tsa_errors_total. */
+export function tsaObserver(metrics: SealdMetrics): TsaObserver {
+  return (tsa, outcome, seconds, code) => {
+    metrics.tsaRequestDuration.observe({ tsa, outcome }, seconds);
+    if (outcome !== 'ok') metrics.tsaErrors.inc({ tsa, reason: code ?? 'UNKNOWN' });
+  };
+}
+
 export function slotLabel(token: Pick<TokenStatus, 'label' | 'serial'>): string {
   return token.serial === '' ? token.label : `${token.label}/${token.serial}`;
 }

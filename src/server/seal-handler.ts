@@ -64,7 +64,7 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     access.note({ certificateSerial: seal.certificate.serialNumber });
     log = log.child({ sealId: seal.config.id });
     const placement = placementOf(header.placement);
-    const options = optionsOf(header);
+    const options = optionsOf(header, context);
     // Wait for a place (bounded queue, the caller's deadline) before taking any bytes of the document.
     ticket = await context.admission
       ?.admit(lifetime.signal, header.documentSize === undefined ? 0 : Math.min(documentSizeHint(header.documentSize), context.limits.maxDocumentBytes))
@@ -259,9 +259,16 @@ async function nextMessage(
   return result.done === true ? undefined : result.value;
 }
 
-export function optionsOf(header: SealHeader): Omit<SealOptions, 'signal' | 'sourceDigest'> {
+export function optionsOf(header: SealHeader, context: ServiceContext): Omit<SealOptions, 'signal' | 'sourceDigest'> {
   const options: Omit<SealOptions, 'signal' | 'sourceDigest'> = {};
   const given = header.options;
+  const timestamps = context.timestamps;
+  if (given?.timestamp ?? timestamps?.sealByDefault ?? false) {
+    if (timestamps === undefined) {
+      throw new SealdError('precondition', 'TSA_NOT_CONFIGURED', 'a signature time-stamp was asked for, but this server has no TSA configured (tsa.urls)');
+    }
+    options.timestamper = timestamps.client;
+  }
   if (given === undefined) return options;
   if (given.reason !== '') options.reason = given.reason;
   if (given.location !== '') options.location = given.location;
@@ -330,5 +337,6 @@ export function summaryOf(outcome: SealOutcome, documentSize: number) {
     signingTime: timestampFromDate(outcome.signingTime),
     pages: outcome.pages,
     documentSize: BigInt(documentSize),
+    ...(outcome.timestampTime === undefined ? {} : { timestampTime: timestampFromDate(outcome.timestampTime) }),
   });
 }

@@ -57,6 +57,8 @@ export interface ServerParts {
   close?: () => Promise<void>;
   /** Health re-check interval. */
   healthIntervalMs?: number;
+  /** Time-stamping authorities (config `tsa`). */
+  timestamps?: ServiceContext['timestamps'];
   /** Mutual TLS on the gRPC port; undefined: plaintext. */
   tls?: TlsConfig;
   /** The authorisation policy; default: every caller may do everything. */
@@ -105,6 +107,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     logger,
     metrics,
     sealDocument: parts.sealDocument,
+    ...(parts.timestamps === undefined ? {} : { timestamps: parts.timestamps }),
     policy: parts.policy ?? { current: () => BUILT_IN_POLICY },
     audit: parts.audit ?? NO_AUDIT,
     trustAnchors: parts.trustAnchors ?? [],

@@ -22,6 +22,7 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
       location: { type: 'string' },
       contact: { type: 'string' },
       field: { type: 'string' },
+      timestamp: { type: 'boolean' },
       timeout: { type: 'string' },
       json: { type: 'boolean', default: false },
       ...SERVER_OPTION,
@@ -45,6 +46,7 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
       location: values.location ?? '',
       contactInfo: values.contact ?? '',
       fieldName: values.field ?? '',
+      ...(values.timestamp === undefined ? {} : { timestamp: values.timestamp }),
     },
     documentSize: BigInt(stat.size),
   });
@@ -104,6 +106,7 @@ function summaryJson(summary: SealSummary, input: string, output: string) {
     signingTime: summary.signingTime === undefined ? null : timestampDate(summary.signingTime).toISOString(),
     pages: summary.pages,
     documentSize: Number(summary.documentSize),
+    timestampTime: summary.timestampTime === undefined ? null : timestampDate(summary.timestampTime).toISOString(),
   };
 }
 
@@ -114,6 +117,7 @@ function describeSummary(summary: SealSummary, input: string, output: string): s
     ['revision', String(json.revision)],
     ['signer', json.signerSubject],
     ['signing time', json.signingTime ?? '-'],
+    ['time-stamp', json.timestampTime ?? '-'],
     ['pages', json.pages.join(', ')],
     ['byte range', json.byteRange.join(' ')],
     ['digest', `${json.digestAlgorithm} ${json.documentDigest}`],

@@ -1,0 +1,116 @@
+/**
+ * Signature time-stamps through the whole service: `seald seal --timestamp` against a server whose TSA list comes
+ * from SEALD_TSA_URLS (a dead TSA first, OpenSSL's TSA second), the token checked by `openssl ts -verify`, TSA metrics
+ * scraped from /metrics, and the status a caller gets with no TSA configured.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import type { CliIo } from '../../src/cli/io.ts';
+import { id_aa_signatureTimeStampToken } from '../../src/crypto/oids.ts';
+import { loadServerConfig, startSealdServer } from '../../src/server/bootstrap.ts';
+import type { SealdServer } from '../../src/server/server.ts';
+import { fixture } from '../fixtures/index.ts';
+import { createTestPki, type TestPki } from '../support/pki.ts';
+import { run } from '../support/run.ts';
+import { startTestTsa, type TestTsa } from '../support/test-tsa.ts';
+import { extractSignatures, pdfsig } from '../support/tools.ts';
+
+let dir: string;
+let pki: TestPki;
+let tsa: TestTsa;
+let withTsa: SealdServer;
+let withoutTsa: SealdServer;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seald-ts-seal-'));
+  pki = await createTestPki(path.join(dir, 'pki'), { caName: 'TSA CA', signerName: 'unused' });
+  tsa = await startTestTsa({ dir: path.join(dir, 'tsa'), ca: { certPem: pki.caCertPem, keyPem: pki.caKeyPem } });
+  const logger = pino({ level: 'silent' });
+  const dataDir = path.join(dir, 'data');
+  const env = { SEALD_TSA_URLS: `http://127.0.0.1:9/tsr, ${tsa.url}`, SEALD_TSA_TIMEOUT_MS: '3000' };
+  withTsa = await startSealdServer(
+    await loadServerConfig({ dataDir, listen: '127.0.0.1:0', metrics: '127.0.0.1:0' }, logger, env),
+    logger,
+  );
+  withoutTsa = await startSealdServer(
+    await loadServerConfig({ dataDir, listen: '127.0.0.1:0', metrics: 'off' }, logger, {}),
+    logger,
+  );
+});
+
+afterAll(async () => {
+  await withTsa?.shutdown();
+  await withoutTsa?.shutdown();
+  await tsa?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {} };
+  const code = await main(args, io);
+  return { code, stdout, stderr };
+}
+
+describe('seald seal --timestamp', () => {
+  it('seals with a signature time-stamp from the second TSA when the first is down', async () => {
+    const input = await fixture('cjk-contract');
+    const output = path.join(dir, 'bt.pdf');
+    const before = Date.now();
+    const result = await cli([
+      'seal', input, '-o', output, '--seal', 'org', '--page', '1', '--x', '300', '--y', '300',
+      '--timestamp', '--json', '--server', withTsa.address,
+    ]); // prettier-ignore
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as { timestampTime: string | null };
+    expect(summary.timestampTime).not.toBeNull();
+    expect(Math.abs(Date.parse(summary.timestampTime!) - before)).toBeLessThan(60_000);
+
+    const [signature] = await extractSignatures(output);
+    const signerInfo = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(new Uint8Array(signature!.cms)).content })
+      .signerInfos[0]!;
+    const token = signerInfo.unsignedAttrs!.attributes.find((a) => a.type === id_aa_signatureTimeStampToken)!;
+    const tokenFile = path.join(dir, 'token.der');
+    fs.writeFileSync(tokenFile, new Uint8Array((token.values[0] as asn1js.BaseBlock).toBER()));
+    const imprint = createHash('sha256').update(signerInfo.signature.valueBlock.valueHexView).digest('hex');
+    const verify = await run('openssl', [
+      'ts', '-verify', '-digest', imprint, '-token_in', '-in', tokenFile, '-CAfile', pki.caCertPem, '-untrusted', tsa.certPem,
+    ]); // prettier-ignore
+    expect(verify.stdout.toString() + verify.stderr).toContain('Verification: OK');
+    expect((await pdfsig(output)).signatures[0]!.signatureValid).toBe(true);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${withTsa.metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/seald_tsa_errors_total\{tsa="http:\/\/127\.0\.0\.1:9\/tsr",code="TSA_UNREACHABLE"\} [1-9]/);
+    expect(metrics).toMatch(new RegExp(`seald_tsa_request_duration_seconds_count\\{tsa="${tsa.url.replace(/[./]/g, '\\$&')}",outcome="ok"\\} [1-9]`));
+  });
+
+  it('without --timestamp the server default (off) applies: no token', async () => {
+    const output = path.join(dir, 'bb.pdf');
+    const result = await cli([
+      'seal', await fixture('simple'), '-o', output, '--seal', 'org', '--page', '1', '--x', '200', '--y', '200',
+      '--json', '--server', withTsa.address,
+    ]); // prettier-ignore
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as { timestampTime: unknown }).timestampTime).toBeNull();
+  });
+
+  it('is FAILED_PRECONDITION on a server with no TSA, and nothing is written', async () => {
+    const output = path.join(dir, 'refused.pdf');
+    const result = await cli([
+      'seal', await fixture('simple'), '-o', output, '--seal', 'org', '--page', '1', '--x', '200', '--y', '200',
+      '--timestamp', '--server', withoutTsa.address,
+    ]); // prettier-ignore
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/FAILED_PRECONDITION.*no TSA configured/);
+    expect(fs.existsSync(output)).toBe(false);
+  });
+});
