@@ -89,7 +89,7 @@ describe('seald seal --timestamp', () => {
     expect((await pdfsig(output)).signatures[0]!.signatureValid).toBe(true);
 
     const metrics = await (await fetch(`http://127.0.0.1:${withTsa.metricsPort}/metrics`)).text();
-    expect(metrics).toMatch(/seald_tsa_errors_total\{tsa="http:\/\/127\.0\.0\.1:9\/tsr",code="TSA_UNREACHABLE"\} [1-9]/);
+    expect(metrics).toMatch(/seald_tsa_errors_total\{tsa="http:\/\/127\.0\.0\.1:9\/tsr",reason="TSA_UNREACHABLE"\} [1-9]/);
     expect(metrics).toMatch(new RegExp(`seald_tsa_request_duration_seconds_count\\{tsa="${tsa.url.replace(/[./]/g, '\\$&')}",outcome="ok"\\} [1-9]`));
   });
 
