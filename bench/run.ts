@@ -1,0 +1,301 @@
+/**
+ * `npm run bench`: every runner on the same corpus and the same RSA-2048 key, N rounds, medians printed as docs/s,
+ * MB/s, peak RSS and ratios to the floor; every output checked by pdfsig; seald's server memory and latency.
+ *
+ *   npm run bench -- [--runs 3] [--concurrency 4] [--only floor,seald,pdfbox,…] [--skip …]
+ *                    [--flat 10000] [--huge] [--profile] [--seald-root DIR] [--small N]
+ *
+ * --flat N      also seal N small documents on one server, reporting its VmHWM after 1,000 and after N (flat-RSS goal)
+ * --huge        also seal a 1 GB document (generated once, streaming) and report the server's peak RSS
+ * --profile     run the server under node --cpu-prof for one extra seald round; summary in bench/out/profile/
+ * --seald-root  run `seald serve` from another checkout (e.g. to compare two branches on the same corpus)
+ * --small N     number of small contracts in the corpus (default 40, the NOTES.md mix)
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BENCH_DIR, DEFAULT_CORPUS, DEFAULT_CORPUS_DIR, corpusBytes, ensureCorpus, type CorpusFile } from './corpus.ts';
+import { MB, median, parseRunResult, percentile, runMeasured, type RunResult } from './measure.ts';
+import { PEERS, type PeerContext } from './peers.ts';
+import { summariseProfile } from './profile.ts';
+import { crossPagePlacement, crossPageSupported } from './runners/seald-client.ts';
+import type { WorkItem } from './runners/list.ts';
+import { SealdServerProcess } from './seald-server.ts';
+import { ensureBenchKey, BENCH_SEAL_ID, type BenchKey } from './token.ts';
+import { verifyOutputs, type VerifyResult } from './verify.ts';
+
+const REPO_ROOT = path.resolve(BENCH_DIR, '..');
+const OUT = path.join(BENCH_DIR, 'out');
+const RUNNERS_DIR = path.join(BENCH_DIR, 'runners');
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '4' },
+    only: { type: 'string' },
+    skip: { type: 'string' },
+    flat: { type: 'string' },
+    huge: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    'seald-root': { type: 'string' },
+    small: { type: 'string' },
+  },
+});
+const runs = Number(values.runs);
+const concurrency = Number(values.concurrency);
+const sealdRoot = path.resolve(values['seald-root'] ?? REPO_ROOT);
+const selected = (name: string): boolean =>
+  (values.only === undefined || values.only.split(',').includes(name)) && !(values.skip ?? '').split(',').includes(name);
+
+interface Runner {
+  name: string;
+  /** Signs outputs that pdfsig can check (the floor does not). */
+  verifiable: boolean;
+  /** Why it cannot run here, with how to make it run; undefined when it can. */
+  unavailable?: string;
+  run(items: WorkItem[]): Promise<RunResult>;
+}
+
+function workList(files: readonly CorpusFile[], corpusDir: string, outDir: string): WorkItem[] {
+  return files.map((f) => ({ ...f, input: path.join(corpusDir, f.file), output: path.join(outDir, path.basename(f.file)) }));
+}
+
+async function freshDir(dir: string): Promise<string> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** A runner written in TypeScript runs in a child process of its own, so its peak RSS is its own. */
+async function nodeRunner(script: string, items: WorkItem[], args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  const list = path.join(OUT, `list-${path.basename(script, '.ts')}.json`);
+  await writeFile(list, JSON.stringify(items));
+  const outcome = await runMeasured(process.execPath, ['--import', 'tsx', path.join(RUNNERS_DIR, script), '--list', list, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+  });
+  const result = parseRunResult(outcome, script);
+  result.peakRss = outcome.maxRss;
+  return result;
+}
+
+async function sealdRound(key: BenchKey, items: WorkItem[], mode: 'unary' | 'batch', placement: string, cpuProfDir?: string): Promise<RunResult> {
+  const server = await SealdServerProcess.start({ root: sealdRoot, configPath: key.configPath, ...(cpuProfDir === undefined ? {} : { cpuProfDir }) });
+  try {
+    const result = await nodeRunner('seald-client.ts', items, ['--server', server.address, '--mode', mode, '--placement', placement, '--concurrency', String(concurrency)]);
+    result.serverPeakRss = server.peakRss();
+    return result;
+  } finally {
+    await server.stop();
+  }
+}
+
+function sealdRunner(key: BenchKey, mode: 'unary' | 'batch', placement: 'image' | 'cross-page'): Runner {
+  const name = `seald ${mode}${placement === 'image' ? '' : ` ${placement}`}`;
+  let unavailable: string | undefined;
+  if (placement === 'cross-page' && !crossPageSupported()) unavailable = 'this build has no cross-page placement (runner slot: crossPagePlacement() in bench/runners/seald-client.ts)';
+  else if (placement === 'cross-page' && crossPagePlacement() === undefined) unavailable = 'this build has a cross-page placement, but the runner slot crossPagePlacement() in bench/runners/seald-client.ts is not filled in yet';
+  return { name, verifiable: true, ...(unavailable === undefined ? {} : { unavailable }), run: (items) => sealdRound(key, items, mode, placement) };
+}
+
+// --- report ---------------------------------------------------------------------------------------------------------
+
+interface Row {
+  runner: Runner;
+  results: RunResult[];
+  verify?: VerifyResult;
+}
+
+const mib = (bytes: number | undefined): string => (bytes === undefined || !Number.isFinite(bytes) ? '-' : `${(bytes / 1024 / 1024).toFixed(0)} MiB`);
+
+function describeRow(row: Row, floorSeconds: number | undefined): string[] {
+  const seconds = median(row.results.map((r) => r.seconds));
+  const docs = row.results[0]!.docs;
+  const bytes = row.results[0]!.bytes;
+  // Verified runners: every output pdfsig does not call valid, written or not; the floor: what the runner reported.
+  const failures = row.verify?.invalid ?? Math.max(...row.results.map((r) => r.failures));
+  const peak = median(row.results.map((r) => r.peakRss ?? Number.NaN));
+  const server = row.results[0]!.serverPeakRss === undefined ? undefined : Math.max(...row.results.map((r) => r.serverPeakRss!));
+  return [
+    row.runner.name,
+    (docs / seconds).toFixed(1),
+    (bytes / MB / seconds).toFixed(1),
+    seconds.toFixed(2),
+    floorSeconds === undefined ? '-' : (seconds / floorSeconds).toFixed(2),
+    server === undefined ? mib(peak) : `${mib(server)} server + ${mib(peak)} client`,
+    row.verify === undefined ? `${failures}` : `${failures} (${row.verify.checked} checked)`,
+  ];
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...r[i]!].length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')).join('\n');
+}
+
+async function main(): Promise<void> {
+  const corpusOptions = { ...DEFAULT_CORPUS, ...(values.small === undefined ? {} : { small: Number(values.small) }) };
+  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const files = await ensureCorpus(DEFAULT_CORPUS_DIR, corpusOptions, (l) => console.log(l));
+  console.log(`corpus: ${files.length} PDFs, ${(corpusBytes(files) / MB).toFixed(1)} MB (bench/corpus, seed ${corpusOptions.seed}); ${runs} rounds, concurrency ${concurrency}`);
+  const key = await ensureBenchKey(OUT);
+  const peerContext: PeerContext = { key, benchDir: BENCH_DIR, outDir: OUT, concurrency };
+
+  const runners: Runner[] = [
+    { name: 'floor', verifiable: false, run: (items) => nodeRunner('floor.ts', items, ['--config', key.configPath, '--seal', BENCH_SEAL_ID, '--concurrency', String(concurrency)]) },
+    sealdRunner(key, 'unary', 'image'),
+    sealdRunner(key, 'batch', 'image'),
+    sealdRunner(key, 'unary', 'cross-page'),
+  ];
+  for (const peer of PEERS) {
+    const unavailable = await peer.unavailable(peerContext);
+    runners.push({ name: peer.name, verifiable: true, ...(unavailable === undefined ? {} : { unavailable }), run: (items) => peer.run(items, peerContext) });
+  }
+
+  const active: Row[] = [];
+  for (const runner of runners) {
+    if (!selected(runner.name.split(' ')[0]!) && !selected(runner.name)) continue;
+    if (runner.unavailable !== undefined) {
+      console.log(`skipped ${runner.name}: ${runner.unavailable}`);
+      continue;
+    }
+    active.push({ runner, results: [] });
+  }
+  for (let round = 1; round <= runs; round++) {
+    for (const row of active) {
+      const outDir = await freshDir(path.join(OUT, 'results', row.runner.name.replace(/[^a-z0-9]+/gi, '-')));
+      try {
+        const result = await row.runner.run(workList(files, DEFAULT_CORPUS_DIR, outDir));
+        row.results.push(result);
+        console.log(`round ${round}: ${row.runner.name.padEnd(18)} ${result.seconds.toFixed(2)} s, ${result.failures} failed${result.notes?.length ? ` (${result.notes[0]})` : ''}`);
+      } catch (error) {
+        console.log(`round ${round}: ${row.runner.name} failed: ${(error as Error).message}`);
+      }
+    }
+  }
+  const done = active.filter((row) => row.results.length > 0);
+  for (const row of done) {
+    if (!row.runner.verifiable) continue;
+    const outDir = path.join(OUT, 'results', row.runner.name.replace(/[^a-z0-9]+/gi, '-'));
+    const outputs = (await readdir(outDir)).filter((f) => f.endsWith('.pdf')).map((f) => path.join(outDir, f));
+    row.verify = await verifyOutputs(outputs, key.nssDir);
+    // A document the runner never wrote counts against it too.
+    row.verify.invalid += files.length - outputs.length;
+    if (row.verify.examples.length > 0) console.log(`pdfsig on ${row.runner.name}: ${row.verify.examples.join('; ')}`);
+  }
+
+  const floor = done.find((row) => row.runner.name === 'floor');
+  const floorSeconds = floor === undefined ? undefined : median(floor.results.map((r) => r.seconds));
+  if (done.length > 0) {
+    console.log(`\nmedians of ${runs} rounds (time from first read to last write; process-per-file peers include their start-ups)`);
+    console.log(table([['runner', 'docs/s', 'MB/s', 'seconds', '÷ floor', 'peak RSS', 'failures'], ...done.map((row) => describeRow(row, floorSeconds))]));
+  }
+
+  const seald = done.find((row) => row.runner.name === 'seald batch') ?? done.find((row) => row.runner.name === 'seald unary');
+  if (seald !== undefined) {
+    const latencies = seald.results.flatMap((r) => r.smallLatenciesMs ?? []);
+    if (latencies.length > 0) {
+      console.log(`\n${seald.runner.name}: small-document latency under load (concurrency ${concurrency}, ${latencies.length} samples): p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`);
+    }
+    goals(seald, floorSeconds, done);
+  }
+
+  if (values.profile) await profileRound(key, files);
+  if (values.flat !== undefined) await flatRss(key, files, Number(values.flat));
+  if (values.huge) await hugeDocument(key, corpusOptions);
+  if (done.length === 0) return;
+  await writeFile(path.join(OUT, 'results.json'), JSON.stringify(done.map((r) => ({ runner: r.runner.name, results: r.results.map((x) => ({ ...x, smallLatenciesMs: undefined })), verify: r.verify })), null, 1));
+}
+
+function goals(seald: Row, floorSeconds: number | undefined, rows: Row[]): void {
+  const seconds = median(seald.results.map((r) => r.seconds));
+  const speed = (name: string): number | undefined => {
+    const row = rows.find((r) => r.runner.name === name);
+    return row === undefined ? undefined : 1 / median(row.results.map((r) => r.seconds));
+  };
+  const lines: string[] = [];
+  if (floorSeconds !== undefined) lines.push(`time ÷ floor ${(seconds / floorSeconds).toFixed(2)} (goal ≤ 1.3)`);
+  const pdfbox = speed('pdfbox');
+  if (pdfbox !== undefined) lines.push(`× PDFBox ${((1 / seconds) / pdfbox).toFixed(1)} (goal ≥ 3)`);
+  const mutool = speed('mutool');
+  if (mutool !== undefined) lines.push(`× mutool ${((1 / seconds) / mutool).toFixed(1)} (goal ≥ 2)`);
+  const server = Math.max(...seald.results.map((r) => r.serverPeakRss ?? 0));
+  lines.push(`server peak RSS ${mib(server)} for the whole corpus (goal < 200 MiB)`);
+  console.log(`goals (${seald.runner.name}): ${lines.join('; ')}`);
+}
+
+async function profileRound(key: BenchKey, files: readonly CorpusFile[]): Promise<void> {
+  const dir = await freshDir(path.join(OUT, 'profile'));
+  const outDir = await freshDir(path.join(OUT, 'results', 'profile'));
+  const mode = 'batch';
+  // Two passes over the corpus in one client run, so lazy first-use work (module loading) weighs little.
+  const items = workList(files, DEFAULT_CORPUS_DIR, outDir);
+  const result = await sealdRound(key, [...items, ...items.map((i) => ({ ...i, output: `${i.output}.2.pdf` }))], mode, 'image', dir);
+  const profile = (await readdir(dir)).find((f) => f.endsWith('.cpuprofile'));
+  if (profile === undefined) {
+    console.log('\nprofile: the server wrote no .cpuprofile');
+    return;
+  }
+  console.log(`\nprofile (seald ${mode}, ${result.seconds.toFixed(2)} s under node --cpu-prof; ${path.join(dir, profile)})`);
+  console.log(await summariseProfile(path.join(dir, profile), sealdRoot, result.window));
+}
+
+/** One server, N small documents (cycling over the corpus's small contracts), VmHWM after 1,000 and after N. */
+async function flatRss(key: BenchKey, files: readonly CorpusFile[], count: number): Promise<void> {
+  const small = files.filter((f) => f.kind === 'small');
+  const outDir = await freshDir(path.join(OUT, 'results', 'flat'));
+  const items = Array.from({ length: count }, (_, i) => {
+    const f = small[i % small.length]!;
+    return { ...f, input: path.join(DEFAULT_CORPUS_DIR, f.file), output: path.join(outDir, `${String(i).padStart(6, '0')}.pdf`) };
+  });
+  const server = await SealdServerProcess.start({ root: sealdRoot, configPath: key.configPath });
+  const idle = server.peakRss();
+  try {
+    const mode = 'batch';
+    const args = ['--server', server.address, '--mode', mode, '--placement', 'image', '--concurrency', String(concurrency)];
+    const first = Math.min(1000, count);
+    const a = await nodeRunner('seald-client.ts', items.slice(0, first), args);
+    const hwm1 = server.peakRss();
+    const rss1 = server.rss();
+    const b = await nodeRunner('seald-client.ts', items.slice(first), args);
+    const hwm2 = server.peakRss();
+    const rss2 = server.rss();
+    const docs = a.docs + b.docs;
+    const notes = [...(a.notes ?? []), ...(b.notes ?? [])];
+    console.log(
+      `\nflat RSS (seald ${mode}, ${small.length} distinct small contracts cycled, ${docs} documents, ${a.failures + b.failures} failed, ${(docs / (a.seconds + b.seconds)).toFixed(1)} docs/s):` +
+        ` idle server VmHWM ${mib(idle)}; after ${first}: VmHWM ${mib(hwm1)}, VmRSS ${mib(rss1)}; after ${count}: VmHWM ${mib(hwm2)}, VmRSS ${mib(rss2)};` +
+        ` growth ${(((hwm2 - hwm1) / hwm1) * 100).toFixed(1)}% (goal within ±10%)${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`,
+    );
+  } finally {
+    await server.stop();
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
+async function hugeDocument(key: BenchKey, corpusOptions: typeof DEFAULT_CORPUS): Promise<void> {
+  const files = await ensureCorpus(DEFAULT_CORPUS_DIR, { ...corpusOptions, huge: true }, (l) => console.log(l));
+  const huge = files.find((f) => f.kind === 'huge')!;
+  const outDir = await freshDir(path.join(OUT, 'results', 'huge'));
+  const server = await SealdServerProcess.start({
+    root: sealdRoot,
+    configPath: key.configPath,
+    env: { SEALD_MAX_DOCUMENT_BYTES: String(2 * 1024 ** 3) },
+  });
+  try {
+    const items = workList([huge], DEFAULT_CORPUS_DIR, outDir);
+    const result = await nodeRunner('seald-client.ts', items, ['--server', server.address, '--mode', 'unary', '--placement', 'image', '--concurrency', '1']);
+    const peak = server.peakRss();
+    const verify = existsSync(items[0]!.output) && result.failures === 0 ? await verifyOutputs([items[0]!.output], key.nssDir) : undefined;
+    console.log(
+      `\nhuge document (${(huge.bytes / MB).toFixed(0)} MB): ${result.failures === 0 ? `sealed in ${result.seconds.toFixed(1)} s (${(huge.bytes / MB / result.seconds).toFixed(0)} MB/s)` : `FAILED: ${result.notes?.[0]}`},` +
+        ` server peak RSS ${mib(peak)} (goal < 300 MiB), client ${mib(result.peakRss)}, pdfsig ${verify === undefined ? 'not run' : verify.invalid === 0 ? 'valid' : verify.examples[0]}`,
+    );
+  } finally {
+    await server.stop();
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,96 @@
+/**
+ * A real `seald serve` child process for the bench: started on a free port with the bench's configuration, polled
+ * until it answers ListSeals, its peak RSS read from /proc/PID/status (VmHWM), stopped with SIGTERM (a graceful
+ * shutdown, so `--cpu-prof` gets to write its profile).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { connect, listSeals } from '../src/cli/client.ts';
+import { vmHwm, vmRss } from './measure.ts';
+
+export interface ServerOptions {
+  /** Checkout whose bin/seald.mjs runs (default: this one). */
+  root: string;
+  configPath: string;
+  /** Directory for a V8 CPU profile (node --cpu-prof), or undefined. */
+  cpuProfDir?: string;
+  env?: Record<string, string>;
+}
+
+export class SealdServerProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly address: string,
+    private readonly stderrTail: () => string,
+  ) {}
+
+  static async start(options: ServerOptions): Promise<SealdServerProcess> {
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    const nodeArgs = options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, path.join(options.root, 'bin', 'seald.mjs'), 'serve', '--config', options.configPath, '--listen', address, '--metrics', 'off'],
+      { cwd: options.root, env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8000)));
+    const server = new SealdServerProcess(child, address, () => stderr);
+    await server.waitReady();
+    return server;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Peak resident set so far, bytes. */
+  peakRss(): number {
+    return vmHwm(this.pid) ?? Number.NaN;
+  }
+
+  rss(): number {
+    return vmRss(this.pid) ?? Number.NaN;
+  }
+
+  private async waitReady(): Promise<void> {
+    const client = connect(this.address);
+    const deadline = Date.now() + 60_000;
+    try {
+      for (;;) {
+        if (this.child.exitCode !== null) throw new Error(`seald serve exited (${this.child.exitCode}): ${this.stderrTail().trim()}`);
+        try {
+          await listSeals(client, { deadline: new Date(Date.now() + 1000) });
+          return;
+        } catch {
+          if (Date.now() > deadline) throw new Error(`seald serve did not answer within 60 s: ${this.stderrTail().trim()}`);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+    } finally {
+      client.close();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
