@@ -19,12 +19,25 @@ export interface CertificateDescription {
   keyAlgorithm: SignatureAlgorithm;
 }
 
+/**
+ * Parsed certificates by the byte array they came from. A seal's chain is the same arrays for every signature, and
+ * parsing it with pkijs (asn1js) cost a fifth of a seal's CPU when done several times per seal (bench/README.md).
+ * Parsed certificates are never modified. Keyed weakly: a chain dropped by its owner is dropped here too.
+ */
+const parsed = new WeakMap<Uint8Array, pkijs.Certificate>();
+const described = new WeakMap<Uint8Array, CertificateDescription>();
+
 export function parseCertificate(der: Uint8Array): pkijs.Certificate {
-  try {
-    return pkijs.Certificate.fromBER(new Uint8Array(der));
-  } catch (cause) {
-    throw new SealdError('invalid-input', 'BAD_CERTIFICATE', 'not a DER X.509 certificate', { cause });
+  let cert = parsed.get(der);
+  if (cert === undefined) {
+    try {
+      cert = pkijs.Certificate.fromBER(new Uint8Array(der));
+    } catch (cause) {
+      throw new SealdError('invalid-input', 'BAD_CERTIFICATE', 'not a DER X.509 certificate', { cause });
+    }
+    parsed.set(der, cert);
   }
+  return cert;
 }
 
 function bytesOf(buffer: ArrayBuffer): Uint8Array {
@@ -45,7 +58,15 @@ function serialHex(content: Uint8Array): string {
 }
 
 export function describeCertificate(der: Uint8Array): CertificateDescription {
-  const cert = parseCertificate(der);
+  let description = described.get(der);
+  if (description === undefined) {
+    description = Object.freeze(describe(parseCertificate(der)));
+    described.set(der, description);
+  }
+  return description;
+}
+
+function describe(cert: pkijs.Certificate): CertificateDescription {
   const subject = parseName(bytesOf(cert.subject.valueBeforeDecode));
   const issuer = parseName(bytesOf(cert.issuer.valueBeforeDecode));
   const description: CertificateDescription = {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { parseCertificate } from './certificate.ts';
 import { id_aa_signingCertificateV2, id_contentType, id_data, id_messageDigest } from './oids.ts';
 
 /** RFC 5652 §11.1 content-type = id-data: PAdES signs the document's byte ranges as plain data. */
@@ -27,7 +28,19 @@ export function messageDigestAttribute(digest: Uint8Array): pkijs.Attribute {
  * IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber CertificateSerialNumber } (RFC 5035 §4).
  */
 export function signingCertificateV2Attribute(certificateDer: Uint8Array): pkijs.Attribute {
-  const cert = pkijs.Certificate.fromBER(new Uint8Array(certificateDer));
+  let attribute = signingCertificates.get(certificateDer);
+  if (attribute === undefined) {
+    attribute = signingCertificateV2(certificateDer);
+    signingCertificates.set(certificateDer, attribute);
+  }
+  return attribute;
+}
+
+/** The attribute is the same for every signature by one certificate (it is never modified once made). */
+const signingCertificates = new WeakMap<Uint8Array, pkijs.Attribute>();
+
+function signingCertificateV2(certificateDer: Uint8Array): pkijs.Attribute {
+  const cert = parseCertificate(certificateDer);
   const certHash = createHash('sha256').update(certificateDer).digest();
   const issuerSerial = new pkijs.IssuerSerial({
     issuer: new pkijs.GeneralNames({ names: [new pkijs.GeneralName({ type: 4, value: cert.issuer })] }),
