@@ -9,10 +9,7 @@
  * engine computed over the byte ranges, and its signature over the DER signed attributes verifies with the public key
  * of the seal's certificate.
  */
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import { id_messageDigest } from '../crypto/oids.ts';
-import { certificatePublicKeyInfo } from '../crypto/certificate.ts';
+import { checkCms, parseCms } from '../verify/cms.ts';
 import { SealdError } from '../errors.ts';
 import { PdfDocument } from '../pdf/document.ts';
 import type { ByteSource } from '../pdf/source.ts';
@@ -81,71 +78,22 @@ export function checkSealOutput(source: ByteSource, outcome: SealOutcome, signer
   }
   if (!doc.fieldNames().has(outcome.fieldName)) throw failed(`the field "${outcome.fieldName}" is not in the new revision's form`);
 
-  checkCms(Buffer.from(Buffer.from(contents.subarray(1, -1)).toString('latin1'), 'hex'), outcome.documentDigest, signerCertificate);
-}
-
-/** Public keys of seal certificates, parsed once per certificate (the same array is used for every seal). */
-const publicKeys = new WeakMap<Uint8Array, KeyObject>();
-
-function publicKeyOf(certificate: Uint8Array): KeyObject {
-  let key = publicKeys.get(certificate);
-  if (key === undefined) {
-    key = createPublicKey({ key: Buffer.from(certificatePublicKeyInfo(certificate)), format: 'der', type: 'spki' });
-    publicKeys.set(certificate, key);
-  }
-  return key;
-}
-
-/** The i-th element of a constructed ASN.1 block, or undefined. */
-function child(block: asn1js.AsnType | undefined, index: number): asn1js.AsnType | undefined {
-  const value = (block as asn1js.Constructed | undefined)?.valueBlock?.value;
-  return Array.isArray(value) ? value[index] : undefined;
-}
-
-function isContextTag(block: asn1js.AsnType | undefined, tag: number): boolean {
-  return block !== undefined && block.idBlock.tagClass === 3 && block.idBlock.tagNumber === tag;
+  checkSignature(Buffer.from(Buffer.from(contents.subarray(1, -1)).toString('latin1'), 'hex'), outcome.documentDigest, signerCertificate);
 }
 
 /**
- * The signer's signed attributes (exact bytes) and signature from a DER ContentInfo(SignedData), read with asn1js
- * alone — walking RFC 5652 §5.1/§5.3 by position is much cheaper than pkijs' schema matching, and this runs for
- * every document on the event loop.
+ * The CMS, read and checked by the verifier's own code (src/verify/cms.ts: message-digest, signature, signing
+ * certificate), and its signer must be the seal's certificate.
  */
-function signerInfoOf(root: asn1js.AsnType): { signedAttrs: asn1js.AsnType; signature: Uint8Array } | undefined {
-  const signedData = child(child(root, 1), 0); // ContentInfo.content [0] EXPLICIT → SignedData
-  const fields = (signedData as asn1js.Sequence | undefined)?.valueBlock?.value ?? [];
-  const signerInfos = fields.at(-1); // certificates [0] and crls [1] are optional; signerInfos is last
-  const signerInfo = child(signerInfos, 0);
-  const parts = (signerInfo as asn1js.Sequence | undefined)?.valueBlock?.value ?? [];
-  const signedAttrs = parts.find((p) => isContextTag(p, 0));
-  const signature = parts.find((p) => p instanceof asn1js.OctetString) as asn1js.OctetString | undefined;
-  if (signedAttrs === undefined || signature === undefined) return undefined;
-  return { signedAttrs, signature: signature.valueBlock.valueHexView };
-}
-
-function checkCms(der: Buffer, documentDigest: Uint8Array, signerCertificate: Uint8Array): void {
-  // /Contents is zero-padded after the DER (§12.8.1): read one BER element and ignore the rest.
-  const parsed = asn1js.fromBER(new Uint8Array(der));
-  if (parsed.offset === -1) throw failed('/Contents holds no DER CMS');
-  const signer = signerInfoOf(parsed.result);
-  if (signer === undefined) throw failed('the CMS has no SignerInfo with signed attributes');
-  let digest: Uint8Array | undefined;
-  for (const attribute of (signer.signedAttrs as asn1js.Constructed).valueBlock.value) {
-    const type = child(attribute, 0);
-    if (type instanceof asn1js.ObjectIdentifier && type.valueBlock.toString() === id_messageDigest) {
-      const value = child(child(attribute, 1), 0);
-      if (value instanceof asn1js.OctetString) digest = value.valueBlock.valueHexView;
-    }
+function checkSignature(der: Buffer, documentDigest: Uint8Array, signerCertificate: Uint8Array): void {
+  const parsed = parseCms(der);
+  if (!parsed.ok) throw failed(`the CMS does not parse: ${parsed.reason}`);
+  const signer = parsed.cms.signerCertificate;
+  if (signer === undefined || !Buffer.from(signer).equals(Buffer.from(signerCertificate))) {
+    throw failed("the CMS is not signed by the seal's certificate");
   }
-  if (digest === undefined || !Buffer.from(digest).equals(Buffer.from(documentDigest))) {
-    throw failed('the CMS message-digest is not the digest of the signed byte ranges');
-  }
-  // RFC 5652 §5.4: the signature is over the DER of the attributes with the SET OF tag, not the [0] IMPLICIT one.
-  const toBeSigned = Buffer.from(signer.signedAttrs.valueBeforeDecodeView);
-  toBeSigned[0] = 0x31;
-  if (!verify('sha256', toBeSigned, publicKeyOf(signerCertificate), signer.signature)) {
-    throw failed("the CMS signature does not verify with the seal certificate's public key");
-  }
+  const checked = checkCms(parsed.cms, documentDigest, 'ETSI.CAdES.detached');
+  if (checked.integrity !== 'INTACT') throw failed(`${checked.integrity}: ${checked.reason ?? ''}`);
 }
 
 /** engine.sealDocument followed by checkSealOutput: what the server runs. */
