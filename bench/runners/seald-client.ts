@@ -5,7 +5,7 @@
  *   --mode unary       one Seal RPC per document (src/cli/client.ts)
  *   --mode batch       one SealBatch stream for the whole list (src/cli/batch-client.ts)
  *   --placement image  the seal image at a fixed position on page 1 (every corpus file has an A4 page 1)
- *   --placement cross-page   RUNNER SLOT: a cross-page seal; see crossPagePlacement() below
+ *   --placement cross-page   a cross-page seal over every page (crossPagePlacement())
  *
  * Prints one JSON RunResult line; latencies of the small contracts are included for p50/p99 under load.
  */
@@ -24,18 +24,9 @@ function imagePlacement(): Placement {
   return create(PlacementSchema, { kind: { case: 'position', value: { page: 1, x: 400, y: 90 } } });
 }
 
-/**
- * RUNNER SLOT — cross-page seal (骑缝章). The placement lands from another branch; until the Placement message has a
- * cross-page case this returns undefined and the orchestrator prints that the runner was skipped. When it lands, build
- * the Placement here (e.g. all pages, right edge) and nothing else needs to change.
- */
-export function crossPagePlacement(): Placement | undefined {
-  if (!crossPageSupported()) return undefined;
-  return undefined; // RUNNER SLOT: the case exists in this build; build and return its Placement here
-}
-
-export function crossPageSupported(): boolean {
-  return PlacementSchema.fields.some((f) => /cross/i.test(f.name));
+/** The cross-page seal (骑缝章): the seal cut into strips over every page, at the right edge as displayed. */
+export function crossPagePlacement(): Placement {
+  return create(PlacementSchema, { kind: { case: 'crossPage', value: { pages: 'all' } } });
 }
 
 /** One SealBatch stream for the whole list; the batch client keeps `concurrency` documents in flight. */
@@ -127,7 +118,6 @@ async function main(): Promise<void> {
   const { items, concurrency, values } = await runnerArgs(['server', 'mode', 'placement']);
   const server = String(values.server);
   const placement = values.placement === 'cross-page' ? crossPagePlacement() : imagePlacement();
-  if (placement === undefined) throw new Error('cross-page placement is not supported by this build');
   const result = values.mode === 'batch' ? await sealBatchStream(items, concurrency, server, placement) : await sealUnary(items, concurrency, server, placement);
   console.log(JSON.stringify(result));
 }
