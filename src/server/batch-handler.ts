@@ -40,14 +40,8 @@ import { callAccess, placementDetails, type CallAccess } from './access.ts';
 import { logRequest, type Logger } from './logger.ts';
 import { principalOf } from './tls.ts';
 import { placementOf } from './placement-of.ts';
-import {
-  availableSeal,
-  documentSizeHint,
-  optionsOf,
-  release,
-  RESPONSE_CHUNK_BYTES,
-  summaryOf,
-} from './seal-handler.ts';
+import { availableSeal, optionsOf, release, RESPONSE_CHUNK_BYTES, summaryOf } from './seal-handler.ts';
+import { documentSpool } from './upload.ts';
 import { RequestReader, STOPPED, type BatchCall } from './batch-reader.ts';
 import { Spool } from './spool.ts';
 import { grpcStatusOf, statusName } from './status.ts';
@@ -281,13 +275,7 @@ class BatchStream {
           .update(toBinary(BatchHeaderSchema, create(BatchHeaderSchema, { sealId, placement, options })))
           .digest(),
       };
-      const limits = this.context.limits;
-      doc.spool = new Spool({
-        memoryLimitBytes: limits.spoolMemoryBytes,
-        maxDocumentBytes: limits.maxDocumentBytes,
-        dir: limits.tmpDir,
-        ...(start.documentSize === undefined ? {} : { expectedBytes: documentSizeHint(start.documentSize) }),
-      });
+      doc.spool = documentSpool(this.context, start.documentSize);
     } catch (error) {
       this.#failEarly(doc, error);
     }

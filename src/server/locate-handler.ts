@@ -11,17 +11,17 @@ import { SealdError } from '../errors.ts';
 import {
   LocatedMarkSchema,
   LocateResponseSchema,
-  type LocateHeader,
   type LocateRequest,
   type LocateResponse,
 } from '../gen/seald/v1/seald_pb.ts';
 import type { ByteSource } from '../pdf/source.ts';
-import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
+import { abortReason, callLifetime, requestIdOf } from './call.ts';
 import { callAccess, placementDetails } from './access.ts';
 import type { ServiceContext } from './context.ts';
 import { placementOf } from './placement-of.ts';
 import { Spool } from './spool.ts';
 import { grpcStatusOf, statusName } from './status.ts';
+import { documentSpool, readHeader, receiveDocument } from './upload.ts';
 
 type LocateCall = grpc.ServerReadableStream<LocateRequest, LocateResponse>;
 
@@ -45,27 +45,15 @@ async function handleLocate(
   let source: ByteSource | undefined;
   try {
     const messages = call[Symbol.asyncIterator]() as AsyncIterator<LocateRequest>;
-    const header = await readHeader(messages, lifetime);
+    const header = await readHeader(messages, lifetime, 'Locate');
     // Locating signs nothing, so only refusals go to the audit log; the policy still decides who may ask.
     access.authorize(header.sealId, placementDetails(header.placement));
     const seal = context.seals.get(header.sealId);
     if (seal === undefined) throw new SealdError('not-found', 'SEAL_NOT_FOUND', `unknown seal "${header.sealId}"`);
     log = log.child({ sealId: seal.config.id });
     const placement = placementOf(header.placement);
-    spool = new Spool({
-      memoryLimitBytes: context.limits.spoolMemoryBytes,
-      maxDocumentBytes: context.limits.maxDocumentBytes,
-      dir: context.limits.tmpDir,
-      ...(header.documentSize === undefined ? {} : { expectedBytes: Math.max(0, Number(header.documentSize)) }),
-    });
-    for (;;) {
-      const message = await nextMessage(messages, lifetime);
-      if (message === undefined) break;
-      if (message.payload.case === 'chunk') await spool.append(message.payload.value);
-      else if (message.payload.case === 'header') {
-        throw new SealdError('invalid-input', 'HEADER_REPEATED', 'only the first message of a Locate call may be a header');
-      }
-    }
+    spool = documentSpool(context, header.documentSize);
+    await receiveDocument(messages, spool, lifetime, 'Locate');
     source = await spool.finish();
     spool = undefined;
     if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
@@ -101,30 +89,4 @@ async function handleLocate(
       log.warn({ err: error }, 'cannot release the document (spool file or source)');
     }
   }
-}
-
-async function readHeader(messages: AsyncIterator<LocateRequest>, lifetime: CallLifetime): Promise<LocateHeader> {
-  const first = await nextMessage(messages, lifetime);
-  if (first === undefined || first.payload.case !== 'header') {
-    throw new SealdError(
-      'invalid-input',
-      'HEADER_REQUIRED',
-      first === undefined ? 'the request stream ended before a header' : 'the first message of a Locate call must be a header',
-    );
-  }
-  return first.payload.value;
-}
-
-async function nextMessage(messages: AsyncIterator<LocateRequest>, lifetime: CallLifetime): Promise<LocateRequest | undefined> {
-  if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
-  let result: IteratorResult<LocateRequest>;
-  try {
-    result = await messages.next();
-  } catch (error) {
-    if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
-    throw error;
-  }
-  // A destroyed stream may also just end: never take a cut-off upload for a complete one.
-  if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
-  return result.done === true ? undefined : result.value;
 }

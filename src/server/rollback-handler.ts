@@ -13,7 +13,6 @@ import { SealdError } from '../errors.ts';
 import {
   RollbackResponseSchema,
   RollbackSummarySchema,
-  type RollbackHeader,
   type RollbackRequest,
   type RollbackResponse,
 } from '../gen/seald/v1/rollback_pb.ts';
@@ -25,6 +24,7 @@ import { RESPONSE_CHUNK_BYTES } from './seal-handler.ts';
 import type { ConfiguredSeal } from './seals.ts';
 import { Spool } from './spool.ts';
 import { grpcStatusOf, statusName } from './status.ts';
+import { documentSpool, readHeader, receiveDocument } from './upload.ts';
 
 type RollbackCall = grpc.ServerDuplexStream<RollbackRequest, RollbackResponse>;
 
@@ -43,21 +43,11 @@ async function handleRollback(context: ServiceContext, call: RollbackCall): Prom
   let source: ByteSource | undefined;
   try {
     const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<RollbackRequest>;
-    const header = await readHeader(messages, lifetime);
+    const header = await readHeader(messages, lifetime, 'Rollback');
     // Nothing to roll back with no rollback permission at all: say so before the upload.
     if (![...context.seals.keys()].some((id) => access.allows('rollback', id))) access.authorize();
-    spool = new Spool({
-      memoryLimitBytes: context.limits.spoolMemoryBytes,
-      maxDocumentBytes: context.limits.maxDocumentBytes,
-      dir: context.limits.tmpDir,
-      ...(header.documentSize === undefined ? {} : { expectedBytes: Number(header.documentSize) }),
-    });
-    for (let message = await next(messages, lifetime); message !== undefined; message = await next(messages, lifetime)) {
-      if (message.payload.case === 'chunk') await spool.append(message.payload.value);
-      else if (message.payload.case === 'header') {
-        throw new SealdError('invalid-input', 'HEADER_REPEATED', 'only the first message of a Rollback call may be a header');
-      }
-    }
+    spool = documentSpool(context, header.documentSize);
+    await receiveDocument(messages, spool, lifetime, 'Rollback');
     const inputSha256 = spool.digest.copy().digest('hex');
     source = await spool.finish();
     spool = undefined;
@@ -130,27 +120,6 @@ function authorizeRollback(context: ServiceContext, access: CallAccess, plan: Ro
   }
   access.note({ sealId: allowed.config.id });
   return allowed;
-}
-
-async function readHeader(messages: AsyncIterator<RollbackRequest>, lifetime: CallLifetime): Promise<RollbackHeader> {
-  const first = await next(messages, lifetime);
-  if (first === undefined || first.payload.case !== 'header') {
-    throw new SealdError('invalid-input', 'HEADER_REQUIRED', 'the first message of a Rollback call must be a header');
-  }
-  return first.payload.value;
-}
-
-async function next(messages: AsyncIterator<RollbackRequest>, lifetime: CallLifetime): Promise<RollbackRequest | undefined> {
-  if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
-  let result: IteratorResult<RollbackRequest>;
-  try {
-    result = await messages.next();
-  } catch (error) {
-    if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
-    throw error;
-  }
-  if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
-  return result.done === true ? undefined : result.value;
 }
 
 async function send(call: RollbackCall, message: RollbackResponse, lifetime: CallLifetime): Promise<void> {

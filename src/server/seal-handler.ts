@@ -26,6 +26,7 @@ import { placementOf } from './placement-of.ts';
 import type { ConfiguredSeal } from './seals.ts';
 import { Spool } from './spool.ts';
 import { grpcStatusOf, statusName } from './status.ts';
+import { documentSizeHint, documentSpool, readHeader, receiveDocument } from './upload.ts';
 
 /** Response chunk size: under grpc-js's default 4 MiB message limit with room to spare. */
 export const RESPONSE_CHUNK_BYTES = 1024 * 1024;
@@ -56,7 +57,7 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
   context.metrics.inflightDocuments.inc();
   try {
     const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<SealRequest>;
-    const header = await readHeader(messages, lifetime);
+    const header = await readHeader(messages, lifetime, 'Seal');
     access.authorize(header.sealId, placementDetails(header.placement));
     placementKind = header.placement?.kind.case ?? '(none)';
     const seal = availableSeal(context, header.sealId);
@@ -71,14 +72,8 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
       .catch((error: unknown) => {
         throw lifetime.signal.aborted ? abortReason(lifetime.signal) : error;
       });
-    spool = new Spool({
-      memoryLimitBytes: context.limits.spoolMemoryBytes,
-      maxDocumentBytes: context.limits.maxDocumentBytes,
-      dir: context.limits.tmpDir,
-      ...(header.documentSize === undefined ? {} : { expectedBytes: documentSizeHint(header.documentSize) }),
-    });
-
-    await receiveDocument(messages, spool, lifetime, ticket);
+    spool = documentSpool(context, header.documentSize);
+    await receiveDocument(messages, spool, lifetime, 'Seal', (bytes) => ticket?.reserve(bytes));
     bytesIn = spool.size;
     log.debug({ bytes: bytesIn, onDisk: spool.onDisk }, 'document received');
     const sourceDigest = spool.digest;
@@ -207,58 +202,6 @@ function fail(
   return statusName(status.code);
 }
 
-async function readHeader(messages: AsyncIterator<SealRequest>, lifetime: CallLifetime): Promise<SealHeader> {
-  const first = await nextMessage(messages, lifetime);
-  if (first === undefined || first.payload.case !== 'header') {
-    throw new SealdError(
-      'invalid-input',
-      'HEADER_REQUIRED',
-      first === undefined
-        ? 'the request stream ended before a header'
-        : 'the first message of a Seal call must be a header',
-    );
-  }
-  return first.payload.value;
-}
-
-async function receiveDocument(
-  messages: AsyncIterator<SealRequest>,
-  spool: Spool,
-  lifetime: CallLifetime,
-  ticket: AdmissionTicket | undefined,
-): Promise<void> {
-  for (;;) {
-    const message = await nextMessage(messages, lifetime);
-    if (message === undefined) return;
-    if (message.payload.case === 'chunk') {
-      ticket?.reserve(message.payload.value.byteLength);
-      await spool.append(message.payload.value);
-    } else if (message.payload.case === 'header') {
-      throw new SealdError('invalid-input', 'HEADER_REPEATED', 'only the first message of a Seal call may be a header');
-    }
-    // An empty message (no payload set) carries nothing; tolerate it.
-  }
-}
-
-/** The next request message; undefined at the end of the stream; rejects with the abort reason once aborted. */
-async function nextMessage(
-  messages: AsyncIterator<SealRequest>,
-  lifetime: CallLifetime,
-): Promise<SealRequest | undefined> {
-  if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
-  let result: IteratorResult<SealRequest>;
-  try {
-    result = await messages.next();
-  } catch (error) {
-    // A cancelled call destroys the stream ("premature close"): report why, not how.
-    if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
-    throw error;
-  }
-  // A destroyed stream may also just end: never take a cut-off upload for a complete one.
-  if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
-  return result.done === true ? undefined : result.value;
-}
-
 export function optionsOf(header: SealHeader, context: ServiceContext): Omit<SealOptions, 'signal' | 'sourceDigest'> {
   const options: Omit<SealOptions, 'signal' | 'sourceDigest'> = {};
   const given = header.options;
@@ -275,11 +218,6 @@ export function optionsOf(header: SealHeader, context: ServiceContext): Omit<Sea
   if (given.contactInfo !== '') options.contactInfo = given.contactInfo;
   if (given.fieldName !== '') options.fieldName = given.fieldName;
   return options;
-}
-
-export function documentSizeHint(size: bigint): number {
-  if (size < 0n) throw new SealdError('invalid-input', 'SIZE_HINT_INVALID', 'document_size must not be negative');
-  return size > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(size);
 }
 
 /** Original bytes from the source, then the new revision; `onSent` counts each chunk written (logs show how far). */

@@ -16,11 +16,12 @@ import {
 import type { ByteSource } from '../pdf/source.ts';
 import type { Verdict as VerdictName, VerificationReport } from '../verify/report.ts';
 import { verifyDocument } from '../verify/verify.ts';
-import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
+import { abortReason, callLifetime, requestIdOf } from './call.ts';
 import { callAccess } from './access.ts';
 import type { ServiceContext } from './context.ts';
 import { Spool } from './spool.ts';
 import { grpcStatusOf, statusName } from './status.ts';
+import { documentSpool, readHeader, receiveDocument } from './upload.ts';
 
 type VerifyCall = grpc.ServerReadableStream<VerifyRequest, VerifyResponse>;
 
@@ -40,27 +41,11 @@ async function handleVerify(context: ServiceContext, call: VerifyCall, callback:
   let source: ByteSource | undefined;
   try {
     const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<VerifyRequest>;
-    const first = await nextMessage(messages, lifetime);
-    if (first === undefined || first.payload.case !== 'header') {
-      throw new SealdError('invalid-input', 'HEADER_REQUIRED', 'the first message of a Verify call must be a header');
-    }
+    const header = await readHeader(messages, lifetime, 'Verify');
     // Verifying uses no seal: the policy only says who may ask. Refusals go to the audit log, verdicts do not.
     access.authorize();
-    const hint = first.payload.value.documentSize;
-    spool = new Spool({
-      memoryLimitBytes: context.limits.spoolMemoryBytes,
-      maxDocumentBytes: context.limits.maxDocumentBytes,
-      dir: context.limits.tmpDir,
-      ...(hint === undefined || hint < 0n ? {} : { expectedBytes: Number(hint > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : hint) }),
-    });
-    for (;;) {
-      const message = await nextMessage(messages, lifetime);
-      if (message === undefined) break;
-      if (message.payload.case === 'chunk') await spool.append(message.payload.value);
-      else if (message.payload.case === 'header') {
-        throw new SealdError('invalid-input', 'HEADER_REPEATED', 'only the first message of a Verify call may be a header');
-      }
-    }
+    spool = documentSpool(context, header.documentSize);
+    await receiveDocument(messages, spool, lifetime, 'Verify');
     source = await spool.finish();
     spool = undefined;
     if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
@@ -83,19 +68,6 @@ async function handleVerify(context: ServiceContext, call: VerifyCall, callback:
     await spool?.discard().catch(() => undefined);
     await source?.close().catch(() => undefined);
   }
-}
-
-async function nextMessage(messages: AsyncIterator<VerifyRequest>, lifetime: CallLifetime): Promise<VerifyRequest | undefined> {
-  if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
-  let result: IteratorResult<VerifyRequest>;
-  try {
-    result = await messages.next();
-  } catch (error) {
-    if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
-    throw error;
-  }
-  if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
-  return result.done === true ? undefined : result.value;
 }
 
 const VERDICTS: Record<VerdictName, Verdict> = {

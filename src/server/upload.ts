@@ -1,0 +1,81 @@
+/**
+ * The upload half of every document RPC (Seal, Locate, Verify, Rollback): the first request message is a header and
+ * only the first; the document follows as chunks of at most 1 MiB, spooled (memory, then a temp file) with a running
+ * SHA-256. Reading stops with the abort reason as soon as the caller cancels or its deadline passes, and a stream cut
+ * off by a cancel is never taken for a complete upload.
+ */
+import { SealdError } from '../errors.ts';
+import { abortReason, type CallLifetime } from './call.ts';
+import type { ServiceContext } from './context.ts';
+import { Spool } from './spool.ts';
+
+/** A request message of a document RPC: the generated SealRequest, LocateRequest, VerifyRequest, RollbackRequest. */
+export interface UploadMessage<H> {
+  payload: { case: 'header'; value: H } | { case: 'chunk'; value: Uint8Array } | { case: undefined; value?: undefined };
+}
+
+/** The next request message; undefined at the end of the stream; rejects with the abort reason once aborted. */
+export async function nextMessage<M>(messages: AsyncIterator<M>, lifetime: CallLifetime): Promise<M | undefined> {
+  if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
+  let result: IteratorResult<M>;
+  try {
+    result = await messages.next();
+  } catch (error) {
+    // A cancelled call destroys the stream ("premature close"): report why, not how.
+    if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
+    throw error;
+  }
+  // A destroyed stream may also just end: never take a cut-off upload for a complete one.
+  if (lifetime.signal.aborted || lifetime.clientGone) throw abortReason(lifetime.signal);
+  return result.done === true ? undefined : result.value;
+}
+
+/** The header, which must be the first message of the `rpc` call. */
+export async function readHeader<H>(messages: AsyncIterator<UploadMessage<H>>, lifetime: CallLifetime, rpc: string): Promise<H> {
+  const first = await nextMessage(messages, lifetime);
+  if (first === undefined || first.payload.case !== 'header') {
+    throw new SealdError(
+      'invalid-input',
+      'HEADER_REQUIRED',
+      first === undefined ? 'the request stream ended before a header' : `the first message of a ${rpc} call must be a header`,
+    );
+  }
+  return first.payload.value;
+}
+
+/** A spool for one document, sized by the client's hint (bytes) when it gave one. */
+export function documentSpool(context: ServiceContext, sizeHint: bigint | undefined): Spool {
+  return new Spool({
+    memoryLimitBytes: context.limits.spoolMemoryBytes,
+    maxDocumentBytes: context.limits.maxDocumentBytes,
+    dir: context.limits.tmpDir,
+    ...(sizeHint === undefined ? {} : { expectedBytes: documentSizeHint(sizeHint) }),
+  });
+}
+
+/** The rest of the stream into `spool`; `onChunk` sees each chunk's size first (admission accounting). */
+export async function receiveDocument<H>(
+  messages: AsyncIterator<UploadMessage<H>>,
+  spool: Spool,
+  lifetime: CallLifetime,
+  rpc: string,
+  onChunk?: (bytes: number) => void,
+): Promise<void> {
+  for (;;) {
+    const message = await nextMessage(messages, lifetime);
+    if (message === undefined) return;
+    if (message.payload.case === 'chunk') {
+      onChunk?.(message.payload.value.byteLength);
+      await spool.append(message.payload.value);
+    } else if (message.payload.case === 'header') {
+      throw new SealdError('invalid-input', 'HEADER_REPEATED', `only the first message of a ${rpc} call may be a header`);
+    }
+    // An empty message (no payload set) carries nothing; tolerate it.
+  }
+}
+
+/** The client's document size hint as a number of bytes (a hint: the bytes received stay authoritative). */
+export function documentSizeHint(size: bigint): number {
+  if (size < 0n) throw new SealdError('invalid-input', 'SIZE_HINT_INVALID', 'document_size must not be negative');
+  return size > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(size);
+}
