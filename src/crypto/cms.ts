@@ -42,24 +42,15 @@ export interface PadesCmsOptions {
   timestamp?: (imprint: Uint8Array, signal?: AbortSignal) => Promise<Uint8Array>;
 }
 
-/** The parts of one SignedData that do not depend on the signature value. */
+/** The parts of one SignedData that do not depend on the signature value, as DER. */
 interface SignedDataParts {
-  certificates: pkijs.Certificate[];
-  signerCertificate: pkijs.Certificate;
-  signedAttrs: pkijs.SignedAndUnsignedAttributes;
-  signatureAlgorithm: pkijs.AlgorithmIdentifier;
-}
-
-// RFC 5754 §2: SHA-2 AlgorithmIdentifiers are sent with parameters absent.
-function sha256AlgorithmIdentifier(): pkijs.AlgorithmIdentifier {
-  return new pkijs.AlgorithmIdentifier({ algorithmId: id_sha256 });
-}
-
-function signatureAlgorithmIdentifier(signer: Signer): pkijs.AlgorithmIdentifier {
-  // RFC 4055 §5: sha256WithRSAEncryption has NULL parameters; RFC 5758 §3.2: ecdsa-with-SHA256 has none.
-  return signer.algorithm === 'RSASSA-PKCS1-v1_5'
-    ? new pkijs.AlgorithmIdentifier({ algorithmId: sha256WithRSAEncryption, algorithmParams: new asn1js.Null() })
-    : new pkijs.AlgorithmIdentifier({ algorithmId: ecdsa_with_SHA256 });
+  /** The certificates as they came, signer first (the chain is never re-encoded). */
+  certificates: readonly Uint8Array[];
+  /** IssuerAndSerialNumber of the signer (RFC 5652 §5.3 sid, version 1). */
+  sid: Uint8Array;
+  /** The signed attributes as a DER SET OF (tag 0x31): what is hashed and signed (§5.4). */
+  signedAttrs: Uint8Array;
+  signatureAlgorithm: Uint8Array;
 }
 
 function prepareParts(signer: Signer, documentDigest: Uint8Array): SignedDataParts {
@@ -70,8 +61,7 @@ function prepareParts(signer: Signer, documentDigest: Uint8Array): SignedDataPar
   if (signerDer === undefined) {
     throw new SealdError('invalid-input', 'NO_SIGNER_CERTIFICATE', 'the signer has no certificate to put in the CMS');
   }
-  const certificates = signer.certificates.map((der) => parseCertificate(der));
-  const signerCertificate = certificates[0]!;
+  const signerCertificate = parseCertificate(signerDer);
   const certAlgorithm = keyAlgorithmOf(signerCertificate);
   if (certAlgorithm !== signer.algorithm) {
     throw new SealdError(
@@ -88,41 +78,87 @@ function prepareParts(signer: Signer, documentDigest: Uint8Array): SignedDataPar
       signingCertificateV2Attribute(signerDer),
     ]),
   });
-  return { certificates, signerCertificate, signedAttrs, signatureAlgorithm: signatureAlgorithmIdentifier(signer) };
+  const sid = tlv(
+    0x30,
+    new Uint8Array(signerCertificate.issuer.valueBeforeDecode),
+    new Uint8Array(signerCertificate.serialNumber.toBER()),
+  );
+  return {
+    certificates: signer.certificates,
+    sid,
+    signedAttrs: signedAttributesToBeSigned(signedAttrs),
+    signatureAlgorithm: signer.algorithm === 'RSASSA-PKCS1-v1_5' ? SHA256_WITH_RSA : ECDSA_WITH_SHA256,
+  };
 }
 
-/** DER ContentInfo { id-signedData, SignedData } with a detached id-data content (RFC 5652 §5.1, §5.2). */
+/**
+ * DER ContentInfo { id-signedData, SignedData } with a detached id-data content (RFC 5652 §5.1–5.3), spliced from
+ * DER parts: the certificates go in as the bytes they came as, so a seal's chain is never parsed or re-encoded per
+ * signature (with pkijs that re-encoding was a sixth of a seal's CPU).
+ */
 function encodeContentInfo(parts: SignedDataParts, signature: Uint8Array, unsignedAttributes: pkijs.Attribute[] = []): Uint8Array {
-  const signerInfo = new pkijs.SignerInfo({
-    version: 1, // RFC 5652 §5.3: sid is issuerAndSerialNumber
-    sid: new pkijs.IssuerAndSerialNumber({
-      issuer: parts.signerCertificate.issuer,
-      serialNumber: parts.signerCertificate.serialNumber,
-    }),
-    digestAlgorithm: sha256AlgorithmIdentifier(),
-    signedAttrs: parts.signedAttrs,
-    signatureAlgorithm: parts.signatureAlgorithm,
-    signature: new asn1js.OctetString({ valueHex: signature }),
-  });
-  if (unsignedAttributes.length > 0) {
-    signerInfo.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 1, attributes: sortAttributes(unsignedAttributes) });
-  }
-  const signedData = new pkijs.SignedData({
-    version: 1, // RFC 5652 §5.1: no attribute certificates, no other formats, id-data, all SignerInfos v1
-    digestAlgorithms: [sha256AlgorithmIdentifier()],
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: id_data }), // detached: eContent absent
-    certificates: parts.certificates,
-    signerInfos: [signerInfo],
-  });
-  const contentInfo = new pkijs.ContentInfo({ contentType: id_signedData, content: signedData.toSchema(true) });
-  return new Uint8Array(contentInfo.toSchema().toBER());
+  const signedAttrs = new Uint8Array(parts.signedAttrs);
+  signedAttrs[0] = 0xa0; // [0] IMPLICIT in the SignerInfo, SET OF when hashed
+  const unsigned =
+    unsignedAttributes.length === 0
+      ? []
+      : [new Uint8Array(new pkijs.SignedAndUnsignedAttributes({ type: 1, attributes: sortAttributes(unsignedAttributes) }).toSchema().toBER())];
+  const signerInfo = tlv(
+    0x30,
+    VERSION_1, // RFC 5652 §5.3: sid is issuerAndSerialNumber
+    parts.sid,
+    SHA256,
+    signedAttrs,
+    parts.signatureAlgorithm,
+    tlv(0x04, signature),
+    ...unsigned,
+  );
+  const signedData = tlv(
+    0x30,
+    VERSION_1, // RFC 5652 §5.1: no attribute certificates, no other formats, id-data, all SignerInfos v1
+    tlv(0x31, SHA256),
+    tlv(0x30, ID_DATA), // encapContentInfo, detached: eContent absent
+    tlv(0xa0, ...parts.certificates), // certificates [0] IMPLICIT
+    tlv(0x31, signerInfo),
+  );
+  return tlv(0x30, ID_SIGNED_DATA, tlv(0xa0, signedData));
 }
+
+/** One DER element: tag, definite length (X.690 §8.1.3), then the contents. */
+function tlv(tag: number, ...contents: readonly Uint8Array[]): Uint8Array {
+  const length = contents.reduce((n, c) => n + c.length, 0);
+  const lengthOctets: number[] = [];
+  if (length < 0x80) lengthOctets.push(length);
+  else {
+    for (let n = length; n > 0; n = Math.floor(n / 256)) lengthOctets.unshift(n & 0xff);
+    lengthOctets.unshift(0x80 | lengthOctets.length);
+  }
+  const out = new Uint8Array(1 + lengthOctets.length + length);
+  out[0] = tag;
+  out.set(lengthOctets, 1);
+  let at = 1 + lengthOctets.length;
+  for (const c of contents) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+// Constant DER pieces, encoded once. RFC 5754 §2: SHA-2 AlgorithmIdentifiers are sent with parameters absent;
+// RFC 4055 §5: sha256WithRSAEncryption has NULL parameters; RFC 5758 §3.2: ecdsa-with-SHA256 has none.
+const der = (value: asn1js.BaseBlock | pkijs.AlgorithmIdentifier): Uint8Array =>
+  new Uint8Array((value instanceof pkijs.AlgorithmIdentifier ? value.toSchema() : value).toBER());
+const VERSION_1 = der(new asn1js.Integer({ value: 1 }));
+const SHA256 = der(new pkijs.AlgorithmIdentifier({ algorithmId: id_sha256 }));
+const SHA256_WITH_RSA = der(new pkijs.AlgorithmIdentifier({ algorithmId: sha256WithRSAEncryption, algorithmParams: new asn1js.Null() }));
+const ECDSA_WITH_SHA256 = der(new pkijs.AlgorithmIdentifier({ algorithmId: ecdsa_with_SHA256 }));
+const ID_DATA = der(new asn1js.ObjectIdentifier({ value: id_data }));
+const ID_SIGNED_DATA = der(new asn1js.ObjectIdentifier({ value: id_signedData }));
 
 export async function createPadesCms(opts: PadesCmsOptions): Promise<Uint8Array> {
   const { signer, documentDigest, signal } = opts;
   const parts = prepareParts(signer, documentDigest);
-  const toBeSigned = signedAttributesToBeSigned(parts.signedAttrs);
-  const hash = new Uint8Array(createHash('sha256').update(toBeSigned).digest());
+  const hash = new Uint8Array(createHash('sha256').update(parts.signedAttrs).digest());
   if (signal?.aborted) throw new SealdError('cancelled', 'CANCELLED', 'the seal was cancelled before signing');
   const signature = await signer.signDigest(hash, signal);
   if (opts.timestamp === undefined) return encodeContentInfo(parts, signature);

@@ -75,8 +75,16 @@ export function ecSpki(ecParams: Uint8Array, ecPoint: Uint8Array): Uint8Array {
 
 /** Canonical DER of any SubjectPublicKeyInfo, so keys from a token and from a certificate compare byte for byte. */
 export function canonicalSpki(spki: Uint8Array): Buffer {
-  return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' });
+  let canonical = canonicalSpkis.get(spki);
+  if (canonical === undefined) {
+    canonical = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' });
+    canonicalSpkis.set(spki, canonical);
+  }
+  return canonical;
 }
+
+/** By the array a token's key facts or a certificate hold: the signer asks on every signature (eligibility). */
+const canonicalSpkis = new WeakMap<Uint8Array, Buffer>();
 
 export interface TokenKeyFacts {
   type: TokenKeyType;
