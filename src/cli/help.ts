@@ -43,6 +43,7 @@ Commands:
   verify   verify the signatures of a PDF file (locally, or through a server)
   batch    seal every PDF of a directory through a server (one stream, resumable)
   pool     show the token pool of a server (per token and per seal)
+  timestamp add a document time-stamp (RFC 3161) to a PDF file through a server
   help     show help for a command
 
 Run \`seald help <command>\` or \`seald <command> --help\` for a command's options.
@@ -232,4 +233,18 @@ ${TLS_OPTIONS_HELP}  -h, --help          this help
 
 Exit status: 0 every document sealed or already in OUT_DIR; 3 some documents failed (see the report), the
 others were sealed; 1 the batch could not run to its end (e.g. server unreachable); 2 a bad command line.
+`;
+
+export const TIMESTAMP_HELP = `Usage: seald timestamp IN.pdf -o OUT.pdf [options]
+
+Append a document time-stamp to IN.pdf: an invisible /DocTimeStamp signature (SubFilter ETSI.RFC3161) whose token,
+from the server's time-stamping authorities (tsa.urls), covers the whole document so far. Earlier signatures stay
+valid. OUT.pdf is written to a temporary file and renamed into place only once the server has confirmed.
+
+  -o, --output FILE   where to write the time-stamped document (required)
+  --field NAME        signature field name (default Timestamp<n>)
+  --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
+  --timeout SECONDS   give up after this long (default: no limit)
+  --json              print the summary as JSON
+${TLS_OPTIONS_HELP}  -h, --help          this help
 `;

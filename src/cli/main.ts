@@ -15,6 +15,7 @@ import {
   SEAL_HELP,
   SEALS_HELP,
   SERVE_HELP,
+  TIMESTAMP_HELP,
   VERIFY_HELP,
 } from './help.ts';
 import { describeFailure, EXIT_FAILURE, EXIT_USAGE, processIo, UsageError, type CliIo } from './io.ts';
@@ -37,6 +38,7 @@ const COMMANDS: Record<string, Command> = {
   locate: { load: async () => (await import('./commands/locate.ts')).locateCommand, help: LOCATE_HELP },
   verify: { load: async () => (await import('./commands/verify.ts')).verifyCommand, help: VERIFY_HELP },
   batch: { load: async () => (await import('./commands/batch.ts')).batchCommand, help: BATCH_HELP },
+  timestamp: { load: async () => (await import('./commands/timestamp.ts')).timestampCommand, help: TIMESTAMP_HELP },
   pool: { load: async () => (await import('./commands/pool.ts')).poolCommand, help: POOL_HELP },
 };
 

@@ -3,7 +3,6 @@
  * certificate made the last signature → the document's first bytes, as they were before that seal → summary.
  * The audit record is durable before the summary is sent. Framing as in Seal (proto/seald/v1/rollback.proto).
  */
-import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import type * as grpc from '@grpc/grpc-js';
@@ -24,7 +23,7 @@ import { RESPONSE_CHUNK_BYTES } from './seal-handler.ts';
 import type { ConfiguredSeal } from './seals.ts';
 import { Spool } from './spool.ts';
 import { grpcStatusOf, statusName } from './status.ts';
-import { documentSpool, readHeader, receiveDocument } from './upload.ts';
+import { documentSpool, readHeader, receiveDocument, send } from './upload.ts';
 
 type RollbackCall = grpc.ServerDuplexStream<RollbackRequest, RollbackResponse>;
 
@@ -120,10 +119,4 @@ function authorizeRollback(context: ServiceContext, access: CallAccess, plan: Ro
   }
   access.note({ sealId: allowed.config.id });
   return allowed;
-}
-
-async function send(call: RollbackCall, message: RollbackResponse, lifetime: CallLifetime): Promise<void> {
-  if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
-  if (call.write(message)) return;
-  await once(call, 'drain', { signal: lifetime.signal });
 }

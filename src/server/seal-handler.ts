@@ -26,7 +26,7 @@ import { placementOf } from './placement-of.ts';
 import type { ConfiguredSeal } from './seals.ts';
 import { Spool } from './spool.ts';
 import { grpcStatusOf, statusName } from './status.ts';
-import { documentSizeHint, documentSpool, readHeader, receiveDocument } from './upload.ts';
+import { documentSizeHint, documentSpool, readHeader, receiveDocument, send } from './upload.ts';
 
 /** Response chunk size: under grpc-js's default 4 MiB message limit with room to spare. */
 export const RESPONSE_CHUNK_BYTES = 1024 * 1024;
@@ -237,30 +237,6 @@ async function sendDocument(
     const chunk = appended.subarray(offset, Math.min(offset + RESPONSE_CHUNK_BYTES, appended.byteLength));
     await send(call, create(SealResponseSchema, { payload: { case: 'chunk', value: chunk } }), lifetime);
     onSent(chunk.byteLength);
-  }
-}
-
-/**
- * Messages of one call that may be written but not yet flushed to the HTTP/2 stream. grpc-js only reports a full
- * buffer (write() → false) at its stream's highWaterMark of 16 messages, i.e. 16 MiB per call with 1 MiB chunks;
- * waiting for the write callback of the message two back bounds a stalled reader's cost to about 2 MiB.
- */
-const WRITE_WINDOW = 2;
-const writeStates = new WeakMap<SealCall, { pending: Promise<void>[]; aborted: Promise<void> }>();
-
-/** Write one message, waiting while the call has WRITE_WINDOW messages in flight (bounded memory per call). */
-async function send(call: SealCall, message: SealResponse, lifetime: CallLifetime): Promise<void> {
-  if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
-  let state = writeStates.get(call);
-  if (state === undefined) {
-    const aborted = new Promise<void>((resolve) => lifetime.signal.addEventListener('abort', () => resolve(), { once: true }));
-    writeStates.set(call, (state = { pending: [], aborted }));
-  }
-  // A cancelled call may never call back: the abort ends the wait.
-  state.pending.push(new Promise<void>((resolve) => call.write(message, () => resolve())));
-  while (state.pending.length > WRITE_WINDOW) {
-    await Promise.race([state.pending.shift()!, state.aborted]);
-    if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
   }
 }
 

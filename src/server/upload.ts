@@ -1,8 +1,9 @@
 /**
- * The upload half of every document RPC (Seal, Locate, Verify, Rollback): the first request message is a header and
- * only the first; the document follows as chunks of at most 1 MiB, spooled (memory, then a temp file) with a running
- * SHA-256. Reading stops with the abort reason as soon as the caller cancels or its deadline passes, and a stream cut
- * off by a cancel is never taken for a complete upload.
+ * The streams of every document RPC (Seal, Locate, Verify, Rollback, Timestamp). Upload: the first request message
+ * is a header and only the first; the document follows as chunks of at most 1 MiB, spooled (memory, then a temp file)
+ * with a running SHA-256. Reading stops with the abort reason as soon as the caller cancels or its deadline passes,
+ * and a stream cut off by a cancel is never taken for a complete upload. Download: messages are written with at most
+ * WRITE_WINDOW of them in flight, so a caller that stops reading holds a bounded amount of server memory.
  */
 import { SealdError } from '../errors.ts';
 import { abortReason, type CallLifetime } from './call.ts';
@@ -78,4 +79,34 @@ export async function receiveDocument<H>(
 export function documentSizeHint(size: bigint): number {
   if (size < 0n) throw new SealdError('invalid-input', 'SIZE_HINT_INVALID', 'document_size must not be negative');
   return size > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(size);
+}
+
+/**
+ * Messages of one call that may be written but not yet flushed to the HTTP/2 stream. grpc-js only reports a full
+ * buffer (write() → false) at its stream's highWaterMark of 16 messages, i.e. 16 MiB per call with 1 MiB chunks;
+ * waiting for the write callback of the message two back bounds a stalled reader's cost to about 2 MiB.
+ */
+const WRITE_WINDOW = 2;
+
+/** The part of a server stream `send` writes to. */
+export interface WritableCall<M> {
+  write(message: M, callback: () => void): boolean;
+}
+
+const writeStates = new WeakMap<object, { pending: Promise<void>[]; aborted: Promise<void> }>();
+
+/** Write one message, waiting while the call has WRITE_WINDOW messages in flight (bounded memory per call). */
+export async function send<M>(call: WritableCall<M>, message: M, lifetime: CallLifetime): Promise<void> {
+  if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
+  let state = writeStates.get(call);
+  if (state === undefined) {
+    const aborted = new Promise<void>((resolve) => lifetime.signal.addEventListener('abort', () => resolve(), { once: true }));
+    writeStates.set(call, (state = { pending: [], aborted }));
+  }
+  // A cancelled call may never call back: the abort ends the wait.
+  state.pending.push(new Promise<void>((resolve) => call.write(message, () => resolve())));
+  while (state.pending.length > WRITE_WINDOW) {
+    await Promise.race([state.pending.shift()!, state.aborted]);
+    if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
+  }
 }

@@ -114,3 +114,56 @@ describe('seald seal --timestamp', () => {
     expect(fs.existsSync(output)).toBe(false);
   });
 });
+
+describe('seald timestamp', () => {
+  it('appends a /DocTimeStamp that openssl ts -verify accepts over the byte ranges; the earlier seal stays valid', async () => {
+    const sealed = path.join(dir, 'to-stamp.pdf');
+    const sealing = await cli([
+      'seal', await fixture('cjk-contract'), '-o', sealed, '--seal', 'org', '--page', '1', '--x', '300', '--y', '300',
+      '--server', withTsa.address,
+    ]); // prettier-ignore
+    expect(sealing.code).toBe(0);
+    const output = path.join(dir, 'stamped.pdf');
+    const result = await cli(['timestamp', sealed, '-o', output, '--json', '--server', withTsa.address]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as { fieldName: string; revision: number; timestampTime: string | null };
+    expect(summary).toMatchObject({ fieldName: 'Timestamp1', revision: 3 });
+    expect(summary.timestampTime).not.toBeNull();
+
+    const signatures = await extractSignatures(output);
+    expect(signatures).toHaveLength(2);
+    const dts = signatures[1]!;
+    expect(dts.subFilter).toBe('ETSI.RFC3161');
+    expect(dts.coversWholeFile).toBe(true);
+    const tokenFile = path.join(dir, 'dts-token.der');
+    const dataFile = path.join(dir, 'dts-data.bin');
+    fs.writeFileSync(tokenFile, dts.cms);
+    fs.writeFileSync(dataFile, dts.signedBytes);
+    const verify = await run('openssl', [
+      'ts', '-verify', '-data', dataFile, '-token_in', '-in', tokenFile, '-CAfile', pki.caCertPem, '-untrusted', tsa.certPem,
+    ]); // prettier-ignore
+    expect(verify.stdout.toString() + verify.stderr).toContain('Verification: OK');
+    expect((await pdfsig(output)).signatures[0]!.signatureValid).toBe(true);
+  });
+
+  it('is FAILED_PRECONDITION with no TSA and UNAVAILABLE when no TSA answers usefully; no output either way', async () => {
+    const input = await fixture('simple');
+    const none = path.join(dir, 'none.pdf');
+    const noTsa = await cli(['timestamp', input, '-o', none, '--server', withoutTsa.address]);
+    expect(noTsa.code).toBe(1);
+    expect(noTsa.stderr).toMatch(/FAILED_PRECONDITION.*no time-stamping authority configured/);
+    expect(fs.existsSync(none)).toBe(false);
+
+    tsa.behaviour = { kind: 'garbage' };
+    try {
+      const down = await cli(['timestamp', input, '-o', none, '--server', withTsa.address]);
+      expect(down.code).toBe(1);
+      expect(down.stderr).toMatch(/UNAVAILABLE.*no time-stamping authority gave a usable answer/);
+      expect(fs.existsSync(none)).toBe(false);
+    } finally {
+      tsa.behaviour = { kind: 'ok' };
+    }
+  });
+});
+
