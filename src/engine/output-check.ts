@@ -12,42 +12,11 @@
 import { checkCms, parseCms } from '../verify/cms.ts';
 import { SealdError } from '../errors.ts';
 import { PdfDocument } from '../pdf/document.ts';
-import type { ByteSource } from '../pdf/source.ts';
+import { AppendedSource, type ByteSource } from '../pdf/source.ts';
 import { sealDocument, type SealOutcome } from './seal.ts';
 
 function failed(detail: string): SealdError {
   return new SealdError('internal', 'OUTPUT_CHECK_FAILED', `the sealed document failed its final check (${detail}); nothing was returned`);
-}
-
-/** The output as one ByteSource without copying: the original source, then the appended section. */
-class AppendedSource implements ByteSource {
-  constructor(
-    private readonly original: ByteSource,
-    private readonly appended: Uint8Array,
-  ) {}
-
-  get size(): number {
-    return this.original.size + this.appended.byteLength;
-  }
-
-  read(offset: number, length: number): Uint8Array {
-    const base = this.original.size;
-    const end = Math.min(this.size, offset + Math.max(0, length));
-    const start = Math.max(0, Math.min(offset, end));
-    if (start >= base) return this.appended.subarray(start - base, end - base);
-    if (end <= base) return this.original.read(start, end - start);
-    const out = new Uint8Array(end - start);
-    out.set(this.original.read(start, base - start), 0);
-    out.set(this.appended.subarray(0, end - base), base - start);
-    return out;
-  }
-
-  async *chunks(): AsyncIterable<Uint8Array> {
-    yield* this.original.chunks();
-    yield this.appended;
-  }
-
-  async close(): Promise<void> {}
 }
 
 /** Check one sealed output; throws OUTPUT_CHECK_FAILED (an internal error: the caller gets no document). */
