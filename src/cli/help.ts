@@ -44,6 +44,7 @@ Commands:
   batch    seal every PDF of a directory through a server (one stream, resumable)
   pool     show the token pool of a server (per token and per seal)
   timestamp add a document time-stamp (RFC 3161) to a PDF file through a server
+  ltv      add long-term validation data (PAdES B-LT, --timestamp: B-LTA) through a server
   help     show help for a command
 
 Run \`seald help <command>\` or \`seald <command> --help\` for a command's options.
@@ -243,6 +244,21 @@ valid. OUT.pdf is written to a temporary file and renamed into place only once t
 
   -o, --output FILE   where to write the time-stamped document (required)
   --field NAME        signature field name (default Timestamp<n>)
+  --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
+  --timeout SECONDS   give up after this long (default: no limit)
+  --json              print the summary as JSON
+${TLS_OPTIONS_HELP}  -h, --help          this help
+`;
+
+export const LTV_HELP = `Usage: seald ltv IN.pdf -o OUT.pdf [--timestamp] [options]
+
+Add long-term validation data to IN.pdf (PAdES B-LT): a DSS revision with the certificate chains of every
+signature and time-stamp up to the server's trust anchors, and an OCSP response (else a CRL) for every
+certificate below an anchor, fetched from the URLs the certificates name. The document then validates after
+the responders are gone. Run it again before the time-stamps' certificates expire to refresh an archive.
+
+  -o, --output FILE   where to write the extended document (required)
+  --timestamp         also add a document time-stamp over the result (B-LTA; needs the server's tsa.urls)
   --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
   --timeout SECONDS   give up after this long (default: no limit)
   --json              print the summary as JSON

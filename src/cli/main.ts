@@ -14,6 +14,7 @@ import {
   ROLLBACK_HELP,
   SEAL_HELP,
   SEALS_HELP,
+  LTV_HELP,
   SERVE_HELP,
   TIMESTAMP_HELP,
   VERIFY_HELP,
@@ -39,6 +40,7 @@ const COMMANDS: Record<string, Command> = {
   verify: { load: async () => (await import('./commands/verify.ts')).verifyCommand, help: VERIFY_HELP },
   batch: { load: async () => (await import('./commands/batch.ts')).batchCommand, help: BATCH_HELP },
   timestamp: { load: async () => (await import('./commands/timestamp.ts')).timestampCommand, help: TIMESTAMP_HELP },
+  ltv: { load: async () => (await import('./commands/timestamp.ts')).ltvCommand, help: LTV_HELP },
   pool: { load: async () => (await import('./commands/pool.ts')).poolCommand, help: POOL_HELP },
 };
 

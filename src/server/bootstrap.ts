@@ -122,7 +122,7 @@ function timestampsOf(tsa: TsaConfig, metrics: SealdMetrics): NonNullable<Servic
     ...(tsa.policy === undefined ? {} : { policy: tsa.policy }),
     observer: tsaObserver(metrics),
   });
-  return { client, sealByDefault: tsa.sealTimestamp };
+  return { client, sealByDefault: tsa.sealTimestamp, timeoutMs: tsa.timeoutMs };
 }
 
 /**

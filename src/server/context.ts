@@ -25,7 +25,7 @@ export interface ServiceContext {
   /** Bounds documents in progress and spooled bytes (absent: no admission control). */
   admission?: Admission;
   /** The time-stamping authorities, when configured, and whether Seal time-stamps by default. */
-  timestamps?: { client: Timestamper; sealByDefault: boolean };
+  timestamps?: { client: Timestamper; sealByDefault: boolean; timeoutMs: number };
   /** Register a call's work so a shutdown can wait for it (and never close the pool under a running sign). */
   track(work: Promise<unknown>): void;
 }

@@ -12,7 +12,7 @@ import { file_seald_v1_rollback, RollbackService } from '../gen/seald/v1/rollbac
 import { defaultPolicy, type Policy } from '../auth/policy.ts';
 import { file_seald_v1_verify, VerifyService } from '../gen/seald/v1/verify_pb.ts';
 import { file_seald_v1_timestamp, TimestampService } from '../gen/seald/v1/timestamp_pb.ts';
-import { timestampHandler } from './timestamp-handler.ts';
+import { ltvHandler, timestampHandler } from './timestamp-handler.ts';
 import { file_seald_v1_pool, PoolService } from '../gen/seald/v1/pool_pb.ts';
 import type { TokenStatus } from '../pool/pool.ts';
 import { poolStatusHandler } from './pool-handler.ts';
@@ -147,7 +147,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   server.addService(grpcServiceDefinition(SealService), handlers);
   const rollbackHandlers: GrpcServiceHandlers<typeof RollbackService.method> = { rollback: rollbackHandler(context) };
   server.addService(grpcServiceDefinition(RollbackService), rollbackHandlers);
-  server.addService(grpcServiceDefinition(TimestampService), { timestamp: timestampHandler(context) } satisfies GrpcServiceHandlers<typeof TimestampService.method>);
+  server.addService(grpcServiceDefinition(TimestampService), { timestamp: timestampHandler(context), ltv: ltvHandler(context) } satisfies GrpcServiceHandlers<typeof TimestampService.method>);
   server.addService(grpcServiceDefinition(VerifyService), { verify: verifyHandler(context) } satisfies GrpcServiceHandlers<typeof VerifyService.method>);
   const batchHandlers: GrpcServiceHandlers<typeof BatchService.method> = {
     sealBatch: sealBatchHandler(context, { maxInflight: batch.inflightDocuments, idempotency, draining: draining.signal }),

@@ -1,16 +1,23 @@
 /**
- * The Timestamp RPC: header → spooled chunks → engine.timestampDocument (the server's TSAs) → original bytes + the
- * /DocTimeStamp revision + summary. The audit record is durable before the summary is sent. Framing as in Seal
- * (proto/seald/v1/timestamp.proto).
+ * TimestampService: Timestamp (a document time-stamp) and Ltv (validation data, optionally with a document
+ * time-stamp on top). Both take a document and give back the same document with revisions appended: header →
+ * spooled chunks → engine → original bytes + appended revisions + summary, with the audit record durable before the
+ * summary. Framing as in Seal (proto/seald/v1/timestamp.proto).
  */
-import { create } from '@bufbuild/protobuf';
+import type { Hash } from 'node:crypto';
+import { create, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type * as grpc from '@grpc/grpc-js';
 import { timestampDocument } from '../engine/doc-timestamp.ts';
+import { addValidationData } from '../engine/ltv.ts';
 import { SealdError } from '../errors.ts';
 import {
+  LtvResponseSchema,
+  LtvSummarySchema,
   TimestampResponseSchema,
   TimestampSummarySchema,
+  type LtvRequest,
+  type LtvResponse,
   type TimestampRequest,
   type TimestampResponse,
 } from '../gen/seald/v1/timestamp_pb.ts';
@@ -21,69 +28,119 @@ import type { ServiceContext } from './context.ts';
 import { RESPONSE_CHUNK_BYTES } from './seal-handler.ts';
 import type { Spool } from './spool.ts';
 import { grpcStatusOf, statusName } from './status.ts';
-import { documentSpool, readHeader, receiveDocument, send } from './upload.ts';
+import { documentSpool, readHeader, receiveDocument, send, type UploadMessage } from './upload.ts';
 
-type TimestampCall = grpc.ServerDuplexStream<TimestampRequest, TimestampResponse>;
+/** Time allowed to one OCSP responder or CRL server when the configuration sets no TSA timeout to follow. */
+const REVOCATION_TIMEOUT_MS = 10_000;
 
 export function timestampHandler(context: ServiceContext): grpc.handleBidiStreamingCall<TimestampRequest, TimestampResponse> {
   return (call) => {
-    context.track(handleTimestamp(context, call));
+    context.track(
+      handleDocumentCall(context, call, 'Timestamp', TimestampResponseSchema, async (source, header, digest, signal) => {
+        const outcome = await timestampDocument(source, timestampsOf(context).client, {
+          ...(header.fieldName === '' ? {} : { fieldName: header.fieldName }),
+          sourceDigest: digest,
+          signal,
+        });
+        const summary = (size: number) =>
+          create(TimestampSummarySchema, {
+            fieldName: outcome.fieldName,
+            revision: outcome.revision,
+            byteRange: outcome.byteRange.map((n) => BigInt(n)),
+            documentDigest: outcome.documentDigest,
+            timestampTime: timestampFromDate(outcome.timestampTime),
+            documentSize: BigInt(size),
+          });
+        return { appended: outcome.appended, revision: outcome.revision, summary };
+      }),
+    );
   };
 }
 
-async function handleTimestamp(context: ServiceContext, call: TimestampCall): Promise<void> {
+export function ltvHandler(context: ServiceContext): grpc.handleBidiStreamingCall<LtvRequest, LtvResponse> {
+  return (call) => {
+    context.track(
+      handleDocumentCall(context, call, 'Ltv', LtvResponseSchema, async (source, header, digest, signal) => {
+        const outcome = await addValidationData(source, {
+          anchors: context.trustAnchors,
+          timeoutMs: context.timestamps?.timeoutMs ?? REVOCATION_TIMEOUT_MS,
+          ...(header.documentTimestamp ? { timestamper: timestampsOf(context).client } : {}),
+          sourceDigest: digest,
+          signal,
+        });
+        const summary = (size: number) =>
+          create(LtvSummarySchema, {
+            certificatesAdded: outcome.added.certificates,
+            ocspsAdded: outcome.added.ocsps,
+            crlsAdded: outcome.added.crls,
+            withoutRevocationSource: outcome.withoutRevocationSource,
+            signatures: outcome.signatures,
+            revision: outcome.revision,
+            ...(outcome.timestampTime === undefined ? {} : { timestampTime: timestampFromDate(outcome.timestampTime) }),
+            documentSize: BigInt(size),
+          });
+        return { appended: outcome.appended, revision: outcome.revision, summary };
+      }),
+    );
+  };
+}
+
+function timestampsOf(context: ServiceContext): NonNullable<ServiceContext['timestamps']> {
+  if (context.timestamps === undefined) {
+    throw new SealdError('precondition', 'TSA_NOT_CONFIGURED', 'this server has no time-stamping authority configured (tsa.urls)');
+  }
+  return context.timestamps;
+}
+
+interface Appended<S> {
+  appended: Uint8Array;
+  revision: number;
+  /** The summary, given the size of the whole output. */
+  summary: (size: number) => S;
+}
+
+async function handleDocumentCall<H extends { documentSize?: bigint }, S, R extends DescMessage>(
+  context: ServiceContext,
+  call: grpc.ServerDuplexStream<UploadMessage<H>, MessageShape<R>>,
+  rpc: 'Timestamp' | 'Ltv',
+  responseSchema: R,
+  work: (source: ByteSource, header: H, digest: Hash, signal: AbortSignal) => Promise<Appended<S>>,
+): Promise<void> {
   const started = performance.now();
   const requestId = requestIdOf(call);
   const lifetime = callLifetime(call);
+  // Both add time-stamps or validation data and use no seal: the policy's "timestamp" operation covers them.
   const access = callAccess(context, call, 'timestamp', requestId);
-  const log = context.logger.child({ requestId, rpc: 'Timestamp', principal: access.principal.name });
+  const log = context.logger.child({ requestId, rpc, principal: access.principal.name });
+  const respond = (payload: { case: 'chunk'; value: Uint8Array } | { case: 'summary'; value: S }) =>
+    send(call, create(responseSchema, { payload } as never), lifetime);
   let spool: Spool | undefined;
   let source: ByteSource | undefined;
   try {
-    const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<TimestampRequest>;
-    const header = await readHeader(messages, lifetime, 'Timestamp');
-    // A document time-stamp uses no seal: the policy says who may ask.
+    const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<UploadMessage<H>>;
+    const header = await readHeader(messages, lifetime, rpc);
     access.authorize();
-    const timestamps = context.timestamps;
-    if (timestamps === undefined) {
-      throw new SealdError('precondition', 'TSA_NOT_CONFIGURED', 'this server has no time-stamping authority configured (tsa.urls)');
-    }
     spool = documentSpool(context, header.documentSize);
-    await receiveDocument(messages, spool, lifetime, 'Timestamp');
+    await receiveDocument(messages, spool, lifetime, rpc);
     const digest = spool.digest;
     access.note({ inputSha256: digest.copy().digest('hex') });
     source = await spool.finish();
     spool = undefined;
     if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
 
-    const outcome = await timestampDocument(source, timestamps.client, {
-      ...(header.fieldName === '' ? {} : { fieldName: header.fieldName }),
-      sourceDigest: digest,
-      signal: lifetime.signal,
-    });
+    const result = await work(source, header, digest, lifetime.signal);
     if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
-    for await (const chunk of source.chunks(0, source.size, RESPONSE_CHUNK_BYTES)) {
-      await send(call, create(TimestampResponseSchema, { payload: { case: 'chunk', value: chunk } }), lifetime);
+    for await (const chunk of source.chunks(0, source.size, RESPONSE_CHUNK_BYTES)) await respond({ case: 'chunk', value: chunk });
+    for (let at = 0; at < result.appended.byteLength; at += RESPONSE_CHUNK_BYTES) {
+      await respond({ case: 'chunk', value: result.appended.subarray(at, Math.min(at + RESPONSE_CHUNK_BYTES, result.appended.byteLength)) });
     }
-    for (let at = 0; at < outcome.appended.byteLength; at += RESPONSE_CHUNK_BYTES) {
-      const chunk = outcome.appended.subarray(at, Math.min(at + RESPONSE_CHUNK_BYTES, outcome.appended.byteLength));
-      await send(call, create(TimestampResponseSchema, { payload: { case: 'chunk', value: chunk } }), lifetime);
-    }
-    const size = source.size + outcome.appended.byteLength;
-    await access.succeeded({ outputSha256: digest.copy().update(outcome.appended).digest('hex'), revision: outcome.revision });
-    const summary = create(TimestampSummarySchema, {
-      fieldName: outcome.fieldName,
-      revision: outcome.revision,
-      byteRange: outcome.byteRange.map((n) => BigInt(n)),
-      documentDigest: outcome.documentDigest,
-      timestampTime: timestampFromDate(outcome.timestampTime),
-      documentSize: BigInt(size),
-    });
-    await send(call, create(TimestampResponseSchema, { payload: { case: 'summary', value: summary } }), lifetime);
+    const size = source.size + result.appended.byteLength;
+    await access.succeeded({ outputSha256: digest.copy().update(result.appended).digest('hex'), revision: result.revision });
+    await respond({ case: 'summary', value: result.summary(size) });
     await source.close();
     source = undefined;
     call.end();
-    log.info({ field: outcome.fieldName, revision: outcome.revision, bytes: size, ms: Math.round(performance.now() - started) }, 'time-stamped');
+    log.info({ revision: result.revision, bytes: size, ms: Math.round(performance.now() - started) }, `${rpc} done`);
   } catch (error) {
     await (spool?.discard() ?? source?.close())?.catch(() => undefined);
     spool = undefined;
@@ -91,8 +148,8 @@ async function handleTimestamp(context: ServiceContext, call: TimestampCall): Pr
     await access.failed(lifetime.clientGone ? abortReason(lifetime.signal) : error);
     if (!lifetime.clientGone) {
       const status = grpcStatusOf(error, requestId);
-      if (status.internal) log.error({ err: error }, 'time-stamp failed');
-      else log.info({ code: statusName(status.code), error: status.sealdCode, message: status.details }, 'time-stamp refused');
+      if (status.internal) log.error({ err: error }, `${rpc} failed`);
+      else log.info({ code: statusName(status.code), error: status.sealdCode, message: status.details }, `${rpc} refused`);
       call.emit('error', status);
     }
   } finally {

@@ -20,7 +20,7 @@ import { fixture } from '../fixtures/index.ts';
 import { createTestPki, type TestPki } from '../support/pki.ts';
 import { run } from '../support/run.ts';
 import { startTestTsa, type TestTsa } from '../support/test-tsa.ts';
-import { extractSignatures, pdfsig } from '../support/tools.ts';
+import { extractSignatures, pdfsig, qpdfCheck } from '../support/tools.ts';
 
 let dir: string;
 let pki: TestPki;
@@ -164,6 +164,41 @@ describe('seald timestamp', () => {
     } finally {
       tsa.behaviour = { kind: 'ok' };
     }
+  });
+});
+
+describe('seald ltv', () => {
+  it('adds a DSS (and with --timestamp a document time-stamp) through the server; the seal stays valid', async () => {
+    const sealed = path.join(dir, 'to-extend.pdf');
+    expect(
+      (
+        await cli([
+          'seal', await fixture('simple'), '-o', sealed, '--seal', 'org', '--page', '1', '--x', '200', '--y', '200',
+          '--server', withTsa.address,
+        ])
+      ).code,
+    ).toBe(0); // prettier-ignore
+    const output = path.join(dir, 'extended.pdf');
+    const result = await cli(['ltv', sealed, '-o', output, '--timestamp', '--json', '--server', withTsa.address]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as {
+      revision: number;
+      signatures: number;
+      added: { certificates: number };
+      withoutRevocationSource: string[];
+      timestampTime: string | null;
+    };
+    expect(summary.revision).toBe(4); // seal 2, DSS 3, document time-stamp 4
+    expect(summary.signatures).toBe(1);
+    expect(summary.added.certificates).toBeGreaterThanOrEqual(2); // the seal certificate and the dev CA
+    // The demo seal's certificate names no OCSP responder or CRL: reported, not invented.
+    expect(summary.withoutRevocationSource).toHaveLength(1);
+    expect(summary.timestampTime).not.toBeNull();
+    expect((await qpdfCheck(output)).ok).toBe(true);
+    const signatures = await extractSignatures(output);
+    expect(signatures.map((s) => s.subFilter)).toEqual(['ETSI.CAdES.detached', 'ETSI.RFC3161']);
+    expect((await pdfsig(output)).signatures[0]!.signatureValid).toBe(true);
   });
 });
 

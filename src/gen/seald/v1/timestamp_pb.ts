@@ -14,7 +14,171 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file seald/v1/timestamp.proto.
  */
 export const file_seald_v1_timestamp: GenFile = /*@__PURE__*/
-  fileDesc("ChhzZWFsZC92MS90aW1lc3RhbXAucHJvdG8SCHNlYWxkLnYxIlsKEFRpbWVzdGFtcFJlcXVlc3QSKwoGaGVhZGVyGAEgASgLMhkuc2VhbGQudjEuVGltZXN0YW1wSGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIlMKD1RpbWVzdGFtcEhlYWRlchISCgpmaWVsZF9uYW1lGAEgASgJEhoKDWRvY3VtZW50X3NpemUYAiABKANIAIgBAUIQCg5fZG9jdW1lbnRfc2l6ZSJeChFUaW1lc3RhbXBSZXNwb25zZRIPCgVjaHVuaxgBIAEoDEgAEi0KB3N1bW1hcnkYAiABKAsyGi5zZWFsZC52MS5UaW1lc3RhbXBTdW1tYXJ5SABCCQoHcGF5bG9hZCKwAQoQVGltZXN0YW1wU3VtbWFyeRISCgpmaWVsZF9uYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgNEhIKCmJ5dGVfcmFuZ2UYAyADKAMSFwoPZG9jdW1lbnRfZGlnZXN0GAQgASgMEjIKDnRpbWVzdGFtcF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1kb2N1bWVudF9zaXplGAYgASgDMlwKEFRpbWVzdGFtcFNlcnZpY2USSAoJVGltZXN0YW1wEhouc2VhbGQudjEuVGltZXN0YW1wUmVxdWVzdBobLnNlYWxkLnYxLlRpbWVzdGFtcFJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChhzZWFsZC92MS90aW1lc3RhbXAucHJvdG8SCHNlYWxkLnYxIk8KCkx0dlJlcXVlc3QSJQoGaGVhZGVyGAEgASgLMhMuc2VhbGQudjEuTHR2SGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIlUKCUx0dkhlYWRlchIaChJkb2N1bWVudF90aW1lc3RhbXAYASABKAgSGgoNZG9jdW1lbnRfc2l6ZRgCIAEoA0gAiAEBQhAKDl9kb2N1bWVudF9zaXplIlIKC0x0dlJlc3BvbnNlEg8KBWNodW5rGAEgASgMSAASJwoHc3VtbWFyeRgCIAEoCzIULnNlYWxkLnYxLkx0dlN1bW1hcnlIAEIJCgdwYXlsb2FkIuUBCgpMdHZTdW1tYXJ5EhoKEmNlcnRpZmljYXRlc19hZGRlZBgBIAEoDRITCgtvY3Nwc19hZGRlZBgCIAEoDRISCgpjcmxzX2FkZGVkGAMgASgNEiEKGXdpdGhvdXRfcmV2b2NhdGlvbl9zb3VyY2UYBCADKAkSEgoKc2lnbmF0dXJlcxgFIAEoDRIQCghyZXZpc2lvbhgGIAEoDRIyCg50aW1lc3RhbXBfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZG9jdW1lbnRfc2l6ZRgIIAEoAyJbChBUaW1lc3RhbXBSZXF1ZXN0EisKBmhlYWRlchgBIAEoCzIZLnNlYWxkLnYxLlRpbWVzdGFtcEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCJTCg9UaW1lc3RhbXBIZWFkZXISEgoKZmllbGRfbmFtZRgBIAEoCRIaCg1kb2N1bWVudF9zaXplGAIgASgDSACIAQFCEAoOX2RvY3VtZW50X3NpemUiXgoRVGltZXN0YW1wUmVzcG9uc2USDwoFY2h1bmsYASABKAxIABItCgdzdW1tYXJ5GAIgASgLMhouc2VhbGQudjEuVGltZXN0YW1wU3VtbWFyeUgAQgkKB3BheWxvYWQisAEKEFRpbWVzdGFtcFN1bW1hcnkSEgoKZmllbGRfbmFtZRgBIAEoCRIQCghyZXZpc2lvbhgCIAEoDRISCgpieXRlX3JhbmdlGAMgAygDEhcKD2RvY3VtZW50X2RpZ2VzdBgEIAEoDBIyCg50aW1lc3RhbXBfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZG9jdW1lbnRfc2l6ZRgGIAEoAzKUAQoQVGltZXN0YW1wU2VydmljZRJICglUaW1lc3RhbXASGi5zZWFsZC52MS5UaW1lc3RhbXBSZXF1ZXN0Ghsuc2VhbGQudjEuVGltZXN0YW1wUmVzcG9uc2UoATABEjYKA0x0dhIULnNlYWxkLnYxLkx0dlJlcXVlc3QaFS5zZWFsZC52MS5MdHZSZXNwb25zZSgBMAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+
+/**
+ * LtvRequest is one message of the Ltv request stream.
+ *
+ * @generated from message seald.v1.LtvRequest
+ */
+export type LtvRequest = Message<"seald.v1.LtvRequest"> & {
+  /**
+   * @generated from oneof seald.v1.LtvRequest.payload
+   */
+  payload: {
+    /**
+     * The first message of the stream, and only the first.
+     *
+     * @generated from field: seald.v1.LtvHeader header = 1;
+     */
+    value: LtvHeader;
+    case: "header";
+  } | {
+    /**
+     * The next bytes of the document, at most 1 MiB per message.
+     *
+     * @generated from field: bytes chunk = 2;
+     */
+    value: Uint8Array;
+    case: "chunk";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message seald.v1.LtvRequest.
+ * Use `create(LtvRequestSchema)` to create a new message.
+ */
+export const LtvRequestSchema: GenMessage<LtvRequest> = /*@__PURE__*/
+  messageDesc(file_seald_v1_timestamp, 0);
+
+/**
+ * LtvHeader says how far to extend the document.
+ *
+ * @generated from message seald.v1.LtvHeader
+ */
+export type LtvHeader = Message<"seald.v1.LtvHeader"> & {
+  /**
+   * Add a document time-stamp over the document with its validation data (B-LTA).
+   *
+   * @generated from field: bool document_timestamp = 1;
+   */
+  documentTimestamp: boolean;
+
+  /**
+   * Size of the document in bytes, when the client knows it (a hint, as in SealHeader).
+   *
+   * @generated from field: optional int64 document_size = 2;
+   */
+  documentSize?: bigint | undefined;
+};
+
+/**
+ * Describes the message seald.v1.LtvHeader.
+ * Use `create(LtvHeaderSchema)` to create a new message.
+ */
+export const LtvHeaderSchema: GenMessage<LtvHeader> = /*@__PURE__*/
+  messageDesc(file_seald_v1_timestamp, 1);
+
+/**
+ * LtvResponse is one message of the Ltv response stream.
+ *
+ * @generated from message seald.v1.LtvResponse
+ */
+export type LtvResponse = Message<"seald.v1.LtvResponse"> & {
+  /**
+   * @generated from oneof seald.v1.LtvResponse.payload
+   */
+  payload: {
+    /**
+     * The next bytes of the extended document, at most 1 MiB per message.
+     *
+     * @generated from field: bytes chunk = 1;
+     */
+    value: Uint8Array;
+    case: "chunk";
+  } | {
+    /**
+     * The last message of the stream.
+     *
+     * @generated from field: seald.v1.LtvSummary summary = 2;
+     */
+    value: LtvSummary;
+    case: "summary";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message seald.v1.LtvResponse.
+ * Use `create(LtvResponseSchema)` to create a new message.
+ */
+export const LtvResponseSchema: GenMessage<LtvResponse> = /*@__PURE__*/
+  messageDesc(file_seald_v1_timestamp, 2);
+
+/**
+ * LtvSummary describes what was added.
+ *
+ * @generated from message seald.v1.LtvSummary
+ */
+export type LtvSummary = Message<"seald.v1.LtvSummary"> & {
+  /**
+   * Validation data the DSS gained (what it already held is not repeated).
+   *
+   * @generated from field: uint32 certificates_added = 1;
+   */
+  certificatesAdded: number;
+
+  /**
+   * @generated from field: uint32 ocsps_added = 2;
+   */
+  ocspsAdded: number;
+
+  /**
+   * @generated from field: uint32 crls_added = 3;
+   */
+  crlsAdded: number;
+
+  /**
+   * Subjects of certificates that name no revocation source (no OCSP URL, no CRL distribution point).
+   *
+   * @generated from field: repeated string without_revocation_source = 4;
+   */
+  withoutRevocationSource: string[];
+
+  /**
+   * Signatures and time-stamps whose certificates were gathered.
+   *
+   * @generated from field: uint32 signatures = 5;
+   */
+  signatures: number;
+
+  /**
+   * The last revision of the extended document (1-based).
+   *
+   * @generated from field: uint32 revision = 6;
+   */
+  revision: number;
+
+  /**
+   * The document time-stamp's genTime, when one was added (B-LTA).
+   *
+   * @generated from field: google.protobuf.Timestamp timestamp_time = 7;
+   */
+  timestampTime?: Timestamp | undefined;
+
+  /**
+   * Size of the extended document in bytes (the sum of all chunk lengths).
+   *
+   * @generated from field: int64 document_size = 8;
+   */
+  documentSize: bigint;
+};
+
+/**
+ * Describes the message seald.v1.LtvSummary.
+ * Use `create(LtvSummarySchema)` to create a new message.
+ */
+export const LtvSummarySchema: GenMessage<LtvSummary> = /*@__PURE__*/
+  messageDesc(file_seald_v1_timestamp, 3);
 
 /**
  * TimestampRequest is one message of the Timestamp request stream.
@@ -49,7 +213,7 @@ export type TimestampRequest = Message<"seald.v1.TimestampRequest"> & {
  * Use `create(TimestampRequestSchema)` to create a new message.
  */
 export const TimestampRequestSchema: GenMessage<TimestampRequest> = /*@__PURE__*/
-  messageDesc(file_seald_v1_timestamp, 0);
+  messageDesc(file_seald_v1_timestamp, 4);
 
 /**
  * TimestampHeader describes the time-stamp to add.
@@ -77,7 +241,7 @@ export type TimestampHeader = Message<"seald.v1.TimestampHeader"> & {
  * Use `create(TimestampHeaderSchema)` to create a new message.
  */
 export const TimestampHeaderSchema: GenMessage<TimestampHeader> = /*@__PURE__*/
-  messageDesc(file_seald_v1_timestamp, 1);
+  messageDesc(file_seald_v1_timestamp, 5);
 
 /**
  * TimestampResponse is one message of the Timestamp response stream.
@@ -112,7 +276,7 @@ export type TimestampResponse = Message<"seald.v1.TimestampResponse"> & {
  * Use `create(TimestampResponseSchema)` to create a new message.
  */
 export const TimestampResponseSchema: GenMessage<TimestampResponse> = /*@__PURE__*/
-  messageDesc(file_seald_v1_timestamp, 2);
+  messageDesc(file_seald_v1_timestamp, 6);
 
 /**
  * TimestampSummary describes the document time-stamp that was added.
@@ -168,7 +332,7 @@ export type TimestampSummary = Message<"seald.v1.TimestampSummary"> & {
  * Use `create(TimestampSummarySchema)` to create a new message.
  */
 export const TimestampSummarySchema: GenMessage<TimestampSummary> = /*@__PURE__*/
-  messageDesc(file_seald_v1_timestamp, 3);
+  messageDesc(file_seald_v1_timestamp, 7);
 
 /**
  * TimestampService appends RFC 3161 document time-stamps (ISO 32000-2 §12.8.5, PAdES document time-stamp).
@@ -194,6 +358,23 @@ export const TimestampService: GenService<{
     methodKind: "bidi_streaming";
     input: typeof TimestampRequestSchema;
     output: typeof TimestampResponseSchema;
+  },
+  /**
+   * Ltv adds long-term validation data (PAdES B-LT): a DSS revision holding the certificate chains of every signature
+   * and time-stamp in the document up to the server's trust anchors, and an OCSP response (from the certificate's
+   * AIA) or else a CRL (from its distribution points) for every certificate below an anchor; with
+   * document_timestamp, a document time-stamp over the result (B-LTA). An archive calls it again to refresh a file
+   * before its time-stamps' certificates expire. Framing as Timestamp.
+   *
+   * Status codes: as Timestamp, plus INVALID_ARGUMENT (no signature in the document), UNAVAILABLE or
+   * DEADLINE_EXCEEDED (an OCSP responder or CRL server down, slow or answering wrongly: nothing is written).
+   *
+   * @generated from rpc seald.v1.TimestampService.Ltv
+   */
+  ltv: {
+    methodKind: "bidi_streaming";
+    input: typeof LtvRequestSchema;
+    output: typeof LtvResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_seald_v1_timestamp, 0);
