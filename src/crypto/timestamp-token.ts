@@ -11,6 +11,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SealdError } from '../errors.ts';
 import {
+  id_aa_signatureTimeStampToken,
   id_ce_extKeyUsage,
   id_ct_TSTInfo,
   id_kp_timeStamping,
@@ -32,6 +33,8 @@ export interface TimestampToken {
   serial: string;
   /** DER of the certificate that signed the token. */
   tsaCertificate: Uint8Array;
+  /** DER of every certificate the token carries (the TSA's and any chain). */
+  certificates: Uint8Array[];
 }
 
 export interface TimestampRequest {
@@ -129,6 +132,9 @@ export async function checkTimestampToken(tokenDer: Uint8Array, imprint: Uint8Ar
     policy: info.policy,
     serial: Buffer.from(unsignedInteger(info.serialNumber)).toString('hex'),
     tsaCertificate: new Uint8Array(tsaCertificate.toSchema().toBER()),
+    certificates: (signedData.certificates ?? [])
+      .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
+      .map((c) => new Uint8Array(c.toSchema().toBER())),
   };
 }
 
@@ -214,4 +220,22 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 function bad(code: string, message: string): SealdError {
   return new SealdError('unavailable', code, message);
+}
+
+/**
+ * The signature time-stamps of a CAdES signature (RFC 3161 Appendix A: unsigned attribute
+ * id-aa-signatureTimeStampToken), each with the signature value it must cover (its imprint is SHA-256 of that value).
+ */
+export function signatureTimestampTokens(cmsDer: Uint8Array): { token: Uint8Array; signatureValue: Uint8Array }[] {
+  try {
+    const signedData = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(new Uint8Array(cmsDer)).content });
+    const signerInfo = signedData.signerInfos[0];
+    if (signerInfo === undefined) return [];
+    const signatureValue = new Uint8Array(signerInfo.signature.valueBlock.valueHexView);
+    return (signerInfo.unsignedAttrs?.attributes ?? [])
+      .filter((a) => a.type === id_aa_signatureTimeStampToken)
+      .flatMap((a) => a.values.map((v: asn1js.BaseBlock) => ({ token: new Uint8Array(v.toBER()), signatureValue })));
+  } catch {
+    return [];
+  }
 }

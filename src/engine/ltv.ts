@@ -8,9 +8,8 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import * as pkijs from 'pkijs';
 import { parseCertificate } from '../crypto/certificate.ts';
-import { id_aa_signatureTimeStampToken } from '../crypto/oids.ts';
+import { signatureTimestampTokens } from '../crypto/timestamp-token.ts';
 import { crlUrls, fetchCrl, fetchOcsp, ocspUrls, type RevocationAnswer } from '../crypto/revocation.ts';
 import { SealdError } from '../errors.ts';
 import { PdfDocument } from '../pdf/document.ts';
@@ -57,7 +56,7 @@ export async function addValidationData(source: ByteSource, options: LtvOptions)
   for (const field of fields) {
     const contents = field.sig.get('Contents');
     if (!(contents instanceof PdfString)) continue;
-    for (const cms of [contents.bytes, ...signatureTimestampTokens(contents.bytes)]) {
+    for (const cms of [contents.bytes, ...signatureTimestampTokens(contents.bytes).map((t) => t.token)]) {
       const parsed = parseCms(cms);
       if (!parsed.ok || parsed.cms.signerCertificate === undefined) continue;
       leaves.push(parsed.cms.signerCertificate);
@@ -108,19 +107,6 @@ export async function addValidationData(source: ByteSource, options: LtvOptions)
     return { ...outcome, appended, revision, timestampTime: stamped.timestampTime };
   }
   return outcome;
-}
-
-/** The signature-time-stamp-token attributes of a CAdES signature (RFC 3161 Appendix A), as DER. */
-function signatureTimestampTokens(cms: Uint8Array): Uint8Array[] {
-  try {
-    const signedData = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(new Uint8Array(cms)).content });
-    const attributes = signedData.signerInfos[0]?.unsignedAttrs?.attributes ?? [];
-    return attributes
-      .filter((a) => a.type === id_aa_signatureTimeStampToken)
-      .flatMap((a) => a.values.map((v: { toBER(): ArrayBuffer }) => new Uint8Array(v.toBER())));
-  } catch {
-    return [];
-  }
 }
 
 /** [certificate, its issuer] from the leaf up; the anchor (or the last certificate found) comes with no issuer. */

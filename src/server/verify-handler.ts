@@ -93,6 +93,8 @@ export function verifyResponse(report: VerificationReport): VerifyResponse {
         coversWholeDocument: s.coversWholeDocument,
         signerSubject: s.signer?.subject ?? '',
         reasons: s.reasons,
+        level: s.level ?? '',
+        timestampTime: s.timestampTime ?? '',
       }),
     ),
     reportJson: JSON.stringify(report),

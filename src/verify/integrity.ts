@@ -4,12 +4,16 @@
  * nothing else, the end at the end of a revision — ISO 32000-1 §12.8.1, ISO 32000-2 §12.8.1), then the CMS
  * (cms.ts) over the digest of those ranges, then trust in the signer (trust.ts).
  */
+import { createHash } from 'node:crypto';
 import { describeCertificate } from '../crypto/certificate.ts';
+import { checkTimestampToken, signatureTimestampTokens, type TimestampToken } from '../crypto/timestamp-token.ts';
+import { SealdError } from '../errors.ts';
 import type { PdfDocument } from '../pdf/document.ts';
 import { PdfString } from '../pdf/objects.ts';
 import type { Revision, RevisionLayout } from '../pdf/revisions.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import { checkCms, digestRanges, parseCms } from './cms.ts';
+import { DerError, readTlv } from './der.ts';
 import { placementOf } from './placement.ts';
 import type { SignatureReport, SignerReport } from './report.ts';
 import { locateContents, signatureFields, type SignatureField } from './signature-fields.ts';
@@ -33,7 +37,7 @@ export async function checkSignature(
   layout: RevisionLayout,
   docAt: (rev: Revision) => PdfDocument,
   context: CheckContext,
-): Promise<{ report: SignatureReport }> {
+): Promise<CheckedSignature> {
   const sig = field.sig;
   const m = doc.resolve(sig.get('M'));
   const claimed = m instanceof PdfString ? parsePdfDate(m.asText()) : undefined;
@@ -44,6 +48,7 @@ export async function checkSignature(
     signer: null,
     claimedSigningTime: claimed?.toISOString() ?? null,
     timestampTime: null,
+    level: null,
     subFilter: sig.name('SubFilter') ?? null,
     digestAlgorithm: null,
     signatureAlgorithm: null,
@@ -56,10 +61,10 @@ export async function checkSignature(
     verdict: 'INDETERMINATE',
     reasons: [],
   };
-  const fail = (integrity: SignatureReport['integrity'], reason: string): { report: SignatureReport } => {
+  const fail = (integrity: SignatureReport['integrity'], reason: string): CheckedSignature => {
     report.integrity = integrity;
     report.reasons.push(reason);
-    return { report };
+    return { report, revocationEmbedded: false };
   };
 
   // /ByteRange [0 a b c]: exactly two ranges, the first from 0.
@@ -97,7 +102,31 @@ export async function checkSignature(
   if (!(contents instanceof PdfString)) return fail('BAD_CMS', 'the signature has no /Contents string');
 
   if (report.subFilter === 'ETSI.RFC3161') {
-    return fail('UNSUPPORTED', 'document timestamps (ETSI.RFC3161) are not verified by this version');
+    // A document time-stamp: /Contents is a TimeStampToken over the SHA-256 of the byte ranges (§12.8.5).
+    const digest = await digestRanges((s, e) => source.chunks(s, e), [[a, b], [c, d]], 'sha256');
+    let token: TimestampToken;
+    try {
+      token = await checkTimestampToken(readTlv(contents.bytes).bytes, digest);
+    } catch (error) {
+      if (error instanceof DerError) return fail('BAD_CMS', `the time-stamp token is not DER: ${error.message}`);
+      const code = error instanceof SealdError ? error.code : '';
+      return fail(code === 'TSA_WRONG_IMPRINT' ? 'DIGEST_MISMATCH' : 'BAD_SIGNATURE', (error as Error).message);
+    }
+    report.digestAlgorithm = 'SHA-256';
+    report.signer = signerOf(token.tsaCertificate);
+    report.timestampTime = token.genTime.toISOString();
+    const result = evaluateTrust({
+      signer: token.tsaCertificate,
+      pool: [...token.certificates, ...context.dss.certs],
+      anchors: context.anchors,
+      crls: context.dss.crls,
+      ocsps: context.dss.ocsps,
+      at: token.genTime,
+      timeProven: true,
+    });
+    report.trust = result.trust;
+    report.reasons.push(...result.reasons.filter((r) => !r.includes('no timestamp proves')));
+    return { report, revocationEmbedded: result.revocationSource !== undefined };
   }
   const parsed = parseCms(contents.bytes);
   if (!parsed.ok) return fail(parsed.integrity, parsed.reason);
@@ -110,6 +139,11 @@ export async function checkSignature(
   const checked = checkCms(cms, digest, report.subFilter ?? undefined);
   if (checked.integrity !== 'INTACT') fail(checked.integrity, checked.reason ?? checked.integrity);
 
+  // PAdES B-T: a signature time-stamp over the signature value proves when the signature existed, if its token
+  // verifies and its TSA chains to a trust anchor; the signer's certificate is then judged at that time.
+  const proven = report.integrity === 'INTACT' ? await signatureTime(contents.bytes, context, report.reasons) : undefined;
+  if (proven !== undefined) report.timestampTime = proven.toISOString();
+  let revocationEmbedded = false;
   if (cms.signerCertificate) {
     const result = evaluateTrust({
       signer: cms.signerCertificate,
@@ -117,14 +151,49 @@ export async function checkSignature(
       anchors: context.anchors,
       crls: context.dss.crls,
       ocsps: context.dss.ocsps,
-      at: claimed ?? context.now,
-      timeProven: false,
+      at: proven ?? claimed ?? context.now,
+      timeProven: proven !== undefined,
     });
     report.trust = result.trust;
     report.reasons.push(...result.reasons);
-    if (!claimed) report.reasons.push('the signature claims no signing time (/M): certificates checked at the current time');
+    revocationEmbedded = result.revocationSource !== undefined;
+    if (!claimed && proven === undefined) report.reasons.push('the signature claims no signing time (/M): certificates checked at the current time');
   }
-  return { report };
+  return { report, revocationEmbedded };
+}
+
+export interface CheckedSignature {
+  report: SignatureReport;
+  /** The signer's revocation status was found in embedded validation data (DSS): part of PAdES B-LT. */
+  revocationEmbedded: boolean;
+}
+
+/** genTime of the first signature time-stamp that verifies and whose TSA is trusted; reasons say why others do not. */
+async function signatureTime(cms: Uint8Array, context: CheckContext, reasons: string[]): Promise<Date | undefined> {
+  for (const { token, signatureValue } of signatureTimestampTokens(cms)) {
+    let checked: TimestampToken;
+    try {
+      checked = await checkTimestampToken(token, new Uint8Array(createHash('sha256').update(signatureValue).digest()));
+    } catch (error) {
+      reasons.push(`the signature time-stamp does not verify: ${(error as Error).message}`);
+      continue;
+    }
+    const tsa = evaluateTrust({
+      signer: checked.tsaCertificate,
+      pool: [...checked.certificates, ...context.dss.certs],
+      anchors: context.anchors,
+      crls: context.dss.crls,
+      ocsps: context.dss.ocsps,
+      at: checked.genTime,
+      timeProven: true,
+    });
+    if (tsa.trust !== 'TRUSTED') {
+      reasons.push(`the signature time-stamp's TSA is not trusted (${tsa.trust}): ${tsa.reasons[0] ?? ''}`);
+      continue;
+    }
+    return checked.genTime;
+  }
+  return undefined;
 }
 
 /** Signer descriptions by certificate: a document's signatures share few certificates. */

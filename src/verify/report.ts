@@ -51,8 +51,17 @@ export interface SignatureReport {
   signer: SignerReport | null;
   /** /M of the signature dictionary, ISO 8601; a claim of the signer, not proven. */
   claimedSigningTime: string | null;
-  /** Time of a verified signature timestamp (RFC 3161); null until timestamps are verified. */
+  /**
+   * genTime of the signature's verified time-stamp (a CAdES signature-time-stamp-token, or for a document time-stamp
+   * its own token), ISO 8601; null when there is none or it does not verify.
+   */
   timestampTime: string | null;
+  /**
+   * PAdES baseline level the signature reaches (ETSI EN 319 142-1): B-B; B-T with a verified signature time-stamp or
+   * a later verified document time-stamp; B-LT with revocation data for its certificate embedded (DSS); B-LTA with a
+   * verified document time-stamp after the DSS. null for document time-stamps and signatures that are not INTACT.
+   */
+  level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA' | null;
   subFilter: string | null;
   digestAlgorithm: string | null;
   signatureAlgorithm: string | null;

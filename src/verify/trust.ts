@@ -31,6 +31,8 @@ export interface TrustResult {
   reasons: string[];
   /** Subject of the anchor the chain ends at. */
   anchor?: string;
+  /** Where the signer's revocation status came from (embedded OCSP response or CRL), when it was found. */
+  revocationSource?: string;
 }
 
 const MAX_CHAIN = 10;
@@ -111,7 +113,7 @@ export function evaluateTrust(input: TrustInput): TrustResult {
     reasons.push(`not revoked according to the embedded ${revocation.source}`);
   }
   if (!input.timeProven) reasons.push('validity checked at the claimed signing time (/M), which no timestamp proves');
-  return { trust: 'TRUSTED', reasons, anchor: name(anchor) };
+  return { trust: 'TRUSTED', reasons, anchor: name(anchor), ...(revocation.source === undefined ? {} : { revocationSource: revocation.source }) };
 }
 
 function name(cert: X509Certificate): string {

@@ -93,6 +93,7 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
   let certification: Certification | undefined;
   const locks: FieldLock[] = [];
   const reports: SignatureReport[] = [];
+  const revocationEmbedded = new Set<SignatureReport>();
   const dss = dssMaterial(doc);
   for (const { field, doc: at } of fields) {
     budget.time();
@@ -103,6 +104,7 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
       now: options.now ?? new Date(),
     });
     reports.push(checked.report);
+    if (checked.revocationEmbedded) revocationEmbedded.add(checked.report);
     const revision = checked.report.revision;
     if (revision === null) continue;
     const c = certificationOf(at, field, revision);
@@ -122,6 +124,7 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
     }
     r.verdict = signatureVerdict(r);
   }
+  assignLevels(reports, revocationEmbedded, firstDssRevision(revisions, docAt));
 
   const reasons: string[] = [];
   let verdict: VerificationReport['verdict'] = 'VALID';
@@ -255,5 +258,35 @@ function decodedOrRaw(doc: PdfDocument, s: PdfStream): Uint8Array {
     return doc.decode(s);
   } catch {
     return new Uint8Array();
+  }
+}
+
+/** The first revision whose catalog has a /DSS (validation data), or undefined. */
+function firstDssRevision(revisions: readonly Revision[], docAt: (rev: Revision) => PdfDocument): number | undefined {
+  for (const rev of revisions) {
+    try {
+      if (docAt(rev).catalog.get('DSS') !== undefined) return rev.number;
+    } catch {
+      // a revision that does not open has no say here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * PAdES baseline levels (ETSI EN 319 142-1 §5, §6): B-T needs a verified signature time-stamp or a valid document
+ * time-stamp in a later revision; B-LT also the signer's revocation status in embedded validation data; B-LTA also a
+ * valid document time-stamp in a revision after the DSS appeared.
+ */
+function assignLevels(reports: SignatureReport[], revocationEmbedded: ReadonlySet<SignatureReport>, dssRevision: number | undefined): void {
+  const documentTimestamps = reports
+    .filter((r) => r.subFilter === 'ETSI.RFC3161' && r.verdict === 'VALID' && r.revision !== null)
+    .map((r) => r.revision!);
+  for (const r of reports) {
+    if (r.subFilter === 'ETSI.RFC3161' || r.integrity !== 'INTACT' || r.revision === null) continue;
+    const t = r.timestampTime !== null || documentTimestamps.some((rev) => rev > r.revision!);
+    const lt = t && revocationEmbedded.has(r);
+    const lta = lt && dssRevision !== undefined && documentTimestamps.some((rev) => rev > dssRevision);
+    r.level = lta ? 'B-LTA' : lt ? 'B-LT' : t ? 'B-T' : 'B-B';
   }
 }

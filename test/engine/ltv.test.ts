@@ -73,6 +73,19 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+async function newOrgCertificate(commonName: string): Promise<Uint8Array> {
+  const caKeyPem = path.join(dir, 'ca', 'dev-ca.key.pem');
+  const der = await issueEndEntityCertificate({
+    ca: { certificate: caDer, privateKeyPkcs8: Buffer.from(fs.readFileSync(caKeyPem, 'utf8').replace(/-----[A-Z ]+-----|\s/g, ''), 'base64') },
+    subjectPublicKeyInfo: certificatePublicKeyInfo(orgCertificate),
+    subject: { country: 'CN', organization: '示例商贸有限公司', commonName },
+    validity: { notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86_400_000) },
+    revocation: { ocspUrl: responder.ocspUrl, crlUrl: responder.crlUrl },
+  });
+  await responder.issue(der);
+  return der;
+}
+
 async function sealed(): Promise<Buffer> {
   const input = fs.readFileSync(await fixture('cjk-contract'));
   const outcome = await sealDocument(bufferSource(input), org, { page: 1, x: 300, y: 300 });
@@ -152,4 +165,51 @@ describe('addValidationData (PAdES B-LT, B-LTA)', () => {
       responder.behaviour = 'ok';
     }
   });
+
+  it('levels: B-B, then B-T from a signature time-stamp, B-LT with the DSS, B-LTA with a document time-stamp', async () => {
+    const input = fs.readFileSync(await fixture('cjk-contract'));
+    const timestamper = new TsaClient({ endpoints: [{ url: tsa.url }], timeoutMs: 5000 });
+    // A fresh certificate: an earlier test revoked the shared one.
+    const good = await newOrgCertificate('levels');
+    const material = { ...org, signer: pool.signer('org', [good, caDer]) };
+    const plain = Buffer.concat([input, (await sealDocument(bufferSource(input), material, { page: 1, x: 300, y: 300 })).appended]);
+    const plainReport = await verifyDocument(bufferSource(plain), { trustAnchors: [caDer] });
+    expect(plainReport.signatures[0]!.level).toBe('B-B');
+    expect(plainReport.signatures[0]!.timestampTime).toBeNull();
+
+    const bt = await sealDocument(bufferSource(input), material, { page: 1, x: 300, y: 300 }, { timestamper });
+    const withT = Buffer.concat([input, bt.appended]);
+    const tReport = await verifyDocument(bufferSource(withT), { trustAnchors: [caDer] });
+    expect(tReport.verdict).toBe('VALID');
+    expect(tReport.signatures[0]!.level).toBe('B-T');
+    expect(tReport.signatures[0]!.timestampTime).toBe(bt.timestampTime!.toISOString());
+    expect(tReport.signatures[0]!.reasons.join(' ')).not.toMatch(/no timestamp proves/);
+
+    const lt = await addValidationData(bufferSource(withT), { anchors: [caDer], timeoutMs: 5000 });
+    const withLt = Buffer.concat([withT, lt.appended]);
+    expect((await verifyDocument(bufferSource(withLt), { trustAnchors: [caDer] })).signatures[0]!.level).toBe('B-LT');
+
+    const lta = await addValidationData(bufferSource(withLt), { anchors: [caDer], timeoutMs: 5000, timestamper });
+    const withLta = Buffer.concat([withLt, lta.appended]);
+    const ltaReport = await verifyDocument(bufferSource(withLta), { trustAnchors: [caDer] });
+    expect(ltaReport.verdict).toBe('VALID');
+    expect(ltaReport.signatures.map((r) => [r.subFilter, r.level, r.verdict])).toEqual([
+      ['ETSI.CAdES.detached', 'B-LTA', 'VALID'],
+      ['ETSI.RFC3161', null, 'VALID'],
+    ]);
+    expect(ltaReport.signatures[1]!.timestampTime).toBe(lta.timestampTime!.toISOString());
+    // Two days on, the seal's one-day certificate has expired: the time-stamp proves it was valid when used.
+    const later = await verifyDocument(bufferSource(withLta), { trustAnchors: [caDer], now: new Date(Date.now() + 2 * 86_400_000) });
+    expect(later.signatures[0]!.trust).toBe('TRUSTED');
+    expect(later.verdict).toBe('VALID');
+
+    // One changed byte in the range the document time-stamp covers: its token no longer matches.
+    const tampered = Buffer.from(withLta);
+    const at = withLt.length + 40; // inside the time-stamp revision, before its /Contents
+    tampered[at] = tampered[at] === 0x20 ? 0x0a : 0x20;
+    const broken = await verifyDocument(bufferSource(tampered), { trustAnchors: [caDer] });
+    expect(broken.signatures.find((r) => r.subFilter === 'ETSI.RFC3161')!.integrity).toBe('DIGEST_MISMATCH');
+    expect(broken.verdict).toBe('INVALID');
+  });
 });
+

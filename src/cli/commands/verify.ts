@@ -132,6 +132,7 @@ function signatureTable(s: SignatureReport): string {
     ['validity', s.signer ? `${s.signer.notBefore} .. ${s.signer.notAfter}` : '?'],
     ['signing time', s.claimedSigningTime ? `${s.claimedSigningTime} (claimed)` : '-'],
     ['timestamp', s.timestampTime ?? '-'],
+    ['level', s.level ?? '-'],
     ['placement', s.placement ? `${s.placement.kind} pages ${s.placement.pages.join(',')}` : '-'],
     ['algorithms', `${s.subFilter ?? '?'} ${s.digestAlgorithm ?? '?'} ${s.signatureAlgorithm ?? '?'}`],
     ['integrity', s.integrity],

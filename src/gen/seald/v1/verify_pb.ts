@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file seald/v1/verify.proto.
  */
 export const file_seald_v1_verify: GenFile = /*@__PURE__*/
-  fileDesc("ChVzZWFsZC92MS92ZXJpZnkucHJvdG8SCHNlYWxkLnYxIlUKDVZlcmlmeVJlcXVlc3QSKAoGaGVhZGVyGAEgASgLMhYuc2VhbGQudjEuVmVyaWZ5SGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIjwKDFZlcmlmeUhlYWRlchIaCg1kb2N1bWVudF9zaXplGAEgASgDSACIAQFCEAoOX2RvY3VtZW50X3NpemUiwQEKDlZlcmlmeVJlc3BvbnNlEiIKB3ZlcmRpY3QYASABKA4yES5zZWFsZC52MS5WZXJkaWN0Eg8KB3JlYXNvbnMYAiADKAkSEQoJcmV2aXNpb25zGAMgASgNEh0KFWxhc3RfcmV2aXNpb25fY292ZXJlZBgEIAEoCBIzCgpzaWduYXR1cmVzGAUgAygLMh8uc2VhbGQudjEuU2lnbmF0dXJlVmVyaWZpY2F0aW9uEhMKC3JlcG9ydF9qc29uGAYgASgJIt0BChVTaWduYXR1cmVWZXJpZmljYXRpb24SDQoFZmllbGQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SIgoHdmVyZGljdBgDIAEoDjIRLnNlYWxkLnYxLlZlcmRpY3QSEQoJaW50ZWdyaXR5GAQgASgJEg0KBXRydXN0GAUgASgJEhUKDWNoYW5nZXNfYWZ0ZXIYBiABKAkSHQoVY292ZXJzX3dob2xlX2RvY3VtZW50GAcgASgIEhYKDnNpZ25lcl9zdWJqZWN0GAggASgJEg8KB3JlYXNvbnMYCSADKAkqZQoHVmVyZGljdBIXChNWRVJESUNUX1VOU1BFQ0lGSUVEEAASEQoNVkVSRElDVF9WQUxJRBABEhMKD1ZFUkRJQ1RfSU5WQUxJRBACEhkKFVZFUkRJQ1RfSU5ERVRFUk1JTkFURRADMk4KDVZlcmlmeVNlcnZpY2USPQoGVmVyaWZ5Ehcuc2VhbGQudjEuVmVyaWZ5UmVxdWVzdBoYLnNlYWxkLnYxLlZlcmlmeVJlc3BvbnNlKAFiBnByb3RvMw");
+  fileDesc("ChVzZWFsZC92MS92ZXJpZnkucHJvdG8SCHNlYWxkLnYxIlUKDVZlcmlmeVJlcXVlc3QSKAoGaGVhZGVyGAEgASgLMhYuc2VhbGQudjEuVmVyaWZ5SGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIjwKDFZlcmlmeUhlYWRlchIaCg1kb2N1bWVudF9zaXplGAEgASgDSACIAQFCEAoOX2RvY3VtZW50X3NpemUiwQEKDlZlcmlmeVJlc3BvbnNlEiIKB3ZlcmRpY3QYASABKA4yES5zZWFsZC52MS5WZXJkaWN0Eg8KB3JlYXNvbnMYAiADKAkSEQoJcmV2aXNpb25zGAMgASgNEh0KFWxhc3RfcmV2aXNpb25fY292ZXJlZBgEIAEoCBIzCgpzaWduYXR1cmVzGAUgAygLMh8uc2VhbGQudjEuU2lnbmF0dXJlVmVyaWZpY2F0aW9uEhMKC3JlcG9ydF9qc29uGAYgASgJIoQCChVTaWduYXR1cmVWZXJpZmljYXRpb24SDQoFZmllbGQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SIgoHdmVyZGljdBgDIAEoDjIRLnNlYWxkLnYxLlZlcmRpY3QSEQoJaW50ZWdyaXR5GAQgASgJEg0KBXRydXN0GAUgASgJEhUKDWNoYW5nZXNfYWZ0ZXIYBiABKAkSHQoVY292ZXJzX3dob2xlX2RvY3VtZW50GAcgASgIEhYKDnNpZ25lcl9zdWJqZWN0GAggASgJEg8KB3JlYXNvbnMYCSADKAkSDQoFbGV2ZWwYCiABKAkSFgoOdGltZXN0YW1wX3RpbWUYCyABKAkqZQoHVmVyZGljdBIXChNWRVJESUNUX1VOU1BFQ0lGSUVEEAASEQoNVkVSRElDVF9WQUxJRBABEhMKD1ZFUkRJQ1RfSU5WQUxJRBACEhkKFVZFUkRJQ1RfSU5ERVRFUk1JTkFURRADMk4KDVZlcmlmeVNlcnZpY2USPQoGVmVyaWZ5Ehcuc2VhbGQudjEuVmVyaWZ5UmVxdWVzdBoYLnNlYWxkLnYxLlZlcmlmeVJlc3BvbnNlKAFiBnByb3RvMw");
 
 /**
  * VerifyRequest is one message of the Verify request stream.
@@ -187,6 +187,20 @@ export type SignatureVerification = Message<"seald.v1.SignatureVerification"> & 
    * @generated from field: repeated string reasons = 9;
    */
   reasons: string[];
+
+  /**
+   * PAdES baseline level reached: B-B, B-T, B-LT or B-LTA; empty for document time-stamps and broken signatures.
+   *
+   * @generated from field: string level = 10;
+   */
+  level: string;
+
+  /**
+   * ISO 8601 time of the verified time-stamp (signature time-stamp, or the document time-stamp's own); empty if none.
+   *
+   * @generated from field: string timestamp_time = 11;
+   */
+  timestampTime: string;
 };
 
 /**
