@@ -12,7 +12,7 @@
  * --small N     number of small contracts in the corpus (default 40, the NOTES.md mix)
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -96,6 +96,32 @@ function sealdRunner(key: BenchKey, mode: 'unary' | 'batch', placement: 'image' 
   return { name, verifiable: true, run: (items) => sealdRound(key, items, mode, placement) };
 }
 
+/**
+ * seald batch with a PAdES B-T signature time-stamp on every seal, from a local TSA (OpenSSL's `ts -reply` behind
+ * HTTP, test/support/test-tsa.ts, its certificate under the bench's dev CA): how much one TSA round trip per document
+ * costs when a batch keeps several documents in flight.
+ */
+function timestampedRunner(key: BenchKey): Runner {
+  return {
+    name: 'seald batch timestamped',
+    verifiable: true,
+    run: async (items) => {
+      const { startTestTsa } = await import('../test/support/test-tsa.ts');
+      const tsa = await startTestTsa({
+        dir: await freshDir(path.join(OUT, 'tsa')),
+        ca: { certPem: path.join(key.dataDir, 'ca', 'dev-ca.pem'), keyPem: path.join(key.dataDir, 'ca', 'dev-ca.key.pem') },
+      });
+      const configPath = path.join(key.dataDir, 'seald-timestamped.yaml');
+      await writeFile(configPath, `${await readFile(key.configPath, 'utf8')}\ntsa:\n  urls: [${tsa.url}]\n  seal_timestamp: true\n`);
+      try {
+        return await sealdRound({ ...key, configPath }, items, 'batch', 'image');
+      } finally {
+        await tsa.close();
+      }
+    },
+  };
+}
+
 // --- report ---------------------------------------------------------------------------------------------------------
 
 interface Row {
@@ -143,6 +169,7 @@ async function main(): Promise<void> {
     sealdRunner(key, 'unary', 'image'),
     sealdRunner(key, 'batch', 'image'),
     sealdRunner(key, 'batch', 'cross-page'),
+    timestampedRunner(key),
   ];
   for (const peer of PEERS) {
     const unavailable = await peer.unavailable(peerContext);
