@@ -27,6 +27,8 @@ export interface LtvOptions {
   anchors: readonly Uint8Array[];
   /** Time allowed to one OCSP responder or CRL server. */
   timeoutMs: number;
+  /** An OCSP responder to ask for certificates that name none in their AIA (config `ltv.ocsp_url`). */
+  ocspResponder?: string;
   /** B-LTA: a document time-stamp from these TSAs over the document with its DSS. */
   timestamper?: Timestamper;
   signal?: AbortSignal;
@@ -137,12 +139,15 @@ function issued(cert: Uint8Array, by: Uint8Array): boolean {
   }
 }
 
-/** OCSP first (smaller, per certificate), else the CRL; undefined when the certificate names neither. */
+/**
+ * OCSP first (smaller, per certificate) from the certificate's AIA or else the configured responder, then the CRL;
+ * undefined when there is no source at all.
+ */
 async function revocationOf(cert: Uint8Array, issuer: Uint8Array, options: LtvOptions): Promise<RevocationAnswer | undefined> {
   const subject = parseCertificate(cert);
   const parent = parseCertificate(issuer);
   const fetchOptions = { timeoutMs: options.timeoutMs, ...(options.signal === undefined ? {} : { signal: options.signal }) };
-  const ocsp = ocspUrls(subject)[0];
+  const ocsp = ocspUrls(subject)[0] ?? options.ocspResponder;
   if (ocsp !== undefined) return fetchOcsp(subject, parent, ocsp, fetchOptions);
   const crl = crlUrls(subject)[0];
   if (crl !== undefined) return fetchCrl(subject, parent, crl, fetchOptions);

@@ -107,6 +107,7 @@ export async function startSealdServer(
       poolStatus: () => pool.status().tokens,
       ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
       ...(config.tsa === undefined ? {} : { timestamps: timestampsOf(config.tsa, metrics) }),
+      ...(config.ltv.ocspUrl === undefined ? {} : { ltvOcspUrl: config.ltv.ocspUrl }),
     });
   } catch (error) {
     await pool.close();

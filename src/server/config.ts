@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { SealdError } from '../errors.ts';
-import { tsaFrom, type TsaConfig } from './tsa-config.ts';
+import { ltvFrom, tsaFrom, type TsaConfig } from './tsa-config.ts';
 import type { PinSource, Pkcs11Config, PoolHealthConfig, TokenConfig } from '../pool/config.ts';
 import type { PolicySource } from '../auth/policy-store.ts';
 import { DEFAULT_MAX_FILE_BYTES } from '../audit/log.ts';
@@ -94,6 +94,8 @@ export interface SealdConfig {
   trust: { anchors: string[] };
   /** Time-stamping authorities; undefined when none is configured. */
   tsa: TsaConfig | undefined;
+  /** Long-term validation: a fallback OCSP responder. */
+  ltv: { ocspUrl?: string };
   /** Undefined: plaintext (the loopback default). */
   tls: TlsConfig | undefined;
   /** Undefined: the built-in policy (every caller may do everything). */
@@ -158,6 +160,7 @@ export const ENVIRONMENT_VARIABLES = {
   SEALD_TRUST_ANCHORS: `trust.anchors (a list separated by "${path.delimiter}")`,
   SEALD_TSA_URLS: 'tsa.urls (comma-separated URLs)',
   SEALD_TSA_TIMEOUT_MS: 'tsa.timeout_ms',
+  SEALD_LTV_OCSP_URL: 'ltv.ocsp_url',
   SEALD_TLS_CERT: 'tls.cert',
   SEALD_TLS_KEY: 'tls.key',
   SEALD_TLS_CLIENT_CA: 'tls.client_ca',
@@ -363,6 +366,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     seals,
     trust: { anchors },
     tsa: tsaFrom(file, envValue, fromFile, source, env),
+    ltv: ltvFrom(file, envValue, source),
   };
 }
 
@@ -370,7 +374,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
 
 export type Table = Record<string, unknown>;
 
-const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'batch', 'log', 'pkcs11', 'seals', 'trust', 'tls', 'policy', 'audit', 'tsa'];
+const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'batch', 'log', 'pkcs11', 'seals', 'trust', 'tls', 'policy', 'audit', 'tsa', 'ltv'];
 
 function parseConfigFile(text: string, source: string): Table {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });

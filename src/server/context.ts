@@ -26,6 +26,8 @@ export interface ServiceContext {
   admission?: Admission;
   /** The time-stamping authorities, when configured, and whether Seal time-stamps by default. */
   timestamps?: { client: Timestamper; sealByDefault: boolean; timeoutMs: number };
+  /** An OCSP responder for certificates whose AIA names none (config ltv.ocsp_url). */
+  ltvOcspUrl?: string;
   /** Register a call's work so a shutdown can wait for it (and never close the pool under a running sign). */
   track(work: Promise<unknown>): void;
 }

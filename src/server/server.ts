@@ -61,6 +61,8 @@ export interface ServerParts {
   healthIntervalMs?: number;
   /** Time-stamping authorities (config `tsa`). */
   timestamps?: ServiceContext['timestamps'];
+  /** Fallback OCSP responder for Ltv (config ltv.ocsp_url). */
+  ltvOcspUrl?: string;
   /** Mutual TLS on the gRPC port; undefined: plaintext. */
   tls?: TlsConfig;
   /** The authorisation policy; default: every caller may do everything. */
@@ -110,6 +112,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     metrics,
     sealDocument: parts.sealDocument,
     ...(parts.timestamps === undefined ? {} : { timestamps: parts.timestamps }),
+    ...(parts.ltvOcspUrl === undefined ? {} : { ltvOcspUrl: parts.ltvOcspUrl }),
     policy: parts.policy ?? { current: () => BUILT_IN_POLICY },
     audit: parts.audit ?? NO_AUDIT,
     trustAnchors: parts.trustAnchors ?? [],

@@ -64,6 +64,7 @@ export function ltvHandler(context: ServiceContext): grpc.handleBidiStreamingCal
         const outcome = await addValidationData(source, {
           anchors: context.trustAnchors,
           timeoutMs: context.timestamps?.timeoutMs ?? REVOCATION_TIMEOUT_MS,
+          ...(context.ltvOcspUrl === undefined ? {} : { ocspResponder: context.ltvOcspUrl }),
           ...(header.documentTimestamp ? { timestamper: timestampsOf(context).client } : {}),
           sourceDigest: digest,
           signal,

@@ -109,3 +109,21 @@ function endpoint(item: Table, key: string, fromFile: (p: string) => string, sou
   }
   return result;
 }
+
+/**
+ * The `ltv` section: an OCSP responder to ask about certificates whose AIA names none (`ocsp_url`; environment
+ * SEALD_LTV_OCSP_URL). Certificates' own AIA and CRL distribution points are always used first.
+ */
+export function ltvFrom(file: Table, envValue: (name: 'SEALD_LTV_OCSP_URL') => string | undefined, source: string): { ocspUrl?: string } {
+  const ltv = section(file, 'ltv', source, ['ocsp_url']);
+  const url = envValue('SEALD_LTV_OCSP_URL') ?? optionalString(ltv, 'ocsp_url', source, 'ltv');
+  if (url === undefined) return {};
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw configError('ltv.ocsp_url', 'not a valid URL', source);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw configError('ltv.ocsp_url', 'must be http or https', source);
+  return { ocspUrl: url };
+}

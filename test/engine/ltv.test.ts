@@ -211,5 +211,30 @@ describe('addValidationData (PAdES B-LT, B-LTA)', () => {
     expect(broken.signatures.find((r) => r.subFilter === 'ETSI.RFC3161')!.integrity).toBe('DIGEST_MISMATCH');
     expect(broken.verdict).toBe('INVALID');
   });
+
+  it('a certificate that names no responder: the configured OCSP responder answers, else it is reported', async () => {
+    const caKeyPem = path.join(dir, 'ca', 'dev-ca.key.pem');
+    const bare = await issueEndEntityCertificate({
+      ca: { certificate: caDer, privateKeyPkcs8: Buffer.from(fs.readFileSync(caKeyPem, 'utf8').replace(/-----[A-Z ]+-----|\s/g, ''), 'base64') },
+      subjectPublicKeyInfo: certificatePublicKeyInfo(orgCertificate),
+      subject: { country: 'CN', organization: '示例商贸有限公司', commonName: 'no AIA' },
+      validity: { notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86_400_000) },
+    });
+    await responder.issue(bare);
+    const input = fs.readFileSync(await fixture('simple'));
+    const material = { ...org, signer: pool.signer('org', [bare, caDer]) };
+    const signed = Buffer.concat([input, (await sealDocument(bufferSource(input), material, { page: 1, x: 200, y: 200 })).appended]);
+
+    const alone = await addValidationData(bufferSource(signed), { anchors: [caDer], timeoutMs: 5000 });
+    expect(alone.added.ocsps).toBe(0);
+    expect(alone.withoutRevocationSource).toEqual([expect.stringContaining('no AIA')]);
+
+    const configured = await addValidationData(bufferSource(signed), { anchors: [caDer], timeoutMs: 5000, ocspResponder: responder.ocspUrl });
+    expect(configured.added.ocsps).toBe(1);
+    expect(configured.withoutRevocationSource).toEqual([]);
+    const report = await verifyDocument(bufferSource(Buffer.concat([signed, configured.appended])), { trustAnchors: [caDer] });
+    expect(report.signatures[0]!.level).toBe('B-B'); // revocation data, but no time-stamp: not B-LT
+    expect(report.signatures[0]!.reasons.join(' ')).toMatch(/embedded OCSP/);
+  });
 });
 

@@ -84,4 +84,12 @@ describe('tsa configuration', () => {
     const missingEnv = await refusal(load('tsa: { urls: [{ url: "http://x.example/", username: u, password_env: NOPE }] }\n'));
     expect(missingEnv).toMatch(/NOPE is not set/);
   });
+
+  it('reads ltv.ocsp_url, and SEALD_LTV_OCSP_URL over it', async () => {
+    expect((await load('')).ltv).toEqual({});
+    expect((await load('ltv: { ocsp_url: "http://ocsp.example/" }\n')).ltv).toEqual({ ocspUrl: 'http://ocsp.example/' });
+    expect((await load('ltv: { ocsp_url: "http://ocsp.example/" }\n', { SEALD_LTV_OCSP_URL: 'http://env.example/' })).ltv).toEqual({ ocspUrl: 'http://env.example/' });
+    expect(await refusal(load('ltv: { ocsp_url: "ldap://x/" }\n'))).toMatch(/http or https/);
+  });
 });
+
