@@ -90,7 +90,11 @@ export async function fetchOcsp(
   return checkOcspResponse(body, certificate, issuer, options.now ?? new Date());
 }
 
-export function checkOcspResponse(der: Uint8Array, certificate: pkijs.Certificate, issuer: pkijs.Certificate, now: Date): RevocationAnswer {
+/**
+ * Checks an OCSP response about `certificate`. `now` is when it must be current (a freshly fetched answer); undefined
+ * for evidence embedded in a document, which a verifier weighs against the signing time instead.
+ */
+export function checkOcspResponse(der: Uint8Array, certificate: pkijs.Certificate, issuer: pkijs.Certificate, now: Date | undefined): RevocationAnswer {
   let response: pkijs.OCSPResponse;
   try {
     response = pkijs.OCSPResponse.fromBER(new Uint8Array(der));
@@ -115,7 +119,7 @@ export function checkOcspResponse(der: Uint8Array, certificate: pkijs.Certificat
   if (hash === undefined || !signers.some((s) => verifyWithCertificate(s, hash, tbs, signature))) {
     throw unavailable('OCSP_BAD_SIGNATURE', 'the OCSP response is not signed by the issuer or a responder it authorised');
   }
-  checkFresh(single.thisUpdate, single.nextUpdate, now, 'OCSP response');
+  if (now !== undefined) checkFresh(single.thisUpdate, single.nextUpdate, now, 'OCSP response');
   const tag = (single.certStatus as asn1js.BaseBlock).idBlock.tagNumber;
   const answer: RevocationAnswer = {
     kind: 'ocsp',
@@ -162,7 +166,8 @@ export async function fetchCrl(
   return checkCrl(body, certificate, issuer, options.now ?? new Date());
 }
 
-export function checkCrl(body: Uint8Array, certificate: pkijs.Certificate, issuer: pkijs.Certificate, now: Date): RevocationAnswer {
+/** Checks a CRL (DER or PEM) for `certificate`; `now` as for checkOcspResponse. */
+export function checkCrl(body: Uint8Array, certificate: pkijs.Certificate, issuer: pkijs.Certificate, now: Date | undefined): RevocationAnswer {
   const der = pemOrDer(body, 'X509 CRL');
   let crl: pkijs.CertificateRevocationList;
   try {
@@ -177,7 +182,7 @@ export function checkCrl(body: Uint8Array, certificate: pkijs.Certificate, issue
   }
   const thisUpdate = crl.thisUpdate.value;
   const nextUpdate = crl.nextUpdate?.value;
-  checkFresh(thisUpdate, nextUpdate, now, 'CRL');
+  if (now !== undefined) checkFresh(thisUpdate, nextUpdate, now, 'CRL');
   const entry = crl.revokedCertificates?.find((r) => r.userCertificate.isEqual(certificate.serialNumber));
   return {
     kind: 'crl',

@@ -6,7 +6,6 @@
  * responders are gone and the certificates have expired. Nothing is written unless every answer was fetched and
  * checked: a responder that is down or slow fails the call (UNAVAILABLE / DEADLINE_EXCEEDED).
  */
-import { X509Certificate } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import { parseCertificate } from '../crypto/certificate.ts';
 import { signatureTimestampTokens } from '../crypto/timestamp-token.ts';
@@ -19,6 +18,7 @@ import { AppendedSource, type ByteSource } from '../pdf/source.ts';
 import { parseCms } from '../verify/cms.ts';
 import { Budget, DEFAULT_VERIFY_LIMITS } from '../verify/limits.ts';
 import { signatureFields } from '../verify/signature-fields.ts';
+import { certificationPath, x509 } from '../verify/trust.ts';
 import { timestampDocument } from './doc-timestamp.ts';
 import type { Timestamper } from './seal.ts';
 
@@ -81,7 +81,7 @@ export async function addValidationData(source: ByteSource, options: LtvOptions)
       if (fetched.has(key(cert))) continue;
       fetched.add(key(cert));
       const answer = await revocationOf(cert, issuer, options);
-      if (answer === undefined) withoutRevocationSource.push(new X509Certificate(Buffer.from(cert)).subject.replace(/\n/g, ', '));
+      if (answer === undefined) withoutRevocationSource.push(x509(cert)?.subject.replace(/\n/g, ', ') ?? '(unreadable certificate)');
       else {
         answers.push(answer);
         for (const responder of answer.certificates) certificates.set(key(responder), responder);
@@ -103,6 +103,8 @@ export async function addValidationData(source: ByteSource, options: LtvOptions)
     const withDss = new AppendedSource(source, appended);
     const stamped = await timestampDocument(withDss, options.timestamper, {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
+      // The receiver's hash of the document, continued over the DSS revision: the document is not read again.
+      ...(options.sourceDigest === undefined ? {} : { sourceDigest: options.sourceDigest.copy().update(appended) }),
     });
     appended = Buffer.concat([appended, stamped.appended]);
     revision = stamped.revision;
@@ -111,32 +113,20 @@ export async function addValidationData(source: ByteSource, options: LtvOptions)
   return outcome;
 }
 
-/** [certificate, its issuer] from the leaf up; the anchor (or the last certificate found) comes with no issuer. */
+/**
+ * [certificate, its issuer] from the leaf up, as the verifier builds the path (src/verify/trust.ts); the anchor, or the
+ * last certificate whose issuer is not at hand, comes with no issuer (nothing to ask about it).
+ */
 function chainOf(leaf: Uint8Array, pool: readonly Uint8Array[], anchors: readonly Uint8Array[]): [Uint8Array, Uint8Array | undefined][] {
-  const chain: [Uint8Array, Uint8Array | undefined][] = [];
-  const seen = new Set<string>();
-  for (let cur: Uint8Array | undefined = leaf; cur !== undefined && chain.length < 10; ) {
-    if (seen.has(key(cur))) break;
-    seen.add(key(cur));
-    if (anchors.some((a) => key(a) === key(cur!))) {
-      chain.push([cur, undefined]);
-      break;
-    }
-    const issuer: Uint8Array | undefined = [...anchors, ...pool].find((c) => key(c) !== key(cur!) && issued(cur!, c));
-    chain.push([cur, issuer]);
-    cur = issuer;
-  }
-  return chain;
-}
-
-function issued(cert: Uint8Array, by: Uint8Array): boolean {
-  try {
-    const subject = new X509Certificate(Buffer.from(cert));
-    const issuer = new X509Certificate(Buffer.from(by));
-    return subject.checkIssued(issuer) && subject.verify(issuer.publicKey);
-  } catch {
-    return false;
-  }
+  const cert = x509(leaf);
+  if (cert === undefined) return [];
+  const { chain, anchor } = certificationPath(cert, pool, anchors);
+  const path = anchor === undefined || anchor.raw.equals(chain.at(-1)!.raw) ? chain : [...chain, anchor];
+  return path.map((c, i) => {
+    const isAnchor = anchor !== undefined && c.raw.equals(anchor.raw);
+    const issuer = isAnchor ? undefined : path[i + 1];
+    return [new Uint8Array(c.raw), issuer === undefined ? undefined : new Uint8Array(issuer.raw)];
+  });
 }
 
 /**

@@ -7,9 +7,10 @@
  *
  * The signing time is the claimed /M until timestamps are verified; the caller passes `timeProven` to say which.
  */
-import { verify as verifySignature, X509Certificate } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import { X509Certificate } from 'node:crypto';
+import type * as pkijs from 'pkijs';
+import { parseCertificate } from '../crypto/certificate.ts';
+import { checkCrl, checkOcspResponse, type RevocationAnswer } from '../crypto/revocation.ts';
 import { certificateFields, readTlv } from './der.ts';
 import type { Trust } from './report.ts';
 
@@ -64,24 +65,34 @@ function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
   }
 }
 
-export function evaluateTrust(input: TrustInput): TrustResult {
-  const reasons: string[] = [];
-  const signer = x509(input.signer);
-  if (!signer) return { trust: 'UNKNOWN', reasons: ["the signer's certificate cannot be parsed"] };
-  const anchors = input.anchors.map(x509).filter((c): c is X509Certificate => c !== undefined);
-  const pool = input.pool.map(x509).filter((c): c is X509Certificate => c !== undefined);
-
-  // Build the path upwards: signer → … → anchor.
-  const chain: X509Certificate[] = [signer];
-  let anchor: X509Certificate | undefined;
-  for (let cur = signer; chain.length <= MAX_CHAIN; ) {
-    anchor = anchors.find((a) => a.raw.equals(cur.raw) || issuedBy(cur, a));
-    if (anchor) break;
-    const issuer = pool.find((c) => !c.raw.equals(cur.raw) && !chain.some((x) => x.raw.equals(c.raw)) && issuedBy(cur, c));
+/**
+ * The path upwards from `leaf` (leaf first) through certificates of `pool`, as far as an anchor (returned apart; it
+ * is the last of `chain` only when the leaf is itself an anchor) or as far as issuers can be found.
+ */
+export function certificationPath(
+  leaf: X509Certificate,
+  pool: readonly Uint8Array[],
+  anchors: readonly Uint8Array[],
+): { chain: X509Certificate[]; anchor?: X509Certificate } {
+  const anchorCerts = anchors.map(x509).filter((c): c is X509Certificate => c !== undefined);
+  const poolCerts = pool.map(x509).filter((c): c is X509Certificate => c !== undefined);
+  const chain: X509Certificate[] = [leaf];
+  for (let cur = leaf; chain.length <= MAX_CHAIN; ) {
+    const anchor = anchorCerts.find((a) => a.raw.equals(cur.raw) || issuedBy(cur, a));
+    if (anchor) return { chain, anchor };
+    const issuer = poolCerts.find((c) => !c.raw.equals(cur.raw) && !chain.some((x) => x.raw.equals(c.raw)) && issuedBy(cur, c));
     if (!issuer) break;
     chain.push(issuer);
     cur = issuer;
   }
+  return { chain };
+}
+
+export function evaluateTrust(input: TrustInput): TrustResult {
+  const reasons: string[] = [];
+  const signer = x509(input.signer);
+  if (!signer) return { trust: 'UNKNOWN', reasons: ["the signer's certificate cannot be parsed"] };
+  const { chain, anchor } = certificationPath(signer, input.pool, input.anchors);
   if (!anchor) {
     return { trust: 'UNTRUSTED', reasons: [`no chain from "${signer.subject.replace(/\n/g, ', ')}" to a configured trust anchor`] };
   }
@@ -134,69 +145,35 @@ function keyUsageAllowsSigning(der: Uint8Array): boolean | undefined {
   }
 }
 
-/** Revocation of the signer's certificate from embedded CRLs and OCSP responses signed by its issuer. */
+/**
+ * Revocation of the signer's certificate from embedded CRLs and OCSP responses, checked as src/crypto/revocation.ts
+ * checks fresh ones (about this certificate, signed by its issuer or a responder it delegated to with
+ * id-kp-OCSPSigning), without their freshness: embedded evidence is weighed against the signing time.
+ */
 function revocationStatus(input: TrustInput, issuer: X509Certificate): { revokedAt?: Date; source?: string } {
   if (input.crls.length === 0 && input.ocsps.length === 0) return {};
   let signer: pkijs.Certificate;
+  let issuing: pkijs.Certificate;
   try {
-    signer = pkijs.Certificate.fromBER(new Uint8Array(input.signer));
+    signer = parseCertificate(input.signer);
+    issuing = parseCertificate(new Uint8Array(issuer.raw));
   } catch {
     return {};
   }
   let source: string | undefined;
-  for (const der of input.crls) {
+  const evidence: [string, Uint8Array, typeof checkCrl][] = [
+    ...input.crls.map((der): [string, Uint8Array, typeof checkCrl] => ['CRL', der, checkCrl]),
+    ...input.ocsps.map((der): [string, Uint8Array, typeof checkCrl] => ['OCSP response', der, checkOcspResponse]),
+  ];
+  for (const [kind, der, check] of evidence) {
+    let answer: RevocationAnswer;
     try {
-      const crl = pkijs.CertificateRevocationList.fromBER(new Uint8Array(der));
-      if (!crl.issuer.isEqual(signer.issuer)) continue;
-      if (!signedBy(crl.tbsView, crl.signatureAlgorithm, crl.signatureValue, issuer)) continue;
-      source = 'CRL';
-      const entry = crl.revokedCertificates?.find((r) => r.userCertificate.isEqual(signer.serialNumber));
-      if (entry) return { revokedAt: entry.revocationDate.value, source: 'CRL' };
+      answer = check(der, signer, issuing, undefined);
     } catch {
-      // An unreadable CRL says nothing.
+      continue; // about another certificate, from another issuer, or unreadable: it says nothing here
     }
-  }
-  for (const der of input.ocsps) {
-    try {
-      const response = pkijs.OCSPResponse.fromBER(new Uint8Array(der));
-      const bytes = response.responseBytes?.response.valueBlock.valueHexView;
-      if (!bytes) continue;
-      const basic = pkijs.BasicOCSPResponse.fromBER(new Uint8Array(bytes));
-      const responder = [issuer, ...(basic.certs ?? []).map((c) => x509(new Uint8Array(c.toSchema().toBER())))].find(
-        (c): c is X509Certificate => c !== undefined && (c.raw.equals(issuer.raw) || issuedBy(c, issuer)),
-      );
-      if (!responder || !signedBy(basic.tbsResponseData.tbsView, basic.signatureAlgorithm, basic.signature, responder)) continue;
-      for (const single of basic.tbsResponseData.responses) {
-        if (!single.certID.serialNumber.isEqual(signer.serialNumber)) continue;
-        source = 'OCSP response';
-        const status = single.certStatus as asn1js.BaseBlock;
-        if (status.idBlock.tagNumber === 1) {
-          const revoked = (status as asn1js.Constructed).valueBlock.value[0] as asn1js.GeneralizedTime;
-          return { revokedAt: revoked.toDate(), source: 'OCSP response' };
-        }
-      }
-    } catch {
-      // An unreadable response says nothing.
-    }
+    source = kind;
+    if (answer.status === 'revoked') return { ...(answer.revokedAt === undefined ? {} : { revokedAt: answer.revokedAt }), source: kind };
   }
   return source === undefined ? {} : { source };
-}
-
-const HASH_OF_SIGNATURE: Record<string, string> = {
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
-  '1.2.840.10045.4.3.2': 'sha256',
-  '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512',
-};
-
-function signedBy(tbs: Uint8Array, alg: pkijs.AlgorithmIdentifier, sig: asn1js.BitString, by: X509Certificate): boolean {
-  const hash = HASH_OF_SIGNATURE[alg.algorithmId];
-  if (!hash) return false;
-  try {
-    return verifySignature(hash, tbs, by.publicKey, Buffer.from(sig.valueBlock.valueHexView));
-  } catch {
-    return false;
-  }
 }

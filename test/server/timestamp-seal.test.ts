@@ -198,6 +198,14 @@ describe('seald ltv', () => {
     expect((await qpdfCheck(output)).ok).toBe(true);
     const signatures = await extractSignatures(output);
     expect(signatures.map((s) => s.subFilter)).toEqual(['ETSI.CAdES.detached', 'ETSI.RFC3161']);
+    // The time-stamp's imprint is the digest the server carried over from the upload through the DSS revision.
+    const dts = signatures[1]!;
+    fs.writeFileSync(path.join(dir, 'lta.tsr'), dts.cms);
+    fs.writeFileSync(path.join(dir, 'lta.data'), dts.signedBytes);
+    const tsVerify = await run('openssl', [
+      'ts', '-verify', '-data', path.join(dir, 'lta.data'), '-token_in', '-in', path.join(dir, 'lta.tsr'), '-CAfile', pki.caCertPem, '-untrusted', tsa.certPem,
+    ]); // prettier-ignore
+    expect(tsVerify.stdout.toString() + tsVerify.stderr).toContain('Verification: OK');
     expect((await pdfsig(output)).signatures[0]!.signatureValid).toBe(true);
   });
 });
