@@ -37,27 +37,33 @@ export async function timestampDocument(
   checkSealable(doc);
   const fieldName = options.fieldName ?? uniqueTimestampName(doc);
   uniqueFieldName(doc, fieldName);
-  const reserved = await timestamper.tokenSizeBound(options.signal);
-  const prepared = prepareDocTimestamp(doc, { fieldName, contentsSize: reserved });
-
-  const documentDigest = await digestByteRange(source, prepared.bytes, prepared.byteRange, options.sourceDigest);
-  if (options.signal?.aborted) {
-    throw new SealdError('cancelled', 'CANCELLED', 'the time-stamp was cancelled; nothing was written');
+  // As for a seal's B-T token (engine/seal.ts): a token larger than any measured (a failover TSA) is remembered and
+  // the update prepared once more with room for it.
+  for (let attempt = 1; ; attempt++) {
+    const reserved = await timestamper.tokenSizeBound(options.signal);
+    const prepared = prepareDocTimestamp(doc, { fieldName, contentsSize: reserved });
+    const documentDigest = await digestByteRange(source, prepared.bytes, prepared.byteRange, options.sourceDigest);
+    if (options.signal?.aborted) {
+      throw new SealdError('cancelled', 'CANCELLED', 'the time-stamp was cancelled; nothing was written');
+    }
+    const token = await timestamper.timestamp(documentDigest, options.signal);
+    if (token.der.length > reserved) {
+      timestamper.noteTokenSize(token.der.length);
+      if (attempt === 2) {
+        throw new SealdError('unavailable', 'TIMESTAMP_TOO_LARGE', "the TSA's tokens keep growing past the reserved space; retry later");
+      }
+      continue;
+    }
+    embedCms(prepared, token.der);
+    return {
+      appended: prepared.bytes,
+      fieldName,
+      revision: prepared.revision,
+      byteRange: prepared.byteRange,
+      documentDigest,
+      timestampTime: token.genTime,
+    };
   }
-  const token = await timestamper.timestamp(documentDigest, options.signal);
-  if (token.der.length > reserved) {
-    timestamper.noteTokenSize(token.der.length);
-    throw new SealdError('unavailable', 'TIMESTAMP_TOO_LARGE', 'the TSA sent a larger token than measured; retry (the new size is now known)');
-  }
-  embedCms(prepared, token.der);
-  return {
-    appended: prepared.bytes,
-    fieldName,
-    revision: prepared.revision,
-    byteRange: prepared.byteRange,
-    documentDigest,
-    timestampTime: token.genTime,
-  };
 }
 
 function uniqueTimestampName(doc: PdfDocument): string {

@@ -103,4 +103,28 @@ describe('timestampDocument', () => {
     const [dts] = await extractSignatures(output);
     expect(await opensslTsVerifyData(dts!.cms, dts!.signedBytes)).toContain('Verification: OK');
   });
+
+  it('a token larger than measured (a failover TSA): the size is noted and the update prepared once more', async () => {
+    const input = fs.readFileSync(await fixture('simple'));
+    const real = new TsaClient({ endpoints: [{ url: tsa.url }], timeoutMs: 5000 });
+    // The real client, with its first size estimate made 300 bytes too small.
+    let understate = 300;
+    let tokens = 0;
+    const timestamper = {
+      tokenSizeBound: async (signal?: AbortSignal) => (await real.tokenSizeBound(signal)) - understate,
+      timestamp: async (imprint: Uint8Array, signal?: AbortSignal) => {
+        tokens++;
+        return real.timestamp(imprint, signal);
+      },
+      noteTokenSize: (bytes: number) => {
+        understate = 0;
+        real.noteTokenSize(bytes);
+      },
+    };
+    const outcome = await timestampDocument(bufferSource(input), timestamper);
+    expect(tokens).toBe(2);
+    const [dts] = await extractSignatures(Buffer.concat([input, outcome.appended]));
+    expect(await opensslTsVerifyData(dts!.cms, dts!.signedBytes)).toContain('Verification: OK');
+  });
 });
+
