@@ -16,7 +16,11 @@ export type RollbackClient = GrpcServiceClient<typeof RollbackService.method>;
 const RollbackClientConstructor = grpcClientConstructor(RollbackService);
 
 export function connectRollback(address: string, tls?: ClientTls): RollbackClient {
-  return new RollbackClientConstructor(address, channelCredentials(tls));
+  return rollbackClient(address, channelCredentials(tls));
+}
+
+export function rollbackClient(target: string, credentials: grpc.ChannelCredentials): RollbackClient {
+  return new RollbackClientConstructor(target, credentials);
 }
 
 /** One Rollback call; resolves with the summary once the call ended OK, rejects with the ServiceError otherwise. */
