@@ -219,6 +219,7 @@ Signature:
   --contact TEXT      /ContactInfo
   --field NAME        signature field name (default Seal<n>)
   --timestamp         add a signature time-stamp from the server's TSA (PAdES B-T; default: the server's tsa.seal_timestamp)
+  --timestamp         add a signature time-stamp from the server's TSA (PAdES B-T; default: the server's tsa.seal_timestamp)
 
 Other:
   -o, --output DIR    where to write the sealed documents (required; created if missing; not IN_DIR)

@@ -31,7 +31,7 @@ import {
 import { channelTarget, isServiceError, UPLOAD_CHUNK_BYTES } from '../client.ts';
 import { describeFailure, EXIT_FAILURE, processIo, UsageError, type CliIo } from '../io.ts';
 import { AtomicOutputFile } from '../output-file.ts';
-import { placementFromOptions, PLACEMENT_OPTIONS } from './placement-options.ts';
+import { placementFromOptions, PLACEMENT_OPTIONS, signatureOptionsFrom, SIGNATURE_OPTIONS } from './placement-options.ts';
 import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
 
 const DEFAULT_RETRIES = 3;
@@ -72,10 +72,7 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
       output: { type: 'string', short: 'o' },
       seal: { type: 'string' },
       ...PLACEMENT_OPTIONS,
-      reason: { type: 'string' },
-      location: { type: 'string' },
-      contact: { type: 'string' },
-      field: { type: 'string' },
+      ...SIGNATURE_OPTIONS,
       concurrency: { type: 'string' },
       retries: { type: 'string' },
       report: { type: 'string' },
@@ -173,12 +170,7 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
       {
         sealId,
         placement,
-        options: {
-          reason: values.reason ?? '',
-          location: values.location ?? '',
-          contactInfo: values.contact ?? '',
-          fieldName: values.field ?? '',
-        },
+        options: signatureOptionsFrom(values),
       },
       inputs,
       {

@@ -6,8 +6,8 @@
  *   --cross-page [--pages SPEC] [--edge E] …  strips at a page edge (骑缝章)
  *   --keyword TEXT [--occurrence O] …         centred on a text (关键字签章)
  */
-import { create } from '@bufbuild/protobuf';
-import { Edge, Occurrence, PlacementSchema, type Placement } from '../../gen/seald/v1/seald_pb.ts';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { Edge, Occurrence, PlacementSchema, type Placement, type SignatureOptionsSchema } from '../../gen/seald/v1/seald_pb.ts';
 import { UsageError } from '../io.ts';
 
 export const PLACEMENT_OPTIONS = {
@@ -143,4 +143,30 @@ export function parseNumber(text: string, name: string, command: string, rules: 
     throw new UsageError(`${name}: expected ${expected}, got "${text}"`, command);
   }
   return value;
+}
+
+/** The signature-dictionary options of `seal` and `batch`. */
+export const SIGNATURE_OPTIONS = {
+  reason: { type: 'string' },
+  location: { type: 'string' },
+  contact: { type: 'string' },
+  field: { type: 'string' },
+  timestamp: { type: 'boolean' },
+} as const;
+
+/** The proto SignatureOptions they make (an unset --timestamp leaves the server's default). */
+export function signatureOptionsFrom(values: {
+  reason?: string;
+  location?: string;
+  contact?: string;
+  field?: string;
+  timestamp?: boolean;
+}): MessageInitShape<typeof SignatureOptionsSchema> {
+  return {
+    reason: values.reason ?? '',
+    location: values.location ?? '',
+    contactInfo: values.contact ?? '',
+    fieldName: values.field ?? '',
+    ...(values.timestamp === undefined ? {} : { timestamp: values.timestamp }),
+  };
 }

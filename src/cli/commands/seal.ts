@@ -7,7 +7,7 @@ import { SealHeaderSchema, type SealSummary } from '../../gen/seald/v1/seald_pb.
 import { connectServers, sealRemote, UPLOAD_CHUNK_BYTES, withSealRetries } from '../client.ts';
 import { describeFailure, UsageError, type CliIo } from '../io.ts';
 import { AtomicOutputFile } from '../output-file.ts';
-import { parseNumber, placementFromOptions, PLACEMENT_OPTIONS } from './placement-options.ts';
+import { parseNumber, placementFromOptions, PLACEMENT_OPTIONS, signatureOptionsFrom, SIGNATURE_OPTIONS } from './placement-options.ts';
 import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
 
 export async function sealCommand(args: string[], io: CliIo): Promise<number> {
@@ -18,11 +18,7 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
       output: { type: 'string', short: 'o' },
       seal: { type: 'string' },
       ...PLACEMENT_OPTIONS,
-      reason: { type: 'string' },
-      location: { type: 'string' },
-      contact: { type: 'string' },
-      field: { type: 'string' },
-      timestamp: { type: 'boolean' },
+      ...SIGNATURE_OPTIONS,
       timeout: { type: 'string' },
       json: { type: 'boolean', default: false },
       ...SERVER_OPTION,
@@ -41,13 +37,7 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
   const header = create(SealHeaderSchema, {
     sealId,
     placement,
-    options: {
-      reason: values.reason ?? '',
-      location: values.location ?? '',
-      contactInfo: values.contact ?? '',
-      fieldName: values.field ?? '',
-      ...(values.timestamp === undefined ? {} : { timestamp: values.timestamp }),
-    },
+    options: signatureOptionsFrom(values),
     documentSize: BigInt(stat.size),
   });
 
