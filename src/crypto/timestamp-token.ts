@@ -15,11 +15,11 @@ import {
   id_ce_extKeyUsage,
   id_ct_TSTInfo,
   id_kp_timeStamping,
-  id_messageDigest,
   id_sha256,
-  id_signedData,
 } from './oids.ts';
-import { signatureHash, verifyWithCertificate } from './verify-signature.ts';
+import { parseCertificate } from './certificate.ts';
+import { checkCms, parseCms } from '../verify/cms.ts';
+import { children, readTlv } from '../verify/der.ts';
 
 /** A checked time-stamp token. */
 export interface TimestampToken {
@@ -89,9 +89,10 @@ export async function checkTimestampResponse(der: Uint8Array, expect: ResponseEx
     throw bad('TSA_REFUSED', `the TSA refused the request (${STATUS_TEXT[status] ?? `status ${status}`}${text ? `: ${text}` : ''})`);
   }
   if (response.timeStampToken === undefined) throw bad('TSA_BAD_RESPONSE', 'the TSA granted the request but sent no token');
-  const tokenDer = new Uint8Array(response.timeStampToken.toSchema().toBER());
-  const token = await checkTimestampToken(tokenDer, expect.request.imprint);
-  const info = tstInfoOf(response.timeStampToken);
+  // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken TimeStampToken OPTIONAL }: the token's bytes as
+  // the TSA sent them (re-encoding could change what its signature covers).
+  const tokenDer = children(readTlv(der))[1]!.bytes;
+  const { token, info } = readToken(tokenDer, expect.request.imprint);
   if (!sameBytes(unsignedInteger(info.nonce), expect.request.nonce)) {
     throw bad('TSA_BAD_RESPONSE', 'the TSA answered with a token for another request (nonce differs)');
   }
@@ -106,14 +107,24 @@ export async function checkTimestampResponse(der: Uint8Array, expect: ResponseEx
  * carries, which is a time-stamping certificate. Used on fresh tokens and, by a verifier, on embedded ones.
  */
 export async function checkTimestampToken(tokenDer: Uint8Array, imprint: Uint8Array): Promise<TimestampToken> {
-  let contentInfo: pkijs.ContentInfo;
+  return readToken(tokenDer, imprint).token;
+}
+
+/**
+ * The token's SignedData is read and checked by the verifier's CMS code (src/verify/cms.ts: one SignerInfo, its
+ * message-digest over the encapsulated TSTInfo, the signature over the signed attributes as received, the
+ * signing-certificate attribute), so seald has one CMS checker for signatures and time-stamps alike.
+ */
+function readToken(tokenDer: Uint8Array, imprint: Uint8Array): { token: TimestampToken; info: pkijs.TSTInfo } {
+  const parsed = parseCms(tokenDer, { encapsulated: true });
+  const content = parsed.ok ? parsed.cms.content : undefined;
+  if (!parsed.ok || content === undefined || content.type !== id_ct_TSTInfo) {
+    throw bad('TSA_BAD_TOKEN', 'the time-stamp token is not a SignedData over a TSTInfo');
+  }
+  const cms = parsed.cms;
   let info: pkijs.TSTInfo;
-  let signedData: pkijs.SignedData;
   try {
-    contentInfo = pkijs.ContentInfo.fromBER(new Uint8Array(tokenDer));
-    if (contentInfo.contentType !== id_signedData) throw new Error('not SignedData');
-    signedData = new pkijs.SignedData({ schema: contentInfo.content });
-    info = tstInfoOf(contentInfo);
+    info = pkijs.TSTInfo.fromBER(new Uint8Array(content.bytes));
   } catch {
     throw bad('TSA_BAD_TOKEN', 'the time-stamp token is not a SignedData over a TSTInfo');
   }
@@ -123,65 +134,24 @@ export async function checkTimestampToken(tokenDer: Uint8Array, imprint: Uint8Ar
   if (!sameBytes(info.messageImprint.hashedMessage.valueBlock.valueHexView, imprint)) {
     throw bad('TSA_WRONG_IMPRINT', 'the time-stamp token is for other data (messageImprint differs)');
   }
-  const tsaCertificate = verifySignerInfo(signedData);
-  checkTimestampingUsage(tsaCertificate);
-  return {
+  if (cms.digestNode === undefined || cms.signerCertificate === undefined) {
+    throw bad('TSA_BAD_TOKEN', "the time-stamp token uses an unsupported digest or lacks its signer's certificate");
+  }
+  const checked = checkCms(cms, new Uint8Array(createHash(cms.digestNode).update(content.bytes).digest()), undefined, id_ct_TSTInfo);
+  if (checked.integrity !== 'INTACT') {
+    throw bad('TSA_BAD_TOKEN', `the time-stamp token's signature does not verify (${checked.reason ?? checked.integrity})`);
+  }
+  checkTimestampingUsage(parseCertificate(cms.signerCertificate));
+  const token: TimestampToken = {
     der: tokenDer,
     genTime: info.genTime,
     accuracyMs: accuracyMs(info.accuracy),
     policy: info.policy,
     serial: Buffer.from(unsignedInteger(info.serialNumber)).toString('hex'),
-    tsaCertificate: new Uint8Array(tsaCertificate.toSchema().toBER()),
-    certificates: (signedData.certificates ?? [])
-      .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
-      .map((c) => new Uint8Array(c.toSchema().toBER())),
+    tsaCertificate: cms.signerCertificate,
+    certificates: cms.certificates,
   };
-}
-
-/**
- * RFC 5652 §5.4–5.6 for the token's one SignerInfo: the message-digest attribute is the hash of the TSTInfo, and the
- * signature over the signed attributes (as a DER SET, in the bytes the TSA sent) verifies with the certificate the
- * SignerInfo names. Returns that certificate. (pkijs' SignedData.verify insists on the time-stamped data itself,
- * which a time-stamp client never has: it only has the imprint, checked separately.)
- */
-function verifySignerInfo(signedData: pkijs.SignedData): pkijs.Certificate {
-  const signerInfo = signedData.signerInfos[0];
-  const content = signedData.encapContentInfo.eContent?.getValue();
-  if (signedData.signerInfos.length !== 1 || signerInfo === undefined || content === undefined) {
-    throw bad('TSA_BAD_TOKEN', 'the time-stamp token must have exactly one signer and an encapsulated TSTInfo');
-  }
-  const hash = signatureHash(signerInfo.signatureAlgorithm.algorithmId, signerInfo.digestAlgorithm.algorithmId);
-  const attrs = signerInfo.signedAttrs;
-  if (hash === undefined || attrs === undefined) {
-    throw bad('TSA_BAD_TOKEN', 'the time-stamp token uses an unsupported algorithm or has no signed attributes');
-  }
-  const digestAttr = attrs.attributes.find((a) => a.type === id_messageDigest);
-  const claimed = (digestAttr?.values[0] as asn1js.OctetString | undefined)?.valueBlock.valueHexView;
-  const actual = createHash(hash).update(new Uint8Array(content)).digest();
-  if (claimed === undefined || !sameBytes(claimed, actual)) {
-    throw bad('TSA_BAD_TOKEN', "the time-stamp token's message digest does not match its TSTInfo");
-  }
-  const certificate = signerCertificate(signedData, signerInfo);
-  const toBeSigned = new Uint8Array(attrs.encodedValue.slice(0));
-  toBeSigned[0] = 0x31; // RFC 5652 §5.4: hashed as an explicit SET OF, not as the [0] IMPLICIT in the SignerInfo
-  if (!verifyWithCertificate(certificate, hash, toBeSigned, signerInfo.signature.valueBlock.valueHexView)) {
-    throw bad('TSA_BAD_TOKEN', "the time-stamp token's signature does not verify");
-  }
-  return certificate;
-}
-
-function signerCertificate(signedData: pkijs.SignedData, signerInfo: pkijs.SignerInfo): pkijs.Certificate {
-  const certificates = (signedData.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
-  const sid = signerInfo.sid as unknown;
-  const found =
-    sid instanceof pkijs.IssuerAndSerialNumber
-      ? certificates.find((c) => c.issuer.isEqual(sid.issuer) && c.serialNumber.isEqual(sid.serialNumber))
-      : certificates.find((c) => {
-          const ski = createHash('sha1').update(c.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView).digest();
-          return sameBytes(ski, (sid as asn1js.Primitive).valueBlock.valueHexView);
-        });
-  if (found === undefined) throw bad('TSA_BAD_TOKEN', 'the time-stamp token does not carry the certificate of its signer');
-  return found;
+  return { token, info };
 }
 
 /** RFC 3161 §2.3: the TSA certificate has one extended key usage, id-kp-timeStamping, and it is critical. */
@@ -191,14 +161,6 @@ function checkTimestampingUsage(cert: pkijs.Certificate): void {
   if (extension === undefined || !extension.critical || usages.length !== 1 || usages[0] !== id_kp_timeStamping) {
     throw bad('TSA_BAD_CERTIFICATE', 'the certificate that signed the time-stamp token is not a time-stamping certificate (RFC 3161 §2.3)');
   }
-}
-
-function tstInfoOf(contentInfo: pkijs.ContentInfo): pkijs.TSTInfo {
-  const signedData = new pkijs.SignedData({ schema: contentInfo.content });
-  const encap = signedData.encapContentInfo;
-  if (encap.eContentType !== id_ct_TSTInfo || encap.eContent === undefined) throw new Error('not a TSTInfo');
-  const bytes = encap.eContent.getValue();
-  return pkijs.TSTInfo.fromBER(bytes);
 }
 
 function accuracyMs(accuracy: pkijs.Accuracy | undefined): number | undefined {

@@ -1,12 +1,11 @@
 /**
- * Checks a signature made by a certificate's key with Node's crypto, for the algorithms PKI objects use (X.509
- * RFC 5280 §4.1.1.2, OCSP RFC 6960 §4.2.1, CRLs, CMS SignerInfos): RSA PKCS#1 v1.5 and ECDSA with SHA-2.
+ * Checks a signature made by a certificate's key with Node's crypto, for the algorithms certificates, OCSP responses
+ * and CRLs use (RFC 5280 §4.1.1.2, RFC 6960 §4.2.1): RSA PKCS#1 v1.5 and ECDSA with SHA-2.
  */
 import { createPublicKey, verify } from 'node:crypto';
 import type * as pkijs from 'pkijs';
-import { ecdsa_with_SHA256, id_sha256, rsaEncryption, sha256WithRSAEncryption } from './oids.ts';
+import { ecdsa_with_SHA256, sha256WithRSAEncryption } from './oids.ts';
 
-/** Hash of a signature AlgorithmIdentifier; for the bare key OIDs (CMS) the digest algorithm decides. */
 const SIGNATURE_HASHES: Record<string, string> = {
   [sha256WithRSAEncryption]: 'sha256',
   '1.2.840.113549.1.1.12': 'sha384',
@@ -16,23 +15,9 @@ const SIGNATURE_HASHES: Record<string, string> = {
   '1.2.840.10045.4.3.4': 'sha512',
 };
 
-export const DIGEST_NAMES: Record<string, string> = {
-  [id_sha256]: 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
-};
-
-const BARE_KEY_ALGORITHMS = new Set([rsaEncryption, '1.2.840.10045.2.1']);
-
-/**
- * The hash to verify with: from the signature algorithm, or from `digestAlgorithm` when the signature algorithm
- * names only the key type (CMS allows rsaEncryption there). undefined for anything else (PSS, SHA-1, unknown).
- */
-export function signatureHash(signatureAlgorithm: string, digestAlgorithm?: string): string | undefined {
-  const direct = SIGNATURE_HASHES[signatureAlgorithm];
-  if (direct !== undefined) return direct;
-  if (BARE_KEY_ALGORITHMS.has(signatureAlgorithm) && digestAlgorithm !== undefined) return DIGEST_NAMES[digestAlgorithm];
-  return undefined;
+/** The hash of a signature AlgorithmIdentifier; undefined for anything else (PSS, SHA-1, unknown). */
+export function signatureHash(signatureAlgorithm: string): string | undefined {
+  return SIGNATURE_HASHES[signatureAlgorithm];
 }
 
 /** true when `signature` over `data` verifies with the certificate's public key under `hash`. */

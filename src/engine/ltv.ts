@@ -59,7 +59,8 @@ export async function addValidationData(source: ByteSource, options: LtvOptions)
     const contents = field.sig.get('Contents');
     if (!(contents instanceof PdfString)) continue;
     for (const cms of [contents.bytes, ...signatureTimestampTokens(contents.bytes).map((t) => t.token)]) {
-      const parsed = parseCms(cms);
+      // Document time-stamps and signature time-stamps are tokens: CMS with an encapsulated TSTInfo.
+      const parsed = parseCms(cms, { encapsulated: true });
       if (!parsed.ok || parsed.cms.signerCertificate === undefined) continue;
       leaves.push(parsed.cms.signerCertificate);
       pool.push(...parsed.cms.certificates);

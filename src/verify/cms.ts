@@ -60,13 +60,19 @@ export interface ParsedCms {
   signedAttrs: Uint8Array | undefined;
   attributes: Attribute[];
   signature: Uint8Array;
+  /** The encapsulated content (a time-stamp token's TSTInfo), when parsing allowed one. */
+  content?: { type: string; bytes: Uint8Array };
 }
 
 export type CmsParse = { ok: true; cms: ParsedCms } | { ok: false; integrity: Integrity; reason: string };
 
-export function parseCms(contents: Uint8Array): CmsParse {
+/**
+ * Reads a CMS SignedData with one SignerInfo. A PDF signature's CMS is detached; `encapsulated` accepts the one kind
+ * of CMS seald reads that carries its content: an RFC 3161 time-stamp token (its TSTInfo).
+ */
+export function parseCms(contents: Uint8Array, options: { encapsulated?: boolean } = {}): CmsParse {
   try {
-    return { ok: true, cms: parseSignedData(contents) };
+    return { ok: true, cms: parseSignedData(contents, options.encapsulated === true) };
   } catch (e) {
     if (e instanceof DerError) return { ok: false, integrity: 'BAD_CMS', reason: `the CMS in /Contents is malformed: ${e.message}` };
     throw e;
@@ -80,13 +86,15 @@ export function parseCms(contents: Uint8Array): CmsParse {
  * SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, signedAttrs [0] IMPLICIT SET OPTIONAL,
  *                           signatureAlgorithm, signature OCTET STRING, unsignedAttrs [1] IMPLICIT OPTIONAL }
  */
-function parseSignedData(contents: Uint8Array): ParsedCms {
+function parseSignedData(contents: Uint8Array, encapsulated: boolean): ParsedCms {
   const info = children(expectTag(readTlv(contents), 0x30, 'ContentInfo'));
   if (oid(expectTag(info[0], 0x06, 'contentType')) !== OID.signedData) throw new DerError('the content type is not signedData');
   const sd = children(expectTag(children(expectTag(info[1], 0xa0, 'content'))[0], 0x30, 'SignedData'));
   let i = 2; // version, digestAlgorithms
   const encap = children(expectTag(sd[i++], 0x30, 'encapContentInfo'));
-  if (encap.length > 1) throw new DerError('the CMS encapsulates content; a PDF signature is detached (ISO 32000-1 §12.8.3.3)');
+  if (encap.length > 1 && !encapsulated) throw new DerError('the CMS encapsulates content; a PDF signature is detached (ISO 32000-1 §12.8.3.3)');
+  // eContent [0] EXPLICIT OCTET STRING
+  const eContent = encap.length > 1 ? expectTag(children(expectTag(encap[1], 0xa0, 'eContent'))[0], 0x04, 'eContent').value : undefined;
   const certificates: Uint8Array[] = [];
   if (sd[i]?.tag === 0xa0) for (const c of children(sd[i++]!)) if (c.tag === 0x30) certificates.push(c.bytes);
   if (sd[i]?.tag === 0xa1) i++;
@@ -122,6 +130,7 @@ function parseSignedData(contents: Uint8Array): ParsedCms {
     signedAttrs,
     attributes,
     signature,
+    ...(eContent === undefined ? {} : { content: { type: oid(expectTag(encap[0], 0x06, 'eContentType')), bytes: eContent } }),
   };
 }
 
@@ -147,8 +156,16 @@ function attribute(cms: ParsedCms, type: string): Attribute[] {
   return cms.attributes.filter((a) => a.type === type);
 }
 
-/** Check the parsed CMS against the digest of the byte ranges (computed with `cms.digestNode`). */
-export function checkCms(cms: ParsedCms, documentDigest: Uint8Array, subFilter: string | undefined): { integrity: Integrity; reason?: string } {
+/**
+ * Check the parsed CMS against the digest of what it signs (computed with `cms.digestNode`): the byte ranges of a PDF
+ * signature (content-type id-data), or a time-stamp token's TSTInfo (`contentType` id-ct-TSTInfo).
+ */
+export function checkCms(
+  cms: ParsedCms,
+  documentDigest: Uint8Array,
+  subFilter: string | undefined,
+  contentType: string = OID.data,
+): { integrity: Integrity; reason?: string } {
   if (!cms.signerCertificate) {
     return { integrity: 'SIGNER_CERT_MISMATCH', reason: "the signer's certificate named by the SignerInfo is not in the CMS" };
   }
@@ -161,9 +178,9 @@ export function checkCms(cms: ParsedCms, documentDigest: Uint8Array, subFilter: 
   if (contentTypes.length !== 1 || digests.length !== 1) {
     return { integrity: 'BAD_CMS', reason: 'the signed attributes must hold exactly one content-type and one message-digest' };
   }
-  const contentType = contentTypes[0]!.values[0];
-  if (!contentType || contentType.tag !== 0x06 || oid(contentType) !== OID.data) {
-    return { integrity: 'BAD_CMS', reason: 'the signed content-type is not id-data' };
+  const signedType = contentTypes[0]!.values[0];
+  if (!signedType || signedType.tag !== 0x06 || oid(signedType) !== contentType) {
+    return { integrity: 'BAD_CMS', reason: `the signed content-type is not ${contentType === OID.data ? 'id-data' : contentType}` };
   }
   const digestValue = digests[0]!.values[0];
   if (!digestValue || digestValue.tag !== 0x04) return { integrity: 'BAD_CMS', reason: 'the message-digest is not an OCTET STRING' };

@@ -138,6 +138,7 @@ describe('addValidationData (PAdES B-LT, B-LTA)', () => {
     const timestamper = new TsaClient({ endpoints: [{ url: tsa.url }], timeoutMs: 5000 });
     const outcome = await addValidationData(bufferSource(signed), { anchors: [caDer], timeoutMs: 5000, timestamper });
     expect(outcome.timestampTime).toBeInstanceOf(Date);
+    expect(outcome.signatures).toBe(1);
     const output = Buffer.concat([signed, outcome.appended]);
     const signatures = await extractSignatures(output);
     const dts = signatures.at(-1)!;
@@ -190,6 +191,9 @@ describe('addValidationData (PAdES B-LT, B-LTA)', () => {
     expect((await verifyDocument(bufferSource(withLt), { trustAnchors: [caDer] })).signatures[0]!.level).toBe('B-LT');
 
     const lta = await addValidationData(bufferSource(withLt), { anchors: [caDer], timeoutMs: 5000, timestamper });
+    // The seal and its B-T token's TSA: both chains gathered (the TSA's certificate names no responder).
+    expect(lt.signatures).toBe(2);
+    expect(lt.withoutRevocationSource).toEqual([expect.stringContaining('seald test TSA')]);
     const withLta = Buffer.concat([withLt, lta.appended]);
     const ltaReport = await verifyDocument(bufferSource(withLta), { trustAnchors: [caDer] });
     expect(ltaReport.verdict).toBe('VALID');
