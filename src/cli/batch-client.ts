@@ -9,6 +9,12 @@
  *     onResult: (result) => …,       // then exactly one result per document: sealed (summary) or failed (status)
  *   });
  *
+ * By default the server answers only each document's new revision (BATCH_ANSWER_APPENDED) and this client passes
+ * `onChunk` the bytes it uploads followed by that revision, so `onChunk` still sees the whole sealed document while
+ * the document crosses the network once instead of twice. In that mode `onChunk` sees a document's bytes while it
+ * uploads, before the server has judged it: a failed result means "discard what onChunk got". `answer: 'full'` asks
+ * the server for the whole document instead (chunks then arrive only for documents that were sealed).
+ *
  * Uploads are sequential (one document's chunks after the other's: reading files in order is what disks like) and
  * pipelined: up to `concurrency` documents are in flight (capped by the server's `seald-batch-max-inflight`), so the
  * server seals some while the next ones upload. Writes wait for the stream to drain and `onChunk` is awaited, so a
@@ -20,6 +26,7 @@ import { once } from 'node:events';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import {
+  BatchAnswer,
   BatchService,
   SealBatchRequestSchema,
   type SealBatchRequest,
@@ -73,7 +80,9 @@ export type BatchResult =
       summary: SealSummary;
       /** Answered from the server's idempotency store: nothing was signed now. */
       replayed: boolean;
+      /** Bytes uploaded. */
       bytesIn: number;
+      /** Bytes of the sealed document handed to `onChunk` (with appended answers: the upload plus the revision). */
       bytesOut: number;
     }
   | {
@@ -91,11 +100,16 @@ export type BatchResult =
 export interface SealBatchOptions extends CallSettings {
   /** Documents in flight at once (default 8; never more than the server allows). */
   concurrency?: number;
+  /**
+   * 'appended' (default): the server sends back only the new revision and `onChunk` gets the uploaded bytes, then
+   * it. 'full': the server sends back the whole sealed document.
+   */
+  answer?: 'appended' | 'full';
   /** Cancels the call (documents not yet answered get no result). */
   signal?: AbortSignal;
   /** A document's upload begins. */
   onStart?: (id: string) => void;
-  /** The next bytes of a sealed document; awaited. */
+  /** The next bytes of a sealed document, in order; awaited. With answer 'appended', also while the document uploads. */
   onChunk?: (id: string, chunk: Uint8Array) => Promise<void> | void;
   /** A document's outcome, after all its chunks; awaited. */
   onResult?: (result: BatchResult) => Promise<void> | void;
@@ -132,6 +146,7 @@ export async function sealBatch(
   let inflight = 0;
   let slotFreed: (() => void) | undefined;
   let concurrency = Math.max(1, options.concurrency ?? DEFAULT_BATCH_CONCURRENCY);
+  const appended = options.answer !== 'full';
 
   const upload = (async () => {
     const write = async (request: SealBatchRequest): Promise<boolean> => {
@@ -144,7 +159,15 @@ export async function sealBatch(
     if (Number.isInteger(advertised) && advertised > 0) concurrency = Math.min(concurrency, advertised);
     totals.concurrency = concurrency;
     const header = create(SealBatchRequestSchema, {
-      payload: { case: 'header', value: { sealId: defaults.sealId, placement: defaults.placement, options: defaults.options } },
+      payload: {
+        case: 'header',
+        value: {
+          sealId: defaults.sealId,
+          placement: defaults.placement,
+          options: defaults.options,
+          answer: appended ? BatchAnswer.APPENDED : BatchAnswer.FULL,
+        },
+      },
     });
     if (!(await write(header))) return;
     for await (const input of inputs) {
@@ -174,7 +197,10 @@ export async function sealBatch(
           const data = piece.subarray(offset, Math.min(offset + UPLOAD_CHUNK_BYTES, piece.byteLength));
           bytesIn.set(input.id, (bytesIn.get(input.id) ?? 0) + data.byteLength);
           const chunk = create(SealBatchRequestSchema, { payload: { case: 'chunk', value: { documentId: input.id, data } } });
-          if (!(await write(chunk))) return;
+          const written = write(chunk);
+          // The original bytes are the start of the sealed document: hand them on while they travel.
+          if (appended) await options.onChunk?.(input.id, data);
+          if (!(await written)) return;
         }
       }
       if (!(await write(create(SealBatchRequestSchema, { payload: { case: 'end', value: { documentId: input.id } } })))) return;
@@ -214,6 +240,17 @@ export async function sealBatch(
       } else if (payload.case === 'sealed') {
         const summary = payload.value.summary;
         if (summary === undefined) throw new Error(`protocol error: document ${JSON.stringify(id)} sealed without a summary`);
+        if (appended) {
+          const sent = bytesIn.get(id) ?? 0;
+          if (payload.value.inputSize !== BigInt(sent)) {
+            // A server that predates BATCH_ANSWER_APPENDED sends the whole document and no input size.
+            throw new Error(
+              `protocol error: document ${JSON.stringify(id)} was sealed on ${payload.value.inputSize} bytes but ${sent} were sent` +
+                ' (a server without appended answers? use answer "full")',
+            );
+          }
+          bytesOut.set(id, sent + (bytesOut.get(id) ?? 0));
+        }
         await settle({
           id,
           ok: true,

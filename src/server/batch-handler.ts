@@ -23,6 +23,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { SealdError } from '../errors.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import {
+  BatchAnswer,
   BatchHeaderSchema,
   DocumentErrorSchema,
   DocumentSealedSchema,
@@ -360,12 +361,16 @@ class BatchStream {
         placement: { pages: summary.pages, byteRange: summary.byteRange.map(Number), fieldName: summary.fieldName, ...(replayed ? { replayed: true } : {}) },
       });
       const sealedSource = source;
+      const inputSize = source.size;
       await this.#answer(doc, async () => {
         const bytesOut = await this.#sendDocument(doc.id, sealedSource, record.appended);
         await this.#send(
           create(SealBatchResponseSchema, {
             documentId: doc.id,
-            payload: { case: 'sealed', value: create(DocumentSealedSchema, { summary, replayed }) },
+            payload: {
+              case: 'sealed',
+              value: create(DocumentSealedSchema, { summary, replayed, inputSha256: inputDigest, inputSize: BigInt(inputSize) }),
+            },
           }),
         );
         return { status: 'OK', bytesOut, replayed };
@@ -500,14 +505,16 @@ class BatchStream {
     });
   }
 
-  /** Original bytes, then the new revision, as chunks; returns the bytes sent. */
+  /** The original bytes (unless the caller asked for the new revision only), then the new revision, as chunks. */
   async #sendDocument(documentId: string, source: ByteSource, appended: Uint8Array): Promise<number> {
     let sent = 0;
     const sendChunk = async (chunk: Uint8Array): Promise<void> => {
       await this.#send(create(SealBatchResponseSchema, { documentId, payload: { case: 'chunk', value: chunk } }));
       sent += chunk.byteLength;
     };
-    for await (const chunk of source.chunks(0, source.size, RESPONSE_CHUNK_BYTES)) await sendChunk(chunk);
+    if (this.#header?.answer !== BatchAnswer.APPENDED) {
+      for await (const chunk of source.chunks(0, source.size, RESPONSE_CHUNK_BYTES)) await sendChunk(chunk);
+    }
     for (let offset = 0; offset < appended.byteLength; offset += RESPONSE_CHUNK_BYTES) {
       await sendChunk(appended.subarray(offset, Math.min(offset + RESPONSE_CHUNK_BYTES, appended.byteLength)));
     }

@@ -5,7 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { sealBatch, type BatchInput, type BatchResult } from '../../src/cli/batch-client.ts';
+import { BatchAnswer, type DocumentSealed } from '../../src/gen/seald/v1/batch_pb.ts';
 import type { sealDocument } from '../../src/engine/seal.ts';
 import { SealdError } from '../../src/errors.ts';
 import { FAKE_REVISION, fakeSealDocument, reflect, spoolFiles } from './harness.ts';
@@ -37,21 +39,30 @@ function input(id: string, bytes: Buffer, extra: Partial<BatchInput> = {}): Batc
   };
 }
 
-/** Run a batch through the client; collect each document's bytes and result (and check chunks are contiguous). */
-async function runBatch(harness: BatchHarness, inputs: BatchInput[], concurrency = 8) {
+/**
+ * Run a batch through the client; collect each document's bytes and result. With whole-document answers (the
+ * default here: these tests are about the server's framing) also check each answer's chunks are contiguous; with
+ * appended answers the client hands on uploads while other documents' answers arrive, so only order per id counts.
+ */
+async function runBatch(harness: BatchHarness, inputs: BatchInput[], concurrency = 8, answer: 'full' | 'appended' = 'full') {
   const outputs = new Map<string, Buffer[]>();
   const results = new Map<string, BatchResult>();
   const order: string[] = [];
   let current: string | undefined;
   const totals = await sealBatch(harness.client, { sealId: 'org', placement }, inputs, {
     concurrency,
+    answer,
     onChunk(id, chunk) {
+      if (answer === 'appended') {
+        outputs.set(id, [...(outputs.get(id) ?? []), Buffer.from(chunk)]);
+        return;
+      }
       if (current !== undefined && current !== id) throw new Error(`chunks of ${id} interleaved with ${current}`);
       current = id;
       outputs.set(id, [...(outputs.get(id) ?? []), Buffer.from(chunk)]);
     },
     onResult(result) {
-      if (current !== undefined && current !== result.id) throw new Error(`result of ${result.id} inside ${current}`);
+      if (answer === 'full' && current !== undefined && current !== result.id) throw new Error(`result of ${result.id} inside ${current}`);
       current = undefined;
       order.push(result.id);
       results.set(result.id, result);
@@ -100,6 +111,43 @@ describe('SealBatch', () => {
     expect(lines.filter((l) => l.operation === 'batch_document')).toHaveLength(12);
     const callLine = lines.find((l) => l.operation === 'seal_batch');
     expect(callLine).toMatchObject({ status: 'OK', principal: 'anonymous', documents: { sealed: 12, failed: 0 } });
+  });
+
+  it('appended answers: only the new revision crosses back, the client hands on upload + revision, identical to a whole answer', async () => {
+    h = await startBatchHarness({ sealDocument: refusingBad() });
+    const docs = Array.from({ length: 6 }, (_, i) => pdfLike(i === 2 ? 3 * MiB + 5 : 30_000 + i, `appended${i}`));
+    const bad = pdfLike(20_000, 'BAD');
+    const run = await runBatch(h, [...docs.map((d, i) => input(`a-${i}`, d)), input('a-bad', bad)], 3, 'appended');
+    expect(run.totals).toMatchObject({ documents: 7, sealed: 6, failed: 1 });
+    docs.forEach((d, i) => {
+      const result = run.results.get(`a-${i}`)!;
+      expect(run.bytes(`a-${i}`).equals(Buffer.concat([d, FAKE_REVISION]))).toBe(true);
+      expect(result).toMatchObject({ ok: true, bytesIn: d.length, bytesOut: d.length + FAKE_REVISION.length });
+      if (result.ok) expect(result.summary.documentSize).toBe(BigInt(d.length + FAKE_REVISION.length));
+    });
+    // The failed document's upload was handed on too (and must be discarded by the caller); its result says so.
+    expect(run.results.get('a-bad')).toMatchObject({ ok: false, errorCode: 'PDF_MALFORMED' });
+    // What the server wrote to the wire (the counters of the call's request log line): the revisions only.
+    const callLine = h.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'request' && l.operation === 'seal_batch');
+    expect(callLine.bytesOut).toBe(6 * FAKE_REVISION.length);
+
+    // On the wire: revision chunks, then DocumentSealed naming the bytes they go after.
+    const raw = rawBatch(h.client);
+    await raw.send({ case: 'header', value: { sealId: 'org', placement, answer: BatchAnswer.APPENDED } });
+    await raw.send({ case: 'start', value: { documentId: 'w' } });
+    await raw.send({ case: 'chunk', value: { documentId: 'w', data: docs[0]! } });
+    await raw.send({ case: 'end', value: { documentId: 'w' } });
+    raw.call.end();
+    expect((await raw.status).code).toBe(0);
+    expect(sealedBytes(raw.responses, 'w').equals(Buffer.from(FAKE_REVISION))).toBe(true);
+    const sealed = raw.responses.find((r) => r.payload.case === 'sealed')!.payload.value as DocumentSealed;
+    expect(sealed.inputSize).toBe(BigInt(docs[0]!.length));
+    expect(Buffer.from(sealed.inputSha256).toString('hex')).toBe(createHash('sha256').update(docs[0]!).digest('hex'));
+
+    // A replay asked for as a whole document is the same sealed document.
+    const whole = await runBatch(h, [input('a-1', docs[1]!)], 1, 'full');
+    expect(whole.totals.replayed).toBe(1);
+    expect(whole.bytes('a-1').equals(run.bytes('a-1'))).toBe(true);
   });
 
   it('one broken PDF among good ones: a per-document error, the others sealed, the call OK', async () => {

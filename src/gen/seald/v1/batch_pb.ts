@@ -8,8 +8,8 @@
 // @generated from file seald/v1/batch.proto (package seald.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Placement, SealSummary, SignatureOptions } from "./seald_pb.ts";
 import { file_seald_v1_seald } from "./seald_pb.ts";
 import type { Message } from "@bufbuild/protobuf";
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file seald/v1/batch.proto.
  */
 export const file_seald_v1_batch: GenFile = /*@__PURE__*/
-  fileDesc("ChRzZWFsZC92MS9iYXRjaC5wcm90bxIIc2VhbGQudjEiwAEKEFNlYWxCYXRjaFJlcXVlc3QSJwoGaGVhZGVyGAEgASgLMhUuc2VhbGQudjEuQmF0Y2hIZWFkZXJIABIoCgVzdGFydBgCIAEoCzIXLnNlYWxkLnYxLkRvY3VtZW50U3RhcnRIABIoCgVjaHVuaxgDIAEoCzIXLnNlYWxkLnYxLkRvY3VtZW50Q2h1bmtIABIkCgNlbmQYBCABKAsyFS5zZWFsZC52MS5Eb2N1bWVudEVuZEgAQgkKB3BheWxvYWQicwoLQmF0Y2hIZWFkZXISDwoHc2VhbF9pZBgBIAEoCRImCglwbGFjZW1lbnQYAiABKAsyEy5zZWFsZC52MS5QbGFjZW1lbnQSKwoHb3B0aW9ucxgDIAEoCzIaLnNlYWxkLnYxLlNpZ25hdHVyZU9wdGlvbnMiuAEKDURvY3VtZW50U3RhcnQSEwoLZG9jdW1lbnRfaWQYASABKAkSDwoHc2VhbF9pZBgCIAEoCRImCglwbGFjZW1lbnQYAyABKAsyEy5zZWFsZC52MS5QbGFjZW1lbnQSKwoHb3B0aW9ucxgEIAEoCzIaLnNlYWxkLnYxLlNpZ25hdHVyZU9wdGlvbnMSGgoNZG9jdW1lbnRfc2l6ZRgFIAEoA0gAiAEBQhAKDl9kb2N1bWVudF9zaXplIjIKDURvY3VtZW50Q2h1bmsSEwoLZG9jdW1lbnRfaWQYASABKAkSDAoEZGF0YRgCIAEoDCIiCgtEb2N1bWVudEVuZBITCgtkb2N1bWVudF9pZBgBIAEoCSKaAQoRU2VhbEJhdGNoUmVzcG9uc2USEwoLZG9jdW1lbnRfaWQYASABKAkSDwoFY2h1bmsYAiABKAxIABIqCgZzZWFsZWQYAyABKAsyGC5zZWFsZC52MS5Eb2N1bWVudFNlYWxlZEgAEigKBWVycm9yGAQgASgLMhcuc2VhbGQudjEuRG9jdW1lbnRFcnJvckgAQgkKB3BheWxvYWQiSgoORG9jdW1lbnRTZWFsZWQSJgoHc3VtbWFyeRgBIAEoCzIVLnNlYWxkLnYxLlNlYWxTdW1tYXJ5EhAKCHJlcGxheWVkGAIgASgIIkIKDURvY3VtZW50RXJyb3ISDAoEY29kZRgBIAEoBRISCgplcnJvcl9jb2RlGAIgASgJEg8KB21lc3NhZ2UYAyABKAkyWAoMQmF0Y2hTZXJ2aWNlEkgKCVNlYWxCYXRjaBIaLnNlYWxkLnYxLlNlYWxCYXRjaFJlcXVlc3QaGy5zZWFsZC52MS5TZWFsQmF0Y2hSZXNwb25zZSgBMAFiBnByb3RvMw", [file_seald_v1_seald]);
+  fileDesc("ChRzZWFsZC92MS9iYXRjaC5wcm90bxIIc2VhbGQudjEiwAEKEFNlYWxCYXRjaFJlcXVlc3QSJwoGaGVhZGVyGAEgASgLMhUuc2VhbGQudjEuQmF0Y2hIZWFkZXJIABIoCgVzdGFydBgCIAEoCzIXLnNlYWxkLnYxLkRvY3VtZW50U3RhcnRIABIoCgVjaHVuaxgDIAEoCzIXLnNlYWxkLnYxLkRvY3VtZW50Q2h1bmtIABIkCgNlbmQYBCABKAsyFS5zZWFsZC52MS5Eb2N1bWVudEVuZEgAQgkKB3BheWxvYWQimgEKC0JhdGNoSGVhZGVyEg8KB3NlYWxfaWQYASABKAkSJgoJcGxhY2VtZW50GAIgASgLMhMuc2VhbGQudjEuUGxhY2VtZW50EisKB29wdGlvbnMYAyABKAsyGi5zZWFsZC52MS5TaWduYXR1cmVPcHRpb25zEiUKBmFuc3dlchgEIAEoDjIVLnNlYWxkLnYxLkJhdGNoQW5zd2VyIrgBCg1Eb2N1bWVudFN0YXJ0EhMKC2RvY3VtZW50X2lkGAEgASgJEg8KB3NlYWxfaWQYAiABKAkSJgoJcGxhY2VtZW50GAMgASgLMhMuc2VhbGQudjEuUGxhY2VtZW50EisKB29wdGlvbnMYBCABKAsyGi5zZWFsZC52MS5TaWduYXR1cmVPcHRpb25zEhoKDWRvY3VtZW50X3NpemUYBSABKANIAIgBAUIQCg5fZG9jdW1lbnRfc2l6ZSIyCg1Eb2N1bWVudENodW5rEhMKC2RvY3VtZW50X2lkGAEgASgJEgwKBGRhdGEYAiABKAwiIgoLRG9jdW1lbnRFbmQSEwoLZG9jdW1lbnRfaWQYASABKAkimgEKEVNlYWxCYXRjaFJlc3BvbnNlEhMKC2RvY3VtZW50X2lkGAEgASgJEg8KBWNodW5rGAIgASgMSAASKgoGc2VhbGVkGAMgASgLMhguc2VhbGQudjEuRG9jdW1lbnRTZWFsZWRIABIoCgVlcnJvchgEIAEoCzIXLnNlYWxkLnYxLkRvY3VtZW50RXJyb3JIAEIJCgdwYXlsb2FkInQKDkRvY3VtZW50U2VhbGVkEiYKB3N1bW1hcnkYASABKAsyFS5zZWFsZC52MS5TZWFsU3VtbWFyeRIQCghyZXBsYXllZBgCIAEoCBIUCgxpbnB1dF9zaGEyNTYYAyABKAwSEgoKaW5wdXRfc2l6ZRgEIAEoAyJCCg1Eb2N1bWVudEVycm9yEgwKBGNvZGUYASABKAUSEgoKZXJyb3JfY29kZRgCIAEoCRIPCgdtZXNzYWdlGAMgASgJKl0KC0JhdGNoQW5zd2VyEhwKGEJBVENIX0FOU1dFUl9VTlNQRUNJRklFRBAAEhUKEUJBVENIX0FOU1dFUl9GVUxMEAESGQoVQkFUQ0hfQU5TV0VSX0FQUEVOREVEEAIyWAoMQmF0Y2hTZXJ2aWNlEkgKCVNlYWxCYXRjaBIaLnNlYWxkLnYxLlNlYWxCYXRjaFJlcXVlc3QaGy5zZWFsZC52MS5TZWFsQmF0Y2hSZXNwb25zZSgBMAFiBnByb3RvMw", [file_seald_v1_seald]);
 
 /**
  * SealBatchRequest is one message of the SealBatch request stream.
@@ -97,6 +97,13 @@ export type BatchHeader = Message<"seald.v1.BatchHeader"> & {
    * @generated from field: seald.v1.SignatureOptions options = 3;
    */
   options?: SignatureOptions | undefined;
+
+  /**
+   * What the answer of each sealed document carries (default: the whole sealed document).
+   *
+   * @generated from field: seald.v1.BatchAnswer answer = 4;
+   */
+  answer: BatchAnswer;
 };
 
 /**
@@ -268,6 +275,20 @@ export type DocumentSealed = Message<"seald.v1.DocumentSealed"> & {
    * @generated from field: bool replayed = 2;
    */
   replayed: boolean;
+
+  /**
+   * SHA-256 of the document bytes the server received (the original document the seal was appended to).
+   *
+   * @generated from field: bytes input_sha256 = 3;
+   */
+  inputSha256: Uint8Array;
+
+  /**
+   * Size of those bytes: the offset at which the new revision begins in the sealed document.
+   *
+   * @generated from field: int64 input_size = 4;
+   */
+  inputSize: bigint;
 };
 
 /**
@@ -313,6 +334,42 @@ export const DocumentErrorSchema: GenMessage<DocumentError> = /*@__PURE__*/
   messageDesc(file_seald_v1_batch, 7);
 
 /**
+ * BatchAnswer says which bytes of a sealed document the server sends back.
+ *
+ * @generated from enum seald.v1.BatchAnswer
+ */
+export enum BatchAnswer {
+  /**
+   * As BATCH_ANSWER_FULL.
+   *
+   * @generated from enum value: BATCH_ANSWER_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The whole sealed document: the original bytes, then the new revision.
+   *
+   * @generated from enum value: BATCH_ANSWER_FULL = 1;
+   */
+  FULL = 1,
+
+  /**
+   * Only the new revision (the incremental update). The sealed document is the bytes the caller sent followed by
+   * these bytes; DocumentSealed.input_sha256 identifies the bytes they must be appended to. Halves the traffic of a
+   * batch, and a large document is never sent back.
+   *
+   * @generated from enum value: BATCH_ANSWER_APPENDED = 2;
+   */
+  APPENDED = 2,
+}
+
+/**
+ * Describes the enum seald.v1.BatchAnswer.
+ */
+export const BatchAnswerSchema: GenEnum<BatchAnswer> = /*@__PURE__*/
+  enumDesc(file_seald_v1_batch, 0);
+
+/**
  * BatchService seals many documents per call.
  *
  * @generated from service seald.v1.BatchService
@@ -333,8 +390,10 @@ export const BatchService: GenService<{
    * would wait on each other forever: the server fails the call with RESOURCE_EXHAUSTED instead). The client must
    * read responses while it sends: answers are written under flow control, and an unread answer holds its slot.
    *
-   * Response stream: per document, its sealed bytes as chunks (the original bytes, then the new revision) followed
-   * by a DocumentSealed, or a single DocumentError. The messages of one document are contiguous: another document's
+   * Response stream: per document, its sealed bytes as chunks followed by a DocumentSealed, or a single
+   * DocumentError. The chunks are the whole sealed document (the original bytes, then the new revision) or, when the
+   * header asks for BATCH_ANSWER_APPENDED, only the new revision: the caller, who sent the original bytes, appends it
+   * to them (a PDF incremental update leaves every original byte in place). The messages of one document are contiguous: another document's
    * answer never interleaves with them.
    *
    * Idempotency: a document id sent again (in this or a later call, within the server's idempotency window) with
