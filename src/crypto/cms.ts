@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SealdError } from '../errors.ts';
-import type { Signer } from './signer.ts';
+import type { SignatureAlgorithm, Signer } from './signer.ts';
 import { certificatePublicKeyInfo, keyAlgorithmOf, parseCertificate, publicKeyParameters } from './certificate.ts';
 import { maxEcdsaDerLength } from './ecdsa-signature.ts';
 import {
@@ -22,13 +22,8 @@ import {
   id_signedData,
   sha256WithRSAEncryption,
 } from './oids.ts';
-import {
-  contentTypeAttribute,
-  messageDigestAttribute,
-  signedAttributesToBeSigned,
-  signingCertificateV2Attribute,
-  sortAttributes,
-} from './signed-attributes.ts';
+import { tlv } from './der-encode.ts';
+import { signedAttributesDer, sortAttributes } from './signed-attributes.ts';
 
 export interface PadesCmsOptions {
   signer: Signer;
@@ -61,35 +56,37 @@ function prepareParts(signer: Signer, documentDigest: Uint8Array): SignedDataPar
   if (signerDer === undefined) {
     throw new SealdError('invalid-input', 'NO_SIGNER_CERTIFICATE', 'the signer has no certificate to put in the CMS');
   }
-  const signerCertificate = parseCertificate(signerDer);
-  const certAlgorithm = keyAlgorithmOf(signerCertificate);
-  if (certAlgorithm !== signer.algorithm) {
+  const signerParts = signerPartsOf(signerDer);
+  if (signerParts.keyAlgorithm !== signer.algorithm) {
     throw new SealdError(
       'invalid-input',
       'KEY_ALGORITHM_MISMATCH',
-      `the signer uses ${signer.algorithm} but its certificate holds a ${certAlgorithm} key`,
+      `the signer uses ${signer.algorithm} but its certificate holds a ${signerParts.keyAlgorithm} key`,
     );
   }
-  const signedAttrs = new pkijs.SignedAndUnsignedAttributes({
-    type: 0,
-    attributes: sortAttributes([
-      contentTypeAttribute(),
-      messageDigestAttribute(documentDigest),
-      signingCertificateV2Attribute(signerDer),
-    ]),
-  });
-  const sid = tlv(
-    0x30,
-    new Uint8Array(signerCertificate.issuer.valueBeforeDecode),
-    new Uint8Array(signerCertificate.serialNumber.toBER()),
-  );
   return {
     certificates: signer.certificates,
-    sid,
-    signedAttrs: signedAttributesToBeSigned(signedAttrs),
+    sid: signerParts.sid,
+    signedAttrs: signedAttributesDer(signerDer, documentDigest),
     signatureAlgorithm: signer.algorithm === 'RSASSA-PKCS1-v1_5' ? SHA256_WITH_RSA : ECDSA_WITH_SHA256,
   };
 }
+
+/** What a signer's certificate contributes to every SignedData it signs, worked out once per certificate. */
+function signerPartsOf(signerDer: Uint8Array): { sid: Uint8Array; keyAlgorithm: SignatureAlgorithm } {
+  let parts = signerPartsCache.get(signerDer);
+  if (parts === undefined) {
+    const certificate = parseCertificate(signerDer);
+    parts = {
+      sid: tlv(0x30, new Uint8Array(certificate.issuer.valueBeforeDecode), new Uint8Array(certificate.serialNumber.toBER())),
+      keyAlgorithm: keyAlgorithmOf(certificate),
+    };
+    signerPartsCache.set(signerDer, parts);
+  }
+  return parts;
+}
+
+const signerPartsCache = new WeakMap<Uint8Array, { sid: Uint8Array; keyAlgorithm: SignatureAlgorithm }>();
 
 /**
  * DER ContentInfo { id-signedData, SignedData } with a detached id-data content (RFC 5652 §5.1–5.3), spliced from
@@ -122,26 +119,6 @@ function encodeContentInfo(parts: SignedDataParts, signature: Uint8Array, unsign
     tlv(0x31, signerInfo),
   );
   return tlv(0x30, ID_SIGNED_DATA, tlv(0xa0, signedData));
-}
-
-/** One DER element: tag, definite length (X.690 §8.1.3), then the contents. */
-function tlv(tag: number, ...contents: readonly Uint8Array[]): Uint8Array {
-  const length = contents.reduce((n, c) => n + c.length, 0);
-  const lengthOctets: number[] = [];
-  if (length < 0x80) lengthOctets.push(length);
-  else {
-    for (let n = length; n > 0; n = Math.floor(n / 256)) lengthOctets.unshift(n & 0xff);
-    lengthOctets.unshift(0x80 | lengthOctets.length);
-  }
-  const out = new Uint8Array(1 + lengthOctets.length + length);
-  out[0] = tag;
-  out.set(lengthOctets, 1);
-  let at = 1 + lengthOctets.length;
-  for (const c of contents) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 // Constant DER pieces, encoded once. RFC 5754 §2: SHA-2 AlgorithmIdentifiers are sent with parameters absent;

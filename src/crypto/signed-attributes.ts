@@ -7,16 +7,12 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { parseCertificate } from './certificate.ts';
+import { tlv } from './der-encode.ts';
 import { id_aa_signingCertificateV2, id_contentType, id_data, id_messageDigest } from './oids.ts';
 
 /** RFC 5652 §11.1 content-type = id-data: PAdES signs the document's byte ranges as plain data. */
 export function contentTypeAttribute(): pkijs.Attribute {
   return new pkijs.Attribute({ type: id_contentType, values: [new asn1js.ObjectIdentifier({ value: id_data })] });
-}
-
-/** RFC 5652 §11.2 message-digest: SHA-256 of the signed byte ranges. */
-export function messageDigestAttribute(digest: Uint8Array): pkijs.Attribute {
-  return new pkijs.Attribute({ type: id_messageDigest, values: [new asn1js.OctetString({ valueHex: digest })] });
 }
 
 /**
@@ -63,20 +59,31 @@ function compareDer(a: Uint8Array, b: Uint8Array): number {
   return 0;
 }
 
+/**
+ * The signed attributes of one signature as the DER SET OF (tag 0x31) that is hashed and signed (RFC 5652 §5.4).
+ * Built from DER pieces: content-type is a constant and signing-certificate-v2 is encoded once per certificate, so
+ * per signature only the 32-byte message-digest is new and nothing goes through asn1js.
+ */
+export function signedAttributesDer(signerCertificateDer: Uint8Array, documentDigest: Uint8Array): Uint8Array {
+  let fixed = fixedAttributes.get(signerCertificateDer);
+  if (fixed === undefined) {
+    fixed = [CONTENT_TYPE_DATA, attributeDer(signingCertificateV2Attribute(signerCertificateDer))];
+    fixedAttributes.set(signerCertificateDer, fixed);
+  }
+  // RFC 5652 §11.2 message-digest; Attribute ::= SEQUENCE { attrType OID, attrValues SET OF AttributeValue } (§5.3)
+  const messageDigest = tlv(0x30, MESSAGE_DIGEST_OID, tlv(0x31, tlv(0x04, documentDigest)));
+  return tlv(0x31, ...[...fixed, messageDigest].sort(compareDer));
+}
+
+const fixedAttributes = new WeakMap<Uint8Array, Uint8Array[]>();
+const attributeDer = (attribute: pkijs.Attribute): Uint8Array => new Uint8Array(attribute.toSchema().toBER());
+const CONTENT_TYPE_DATA = attributeDer(contentTypeAttribute());
+const MESSAGE_DIGEST_OID = new Uint8Array(new asn1js.ObjectIdentifier({ value: id_messageDigest }).toBER());
+
 /** Attributes in DER SET OF order, so the encoding that is hashed is the one that is sent. */
 export function sortAttributes(attributes: pkijs.Attribute[]): pkijs.Attribute[] {
   return attributes
     .map((attribute) => ({ attribute, der: new Uint8Array(attribute.toSchema().toBER()) }))
     .sort((x, y) => compareDer(x.der, y.der))
     .map((x) => x.attribute);
-}
-
-/**
- * RFC 5652 §5.4: the message digest is computed over the DER of the signedAttrs as an explicit SET OF (tag 0x31),
- * not over the [0] IMPLICIT encoding that appears in the SignerInfo.
- */
-export function signedAttributesToBeSigned(signedAttrs: pkijs.SignedAndUnsignedAttributes): Uint8Array {
-  const der = new Uint8Array(signedAttrs.toSchema().toBER());
-  der[0] = 0x31;
-  return der;
 }

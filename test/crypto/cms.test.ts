@@ -5,6 +5,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPadesCms, maxPadesCmsSize } from '../../src/crypto/cms.ts';
+import { signedAttributesDer } from '../../src/crypto/signed-attributes.ts';
 import { SealdError } from '../../src/errors.ts';
 import { openssl, opensslOk } from './openssl.ts';
 import { createSoftwareFixture, type SoftwareFixture, type SoftwareKeyType } from './software-signer.ts';
@@ -67,6 +68,42 @@ describe.each(TYPES)('createPadesCms with %s', (type) => {
       expect(stdout).toMatch(/signatureAlgorithm:\s*\n\s*algorithm: sha256WithRSAEncryption \(1\.2\.840\.113549\.1\.1\.11\)\s*\n\s*parameter: NULL/);
     } else {
       expect(stdout).toMatch(/signatureAlgorithm:\s*\n\s*algorithm: ecdsa-with-SHA256 \(1\.2\.840\.10045\.4\.3\.2\)\s*\n\s*parameter: <ABSENT>/);
+    }
+  });
+
+  it('splices signed attributes identical to what pkijs encodes, in DER SET OF order, for any digest', () => {
+    for (const digest of [new Uint8Array(32), new Uint8Array(32).fill(0xff), randomBytes(32)]) {
+      const signerDer = fx.signer.certificates[0]!;
+      const cert = pkijs.Certificate.fromBER(signerDer);
+      const attributes = [
+        new pkijs.Attribute({ type: '1.2.840.113549.1.9.3', values: [new asn1js.ObjectIdentifier({ value: '1.2.840.113549.1.7.1' })] }),
+        new pkijs.Attribute({ type: '1.2.840.113549.1.9.4', values: [new asn1js.OctetString({ valueHex: digest })] }),
+        new pkijs.Attribute({
+          type: '1.2.840.113549.1.9.16.2.47',
+          values: [
+            new asn1js.Sequence({
+              value: [
+                new asn1js.Sequence({
+                  value: [
+                    new asn1js.Sequence({
+                      value: [
+                        new asn1js.OctetString({ valueHex: createHash('sha256').update(signerDer).digest() }),
+                        new pkijs.IssuerSerial({
+                          issuer: new pkijs.GeneralNames({ names: [new pkijs.GeneralName({ type: 4, value: cert.issuer })] }),
+                          serialNumber: cert.serialNumber,
+                        }).toSchema(),
+                      ],
+                    }),
+                  ],
+                }),
+              ],
+            }),
+          ],
+        }),
+      ];
+      const ders = attributes.map((a) => Buffer.from(a.toSchema().toBER())).sort(Buffer.compare);
+      const expected = Buffer.from(new asn1js.Set({ value: ders.map((d) => asn1js.fromBER(new Uint8Array(d).buffer).result) }).toBER());
+      expect(Buffer.from(signedAttributesDer(signerDer, digest)).equals(expected)).toBe(true);
     }
   });
 
