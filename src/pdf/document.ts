@@ -7,7 +7,7 @@ import { ByteReader, Parser } from './parser.ts';
 import { readXrefChain, type XrefChain, type XrefKind } from './xref.ts';
 import { decodeStream } from './filters.ts';
 import { malformed } from './errors.ts';
-import { bufferSource, type ByteSource } from './source.ts';
+import { AppendedSource, bufferSource, type ByteSource } from './source.ts';
 import { SealdError } from '../errors.ts';
 
 export type Rect = [number, number, number, number];
@@ -26,6 +26,9 @@ export interface PageInfo {
 
 const MAX_PAGE_TREE_DEPTH = 64;
 
+/** The xref chain read from each source (sources are immutable bytes), while the source lives. */
+const xrefChains = new WeakMap<ByteSource, XrefChain>();
+
 export class PdfDocument {
   readonly reader: ByteReader;
   readonly xref: XrefChain;
@@ -42,7 +45,10 @@ export class PdfDocument {
     if (!head.includes('%PDF-')) {
       throw new SealdError('invalid-input', 'NOT_A_PDF', 'the document is not a PDF (no %PDF- header)');
     }
-    this.xref = readXrefChain(this.reader);
+    // Bytes appended to a source whose chain was read already (the output check of a seal reads the sealed
+    // document as the original plus its new revision): only the new sections are parsed.
+    this.xref = readXrefChain(this.reader, source instanceof AppendedSource ? xrefChains.get(source.head) : undefined);
+    xrefChains.set(source, this.xref);
   }
 
   static open(source: ByteSource): PdfDocument {

@@ -49,7 +49,7 @@ export function bufferSource(data: Uint8Array): ByteSource {
 export class AppendedSource implements ByteSource {
   readonly #tail: BufferSource;
   constructor(
-    private readonly head: ByteSource,
+    readonly head: ByteSource,
     tail: Uint8Array,
   ) {
     this.#tail = new BufferSource(tail);

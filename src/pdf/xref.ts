@@ -51,13 +51,23 @@ export function findStartxref(reader: ByteReader): number {
   return Number(m[1]);
 }
 
-export function readXrefChain(reader: ByteReader): XrefChain {
+/**
+ * The chain from the file's last startxref through every /Prev. `base`: the chain already read from a prefix of
+ * these very bytes (an incremental update's original): reached at its startxref, it is taken as read instead of
+ * parsed again.
+ */
+export function readXrefChain(reader: ByteReader, base?: XrefChain): XrefChain {
   const startxref = findStartxref(reader);
   const entries = new Map<number, XrefEntry>();
   const sections: XrefSection[] = [];
   const seen = new Set<number>();
   let offset: number | undefined = startxref;
   while (offset !== undefined) {
+    if (base !== undefined && offset === base.startxref && sections.length > 0) {
+      for (const [num, e] of base.entries) if (!entries.has(num)) entries.set(num, e);
+      sections.push(...base.sections);
+      break;
+    }
     if (seen.has(offset) || sections.length > MAX_SECTIONS) throw malformed(`the /Prev chain loops at offset ${offset}`);
     seen.add(offset);
     if (offset < 0 || offset >= reader.size) throw malformed(`cross-reference offset ${offset} is outside the file`);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fixture } from '../fixtures/index.ts';
 import { qpdfCheck } from '../support/tools.ts';
 import { PdfDocument } from '../../src/pdf/document.ts';
-import { bufferSource } from '../../src/pdf/source.ts';
+import { AppendedSource, bufferSource } from '../../src/pdf/source.ts';
 import { embedCms, prepareSignature } from '../../src/pdf/signature.ts';
 import { centredMarkRect } from '../../src/pdf/placement.ts';
 import type { SealImage } from '../../src/pdf/image.ts';
@@ -57,6 +57,12 @@ describe('incremental update on every fixture', () => {
 
       const again = PdfDocument.open(bufferSource(out));
       expect(again.fieldNames()).toContain('Test1');
+      // Read as the original's source plus the update, the original's chain is reused, to the same result.
+      const appended = PdfDocument.open(new AppendedSource(doc.source, prepared.bytes));
+      expect(appended.xref.sections.slice(1).every((section, i) => section === doc.xref.sections[i])).toBe(true);
+      expect([...appended.xref.entries]).toEqual([...again.xref.entries]);
+      expect(appended.xref.sections.map((x) => x.offset)).toEqual(again.xref.sections.map((x) => x.offset));
+      expect(appended.fieldNames()).toEqual(again.fieldNames());
       expect(again.revisionCount).toBe(doc.revisionCount + 1);
       expect(again.pageCount).toBe(doc.pageCount);
       // The trailer keeps the document's identity (§14.4): same first /ID, same /Root.
