@@ -15,9 +15,9 @@
  * uploads, before the server has judged it: a failed result means "discard what onChunk got". `answer: 'full'` asks
  * the server for the whole document instead (chunks then arrive only for documents that were sealed).
  *
- * Uploads are sequential (one document's chunks after the other's: reading files in order is what disks like) and
- * pipelined: up to `concurrency` documents are in flight (capped by the server's `seald-batch-max-inflight`), so the
- * server seals some while the next ones upload. Writes wait for the stream to drain and `onChunk` is awaited, so a
+ * Uploads are pipelined: up to `concurrency` documents are in flight (capped by the server's
+ * `seald-batch-max-inflight`) and upload side by side, their chunks interleaved, so the server seals some while
+ * others upload and a large document never holds up the small ones queued behind it. Writes wait for the stream to drain and `onChunk` is awaited, so a
  * slow consumer slows the server instead of filling memory. The call rejects (with the grpc-js ServiceError, or the
  * error an input's `read()` threw, which cancels the call) only when the stream itself fails; a document the server
  * cannot seal is a result with `ok: false`.
@@ -170,15 +170,12 @@ export async function sealBatch(
       },
     });
     if (!(await write(header))) return;
-    for await (const input of inputs) {
-      while (inflight >= concurrency) {
-        const freed = new Promise<void>((resolve) => (slotFreed = resolve));
-        if ((await Promise.race([freed.then(() => true), ended.then(() => false)])) === false) return;
-      }
-      inflight++;
-      totals.documents++;
-      bytesIn.set(input.id, 0);
-      options.onStart?.(input.id);
+    // Documents upload side by side (their chunks interleave on the stream), so a large document does not hold up
+    // the small ones behind it: the server seals those while the large one still streams in.
+    const uploads = new Set<Promise<boolean>>();
+    let uploadFailure: { error: unknown } | undefined;
+    let streamEnded = false;
+    const uploadDocument = async (input: BatchInput): Promise<boolean> => {
       const start = create(SealBatchRequestSchema, {
         payload: {
           case: 'start',
@@ -191,20 +188,49 @@ export async function sealBatch(
           },
         },
       });
-      if (!(await write(start))) return;
+      if (!(await write(start))) return false;
       for await (const piece of input.read()) {
         for (let offset = 0; offset < piece.byteLength; offset += UPLOAD_CHUNK_BYTES) {
+          if (streamEnded) return false;
           const data = piece.subarray(offset, Math.min(offset + UPLOAD_CHUNK_BYTES, piece.byteLength));
           bytesIn.set(input.id, (bytesIn.get(input.id) ?? 0) + data.byteLength);
           const chunk = create(SealBatchRequestSchema, { payload: { case: 'chunk', value: { documentId: input.id, data } } });
           const written = write(chunk);
           // The original bytes are the start of the sealed document: hand them on while they travel.
           if (appended) await options.onChunk?.(input.id, data);
-          if (!(await written)) return;
+          if (!(await written)) return false;
         }
       }
-      if (!(await write(create(SealBatchRequestSchema, { payload: { case: 'end', value: { documentId: input.id } } })))) return;
+      return write(create(SealBatchRequestSchema, { payload: { case: 'end', value: { documentId: input.id } } }));
+    };
+    for await (const input of inputs) {
+      while (inflight >= concurrency) {
+        const freed = new Promise<void>((resolve) => (slotFreed = resolve));
+        if ((await Promise.race([freed.then(() => true), ended.then(() => false)])) === false) streamEnded = true;
+        if (streamEnded || uploadFailure !== undefined) break;
+      }
+      if (streamEnded || uploadFailure !== undefined) break;
+      inflight++;
+      totals.documents++;
+      bytesIn.set(input.id, 0);
+      options.onStart?.(input.id);
+      const task = uploadDocument(input);
+      uploads.add(task);
+      task.then(
+        (ok) => {
+          uploads.delete(task);
+          if (!ok) streamEnded = true;
+        },
+        (error: unknown) => {
+          uploads.delete(task);
+          uploadFailure ??= { error };
+          call.cancel(); // the other uploads see the stream end
+        },
+      );
     }
+    while (uploads.size > 0) await Promise.allSettled([...uploads]);
+    if (uploadFailure !== undefined) throw uploadFailure.error;
+    if (streamEnded) return;
     call.end();
   })();
   let uploadError: unknown;

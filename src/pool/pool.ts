@@ -12,7 +12,7 @@ import type { Pkcs11Config } from './config.ts';
 import { acquireModule, type ModuleLease } from './module-registry.ts';
 import { canonicalSpki, type TokenKeyType } from './public-key.ts';
 import { describeWanted, listTokens, matchTokens } from './slots.ts';
-import { PooledToken, tokenTiming, type TokenStatus } from './token.ts';
+import { PooledToken, tokenTiming, type SignObserver, type TokenStatus } from './token.ts';
 
 export type { PinSource, Pkcs11Config, PoolHealthConfig, TokenConfig } from './config.ts';
 export type { FaultClass, TokenState, TokenStatus } from './token.ts';
@@ -180,6 +180,11 @@ export class TokenPool {
       if (spki !== undefined) return new Uint8Array(spki);
     }
     throw new SealdError('not-found', 'PUBLIC_KEY_NOT_FOUND', `the token has no public key object for "${keyLabel}"`);
+  }
+
+  /** Report every signature of every token (for seald_slot_sign_duration_seconds). */
+  observeSigns(observer: SignObserver): void {
+    for (const token of this.tokens) token.observeSigns(observer);
   }
 
   status(): { tokens: TokenStatus[] } {

@@ -28,6 +28,9 @@ import { describeWanted, listTokens, matchTokens, type FoundToken } from './slot
 
 export type TokenState = 'ready' | 'quarantined' | 'down';
 
+/** Told of every signature a token made or failed: its outcome and how long the token took (session wait excluded). */
+export type SignObserver = (token: { label: string; serial: string }, outcome: 'ok' | 'error', seconds: number) => void;
+
 export interface TokenStatus {
   label: string;
   serial: string;
@@ -125,6 +128,7 @@ export class PooledToken {
   #busy = 0;
   #closing = false;
   #onIdle: (() => void) | undefined;
+  #signObserver: SignObserver | undefined;
 
   private constructor(
     private readonly lease: ModuleLease,
@@ -417,6 +421,11 @@ export class PooledToken {
     return (this.#busy + this.#waiters.length) / Math.max(1, this.#sessions.length);
   }
 
+  /** Report every signature of this token to `observer` (seald_slot_sign_duration_seconds). */
+  observeSigns(observer: SignObserver): void {
+    this.#signObserver = observer;
+  }
+
   status(): TokenStatus {
     const status: TokenStatus = {
       label: this.label,
@@ -449,7 +458,15 @@ export class PooledToken {
       this.#release(slot);
       throw abortError(signal);
     }
+    const started = performance.now();
     const work = this.#signOnSession(slot, keyLabel, input).finally(() => this.#release(slot));
+    if (this.#signObserver !== undefined) {
+      const observe = this.#signObserver;
+      work.then(
+        () => observe(this, 'ok', (performance.now() - started) / 1000),
+        () => observe(this, 'error', (performance.now() - started) / 1000),
+      );
+    }
     if (signal === undefined) return work;
     return new Promise<Uint8Array>((resolve, reject) => {
       // The caller hears of an abort at once; the session returns to the pool when C_Sign completes (in `work`).

@@ -12,7 +12,7 @@ import { loadConfig, type ConfigFlags, type SealdConfig } from './config.ts';
 import type { Logger } from './logger.ts';
 import { TsaClient } from '../crypto/tsa-client.ts';
 import type { ServiceContext } from './context.ts';
-import { createMetrics, timedSigner, tsaObserver, type SealdMetrics } from './metrics.ts';
+import { createMetrics, slotLabel, timedSigner, tsaObserver, type SealdMetrics } from './metrics.ts';
 import type { TsaConfig } from './tsa-config.ts';
 import { loadSeals } from './seals.ts';
 import { startServer, type SealdServer } from './server.ts';
@@ -83,6 +83,7 @@ export async function startSealdServer(
     throw error;
   }
   metrics.watchPool(() => pool.status());
+  pool.observeSigns((token, outcome, seconds) => metrics.slotSignDuration.observe({ slot: slotLabel(token), outcome }, seconds));
   try {
     for (const token of pool.status().tokens) logger.info({ token }, 'token');
     const seals = await loadSeals(config.seals, pool, logger, (signer, seal) => timedSigner(signer, seal.id, metrics));

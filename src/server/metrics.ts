@@ -39,7 +39,7 @@ export interface SealdMetrics {
   readonly inflightDocuments: Gauge;
   /** SealBatch documents answered from the idempotency store instead of being sealed again. */
   readonly idempotentReplays: Counter;
-  /** One signature on one slot (token), by outcome: for the pool to observe (src/pool does not feed it yet). */
+  /** One signature on one slot (token), by outcome, as the pool reports it (TokenPool.observeSigns). */
   readonly slotSignDuration: Histogram<'slot' | 'outcome'>;
   /** A timestamp request to a TSA (RFC 3161), by TSA and outcome. */
   readonly tsaRequestDuration: Histogram<'tsa' | 'outcome'>;

@@ -74,7 +74,7 @@ describe.each(TYPES)('createPadesCms with %s', (type) => {
   it('splices signed attributes identical to what pkijs encodes, in DER SET OF order, for any digest', () => {
     for (const digest of [new Uint8Array(32), new Uint8Array(32).fill(0xff), randomBytes(32)]) {
       const signerDer = fx.signer.certificates[0]!;
-      const cert = pkijs.Certificate.fromBER(signerDer);
+      const cert = pkijs.Certificate.fromBER(new Uint8Array(signerDer));
       const attributes = [
         new pkijs.Attribute({ type: '1.2.840.113549.1.9.3', values: [new asn1js.ObjectIdentifier({ value: '1.2.840.113549.1.7.1' })] }),
         new pkijs.Attribute({ type: '1.2.840.113549.1.9.4', values: [new asn1js.OctetString({ valueHex: digest })] }),

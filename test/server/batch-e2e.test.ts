@@ -47,11 +47,11 @@ afterAll(async () => {
 
 const placement = { kind: { case: 'position' as const, value: { page: 1, x: 200, y: 300 } } };
 
-/** PKCS#11 signatures the server has made so far (all seals, all outcomes). */
-async function signCount(target: SealdServer = server): Promise<number> {
+/** PKCS#11 signatures the server has made so far (all seals or slots, all outcomes), from one histogram's _count. */
+async function signCount(target: SealdServer = server, series = 'seald_token_sign_duration_seconds_count'): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${target.metricsPort}/metrics`)).text();
   let total = 0;
-  for (const match of text.matchAll(/^seald_token_sign_duration_seconds_count\{[^}]*\} (\d+)$/gm)) total += Number(match[1]);
+  for (const match of text.matchAll(new RegExp(`^${series}\\{[^}]*\\} (\\d+)$`, 'gm'))) total += Number(match[1]);
   return total;
 }
 
@@ -93,6 +93,7 @@ async function expectValidSeal(input: string, output: string): Promise<void> {
 describe('SealBatch end to end (SoftHSM, real engine)', () => {
   it('seals good PDFs and answers broken ones per document, with the codes of Seal; one sign per sealed document', async () => {
     const signsBefore = await signCount();
+    const slotSignsBefore = await signCount(server, 'seald_slot_sign_duration_seconds_count');
     const good: [string, FixtureName][] = [
       ['simple', 'simple'],
       ['cjk', 'cjk-contract'],
@@ -129,6 +130,8 @@ describe('SealBatch end to end (SoftHSM, real engine)', () => {
       await expectValidSeal(input.file, output(id));
     }
     expect((await signCount()) - signsBefore).toBe(good.length);
+    // The pool timed each of them on its slot too (seald_slot_sign_duration_seconds{slot,outcome}).
+    expect((await signCount(server, 'seald_slot_sign_duration_seconds_count')) - slotSignsBefore).toBe(good.length);
     expect(spoolFiles(config.limits.tmpDir)).toEqual([]);
   }, 120_000);
 
