@@ -3,12 +3,13 @@
  * until it answers ListSeals, its peak RSS read from /proc/PID/status (VmHWM), stopped with SIGTERM (a graceful
  * shutdown, so `--cpu-prof` gets to write its profile).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { connect, listSeals } from '../src/cli/client.ts';
 import { vmHwm, vmRss } from './measure.ts';
+import { chooseEntry } from '../bin/build-info.mjs';
 
 export interface ServerOptions {
   /** Checkout whose bin/seald.mjs runs (default: this one). */
@@ -27,6 +28,7 @@ export class SealdServerProcess {
   ) {}
 
   static async start(options: ServerOptions): Promise<SealdServerProcess> {
+    ensureCompiled(options.root);
     const port = await freePort();
     const address = `127.0.0.1:${port}`;
     const nodeArgs = options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
@@ -82,6 +84,19 @@ export class SealdServerProcess {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/**
+ * The bench measures seald as it ships: compiled (dist/). bin/seald.mjs falls back to the sources through tsx when
+ * dist/ is not current, which costs ~35 MiB of RSS and start-up time: build first when needed.
+ */
+function ensureCompiled(root: string): void {
+  if (process.env.SEALD_RUN_FROM_SOURCE === '1') return;
+  const { entry, reason } = chooseEntry(root);
+  if (entry === 'dist') return;
+  console.error(`bench: ${reason}: building ${root} first (npm run build)`);
+  const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error(`npm run build failed in ${root}`);
 }
 
 function freePort(): Promise<number> {

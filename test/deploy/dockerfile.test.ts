@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DockerfileParser, type Instruction } from 'dockerfile-ast';
+import { DockerfileParser, type Copy, type Instruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, ENVIRONMENT_VARIABLES } from '../../src/server/config.ts';
@@ -128,7 +128,10 @@ describe('deploy/Dockerfile', () => {
       .getCOPYs()
       .filter((copy) => copy.getFromFlag() === null)
       .flatMap((copy) => copy.getArguments().slice(0, -1).map((a) => a.getValue()));
-    expect(sources).toEqual(['package.json', 'package-lock.json', 'package.json', 'bin', 'src']);
+    expect(sources).toEqual([
+      ...['package.json', 'package-lock.json', 'scripts/build.mjs', 'bin/build-info.mjs', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src'],
+      ...['package.json', 'bin'],
+    ]);
     for (const source of sources) {
       expect(fs.existsSync(path.join(ROOT, source)), source).toBe(true);
       expect(included(source), source).toBe(true);
@@ -136,6 +139,17 @@ describe('deploy/Dockerfile', () => {
     expect(included('node_modules/pino/package.json')).toBe(false);
     expect(included('test/.cache/fixtures')).toBe(false);
     expect(included('src/cli/main.ts')).toBe(true);
+  });
+
+  it('runs the compiled build: dist/ made in the build stage, no TypeScript sources in the image', () => {
+    const runs = (name: string) => effective(name).filter((i) => i.getKeyword() === 'RUN').map((i) => i.getArgumentsContent()).join('\n');
+    expect(runs('build')).toMatch(/npm run build[\s\\]*&& npm prune --omit=dev/);
+    const copies = (name: string) =>
+      effective(name)
+        .filter((i): i is Copy => i.getKeyword() === 'COPY')
+        .map((i) => [i.getFromFlag()?.getValue() ?? '', i.getArgumentsContent()].join(' ').trim());
+    expect(copies('production')).toContain('build /app/dist ./dist');
+    expect(copies('production').filter((c) => /\bsrc\b/.test(c))).toEqual([]);
   });
 
   it('needs at run time only packages from `dependencies` (the image installs with --omit=dev)', () => {
