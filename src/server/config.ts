@@ -68,7 +68,7 @@ export interface BatchSettings {
   inflightDocuments: number;
   /** How long a sealed document is answered again instead of sealed twice; 0 disables idempotency. */
   idempotencyWindowSeconds: number;
-  /** Bytes of idempotency records kept in memory (older ones are read back from idempotencyDir). */
+  /** Memory-only idempotency (no idempotencyDir): bytes of records kept, least recently used out. Unused with a dir. */
   idempotencyMemoryBytes: number;
   /** Where idempotency records survive a restart; undefined keeps them in memory only. */
   idempotencyDir?: string;

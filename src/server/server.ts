@@ -188,7 +188,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   } catch (error) {
     server.forceShutdown();
     await tlsListener?.close();
-    idempotency?.close();
+    await idempotency?.close();
     throw error;
   }
   health.start();
@@ -216,7 +216,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
         await Promise.allSettled([...inflight]);
         await listenerClosed;
         await metricsServer?.close();
-        idempotency?.close();
+        await idempotency?.close(); // finishes the records still queued for disk
         await parts.close?.();
         logger.info('stopped');
       })();

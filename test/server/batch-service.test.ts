@@ -364,6 +364,8 @@ describe('SealBatch', () => {
     await raw.send({ case: 'start', value: { documentId: 'uploading' } });
     await raw.send({ case: 'chunk', value: { documentId: 'uploading', data: pdfLike(50_000, 'u') } });
     await sealing;
+    // The first seal can start before the second document's chunk is spooled: wait for it.
+    for (let i = 0; i < 50 && spoolFiles(h.spoolDir).length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(spoolFiles(h.spoolDir).length).toBe(2);
     raw.call.cancel();
     expect((await raw.status).code).toBe(1);
