@@ -278,18 +278,33 @@ async function flatRss(key: BenchKey, files: readonly CorpusFile[], count: numbe
     const mode = 'batch';
     const args = ['--server', server.address, '--mode', mode, '--placement', 'image', '--concurrency', String(concurrency)];
     const first = Math.min(1000, count);
-    const a = await nodeRunner('seald-client.ts', items.slice(0, first), args);
+    // VmHWM keeps a transient peak (a major GC late, a burst) forever; VmRSS sampled through each phase shows
+    // whether memory grows with the batch or only spikes.
+    const sampled = (run: Promise<RunResult>): Promise<[RunResult, number[]]> => {
+      const samples: number[] = [];
+      const timer = setInterval(() => samples.push(server.rss()), 100);
+      return run.finally(() => clearInterval(timer)).then((result) => [result, samples]);
+    };
+    const [a, samples1] = await sampled(nodeRunner('seald-client.ts', items.slice(0, first), args));
     const hwm1 = server.peakRss();
     const rss1 = server.rss();
-    const b = await nodeRunner('seald-client.ts', items.slice(first), args);
+    const [b, samples2] = await sampled(nodeRunner('seald-client.ts', items.slice(first), args));
     const hwm2 = server.peakRss();
     const rss2 = server.rss();
+    const spread = (unsorted: number[]): string => {
+      const samples = [...unsorted].sort((x, y) => x - y);
+      return samples.length === 0 ? 'no samples' : `median ${mib(samples[Math.floor(samples.length / 2)]!)}, max ${mib(samples[samples.length - 1]!)}`;
+    };
+    // Memory that grows with the batch shows as a second half above the first; a sawtooth (garbage collected in
+    // bursts) as the same maximum in both.
+    const halves = [samples2.slice(0, Math.floor(samples2.length / 2)), samples2.slice(Math.floor(samples2.length / 2))];
     const docs = a.docs + b.docs;
     const notes = [...(a.notes ?? []), ...(b.notes ?? [])];
     console.log(
       `\nflat RSS (seald ${mode}, ${small.length} distinct small contracts cycled, ${docs} documents, ${a.failures + b.failures} failed, ${(docs / (a.seconds + b.seconds)).toFixed(1)} docs/s):` +
         ` idle server VmHWM ${mib(idle)}; after ${first}: VmHWM ${mib(hwm1)}, VmRSS ${mib(rss1)}; after ${count}: VmHWM ${mib(hwm2)}, VmRSS ${mib(rss2)};` +
-        ` growth ${(((hwm2 - hwm1) / hwm1) * 100).toFixed(1)}% (goal within ±10%)${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`,
+        ` growth ${(((hwm2 - hwm1) / hwm1) * 100).toFixed(1)}% (goal within ±10%)${notes.length > 0 ? `; ${notes.join('; ')}` : ''}` +
+        `\n  VmRSS sampled every 100 ms: documents 1-${first} ${spread(samples1)}; ${first + 1}-${count}: first half ${spread(halves[0])}, second half ${spread(halves[1])}`,
     );
   } finally {
     await server.stop();
