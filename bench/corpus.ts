@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
 import fontkit from '@pdf-lib/fontkit';
+import { wrapChinese as wrap } from '../test/fixtures/cjk-contract.ts';
 import { PDFDocument, type PDFFont, StandardFonts, concatTransformationMatrix, drawObject, popGraphicsState, pushGraphicsState } from 'pdf-lib';
 
 const run = promisify(execFile);
@@ -94,21 +95,6 @@ function chineseNumber(n: number): string {
   return `${NUMERALS[tens - 1]!}十${ones === 0 ? '' : NUMERALS[ones - 1]!}`;
 }
 
-/** Closing punctuation never starts a line (避头); breaks anywhere else, as Chinese has no spaces. */
-const NO_LINE_START = new Set([...'，。；：、！？）》」』”']);
-function wrap(text: string, font: PDFFont, size: number, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const ch of text) {
-    if (line !== '' && !NO_LINE_START.has(ch) && font.widthOfTextAtSize(line + ch, size) > width) {
-      lines.push(line);
-      line = '';
-    }
-    line += ch;
-  }
-  if (line !== '') lines.push(line);
-  return lines;
-}
 
 async function newDocument(title: string): Promise<PDFDocument> {
   const doc = await PDFDocument.create({ updateMetadata: false });

@@ -4,9 +4,9 @@
  * signature field on the first page, written as one incremental update like any other signature.
  */
 import { IncrementalWriter } from './incremental.ts';
-import { PdfString, dict, name } from './objects.ts';
+import { dict, name } from './objects.ts';
 import type { PdfDocument } from './document.ts';
-import { addAnnotations, addField, finishSignatureUpdate, signaturePlaceholders, type PreparedSignature } from './signature.ts';
+import { addAnnotations, addField, finishSignatureUpdate, signaturePlaceholders, signatureWidget, type PreparedSignature } from './signature.ts';
 
 export interface DocTimestampSpec {
   fieldName: string;
@@ -26,19 +26,9 @@ export function prepareDocTimestamp(doc: PdfDocument, spec: DocTimestampSpec): P
     }),
   );
   const page = doc.page(1);
-  const widget = w.add(
-    dict({
-      Type: name('Annot'),
-      Subtype: name('Widget'),
-      FT: name('Sig'),
-      T: PdfString.text(spec.fieldName),
-      V: sig,
-      // Invisible: a zero rectangle (§12.7.5.5), Print | Locked like every seald widget.
-      F: 132,
-      Rect: [0, 0, 0, 0],
-      P: page.ref,
-    }),
-  );
+  // Invisible: a zero rectangle and no appearance (§12.7.5.5).
+  const widget = w.add(signatureWidget({ fieldName: spec.fieldName, sig, page, rect: [0, 0, 0, 0] }));
+
   addAnnotations(doc, w, [[page, widget]]);
   addField(doc, w, widget);
   return finishSignatureUpdate(doc, w, spec.contentsSize);

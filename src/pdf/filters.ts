@@ -8,40 +8,59 @@ import { malformed } from './errors.ts';
 
 const MAX_DECODED = 256 * 1024 * 1024;
 
-export function decodeStream(stream: PdfStream, resolve: (o: PdfObject | undefined) => PdfObject | undefined): Uint8Array {
+type Resolve = (o: PdfObject | undefined) => PdfObject | undefined;
+
+/** A stream's filters in order, each with its decode parameters (§7.3.8.2: /Filter and /DecodeParms, each a name or dictionary, or an array of them). */
+export function streamFilters(stream: PdfStream, resolve: Resolve): { name: string | undefined; parms: PdfDict | undefined }[] {
   const filter = resolve(stream.dict.get('Filter'));
   const filters = filter === undefined || filter === null ? [] : Array.isArray(filter) ? filter : [filter];
   const parmsRaw = resolve(stream.dict.get('DecodeParms'));
   const parms = Array.isArray(parmsRaw) ? parmsRaw : [parmsRaw];
+  return filters.map((f, i) => {
+    const name = resolve(f);
+    const p = resolve(parms[i] ?? null);
+    return { name: name instanceof PdfName ? name.name : undefined, parms: p instanceof PdfDict ? p : undefined };
+  });
+}
+
+/** The predictor of FlateDecode parameters and the row geometry it works on (§7.4.4.4 Table 8). */
+export function predictorOf(parms: PdfDict, resolve: Resolve): { predictor: number; rowLength: number; bpp: number } {
+  const num = (key: string, fallback: number): number => {
+    const v = resolve(parms.get(key));
+    return typeof v === 'number' ? v : fallback;
+  };
+  const colors = num('Colors', 1);
+  const bpc = num('BitsPerComponent', 8);
+  return {
+    predictor: num('Predictor', 1),
+    rowLength: Math.ceil((colors * bpc * num('Columns', 1)) / 8),
+    bpp: Math.max(1, Math.ceil((colors * bpc) / 8)),
+  };
+}
+
+/** Undo PNG predictors (Predictor ≥ 10) over whole rows of `data`. */
+export function unpredictPng(data: Uint8Array, { rowLength, bpp }: { rowLength: number; bpp: number }): Uint8Array {
+  return unfilterRows(data, rowLength, bpp, Math.floor(data.length / (rowLength + 1)));
+}
+
+export function decodeStream(stream: PdfStream, resolve: Resolve): Uint8Array {
   let data = stream.encoded();
-  filters.forEach((f, i) => {
-    const fname = resolve(f);
-    if (!(fname instanceof PdfName)) throw malformed('stream /Filter is not a name');
-    if (fname.name !== 'FlateDecode' && fname.name !== 'Fl') {
-      throw malformed(`object or xref stream uses the unsupported filter /${fname.name}`);
-    }
+  for (const { name, parms } of streamFilters(stream, resolve)) {
+    if (name === undefined) throw malformed('stream /Filter is not a name');
+    if (name !== 'FlateDecode' && name !== 'Fl') throw malformed(`object or xref stream uses the unsupported filter /${name}`);
     try {
       data = inflateSync(data, { maxOutputLength: MAX_DECODED });
     } catch (e) {
       throw malformed(`a compressed structure stream does not inflate (${(e as Error).message})`);
     }
-    const p = resolve(parms[i] ?? null);
-    if (p instanceof PdfDict) data = unpredict(data, p, resolve);
-  });
+    if (parms === undefined) continue;
+    const predictor = predictorOf(parms, resolve);
+    if (predictor.predictor === 1) continue;
+    // TIFF predictor 2 is not used by structure streams.
+    if (predictor.predictor < 10) throw malformed(`unsupported predictor ${predictor.predictor} in a structure stream`);
+    data = unpredictPng(data, predictor);
+  }
   return data;
-}
-
-/** Undo a PNG predictor (Predictor ≥ 10), §7.4.4.4 Table 9. TIFF predictor 2 is not used by structure streams. */
-function unpredict(data: Uint8Array, parms: PdfDict, resolve: (o: PdfObject | undefined) => PdfObject | undefined): Uint8Array {
-  const predictor = (resolve(parms.get('Predictor')) as number | undefined) ?? 1;
-  if (predictor === 1) return data;
-  if (predictor < 10) throw malformed(`unsupported predictor ${predictor} in a structure stream`);
-  const colors = (resolve(parms.get('Colors')) as number | undefined) ?? 1;
-  const bpc = (resolve(parms.get('BitsPerComponent')) as number | undefined) ?? 8;
-  const columns = (resolve(parms.get('Columns')) as number | undefined) ?? 1;
-  const bpp = Math.max(1, Math.ceil((colors * bpc) / 8));
-  const rowLength = Math.ceil((colors * bpc * columns) / 8);
-  return unfilterRows(data, rowLength, bpp, Math.floor(data.length / (rowLength + 1)));
 }
 
 /**

@@ -134,18 +134,7 @@ export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): Prepare
     }),
   );
   const widget = w.add(
-    dict({
-      Type: name('Annot'),
-      Subtype: name('Widget'),
-      FT: name('Sig'),
-      T: PdfString.text(spec.fieldName),
-      V: sig,
-      // Print (bit 3) | Locked (bit 8), §12.5.3
-      F: 132,
-      Rect: mark.rect.map(round),
-      P: mark.page.ref,
-      AP: dict({ N: appearances.of(mark) }),
-    }),
+    signatureWidget({ fieldName: spec.fieldName, sig, page: mark.page, rect: mark.rect.map(round), appearance: appearances.of(mark) }),
   );
   const annotations: [PageInfo, PdfRef][] = [[mark.page, widget]];
   for (const other of others) {
@@ -164,6 +153,30 @@ export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): Prepare
   addAnnotations(doc, w, annotations);
   addField(doc, w, widget);
   return finishSignatureUpdate(doc, w, spec.contentsSize);
+}
+
+/**
+ * A signature field merged with its single widget annotation (§12.7.5.5, §12.5.6.19): /T, /V the signature
+ * dictionary, Print (bit 3) | Locked (bit 8) (§12.5.3); invisible when `rect` is zero and there is no appearance.
+ */
+export function signatureWidget(field: {
+  fieldName: string;
+  sig: PdfRef;
+  page: PageInfo;
+  rect: number[];
+  appearance?: PdfRef;
+}): PdfDict {
+  return dict({
+    Type: name('Annot'),
+    Subtype: name('Widget'),
+    FT: name('Sig'),
+    T: PdfString.text(field.fieldName),
+    V: field.sig,
+    F: 132,
+    Rect: field.rect,
+    P: field.page.ref,
+    AP: field.appearance === undefined ? undefined : dict({ N: field.appearance }),
+  });
 }
 
 /** The /ByteRange and /Contents placeholders of a signature dictionary (§12.8.1, Table 252). */

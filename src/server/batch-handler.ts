@@ -42,7 +42,7 @@ import { logRequest, type Logger } from './logger.ts';
 import { principalOf } from './tls.ts';
 import { placementOf } from './placement-of.ts';
 import { availableSeal, optionsOf, release, RESPONSE_CHUNK_BYTES, summaryOf } from './seal-handler.ts';
-import { documentSpool } from './upload.ts';
+import { documentSpool, finishSpool } from './upload.ts';
 import { RequestReader, STOPPED, type BatchCall } from './batch-reader.ts';
 import { Spool } from './spool.ts';
 import { grpcStatusOf, statusName } from './status.ts';
@@ -335,8 +335,7 @@ class BatchStream {
       const digest: Hash = spool.digest;
       const inputDigest = digest.copy().digest();
       doc.access.note({ inputSha256: Buffer.from(inputDigest).toString('hex') });
-      source = await spool.finish();
-      if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
+      source = await finishSpool(spool);
       this.context.metrics.documentBytes.observe(source.size);
       const sealNow = (): Promise<Omit<SealRecord, 'createdAt'>> => this.#sealDocument(doc, source!, digest);
       const store = this.options.idempotency;

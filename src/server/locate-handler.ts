@@ -19,9 +19,8 @@ import { abortReason, callLifetime, requestIdOf } from './call.ts';
 import { callAccess, placementDetails } from './access.ts';
 import type { ServiceContext } from './context.ts';
 import { placementOf } from './placement-of.ts';
-import { Spool } from './spool.ts';
-import { grpcStatusOf, statusName } from './status.ts';
-import { documentSpool, readHeader, receiveDocument } from './upload.ts';
+import { failedCall } from './status.ts';
+import { readHeader, receiveSource } from './upload.ts';
 
 type LocateCall = grpc.ServerReadableStream<LocateRequest, LocateResponse>;
 
@@ -41,7 +40,6 @@ async function handleLocate(
   const lifetime = callLifetime(call);
   const access = callAccess(context, call, 'locate', requestId);
   let log = context.logger.child({ requestId, rpc: 'Locate' });
-  let spool: Spool | undefined;
   let source: ByteSource | undefined;
   try {
     const messages = call[Symbol.asyncIterator]() as AsyncIterator<LocateRequest>;
@@ -52,11 +50,7 @@ async function handleLocate(
     if (seal === undefined) throw new SealdError('not-found', 'SEAL_NOT_FOUND', `unknown seal "${header.sealId}"`);
     log = log.child({ sealId: seal.config.id });
     const placement = placementOf(header.placement);
-    spool = documentSpool(context, header.documentSize);
-    await receiveDocument(messages, spool, lifetime, 'Locate');
-    source = await spool.finish();
-    spool = undefined;
-    if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
+    ({ source } = await receiveSource(context, messages, header.documentSize, lifetime, 'Locate'));
     const located = await locateMarks(source, placement, seal.material, lifetime.signal);
     if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
     const response = create(LocateResponseSchema, {
@@ -72,19 +66,13 @@ async function handleLocate(
     log.info({ kind: located.plan.kind, marks: response.marks.length, ms: Math.round(performance.now() - started) }, 'located');
     callback(null, response);
   } catch (error) {
-    if (lifetime.clientGone) {
-      log.info({ reason: abortReason(lifetime.signal).code }, 'call ended by the client');
-      return;
-    }
-    await access.failed(error);
-    const status = grpcStatusOf(error, requestId);
-    if (status.internal) log.error({ err: error }, 'locate failed');
-    else log.info({ code: statusName(status.code), error: status.sealdCode, message: status.details }, 'locate refused');
-    callback(status);
+    if (!lifetime.clientGone) await access.failed(error);
+    const { status } = failedCall(error, { lifetime, requestId, log, rpc: 'locate' });
+    if (status !== undefined) callback(status);
   } finally {
     lifetime.dispose();
     try {
-      await (spool !== undefined ? spool.discard() : source?.close());
+      await source?.close();
     } catch (error) {
       log.warn({ err: error }, 'cannot release the document (spool file or source)');
     }

@@ -21,9 +21,8 @@ import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './cal
 import type { ServiceContext } from './context.ts';
 import { RESPONSE_CHUNK_BYTES } from './seal-handler.ts';
 import type { ConfiguredSeal } from './seals.ts';
-import { Spool } from './spool.ts';
-import { grpcStatusOf, statusName } from './status.ts';
-import { documentSpool, readHeader, receiveDocument, send } from './upload.ts';
+import { failedCall } from './status.ts';
+import { readHeader, receiveSource, send } from './upload.ts';
 
 type RollbackCall = grpc.ServerDuplexStream<RollbackRequest, RollbackResponse>;
 
@@ -38,20 +37,15 @@ async function handleRollback(context: ServiceContext, call: RollbackCall): Prom
   const lifetime = callLifetime(call);
   const access = callAccess(context, call, 'rollback', requestId);
   const log = context.logger.child({ requestId, rpc: 'Rollback', principal: access.principal.name });
-  let spool: Spool | undefined;
   let source: ByteSource | undefined;
   try {
     const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<RollbackRequest>;
     const header = await readHeader(messages, lifetime, 'Rollback');
     // Nothing to roll back with no rollback permission at all: say so before the upload.
     if (![...context.seals.keys()].some((id) => access.allows('rollback', id))) access.authorize();
-    spool = documentSpool(context, header.documentSize);
-    await receiveDocument(messages, spool, lifetime, 'Rollback');
-    const inputSha256 = spool.digest.copy().digest('hex');
-    source = await spool.finish();
-    spool = undefined;
-    if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
-    access.note({ inputSha256 });
+    const received = await receiveSource(context, messages, header.documentSize, lifetime, 'Rollback');
+    source = received.source;
+    access.note({ inputSha256: received.digest.copy().digest('hex') });
 
     const plan = await planRollback(source, {
       ...(header.fieldName === '' ? {} : { fieldName: header.fieldName }),
@@ -81,19 +75,14 @@ async function handleRollback(context: ServiceContext, call: RollbackCall): Prom
     call.end();
     log.info({ sealId: seal.config.id, field: plan.fieldName, revision: plan.revision }, 'rolled back');
   } catch (error) {
-    await (spool?.discard() ?? source?.close())?.catch(() => undefined);
-    spool = undefined;
+    await source?.close().catch(() => undefined);
     source = undefined;
     await access.failed(lifetime.clientGone ? abortReason(lifetime.signal) : error);
-    if (!lifetime.clientGone) {
-      const status = grpcStatusOf(error, requestId);
-      if (status.internal) log.error({ err: error }, 'rollback failed');
-      else log.info({ code: statusName(status.code), error: status.sealdCode, message: status.details }, 'rollback refused');
-      call.emit('error', status);
-    }
+    const { status } = failedCall(error, { lifetime, requestId, log, rpc: 'rollback' });
+    if (status !== undefined) call.emit('error', status);
   } finally {
     lifetime.dispose();
-    await (spool?.discard() ?? source?.close())?.catch(() => undefined);
+    await source?.close().catch(() => undefined);
   }
 }
 

@@ -25,8 +25,8 @@ import { logRequest, type Logger } from './logger.ts';
 import { placementOf } from './placement-of.ts';
 import type { ConfiguredSeal } from './seals.ts';
 import { Spool } from './spool.ts';
-import { grpcStatusOf, statusName } from './status.ts';
-import { documentSizeHint, documentSpool, readHeader, receiveDocument, send } from './upload.ts';
+import { failedCall } from './status.ts';
+import { documentSizeHint, readHeader, receiveSource, send } from './upload.ts';
 
 /** Response chunk size: under grpc-js's default 4 MiB message limit with room to spare. */
 export const RESPONSE_CHUNK_BYTES = 1024 * 1024;
@@ -48,7 +48,6 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
   let sealLabel = '(none)';
   let placementKind = '(none)';
   let errorCode: string | undefined;
-  let spool: Spool | undefined;
   let source: ByteSource | undefined;
   let bytesIn = 0;
   let bytesOut = 0;
@@ -72,15 +71,14 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
       .catch((error: unknown) => {
         throw lifetime.signal.aborted ? abortReason(lifetime.signal) : error;
       });
-    spool = documentSpool(context, header.documentSize);
-    await receiveDocument(messages, spool, lifetime, 'Seal', (bytes) => ticket?.reserve(bytes));
-    bytesIn = spool.size;
-    log.debug({ bytes: bytesIn, onDisk: spool.onDisk }, 'document received');
-    const sourceDigest = spool.digest;
+    const received = await receiveSource(context, messages, header.documentSize, lifetime, 'Seal', (bytes) => {
+      bytesIn += bytes;
+      ticket?.reserve(bytes);
+    });
+    source = received.source;
+    const sourceDigest = received.digest;
+    log.debug({ bytes: bytesIn }, 'document received');
     access.note({ inputSha256: sourceDigest.copy().digest('hex') });
-    source = await spool.finish();
-    spool = undefined;
-    if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
     context.metrics.documentBytes.observe(source.size);
 
     const stopSealTimer = context.metrics.documentSealDuration.startTimer({ operation: 'seal', placement: placementKind });
@@ -117,16 +115,16 @@ async function handleSeal(context: ServiceContext, call: SealCall): Promise<void
     );
   } catch (error) {
     // Clean up first, answer second: when the caller sees the status, no spool file is left.
-    if (spool !== undefined) bytesIn = spool.size;
-    await release(spool ?? source, log);
-    spool = undefined;
+    await release(source, log);
     source = undefined;
     await access.failed(lifetime.clientGone ? abortReason(lifetime.signal) : error);
-    code = fail(call, error, lifetime, requestId, log, { bytesIn, bytesOut });
+    const failure = failedCall(error, { lifetime, requestId, log, rpc: 'seal' }, { refusedLevel: 'debug', fields: { bytesIn, bytesOut } });
+    if (failure.status !== undefined) call.emit('error', failure.status);
+    code = failure.code;
     errorCode = error instanceof SealdError ? error.code : 'INTERNAL';
   } finally {
     lifetime.dispose();
-    await release(spool ?? source, log);
+    await release(source, log);
     ticket?.release();
     const durationMs = performance.now() - started;
     context.metrics.inflightDocuments.dec();
@@ -178,30 +176,6 @@ export async function release(holder: Spool | ByteSource | undefined, log: Logge
 }
 
 /** Send the error status (unless the client is gone) and log once; returns the status name for metrics. */
-function fail(
-  call: SealCall,
-  error: unknown,
-  lifetime: CallLifetime,
-  requestId: string,
-  log: Logger,
-  progress: { bytesIn: number; bytesOut: number },
-): string {
-  if (lifetime.clientGone) {
-    // The caller went away (cancel or deadline): nothing to answer, nothing wrong on our side.
-    const reason = abortReason(lifetime.signal);
-    log.debug({ ...progress, reason: reason.code }, 'call ended by the client');
-    return reason.category === 'deadline' ? 'DEADLINE_EXCEEDED' : 'CANCELLED';
-  }
-  const status = grpcStatusOf(error, requestId);
-  if (status.internal) {
-    log.error({ err: error, ...progress }, 'seal failed');
-  } else {
-    log.debug({ ...progress, code: statusName(status.code), error: status.sealdCode, message: status.details }, 'seal refused');
-  }
-  call.emit('error', status);
-  return statusName(status.code);
-}
-
 export function optionsOf(header: SealHeader, context: ServiceContext): Omit<SealOptions, 'signal' | 'sourceDigest'> {
   const options: Omit<SealOptions, 'signal' | 'sourceDigest'> = {};
   const given = header.options;

@@ -7,6 +7,8 @@
  */
 import { Metadata, status as Status, type ServerErrorResponse } from '@grpc/grpc-js';
 import { SealdError, type ErrorCategory } from '../errors.ts';
+import { abortReason, type CallLifetime } from './call.ts';
+import type { Logger } from './logger.ts';
 
 export const ERROR_CODE_METADATA_KEY = 'seald-error-code';
 
@@ -48,4 +50,28 @@ export function grpcStatusOf(error: unknown, requestId?: string): GrpcErrorStatu
 /** The gRPC status name of a code, e.g. `NOT_FOUND` (for logs, metrics labels and the CLI). */
 export function statusName(code: number): string {
   return Status[code] ?? `STATUS_${code}`;
+}
+
+/**
+ * How a document RPC ends after `error`. When the caller is gone (its cancel or deadline ended the call) there is
+ * nothing to answer and nothing wrong on seald's side; otherwise the status to send, logged once: as seald's failure
+ * (with the error) when internal, as a refusal (code and message) when the caller can act on it. `code` names the
+ * outcome for metrics and request logs.
+ */
+export function failedCall(
+  error: unknown,
+  call: { lifetime: CallLifetime; requestId: string; log: Logger; rpc: string },
+  options: { refusedLevel?: 'info' | 'debug'; fields?: Record<string, unknown> } = {},
+): { code: string; status: GrpcErrorStatus | undefined } {
+  const { lifetime, requestId, log, rpc } = call;
+  const fields = options.fields ?? {};
+  if (lifetime.clientGone) {
+    const reason = abortReason(lifetime.signal);
+    log[options.refusedLevel ?? 'info']({ ...fields, reason: reason.code }, 'call ended by the client');
+    return { code: reason.category === 'deadline' ? 'DEADLINE_EXCEEDED' : 'CANCELLED', status: undefined };
+  }
+  const status = grpcStatusOf(error, requestId);
+  if (status.internal) log.error({ ...fields, err: error }, `${rpc} failed`);
+  else log[options.refusedLevel ?? 'info']({ ...fields, code: statusName(status.code), error: status.sealdCode, message: status.details }, `${rpc} refused`);
+  return { code: statusName(status.code), status };
 }

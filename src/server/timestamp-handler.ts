@@ -26,9 +26,8 @@ import { callAccess } from './access.ts';
 import { abortReason, callLifetime, requestIdOf } from './call.ts';
 import type { ServiceContext } from './context.ts';
 import { RESPONSE_CHUNK_BYTES } from './seal-handler.ts';
-import type { Spool } from './spool.ts';
-import { grpcStatusOf, statusName } from './status.ts';
-import { documentSpool, readHeader, receiveDocument, send, type UploadMessage } from './upload.ts';
+import { failedCall } from './status.ts';
+import { readHeader, receiveSource, send, type UploadMessage } from './upload.ts';
 
 /** Time allowed to one OCSP responder or CRL server when the configuration sets no TSA timeout to follow. */
 const REVOCATION_TIMEOUT_MS = 10_000;
@@ -115,19 +114,15 @@ async function handleDocumentCall<H extends { documentSize?: bigint }, S, R exte
   const log = context.logger.child({ requestId, rpc, principal: access.principal.name });
   const respond = (payload: { case: 'chunk'; value: Uint8Array } | { case: 'summary'; value: S }) =>
     send(call, create(responseSchema, { payload } as never), lifetime);
-  let spool: Spool | undefined;
   let source: ByteSource | undefined;
   try {
     const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<UploadMessage<H>>;
     const header = await readHeader(messages, lifetime, rpc);
     access.authorize();
-    spool = documentSpool(context, header.documentSize);
-    await receiveDocument(messages, spool, lifetime, rpc);
-    const digest = spool.digest;
+    const received = await receiveSource(context, messages, header.documentSize, lifetime, rpc);
+    source = received.source;
+    const digest = received.digest;
     access.note({ inputSha256: digest.copy().digest('hex') });
-    source = await spool.finish();
-    spool = undefined;
-    if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
 
     const result = await work(source, header, digest, lifetime.signal);
     if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
@@ -143,18 +138,13 @@ async function handleDocumentCall<H extends { documentSize?: bigint }, S, R exte
     call.end();
     log.info({ revision: result.revision, bytes: size, ms: Math.round(performance.now() - started) }, `${rpc} done`);
   } catch (error) {
-    await (spool?.discard() ?? source?.close())?.catch(() => undefined);
-    spool = undefined;
+    await source?.close().catch(() => undefined);
     source = undefined;
     await access.failed(lifetime.clientGone ? abortReason(lifetime.signal) : error);
-    if (!lifetime.clientGone) {
-      const status = grpcStatusOf(error, requestId);
-      if (status.internal) log.error({ err: error }, `${rpc} failed`);
-      else log.info({ code: statusName(status.code), error: status.sealdCode, message: status.details }, `${rpc} refused`);
-      call.emit('error', status);
-    }
+    const { status } = failedCall(error, { lifetime, requestId, log, rpc });
+    if (status !== undefined) call.emit('error', status);
   } finally {
     lifetime.dispose();
-    await (spool?.discard() ?? source?.close())?.catch(() => undefined);
+    await source?.close().catch(() => undefined);
   }
 }

@@ -5,7 +5,9 @@
  * and a stream cut off by a cancel is never taken for a complete upload. Download: messages are written with at most
  * WRITE_WINDOW of them in flight, so a caller that stops reading holds a bounded amount of server memory.
  */
+import type { Hash } from 'node:crypto';
 import { SealdError } from '../errors.ts';
+import type { ByteSource } from '../pdf/source.ts';
 import { abortReason, type CallLifetime } from './call.ts';
 import type { ServiceContext } from './context.ts';
 import { Spool } from './spool.ts';
@@ -73,6 +75,39 @@ export async function receiveDocument<H>(
     }
     // An empty message (no payload set) carries nothing; tolerate it.
   }
+}
+
+/**
+ * The rest of the stream as one document: spooled, then handed over as a source (which owns any spool file) with the
+ * SHA-256 of its bytes, computed while they arrived. A failed upload leaves nothing behind; an empty one is refused.
+ */
+export async function receiveSource<H>(
+  context: ServiceContext,
+  messages: AsyncIterator<UploadMessage<H>>,
+  sizeHint: bigint | undefined,
+  lifetime: CallLifetime,
+  rpc: string,
+  onChunk?: (bytes: number) => void,
+): Promise<{ source: ByteSource; digest: Hash }> {
+  const spool = documentSpool(context, sizeHint);
+  try {
+    await receiveDocument(messages, spool, lifetime, rpc, onChunk);
+  } catch (error) {
+    await spool.discard();
+    throw error;
+  }
+  const digest = spool.digest;
+  return { source: await finishSpool(spool), digest };
+}
+
+/** A complete upload as a source; an empty document is refused (and released). */
+export async function finishSpool(spool: Spool): Promise<ByteSource> {
+  const source = await spool.finish();
+  if (source.size === 0) {
+    await source.close();
+    throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
+  }
+  return source;
 }
 
 /** The client's document size hint as a number of bytes (a hint: the bytes received stay authoritative). */

@@ -5,7 +5,6 @@
 import { performance } from 'node:perf_hooks';
 import { create } from '@bufbuild/protobuf';
 import type * as grpc from '@grpc/grpc-js';
-import { SealdError } from '../errors.ts';
 import {
   SignatureVerificationSchema,
   Verdict,
@@ -19,9 +18,8 @@ import { verifyDocument } from '../verify/verify.ts';
 import { abortReason, callLifetime, requestIdOf } from './call.ts';
 import { callAccess } from './access.ts';
 import type { ServiceContext } from './context.ts';
-import { Spool } from './spool.ts';
-import { grpcStatusOf, statusName } from './status.ts';
-import { documentSpool, readHeader, receiveDocument } from './upload.ts';
+import { failedCall } from './status.ts';
+import { readHeader, receiveSource } from './upload.ts';
 
 type VerifyCall = grpc.ServerReadableStream<VerifyRequest, VerifyResponse>;
 
@@ -37,35 +35,23 @@ async function handleVerify(context: ServiceContext, call: VerifyCall, callback:
   const lifetime = callLifetime(call);
   const access = callAccess(context, call, 'verify', requestId);
   const log = context.logger.child({ requestId, rpc: 'Verify' });
-  let spool: Spool | undefined;
   let source: ByteSource | undefined;
   try {
     const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<VerifyRequest>;
     const header = await readHeader(messages, lifetime, 'Verify');
     // Verifying uses no seal: the policy only says who may ask. Refusals go to the audit log, verdicts do not.
     access.authorize();
-    spool = documentSpool(context, header.documentSize);
-    await receiveDocument(messages, spool, lifetime, 'Verify');
-    source = await spool.finish();
-    spool = undefined;
-    if (source.size === 0) throw new SealdError('invalid-input', 'EMPTY_DOCUMENT', 'the document is empty');
+    ({ source } = await receiveSource(context, messages, header.documentSize, lifetime, 'Verify'));
     const report = await verifyDocument(source, { trustAnchors: context.trustAnchors });
     if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
     log.info({ bytes: source.size, verdict: report.verdict, signatures: report.signatures.length, ms: Math.round(performance.now() - started) }, 'verified');
     callback(null, verifyResponse(report));
   } catch (error) {
-    if (lifetime.clientGone) {
-      log.info({ reason: abortReason(lifetime.signal).code }, 'call ended by the client');
-      return;
-    }
-    await access.failed(error);
-    const status = grpcStatusOf(error, requestId);
-    if (status.internal) log.error({ err: error }, 'verify failed');
-    else log.info({ code: statusName(status.code), error: status.sealdCode }, 'verify refused');
-    callback(status);
+    if (!lifetime.clientGone) await access.failed(error);
+    const { status } = failedCall(error, { lifetime, requestId, log, rpc: 'verify' });
+    if (status !== undefined) callback(status);
   } finally {
     lifetime.dispose();
-    await spool?.discard().catch(() => undefined);
     await source?.close().catch(() => undefined);
   }
 }

@@ -31,7 +31,7 @@ import {
 import { channelTarget, isServiceError, UPLOAD_CHUNK_BYTES } from '../client.ts';
 import { describeFailure, EXIT_FAILURE, processIo, UsageError, type CliIo } from '../io.ts';
 import { AtomicOutputFile } from '../output-file.ts';
-import { placementFromOptions, PLACEMENT_OPTIONS, signatureOptionsFrom, SIGNATURE_OPTIONS } from './placement-options.ts';
+import { parseNumber, placementFromOptions, PLACEMENT_OPTIONS, signatureOptionsFrom, SIGNATURE_OPTIONS } from './placement-options.ts';
 import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
 
 const DEFAULT_RETRIES = 3;
@@ -90,9 +90,9 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
   const concurrency =
     values.concurrency === undefined
       ? DEFAULT_BATCH_CONCURRENCY
-      : number(values.concurrency, '--concurrency', { integer: true, min: 1 });
-  const retries = values.retries === undefined ? DEFAULT_RETRIES : number(values.retries, '--retries', { integer: true, min: 0 });
-  const timeout = values.timeout === undefined ? undefined : number(values.timeout, '--timeout', { positive: true });
+      : parseNumber(values.concurrency, '--concurrency', 'batch', { integer: true, min: 1 });
+  const retries = values.retries === undefined ? DEFAULT_RETRIES : parseNumber(values.retries, '--retries', 'batch', { integer: true, min: 0 });
+  const timeout = values.timeout === undefined ? undefined : parseNumber(values.timeout, '--timeout', 'batch', { positive: true });
   const progressMode = values.progress;
   if (!['auto', 'bar', 'lines', 'none'].includes(progressMode)) {
     throw new UsageError(`--progress: expected auto, bar, lines or none, got "${progressMode}"`, 'batch');
@@ -443,17 +443,3 @@ function required(value: string | undefined, name: string): string {
   return value;
 }
 
-function number(text: string, name: string, rules: { integer?: boolean; min?: number; positive?: boolean } = {}): number {
-  const value = Number(text);
-  const ok =
-    text.trim() !== '' &&
-    Number.isFinite(value) &&
-    (rules.integer !== true || Number.isInteger(value)) &&
-    (rules.min === undefined || value >= rules.min) &&
-    (rules.positive !== true || value > 0);
-  if (!ok) {
-    const expected = rules.integer ? `an integer ≥ ${rules.min ?? 0}` : rules.positive ? 'a positive number' : 'a number';
-    throw new UsageError(`${name}: expected ${expected}, got "${text}"`, 'batch');
-  }
-  return value;
-}

@@ -5,8 +5,8 @@
  * that cannot be decoded at all is reported as skipped (with why) instead of failing the whole search.
  */
 import { inflateSync, constants as zlib } from 'node:zlib';
-import { PdfDict, PdfName, PdfStream, type PdfObject } from '../objects.ts';
-import { unfilterRows } from '../filters.ts';
+import { PdfDict, PdfStream, type PdfObject } from '../objects.ts';
+import { predictorOf, streamFilters, unpredictPng } from '../filters.ts';
 import { LimitExceeded } from './content-lexer.ts';
 
 export type Resolve = (o: PdfObject | undefined) => PdfObject | undefined;
@@ -15,15 +15,9 @@ export type Resolve = (o: PdfObject | undefined) => PdfObject | undefined;
 export class UndecodableStream extends Error {}
 
 export function decodeContentStream(stream: PdfStream, resolve: Resolve, maxBytes: number): Uint8Array {
-  const filter = resolve(stream.dict.get('Filter'));
-  const filters = filter === undefined || filter === null ? [] : Array.isArray(filter) ? filter : [filter];
-  const parmsRaw = resolve(stream.dict.get('DecodeParms'));
-  const parms = Array.isArray(parmsRaw) ? parmsRaw : [parmsRaw];
   let data = stream.encoded();
-  filters.forEach((f, i) => {
-    const fname = resolve(f);
-    const n = fname instanceof PdfName ? fname.name : '?';
-    switch (n) {
+  for (const { name, parms } of streamFilters(stream, resolve)) {
+    switch (name) {
       case 'FlateDecode':
       case 'Fl':
         data = inflate(data, maxBytes);
@@ -41,12 +35,11 @@ export function decodeContentStream(stream: PdfStream, resolve: Resolve, maxByte
         data = runLength(data, maxBytes);
         break;
       default:
-        throw new UndecodableStream(`content stream filter /${n} is not supported for text search`);
+        throw new UndecodableStream(`content stream filter /${name ?? '?'} is not supported for text search`);
     }
     if (data.length > maxBytes) throw new LimitExceeded(`decoded content larger than ${maxBytes} bytes`);
-    const p = resolve(parms[i] ?? null);
-    if (p instanceof PdfDict && (n === 'FlateDecode' || n === 'Fl')) data = unpredict(data, p, resolve);
-  });
+    if (parms !== undefined && (name === 'FlateDecode' || name === 'Fl')) data = unpredict(data, parms, resolve);
+  }
   if (data.length > maxBytes) throw new LimitExceeded(`content larger than ${maxBytes} bytes`);
   return data;
 }
@@ -62,18 +55,12 @@ function inflate(data: Uint8Array, maxBytes: number): Uint8Array {
   }
 }
 
+/** PNG predictors only; a TIFF predictor (2) is left as is, as viewers that ignore it would show it. */
 function unpredict(data: Uint8Array, parms: PdfDict, resolve: Resolve): Uint8Array {
-  const num = (k: string, d: number) => {
-    const v = resolve(parms.get(k));
-    return typeof v === 'number' ? v : d;
-  };
-  const predictor = num('Predictor', 1);
-  if (predictor < 10) return data;
-  const colors = num('Colors', 1);
-  const bpc = num('BitsPerComponent', 8);
-  const rowLength = Math.ceil((colors * bpc * num('Columns', 1)) / 8);
+  const predictor = predictorOf(parms, resolve);
+  if (predictor.predictor < 10) return data;
   try {
-    return unfilterRows(data, rowLength, Math.max(1, Math.ceil((colors * bpc) / 8)), Math.floor(data.length / (rowLength + 1)));
+    return unpredictPng(data, predictor);
   } catch (e) {
     throw new UndecodableStream(`a content stream's predictor data is broken (${(e as Error).message})`);
   }
