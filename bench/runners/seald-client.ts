@@ -51,7 +51,7 @@ async function sealBatchStream(items: WorkItem[], concurrency: number, server: s
     items.map((item) => ({
       id: idOf(item),
       size: item.bytes,
-      read: () => createReadStream(item.input, { highWaterMark: UPLOAD_CHUNK_BYTES }),
+      file: item.input,
     })),
     {
       concurrency,

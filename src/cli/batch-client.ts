@@ -23,6 +23,7 @@
  * cannot seal is a result with `ok: false`.
  */
 import { once } from 'node:events';
+import { open, type FileHandle } from 'node:fs/promises';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import {
@@ -35,6 +36,7 @@ import {
 import type { PlacementSchema, SealSummary, SignatureOptionsSchema } from '../gen/seald/v1/seald_pb.ts';
 import { MAX_INFLIGHT_METADATA_KEY } from '../server/batch-handler.ts';
 import { grpcClientConstructor, type GrpcServiceClient } from '../server/grpc-service.ts';
+import { encodeAround, encoded } from '../server/wire-encode.ts';
 import { statusName } from '../server/status.ts';
 import { channelCredentials, UPLOAD_CHUNK_BYTES, type CallSettings, type ClientTls } from './client.ts';
 
@@ -65,7 +67,13 @@ export interface BatchInput {
   /** Unique among the documents in flight; the idempotency key (with the bytes and options) on the server. */
   id: string;
   /** The document's bytes; called once, when the document's turn to upload comes. */
-  read(): AsyncIterable<Uint8Array>;
+  read?(): AsyncIterable<Uint8Array>;
+  /**
+   * Or the file holding them, read by the client when the document's turn comes (when `read` is not given). Faster:
+   * each chunk is read straight into its request frame, with no read buffer and no encode copy. The file must not
+   * change while it is read (the client checks its size before and after).
+   */
+  file?: string;
   /** Size in bytes, when known (lets the server refuse an oversized document or spool it to disk up front). */
   size?: number;
   sealId?: string;
@@ -189,17 +197,39 @@ export async function sealBatch(
         },
       });
       if (!(await write(start))) return false;
-      for await (const piece of input.read()) {
-        for (let offset = 0; offset < piece.byteLength; offset += UPLOAD_CHUNK_BYTES) {
-          if (streamEnded) return false;
-          const data = piece.subarray(offset, Math.min(offset + UPLOAD_CHUNK_BYTES, piece.byteLength));
-          bytesIn.set(input.id, (bytesIn.get(input.id) ?? 0) + data.byteLength);
-          const chunk = create(SealBatchRequestSchema, { payload: { case: 'chunk', value: { documentId: input.id, data } } });
-          const written = write(chunk);
-          // The original bytes are the start of the sealed document: hand them on while they travel.
-          if (appended) await options.onChunk?.(input.id, data);
-          if (!(await written)) return false;
+      /** Sends one chunk (a message, or an encoded frame around `data`); false when the stream has ended. */
+      const sendChunk = async (chunk: SealBatchRequest, data: Uint8Array): Promise<boolean> => {
+        bytesIn.set(input.id, (bytesIn.get(input.id) ?? 0) + data.byteLength);
+        const written = write(chunk);
+        // The original bytes are the start of the sealed document: hand them on while they travel.
+        if (appended) await options.onChunk?.(input.id, data);
+        return written;
+      };
+      if (input.read !== undefined) {
+        for await (const piece of input.read()) {
+          for (let offset = 0; offset < piece.byteLength; offset += UPLOAD_CHUNK_BYTES) {
+            if (streamEnded) return false;
+            const data = piece.subarray(offset, Math.min(offset + UPLOAD_CHUNK_BYTES, piece.byteLength));
+            const chunk = create(SealBatchRequestSchema, { payload: { case: 'chunk', value: { documentId: input.id, data } } });
+            if (!(await sendChunk(chunk, data))) return false;
+          }
         }
+      } else if (input.file !== undefined) {
+        const file = await open(input.file, 'r');
+        try {
+          const { size } = await file.stat();
+          for (let offset = 0; offset < size; offset += UPLOAD_CHUNK_BYTES) {
+            if (streamEnded) return false;
+            const { frame, data } = chunkFrame(input.id, Math.min(UPLOAD_CHUNK_BYTES, size - offset));
+            await readFully(file, data, offset, input.file);
+            if (!(await sendChunk(encoded(SealBatchRequestSchema, frame), data))) return false;
+          }
+          if ((await file.stat()).size !== size) throw new Error(`${input.file} changed while it was being sent`);
+        } finally {
+          await file.close();
+        }
+      } else {
+        throw new Error(`document ${JSON.stringify(input.id)} has neither read() nor file`);
       }
       return write(create(SealBatchRequestSchema, { payload: { case: 'end', value: { documentId: input.id } } }));
     };
@@ -299,4 +329,21 @@ export async function sealBatch(
   await upload.catch(() => undefined);
   if (uploadError !== undefined) throw uploadError;
   return totals;
+}
+
+/** A chunk message of `length` bytes for `documentId`, with its bytes still to be written into `data`. */
+function chunkFrame(documentId: string, length: number): { frame: Buffer; data: Buffer } {
+  const room = new Uint8Array(0);
+  const message = create(SealBatchRequestSchema, { payload: { case: 'chunk', value: { documentId, data: room } } });
+  return encodeAround(SealBatchRequestSchema, message, room, length);
+}
+
+/** Fill `into` from `file` at `position`; a file that ends early changed while it was read. */
+async function readFully(file: FileHandle, into: Uint8Array, position: number, name: string): Promise<void> {
+  let filled = 0;
+  while (filled < into.byteLength) {
+    const { bytesRead } = await file.read(into, filled, into.byteLength - filled, position + filled);
+    if (bytesRead === 0) throw new Error(`${name} changed while it was being sent (shorter than when it was opened)`);
+    filled += bytesRead;
+  }
 }

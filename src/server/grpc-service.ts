@@ -7,7 +7,7 @@
 import { fromBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import * as grpc from '@grpc/grpc-js';
-import { encodeMessage } from './wire-encode.ts';
+import { encodedBytes, encodeMessage } from './wire-encode.ts';
 
 type In<M extends GenServiceMethods[string]> = MessageShape<M['input']>;
 type Out<M extends GenServiceMethods[string]> = MessageShape<M['output']>;
@@ -79,7 +79,7 @@ export function grpcClientConstructor<T extends GenServiceMethods>(
 
 function serializer(schema: DescMessage): (message: unknown) => Buffer {
   return (message) => {
-    const bytes = encodeMessage(schema, message as MessageShape<DescMessage>);
+    const bytes = encodedBytes(message) ?? encodeMessage(schema, message as MessageShape<DescMessage>);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength); // a view, not a copy
   };
 }

@@ -20,17 +20,42 @@ const MAX_DEPTH = 2;
 
 /** `toBinary(schema, message)`, as one buffer, with a large bytes field copied only once. */
 export function encodeMessage(schema: DescMessage, message: MessageShape<DescMessage>): Uint8Array {
-  const route = largeBytesRoute(schema, message, 0);
+  const route = largeBytesRoute(schema, message, 0, (value) => value.byteLength >= LARGE_BYTES);
   if (route === undefined) return toBinary(schema, message);
-  const parts: Uint8Array[] = [];
-  const total = encodeLevel(schema, message, route, parts);
-  const out = Buffer.allocUnsafe(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
+  return assemble(schema, message, route, undefined).frame;
+}
+
+/**
+ * `message` encoded with room for `length` bytes in the bytes field that holds `room` (an empty array used only as a
+ * marker): `frame` is the whole message, `data` the view of the room, to be filled before the frame is sent. The
+ * batch client reads a file straight into `data`, so a document's bytes are copied into user space once (by the
+ * read) instead of into a read buffer, then an encode buffer. Wrap the filled frame with `encoded()` to send it.
+ */
+export function encodeAround(
+  schema: DescMessage,
+  message: MessageShape<DescMessage>,
+  room: Uint8Array,
+  length: number,
+): { frame: Buffer; data: Buffer } {
+  const route = largeBytesRoute(schema, message, 0, (value) => value === room);
+  if (route === undefined) throw new Error(`encodeAround: the marker is not a bytes field of ${schema.typeName} (at most ${MAX_DEPTH} levels down)`);
+  const { frame, holeAt } = assemble(schema, message, route, length);
+  return { frame, data: frame.subarray(holeAt, holeAt + length) };
+}
+
+const ENCODED = Symbol('seald.encoded');
+
+/**
+ * A message already in wire form, for a grpc-service serializer to send as it is (typed as the message it encodes
+ * so that a typed call accepts it). Only for bytes that encode a `schema` message, e.g. an `encodeAround` frame.
+ */
+export function encoded<Desc extends DescMessage>(_schema: Desc, bytes: Uint8Array): MessageShape<Desc> {
+  return { [ENCODED]: bytes } as unknown as MessageShape<Desc>;
+}
+
+/** The bytes of an `encoded()` message; undefined for a real message. */
+export function encodedBytes(message: unknown): Uint8Array | undefined {
+  return (message as { [ENCODED]?: Uint8Array })[ENCODED];
 }
 
 interface Step {
@@ -38,34 +63,78 @@ interface Step {
   value: unknown;
 }
 
-/** The fields leading to the one large bytes value, outermost first; undefined when there is none. */
-function largeBytesRoute(schema: DescMessage, message: Record<string, unknown>, depth: number): Step[] | undefined {
+/** The fields leading to the bytes value `wanted` picks, outermost first; undefined when there is none. */
+function largeBytesRoute(
+  schema: DescMessage,
+  message: Record<string, unknown>,
+  depth: number,
+  wanted: (value: Uint8Array) => boolean,
+): Step[] | undefined {
   for (const field of schema.fields) {
     const value = fieldValue(field, message);
     if (value === undefined) continue;
     if (field.fieldKind === 'scalar' && field.scalar === ScalarType.BYTES && value instanceof Uint8Array) {
-      if (value.byteLength >= LARGE_BYTES && removable(field)) return [{ field, value }];
+      if (wanted(value) && removable(field)) return [{ field, value }];
     } else if (field.fieldKind === 'message' && depth + 1 < MAX_DEPTH && removable(field)) {
-      const inner = largeBytesRoute(field.message, value as Record<string, unknown>, depth + 1);
+      const inner = largeBytesRoute(field.message, value as Record<string, unknown>, depth + 1, wanted);
       if (inner !== undefined) return [{ field, value }, ...inner];
     }
   }
   return undefined;
 }
 
+/**
+ * One buffer holding the encoding of `message`: the route's bytes copied in, or, when `holeLength` is given, left as
+ * `holeLength` unwritten bytes at `holeAt`.
+ */
+function assemble(
+  schema: DescMessage,
+  message: Record<string, unknown>,
+  route: Step[],
+  holeLength: number | undefined,
+): { frame: Buffer; holeAt: number } {
+  const parts: Uint8Array[] = [];
+  const total = encodeLevel(schema, message, route, parts, holeLength);
+  const frame = Buffer.allocUnsafe(total);
+  let offset = 0;
+  let holeAt = -1;
+  for (const part of parts) {
+    if (part === HOLE) {
+      holeAt = offset;
+      offset += holeLength!;
+      continue;
+    }
+    frame.set(part, offset);
+    offset += part.byteLength;
+  }
+  return { frame, holeAt };
+}
+
+/** Stands for the room left for the bytes in `parts`. */
+const HOLE = new Uint8Array(0);
+
 /** Append the parts of `message` (the route's field last) to `parts`; returns their total length. */
-function encodeLevel(schema: DescMessage, message: Record<string, unknown>, route: Step[], parts: Uint8Array[]): number {
+function encodeLevel(
+  schema: DescMessage,
+  message: Record<string, unknown>,
+  route: Step[],
+  parts: Uint8Array[],
+  holeLength: number | undefined,
+): number {
   const [step, ...rest] = route as [Step, ...Step[]];
   const head = toBinary(schema, without(message, step.field));
   parts.push(head);
   const prefixAt = parts.length;
   let bodyLength: number;
-  if (rest.length === 0) {
+  if (rest.length > 0) {
+    bodyLength = encodeLevel(step.field.message!, step.value as Record<string, unknown>, rest, parts, holeLength);
+  } else if (holeLength !== undefined) {
+    parts.push(HOLE);
+    bodyLength = holeLength;
+  } else {
     const data = step.value as Uint8Array;
     parts.push(data);
     bodyLength = data.byteLength;
-  } else {
-    bodyLength = encodeLevel(step.field.message!, step.value as Record<string, unknown>, rest, parts);
   }
   const prefix = Buffer.from([...varint((step.field.number << 3) | 2), ...varint(bodyLength)]);
   parts.splice(prefixAt, 0, prefix);

@@ -61,7 +61,6 @@ async function fileInput(id: string, name: FixtureName): Promise<BatchInput & { 
     id,
     file,
     size: fs.statSync(file).size,
-    read: () => fs.createReadStream(file, { highWaterMark: 1024 * 1024 }),
   };
 }
 

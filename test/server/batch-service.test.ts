@@ -150,6 +150,39 @@ describe('SealBatch', () => {
     expect(whole.bytes('a-1').equals(run.bytes('a-1'))).toBe(true);
   });
 
+  it('file inputs: read straight into the request frames, the same answers as read(); a file that shrinks or is missing fails the call', async () => {
+    h = await startBatchHarness();
+    const dir = fs.mkdtempSync(path.join(h.spoolDir, '..', 'file-inputs-'));
+    // Multi-chunk (3 MiB + 5: four chunks, the last short), single-chunk, and a size on a chunk boundary.
+    const docs = [pdfLike(3 * MiB + 5, 'f0'), pdfLike(30_001, 'f1'), pdfLike(MiB, 'f2')];
+    const files = docs.map((d, i) => {
+      const file = path.join(dir, `f${i}.pdf`);
+      fs.writeFileSync(file, d);
+      return file;
+    });
+    for (const answer of ['appended', 'full'] as const) {
+      const run = await runBatch(h, files.map((file, i) => ({ id: `${answer}-f${i}`, file })), 2, answer);
+      expect(run.totals).toMatchObject({ documents: 3, sealed: 3, failed: 0, bytesIn: docs.reduce((n, d) => n + d.length, 0) });
+      docs.forEach((d, i) => expect(run.bytes(`${answer}-f${i}`).equals(Buffer.concat([d, FAKE_REVISION]))).toBe(true));
+    }
+
+    // Shrinks after its first chunk went out: the call fails with the file named, nothing is sealed from it.
+    const shrinking = path.join(dir, 'shrinking.pdf');
+    fs.writeFileSync(shrinking, pdfLike(2 * MiB + 1, 'shrinks'));
+    const sealedIds: string[] = [];
+    await expect(
+      sealBatch(h.client, { sealId: 'org', placement }, [{ id: 'shrinks', file: shrinking }], {
+        onChunk: () => fs.truncateSync(shrinking, 10),
+        onResult: (r) => void sealedIds.push(r.id),
+      }),
+    ).rejects.toThrow(/shrinking\.pdf changed while it was being sent/);
+    expect(sealedIds).toEqual([]);
+
+    await expect(sealBatch(h.client, { sealId: 'org', placement }, [{ id: 'missing', file: path.join(dir, 'missing.pdf') }])).rejects.toThrow(/ENOENT/);
+    await expect(sealBatch(h.client, { sealId: 'org', placement }, [{ id: 'nothing' }])).rejects.toThrow(/neither read\(\) nor file/);
+    expect(spoolFiles(h.spoolDir)).toEqual([]);
+  });
+
   it('one broken PDF among good ones: a per-document error, the others sealed, the call OK', async () => {
     h = await startBatchHarness({ sealDocument: refusingBad() });
     const inputs = [

@@ -5,9 +5,10 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import { SealBatchRequestSchema, SealBatchResponseSchema } from '../../src/gen/seald/v1/batch_pb.ts';
+import { BatchService, SealBatchRequestSchema, SealBatchResponseSchema } from '../../src/gen/seald/v1/batch_pb.ts';
 import { SealRequestSchema, SealResponseSchema } from '../../src/gen/seald/v1/seald_pb.ts';
-import { encodeMessage } from '../../src/server/wire-encode.ts';
+import { grpcServiceDefinition } from '../../src/server/grpc-service.ts';
+import { encodeAround, encoded, encodeMessage } from '../../src/server/wire-encode.ts';
 
 /** Plain Uint8Array (what decoding gives), not a Buffer, so decoded messages compare equal. */
 const randomBytes = (size: number): Uint8Array => new Uint8Array(nodeRandomBytes(size));
@@ -55,5 +56,37 @@ describe('encodeMessage', () => {
     expect(large.byteLength).toBe(large.buffer.byteLength);
     expect(large.byteLength).toBe(1024 * 1024 + 1 + 3 + 1 + 1 + 1 + 1 + 3); // tags, varint lengths, the id 'z'
     expect(Buffer.isBuffer(encodeMessage(SealBatchRequestSchema, chunk(randomBytes(1000))))).toBe(false);
+  });
+});
+
+describe('encodeAround', () => {
+  it('leaves room for the bytes where the marker is: once filled, the frame is byte-identical to toBinary', () => {
+    // (No length 0: proto3 leaves an empty bytes field out, this keeps its tag; the batch client sends no empty chunk.)
+    for (const size of [1, 127, 128, 16 * 1024, 1024 * 1024 + 5]) {
+      for (const documentId of ['d', '合同-2026-第七号.pdf']) {
+        const room = new Uint8Array(0);
+        const message = create(SealBatchRequestSchema, { payload: { case: 'chunk', value: { documentId, data: room } } });
+        const { frame, data } = encodeAround(SealBatchRequestSchema, message, room, size);
+        expect(data.byteLength).toBe(size);
+        expect(data.buffer).toBe(frame.buffer); // a view into the frame, not a copy
+        const bytes = randomBytes(size);
+        data.set(bytes);
+        const reference = toBinary(SealBatchRequestSchema, create(SealBatchRequestSchema, { payload: { case: 'chunk', value: { documentId, data: bytes } } }));
+        expect(frame.equals(Buffer.from(reference))).toBe(true);
+      }
+    }
+  });
+
+  it('refuses a marker that is not one of the message bytes fields', () => {
+    const message = create(SealBatchRequestSchema, { payload: { case: 'chunk', value: { documentId: 'a', data: new Uint8Array(0) } } });
+    expect(() => encodeAround(SealBatchRequestSchema, message, new Uint8Array(0), 10)).toThrow(/marker/);
+  });
+
+  it('the grpc-service serializer sends an encoded() frame as it is and encodes real messages', () => {
+    const serialize = grpcServiceDefinition(BatchService).sealBatch.requestSerialize;
+    const frame = Buffer.from([0x1a, 0x03, 0x0a, 0x01, 0x61]);
+    expect(serialize(encoded(SealBatchRequestSchema, frame)).equals(frame)).toBe(true);
+    const real = create(SealBatchRequestSchema, { payload: { case: 'end', value: { documentId: 'a' } } });
+    expect(serialize(real).equals(Buffer.from(toBinary(SealBatchRequestSchema, real)))).toBe(true);
   });
 });

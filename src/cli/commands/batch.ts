@@ -28,7 +28,7 @@ import {
   type PlacementInit,
   ROUND_ROBIN,
 } from '../batch-client.ts';
-import { channelTarget, isServiceError, UPLOAD_CHUNK_BYTES } from '../client.ts';
+import { channelTarget, isServiceError } from '../client.ts';
 import { describeFailure, EXIT_FAILURE, processIo, UsageError, type CliIo } from '../io.ts';
 import { AtomicOutputFile } from '../output-file.ts';
 import { parseNumber, placementFromOptions, PLACEMENT_OPTIONS, signatureOptionsFrom, SIGNATURE_OPTIONS } from './placement-options.ts';
@@ -163,7 +163,7 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
     const inputs: BatchInput[] = pending.map((doc) => ({
       id: doc.name,
       size: doc.size,
-      read: () => fs.createReadStream(doc.input, { highWaterMark: UPLOAD_CHUNK_BYTES }),
+      file: doc.input,
     }));
     await sealBatch(
       client,
