@@ -2,9 +2,12 @@
  * `npm run bench`: every runner on the same corpus and the same RSA-2048 key, N rounds, medians printed as docs/s,
  * MB/s, peak RSS and ratios to the floor; every output checked by pdfsig; seald's server memory and latency.
  *
- *   npm run bench -- [--runs 3] [--concurrency 4] [--only floor,seald,pdfbox,…] [--skip …]
+ *   npm run bench -- [--runs 3] [--passes 5] [--concurrency 4] [--only floor,seald,pdfbox,…] [--skip …]
  *                    [--flat 10000] [--huge] [--profile] [--seald-root DIR] [--small N]
  *
+ * --passes N    each round is one batch of the corpus N times over (distinct outputs, so distinct documents to seald's
+ *               idempotency), run by every runner the same way: a night's batch is long, and a 76-document batch
+ *               mostly measures how fast a process starts and its JIT warms up (--passes 1: the corpus once)
  * --flat N      also seal N small documents on one server, reporting its VmHWM after 1,000 and after N (flat-RSS goal)
  * --huge        also seal a 1 GB document (generated once, streaming) and report the server's peak RSS
  * --profile     run the server under node --cpu-prof for one extra seald round; summary in bench/out/profile/
@@ -32,6 +35,7 @@ const RUNNERS_DIR = path.join(BENCH_DIR, 'runners');
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
+    passes: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '4' },
     only: { type: 'string' },
     skip: { type: 'string' },
@@ -43,6 +47,7 @@ const { values } = parseArgs({
   },
 });
 const runs = Number(values.runs);
+const passes = Number(values.passes);
 const concurrency = Number(values.concurrency);
 const sealdRoot = path.resolve(values['seald-root'] ?? REPO_ROOT);
 const selected = (name: string): boolean =>
@@ -59,6 +64,17 @@ interface Runner {
 
 function workList(files: readonly CorpusFile[], corpusDir: string, outDir: string): WorkItem[] {
   return files.map((f) => ({ ...f, input: path.join(corpusDir, f.file), output: path.join(outDir, path.basename(f.file)) }));
+}
+
+/** The corpus `passes` times over, pass k writing into outDir/pass-k (created here, for runners that do not mkdir). */
+async function batchList(files: readonly CorpusFile[], corpusDir: string, outDir: string): Promise<WorkItem[]> {
+  const items: WorkItem[] = [];
+  for (let pass = 1; pass <= passes; pass++) {
+    const dir = path.join(outDir, `pass-${pass}`);
+    await mkdir(dir, { recursive: true });
+    items.push(...workList(files, corpusDir, dir));
+  }
+  return items;
 }
 
 async function freshDir(dir: string): Promise<string> {
@@ -160,7 +176,10 @@ async function main(): Promise<void> {
   const corpusOptions = { ...DEFAULT_CORPUS, ...(values.small === undefined ? {} : { small: Number(values.small) }) };
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const files = await ensureCorpus(DEFAULT_CORPUS_DIR, corpusOptions, (l) => console.log(l));
-  console.log(`corpus: ${files.length} PDFs, ${(corpusBytes(files) / MB).toFixed(1)} MB (bench/corpus, seed ${corpusOptions.seed}); ${runs} rounds, concurrency ${concurrency}`);
+  console.log(
+    `corpus: ${files.length} PDFs, ${(corpusBytes(files) / MB).toFixed(1)} MB (bench/corpus, seed ${corpusOptions.seed}); ` +
+      `${runs} rounds, each a batch of the corpus ${passes} times over (${files.length * passes} documents); concurrency ${concurrency}`,
+  );
   const key = await ensureBenchKey(OUT);
   const peerContext: PeerContext = { key, benchDir: BENCH_DIR, outDir: OUT, concurrency };
 
@@ -189,7 +208,7 @@ async function main(): Promise<void> {
     for (const row of active) {
       const outDir = await freshDir(path.join(OUT, 'results', row.runner.name.replace(/[^a-z0-9]+/gi, '-')));
       try {
-        const result = await row.runner.run(workList(files, DEFAULT_CORPUS_DIR, outDir));
+        const result = await row.runner.run(await batchList(files, DEFAULT_CORPUS_DIR, outDir));
         row.results.push(result);
         console.log(`round ${round}: ${row.runner.name.padEnd(18)} ${result.seconds.toFixed(2)} s, ${result.failures} failed${result.notes?.length ? ` (${result.notes[0]})` : ''}`);
       } catch (error) {
@@ -201,17 +220,20 @@ async function main(): Promise<void> {
   for (const row of done) {
     if (!row.runner.verifiable) continue;
     const outDir = path.join(OUT, 'results', row.runner.name.replace(/[^a-z0-9]+/gi, '-'));
-    const outputs = (await readdir(outDir)).filter((f) => f.endsWith('.pdf')).map((f) => path.join(outDir, f));
+    const outputs = (await readdir(outDir, { recursive: true })).filter((f) => f.endsWith('.pdf')).map((f) => path.join(outDir, f));
     row.verify = await verifyOutputs(outputs, key.nssDir);
     // A document the runner never wrote counts against it too.
-    row.verify.invalid += files.length - outputs.length;
+    row.verify.invalid += files.length * passes - outputs.length;
     if (row.verify.examples.length > 0) console.log(`pdfsig on ${row.runner.name}: ${row.verify.examples.join('; ')}`);
   }
 
   const floor = done.find((row) => row.runner.name === 'floor');
   const floorSeconds = floor === undefined ? undefined : median(floor.results.map((r) => r.seconds));
   if (done.length > 0) {
-    console.log(`\nmedians of ${runs} rounds (time from first read to last write; process-per-file peers include their start-ups)`);
+    console.log(
+      `\nmedians of ${runs} rounds, each a batch of ${files.length * passes} documents (the corpus ${passes}×; time from first read to last write;` +
+        ' process-per-file peers include their start-ups)',
+    );
     console.log(table([['runner', 'docs/s', 'MB/s', 'seconds', '÷ floor', 'peak RSS', 'failures'], ...done.map((row) => describeRow(row, floorSeconds))]));
   }
 
