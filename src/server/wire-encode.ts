@@ -20,7 +20,7 @@ const MAX_DEPTH = 2;
 
 /** `toBinary(schema, message)`, as one buffer, with a large bytes field copied only once. */
 export function encodeMessage(schema: DescMessage, message: MessageShape<DescMessage>): Uint8Array {
-  const route = largeBytesRoute(schema, message, 0, (value) => value.byteLength >= LARGE_BYTES);
+  const route = bytesRoute(schema, message, 0, (value) => value.byteLength >= LARGE_BYTES);
   if (route === undefined) return toBinary(schema, message);
   return assemble(schema, message, route, undefined).frame;
 }
@@ -37,7 +37,7 @@ export function encodeAround(
   room: Uint8Array,
   length: number,
 ): { frame: Buffer; data: Buffer } {
-  const route = largeBytesRoute(schema, message, 0, (value) => value === room);
+  const route = bytesRoute(schema, message, 0, (value) => value === room);
   if (route === undefined) throw new Error(`encodeAround: the marker is not a bytes field of ${schema.typeName} (at most ${MAX_DEPTH} levels down)`);
   const { frame, holeAt } = assemble(schema, message, route, length);
   return { frame, data: frame.subarray(holeAt, holeAt + length) };
@@ -64,7 +64,7 @@ interface Step {
 }
 
 /** The fields leading to the bytes value `wanted` picks, outermost first; undefined when there is none. */
-function largeBytesRoute(
+function bytesRoute(
   schema: DescMessage,
   message: Record<string, unknown>,
   depth: number,
@@ -76,7 +76,7 @@ function largeBytesRoute(
     if (field.fieldKind === 'scalar' && field.scalar === ScalarType.BYTES && value instanceof Uint8Array) {
       if (wanted(value) && removable(field)) return [{ field, value }];
     } else if (field.fieldKind === 'message' && depth + 1 < MAX_DEPTH && removable(field)) {
-      const inner = largeBytesRoute(field.message, value as Record<string, unknown>, depth + 1, wanted);
+      const inner = bytesRoute(field.message, value as Record<string, unknown>, depth + 1, wanted);
       if (inner !== undefined) return [{ field, value }, ...inner];
     }
   }
@@ -84,8 +84,8 @@ function largeBytesRoute(
 }
 
 /**
- * One buffer holding the encoding of `message`: the route's bytes copied in, or, when `holeLength` is given, left as
- * `holeLength` unwritten bytes at `holeAt`.
+ * One buffer holding the encoding of `message`: the route's bytes copied in or, when `holeLength` is given, left as
+ * `holeLength` unwritten bytes at `holeAt` (the route's bytes value is then only the marker of that room).
  */
 function assemble(
   schema: DescMessage,
@@ -95,11 +95,12 @@ function assemble(
 ): { frame: Buffer; holeAt: number } {
   const parts: Uint8Array[] = [];
   const total = encodeLevel(schema, message, route, parts, holeLength);
+  const room = holeLength === undefined ? undefined : route[route.length - 1]!.value;
   const frame = Buffer.allocUnsafe(total);
   let offset = 0;
   let holeAt = -1;
   for (const part of parts) {
-    if (part === HOLE) {
+    if (part === room) {
       holeAt = offset;
       offset += holeLength!;
       continue;
@@ -109,9 +110,6 @@ function assemble(
   }
   return { frame, holeAt };
 }
-
-/** Stands for the room left for the bytes in `parts`. */
-const HOLE = new Uint8Array(0);
 
 /** Append the parts of `message` (the route's field last) to `parts`; returns their total length. */
 function encodeLevel(
@@ -128,13 +126,10 @@ function encodeLevel(
   let bodyLength: number;
   if (rest.length > 0) {
     bodyLength = encodeLevel(step.field.message!, step.value as Record<string, unknown>, rest, parts, holeLength);
-  } else if (holeLength !== undefined) {
-    parts.push(HOLE);
-    bodyLength = holeLength;
   } else {
     const data = step.value as Uint8Array;
     parts.push(data);
-    bodyLength = data.byteLength;
+    bodyLength = holeLength ?? data.byteLength;
   }
   const prefix = Buffer.from([...varint((step.field.number << 3) | 2), ...varint(bodyLength)]);
   parts.splice(prefixAt, 0, prefix);
