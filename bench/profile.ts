@@ -68,7 +68,7 @@ export async function summariseProfile(file: string, root: string, window?: [num
     for (let node: number | undefined = id; node !== undefined; node = parent.get(node)) {
       const { functionName, url } = byId.get(node)!.callFrame;
       const where = area(url, functionName, root);
-      if (!where.startsWith('src/')) continue;
+      if (!where.startsWith('src/') && !where.startsWith('dist/')) continue;
       const key = `${functionName || '(anonymous)'} ${where}`;
       if (seen.has(key)) continue;
       seen.add(key);
