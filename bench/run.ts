@@ -183,9 +183,10 @@ async function main(): Promise<void> {
   const key = await ensureBenchKey(OUT);
   const peerContext: PeerContext = { key, benchDir: BENCH_DIR, outDir: OUT, concurrency };
 
+  const floorArgs = ['--config', key.configPath, '--seal', BENCH_SEAL_ID, '--concurrency', String(concurrency)];
   const runners: Runner[] = [
-    { name: 'floor', verifiable: false, run: (items) => nodeRunner('floor.ts', items, ['--config', key.configPath, '--seal', BENCH_SEAL_ID, '--concurrency', String(concurrency)]) },
-    { name: 'floor over gRPC', verifiable: false, run: (items) => nodeRunner('floor-grpc.ts', items, ['--config', key.configPath, '--seal', BENCH_SEAL_ID, '--concurrency', String(concurrency)]) },
+    { name: 'floor', verifiable: false, run: (items) => nodeRunner('floor.ts', items, floorArgs) },
+    { name: 'floor over gRPC', verifiable: false, run: (items) => nodeRunner('floor-grpc.ts', items, floorArgs) },
     sealdRunner(key, 'unary', 'image'),
     sealdRunner(key, 'batch', 'image'),
     sealdRunner(key, 'batch', 'cross-page'),

@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { connect, listSeals } from '../src/cli/client.ts';
@@ -21,12 +22,18 @@ export interface ServerOptions {
 }
 
 /**
- * The V8 flags `npm start` and the container image run the server with (package.json, deploy/Dockerfile): a 4 MiB
- * young-generation semi-space. With V8's default (16 MiB on 64-bit) the server's peak RSS over the corpus was ~20 MiB
- * higher at the same throughput (bench/README.md, session 5). Only a command-line flag works: set at run time with
- * v8.setFlagsFromString it changed nothing.
+ * The node flags the server runs with, as `npm start` gives them (package.json's start script, `node FLAGS… bin/seald.mjs
+ * serve`; the container's ENTRYPOINT carries the same, a test holds them together). Read from the checkout that serves,
+ * so `--seald-root` runs another branch with its own. Today a 4 MiB young generation: with V8's default the server's
+ * peak RSS over the corpus was ~20 MiB higher at the same throughput (bench/README.md, session 5).
  */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=4'];
+export function serverNodeFlags(root: string): string[] {
+  const start = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts?: { start?: string } }).scripts?.start ?? '';
+  const words = start.trim().split(/\s+/);
+  const entry = words.indexOf('bin/seald.mjs');
+  if (words[0] !== 'node' || entry < 0 || words.slice(entry).join(' ') !== 'bin/seald.mjs serve') throw new Error(`package.json start script is not "node [flags] bin/seald.mjs serve": ${start}`);
+  return words.slice(1, entry);
+}
 
 export class SealdServerProcess {
   private constructor(
@@ -39,7 +46,7 @@ export class SealdServerProcess {
     ensureCompiled(options.root);
     const port = await freePort();
     const address = `127.0.0.1:${port}`;
-    const nodeArgs = [...SERVER_NODE_FLAGS, ...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir])];
+    const nodeArgs = [...serverNodeFlags(options.root), ...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir])];
     const child = spawn(
       process.execPath,
       [...nodeArgs, path.join(options.root, 'bin', 'seald.mjs'), 'serve', '--config', options.configPath, '--listen', address, '--metrics', 'off'],

@@ -16,16 +16,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
-import { readFile, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
-import { pemToDer } from '../../src/crypto/certificate.ts';
-import { TokenPool } from '../../src/pool/pool.ts';
-import { loadConfig } from '../../src/server/config.ts';
 import { UPLOAD_CHUNK_BYTES } from '../../src/cli/client.ts';
 import { forEachConcurrent, vmHwm, type RunResult } from '../measure.ts';
+import { openFloorSigner } from './floor-signer.ts';
 import { runnerArgs } from './list.ts';
 
 const HEAD = 5;
@@ -44,17 +41,17 @@ const SERVICE: grpc.ServiceDefinition = {
 const CHANNEL_OPTIONS = { 'grpc.max_receive_message_length': UPLOAD_CHUNK_BYTES + HEAD, 'grpc.max_send_message_length': UPLOAD_CHUNK_BYTES + HEAD };
 
 async function serve(configPath: string, sealId: string): Promise<void> {
-  const logger = pino({ level: 'warn' });
-  const config = await loadConfig({ flags: { config: configPath }, env: {} });
-  const seal = config.seals.find((s) => s.id === sealId);
-  if (seal === undefined) throw new Error(`no seal ${sealId} in ${config.configPath}`);
-  const pool = await TokenPool.open(config.pkcs11, logger);
-  const signer = pool.signer(seal.key, pemToDer(await readFile(seal.certificates, 'utf8')));
-  await signer.signDigest(createHash('sha256').update('warm-up').digest()); // first sign pays lazy set-up
+  const { pool, signer } = await openFloorSigner(configPath, sealId);
   const server = new grpc.Server(CHANNEL_OPTIONS);
   server.addService(SERVICE, {
     stream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
       const hashes = new Map<number, Hash>();
+      // The stream ends once the client has ended it and every sign it asked for has been answered.
+      let signing = 0;
+      let clientEnded = false;
+      const endWhenDone = (): void => {
+        if (clientEnded && signing === 0) call.end();
+      };
       call.on('data', (frame: Buffer) => {
         const index = frame.readUInt32BE(0);
         let hash = hashes.get(index);
@@ -62,6 +59,7 @@ async function serve(configPath: string, sealId: string): Promise<void> {
         hash.update(frame.subarray(HEAD));
         if (frame[4] !== 1) return;
         hashes.delete(index);
+        signing++;
         signer.signDigest(hash.digest()).then(
           (signature) => {
             const answer = Buffer.allocUnsafe(HEAD + signature.length);
@@ -69,11 +67,16 @@ async function serve(configPath: string, sealId: string): Promise<void> {
             answer[4] = 0;
             answer.set(signature, HEAD);
             call.write(answer);
+            signing--;
+            endWhenDone();
           },
           (error: unknown) => call.destroy(error as Error),
         );
       });
-      call.on('end', () => call.end());
+      call.on('end', () => {
+        clientEnded = true;
+        endWhenDone();
+      });
     },
   });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));

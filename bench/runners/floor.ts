@@ -5,21 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
-import pino from 'pino';
-import { pemToDer } from '../../src/crypto/certificate.ts';
-import { TokenPool } from '../../src/pool/pool.ts';
-import { loadConfig } from '../../src/server/config.ts';
 import { forEachConcurrent, type RunResult } from '../measure.ts';
+import { openFloorSigner } from './floor-signer.ts';
 import { runnerArgs } from './list.ts';
 
 const { items, concurrency, values } = await runnerArgs(['config', 'seal']);
-const logger = pino({ level: 'warn' });
-const config = await loadConfig({ flags: { config: String(values.config) }, env: {} });
-const seal = config.seals.find((s) => s.id === values.seal);
-if (seal === undefined) throw new Error(`no seal ${String(values.seal)} in ${config.configPath}`);
-const pool = await TokenPool.open(config.pkcs11, logger);
-const signer = pool.signer(seal.key, pemToDer(await readFile(seal.certificates, 'utf8')));
-await signer.signDigest(createHash('sha256').update('warm-up').digest()); // first sign pays lazy set-up
+const { pool, signer } = await openFloorSigner(String(values.config), String(values.seal));
 
 let bytes = 0;
 let failures = 0;

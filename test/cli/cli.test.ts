@@ -2,16 +2,14 @@
  * `node bin/seald.mjs …` as a user runs it (a separate process, through tsx), against an in-process server with a
  * stand-in engine. test/server/e2e.test.ts runs the CLI once more against the real engine and tokens.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, startServe } from '../deploy/serve-process.ts';
 import { run } from '../support/run.ts';
 import { FAKE_REVISION, startHarness, type Harness } from '../server/harness.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/seald.mjs', import.meta.url));
 const MiB = 1024 * 1024;
 
 let h: Harness;
@@ -162,28 +160,7 @@ describe('seald serve', () => {
   it('provisions the embedded defaults, serves, and exits 0 on SIGTERM', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seald-serve-test-'));
     try {
-      const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--metrics', 'off'], {
-        env: { ...process.env, SEALD_CONFIG: '', SEALD_LOG_LEVEL: 'info' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const lines: string[] = [];
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const address = await new Promise<string>((resolve, reject) => {
-        let buffered = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          buffered += chunk.toString();
-          const parts = buffered.split('\n');
-          buffered = parts.pop()!;
-          for (const line of parts) {
-            lines.push(line);
-            const entry = JSON.parse(line) as { msg?: string; address?: string };
-            if (entry.msg === 'seald listening') resolve(entry.address!);
-          }
-        });
-        void exited.then((code) => reject(new Error(`serve exited early (${code}): ${stderr}`)));
-      });
+      const { child, address, lines, exited, stderr } = await startServe(['--data-dir', dataDir, '--metrics', 'off']);
       expect(fs.existsSync(path.join(dataDir, 'seald.yaml'))).toBe(true);
       const listed = await seald(['seals', '--json', '--server', address]);
       expect(listed.code).toBe(0);
@@ -194,7 +171,7 @@ describe('seald serve', () => {
       const messages = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
       expect(messages).toEqual(expect.arrayContaining(['shutting down', 'PKCS#11 pool closed', 'stopped']));
       expect(lines.join('\n')).not.toMatch(/"pin"\s*:\s*"\d/); // no PIN in the logs
-      expect(stderr).toBe('');
+      expect(stderr()).toBe('');
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }

@@ -14,6 +14,8 @@ export interface ServeProcess {
   readonly metricsPort: number;
   /** Every JSON log line so far, parsed. */
   readonly logs: LogEntry[];
+  /** The same lines as the server wrote them. */
+  readonly lines: string[];
   readonly exited: Promise<number | null>;
   stderr(): string;
   /** Send SIGTERM and wait for the exit code. */
@@ -33,6 +35,7 @@ export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): P
     { env: { ...process.env, SEALD_CONFIG: '', SEALD_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logs: LogEntry[] = [];
+  const lines: string[] = [];
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -40,9 +43,10 @@ export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): P
     let buffered = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
+      const complete = buffered.split('\n');
+      buffered = complete.pop()!;
+      for (const line of complete) {
+        lines.push(line);
         const entry = JSON.parse(line) as LogEntry;
         logs.push(entry);
         if (entry.msg === 'seald listening') resolve(entry);
@@ -55,6 +59,7 @@ export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): P
     address: listening.address as string,
     metricsPort: listening.metrics as number,
     logs,
+    lines,
     exited,
     stderr: () => stderr,
     stop() {

@@ -3,49 +3,26 @@
  * token, dev CA): the documents in flight are all returned whole and valid, calls made after the signal are refused
  * with UNAVAILABLE, the process exits 0 after closing the pool, and no spool file is left.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { connect, isServiceError, sealRemote } from '../../src/cli/client.ts';
 import { SealHeaderSchema } from '../../src/gen/seald/v1/seald_pb.ts';
 import { fixture } from '../fixtures/index.ts';
+import { startServe } from '../deploy/serve-process.ts';
 import { extractSignatures, opensslCmsVerify } from '../support/tools.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/seald.mjs', import.meta.url));
 const header = create(SealHeaderSchema, { sealId: 'org', placement: { kind: { case: 'position', value: { page: 1, x: 200, y: 300 } } } });
 
 describe('seald serve under load, then SIGTERM', () => {
   it('finishes the documents in flight, refuses new calls, exits 0, leaves no spool file', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seald-sigterm-'));
-    const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--metrics', 'off'], {
-      // A small memory threshold: the 170 kB documents are spooled to temp files, which must all be gone at exit.
-      env: { ...process.env, SEALD_CONFIG: '', SEALD_LOG_LEVEL: 'info', SEALD_SPOOL_MEMORY_BYTES: '65536' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const lines: string[] = [];
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // A small memory threshold: the 170 kB documents are spooled to temp files, which must all be gone at exit.
+    const { child, address, lines, exited, stderr } = await startServe(['--data-dir', dataDir, '--metrics', 'off'], { SEALD_SPOOL_MEMORY_BYTES: '65536' });
     try {
-      const address = await new Promise<string>((resolve, reject) => {
-        let buffered = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          buffered += chunk.toString();
-          const parts = buffered.split('\n');
-          buffered = parts.pop()!;
-          for (const line of parts) {
-            lines.push(line);
-            const entry = JSON.parse(line) as { msg?: string; address?: string };
-            if (entry.msg === 'seald listening') resolve(entry.address!);
-          }
-        });
-        void exited.then((code) => reject(new Error(`serve exited early (${code}): ${stderr}`)));
-      });
       const documents = [await fs.promises.readFile(await fixture('pages-300')), await fs.promises.readFile(await fixture('cjk-contract'))];
       const client = connect(address);
       let done = 0;
@@ -99,7 +76,7 @@ describe('seald serve under load, then SIGTERM', () => {
         if (ca !== undefined) expect((await opensslCmsVerify(signature.cms, signature.signedBytes, path.join(dataDir, ca))).ok).toBe(true);
       }
       expect(ca).toBeDefined();
-      expect(stderr).toBe('');
+      expect(stderr()).toBe('');
     } finally {
       child.kill('SIGKILL');
       fs.rmSync(dataDir, { recursive: true, force: true });

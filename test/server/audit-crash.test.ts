@@ -4,20 +4,19 @@
  * reported as such), every seal the client saw complete must have its record on disk (records are durable before
  * the final message), and a restarted server must continue the same chain.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { create } from '@bufbuild/protobuf';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listAuditFiles } from '../../src/audit/files.ts';
 import { verifyAuditFiles } from '../../src/audit/verify.ts';
 import { connect, listSeals, sealRemote } from '../../src/cli/client.ts';
 import { SealHeaderSchema } from '../../src/gen/seald/v1/seald_pb.ts';
+import { startServe } from '../deploy/serve-process.ts';
 import { fixture } from '../fixtures/index.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/seald.mjs', import.meta.url));
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seald-crash-test-'));
 const children: ChildProcess[] = [];
 
@@ -26,22 +25,11 @@ afterAll(() => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Start `seald serve` on a free port; resolves with its address once it logs that it listens. */
-function serve(): Promise<{ child: ChildProcess; address: string; output(): string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--metrics', 'off'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SEALD_CONFIG: '', SEALD_LOG_LEVEL: 'info' },
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      const match = /"address":"(127\.0\.0\.1:\d+)"[^\n]*"msg":"seald listening"/.exec(buffered);
-      if (match !== null) resolve({ child, address: match[1]!, output: () => buffered });
-    });
-    child.once('exit', (code) => reject(new Error(`seald serve exited with ${code}: ${buffered.slice(-2000)}`)));
-  });
+/** Start `seald serve` on the shared data dir; `output()` is its log so far. */
+async function serve(): Promise<{ child: ChildProcess; address: string; output(): string }> {
+  const served = await startServe(['--data-dir', dataDir, '--metrics', 'off']);
+  children.push(served.child);
+  return { child: served.child, address: served.address, output: () => served.lines.join('\n') };
 }
 
 describe('audit log across kill -9', () => {
