@@ -15,7 +15,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
-import { EMBEDDED_TOKEN_LABEL, ensureEmbeddedDefaults, SOFTHSM_MODULE_CANDIDATES } from '../src/server/defaults/embedded.ts';
+import { EMBEDDED_TOKEN_LABEL, ensureEmbeddedDefaults, SOFTHSM_MODULE_CANDIDATES } from '../src/provision/embedded.ts';
 
 const run = promisify(execFile);
 

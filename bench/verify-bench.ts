@@ -11,9 +11,9 @@ import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { PDFDocument, PDFName, StandardFonts, concatTransformationMatrix, drawObject, popGraphicsState, pushGraphicsState } from 'pdf-lib';
 import { bufferSource } from '../src/pdf/source.ts';
-import { verifyDocument } from '../src/verify/verify.ts';
+import { verifyDocument } from '../src/engine/verify/verify.ts';
 import { fixture } from '../test/fixtures/index.ts';
-import { openSealer } from '../test/verify/sealer.ts';
+import { openSealer } from '../test/engine/verify/sealer.ts';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { pemToDer } from '../../src/crypto/certificate.ts';
 import type { Signer } from '../../src/crypto/signer.ts';
 import { TokenPool } from '../../src/pool/pool.ts';
-import { loadConfig } from '../../src/server/config.ts';
+import { loadConfig } from '../../src/config/config.ts';
 
 export async function openFloorSigner(configPath: string, sealId: string): Promise<{ pool: TokenPool; signer: Signer }> {
   const config = await loadConfig({ flags: { config: configPath }, env: {} });

@@ -34,10 +34,10 @@ import {
   type SealBatchResponse,
 } from '../gen/seald/v1/batch_pb.ts';
 import type { PlacementSchema, SealSummary, SignatureOptionsSchema } from '../gen/seald/v1/seald_pb.ts';
-import { MAX_INFLIGHT_METADATA_KEY } from '../server/batch-handler.ts';
-import { grpcClientConstructor, type GrpcServiceClient } from '../server/grpc-service.ts';
-import { encodeAround, encoded } from '../server/wire-encode.ts';
-import { statusName } from '../server/status.ts';
+import { MAX_INFLIGHT_METADATA_KEY } from '../rpc/metadata.ts';
+import { grpcClientConstructor, type GrpcServiceClient } from '../rpc/grpc-service.ts';
+import { encodeAround, encoded } from '../rpc/wire-encode.ts';
+import { statusName } from '../rpc/status.ts';
 import { channelCredentials, UPLOAD_CHUNK_BYTES, type CallSettings, type ClientTls } from './client.ts';
 
 export type BatchClient = GrpcServiceClient<typeof BatchService.method>;

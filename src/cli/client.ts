@@ -16,8 +16,8 @@ import {
   type SealResponse,
   type SealSummary,
 } from '../gen/seald/v1/seald_pb.ts';
-import { grpcClientConstructor, type GrpcServiceClient } from '../server/grpc-service.ts';
-import { ERROR_CODE_METADATA_KEY } from '../server/status.ts';
+import { grpcClientConstructor, type GrpcServiceClient } from '../rpc/grpc-service.ts';
+import { ERROR_CODE_METADATA_KEY } from '../rpc/status.ts';
 
 export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
 export const DEFAULT_SERVER = '127.0.0.1:50051';

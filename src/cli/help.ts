@@ -1,5 +1,5 @@
 /** Help texts, kept apart from the commands so that `seald help` loads nothing heavy (no PKCS#11, no gRPC). */
-import { ENVIRONMENT_VARIABLES } from '../server/config.ts';
+import { ENVIRONMENT_VARIABLES } from '../config/config.ts';
 
 /** The client commands' mutual-TLS options (see docs/security.md). */
 export const TLS_OPTIONS_HELP = `TLS (all three, or none for plaintext):

@@ -1,7 +1,7 @@
 /** What a CLI command may touch of the process: its output streams and environment (tests pass their own). */
 import * as grpc from '@grpc/grpc-js';
 import { SealdError } from '../errors.ts';
-import { statusName } from '../server/status.ts';
+import { statusName } from '../rpc/status.ts';
 
 export interface CliIo {
   stdout(text: string): void;

@@ -7,7 +7,7 @@ import {
   type RollbackHeader,
   type RollbackSummary,
 } from '../gen/seald/v1/rollback_pb.ts';
-import { grpcClientConstructor, type GrpcServiceClient } from '../server/grpc-service.ts';
+import { grpcClientConstructor, type GrpcServiceClient } from '../rpc/grpc-service.ts';
 import { channelCredentials, type CallSettings, type ClientTls } from './client.ts';
 import { documentCall } from './document-call.ts';
 

@@ -18,8 +18,8 @@ import {
   id_sha256,
 } from './oids.ts';
 import { parseCertificate } from './certificate.ts';
-import { checkCms, parseCms } from '../verify/cms.ts';
-import { children, readTlv } from '../verify/der.ts';
+import { checkCms, parseCms } from './signed-data.ts';
+import { children, readTlv } from './der.ts';
 
 /** A checked time-stamp token. */
 export interface TimestampToken {

@@ -15,10 +15,10 @@ import { PdfDocument } from '../pdf/document.ts';
 import { prepareDss, readDss } from '../pdf/dss.ts';
 import { PdfString } from '../pdf/objects.ts';
 import { AppendedSource, type ByteSource } from '../pdf/source.ts';
-import { parseCms } from '../verify/cms.ts';
-import { Budget, DEFAULT_VERIFY_LIMITS } from '../verify/limits.ts';
-import { signatureFields } from '../verify/signature-fields.ts';
-import { certificationPath, x509 } from '../verify/trust.ts';
+import { parseCms } from '../crypto/signed-data.ts';
+import { Budget, DEFAULT_VERIFY_LIMITS } from '../pdf/limits.ts';
+import { signatureFields } from '../pdf/signature-fields.ts';
+import { certificationPath, x509 } from '../crypto/trust.ts';
 import { timestampDocument } from './doc-timestamp.ts';
 import type { Timestamper } from './seal.ts';
 

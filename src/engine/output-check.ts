@@ -9,7 +9,7 @@
  * engine computed over the byte ranges, and its signature over the DER signed attributes verifies with the public key
  * of the seal's certificate.
  */
-import { checkCms, parseCms } from '../verify/cms.ts';
+import { checkCms, parseCms } from '../crypto/signed-data.ts';
 import { SealdError } from '../errors.ts';
 import { PdfDocument } from '../pdf/document.ts';
 import { AppendedSource, type ByteSource } from '../pdf/source.ts';

@@ -12,7 +12,7 @@ export interface ByteSource {
   close(): Promise<void>;
 }
 
-const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));

@@ -16,7 +16,7 @@ import type { Operation } from '../auth/operations.ts';
 import { authorize, permissionDenied, type AuthorizationDetails } from '../auth/policy.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { ServiceContext } from './context.ts';
-import { grpcStatusOf, statusName } from './status.ts';
+import { grpcStatusOf, statusName } from '../rpc/status.ts';
 import { principalOf } from './tls.ts';
 
 type Fields = Omit<AuditEntry, 'principal' | 'operation' | 'requestId' | 'result' | 'errorCode' | 'clientCertificateSerial'>;

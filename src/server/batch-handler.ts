@@ -45,10 +45,9 @@ import { availableSeal, optionsOf, release, RESPONSE_CHUNK_BYTES, summaryOf } fr
 import { documentSpool, finishSpool } from './upload.ts';
 import { RequestReader, STOPPED, type BatchCall } from './batch-reader.ts';
 import { Spool } from './spool.ts';
-import { grpcStatusOf, statusName } from './status.ts';
+import { grpcStatusOf, statusName } from '../rpc/status.ts';
+import { MAX_INFLIGHT_METADATA_KEY } from '../rpc/metadata.ts';
 
-/** Initial response metadata: how many documents of one call the server seals at a time. */
-export const MAX_INFLIGHT_METADATA_KEY = 'seald-batch-max-inflight';
 const MAX_DOCUMENT_ID_LENGTH = 256;
 const DRAINING = Symbol('draining');
 

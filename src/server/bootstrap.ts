@@ -8,15 +8,15 @@ import { PolicyStore } from '../auth/policy-store.ts';
 import type { sealDocument } from '../engine/seal.ts';
 import { checkedSealDocument } from '../engine/output-check.ts';
 import { TokenPool } from '../pool/pool.ts';
-import { loadConfig, type ConfigFlags, type SealdConfig } from './config.ts';
+import { loadConfig, type ConfigFlags, type SealdConfig } from '../config/config.ts';
 import type { Logger } from './logger.ts';
 import { TsaClient } from '../crypto/tsa-client.ts';
 import type { ServiceContext } from './context.ts';
-import { createMetrics, slotLabel, timedSigner, tsaObserver, type SealdMetrics } from './metrics.ts';
-import type { TsaConfig } from './tsa-config.ts';
+import { createMetrics, slotLabel, timedSigner, tsaObserver, type SealdMetrics } from '../metrics/metrics.ts';
+import type { TsaConfig } from '../config/tsa-config.ts';
 import { loadSeals } from './seals.ts';
 import { startServer, type SealdServer } from './server.ts';
-import { loadTrustAnchors } from '../verify/anchors.ts';
+import { loadTrustAnchors } from '../crypto/anchors.ts';
 
 /** Flags > SEALD_* environment > file > defaults; with no file named, the embedded defaults in the data dir. */
 export function loadServerConfig(
@@ -29,7 +29,7 @@ export function loadServerConfig(
     env,
     // Loaded only when needed: a configured production server never runs the demo provisioning code.
     provisionDefaults: async (dataDir) => {
-      const { ensureEmbeddedDefaults } = await import('./defaults/embedded.ts');
+      const { ensureEmbeddedDefaults } = await import('../provision/embedded.ts');
       return ensureEmbeddedDefaults(dataDir, logger);
     },
   });

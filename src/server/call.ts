@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { SealdError } from '../errors.ts';
 
-export const REQUEST_ID_METADATA_KEY = 'x-request-id';
-export const RESPONSE_REQUEST_ID_METADATA_KEY = 'seald-request-id';
+import { REQUEST_ID_METADATA_KEY, RESPONSE_REQUEST_ID_METADATA_KEY } from '../rpc/metadata.ts';
+import { grpcStatusOf, statusName, type GrpcErrorStatus } from '../rpc/status.ts';
+import type { Logger } from './logger.ts';
 
 /** The part of a grpc-js server call (any of the four kinds) used here. */
 interface SurfaceCall {
@@ -80,4 +81,28 @@ export function abortReason(signal: AbortSignal): SealdError {
   return signal.reason instanceof SealdError
     ? signal.reason
     : new SealdError('cancelled', 'CANCELLED', 'the call was cancelled');
+}
+
+/**
+ * How a document RPC ends after `error`. When the caller is gone (its cancel or deadline ended the call) there is
+ * nothing to answer and nothing wrong on seald's side; otherwise the status to send, logged once: as seald's failure
+ * (with the error) when internal, as a refusal (code and message) when the caller can act on it. `code` names the
+ * outcome for metrics and request logs.
+ */
+export function failedCall(
+  error: unknown,
+  call: { lifetime: CallLifetime; requestId: string; log: Logger; rpc: string },
+  options: { refusedLevel?: 'info' | 'debug'; fields?: Record<string, unknown> } = {},
+): { code: string; status: GrpcErrorStatus | undefined } {
+  const { lifetime, requestId, log, rpc } = call;
+  const fields = options.fields ?? {};
+  if (lifetime.clientGone) {
+    const reason = abortReason(lifetime.signal);
+    log[options.refusedLevel ?? 'info']({ ...fields, reason: reason.code }, 'call ended by the client');
+    return { code: reason.category === 'deadline' ? 'DEADLINE_EXCEEDED' : 'CANCELLED', status: undefined };
+  }
+  const status = grpcStatusOf(error, requestId);
+  if (status.internal) log.error({ ...fields, err: error }, `${rpc} failed`);
+  else log[options.refusedLevel ?? 'info']({ ...fields, code: statusName(status.code), error: status.sealdCode, message: status.details }, `${rpc} refused`);
+  return { code: statusName(status.code), status };
 }

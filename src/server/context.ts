@@ -3,9 +3,9 @@ import type { AuditEntry } from '../audit/record.ts';
 import type { Policy } from '../auth/policy.ts';
 import type { sealDocument, Timestamper } from '../engine/seal.ts';
 import type { Admission } from './admission.ts';
-import type { Limits } from './config.ts';
+import type { Limits } from '../config/config.ts';
 import type { Logger } from './logger.ts';
-import type { SealdMetrics } from './metrics.ts';
+import type { SealdMetrics } from '../metrics/metrics.ts';
 import type { ConfiguredSeal } from './seals.ts';
 
 export interface ServiceContext {

@@ -15,7 +15,7 @@ import { callAccess } from './access.ts';
 import { requestIdOf } from './call.ts';
 import type { ServiceContext } from './context.ts';
 import type { ConfiguredSeal } from './seals.ts';
-import { grpcStatusOf } from './status.ts';
+import { grpcStatusOf } from '../rpc/status.ts';
 
 const KIND: Record<ConfiguredSeal['config']['kind'], SealKind> = {
   organization: SealKind.ORGANIZATION,

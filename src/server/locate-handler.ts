@@ -15,11 +15,10 @@ import {
   type LocateResponse,
 } from '../gen/seald/v1/seald_pb.ts';
 import type { ByteSource } from '../pdf/source.ts';
-import { abortReason, callLifetime, requestIdOf } from './call.ts';
+import { abortReason, callLifetime, requestIdOf, failedCall } from './call.ts';
 import { callAccess, placementDetails } from './access.ts';
 import type { ServiceContext } from './context.ts';
 import { placementOf } from './placement-of.ts';
-import { failedCall } from './status.ts';
 import { readHeader, receiveSource } from './upload.ts';
 
 type LocateCall = grpc.ServerReadableStream<LocateRequest, LocateResponse>;

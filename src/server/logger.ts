@@ -3,7 +3,7 @@
  * never logged; the redaction below is a second line of defence, not the first.
  */
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from './config.ts';
+import type { LogLevel } from '../config/config.ts';
 
 export type { Logger } from 'pino';
 

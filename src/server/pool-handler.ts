@@ -16,7 +16,7 @@ import type { TokenStatus } from '../pool/pool.ts';
 import { requestIdOf } from './call.ts';
 import type { Logger } from './logger.ts';
 import type { ConfiguredSeal } from './seals.ts';
-import { grpcStatusOf } from './status.ts';
+import { grpcStatusOf } from '../rpc/status.ts';
 
 /** What the handler needs: the pool's token status, and the seals. */
 export interface PoolView {

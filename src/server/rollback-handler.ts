@@ -17,11 +17,10 @@ import {
 } from '../gen/seald/v1/rollback_pb.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import { callAccess, type CallAccess } from './access.ts';
-import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
+import { abortReason, callLifetime, requestIdOf, type CallLifetime, failedCall } from './call.ts';
 import type { ServiceContext } from './context.ts';
 import { RESPONSE_CHUNK_BYTES } from './seal-handler.ts';
 import type { ConfiguredSeal } from './seals.ts';
-import { failedCall } from './status.ts';
 import { readHeader, receiveSource, send } from './upload.ts';
 
 type RollbackCall = grpc.ServerDuplexStream<RollbackRequest, RollbackResponse>;

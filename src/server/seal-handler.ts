@@ -18,14 +18,13 @@ import {
   type SealResponse,
 } from '../gen/seald/v1/seald_pb.ts';
 import { callAccess, placementDetails } from './access.ts';
-import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
+import { abortReason, callLifetime, requestIdOf, type CallLifetime, failedCall } from './call.ts';
 import type { AdmissionTicket } from './admission.ts';
 import type { ServiceContext } from './context.ts';
 import { logRequest, type Logger } from './logger.ts';
 import { placementOf } from './placement-of.ts';
 import type { ConfiguredSeal } from './seals.ts';
 import { Spool } from './spool.ts';
-import { failedCall } from './status.ts';
 import { documentSizeHint, readHeader, receiveSource, send } from './upload.ts';
 
 /** Response chunk size: under grpc-js's default 4 MiB message limit with room to spare. */

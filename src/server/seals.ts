@@ -10,7 +10,7 @@ import type { Signer } from '../crypto/signer.ts';
 import type { SealMaterial } from '../engine/seal.ts';
 import { SealdError } from '../errors.ts';
 import { prepareSealImage } from '../pdf/image.ts';
-import type { SealConfig } from './config.ts';
+import type { SealConfig } from '../config/config.ts';
 import type { Logger } from './logger.ts';
 
 /** What the server needs from the token pool (src/pool's TokenPool provides it). */

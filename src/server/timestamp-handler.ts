@@ -23,10 +23,9 @@ import {
 } from '../gen/seald/v1/timestamp_pb.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import { callAccess } from './access.ts';
-import { abortReason, callLifetime, requestIdOf } from './call.ts';
+import { abortReason, callLifetime, requestIdOf, failedCall } from './call.ts';
 import type { ServiceContext } from './context.ts';
 import { RESPONSE_CHUNK_BYTES } from './seal-handler.ts';
-import { failedCall } from './status.ts';
 import { readHeader, receiveSource, send, type UploadMessage } from './upload.ts';
 
 /** Time allowed to one OCSP responder or CRL server when the configuration sets no TSA timeout to follow. */

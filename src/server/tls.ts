@@ -10,7 +10,7 @@ import * as tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { ANONYMOUS, principalFromCertificate, type Principal } from '../auth/principal.ts';
 import { SealdError } from '../errors.ts';
-import type { TlsConfig } from './config.ts';
+import type { TlsConfig } from '../config/config.ts';
 import type { Logger } from './logger.ts';
 
 export interface TlsListener {

@@ -13,12 +13,11 @@ import {
   type VerifyResponse,
 } from '../gen/seald/v1/verify_pb.ts';
 import type { ByteSource } from '../pdf/source.ts';
-import type { Verdict as VerdictName, VerificationReport } from '../verify/report.ts';
-import { verifyDocument } from '../verify/verify.ts';
-import { abortReason, callLifetime, requestIdOf } from './call.ts';
+import type { Verdict as VerdictName, VerificationReport } from '../engine/verify/report.ts';
+import { verifyDocument } from '../engine/verify/verify.ts';
+import { abortReason, callLifetime, requestIdOf, failedCall } from './call.ts';
 import { callAccess } from './access.ts';
 import type { ServiceContext } from './context.ts';
-import { failedCall } from './status.ts';
 import { readHeader, receiveSource } from './upload.ts';
 
 type VerifyCall = grpc.ServerReadableStream<VerifyRequest, VerifyResponse>;

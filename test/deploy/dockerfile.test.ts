@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { DockerfileParser, type Copy, type Instruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS, ENVIRONMENT_VARIABLES } from '../../src/server/config.ts';
+import { DEFAULTS, ENVIRONMENT_VARIABLES } from '../../src/config/config.ts';
 import { startHarness, type Harness } from '../server/harness.ts';
 import { run } from '../support/run.ts';
 import { BIN } from './serve-process.ts';

@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENVIRONMENT_VARIABLES, loadConfig, type SealdConfig } from '../../src/server/config.ts';
+import { ENVIRONMENT_VARIABLES, loadConfig, type SealdConfig } from '../../src/config/config.ts';
 import { HEALTH_SERVICES } from '../../src/server/health.ts';
-import { createMetrics } from '../../src/server/metrics.ts';
+import { createMetrics } from '../../src/metrics/metrics.ts';
 import { applyJsonPatch, readManifests, renderKustomization, type Manifest } from './kustomize.ts';
 import { validateManifest } from './k8s-schema.ts';
 

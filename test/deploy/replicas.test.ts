@@ -20,7 +20,7 @@ import {
   type SealClient,
 } from '../../src/cli/client.ts';
 import { SealHeaderSchema } from '../../src/gen/seald/v1/seald_pb.ts';
-import { loadConfig } from '../../src/server/config.ts';
+import { loadConfig } from '../../src/config/config.ts';
 import { fixture } from '../fixtures/index.ts';
 import { run } from '../support/run.ts';
 import { isPrefix, pdfsig, qpdfCheck } from '../support/tools.ts';

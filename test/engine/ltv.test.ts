@@ -20,7 +20,7 @@ import { readDss } from '../../src/pdf/dss.ts';
 import { PdfDocument } from '../../src/pdf/document.ts';
 import { sealDocument, type SealMaterial } from '../../src/engine/seal.ts';
 import { addValidationData } from '../../src/engine/ltv.ts';
-import { verifyDocument } from '../../src/verify/verify.ts';
+import { verifyDocument } from '../../src/engine/verify/verify.ts';
 import { SealdError } from '../../src/errors.ts';
 import { fixture } from '../fixtures/index.ts';
 import { extractSignatures, pdfsig, qpdfCheck } from '../support/tools.ts';

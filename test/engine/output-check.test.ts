@@ -9,7 +9,7 @@ import { checkSealOutput } from '../../src/engine/output-check.ts';
 import { sealDocument, type SealMaterial, type SealOutcome } from '../../src/engine/seal.ts';
 import { prepareSealImage } from '../../src/pdf/image.ts';
 import { bufferSource, type ByteSource } from '../../src/pdf/source.ts';
-import { encodePng } from '../../src/server/defaults/seal-image.ts';
+import { encodePng } from '../../src/provision/seal-image.ts';
 import { createSoftwareFixture, type SoftwareFixture } from '../crypto/software-signer.ts';
 import { fixture } from '../fixtures/index.ts';
 

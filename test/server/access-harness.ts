@@ -12,7 +12,7 @@ import { PolicyStore } from '../../src/auth/policy-store.ts';
 import { connect, type ClientTls, type SealClient } from '../../src/cli/client.ts';
 import { connectRollback, type RollbackClient } from '../../src/cli/rollback-client.ts';
 import type { sealDocument } from '../../src/engine/seal.ts';
-import type { TlsConfig } from '../../src/server/config.ts';
+import type { TlsConfig } from '../../src/config/config.ts';
 import type { Logger } from '../../src/server/logger.ts';
 import type { ConfiguredSeal } from '../../src/server/seals.ts';
 import { startServer, type SealdServer } from '../../src/server/server.ts';

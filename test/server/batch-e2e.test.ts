@@ -14,7 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectBatch, sealBatch, type BatchClient, type BatchInput, type BatchResult } from '../../src/cli/batch-client.ts';
 import { loadServerConfig, startSealdServer } from '../../src/server/bootstrap.ts';
-import type { SealdConfig } from '../../src/server/config.ts';
+import type { SealdConfig } from '../../src/config/config.ts';
 import type { SealdServer } from '../../src/server/server.ts';
 import { fixture, type FixtureName } from '../fixtures/index.ts';
 import { run } from '../support/run.ts';

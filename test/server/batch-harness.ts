@@ -16,7 +16,7 @@ import {
   type SealBatchRequest,
   type SealBatchResponse,
 } from '../../src/gen/seald/v1/batch_pb.ts';
-import type { BatchSettings, Limits } from '../../src/server/config.ts';
+import type { BatchSettings, Limits } from '../../src/config/config.ts';
 import type { Logger } from '../../src/server/logger.ts';
 import type { ConfiguredSeal } from '../../src/server/seals.ts';
 import { startServer, type SealdServer } from '../../src/server/server.ts';

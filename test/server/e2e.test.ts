@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, listSeals, sealdErrorCode, sealRemote, UPLOAD_CHUNK_BYTES, type SealClient } from '../../src/cli/client.ts';
 import { SealHeaderSchema, SealKind, SealRequestSchema, type SealHeader } from '../../src/gen/seald/v1/seald_pb.ts';
 import { loadServerConfig, startSealdServer } from '../../src/server/bootstrap.ts';
-import type { SealdConfig } from '../../src/server/config.ts';
+import type { SealdConfig } from '../../src/config/config.ts';
 import type { SealdServer } from '../../src/server/server.ts';
 import { fixture } from '../fixtures/index.ts';
 import { run } from '../support/run.ts';

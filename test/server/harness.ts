@@ -15,7 +15,7 @@ import type { Signer } from '../../src/crypto/signer.ts';
 import type { SealOutcome, sealDocument } from '../../src/engine/seal.ts';
 import { resolvePageSpec } from '../../src/pdf/page-spec.ts';
 import { connect, type SealClient } from '../../src/cli/client.ts';
-import type { Limits } from '../../src/server/config.ts';
+import type { Limits } from '../../src/config/config.ts';
 import type { Logger } from '../../src/server/logger.ts';
 import type { ConfiguredSeal } from '../../src/server/seals.ts';
 import { startServer, type SealdServer } from '../../src/server/server.ts';

@@ -19,7 +19,7 @@ import { SealHeaderSchema } from '../../src/gen/seald/v1/seald_pb.ts';
 import { listAuditFiles } from '../../src/audit/files.ts';
 import { verifyAuditFiles } from '../../src/audit/verify.ts';
 import { loadServerConfig, startSealdServer } from '../../src/server/bootstrap.ts';
-import type { SealdConfig } from '../../src/server/config.ts';
+import type { SealdConfig } from '../../src/config/config.ts';
 import type { SealdServer } from '../../src/server/server.ts';
 import { fixture } from '../fixtures/index.ts';
 import { fileURLToPath } from 'node:url';

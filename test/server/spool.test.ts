@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SealdError } from '../../src/errors.ts';
-import { FileSource, Spool, removeStaleSpoolFiles } from '../../src/server/spool.ts';
+import { FileSource } from '../../src/pdf/file-source.ts';
+import { Spool, removeStaleSpoolFiles } from '../../src/server/spool.ts';
 import { BufferSource } from '../../src/pdf/source.ts';
 
 let dir: string;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEAL_RED, drawOrganizationSeal } from '../../src/server/defaults/seal-image.ts';
+import { SEAL_RED, drawOrganizationSeal } from '../../src/provision/seal-image.ts';
 import {
   OTHER_SIGNER_FIELD,
   OTHER_SIGNER_NAME,

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { GetPoolStatusRequestSchema, PoolService, TokenState, type GetPoolStatusResponse } from '../../gen/seald/v1/pool_pb.ts';
-import { grpcClientConstructor } from '../../server/grpc-service.ts';
+import { grpcClientConstructor } from '../../rpc/grpc-service.ts';
 import { channelCredentials } from '../client.ts';
 import { UsageError, type CliIo } from '../io.ts';
 import { formatTable } from '../table.ts';

@@ -1,7 +1,7 @@
 /** `seald serve`: run the gRPC server until SIGTERM / SIGINT. */
 import { parseArgs } from 'node:util';
 import { exitOnSignals, loadServerConfig, startSealdServer } from '../../server/bootstrap.ts';
-import type { ConfigFlags, LogLevel } from '../../server/config.ts';
+import type { ConfigFlags, LogLevel } from '../../config/config.ts';
 import { createLogger } from '../../server/logger.ts';
 import type { CliIo } from '../io.ts';
 

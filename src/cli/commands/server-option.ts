@@ -3,7 +3,7 @@
  * repeated), or a gRPC target URI (`dns:///seald-headless:50051`, `ipv4:10.0.0.1:50051,10.0.0.2:50051`). Several
  * addresses or a name with several records are balanced round-robin (client.ts connectServers).
  */
-import { checkAddress } from '../../server/config.ts';
+import { checkAddress } from '../../config/config.ts';
 import * as fs from 'node:fs';
 import { DEFAULT_SERVER, type ClientTls } from '../client.ts';
 import { UsageError } from '../io.ts';

@@ -15,7 +15,7 @@ import {
   type LtvSummary,
   type TimestampSummary,
 } from '../../gen/seald/v1/timestamp_pb.ts';
-import { grpcClientConstructor } from '../../server/grpc-service.ts';
+import { grpcClientConstructor } from '../../rpc/grpc-service.ts';
 import { UPLOAD_CHUNK_BYTES } from '../client.ts';
 import { documentCall } from '../document-call.ts';
 import { documentCommand } from '../document-command.ts';

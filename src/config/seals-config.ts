@@ -1,0 +1,86 @@
+/** The seals and tls sections of the configuration. */
+import { checkKeys, configError, isTable, optionalString, requiredString, type Table } from './values.ts';
+
+export type SealKindName = 'organization' | 'personal';
+
+export interface SealConfig {
+  id: string;
+  kind: SealKindName;
+  name: string;
+  /** Label of the private key on the token (CKA_LABEL). */
+  key: string;
+  /** PEM file: the signing certificate first, then its issuers. */
+  certificates: string;
+  /** PNG file of the seal's mark. */
+  image: string;
+  /** Default size of the mark's longer side, in millimetres. */
+  sizeMm: number;
+}
+
+/** Mutual TLS: the server's certificate chain and key, and the CA bundle client certificates must chain to. */
+export interface TlsConfig {
+  cert: string;
+  key: string;
+  clientCa: string;
+}
+
+export function sealsFrom(value: unknown, fromFile: (p: string) => string, source: string): SealConfig[] {
+  if (value === undefined || value === null) throw configError('seals', 'at least one seal is required', source);
+  if (!Array.isArray(value) || value.length === 0) throw configError('seals', 'expected a non-empty list of seals', source);
+  const seen = new Set<string>();
+  return value.map((item: unknown, index) => {
+    const name = `seals[${index}]`;
+    if (!isTable(item)) throw configError(name, 'expected a mapping', source);
+    checkKeys(item, ['id', 'kind', 'name', 'key', 'certificates', 'image', 'size_mm'], `${name}.`, source);
+    const id = requiredString(item, 'id', `${name}.id`, source);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) {
+      throw configError(`${name}.id`, `"${id}": use letters, digits, ".", "_" and "-"`, source);
+    }
+    if (seen.has(id)) throw configError(`${name}.id`, `duplicate seal id "${id}"`, source);
+    seen.add(id);
+    const kind = requiredString(item, 'kind', `${name}.kind`, source);
+    if (kind !== 'organization' && kind !== 'personal') {
+      throw configError(`${name}.kind`, `expected organization or personal, got "${kind}"`, source);
+    }
+    const sizeMm = item.size_mm;
+    if (typeof sizeMm !== 'number' || !Number.isFinite(sizeMm) || sizeMm <= 0 || sizeMm > 1000) {
+      throw configError(`${name}.size_mm`, `expected a size in millimetres (0 < size ≤ 1000), got ${JSON.stringify(sizeMm)}`, source);
+    }
+    return {
+      id,
+      kind,
+      name: requiredString(item, 'name', `${name}.name`, source),
+      key: requiredString(item, 'key', `${name}.key`, source),
+      certificates: fromFile(requiredString(item, 'certificates', `${name}.certificates`, source)),
+      image: fromFile(requiredString(item, 'image', `${name}.image`, source)),
+      sizeMm,
+    };
+  });
+}
+
+/** tls.cert / tls.key / tls.client_ca (or SEALD_TLS_*): all three, or none for plaintext. */
+export function tlsFrom(
+  table: Table,
+  envValue: (name: 'SEALD_TLS_CERT' | 'SEALD_TLS_KEY' | 'SEALD_TLS_CLIENT_CA') => string | undefined,
+  fromFile: (p: string) => string,
+  fromCwd: (p: string) => string,
+  source: string,
+): TlsConfig | undefined {
+  const pick = (key: string, envName: 'SEALD_TLS_CERT' | 'SEALD_TLS_KEY' | 'SEALD_TLS_CLIENT_CA'): string | undefined => {
+    const fromEnv = envValue(envName);
+    if (fromEnv !== undefined) return fromCwd(fromEnv);
+    const value = optionalString(table, key, source, 'tls');
+    return value === undefined ? undefined : fromFile(value);
+  };
+  const cert = pick('cert', 'SEALD_TLS_CERT');
+  const key = pick('key', 'SEALD_TLS_KEY');
+  const clientCa = pick('client_ca', 'SEALD_TLS_CLIENT_CA');
+  if (cert === undefined && key === undefined && clientCa === undefined) return undefined;
+  if (cert === undefined || key === undefined || clientCa === undefined) {
+    const missing = [cert === undefined ? 'cert' : '', key === undefined ? 'key' : '', clientCa === undefined ? 'client_ca' : '']
+      .filter((k) => k !== '')
+      .map((k) => `tls.${k}`);
+    throw configError('tls', `mutual TLS needs cert, key and client_ca: ${missing.join(', ')} missing`, source);
+  }
+  return { cert, key, clientCa };
+}

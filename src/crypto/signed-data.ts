@@ -1,0 +1,266 @@
+/**
+ * The CMS side of a PDF signature (RFC 5652 §5, ETSI EN 319 142-1 §6.3): parse the SignedData in /Contents, find the
+ * signer's certificate, and check — in this order, each a distinct finding — the message-digest attribute against the
+ * digest of the byte ranges, the signature over the signed attributes, and signing-certificate(-v2) (RFC 5035 §3,
+ * RFC 2634 §5.4) against the certificate that verified the signature. Parsed with der.ts: the signed attributes are
+ * hashed exactly as received.
+ */
+import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { certificateFields, children, DerError, equalBytes, expectTag, oid, readTlv, type Tlv } from './der.ts';
+import { x509 } from './trust.ts';
+
+const OID = {
+  data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingCertificate: '1.2.840.113549.1.9.16.2.12',
+  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  subjectKeyIdentifier: '2.5.29.14',
+};
+
+/** Digest algorithms by OID (RFC 5754 §2, RFC 3370 §2.1) with Node's names; SHA-1 is recognised to be refused. */
+const DIGESTS: Record<string, { name: string; node: string }> = {
+  '1.3.14.3.2.26': { name: 'SHA-1', node: 'sha1' },
+  '2.16.840.1.101.3.4.2.1': { name: 'SHA-256', node: 'sha256' },
+  '2.16.840.1.101.3.4.2.2': { name: 'SHA-384', node: 'sha384' },
+  '2.16.840.1.101.3.4.2.3': { name: 'SHA-512', node: 'sha512' },
+};
+
+/** Signature algorithms (RFC 4055 §5, RFC 5758 §3.2); `digest` undefined = the SignerInfo's digestAlgorithm. */
+const SIGNATURES: Record<string, { name: string; digest?: string }> = {
+  '1.2.840.113549.1.1.1': { name: 'RSA' },
+  '1.2.840.113549.1.1.5': { name: 'sha1WithRSAEncryption', digest: 'sha1' },
+  '1.2.840.113549.1.1.11': { name: 'sha256WithRSAEncryption', digest: 'sha256' },
+  '1.2.840.113549.1.1.12': { name: 'sha384WithRSAEncryption', digest: 'sha384' },
+  '1.2.840.113549.1.1.13': { name: 'sha512WithRSAEncryption', digest: 'sha512' },
+  '1.2.840.10045.2.1': { name: 'ECDSA' },
+  '1.2.840.10045.4.3.2': { name: 'ecdsa-with-SHA256', digest: 'sha256' },
+  '1.2.840.10045.4.3.3': { name: 'ecdsa-with-SHA384', digest: 'sha384' },
+  '1.2.840.10045.4.3.4': { name: 'ecdsa-with-SHA512', digest: 'sha512' },
+};
+
+/** Integrity of one signature over its /ByteRange (ISO 32000-1 §12.8.1, RFC 5652 §5.4, RFC 5035). */
+export type Integrity =
+  | 'INTACT'
+  | 'BAD_BYTERANGE'
+  | 'DIGEST_MISMATCH'
+  | 'BAD_CMS'
+  | 'BAD_SIGNATURE'
+  | 'SIGNER_CERT_MISMATCH'
+  | 'UNSUPPORTED';
+
+export interface Attribute {
+  type: string;
+  values: Tlv[];
+}
+
+export interface ParsedCms {
+  /** DER of every certificate in SignedData.certificates. */
+  certificates: Uint8Array[];
+  /** DER of the certificate the SignerInfo's sid names, if present. */
+  signerCertificate: Uint8Array | undefined;
+  digestAlgorithm: string;
+  /** Node's hash name for the digest algorithm, undefined when unsupported. */
+  digestNode: string | undefined;
+  signatureAlgorithm: string;
+  signatureOid: string;
+  /** The signed attributes as hashed (RFC 5652 §5.4: tagged SET OF, 0x31), undefined when absent. */
+  signedAttrs: Uint8Array | undefined;
+  attributes: Attribute[];
+  signature: Uint8Array;
+  /** The encapsulated content (a time-stamp token's TSTInfo), when parsing allowed one. */
+  content?: { type: string; bytes: Uint8Array };
+}
+
+export type CmsParse = { ok: true; cms: ParsedCms } | { ok: false; integrity: Integrity; reason: string };
+
+/**
+ * Reads a CMS SignedData with one SignerInfo. A PDF signature's CMS is detached; `encapsulated` accepts the one kind
+ * of CMS seald reads that carries its content: an RFC 3161 time-stamp token (its TSTInfo).
+ */
+export function parseCms(contents: Uint8Array, options: { encapsulated?: boolean } = {}): CmsParse {
+  try {
+    return { ok: true, cms: parseSignedData(contents, options.encapsulated === true) };
+  } catch (e) {
+    if (e instanceof DerError) return { ok: false, integrity: 'BAD_CMS', reason: `the CMS in /Contents is malformed: ${e.message}` };
+    throw e;
+  }
+}
+
+/*
+ * ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT SignedData }
+ * SignedData ::= SEQUENCE { version, digestAlgorithms SET, encapContentInfo SEQUENCE { eContentType, [0] eContent? },
+ *                           certificates [0] IMPLICIT SET OPTIONAL, crls [1] IMPLICIT OPTIONAL, signerInfos SET }
+ * SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, signedAttrs [0] IMPLICIT SET OPTIONAL,
+ *                           signatureAlgorithm, signature OCTET STRING, unsignedAttrs [1] IMPLICIT OPTIONAL }
+ */
+function parseSignedData(contents: Uint8Array, encapsulated: boolean): ParsedCms {
+  const info = children(expectTag(readTlv(contents), 0x30, 'ContentInfo'));
+  if (oid(expectTag(info[0], 0x06, 'contentType')) !== OID.signedData) throw new DerError('the content type is not signedData');
+  const sd = children(expectTag(children(expectTag(info[1], 0xa0, 'content'))[0], 0x30, 'SignedData'));
+  let i = 2; // version, digestAlgorithms
+  const encap = children(expectTag(sd[i++], 0x30, 'encapContentInfo'));
+  if (encap.length > 1 && !encapsulated) throw new DerError('the CMS encapsulates content; a PDF signature is detached (ISO 32000-1 §12.8.3.3)');
+  // eContent [0] EXPLICIT OCTET STRING
+  const eContent = encap.length > 1 ? expectTag(children(expectTag(encap[1], 0xa0, 'eContent'))[0], 0x04, 'eContent').value : undefined;
+  const certificates: Uint8Array[] = [];
+  if (sd[i]?.tag === 0xa0) for (const c of children(sd[i++]!)) if (c.tag === 0x30) certificates.push(c.bytes);
+  if (sd[i]?.tag === 0xa1) i++;
+  const infos = children(expectTag(sd[i], 0x31, 'signerInfos'));
+  if (infos.length !== 1) throw new DerError(`the CMS has ${infos.length} SignerInfos; a PDF signature has exactly one`);
+
+  const si = children(expectTag(infos[0], 0x30, 'SignerInfo'));
+  const sid = si[1];
+  if (!sid) throw new DerError('SignerInfo has no sid');
+  const digestOid = oid(expectTag(children(expectTag(si[2], 0x30, 'digestAlgorithm'))[0], 0x06, 'digestAlgorithm'));
+  let j = 3;
+  let signedAttrs: Uint8Array | undefined;
+  const attributes: Attribute[] = [];
+  if (si[j]?.tag === 0xa0) {
+    const raw = si[j++]!;
+    signedAttrs = Uint8Array.from(raw.bytes);
+    signedAttrs[0] = 0x31;
+    for (const a of children(raw)) {
+      const parts = children(expectTag(a, 0x30, 'Attribute'));
+      attributes.push({ type: oid(expectTag(parts[0], 0x06, 'attrType')), values: children(expectTag(parts[1], 0x31, 'attrValues')) });
+    }
+  }
+  const signatureOid = oid(expectTag(children(expectTag(si[j++], 0x30, 'signatureAlgorithm'))[0], 0x06, 'signatureAlgorithm'));
+  const signature = expectTag(si[j], 0x04, 'signature').value;
+  const signerCertificate = certificates.find((der) => matchesSid(der, sid));
+  return {
+    certificates,
+    signerCertificate,
+    digestAlgorithm: DIGESTS[digestOid]?.name ?? digestOid,
+    digestNode: DIGESTS[digestOid]?.node,
+    signatureAlgorithm: SIGNATURES[signatureOid]?.name ?? signatureOid,
+    signatureOid,
+    signedAttrs,
+    attributes,
+    signature,
+    ...(eContent === undefined ? {} : { content: { type: oid(expectTag(encap[0], 0x06, 'eContentType')), bytes: eContent } }),
+  };
+}
+
+/** RFC 5652 §5.3: sid is issuerAndSerialNumber (SEQUENCE) or [0] subjectKeyIdentifier. */
+function matchesSid(der: Uint8Array, sid: Tlv): boolean {
+  try {
+    const cert = certificateFields(der);
+    if (sid.tag === 0x30) {
+      const [issuer, serial] = children(sid);
+      return !!issuer && !!serial && equalBytes(issuer.bytes, cert.issuer.bytes) && equalBytes(serial.bytes, cert.serial.bytes);
+    }
+    if (sid.tag === 0x80) {
+      const ski = cert.extensions.get(OID.subjectKeyIdentifier);
+      return ski !== undefined && equalBytes(readTlv(ski).value, sid.value);
+    }
+  } catch {
+    // a certificate that cannot be read is not the signer's
+  }
+  return false;
+}
+
+function attribute(cms: ParsedCms, type: string): Attribute[] {
+  return cms.attributes.filter((a) => a.type === type);
+}
+
+/**
+ * Check the parsed CMS against the digest of what it signs (computed with `cms.digestNode`): the byte ranges of a PDF
+ * signature (content-type id-data), or a time-stamp token's TSTInfo (`contentType` id-ct-TSTInfo).
+ */
+export function checkCms(
+  cms: ParsedCms,
+  documentDigest: Uint8Array,
+  subFilter: string | undefined,
+  contentType: string = OID.data,
+): { integrity: Integrity; reason?: string } {
+  if (!cms.signerCertificate) {
+    return { integrity: 'SIGNER_CERT_MISMATCH', reason: "the signer's certificate named by the SignerInfo is not in the CMS" };
+  }
+  if (!cms.signedAttrs) {
+    return { integrity: 'UNSUPPORTED', reason: 'the CMS has no signed attributes (not supported: PAdES requires them)' };
+  }
+  // RFC 5652 §5.3: content-type and message-digest are both required once signed attributes are present.
+  const contentTypes = attribute(cms, OID.contentType);
+  const digests = attribute(cms, OID.messageDigest);
+  if (contentTypes.length !== 1 || digests.length !== 1) {
+    return { integrity: 'BAD_CMS', reason: 'the signed attributes must hold exactly one content-type and one message-digest' };
+  }
+  const signedType = contentTypes[0]!.values[0];
+  if (!signedType || signedType.tag !== 0x06 || oid(signedType) !== contentType) {
+    return { integrity: 'BAD_CMS', reason: `the signed content-type is not ${contentType === OID.data ? 'id-data' : contentType}` };
+  }
+  const digestValue = digests[0]!.values[0];
+  if (!digestValue || digestValue.tag !== 0x04) return { integrity: 'BAD_CMS', reason: 'the message-digest is not an OCTET STRING' };
+  if (!equalBytes(digestValue.value, documentDigest)) {
+    return { integrity: 'DIGEST_MISMATCH', reason: 'the signed bytes have changed: their digest does not match the signed message-digest' };
+  }
+
+  const sigAlg = SIGNATURES[cms.signatureOid];
+  if (!sigAlg || !cms.digestNode) {
+    return { integrity: 'UNSUPPORTED', reason: `unsupported algorithm ${cms.signatureAlgorithm} with ${cms.digestAlgorithm}` };
+  }
+  const hash = sigAlg.digest ?? cms.digestNode;
+  if (hash === 'sha1') return { integrity: 'UNSUPPORTED', reason: 'SHA-1 signatures are not accepted' };
+  const key: KeyObject | undefined = x509(cms.signerCertificate)?.publicKey;
+  if (!key) return { integrity: 'BAD_CMS', reason: "the signer's certificate cannot be read" };
+  let ok: boolean;
+  try {
+    ok = verifySignature(hash, cms.signedAttrs, key, cms.signature);
+  } catch {
+    ok = false;
+  }
+  if (!ok) return { integrity: 'BAD_SIGNATURE', reason: "the CMS signature does not verify with the signer's certificate" };
+
+  const certCheck = checkSigningCertificate(cms, cms.signerCertificate);
+  if (certCheck !== undefined) return { integrity: 'SIGNER_CERT_MISMATCH', reason: certCheck };
+  if (subFilter === 'ETSI.CAdES.detached' && attribute(cms, OID.signingCertificateV2).length === 0 && attribute(cms, OID.signingCertificate).length === 0) {
+    return { integrity: 'SIGNER_CERT_MISMATCH', reason: 'a CAdES signature must sign its certificate (signing-certificate-v2 is missing)' };
+  }
+  return { integrity: 'INTACT' };
+}
+
+/**
+ * RFC 5035 §3 / RFC 2634 §5.4: the first ESSCertID(v2) must be the hash of the signer's certificate.
+ *   SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2, … }
+ *   ESSCertIDv2 ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier DEFAULT sha256, certHash OCTET STRING, … }
+ */
+function checkSigningCertificate(cms: ParsedCms, signerDer: Uint8Array): string | undefined {
+  for (const [type, v2] of [[OID.signingCertificateV2, true], [OID.signingCertificate, false]] as const) {
+    const attrs = attribute(cms, type);
+    if (attrs.length === 0) continue;
+    if (attrs.length > 1) return 'more than one signing-certificate attribute';
+    try {
+      const certs = children(expectTag(children(expectTag(attrs[0]!.values[0], 0x30, 'SigningCertificate'))[0], 0x30, 'certs'));
+      const first = children(expectTag(certs[0], 0x30, 'ESSCertID'));
+      let hashName = v2 ? 'sha256' : 'sha1';
+      let i = 0;
+      if (v2 && first[0]?.tag === 0x30) {
+        const algOid = oid(expectTag(children(first[0])[0], 0x06, 'hashAlgorithm'));
+        const d = DIGESTS[algOid];
+        if (!d) return `signing-certificate-v2 uses an unknown hash ${algOid}`;
+        hashName = d.node;
+        i = 1;
+      }
+      const certHash = expectTag(first[i], 0x04, 'certHash').value;
+      if (!equalBytes(certHash, createHash(hashName).update(signerDer).digest())) {
+        return `the signed ${v2 ? 'signing-certificate-v2' : 'signing-certificate'} names another certificate than the one that signed`;
+      }
+    } catch {
+      return 'the signing-certificate attribute cannot be parsed';
+    }
+  }
+  return undefined;
+}
+
+/** Digest the byte ranges with the CMS's digest algorithm. */
+export async function digestRanges(
+  chunks: (start: number, end: number) => AsyncIterable<Uint8Array>,
+  ranges: [number, number][],
+  hashName: string,
+): Promise<Uint8Array> {
+  const hash = createHash(hashName);
+  for (const [start, length] of ranges) for await (const chunk of chunks(start, start + length)) hash.update(chunk);
+  return new Uint8Array(hash.digest());
+}

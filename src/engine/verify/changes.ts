@@ -1,0 +1,310 @@
+/**
+ * What one incremental update changed (ISO 32000-1 §7.5.6), object by object against the revision before it, and
+ * which class each change belongs to. Whether a class is allowed depends on the certification in force (DocMDP,
+ * §12.8.2.2) and field locks (FieldMDP, §12.8.2.4); policy.ts decides that. The classes:
+ *   signing     — a new signature field with its widget and appearance, seald's marks of that signature (locked,
+ *                 printable /Stamp annotations named by its /Seald_Placement), /AcroForm /Fields growth, /SigFlags,
+ *                 the DSS (ETSI EN 319 142-1 §5.4.2), document timestamps;
+ *   form-fill   — a value of an existing form field;
+ *   annotation  — a new annotation that does not cover a signature's appearance;
+ *   forbidden   — anything else: page content, resources, page objects and the page tree, catalog entries, replaced
+ *                 or deleted objects, objects placed in an earlier revision's bytes (xref tricks), overlays.
+ * New objects are judged through what refers to them: an object nothing old points to changes nothing shown.
+ */
+import type { PdfDocument } from '../../pdf/document.ts';
+import { PdfDict, PdfRef, PdfStream, type PdfObject } from '../../pdf/objects.ts';
+import type { Revision } from '../../pdf/revisions.ts';
+import type { Budget } from '../../pdf/limits.ts';
+import { changedKeys, deepEqual, describeObject, fieldInfo, isEmptyBox, overlaps, pageTree, rectOf, type Box } from '../../pdf/compare.ts';
+import { signatureFields } from '../../pdf/signature-fields.ts';
+import { placementOf } from '../../pdf/placement-record.ts';
+
+export type ChangeClass = 'signing' | 'form-fill' | 'annotation' | 'forbidden';
+
+export interface RawChange {
+  revision: number;
+  class: ChangeClass;
+  kind: string;
+  description: string;
+  /** For form-fill: the field's name (FieldMDP locks). */
+  field?: string;
+}
+
+/** Keys of /AcroForm a signing revision may add or change (§12.7.2 Table 218). */
+const ACROFORM_SIGNING_KEYS = new Set(['Fields', 'SigFlags']);
+/** Keys it may add when absent before (a signer's default resources for its appearance). */
+const ACROFORM_ADDABLE_KEYS = new Set(['DR', 'DA']);
+const FORM_FILL_KEYS = new Set(['V', 'AP', 'AS', 'M']);
+
+export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revision, budget: Budget): RawChange[] {
+  const out: RawChange[] = [];
+  const add = (cls: ChangeClass, kind: string, description: string, field?: string): void => {
+    out.push({ revision: rev.number, class: cls, kind, description, ...(field === undefined ? {} : { field }) });
+  };
+
+  // The trailer: /Root must keep pointing at the same catalog (§7.5.6: an update adds, it does not re-point).
+  if (cur.catalogRef.num !== prev.catalogRef.num || cur.catalogRef.gen !== prev.catalogRef.gen) {
+    add('forbidden', 'root-repointed', `the trailer /Root now points to object ${cur.catalogRef.num} instead of ${prev.catalogRef.num}`);
+  }
+  // §7.5.6: an update's /Prev is the previous revision's startxref; another value reads a different history.
+  const prevOffset = cur.xref.sections[0]?.trailer.get('Prev');
+  if (prevOffset !== prev.xref.startxref) {
+    add('forbidden', 'xref-out-of-place', `revision ${rev.number} chains to offset ${String(prevOffset)}, not to revision ${rev.number - 1}'s cross-reference section at ${prev.xref.startxref}`);
+  }
+  for (const s of rev.sections) {
+    if (s.offset < rev.start || s.offset >= rev.eofEnd) {
+      add('forbidden', 'xref-out-of-place', `a cross-reference section at offset ${s.offset} lies outside its revision`);
+    }
+  }
+
+  // Roles of the old objects that an update may legitimately touch.
+  const prevTree = pageTree(prev, budget);
+  const curTree = pageTree(cur, budget);
+  const pageIndex = new Map(prevTree.pages.map((p, i) => [p.ref.num, i]));
+  const annotsArrays = new Map<number, number>();
+  prevTree.pages.forEach((p, i) => {
+    const a = p.dict.get('Annots');
+    if (a instanceof PdfRef) annotsArrays.set(a.num, i);
+  });
+  const prevCatalog = prev.catalog;
+  const acroFormRef = prevCatalog.get('AcroForm');
+  const prevAcroForm = prev.resolveDict(acroFormRef);
+  const fieldsRef = prevAcroForm?.get('Fields');
+  const dssNums = dssObjectNumbers(prev);
+
+  const prevSigs = signatureFields(prev, budget);
+  const curSigs = signatureFields(cur, budget);
+  const prevSigNames = new Set(prevSigs.map((s) => s.name));
+  const newSigs = curSigs.filter((s) => !prevSigNames.has(s.name) && (!s.sigRef || !existed(prev, s.sigRef.num)));
+  for (const s of newSigs) {
+    const what = s.sig.name('Type') === 'DocTimeStamp' ? 'document timestamp' : 'signature';
+    add('signing', what === 'document timestamp' ? 'timestamp-added' : 'signature-added', `${what} "${s.name}" added`);
+  }
+  const markPages = new Map<number, string>(); // 1-based page → signature that may place marks there
+  for (const s of newSigs) for (const p of placementOf(cur, s.sig)?.pages ?? []) markPages.set(p, s.name);
+
+  // Pages: the same page objects, in the same order.
+  const samePages =
+    prevTree.pages.length === curTree.pages.length && prevTree.pages.every((p, i) => curTree.pages[i]!.ref.num === p.ref.num);
+  if (!samePages) {
+    add('forbidden', 'pages-changed', `pages added, removed or reordered (${prevTree.pages.length} → ${curTree.pages.length} pages)`);
+  }
+
+  const pagesToDiffAnnots = new Set<number>();
+  for (const [num, entry] of rev.entries) {
+    budget.object();
+    if (num === 0) continue;
+    const prevEntry = prev.xref.entries.get(num);
+    const hadObject = existed(prev, num);
+    if (entry.type === 'free') {
+      if (hadObject) add('forbidden', 'object-deleted', `${describeObject(num, prev.getObject(refOf(prev, num)))} deleted`);
+      continue;
+    }
+    if (entry.type === 'offset' && (entry.offset < rev.start || entry.offset >= rev.eofEnd)) {
+      add('forbidden', 'xref-points-outside-revision', `object ${num} is placed at offset ${entry.offset}, outside the bytes of revision ${rev.number}`);
+      continue;
+    }
+    if (entry.type === 'compressed' && rev.entries.get(entry.stream)?.type !== 'offset') {
+      add('forbidden', 'xref-points-outside-revision', `object ${num} is placed in object stream ${entry.stream}, which revision ${rev.number} did not write`);
+      continue;
+    }
+    const value = cur.getObject(new PdfRef(num, entry.type === 'offset' ? entry.gen : 0));
+    if (value instanceof PdfStream && ['XRef', 'ObjStm'].includes(value.dict.name('Type') ?? '')) continue;
+    if (!hadObject || prevEntry === undefined) continue; // a new object: judged through what refers to it
+    const old = prev.getObject(refOf(prev, num));
+    if (deepEqual(old, value, budget)) continue; // written again, unchanged
+
+    if (num === prev.catalogRef.num) {
+      diffCatalog(prev, cur, old, value, budget, add);
+    } else if (acroFormRef instanceof PdfRef && num === acroFormRef.num) {
+      diffAcroForm(prev, cur, old, value, budget, add);
+    } else if (fieldsRef instanceof PdfRef && num === fieldsRef.num) {
+      diffFields(cur, old, value, add);
+    } else if (pageIndex.has(num)) {
+      const i = pageIndex.get(num)!;
+      const keys = old instanceof PdfDict && value instanceof PdfDict ? changedKeys(old, value, budget) : ['(type)'];
+      for (const k of keys) {
+        if (k === 'Annots') pagesToDiffAnnots.add(i);
+        else if (k === 'Contents') add('forbidden', 'page-content-changed', `the content of page ${i + 1} was replaced`);
+        else if (k === 'Resources') add('forbidden', 'page-resources-changed', `the resources of page ${i + 1} were replaced`);
+        else add('forbidden', 'page-changed', `page ${i + 1}: /${k} changed`);
+      }
+    } else if (annotsArrays.has(num)) {
+      pagesToDiffAnnots.add(annotsArrays.get(num)!);
+    } else if (prevTree.nodes.has(num)) {
+      add('forbidden', 'page-tree-changed', `page tree node ${num} changed (/Kids or /Count)`);
+    } else if (dssNums.has(num)) {
+      add('signing', 'dss-updated', 'the DSS (validation data) was updated');
+    } else {
+      diffOther(prev, num, old, value, newSigs.map((s) => s.sigRef?.num), budget, add);
+    }
+  }
+
+  if (samePages) {
+    for (const i of pagesToDiffAnnots) {
+      diffAnnots(prev, cur, i, prevTree.pages[i]!.dict, curTree.pages[i]!.dict, prevSigs.map((s) => s.field), newSigs, markPages, add);
+    }
+  }
+  return out;
+}
+
+type Add = (cls: ChangeClass, kind: string, description: string, field?: string) => void;
+
+function existed(doc: PdfDocument, num: number): boolean {
+  const e = doc.xref.entries.get(num);
+  if (!e || e.type === 'free') return false;
+  return doc.getObject(refOf(doc, num)) !== null;
+}
+
+function refOf(doc: PdfDocument, num: number): PdfRef {
+  const e = doc.xref.entries.get(num);
+  return new PdfRef(num, e?.type === 'offset' ? e.gen : 0);
+}
+
+function dssObjectNumbers(doc: PdfDocument): Set<number> {
+  const nums = new Set<number>();
+  const dss = doc.catalog.get('DSS');
+  if (dss instanceof PdfRef) nums.add(dss.num);
+  const dict = doc.resolveDict(dss);
+  for (const key of ['Certs', 'OCSPs', 'CRLs', 'VRI']) {
+    const v = dict?.get(key);
+    if (v instanceof PdfRef) nums.add(v.num);
+  }
+  return nums;
+}
+
+function diffCatalog(prev: PdfDocument, cur: PdfDocument, old: PdfObject, value: PdfObject, budget: Budget, add: Add): void {
+  if (!(old instanceof PdfDict) || !(value instanceof PdfDict)) {
+    add('forbidden', 'catalog-changed', 'the catalog was replaced by something else');
+    return;
+  }
+  for (const k of changedKeys(old, value, budget)) {
+    if (k === 'AcroForm') diffAcroForm(prev, cur, prev.resolve(old.get(k)) ?? null, cur.resolve(value.get(k)) ?? null, budget, add);
+    else if (k === 'DSS') add('signing', 'dss-updated', 'the DSS (validation data) was added or updated');
+    else add('forbidden', 'catalog-changed', `catalog entry /${k} ${old.has(k) ? (value.has(k) ? 're-pointed' : 'removed') : 'added'}`);
+  }
+}
+
+function diffAcroForm(prev: PdfDocument, cur: PdfDocument, old: PdfObject, value: PdfObject, budget: Budget, add: Add): void {
+  if (!(value instanceof PdfDict)) {
+    add('forbidden', 'acroform-changed', 'the interactive form (/AcroForm) was removed or replaced');
+    return;
+  }
+  const before = old instanceof PdfDict ? old : new PdfDict();
+  for (const k of changedKeys(before, value, budget)) {
+    if (k === 'Fields') diffFields(cur, prev.resolve(before.get(k)) ?? [], cur.resolve(value.get(k)) ?? null, add);
+    else if (ACROFORM_SIGNING_KEYS.has(k)) continue;
+    else if (ACROFORM_ADDABLE_KEYS.has(k) && !before.has(k)) add('signing', 'form-resources-added', `/AcroForm /${k} added`);
+    else add('forbidden', 'acroform-changed', `/AcroForm /${k} changed`);
+  }
+}
+
+/** /Fields may only grow, and only by signature fields (§12.7.4.5). */
+function diffFields(cur: PdfDocument, old: PdfObject, value: PdfObject, add: Add): void {
+  if (!Array.isArray(value)) {
+    add('forbidden', 'fields-changed', '/AcroForm /Fields is no longer an array');
+    return;
+  }
+  const before = Array.isArray(old) ? old : [];
+  const key = (o: PdfObject): string => (o instanceof PdfRef ? `${o.num} ${o.gen}` : 'direct');
+  const now = new Set(value.map(key));
+  for (const f of before) if (!now.has(key(f))) add('forbidden', 'field-removed', `form field ${key(f)} removed from /Fields`);
+  const had = new Set(before.map(key));
+  for (const f of value) {
+    if (had.has(key(f))) continue;
+    const dict = cur.resolveDict(f);
+    const info = dict ? fieldInfo(cur, dict) : { name: '?', ft: undefined };
+    if (info.ft !== 'Sig') add('forbidden', 'form-field-added', `form field "${info.name}" (${info.ft ?? 'no type'}) added`);
+  }
+}
+
+function diffAnnots(
+  prev: PdfDocument,
+  cur: PdfDocument,
+  pageIndex: number,
+  oldPage: PdfDict,
+  newPage: PdfDict,
+  earlierSignatureFields: PdfDict[],
+  newSigs: { name: string; field: PdfDict }[],
+  markPages: Map<number, string>,
+  add: Add,
+): void {
+  const page = pageIndex + 1;
+  const oldAnnots = prev.resolve(oldPage.get('Annots'));
+  const newAnnots = cur.resolve(newPage.get('Annots'));
+  const before = Array.isArray(oldAnnots) ? oldAnnots : [];
+  const after = Array.isArray(newAnnots) ? newAnnots : [];
+  const key = (o: PdfObject): string => (o instanceof PdfRef ? `${o.num} ${o.gen}` : `direct ${JSON.stringify(String(o))}`);
+  const afterKeys = new Set(after.map(key));
+  for (const a of before) if (!afterKeys.has(key(a))) add('forbidden', 'annotation-removed', `an annotation was removed from page ${page}`);
+  const beforeKeys = new Set(before.map(key));
+
+  // The appearances of earlier signatures on this page: nothing new may cover them.
+  const protectedBoxes: Box[] = [];
+  for (const f of earlierSignatureFields) {
+    const box = rectOf(prev, f);
+    if (box && !isEmptyBox(box)) protectedBoxes.push(box);
+  }
+
+  for (const a of after) {
+    if (beforeKeys.has(key(a))) continue;
+    const annot = cur.resolveDict(a);
+    if (!annot) continue;
+    const subtype = annot.name('Subtype') ?? '?';
+    const box = rectOf(cur, annot);
+    const newSig = newSigs.find((s) => s.field === annot || fieldInfo(cur, annot).name === s.name);
+    if (subtype === 'Widget') {
+      const info = fieldInfo(cur, annot);
+      if (info.ft === 'Sig' && newSig) {
+        add('signing', 'signature-widget-added', `the widget of signature "${newSig.name}" on page ${page}`);
+      } else if (info.ft === 'Sig' && isEmptyBox(box)) {
+        add('signing', 'signature-field-added', `an empty, invisible signature field "${info.name}" on page ${page}`);
+      } else {
+        add('forbidden', info.ft === 'Sig' ? 'unsigned-signature-widget' : 'form-field-added',
+          `a visible ${info.ft === 'Sig' ? 'signature widget that belongs to no signature' : 'form field widget'} ("${info.name}") added on page ${page}`);
+      }
+      continue;
+    }
+    const flags = cur.resolve(annot.get('F'));
+    const locked = typeof flags === 'number' && (flags & 132) === 132;
+    if (subtype === 'Stamp' && locked && markPages.has(page)) {
+      add('signing', 'seal-mark-added', `a mark of seal "${markPages.get(page)}" on page ${page}`);
+      continue;
+    }
+    if (box && protectedBoxes.some((p) => overlaps(p, box))) {
+      add('forbidden', 'overlay-on-signature', `a /${subtype} annotation added on page ${page} covers an earlier signature's appearance`);
+      continue;
+    }
+    add('annotation', 'annotation-added', `a /${subtype} annotation added on page ${page}`);
+  }
+}
+
+/** An existing object other than the structural ones: only an empty signature field being signed, or form filling. */
+function diffOther(
+  prev: PdfDocument,
+  num: number,
+  old: PdfObject,
+  value: PdfObject,
+  newSigNums: (number | undefined)[],
+  budget: Budget,
+  add: Add,
+): void {
+  if (old instanceof PdfDict && value instanceof PdfDict) {
+    const info = fieldInfo(prev, old);
+    const keys = changedKeys(old, value, budget);
+    if (info.ft !== undefined && keys.every((k) => FORM_FILL_KEYS.has(k))) {
+      if (info.ft === 'Sig') {
+        const v = value.get('V');
+        if (!old.has('V') && v instanceof PdfRef && newSigNums.includes(v.num)) {
+          add('signing', 'signature-field-signed', `the empty signature field "${info.name}" was signed`);
+          return;
+        }
+      } else {
+        add('form-fill', 'form-field-filled', `form field "${info.name}" filled in`, info.name);
+        return;
+      }
+    }
+  }
+  const kind = old instanceof PdfStream && old.dict.name('Subtype') === 'Image' ? 'image-replaced' : 'object-changed';
+  add('forbidden', kind, `${describeObject(num, old)} was changed`);
+}

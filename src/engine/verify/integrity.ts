@@ -1,0 +1,235 @@
+/**
+ * One signature's integrity and signer: the /ByteRange checks that defeat the universal-signature-forgery and
+ * signature-wrapping attacks (exactly two ranges, from 0, the gap exactly this dictionary's /Contents hex string and
+ * nothing else, the end at the end of a revision — ISO 32000-1 §12.8.1, ISO 32000-2 §12.8.1), then the CMS
+ * (cms.ts) over the digest of those ranges, then trust in the signer (trust.ts).
+ */
+import { createHash } from 'node:crypto';
+import { describeCertificate } from '../../crypto/certificate.ts';
+import { checkTimestampToken, signatureTimestampTokens, type TimestampToken } from '../../crypto/timestamp-token.ts';
+import { SealdError } from '../../errors.ts';
+import type { PdfDocument } from '../../pdf/document.ts';
+import { PdfString } from '../../pdf/objects.ts';
+import type { Revision, RevisionLayout } from '../../pdf/revisions.ts';
+import type { ByteSource } from '../../pdf/source.ts';
+import { checkCms, digestRanges, parseCms } from '../../crypto/signed-data.ts';
+import { DerError, readTlv } from '../../crypto/der.ts';
+import { placementOf } from '../../pdf/placement-record.ts';
+import type { SignatureReport, SignerReport } from './report.ts';
+import { locateContents, signatureFields, type SignatureField } from '../../pdf/signature-fields.ts';
+import { evaluateTrust } from '../../crypto/trust.ts';
+import type { Budget } from '../../pdf/limits.ts';
+
+export interface CheckContext {
+  budget: Budget;
+  anchors: Uint8Array[];
+  dss: { certs: Uint8Array[]; crls: Uint8Array[]; ocsps: Uint8Array[] };
+  now: Date;
+}
+
+/** A /Contents larger than this (as hex) is no signature anyone makes. */
+const MAX_CONTENTS_HEX = 16 * 1024 * 1024;
+
+export async function checkSignature(
+  source: ByteSource,
+  doc: PdfDocument,
+  field: SignatureField,
+  layout: RevisionLayout,
+  docAt: (rev: Revision) => PdfDocument,
+  context: CheckContext,
+): Promise<CheckedSignature> {
+  const sig = field.sig;
+  const m = doc.resolve(sig.get('M'));
+  const claimed = m instanceof PdfString ? parsePdfDate(m.asText()) : undefined;
+  const report: SignatureReport = {
+    field: field.name,
+    revision: null,
+    placement: placementOf(doc, sig),
+    signer: null,
+    claimedSigningTime: claimed?.toISOString() ?? null,
+    timestampTime: null,
+    level: null,
+    subFilter: sig.name('SubFilter') ?? null,
+    digestAlgorithm: null,
+    signatureAlgorithm: null,
+    byteRange: null,
+    integrity: 'INTACT',
+    coversWholeDocument: false,
+    changesAfter: 'NONE',
+    changes: [],
+    trust: 'UNKNOWN',
+    verdict: 'INDETERMINATE',
+    reasons: [],
+  };
+  const fail = (integrity: SignatureReport['integrity'], reason: string): CheckedSignature => {
+    report.integrity = integrity;
+    report.reasons.push(reason);
+    return { report, revocationEmbedded: false };
+  };
+
+  // /ByteRange [0 a b c]: exactly two ranges, the first from 0.
+  const raw = doc.resolve(sig.get('ByteRange'));
+  if (!Array.isArray(raw)) return fail('BAD_BYTERANGE', 'the signature has no /ByteRange array');
+  const br = raw.map((x) => doc.resolve(x));
+  if (br.length !== 4 || !br.every((x): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) {
+    return fail('BAD_BYTERANGE', `the /ByteRange must be four non-negative integers (two ranges), not ${br.length} values`);
+  }
+  const [a, b, c, d] = br as [number, number, number, number];
+  report.byteRange = [a, b, c, d];
+  if (a !== 0) return fail('BAD_BYTERANGE', `the /ByteRange starts at ${a}, not at the beginning of the file`);
+  if (c <= b) return fail('BAD_BYTERANGE', 'the /ByteRange ranges overlap or leave no gap for /Contents');
+  const end = c + d;
+  if (end > source.size) return fail('BAD_BYTERANGE', `the /ByteRange ends at ${end}, after the end of the file (${source.size} bytes): the file is truncated`);
+  report.coversWholeDocument = end === source.size;
+  const revision = layout.revisions.find((r) => r.end === end || r.eofEnd === end);
+  if (!revision) return fail('BAD_BYTERANGE', `the /ByteRange ends at ${end}, which is not the end of a revision`);
+  report.revision = revision.number;
+
+  // The signed revision must contain this very signature, and the gap must be exactly its /Contents string.
+  const revDoc = docAt(revision);
+  const signed = signatureFields(revDoc, context.budget).find((f) => f.name === field.name);
+  if (!signed || !signed.sigRef || signed.sigRef.num !== field.sigRef?.num) {
+    return fail('BAD_BYTERANGE', `the revision the /ByteRange ends with (${revision.number}) does not contain this signature`);
+  }
+  const where = locateContents(revDoc, signed.sigRef);
+  if (!where || where[0] !== b || where[1] !== c) {
+    return fail('BAD_BYTERANGE', `the unsigned gap [${b}, ${c}) is not exactly the /Contents string of the signature dictionary`);
+  }
+  if (c - b > MAX_CONTENTS_HEX) return fail('BAD_BYTERANGE', `the /Contents string is ${c - b} bytes long, more than any signature`);
+  const gap = Buffer.from(source.read(b, c - b)).toString('latin1');
+  if (!/^<[0-9A-Fa-f]*>$/.test(gap)) return fail('BAD_BYTERANGE', 'the unsigned gap holds more than hex digits');
+  const contents = revDoc.resolve(signed.sig.get('Contents'));
+  if (!(contents instanceof PdfString)) return fail('BAD_CMS', 'the signature has no /Contents string');
+
+  if (report.subFilter === 'ETSI.RFC3161') {
+    // A document time-stamp: /Contents is a TimeStampToken over the SHA-256 of the byte ranges (§12.8.5).
+    const digest = await digestRanges((s, e) => source.chunks(s, e), [[a, b], [c, d]], 'sha256');
+    let token: TimestampToken;
+    try {
+      token = await checkTimestampToken(readTlv(contents.bytes).bytes, digest);
+    } catch (error) {
+      if (error instanceof DerError) return fail('BAD_CMS', `the time-stamp token is not DER: ${error.message}`);
+      const code = error instanceof SealdError ? error.code : '';
+      return fail(code === 'TSA_WRONG_IMPRINT' ? 'DIGEST_MISMATCH' : 'BAD_SIGNATURE', (error as Error).message);
+    }
+    report.digestAlgorithm = 'SHA-256';
+    report.signer = signerOf(token.tsaCertificate);
+    report.timestampTime = token.genTime.toISOString();
+    const result = evaluateTrust({
+      signer: token.tsaCertificate,
+      pool: [...token.certificates, ...context.dss.certs],
+      anchors: context.anchors,
+      crls: context.dss.crls,
+      ocsps: context.dss.ocsps,
+      at: token.genTime,
+      timeProven: true,
+    });
+    report.trust = result.trust;
+    report.reasons.push(...result.reasons.filter((r) => !r.includes('no timestamp proves')));
+    return { report, revocationEmbedded: result.revocationSource !== undefined };
+  }
+  const parsed = parseCms(contents.bytes);
+  if (!parsed.ok) return fail(parsed.integrity, parsed.reason);
+  const cms = parsed.cms;
+  report.digestAlgorithm = cms.digestAlgorithm;
+  report.signatureAlgorithm = cms.signatureAlgorithm;
+  if (cms.signerCertificate) report.signer = signerOf(cms.signerCertificate);
+  if (!cms.digestNode) return fail('UNSUPPORTED', `unsupported digest algorithm ${cms.digestAlgorithm}`);
+  const digest = await digestRanges((s, e) => source.chunks(s, e), [[a, b], [c, d]], cms.digestNode);
+  const checked = checkCms(cms, digest, report.subFilter ?? undefined);
+  if (checked.integrity !== 'INTACT') fail(checked.integrity, checked.reason ?? checked.integrity);
+
+  // PAdES B-T: a signature time-stamp over the signature value proves when the signature existed, if its token
+  // verifies and its TSA chains to a trust anchor; the signer's certificate is then judged at that time.
+  const proven = report.integrity === 'INTACT' ? await signatureTime(contents.bytes, context, report.reasons) : undefined;
+  if (proven !== undefined) report.timestampTime = proven.toISOString();
+  let revocationEmbedded = false;
+  if (cms.signerCertificate) {
+    const result = evaluateTrust({
+      signer: cms.signerCertificate,
+      pool: [...cms.certificates, ...context.dss.certs],
+      anchors: context.anchors,
+      crls: context.dss.crls,
+      ocsps: context.dss.ocsps,
+      at: proven ?? claimed ?? context.now,
+      timeProven: proven !== undefined,
+    });
+    report.trust = result.trust;
+    report.reasons.push(...result.reasons);
+    revocationEmbedded = result.revocationSource !== undefined;
+    if (!claimed && proven === undefined) report.reasons.push('the signature claims no signing time (/M): certificates checked at the current time');
+  }
+  return { report, revocationEmbedded };
+}
+
+export interface CheckedSignature {
+  report: SignatureReport;
+  /** The signer's revocation status was found in embedded validation data (DSS): part of PAdES B-LT. */
+  revocationEmbedded: boolean;
+}
+
+/** genTime of the first signature time-stamp that verifies and whose TSA is trusted; reasons say why others do not. */
+async function signatureTime(cms: Uint8Array, context: CheckContext, reasons: string[]): Promise<Date | undefined> {
+  for (const { token, signatureValue } of signatureTimestampTokens(cms)) {
+    let checked: TimestampToken;
+    try {
+      checked = await checkTimestampToken(token, new Uint8Array(createHash('sha256').update(signatureValue).digest()));
+    } catch (error) {
+      reasons.push(`the signature time-stamp does not verify: ${(error as Error).message}`);
+      continue;
+    }
+    const tsa = evaluateTrust({
+      signer: checked.tsaCertificate,
+      pool: [...checked.certificates, ...context.dss.certs],
+      anchors: context.anchors,
+      crls: context.dss.crls,
+      ocsps: context.dss.ocsps,
+      at: checked.genTime,
+      timeProven: true,
+    });
+    if (tsa.trust !== 'TRUSTED') {
+      reasons.push(`the signature time-stamp's TSA is not trusted (${tsa.trust}): ${tsa.reasons[0] ?? ''}`);
+      continue;
+    }
+    return checked.genTime;
+  }
+  return undefined;
+}
+
+/** Signer descriptions by certificate: a document's signatures share few certificates. */
+const described = new Map<string, SignerReport | null>();
+
+function signerOf(der: Uint8Array): SignerReport | null {
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+  if (!described.has(key)) {
+    if (described.size >= 512) described.delete(described.keys().next().value!);
+    described.set(key, describeSigner(der));
+  }
+  return described.get(key)!;
+}
+
+function describeSigner(der: Uint8Array): SignerReport | null {
+  try {
+    const d = describeCertificate(der);
+    return {
+      subject: d.subject,
+      organisation: d.organization ?? null,
+      serial: d.serialNumber,
+      issuer: d.issuer,
+      notBefore: d.notBefore.toISOString(),
+      notAfter: d.notAfter.toISOString(),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** §7.9.4: D:YYYYMMDDHHmmSSOHH'mm' (all but the year optional). */
+export function parsePdfDate(text: string): Date | undefined {
+  const m = /^(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:([Zz])|([+-])(\d{2})'?(\d{2})?'?)?/.exec(text.trim());
+  if (!m) return undefined;
+  const [, y, mo = '01', d = '01', h = '00', mi = '00', s = '00', z, sign, oh = '00', om = '00'] = m;
+  let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  if (!z && sign) t -= (sign === '+' ? 1 : -1) * (Number(oh) * 60 + Number(om)) * 60_000;
+  return Number.isNaN(t) ? undefined : new Date(t);
+}

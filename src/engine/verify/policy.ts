@@ -1,0 +1,95 @@
+/**
+ * Which changes after a signature are allowed: the certification signature's DocMDP permission P (ISO 32000-1
+ * §12.8.2.2, Table 254) for every revision after it, and the FieldMDP locks (§12.8.2.4; a field's /Lock, §12.7.4.5
+ * Table 233) of every signature for the fields they name.
+ *
+ *   P = 1: nothing at all (NOTES.md: a P=1 document accepts no further byte);
+ *   P = 2: signing and form filling;
+ *   P = 3: also annotations (that do not cover a signature's appearance).
+ * Without a certification, approval signatures are held to P = 2: new annotations other than seald's own marks are
+ * reported as not allowed, because they change what a page shows (the shadow and "evil annotation" attacks).
+ */
+import type { PdfDocument } from '../../pdf/document.ts';
+import { PdfString, type PdfDict } from '../../pdf/objects.ts';
+import type { RawChange } from './changes.ts';
+import type { Change } from './report.ts';
+import type { SignatureField } from '../../pdf/signature-fields.ts';
+
+export interface Certification {
+  revision: number;
+  p: 1 | 2 | 3;
+  field: string;
+}
+
+export interface FieldLock {
+  revision: number;
+  signature: string;
+  action: 'All' | 'Include' | 'Exclude';
+  fields: string[];
+}
+
+function references(doc: PdfDocument, sig: PdfDict): PdfDict[] {
+  const refs = doc.resolve(sig.get('Reference'));
+  return Array.isArray(refs) ? refs.map((r) => doc.resolveDict(r)).filter((d): d is PdfDict => d !== undefined) : [];
+}
+
+/** The DocMDP certification this signature makes, if any. */
+export function certificationOf(doc: PdfDocument, field: SignatureField, revision: number): Certification | undefined {
+  for (const ref of references(doc, field.sig)) {
+    if (ref.name('TransformMethod') !== 'DocMDP') continue;
+    const p = doc.resolve(doc.resolveDict(ref.get('TransformParams'))?.get('P'));
+    return { revision, p: p === 1 || p === 3 ? p : 2, field: field.name };
+  }
+  return undefined;
+}
+
+export function locksOf(doc: PdfDocument, field: SignatureField, revision: number): FieldLock[] {
+  const out: FieldLock[] = [];
+  const lockDicts = references(doc, field.sig)
+    .filter((r) => r.name('TransformMethod') === 'FieldMDP')
+    .map((r) => doc.resolveDict(r.get('TransformParams')))
+    .concat(doc.resolveDict(field.field.get('Lock')));
+  for (const d of lockDicts) {
+    if (!d) continue;
+    const action = d.name('Action');
+    if (action !== 'All' && action !== 'Include' && action !== 'Exclude') continue;
+    const names = doc.resolve(d.get('Fields'));
+    const fields = Array.isArray(names)
+      ? names.map((n) => doc.resolve(n)).filter((n): n is PdfString => n instanceof PdfString).map((n) => n.asText())
+      : [];
+    out.push({ revision, signature: field.name, action, fields });
+  }
+  return out;
+}
+
+function locks(lock: FieldLock, name: string): boolean {
+  if (lock.action === 'All') return true;
+  const named = lock.fields.some((f) => name === f || name.startsWith(`${f}.`));
+  return lock.action === 'Include' ? named : !named;
+}
+
+export function judge(changes: RawChange[], certification: Certification | undefined, fieldLocks: FieldLock[]): Change[] {
+  return changes.map((c) => {
+    const certified = certification !== undefined && c.revision > certification.revision ? certification : undefined;
+    let allowed: boolean;
+    let description = c.description;
+    if (c.class === 'forbidden') allowed = false;
+    else if (certified?.p === 1) {
+      allowed = false;
+      description += ` (the document is certified by "${certified.field}" with DocMDP P=1: no changes allowed)`;
+    } else if (c.class === 'signing') allowed = true;
+    else if (c.class === 'form-fill') {
+      const lock = fieldLocks.find((l) => l.revision < c.revision && locks(l, c.field ?? ''));
+      allowed = lock === undefined;
+      if (lock) description += ` (locked by signature "${lock.signature}")`;
+    } else {
+      allowed = certified?.p === 3;
+      if (!allowed) {
+        description += certified
+          ? ` (DocMDP P=${certified.p} of "${certified.field}" does not allow annotations)`
+          : ' (annotations after a signature change what the page shows)';
+      }
+    }
+    return { revision: c.revision, allowed, kind: c.kind, description };
+  });
+}

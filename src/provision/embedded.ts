@@ -1,0 +1,303 @@
+/**
+ * Embedded defaults: on a fresh machine, `seald serve` without a config provisions a working demo in the data
+ * directory — a SoftHSM2 token with two keys, a development CA, certificates, seal images and a normal seald.yaml.
+ *
+ * Idempotent: everything present is reused (a second start creates no key and no certificate); anything missing is
+ * created. Certificates are re-issued only when they no longer fit (other key, other CA, expired).
+ *
+ * Provisioning runs in this process, through the module registry (src/pool/module-registry.ts), not in a child
+ * process: token initialisation and key generation lease the module like a TokenPool does, with CKF_OS_LOCKING_OK,
+ * and release it when done — the last release finalises it, so the TokenPool the server opens next initialises it
+ * afresh with the token and keys in place. Nothing runs concurrently with provisioning, and every call is one of the
+ * synchronous forms (async key generation leaks in pkcs11js, NOTES.md).
+ */
+import { execFile } from 'node:child_process';
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Logger } from 'pino';
+import { SealdError } from '../errors.ts';
+import { certificatePublicKeyInfo, derToPem, describeCertificate, pemToDer } from '../crypto/certificate.ts';
+import { createDevCa, issueEndEntityCertificate, type DevCa } from '../crypto/dev-ca.ts';
+import type { SubjectName } from '../crypto/distinguished-name.ts';
+import { findKeyPublicInfo, generateKeyPair, initializeToken, listTokenLabels, type AdminKeyType } from '../pool/admin.ts';
+import { canonicalSpki } from '../pool/public-key.ts';
+import {
+  DEFAULT_ORGANIZATION_SEAL_SIZE_PX,
+  DEFAULT_PERSONAL_SEAL_SIZE_PX,
+  drawOrganizationSeal,
+  drawPersonalSeal,
+} from './seal-image.ts';
+
+const run = promisify(execFile);
+
+export const EMBEDDED_TOKEN_LABEL = 'seald-demo';
+export const DEMO_ORGANIZATION = '示例商贸有限公司'; // "Example Trading Co., Ltd." — a made-up demo company
+export const DEMO_PERSON = '张三'; // the Chinese placeholder name ("John Doe")
+
+/** Where distributions put the SoftHSM2 PKCS#11 library. */
+export const SOFTHSM_MODULE_CANDIDATES = [
+  '/usr/lib/softhsm/libsofthsm2.so', // Debian, Ubuntu, Alpine
+  '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so',
+  '/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so',
+  '/usr/lib64/pkcs11/libsofthsm2.so', // Fedora, RHEL
+  '/usr/lib64/softhsm/libsofthsm2.so',
+  '/usr/lib/pkcs11/libsofthsm2.so',
+  '/usr/local/lib/softhsm/libsofthsm2.so', // built from source
+  '/opt/homebrew/lib/softhsm/libsofthsm2.so', // macOS (Homebrew)
+  '/usr/local/opt/softhsm/lib/softhsm/libsofthsm2.so',
+];
+
+export interface EmbeddedDefaultsOptions {
+  /** Library paths to try, in order (default SOFTHSM_MODULE_CANDIDATES). */
+  moduleCandidates?: string[];
+  /** Install softhsm2 with apt-get when missing and running as root (default true). */
+  allowInstall?: boolean;
+}
+
+interface SealPlan {
+  id: 'org' | 'personal';
+  keyType: AdminKeyType;
+  subject: SubjectName;
+  draw: () => Buffer;
+}
+
+const SEALS: SealPlan[] = [
+  {
+    id: 'org',
+    keyType: 'RSA-2048',
+    subject: { country: 'CN', organization: DEMO_ORGANIZATION, commonName: `${DEMO_ORGANIZATION} 电子印章` },
+    draw: () => drawOrganizationSeal({ sizePx: DEFAULT_ORGANIZATION_SEAL_SIZE_PX, name: DEMO_ORGANIZATION }),
+  },
+  {
+    id: 'personal',
+    keyType: 'EC-P256',
+    subject: { country: 'CN', organization: DEMO_ORGANIZATION, commonName: DEMO_PERSON },
+    draw: () => drawPersonalSeal({ sizePx: DEFAULT_PERSONAL_SEAL_SIZE_PX, name: DEMO_PERSON }),
+  },
+];
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Write via a temporary file and rename, so an interrupted start never leaves half a file behind. */
+async function writeAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, data, { mode });
+  await chmod(temp, mode); // the umask may have narrowed or (for 0600) we want it exact
+  await rename(temp, file);
+}
+
+async function findModule(candidates: string[]): Promise<string | undefined> {
+  for (const candidate of candidates) if (await exists(candidate)) return candidate;
+  return undefined;
+}
+
+async function onPath(command: string): Promise<boolean> {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir !== '' && (await exists(path.join(dir, command)))) return true;
+  }
+  return false;
+}
+
+/** The SoftHSM2 module, installing the Debian package when that is possible without asking anyone. */
+async function locateSoftHsm(options: EmbeddedDefaultsOptions, log: Logger): Promise<string> {
+  const candidates = options.moduleCandidates ?? SOFTHSM_MODULE_CANDIDATES;
+  const found = await findModule(candidates);
+  if (found !== undefined) return found;
+  const isRoot = process.getuid?.() === 0;
+  if ((options.allowInstall ?? true) && isRoot && (await onPath('apt-get'))) {
+    log.warn('SoftHSM2 is not installed: running `apt-get install -y softhsm2`');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    try {
+      await run('apt-get', ['install', '-y', 'softhsm2'], { env });
+    } catch {
+      log.warn('apt-get install failed; refreshing the package lists (`apt-get update`) and trying once more');
+      await run('apt-get', ['update'], { env }).catch(() => undefined);
+      await run('apt-get', ['install', '-y', 'softhsm2'], { env }).catch((error: unknown) => {
+        log.error({ err: error }, 'apt-get install softhsm2 failed');
+      });
+    }
+    const installed = await findModule(candidates);
+    if (installed !== undefined) {
+      log.info({ module: installed }, 'installed SoftHSM2');
+      return installed;
+    }
+  }
+  throw new SealdError(
+    'unavailable',
+    'SOFTHSM_MISSING',
+    'SoftHSM2 is not installed: run `sudo apt-get install softhsm2`, or give a --config with your PKCS#11 module',
+  );
+}
+
+/** A random secret in a 0600 file, or the one already there. */
+async function ensureSecret(file: string): Promise<{ value: string; created: boolean }> {
+  if (await exists(file)) {
+    const value = (await readFile(file, 'utf8')).trim();
+    if (value !== '') return { value, created: false };
+  }
+  const value = randomBytes(18).toString('base64url'); // 24 characters, 144 bits
+  await writeAtomic(file, `${value}\n`, 0o600);
+  return { value, created: true };
+}
+
+/** The dev CA from ca/, or a new one when its certificate or key is missing or they do not belong together. */
+async function ensureDevCa(dir: string, log: Logger): Promise<{ ca: DevCa; created: boolean }> {
+  const certPath = path.join(dir, 'dev-ca.pem');
+  const keyPath = path.join(dir, 'dev-ca.key.pem');
+  if ((await exists(certPath)) && (await exists(keyPath))) {
+    try {
+      const [certificate] = pemToDer(await readFile(certPath, 'utf8'));
+      const key = createPrivateKey(await readFile(keyPath, 'utf8'));
+      if (
+        certificate !== undefined &&
+        canonicalSpki(certificatePublicKeyInfo(certificate)).equals(canonicalSpki(createPublicKey(key).export({ type: 'spki', format: 'der' })))
+      ) {
+        const privateKeyPkcs8 = new Uint8Array(key.export({ type: 'pkcs8', format: 'der' }));
+        return { ca: { certificate, privateKeyPkcs8 }, created: false };
+      }
+      log.warn('the development CA certificate and key do not match; creating a new CA');
+    } catch (error) {
+      log.warn({ err: error }, 'the development CA files are unreadable; creating a new CA');
+    }
+  }
+  const ca = await createDevCa();
+  await writeAtomic(keyPath, derToPem(ca.privateKeyPkcs8, 'PRIVATE KEY'), 0o600);
+  await writeAtomic(certPath, derToPem(ca.certificate));
+  log.info({ subject: describeCertificate(ca.certificate).subject }, 'created development CA');
+  return { ca, created: true };
+}
+
+/** Why an existing chain file cannot be reused, or undefined when it can. */
+async function staleChainReason(chainPath: string, spki: Uint8Array, ca: DevCa): Promise<string | undefined> {
+  if (!(await exists(chainPath))) return 'missing';
+  let chain: Uint8Array[];
+  try {
+    chain = pemToDer(await readFile(chainPath, 'utf8'));
+  } catch {
+    return 'unreadable';
+  }
+  const [signer, issuer] = chain;
+  if (signer === undefined || issuer === undefined) return 'incomplete';
+  if (!Buffer.from(issuer).equals(Buffer.from(ca.certificate))) return 'issued by another CA';
+  try {
+    if (!canonicalSpki(certificatePublicKeyInfo(signer)).equals(canonicalSpki(spki))) return 'for another key';
+    if (describeCertificate(signer).notAfter.getTime() <= Date.now()) return 'expired';
+  } catch {
+    return 'unreadable';
+  }
+  return undefined;
+}
+
+function configYaml(module: string): string {
+  return `# seald configuration (generated embedded defaults; edit freely)
+# A demo setup: a SoftHSM2 token in this directory, keys generated on it, certificates from a development CA that
+# nobody else trusts. For real seals, point pkcs11 at your HSM and the seals at certificates from your CA.
+pkcs11:
+  module: ${module}
+  env: { SOFTHSM2_CONF: softhsm2.conf }   # environment set before the module is loaded (relative paths resolved)
+  tokens:
+    - label: ${EMBEDDED_TOKEN_LABEL}
+      pin: { file: token.pin }
+seals:
+  - id: org
+    kind: organization
+    name: ${DEMO_ORGANIZATION}          # display name (Example Trading Co., Ltd. — a demo company)
+    key: org                          # CKA_LABEL on the token
+    certificates: seals/org.chain.pem # signer first, then the dev CA
+    image: seals/org.png
+    size_mm: 42
+  - id: personal
+    kind: personal
+    name: ${DEMO_PERSON}
+    key: personal
+    certificates: seals/personal.chain.pem
+    image: seals/personal.png
+    size_mm: 20
+trust:
+  anchors: [ca/dev-ca.pem]
+`;
+}
+
+export async function ensureEmbeddedDefaults(
+  dataDir: string,
+  logger: Logger,
+  options: EmbeddedDefaultsOptions = {},
+): Promise<{ configPath: string }> {
+  const dir = path.resolve(dataDir);
+  const log = logger.child({ component: 'embedded-defaults', dataDir: dir });
+  const module = await locateSoftHsm(options, log);
+
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const sub of ['tokens', 'ca', 'seals']) await mkdir(path.join(dir, sub), { recursive: true, mode: 0o700 });
+
+  // SoftHSM2 reads this file (named by SOFTHSM2_CONF) in C_Initialize; the token store lives next to it.
+  const softhsmConf = path.join(dir, 'softhsm2.conf');
+  if (!(await exists(softhsmConf))) {
+    await writeAtomic(
+      softhsmConf,
+      `# SoftHSM2 configuration for seald's embedded defaults\ndirectories.tokendir = ${path.join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
+    );
+  }
+  const admin = { env: { SOFTHSM2_CONF: softhsmConf }, logger: log };
+
+  // --- token and PINs ---------------------------------------------------------------------------------------------
+  const pinPath = path.join(dir, 'token.pin');
+  const soPinPath = path.join(dir, 'so.pin');
+  const tokenExists = listTokenLabels(module, admin).some((t) => t.label === EMBEDDED_TOKEN_LABEL);
+  let userPin: string;
+  if (tokenExists) {
+    if (!(await exists(pinPath))) {
+      throw new SealdError(
+        'precondition',
+        'EMBEDDED_PIN_LOST',
+        `the demo token exists but ${pinPath} is gone; remove ${path.join(dir, 'tokens')} to provision a new token`,
+      );
+    }
+    userPin = (await ensureSecret(pinPath)).value;
+  } else {
+    userPin = (await ensureSecret(pinPath)).value;
+    const soPin = (await ensureSecret(soPinPath)).value;
+    initializeToken(module, { label: EMBEDDED_TOKEN_LABEL, soPin, userPin }, admin);
+  }
+
+  // --- keys, CA, certificates, images -----------------------------------------------------------------------------
+  const { ca, created: caCreated } = await ensureDevCa(path.join(dir, 'ca'), log);
+  for (const seal of SEALS) {
+    let spki = findKeyPublicInfo(module, EMBEDDED_TOKEN_LABEL, userPin, seal.id, admin);
+    if (spki === undefined) {
+      spki = generateKeyPair(module, EMBEDDED_TOKEN_LABEL, userPin, { label: seal.id, type: seal.keyType, ...admin });
+    }
+    const chainPath = path.join(dir, 'seals', `${seal.id}.chain.pem`);
+    const stale = caCreated ? 'new CA' : await staleChainReason(chainPath, spki, ca);
+    if (stale !== undefined) {
+      const now = Date.now();
+      const certificate = await issueEndEntityCertificate({
+        ca,
+        subjectPublicKeyInfo: spki,
+        subject: seal.subject,
+        validity: { notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 2 * 365 * 86_400_000) },
+      });
+      await writeAtomic(chainPath, derToPem(certificate) + derToPem(ca.certificate));
+      log.info({ seal: seal.id, subject: describeCertificate(certificate).subject, reason: stale }, 'issued seal certificate');
+    }
+    const imagePath = path.join(dir, 'seals', `${seal.id}.png`);
+    if (!(await exists(imagePath))) await writeAtomic(imagePath, seal.draw());
+  }
+
+  const configPath = path.join(dir, 'seald.yaml');
+  if (!(await exists(configPath))) {
+    await writeAtomic(configPath, configYaml(module));
+    log.info({ config: configPath }, 'wrote embedded default configuration');
+  }
+  return { configPath };
+}

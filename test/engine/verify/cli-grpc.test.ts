@@ -1,0 +1,137 @@
+/**
+ * `seald verify` as a user runs it (a separate process): exit codes, the --json shape, trust anchors from --trust or
+ * from the data directory's configuration; and the Verify RPC of a running server (header then chunks, one report).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { create } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Verdict, VerifyRequestSchema, VerifyService, type VerifyResponse } from '../../../src/gen/seald/v1/verify_pb.ts';
+import { startSealdServer } from '../../../src/server/bootstrap.ts';
+import { grpcClientConstructor } from '../../../src/rpc/grpc-service.ts';
+import type { SealdServer } from '../../../src/server/server.ts';
+import { fixture } from '../../fixtures/index.ts';
+import { run } from '../../support/run.ts';
+import { openSealer, type Sealer } from './sealer.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/seald.mjs', import.meta.url));
+
+let sealer: Sealer;
+let dir: string;
+let good: string;
+let bad: string;
+
+beforeAll(async () => {
+  sealer = await openSealer();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seald-verify-cli-'));
+  const sealed = await sealer.seal(fs.readFileSync(await fixture('simple')), 'org', { page: 1, x: 200, y: 200 }, '甲方');
+  good = path.join(dir, 'good.pdf');
+  fs.writeFileSync(good, sealed);
+  const flipped = Buffer.from(sealed);
+  const at = flipped.indexOf('/Creator <') + 14;
+  flipped[at] = flipped[at]! ^ 0x01;
+  bad = path.join(dir, 'bad.pdf');
+  fs.writeFileSync(bad, flipped);
+});
+afterAll(async () => {
+  await sealer?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function seald(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const clean = { ...process.env, SEALD_TRUST_ANCHORS: '', SEALD_CONFIG: '', SEALD_DATA_DIR: '', ...env };
+  return run(process.execPath, [BIN, ...args], { env: clean, cwd: dir });
+}
+
+describe('seald verify', () => {
+  it('--json: the documented shape, exit 0 for VALID', async () => {
+    const result = await seald(['verify', good, '--json', '--trust', sealer.caPem]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout.toString());
+    expect(Object.keys(report).sort()).toEqual(['lastRevisionCovered', 'reasons', 'reportVersion', 'revisions', 'signatures', 'verdict']);
+    expect(report).toMatchObject({ verdict: 'VALID', revisions: 2, lastRevisionCovered: true });
+    expect(Object.keys(report.signatures[0]).sort()).toEqual([
+      'byteRange', 'changes', 'changesAfter', 'claimedSigningTime', 'coversWholeDocument', 'digestAlgorithm', 'field',
+      'integrity', 'level', 'placement', 'reasons', 'revision', 'signatureAlgorithm', 'signer', 'subFilter', 'timestampTime', 'trust',
+      'verdict',
+    ]);
+    expect(report.signatures[0]).toMatchObject({
+      field: '甲方', revision: 2, integrity: 'INTACT', trust: 'TRUSTED', changesAfter: 'NONE', coversWholeDocument: true,
+      subFilter: 'ETSI.CAdES.detached', digestAlgorithm: 'SHA-256', timestampTime: null, level: 'B-B',
+      signer: { organisation: '示例商贸有限公司', issuer: 'CN=seald Development CA,O=seald demo,C=CN' },
+    });
+  });
+
+  it('exit 1 for INVALID, with a readable table naming the signature', async () => {
+    const result = await seald(['verify', bad, '--trust', sealer.caPem]);
+    expect(result.code).toBe(1);
+    const text = result.stdout.toString();
+    expect(text).toContain(`${bad}: INVALID`);
+    expect(text).toMatch(/signature\s+甲方/);
+    expect(text).toMatch(/integrity\s+DIGEST_MISMATCH/);
+  });
+
+  it('takes the trust anchors from the data directory’s configuration; without any, the signer is UNTRUSTED (exit 1)', async () => {
+    const withConfig = await seald(['verify', good, '--json', '--data-dir', sealer.dataDir]);
+    expect(withConfig.code).toBe(0);
+    const none = await seald(['verify', good, '--json', '--data-dir', path.join(dir, 'nowhere')]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no trust anchors/);
+    expect(JSON.parse(none.stdout.toString()).signatures[0].trust).toBe('UNTRUSTED');
+  });
+
+  it('exit 2 for a command line that cannot run', async () => {
+    const result = await seald(['verify', path.join(dir, 'missing.pdf')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no such file/);
+  });
+});
+
+describe('the Verify RPC', () => {
+  let server: SealdServer;
+  beforeAll(async () => {
+    server = await startSealdServer(sealer.config, pino({ level: 'silent' }), {});
+  });
+  afterAll(async () => {
+    await server?.shutdown('tests over');
+  });
+
+  function verifyRemote(chunks: Uint8Array[], header = true): Promise<VerifyResponse> {
+    const Client = grpcClientConstructor(VerifyService);
+    const client = new Client(server.address, grpc.credentials.createInsecure());
+    return new Promise<VerifyResponse>((resolve, reject) => {
+      const call = client.verify(new grpc.Metadata(), {}, (error, value) => {
+        client.close();
+        if (error !== null || value === undefined) reject(error);
+        else resolve(value);
+      });
+      if (header) call.write(create(VerifyRequestSchema, { payload: { case: 'header', value: {} } }));
+      for (const chunk of chunks) call.write(create(VerifyRequestSchema, { payload: { case: 'chunk', value: chunk } }));
+      call.end();
+    });
+  }
+
+  it('answers with the report, in chunks, with the server’s trust anchors', async () => {
+    const bytes = fs.readFileSync(good);
+    const third = Math.ceil(bytes.length / 3);
+    const response = await verifyRemote([bytes.subarray(0, third), bytes.subarray(third, 2 * third), bytes.subarray(2 * third)]);
+    expect(response.verdict).toBe(Verdict.VALID);
+    expect(response.signatures.map((s) => [s.field, s.integrity, s.trust, s.changesAfter])).toEqual([['甲方', 'INTACT', 'TRUSTED', 'NONE']]);
+    expect(JSON.parse(response.reportJson).verdict).toBe('VALID');
+    const forged = await verifyRemote([fs.readFileSync(bad)]);
+    expect(forged.verdict).toBe(Verdict.INVALID);
+  });
+
+  it('refuses a call without a header, and the CLI can ask the server', async () => {
+    const error = await verifyRemote([fs.readFileSync(good)], false).catch((e: unknown) => e as grpc.ServiceError);
+    expect((error as grpc.ServiceError).code).toBe(grpc.status.INVALID_ARGUMENT);
+    const result = await seald(['verify', bad, '--json', '--server', server.address]);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout.toString()).signatures[0].integrity).toBe('DIGEST_MISMATCH');
+  });
+});

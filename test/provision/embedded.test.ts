@@ -1,0 +1,152 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { certificatePublicKeyInfo, describeCertificate, pemToDer } from '../../src/crypto/certificate.ts';
+import { createPadesCms } from '../../src/crypto/cms.ts';
+import { TokenPool } from '../../src/pool/pool.ts';
+import { moduleLeases } from '../../src/pool/module-registry.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { ensureEmbeddedDefaults } from '../../src/provision/embedded.ts';
+import { openssl } from '../crypto/openssl.ts';
+import { capturedLogger } from '../pool/softhsm.ts';
+
+/** Every file under dir (token store excluded) → its bytes, to prove a second start changes nothing. */
+async function snapshot(dir: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = join(entry.parentPath, entry.name);
+    out.set(relative(dir, file), await readFile(file));
+  }
+  return out;
+}
+
+/** SoftHSM rewrites its token.object (token flags and state) on every login; the key objects must not change. */
+function isTokenState(name: string): boolean {
+  return name.startsWith('tokens/') && name.endsWith('/token.object');
+}
+
+describe('embedded defaults', () => {
+  let root: string;
+  let dataDir: string;
+  let configPath: string;
+  const log = capturedLogger();
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'seald-defaults-'));
+    dataDir = join(root, '.seald');
+    ({ configPath } = await ensureEmbeddedDefaults(dataDir, log.logger));
+  });
+
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it('writes the configuration, token store, PINs, CA, chains and images', async () => {
+    expect(configPath).toBe(join(dataDir, 'seald.yaml'));
+    for (const file of ['seald.yaml', 'softhsm2.conf', 'token.pin', 'so.pin', 'ca/dev-ca.pem', 'ca/dev-ca.key.pem', 'seals/org.chain.pem', 'seals/personal.chain.pem', 'seals/org.png', 'seals/personal.png']) {
+      expect((await stat(join(dataDir, file))).isFile(), file).toBe(true);
+    }
+    for (const secret of ['token.pin', 'so.pin', 'ca/dev-ca.key.pem']) {
+      expect((await stat(join(dataDir, secret))).mode & 0o777, secret).toBe(0o600);
+    }
+    expect((await readdir(join(dataDir, 'tokens'))).length).toBeGreaterThan(0);
+    const png = await readFile(join(dataDir, 'seals/org.png'));
+    expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    const yamlText = await readFile(configPath, 'utf8');
+    expect(yamlText.startsWith('# seald configuration (generated embedded defaults; edit freely)')).toBe(true);
+    const yaml = parse(yamlText) as Record<string, any>;
+    expect(yaml.pkcs11).toEqual({
+      module: expect.stringMatching(/libsofthsm2\.so$/),
+      env: { SOFTHSM2_CONF: 'softhsm2.conf' },
+      tokens: [{ label: 'seald-demo', pin: { file: 'token.pin' } }],
+    });
+    expect(yaml.seals).toEqual([
+      { id: 'org', kind: 'organization', name: '示例商贸有限公司', key: 'org', certificates: 'seals/org.chain.pem', image: 'seals/org.png', size_mm: 42 },
+      { id: 'personal', kind: 'personal', name: '张三', key: 'personal', certificates: 'seals/personal.chain.pem', image: 'seals/personal.png', size_mm: 20 },
+    ]);
+    expect(yaml.trust).toEqual({ anchors: ['ca/dev-ca.pem'] });
+    expect(log.lines.join('')).not.toContain((await readFile(join(dataDir, 'token.pin'), 'utf8')).trim());
+    expect(moduleLeases(yaml.pkcs11.module)).toBe(0);
+  });
+
+  it('issues certificates that chain to the dev CA, with the requested subjects and validity', async () => {
+    const caPath = join(dataDir, 'ca/dev-ca.pem');
+    for (const [seal, subject, algorithm] of [
+      ['org', 'CN=示例商贸有限公司 电子印章,O=示例商贸有限公司,C=CN', 'RSASSA-PKCS1-v1_5'],
+      ['personal', 'CN=张三,O=示例商贸有限公司,C=CN', 'ECDSA'],
+    ] as const) {
+      const chainPath = join(dataDir, `seals/${seal}.chain.pem`);
+      const verified = await openssl(['verify', '-CAfile', caPath, chainPath]);
+      expect(verified.stdout.trim()).toBe(`${chainPath}: OK`);
+      const [signer, issuer] = pemToDer(await readFile(chainPath, 'utf8'));
+      expect(Buffer.from(issuer!).equals(Buffer.from(pemToDer(await readFile(caPath, 'utf8'))[0]!))).toBe(true);
+      const d = describeCertificate(signer!);
+      expect(d.subject).toBe(subject);
+      expect(d.issuer).toBe('CN=seald Development CA,O=seald demo,C=CN');
+      expect(d.keyAlgorithm).toBe(algorithm);
+      const days = (d.notAfter.getTime() - d.notBefore.getTime()) / 86_400_000;
+      expect(days).toBeGreaterThan(2 * 365);
+      expect(d.notBefore.getTime()).toBeLessThan(Date.now() - 23 * 3_600_000);
+    }
+  });
+
+  it('loads with the server config loader, and a TokenPool in the same process signs with both keys', async () => {
+    const config = await loadConfig({ flags: { config: configPath }, env: {}, cwd: root });
+    const pool = await TokenPool.open(config.pkcs11, log.logger);
+    try {
+      expect(pool.status().tokens).toEqual([expect.objectContaining({ label: 'seald-demo', state: 'ready' })]);
+      for (const seal of config.seals) {
+        expect(pool.hasKey(seal.key)).toBe(true);
+        const chain = pemToDer(await readFile(seal.certificates, 'utf8'));
+        // The certificate's public key is the token key's.
+        expect(Buffer.from(pool.publicKeyInfo(seal.key)).equals(Buffer.from(certificatePublicKeyInfo(chain[0]!)))).toBe(true);
+        const data = randomBytes(1000);
+        const cms = await createPadesCms({ signer: pool.signer(seal.key, chain), documentDigest: createHash('sha256').update(data).digest() });
+        await writeFile(join(root, 'data.bin'), data);
+        await writeFile(join(root, 'sig.p7s'), cms);
+        const result = await openssl([
+          'cms', '-verify', '-binary', '-inform', 'DER', '-in', join(root, 'sig.p7s'), '-content', join(root, 'data.bin'),
+          '-CAfile', config.trust.anchors[0]!, '-purpose', 'any', '-out', '/dev/null',
+        ]);
+        expect(result.stderr, seal.id).toContain('Verification successful');
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a second call changes nothing: same keys, same certificates, same bytes everywhere', async () => {
+    const before = await snapshot(dataDir);
+    const again = await ensureEmbeddedDefaults(dataDir, log.logger);
+    expect(again.configPath).toBe(configPath);
+    const after = await snapshot(dataDir);
+    // Same files (no new key objects on the token), and the same bytes in each (keys, PINs, CA, certificates, images).
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [name, bytes] of before) if (!isTokenState(name)) expect(after.get(name)!.equals(bytes), name).toBe(true);
+    expect([...before.keys()].filter((name) => name.startsWith('tokens/') && !isTokenState(name)).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('recreates only what is missing (an image and a chain), for the same key', async () => {
+    const orgChain = join(dataDir, 'seals/org.chain.pem');
+    const personalChain = await readFile(join(dataDir, 'seals/personal.chain.pem'));
+    const oldSpki = certificatePublicKeyInfo(pemToDer(await readFile(orgChain, 'utf8'))[0]!);
+    await rm(orgChain);
+    await rm(join(dataDir, 'seals/org.png'));
+    await ensureEmbeddedDefaults(dataDir, log.logger);
+    const newChain = pemToDer(await readFile(orgChain, 'utf8'));
+    expect(Buffer.from(certificatePublicKeyInfo(newChain[0]!)).equals(Buffer.from(oldSpki))).toBe(true);
+    expect((await readFile(join(dataDir, 'seals/personal.chain.pem'))).equals(personalChain)).toBe(true);
+    expect((await stat(join(dataDir, 'seals/org.png'))).size).toBeGreaterThan(0);
+  });
+
+  it('says how to install SoftHSM2 when it is missing', async () => {
+    const error = await ensureEmbeddedDefaults(join(root, 'other'), log.logger, {
+      moduleCandidates: ['/nonexistent/libsofthsm2.so'],
+      allowInstall: false,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ category: 'unavailable', code: 'SOFTHSM_MISSING' });
+    expect((error as Error).message).toContain('sudo apt-get install softhsm2');
+  });
+});
