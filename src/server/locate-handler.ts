@@ -11,69 +11,47 @@ import { SealdError } from '../errors.ts';
 import {
   LocatedMarkSchema,
   LocateResponseSchema,
+  type LocateHeader,
   type LocateRequest,
   type LocateResponse,
 } from '../gen/seald/v1/seald_pb.ts';
-import type { ByteSource } from '../pdf/source.ts';
-import { abortReason, callLifetime, requestIdOf, failedCall } from './call.ts';
-import { callAccess, placementDetails } from './access.ts';
+import { abortReason } from './call.ts';
+import { placementDetails } from './access.ts';
+import { runDocumentCall, type DocumentCall } from './document-call.ts';
 import type { ServiceContext } from './context.ts';
 import { placementOf } from './placement-of.ts';
-import { readHeader, receiveSource } from './upload.ts';
-
-type LocateCall = grpc.ServerReadableStream<LocateRequest, LocateResponse>;
 
 export function locateHandler(context: ServiceContext): grpc.handleClientStreamingCall<LocateRequest, LocateResponse> {
   return (call, callback) => {
-    context.track(handleLocate(context, call, callback));
+    const messages = call[Symbol.asyncIterator]() as AsyncIterator<LocateRequest>;
+    const spec = { rpc: 'Locate', operation: 'locate', auditAbandoned: false } as const;
+    context.track(runDocumentCall(context, call, messages, spec, (status) => callback(status), (dc) => handleLocate(context, dc, callback)));
   };
 }
 
-async function handleLocate(
-  context: ServiceContext,
-  call: LocateCall,
-  callback: grpc.sendUnaryData<LocateResponse>,
-): Promise<void> {
-  const started = performance.now();
-  const requestId = requestIdOf(call);
-  const lifetime = callLifetime(call);
-  const access = callAccess(context, call, 'locate', requestId);
-  let log = context.logger.child({ requestId, rpc: 'Locate' });
-  let source: ByteSource | undefined;
-  try {
-    const messages = call[Symbol.asyncIterator]() as AsyncIterator<LocateRequest>;
-    const header = await readHeader(messages, lifetime, 'Locate');
-    // Locating signs nothing, so only refusals go to the audit log; the policy still decides who may ask.
-    access.authorize(header.sealId, placementDetails(header.placement));
-    const seal = context.seals.get(header.sealId);
-    if (seal === undefined) throw new SealdError('not-found', 'SEAL_NOT_FOUND', `unknown seal "${header.sealId}"`);
-    log = log.child({ sealId: seal.config.id });
-    const placement = placementOf(header.placement);
-    ({ source } = await receiveSource(context, messages, header.documentSize, lifetime, 'Locate'));
-    const located = await locateMarks(source, placement, seal.material, lifetime.signal);
-    if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
-    const response = create(LocateResponseSchema, {
-      pageCount: located.pageCount,
-      marks: located.plan.marks.map((m) =>
-        create(LocatedMarkSchema, {
-          page: m.page.number,
-          rect: m.displayed,
-          ...(m.strip === undefined ? {} : { stripIndex: m.strip.index, stripCount: m.strip.count, group: m.group ?? 0 }),
-        }),
-      ),
-    });
-    log.info({ kind: located.plan.kind, marks: response.marks.length, ms: Math.round(performance.now() - started) }, 'located');
-    callback(null, response);
-  } catch (error) {
-    if (!lifetime.clientGone) await access.failed(error);
-    const { status } = failedCall(error, { lifetime, requestId, log, rpc: 'locate' });
-    if (status !== undefined) callback(status);
-  } finally {
-    lifetime.dispose();
-    try {
-      await source?.close();
-    } catch (error) {
-      log.warn({ err: error }, 'cannot release the document (spool file or source)');
-    }
-  }
+async function handleLocate(context: ServiceContext, dc: DocumentCall<LocateHeader>, callback: grpc.sendUnaryData<LocateResponse>): Promise<void> {
+  const header = await dc.header();
+  // Locating signs nothing, so only refusals go to the audit log; the policy still decides who may ask.
+  dc.access.authorize(header.sealId, placementDetails(header.placement));
+  const seal = context.seals.get(header.sealId);
+  if (seal === undefined) throw new SealdError('not-found', 'SEAL_NOT_FOUND', `unknown seal "${header.sealId}"`);
+  dc.log = dc.log.child({ sealId: seal.config.id });
+  dc.seal = seal.config.id;
+  dc.placement = header.placement?.kind.case ?? '(none)';
+  const placement = placementOf(header.placement);
+  const { source } = await dc.receive(header.documentSize);
+  const located = await locateMarks(source, placement, seal.material, dc.lifetime.signal);
+  if (dc.lifetime.signal.aborted) throw abortReason(dc.lifetime.signal);
+  const response = create(LocateResponseSchema, {
+    pageCount: located.pageCount,
+    marks: located.plan.marks.map((m) =>
+      create(LocatedMarkSchema, {
+        page: m.page.number,
+        rect: m.displayed,
+        ...(m.strip === undefined ? {} : { stripIndex: m.strip.index, stripCount: m.strip.count, group: m.group ?? 0 }),
+      }),
+    ),
+  });
+  dc.log.info({ kind: located.plan.kind, marks: response.marks.length, ms: Math.round(performance.now() - dc.started) }, 'located');
+  callback(null, response);
 }

@@ -12,77 +12,63 @@ import { SealdError } from '../errors.ts';
 import {
   RollbackResponseSchema,
   RollbackSummarySchema,
+  type RollbackHeader,
   type RollbackRequest,
   type RollbackResponse,
 } from '../gen/seald/v1/rollback_pb.ts';
-import type { ByteSource } from '../pdf/source.ts';
-import { callAccess, type CallAccess } from './access.ts';
-import { abortReason, callLifetime, requestIdOf, type CallLifetime, failedCall } from './call.ts';
+import type { CallAccess } from './access.ts';
+import { runDocumentCall, type DocumentCall } from './document-call.ts';
 import type { ServiceContext } from './context.ts';
-import { RESPONSE_CHUNK_BYTES } from './seal-handler.ts';
+import { RESPONSE_CHUNK_BYTES } from './seal-request.ts';
 import type { ConfiguredSeal } from './seals.ts';
-import { readHeader, receiveSource, send } from './upload.ts';
+import { send } from './upload.ts';
 
 type RollbackCall = grpc.ServerDuplexStream<RollbackRequest, RollbackResponse>;
 
 export function rollbackHandler(context: ServiceContext): grpc.handleBidiStreamingCall<RollbackRequest, RollbackResponse> {
   return (call) => {
-    context.track(handleRollback(context, call));
+    const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<RollbackRequest>;
+    const spec = { rpc: 'Rollback', operation: 'rollback', auditAbandoned: true } as const;
+    context.track(runDocumentCall(context, call, messages, spec, (status) => call.emit('error', status), (dc) => handleRollback(context, call, dc)));
   };
 }
 
-async function handleRollback(context: ServiceContext, call: RollbackCall): Promise<void> {
-  const requestId = requestIdOf(call);
-  const lifetime = callLifetime(call);
-  const access = callAccess(context, call, 'rollback', requestId);
-  const log = context.logger.child({ requestId, rpc: 'Rollback', principal: access.principal.name });
-  let source: ByteSource | undefined;
-  try {
-    const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<RollbackRequest>;
-    const header = await readHeader(messages, lifetime, 'Rollback');
-    // Nothing to roll back with no rollback permission at all: say so before the upload.
-    if (![...context.seals.keys()].some((id) => access.allows('rollback', id))) access.authorize();
-    const received = await receiveSource(context, messages, header.documentSize, lifetime, 'Rollback');
-    source = received.source;
-    access.note({ inputSha256: received.digest.copy().digest('hex') });
+async function handleRollback(context: ServiceContext, call: RollbackCall, dc: DocumentCall<RollbackHeader>): Promise<void> {
+  const { access, lifetime } = dc;
+  const header = await dc.header();
+  // Nothing to roll back with no rollback permission at all: say so before the upload.
+  if (![...context.seals.keys()].some((id) => access.allows('rollback', id))) access.authorize();
+  const { source, digest } = await dc.receive(header.documentSize);
+  access.note({ inputSha256: digest.copy().digest('hex') });
 
-    const plan = await planRollback(source, {
-      ...(header.fieldName === '' ? {} : { fieldName: header.fieldName }),
-    });
-    access.note({ certificateSerial: plan.signer.serialNumber, revision: plan.revision });
-    const seal = authorizeRollback(context, access, plan);
+  const plan = await planRollback(source, {
+    ...(header.fieldName === '' ? {} : { fieldName: header.fieldName }),
+  });
+  access.note({ certificateSerial: plan.signer.serialNumber, revision: plan.revision });
+  const seal = authorizeRollback(context, access, plan);
+  dc.seal = seal.config.id;
 
-    const output = createHash('sha256');
-    for await (const chunk of source.chunks(0, plan.outputLength, RESPONSE_CHUNK_BYTES)) {
-      await send(call, create(RollbackResponseSchema, { payload: { case: 'chunk', value: chunk } }), lifetime);
-      output.update(chunk);
-    }
-    const outputSha256 = output.digest();
-    await access.succeeded({ outputSha256: outputSha256.toString('hex') });
-    const summary = create(RollbackSummarySchema, {
-      fieldName: plan.fieldName,
-      removedRevision: plan.revision,
-      sealId: seal.config.id,
-      signerSubject: plan.signer.subject,
-      certificateSerial: plan.signer.serialNumber,
-      documentSize: BigInt(plan.outputLength),
-      documentSha256: outputSha256,
-    });
-    await send(call, create(RollbackResponseSchema, { payload: { case: 'summary', value: summary } }), lifetime);
-    await source.close();
-    source = undefined;
-    call.end();
-    log.info({ sealId: seal.config.id, field: plan.fieldName, revision: plan.revision }, 'rolled back');
-  } catch (error) {
-    await source?.close().catch(() => undefined);
-    source = undefined;
-    await access.failed(lifetime.clientGone ? abortReason(lifetime.signal) : error);
-    const { status } = failedCall(error, { lifetime, requestId, log, rpc: 'rollback' });
-    if (status !== undefined) call.emit('error', status);
-  } finally {
-    lifetime.dispose();
-    await source?.close().catch(() => undefined);
+  const output = createHash('sha256');
+  for await (const chunk of source.chunks(0, plan.outputLength, RESPONSE_CHUNK_BYTES)) {
+    await send(call, create(RollbackResponseSchema, { payload: { case: 'chunk', value: chunk } }), lifetime);
+    output.update(chunk);
+    dc.bytesOut += chunk.byteLength;
   }
+  const outputSha256 = output.digest();
+  await access.succeeded({ outputSha256: outputSha256.toString('hex') });
+  const summary = create(RollbackSummarySchema, {
+    fieldName: plan.fieldName,
+    removedRevision: plan.revision,
+    sealId: seal.config.id,
+    signerSubject: plan.signer.subject,
+    certificateSerial: plan.signer.serialNumber,
+    documentSize: BigInt(plan.outputLength),
+    documentSha256: outputSha256,
+  });
+  await send(call, create(RollbackResponseSchema, { payload: { case: 'summary', value: summary } }), lifetime);
+  await dc.release();
+  call.end();
+  dc.log.info({ sealId: seal.config.id, field: plan.fieldName, revision: plan.revision }, 'rolled back');
 }
 
 /**

@@ -22,11 +22,11 @@ import {
   type TimestampResponse,
 } from '../gen/seald/v1/timestamp_pb.ts';
 import type { ByteSource } from '../pdf/source.ts';
-import { callAccess } from './access.ts';
-import { abortReason, callLifetime, requestIdOf, failedCall } from './call.ts';
+import { abortReason } from './call.ts';
+import { runDocumentCall } from './document-call.ts';
 import type { ServiceContext } from './context.ts';
-import { RESPONSE_CHUNK_BYTES } from './seal-handler.ts';
-import { readHeader, receiveSource, send, type UploadMessage } from './upload.ts';
+import { RESPONSE_CHUNK_BYTES } from './seal-request.ts';
+import { send, type UploadMessage } from './upload.ts';
 
 /** Time allowed to one OCSP responder or CRL server when the configuration sets no TSA timeout to follow. */
 const REVOCATION_TIMEOUT_MS = 10_000;
@@ -105,45 +105,33 @@ async function handleDocumentCall<H extends { documentSize?: bigint }, S, R exte
   responseSchema: R,
   work: (source: ByteSource, header: H, digest: Hash, signal: AbortSignal) => Promise<Appended<S>>,
 ): Promise<void> {
-  const started = performance.now();
-  const requestId = requestIdOf(call);
-  const lifetime = callLifetime(call);
+  const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<UploadMessage<H>>;
   // Both add time-stamps or validation data and use no seal: the policy's "timestamp" operation covers them.
-  const access = callAccess(context, call, 'timestamp', requestId);
-  const log = context.logger.child({ requestId, rpc, principal: access.principal.name });
-  const respond = (payload: { case: 'chunk'; value: Uint8Array } | { case: 'summary'; value: S }) =>
-    send(call, create(responseSchema, { payload } as never), lifetime);
-  let source: ByteSource | undefined;
-  try {
-    const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<UploadMessage<H>>;
-    const header = await readHeader(messages, lifetime, rpc);
+  const spec = { rpc, operation: 'timestamp', auditAbandoned: true } as const;
+  await runDocumentCall(context, call, messages, spec, (status) => call.emit('error', status), async (dc) => {
+    const { access, lifetime } = dc;
+    const respond = (payload: { case: 'chunk'; value: Uint8Array } | { case: 'summary'; value: S }) =>
+      send(call, create(responseSchema, { payload } as never), lifetime);
+    const header = await dc.header();
     access.authorize();
-    const received = await receiveSource(context, messages, header.documentSize, lifetime, rpc);
-    source = received.source;
-    const digest = received.digest;
+    const { source, digest } = await dc.receive(header.documentSize);
     access.note({ inputSha256: digest.copy().digest('hex') });
 
     const result = await work(source, header, digest, lifetime.signal);
     if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
-    for await (const chunk of source.chunks(0, source.size, RESPONSE_CHUNK_BYTES)) await respond({ case: 'chunk', value: chunk });
+    const chunk = async (value: Uint8Array): Promise<void> => {
+      await respond({ case: 'chunk', value });
+      dc.bytesOut += value.byteLength;
+    };
+    for await (const part of source.chunks(0, source.size, RESPONSE_CHUNK_BYTES)) await chunk(part);
     for (let at = 0; at < result.appended.byteLength; at += RESPONSE_CHUNK_BYTES) {
-      await respond({ case: 'chunk', value: result.appended.subarray(at, Math.min(at + RESPONSE_CHUNK_BYTES, result.appended.byteLength)) });
+      await chunk(result.appended.subarray(at, Math.min(at + RESPONSE_CHUNK_BYTES, result.appended.byteLength)));
     }
     const size = source.size + result.appended.byteLength;
     await access.succeeded({ outputSha256: digest.copy().update(result.appended).digest('hex'), revision: result.revision });
     await respond({ case: 'summary', value: result.summary(size) });
-    await source.close();
-    source = undefined;
+    await dc.release();
     call.end();
-    log.info({ revision: result.revision, bytes: size, ms: Math.round(performance.now() - started) }, `${rpc} done`);
-  } catch (error) {
-    await source?.close().catch(() => undefined);
-    source = undefined;
-    await access.failed(lifetime.clientGone ? abortReason(lifetime.signal) : error);
-    const { status } = failedCall(error, { lifetime, requestId, log, rpc });
-    if (status !== undefined) call.emit('error', status);
-  } finally {
-    lifetime.dispose();
-    await source?.close().catch(() => undefined);
-  }
+    dc.log.info({ revision: result.revision, bytes: size, ms: Math.round(performance.now() - dc.started) }, `${rpc} done`);
+  });
 }

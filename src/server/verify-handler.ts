@@ -9,50 +9,33 @@ import {
   SignatureVerificationSchema,
   Verdict,
   VerifyResponseSchema,
+  type VerifyHeader,
   type VerifyRequest,
   type VerifyResponse,
 } from '../gen/seald/v1/verify_pb.ts';
-import type { ByteSource } from '../pdf/source.ts';
 import type { Verdict as VerdictName, VerificationReport } from '../engine/verify/report.ts';
 import { verifyDocument } from '../engine/verify/verify.ts';
-import { abortReason, callLifetime, requestIdOf, failedCall } from './call.ts';
-import { callAccess } from './access.ts';
+import { abortReason } from './call.ts';
+import { runDocumentCall, type DocumentCall } from './document-call.ts';
 import type { ServiceContext } from './context.ts';
-import { readHeader, receiveSource } from './upload.ts';
-
-type VerifyCall = grpc.ServerReadableStream<VerifyRequest, VerifyResponse>;
 
 export function verifyHandler(context: ServiceContext): grpc.handleClientStreamingCall<VerifyRequest, VerifyResponse> {
   return (call, callback) => {
-    context.track(handleVerify(context, call, callback));
+    const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<VerifyRequest>;
+    const spec = { rpc: 'Verify', operation: 'verify', auditAbandoned: false } as const;
+    context.track(runDocumentCall(context, call, messages, spec, (status) => callback(status), (dc) => handleVerify(context, dc, callback)));
   };
 }
 
-async function handleVerify(context: ServiceContext, call: VerifyCall, callback: grpc.sendUnaryData<VerifyResponse>): Promise<void> {
-  const started = performance.now();
-  const requestId = requestIdOf(call);
-  const lifetime = callLifetime(call);
-  const access = callAccess(context, call, 'verify', requestId);
-  const log = context.logger.child({ requestId, rpc: 'Verify' });
-  let source: ByteSource | undefined;
-  try {
-    const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<VerifyRequest>;
-    const header = await readHeader(messages, lifetime, 'Verify');
-    // Verifying uses no seal: the policy only says who may ask. Refusals go to the audit log, verdicts do not.
-    access.authorize();
-    ({ source } = await receiveSource(context, messages, header.documentSize, lifetime, 'Verify'));
-    const report = await verifyDocument(source, { trustAnchors: context.trustAnchors });
-    if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
-    log.info({ bytes: source.size, verdict: report.verdict, signatures: report.signatures.length, ms: Math.round(performance.now() - started) }, 'verified');
-    callback(null, verifyResponse(report));
-  } catch (error) {
-    if (!lifetime.clientGone) await access.failed(error);
-    const { status } = failedCall(error, { lifetime, requestId, log, rpc: 'verify' });
-    if (status !== undefined) callback(status);
-  } finally {
-    lifetime.dispose();
-    await source?.close().catch(() => undefined);
-  }
+async function handleVerify(context: ServiceContext, dc: DocumentCall<VerifyHeader>, callback: grpc.sendUnaryData<VerifyResponse>): Promise<void> {
+  const header = await dc.header();
+  // Verifying uses no seal: the policy only says who may ask. Refusals go to the audit log, verdicts do not.
+  dc.access.authorize();
+  const { source } = await dc.receive(header.documentSize);
+  const report = await verifyDocument(source, { trustAnchors: context.trustAnchors });
+  if (dc.lifetime.signal.aborted) throw abortReason(dc.lifetime.signal);
+  dc.log.info({ bytes: source.size, verdict: report.verdict, signatures: report.signatures.length, ms: Math.round(performance.now() - dc.started) }, 'verified');
+  callback(null, verifyResponse(report));
 }
 
 const VERDICTS: Record<VerdictName, Verdict> = {

@@ -12,7 +12,7 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** The embedded-defaults shape (see src/server/defaults/embedded.ts), plus whatever a test adds. */
+/** The embedded-defaults shape (see src/provision/embedded.ts), plus whatever a test adds. */
 const BASE = `
 pkcs11:
   module: /usr/lib/softhsm/libsofthsm2.so

@@ -25,7 +25,6 @@ import {
   sealBatch,
   type BatchInput,
   type BatchResult,
-  type PlacementInit,
   ROUND_ROBIN,
 } from '../batch-client.ts';
 import { channelTarget, isServiceError } from '../client.ts';

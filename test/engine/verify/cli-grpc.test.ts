@@ -18,7 +18,7 @@ import { fixture } from '../../fixtures/index.ts';
 import { run } from '../../support/run.ts';
 import { openSealer, type Sealer } from './sealer.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/seald.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/seald.mjs', import.meta.url));
 
 let sealer: Sealer;
 let dir: string;

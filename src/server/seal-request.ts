@@ -1,0 +1,78 @@
+/**
+ * What a seal request means, for Seal and SealBatch alike: the configured seal it names (refused before any upload
+ * when unknown or unable to sign), its signature options, its summary, and the chunk size answers are sent in.
+ */
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import type { SealOptions, SealOutcome } from '../engine/seal.ts';
+import { SealdError } from '../errors.ts';
+import { SealSummarySchema, type SealHeader } from '../gen/seald/v1/seald_pb.ts';
+import type { ByteSource } from '../pdf/source.ts';
+import type { ServiceContext } from './context.ts';
+import type { Logger } from './logger.ts';
+import type { ConfiguredSeal } from './seals.ts';
+import { Spool } from './spool.ts';
+
+/** Response chunk size: under grpc-js's default 4 MiB message limit with room to spare. */
+export const RESPONSE_CHUNK_BYTES = 1024 * 1024;
+
+/** The configured seal named `sealId`, refused before any upload when it is unknown or cannot sign now. */
+export function availableSeal(context: ServiceContext, sealId: string): ConfiguredSeal {
+  const seal = context.seals.get(sealId);
+  if (seal === undefined) {
+    throw new SealdError('not-found', 'SEAL_NOT_FOUND', `unknown seal "${sealId}"`);
+  }
+  if (!context.isAvailable(seal)) {
+    // Say so before the upload: the document could not be sealed now anyway.
+    throw new SealdError(
+      'unavailable',
+      'SEAL_UNAVAILABLE',
+      `seal "${seal.config.id}" cannot sign right now: its key is on no ready token`,
+    );
+  }
+  return seal;
+}
+
+/** Drop a spool (removing its temp file) or close a source; never throws. */
+export async function release(holder: Spool | ByteSource | undefined, log: Logger): Promise<void> {
+  if (holder === undefined) return;
+  try {
+    await (holder instanceof Spool ? holder.discard() : holder.close());
+  } catch (error) {
+    log.warn({ err: error }, 'cannot release the document (spool file or source)');
+  }
+}
+
+/** The signature options a seal header asks for, with the server's TSA when a time-stamp is wanted. */
+export function optionsOf(header: SealHeader, context: ServiceContext): Omit<SealOptions, 'signal' | 'sourceDigest'> {
+  const options: Omit<SealOptions, 'signal' | 'sourceDigest'> = {};
+  const given = header.options;
+  const timestamps = context.timestamps;
+  if (given?.timestamp ?? timestamps?.sealByDefault ?? false) {
+    if (timestamps === undefined) {
+      throw new SealdError('precondition', 'TSA_NOT_CONFIGURED', 'a signature time-stamp was asked for, but this server has no TSA configured (tsa.urls)');
+    }
+    options.timestamper = timestamps.client;
+  }
+  if (given === undefined) return options;
+  if (given.reason !== '') options.reason = given.reason;
+  if (given.location !== '') options.location = given.location;
+  if (given.contactInfo !== '') options.contactInfo = given.contactInfo;
+  if (given.fieldName !== '') options.fieldName = given.fieldName;
+  return options;
+}
+
+export function summaryOf(outcome: SealOutcome, documentSize: number) {
+  return create(SealSummarySchema, {
+    fieldName: outcome.fieldName,
+    revision: outcome.revision,
+    byteRange: outcome.byteRange.map((n) => BigInt(n)),
+    documentDigest: outcome.documentDigest,
+    digestAlgorithm: 'SHA-256',
+    signerSubject: outcome.signerSubject,
+    signingTime: timestampFromDate(outcome.signingTime),
+    pages: outcome.pages,
+    documentSize: BigInt(documentSize),
+    ...(outcome.timestampTime === undefined ? {} : { timestampTime: timestampFromDate(outcome.timestampTime) }),
+  });
+}
