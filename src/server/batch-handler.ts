@@ -4,7 +4,7 @@
  * Reading: one loop pulls request messages and routes chunks to each document's spool. When `maxInflight`
  * documents are in flight it stops pulling (gRPC flow control then holds the client back) until one is answered.
  * Sealing: each document whose end arrived is sealed on its own (the pool bounds the signing), through the same
- * steps as the unary Seal (seal lookup, placement and options parsing, spool, engine, summary: see seal-handler.ts).
+ * steps as the unary Seal (seal lookup, placement and options parsing, spool, engine, summary: see seal-request.ts).
  * Writing: answers go out one document at a time (a document's chunks and summary are contiguous), each write
  * waiting for the stream to drain, so memory is bounded by the in-flight documents, never by the batch.
  *
@@ -14,6 +14,9 @@
  * Shutdown: when the server starts draining, the call stops reading, seals and answers the documents already
  * received, answers those still uploading with SERVER_DRAINING, and ends with UNAVAILABLE (SERVER_DRAINING): the
  * client knows exactly which documents to send again (to this server once restarted, or another one).
+ *
+ * Longer than 400 lines because one BatchStream owns the call's reading loop, in-flight documents, answer queue and
+ * drain together: each of those steps reads and changes the same per-call state.
  */
 import { once, setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';

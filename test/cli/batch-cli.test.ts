@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { formatDuration, renderProgressBar } from '../../src/cli/commands/batch.ts';
+import { formatDuration, renderProgressBar } from '../../src/cli/progress.ts';
 import type { sealDocument } from '../../src/engine/seal.ts';
 import { SealdError } from '../../src/errors.ts';
 import { run } from '../support/run.ts';
