@@ -3,12 +3,13 @@
  * (it sets pkcs11.env before loading the module) → load each seal's certificate chain, image and Signer → listen.
  * Whatever fails on the way releases what was already opened.
  */
+import { loadServerConfig } from '../provision/load-config.ts';
 import { AuditLog } from '../audit/log.ts';
 import { PolicyStore } from '../auth/policy-store.ts';
 import type { sealDocument } from '../engine/seal.ts';
 import { checkedSealDocument } from '../engine/output-check.ts';
 import { TokenPool } from '../pool/pool.ts';
-import { loadConfig, type ConfigFlags, type SealdConfig } from '../config/config.ts';
+import type { SealdConfig } from '../config/config.ts';
 import type { Logger } from './logger.ts';
 import { TsaClient } from '../crypto/tsa-client.ts';
 import type { ServiceContext } from './context.ts';
@@ -18,22 +19,7 @@ import { loadSeals } from './seals.ts';
 import { startServer, type SealdServer } from './server.ts';
 import { loadTrustAnchors } from '../crypto/anchors.ts';
 
-/** Flags > SEALD_* environment > file > defaults; with no file named, the embedded defaults in the data dir. */
-export function loadServerConfig(
-  flags: ConfigFlags,
-  logger: Logger,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<SealdConfig> {
-  return loadConfig({
-    flags,
-    env,
-    // Loaded only when needed: a configured production server never runs the demo provisioning code.
-    provisionDefaults: async (dataDir) => {
-      const { ensureEmbeddedDefaults } = await import('../provision/embedded.ts');
-      return ensureEmbeddedDefaults(dataDir, logger);
-    },
-  });
-}
+export { loadServerConfig };
 
 export interface StartOptions {
   /** Replaces the engine (tests). */

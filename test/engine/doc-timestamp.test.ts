@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadServerConfig } from '../../src/server/bootstrap.ts';
+import { loadServerConfig } from '../../src/provision/load-config.ts';
 import { TokenPool } from '../../src/pool/pool.ts';
 import { pemToDer } from '../../src/crypto/certificate.ts';
 import { TsaClient } from '../../src/crypto/tsa-client.ts';

@@ -10,7 +10,7 @@ import { pemToDer } from '../../src/crypto/certificate.ts';
 import { prepareSealImage } from '../../src/pdf/image.ts';
 import { TokenPool } from '../../src/pool/pool.ts';
 import type { SealMaterial } from '../../src/engine/seal.ts';
-import { loadServerConfig } from '../../src/server/bootstrap.ts';
+import { loadServerConfig } from '../../src/provision/load-config.ts';
 
 export interface OrgSeal {
   seal: SealMaterial;

@@ -11,7 +11,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadServerConfig } from '../../src/server/bootstrap.ts';
+import { loadServerConfig } from '../../src/provision/load-config.ts';
 import { TokenPool } from '../../src/pool/pool.ts';
 import { pemToDer } from '../../src/crypto/certificate.ts';
 import { id_aa_signatureTimeStampToken } from '../../src/crypto/oids.ts';

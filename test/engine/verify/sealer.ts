@@ -11,7 +11,7 @@ import { sealDocument } from '../../../src/engine/seal.ts';
 import type { Placement } from '../../../src/engine/placements.ts';
 import { bufferSource } from '../../../src/pdf/source.ts';
 import { TokenPool } from '../../../src/pool/pool.ts';
-import { loadServerConfig } from '../../../src/server/bootstrap.ts';
+import { loadServerConfig } from '../../../src/provision/load-config.ts';
 import type { SealdConfig } from '../../../src/config/config.ts';
 import { loadSeals, type ConfiguredSeal } from '../../../src/server/seals.ts';
 

@@ -10,15 +10,15 @@ import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Verdict, VerifyRequestSchema, VerifyService, type VerifyResponse } from '../../../src/gen/seald/v1/verify_pb.ts';
-import { startSealdServer } from '../../../src/server/bootstrap.ts';
-import { grpcClientConstructor } from '../../../src/rpc/grpc-service.ts';
-import type { SealdServer } from '../../../src/server/server.ts';
-import { fixture } from '../../fixtures/index.ts';
-import { run } from '../../support/run.ts';
-import { openSealer, type Sealer } from './sealer.ts';
+import { Verdict, VerifyRequestSchema, VerifyService, type VerifyResponse } from '../../src/gen/seald/v1/verify_pb.ts';
+import { startSealdServer } from '../../src/server/bootstrap.ts';
+import { grpcClientConstructor } from '../../src/rpc/grpc-service.ts';
+import type { SealdServer } from '../../src/server/server.ts';
+import { fixture } from '../fixtures/index.ts';
+import { run } from '../support/run.ts';
+import { openSealer, type Sealer } from '../engine/verify/sealer.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/seald.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/seald.mjs', import.meta.url));
 
 let sealer: Sealer;
 let dir: string;
