@@ -1,12 +1,12 @@
 /**
- * SM2 elliptic curves over Fp: y² = x³ + ax + b (GB/T 32918.1-2016 §3.2), with the point arithmetic of
+ * SM2 elliptic curves over Fp: y² = x³ + ax + b (GB/T 32918.1-2016), with the point arithmetic of
  * @noble/curves. seald verifies over the recommended curve sm2p256v1 (GB/T 32918.5-2017, GM/T 0003.5-2012); other
  * curves are defined only to check the examples of GB/T 32918.2 Annex A, which use a test curve.
  */
 import { weierstrass, type WeierstrassPoint, type WeierstrassPointCons } from '@noble/curves/abstract/weierstrass.js';
 import { SealdError } from '../errors.ts';
 
-/** Domain parameters as GB/T 32918.1 §5.2 names them (h, the cofactor, is 1 for the curves here). */
+/** Domain parameters as GB/T 32918.1 names them (h, the cofactor, is 1 for the curves here). */
 export interface Sm2DomainParameters {
   readonly p: bigint;
   readonly a: bigint;
@@ -23,7 +23,7 @@ export interface Sm2Curve {
   readonly name: string;
   readonly parameters: Sm2DomainParameters;
   readonly Point: WeierstrassPointCons<bigint>;
-  /** Octets of a field element or a scalar: ⌈log2 p / 8⌉ (GB/T 32918.1 §4.2.5). */
+  /** Octets of a field element or a scalar: ⌈log2 p / 8⌉ (GB/T 32918.1 §4.2, field element to octets). */
   readonly byteLength: number;
 }
 
@@ -44,7 +44,7 @@ export const sm2p256v1: Sm2Curve = defineSm2Curve('sm2p256v1', {
   h: 1n,
 });
 
-/** Big-endian octets of a non-negative integer, left-padded to `length` (GB/T 32918.1 §4.2.1). */
+/** Big-endian octets of a non-negative integer, left-padded to `length` (GB/T 32918.1 §4.2, integer to octets). */
 export function integerToBytes(value: bigint, length: number): Uint8Array {
   const out = new Uint8Array(length);
   let v = value;
@@ -56,7 +56,7 @@ export function integerToBytes(value: bigint, length: number): Uint8Array {
   return out;
 }
 
-/** The integer a big-endian octet string denotes (GB/T 32918.1 §4.2.2). */
+/** The integer a big-endian octet string denotes (GB/T 32918.1 §4.2, octets to integer). */
 export function bytesToInteger(bytes: Uint8Array): bigint {
   let v = 0n;
   for (const byte of bytes) v = (v << 8n) | BigInt(byte);

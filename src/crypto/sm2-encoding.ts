@@ -1,6 +1,6 @@
 /**
- * SM2 keys and signatures as certificates and CMS carry them: the SubjectPublicKeyInfo of an SM2 key (GM/T 0015-2012
- * §5.2.1.6 / GB/T 20518) and SM2Signature ::= SEQUENCE { R INTEGER, S INTEGER } (GM/T 0009-2012 §7.3).
+ * SM2 keys and signatures as certificates and CMS carry them: the SubjectPublicKeyInfo of an SM2 key (GM/T 0015-2012,
+ * GB/T 20518) and SM2Signature ::= SEQUENCE { R INTEGER, S INTEGER } (GM/T 0009-2012 §7.3).
  */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -41,7 +41,7 @@ export function sm2PublicKeyFromInfo(info: pkijs.PublicKeyInfo): Sm2PublicKey {
   if (bits.valueBlock.unusedBits !== 0) throw badKey('public key BIT STRING has unused bits');
   let point;
   try {
-    // GB/T 32918.1-2016 §4.2.9: 04 ‖ x ‖ y, or the compressed 02/03 ‖ x
+    // GB/T 32918.1-2016 §4.2 point to octets: 04 ‖ x ‖ y, or the compressed 02/03 ‖ x
     point = sm2p256v1.Point.fromBytes(new Uint8Array(bits.valueBlock.valueHexView));
   } catch (cause) {
     throw badKey('public key is not an encoded point of sm2p256v1', cause);

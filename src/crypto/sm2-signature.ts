@@ -24,7 +24,7 @@ function idBytes(id: string | Uint8Array): Uint8Array {
 
 /**
  * ZA = H256(ENTLA ‖ IDA ‖ a ‖ b ‖ xG ‖ yG ‖ xA ‖ yA), GB/T 32918.2-2016 §5.5: ENTLA is the bit length of IDA in two
- * octets, the field elements are converted to octets as GB/T 32918.1 §4.2.5 says (fixed length, big-endian).
+ * octets, the field elements are converted to octets as GB/T 32918.1 §4.2 says (fixed length, big-endian).
  */
 export function sm2Z(publicKey: Sm2PublicKey, id: string | Uint8Array = SM2_DEFAULT_ID, curve: Sm2Curve = sm2p256v1): Uint8Array {
   const IDA = idBytes(id);
