@@ -144,6 +144,13 @@ describe('deploy/Dockerfile', () => {
     expect(included('src/cli/main.ts')).toBe(true);
   });
 
+  it('installs exactly the lock file it copies: npm ci, never npm install', () => {
+    const runs = effective('build').filter((i) => i.getKeyword() === 'RUN').map((i) => i.getArgumentsContent()).join('\n');
+    expect(runs).toMatch(/\bnpm ci\b/);
+    // npm install may resolve other versions than the lock file's, and rewrite it.
+    expect(runs).not.toMatch(/\bnpm (install|i|add)\b/);
+  });
+
   it('runs the compiled build: dist/ made in the build stage, no TypeScript sources in the image', () => {
     const runs = (name: string) => effective(name).filter((i) => i.getKeyword() === 'RUN').map((i) => i.getArgumentsContent()).join('\n');
     expect(runs('build')).toMatch(/npm run build[\s\\]*&& npm prune --omit=dev/);

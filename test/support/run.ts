@@ -3,6 +3,7 @@
  * result, not an error: the wrappers decide what an exit code means. Only a program that cannot start rejects.
  */
 import { spawn } from 'node:child_process';
+import { TEST_TOOLS } from '../../scripts/test-tools.mjs';
 
 export interface RunResult {
   code: number;
@@ -16,17 +17,10 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Debian packages that provide each program, named in the error when one is missing. */
-const PACKAGE_OF: Record<string, string> = {
-  qpdf: 'qpdf',
-  pdfsig: 'poppler-utils',
-  pdftoppm: 'poppler-utils',
-  pdftotext: 'poppler-utils',
-  pdfinfo: 'poppler-utils',
-  openssl: 'openssl',
-  certutil: 'libnss3-tools',
-  pk12util: 'libnss3-tools',
-};
+/** Debian packages that provide each program, named in the error when one is missing (the one list of them). */
+const PACKAGE_OF: Record<string, string> = Object.fromEntries(
+  TEST_TOOLS.flatMap((tool) => tool.commands.map((command) => [command, tool.package])),
+);
 
 export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {

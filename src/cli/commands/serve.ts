@@ -2,8 +2,8 @@
 import { parseArgs } from 'node:util';
 import { exitOnSignals, loadServerConfig, startSealdServer } from '../../server/bootstrap.ts';
 import type { ConfigFlags, LogLevel } from '../../config/config.ts';
-import { createLogger } from '../../server/logger.ts';
-import type { CliIo } from '../io.ts';
+import { chooseLogFormat, createLogger, isLogFormat, LOG_FORMATS, prettyDestination } from '../../server/logger.ts';
+import { UsageError, type CliIo } from '../io.ts';
 
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -13,6 +13,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       'data-dir': { type: 'string' },
       listen: { type: 'string' },
       metrics: { type: 'string' },
+      'log-format': { type: 'string' },
     },
   });
   const flags: ConfigFlags = {};
@@ -23,7 +24,13 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
 
   // The level from the file is only known once the file is read: start from the environment's, or info.
   const envLevel = io.env.SEALD_LOG_LEVEL;
-  const logger = createLogger(isLevel(envLevel) ? envLevel : 'info');
+  const format = values['log-format'] ?? (io.env.SEALD_LOG_FORMAT || undefined);
+  if (format !== undefined && !isLogFormat(format)) {
+    throw new UsageError(`--log-format: expected ${LOG_FORMATS.join(' or ')}, got "${format}"`, 'serve');
+  }
+  const tty = process.stdout.isTTY === true;
+  const pretty = chooseLogFormat(format, tty) === 'pretty';
+  const logger = createLogger(isLevel(envLevel) ? envLevel : 'info', pretty ? prettyDestination(process.stdout, tty && !io.env.NO_COLOR) : undefined);
   const config = await loadServerConfig(flags, logger, io.env);
   logger.level = config.log.level;
   const server = await startSealdServer(config, logger);
