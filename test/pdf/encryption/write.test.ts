@@ -2,7 +2,7 @@
  * Writing into encrypted documents: the incremental writer encrypts the new revision's strings and streams with the
  * document's key (per-object RC4 or AES keys for R2–R4, the file key for R5–R6), keeps /Encrypt and the first /ID,
  * and leaves a signature's /Contents in the clear. qpdf decrypts the result independently; a full seal through
- * engine.sealDocument (a software RSA key, openssl-made certificates) is verified by poppler's pdfsig.
+ * engine.sealDocument and its output check (a software RSA key, openssl-made certificates) is verified by poppler's pdfsig.
  */
 import { createPrivateKey, privateEncrypt, constants, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -16,7 +16,8 @@ import { PdfStream, PdfString, dict, name } from '../../../src/pdf/objects.ts';
 import { bufferSource } from '../../../src/pdf/source.ts';
 import { embedCms, prepareSignature } from '../../../src/pdf/signature.ts';
 import type { SealImage } from '../../../src/pdf/image.ts';
-import { sealDocument, type SealMaterial } from '../../../src/engine/seal.ts';
+import type { SealMaterial } from '../../../src/engine/seal.ts';
+import { checkedSealDocument } from '../../../src/engine/output-check.ts';
 import type { Signer } from '../../../src/crypto/signer.ts';
 import { SealdError } from '../../../src/errors.ts';
 import { fixture } from '../../fixtures/index.ts';
@@ -95,7 +96,7 @@ describe.each(VARIANTS)('$name: an incremental update', (v) => {
   });
 });
 
-describe('sealing encrypted documents end to end (engine.sealDocument)', () => {
+describe('sealing encrypted documents end to end (engine.sealDocument with its output check)', () => {
   let pki: TestPki;
   let material: SealMaterial;
 
@@ -115,7 +116,8 @@ describe('sealing encrypted documents end to end (engine.sealDocument)', () => {
 
   const seal = async (file: string, password: string | undefined, out: string) => {
     const source = await readFile(file);
-    const outcome = await sealDocument(bufferSource(source), material, { page: 1, x: 200, y: 300 }, password === undefined ? {} : { password });
+    // The server's path: the output check re-reads the sealed document, with the key the original was opened with.
+    const outcome = await checkedSealDocument(bufferSource(source), material, { page: 1, x: 200, y: 300 }, password === undefined ? {} : { password });
     const path = join(dir, out);
     await writeFile(path, Buffer.concat([source, outcome.appended]));
     return path;
