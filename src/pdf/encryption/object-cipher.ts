@@ -6,8 +6,9 @@
  * - the /Encrypt dictionary itself and the trailer's /ID (the caller never passes them);
  * - objects inside an object stream (§7.5.7: the object stream is decrypted as a whole, so the caller decrypts only
  *   objects with an xref offset) and cross-reference streams (§7.5.8.2);
- * - the /Contents string of a signature dictionary (ISO 32000-2 §7.6.2: "the value of the Contents key of a signature
- *   dictionary"), so that the ByteRange digest and the CMS in it read the same with or without the key;
+ * - the /Contents string of a signature dictionary, which ISO 32000-2 adds to §7.6.1's list of exceptions (PDFium's
+ *   crypto handler and poppler read it in the clear too; pdfsig verifies seald's seals of encrypted files), so that the
+ *   CMS is the same bytes with or without the key and the /ByteRange gap is exactly the hex string;
  * - the document metadata stream when /EncryptMetadata is false (§7.6.3.2 Table 21, §7.6.5).
  */
 import { PdfDict, PdfName, PdfRaw, PdfStream, PdfString, type PdfObject } from '../objects.ts';
