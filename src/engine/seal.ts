@@ -47,6 +47,8 @@ export interface SealOptions {
   approvePages?: (pages: readonly number[]) => void;
   /** PAdES B-T: a signature time-stamp from these TSAs goes into the CMS (src/crypto/tsa-client.ts). */
   timestamper?: Timestamper;
+  /** The user or owner password of an encrypted document; without one, the empty user password is tried. */
+  password?: string | Uint8Array;
 }
 
 /** What the engine needs of a TSA client. */
@@ -94,7 +96,7 @@ async function sealOnce(
   if (!signerCert) throw new SealdError('internal', 'NO_CERTIFICATE', `seal "${seal.id}" has no certificate`);
   checkCertificateValidAt(signerCert, signingTime);
 
-  const doc = PdfDocument.open(source);
+  const doc = PdfDocument.open(source, { password: options.password });
   checkSealable(doc);
   const plan = await planPlacement(doc, placement, seal, options.signal);
   const [first, ...others] = plan.marks;

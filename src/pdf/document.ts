@@ -8,7 +8,18 @@ import { readXrefChain, type XrefChain, type XrefKind } from './xref.ts';
 import { decodeStream } from './filters.ts';
 import { malformed } from './errors.ts';
 import { AppendedSource, bufferSource, type ByteSource } from './source.ts';
+import { StandardSecurityHandler, type EncryptionInfo, type Password } from './encryption/standard-handler.ts';
+import { ObjectCipher } from './encryption/object-cipher.ts';
 import { SealdError } from '../errors.ts';
+
+export interface OpenOptions {
+  /**
+   * The user or owner password of an encrypted document (§7.6.3; a string is PDFDocEncoded for R2–R4 and SASLprepped
+   * UTF-8 for R5–R6, bytes are taken as they are). Absent: the empty user password is tried, which opens the many
+   * documents that are encrypted only to carry permissions.
+   */
+  password?: Password;
+}
 
 export type Rect = [number, number, number, number];
 
@@ -29,11 +40,21 @@ const MAX_PAGE_TREE_DEPTH = 64;
 /** The xref chain read from each source (sources are immutable bytes), while the source lives. */
 const xrefChains = new WeakMap<ByteSource, XrefChain>();
 
+/**
+ * The security handler each source was opened with: the sealed output (the original plus its new revision, read as an
+ * AppendedSource) opens with the key the original was opened with, without the caller passing the password again.
+ */
+const securityHandlers = new WeakMap<ByteSource, { encryptNum: number | undefined; handler: StandardSecurityHandler }>();
+
 export class PdfDocument {
   readonly reader: ByteReader;
   readonly xref: XrefChain;
   private readonly cache = new Map<number, PdfObject>();
   private readonly objectStreams = new Map<number, { offsets: number[]; data: Uint8Array; first: number }>();
+  private security: StandardSecurityHandler | undefined;
+  private cipher: ObjectCipher | undefined;
+  /** The object number of an indirect /Encrypt dictionary, never decrypted (§7.6.1). */
+  private encryptNum: number | undefined;
 
   /** The first KiB: the header (§7.5.2) and, in a linearized file, the linearization dictionary (§F.2). */
   private readonly head: string;
@@ -51,17 +72,50 @@ export class PdfDocument {
     xrefChains.set(source, this.xref);
   }
 
-  static open(source: ByteSource): PdfDocument {
+  static open(source: ByteSource, options: OpenOptions = {}): PdfDocument {
     const doc = new PdfDocument(source);
-    if (doc.trailer.has('Encrypt')) {
-      throw new SealdError(
-        'precondition',
-        'PDF_ENCRYPTED',
-        'the PDF is encrypted; seald seals unencrypted documents only: remove the encryption (e.g. `qpdf --decrypt`) and retry',
-      );
-    }
+    if (doc.trailer.has('Encrypt')) doc.authenticate(options.password);
     if (!(doc.catalog instanceof PdfDict)) throw malformed('the trailer has no /Root catalog');
     return doc;
+  }
+
+  /**
+   * §7.6.1: an /Encrypt entry in the trailer means strings and streams are encrypted. The standard security handler
+   * authenticates the password and yields the key; objects are decrypted from then on as they are loaded.
+   */
+  private authenticate(password: OpenOptions['password']): void {
+    const entry = this.trailer.get('Encrypt');
+    this.encryptNum = entry instanceof PdfRef ? entry.num : undefined;
+    const inherited = this.source instanceof AppendedSource ? securityHandlers.get(this.source.head) : undefined;
+    if (password === undefined && inherited !== undefined && inherited.encryptNum === this.encryptNum) {
+      this.security = inherited.handler;
+    } else {
+      // Loaded before a handler exists, so the /Encrypt dictionary is read (and cached) as it is in the file.
+      const encrypt = this.resolve(entry);
+      if (!(encrypt instanceof PdfDict)) throw malformed('the trailer /Encrypt is not a dictionary');
+      this.security = StandardSecurityHandler.open(encrypt, this.firstId ?? new Uint8Array(0), password, (o) => this.resolve(o));
+    }
+    this.cipher = new ObjectCipher(this.security);
+    securityHandlers.set(this.source, { encryptNum: this.encryptNum, handler: this.security });
+  }
+
+  /** The first element of the trailer /ID (§14.4), which the file key of R2–R4 depends on. */
+  private get firstId(): Uint8Array | undefined {
+    const id = this.trailer.get('ID');
+    return Array.isArray(id) && id[0] instanceof PdfString ? id[0].bytes : undefined;
+  }
+
+  /** How the document is encrypted and what its permissions are, or undefined when it is not encrypted. */
+  get encryption(): EncryptionInfo | undefined {
+    return this.security?.info;
+  }
+
+  /**
+   * The value as it is to be written as object `ref` of a new revision: its strings and streams encrypted with the
+   * document's key (§7.6.2; AES with a fresh random IV), signature /Contents placeholders left as they are.
+   */
+  encryptForWriting(value: PdfObject, ref: PdfRef): PdfObject {
+    return this.cipher === undefined ? value : this.cipher.encrypt(value, ref.num, ref.gen);
   }
 
   /** The newest trailer (for an xref stream, its dictionary). */
@@ -137,7 +191,9 @@ export class PdfDocument {
     if (entry.type === 'offset') {
       if (entry.gen !== ref.gen) return null;
       const p = new Parser(this.reader, entry.offset);
-      return p.parseIndirectObject({ num: ref.num, gen: ref.gen }, (d) => this.streamLength(d)).value;
+      const { value } = p.parseIndirectObject({ num: ref.num, gen: ref.gen }, (d) => this.streamLength(d));
+      // Objects in an object stream are not decrypted one by one (§7.6.1): the object stream was, as a whole.
+      return this.cipher === undefined || ref.num === this.encryptNum ? value : this.cipher.decrypt(value, ref.num, ref.gen);
     }
     return this.loadCompressed(entry.stream, entry.index, ref.num);
   }

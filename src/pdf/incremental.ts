@@ -55,7 +55,7 @@ export class IncrementalWriter {
     for (const { ref, value } of sorted) {
       offsets.set(ref.num, { offset: base + sink.length, gen: ref.gen });
       sink.text(`${ref.num} ${ref.gen} obj\n`);
-      sink.object(value);
+      sink.object(this.doc.encryptForWriting(value, ref));
       sink.text('\nendobj\n');
     }
 
@@ -68,21 +68,30 @@ export class IncrementalWriter {
     return { bytes: sink.concat(), marks };
   }
 
-  /** §7.5.6 and §14.4: /Prev, /Size, /Root and /Info carried over; /ID keeps its first half and gets a new second. */
+  /**
+   * §7.5.6 and §14.4: /Prev, /Size, /Root and /Info carried over; /ID keeps its first half and gets a new second.
+   * An encrypted document's update carries its /Encrypt as it is (§7.6.1: the trailer of every update of an encrypted
+   * file has one), and never a new first /ID: the file key of R2–R4 is derived from it (§7.6.3.3 Algorithm 2 step e),
+   * so a file without an /ID keeps none.
+   */
   private trailer(): PdfDict {
     const old = this.doc.trailer;
     const t = new PdfDict();
     const info = old.get('Info');
+    const encrypt = old.get('Encrypt');
     const oldId = this.doc.resolve(old.get('ID'));
-    const first =
-      Array.isArray(oldId) && oldId[0] instanceof PdfString ? oldId[0] : new PdfString(randomBytes(16), true);
-    const second = new PdfString(
-      createHash('md5').update(first.bytes).update(String(this.doc.source.size)).update(randomBytes(8)).digest(),
-      true,
-    );
+    const kept = Array.isArray(oldId) && oldId[0] instanceof PdfString ? oldId[0] : undefined;
     t.set('Root', this.doc.catalogRef);
     if (info !== undefined) t.set('Info', info);
-    t.set('ID', [first, second]);
+    if (kept !== undefined || encrypt === undefined) {
+      const first = kept ?? new PdfString(randomBytes(16), true);
+      const second = new PdfString(
+        createHash('md5').update(first.bytes).update(String(this.doc.source.size)).update(randomBytes(8)).digest(),
+        true,
+      );
+      t.set('ID', [first, second]);
+    }
+    if (encrypt !== undefined) t.set('Encrypt', encrypt);
     t.set('Prev', this.doc.xref.startxref);
     return t;
   }

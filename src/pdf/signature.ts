@@ -14,6 +14,7 @@ import { IncrementalWriter } from './incremental.ts';
 import type { PdfDocument, PageInfo, Rect } from './document.ts';
 import type { SealImage } from './image.ts';
 import { numberToken } from './serialize.ts';
+import { sealingRefusal } from './encryption/permissions.ts';
 import { SealdError } from '../errors.ts';
 
 /** Where one mark goes: a rectangle on a page, in the page's default user space. */
@@ -73,11 +74,15 @@ const BYTE_RANGE = 'ByteRange';
 const BYTE_RANGE_PLACEHOLDER = '[0 0000000000 0000000000 0000000000]';
 
 /**
- * Refuse what would break trust or the file before spending an HSM operation on it. `markCount` > 1 means stamp
+ * Refuse what would break trust or the file before spending an HSM operation on it: an encrypted document whose
+ * permissions (§7.6.3.2 Table 22) forbid signing, or a certification a new signature would break. `markCount` > 1 means stamp
  * annotations besides the widget, which a DocMDP P=2 certification does not allow (§12.8.2.2, Table 254: P=2 permits
  * filling in forms and signing; only P=3 adds annotations).
  */
 export function checkSealable(doc: PdfDocument, markCount = 1): void {
+  const encryption = doc.encryption;
+  const refusal = encryption && sealingRefusal(encryption.permissions, encryption.ownerAuthenticated, markCount);
+  if (refusal !== undefined) throw new SealdError('precondition', 'PDF_PERMISSION_DENIED', refusal);
   const p = doc.docMdpPermission();
   if (p === 1) {
     throw new SealdError(
