@@ -4,13 +4,20 @@
  */
 import { PdfDict, PdfRef, PdfStream, PdfString, type PdfObject } from './objects.ts';
 import { ByteReader, Parser } from './parser.ts';
-import { readXrefChain, type XrefChain, type XrefKind } from './xref.ts';
+import { findObjectNear, readXrefChain, type Repair, type XrefChain, type XrefKind } from './xref.ts';
+import { recoverXref } from './recovery.ts';
 import { decodeStream } from './filters.ts';
 import { malformed } from './errors.ts';
 import { AppendedSource, bufferSource, type ByteSource } from './source.ts';
 import { SealdError } from '../errors.ts';
 
 export type Rect = [number, number, number, number];
+export type { Repair };
+
+/** The document's own syntax failed (a SealdError from the parser), as opposed to an I/O or programming error. */
+function isSyntaxError(error: unknown): boolean {
+  return error instanceof SealdError && (error.code === 'PDF_MALFORMED' || error.code === 'PDF_TRUNCATED');
+}
 
 export interface PageInfo {
   /** 1-based. */
@@ -31,7 +38,7 @@ const xrefChains = new WeakMap<ByteSource, XrefChain>();
 
 export class PdfDocument {
   readonly reader: ByteReader;
-  readonly xref: XrefChain;
+  #xref: XrefChain;
   private readonly cache = new Map<number, PdfObject>();
   private readonly objectStreams = new Map<number, { offsets: number[]; data: Uint8Array; first: number }>();
 
@@ -45,14 +52,56 @@ export class PdfDocument {
     if (!head.includes('%PDF-')) {
       throw new SealdError('invalid-input', 'NOT_A_PDF', 'the document is not a PDF (no %PDF- header)');
     }
+    // Bytes before the header (a mail or HTTP header saved with the file, a MacBinary or BOM prefix): the file's
+    // offsets count from `%PDF-`, as pdf.js and qpdf read them, so the chain is read shifted by the prefix.
+    const headerOffset = head.indexOf('%PDF-');
     // Bytes appended to a source whose chain was read already (the output check of a seal reads the sealed
     // document as the original plus its new revision): only the new sections are parsed.
-    this.xref = readXrefChain(this.reader, source instanceof AppendedSource ? xrefChains.get(source.head) : undefined);
-    xrefChains.set(source, this.xref);
+    try {
+      this.#xref = readXrefChain(this.reader, source instanceof AppendedSource ? xrefChains.get(source.head) : undefined, headerOffset);
+    } catch (error) {
+      if (!isSyntaxError(error)) throw error;
+      const truncated = (error as SealdError).code === 'PDF_TRUNCATED';
+      this.#xref = recoverXref(this.reader, { reason: (error as Error).message, headerOffset, truncated });
+    }
+    xrefChains.set(source, this.#xref);
+  }
+
+  /** The cross-reference table: read from the chain, or rebuilt by recovery (then `repaired` says why). */
+  get xref(): XrefChain {
+    return this.#xref;
+  }
+
+  /**
+   * Set when the file could not be read as written and its table was rebuilt by scanning (recovery.ts), for the
+   * caller to report. It can be set by the first object fetch that finds an entry pointing at the wrong bytes, not
+   * only by `open`.
+   */
+  get repaired(): { reason: string } | undefined {
+    const r = this.#xref.repaired;
+    return r === undefined ? undefined : { reason: r.reason };
+  }
+
+  /**
+   * Leave the fast path for good: rebuild the table by scanning. The whole chain read (this is about its entries),
+   * so a new revision may still chain to it. Objects already read came from verified headers and stay cached.
+   */
+  private recover(reason: string): void {
+    if (this.#xref.repaired) throw malformed(reason);
+    const fast = this.#xref;
+    this.#xref = recoverXref(this.reader, {
+      reason,
+      headerOffset: fast.headerOffset,
+      prevSection: fast.startxref,
+      kind: fast.sections[0]?.kind,
+      truncated: false,
+    });
+    xrefChains.set(this.source, this.#xref);
   }
 
   static open(source: ByteSource): PdfDocument {
     const doc = new PdfDocument(source);
+    if (!doc.repaired && !doc.catalogResolves()) doc.recover('the trailer /Root does not lead to a catalog');
     if (doc.trailer.has('Encrypt')) {
       throw new SealdError(
         'precondition',
@@ -67,6 +116,15 @@ export class PdfDocument {
   /** The newest trailer (for an xref stream, its dictionary). */
   get trailer(): PdfDict {
     return this.xref.sections[0]!.trailer;
+  }
+
+  private catalogResolves(): boolean {
+    try {
+      return this.catalog instanceof PdfDict;
+    } catch (error) {
+      if (isSyntaxError(error)) return false;
+      throw error;
+    }
   }
 
   /** What kind of section the newest revision used: the update seald writes matches it (§7.5.8.4 for hybrids). */
@@ -136,8 +194,18 @@ export class PdfDocument {
     if (!entry || entry.type === 'free') return null;
     if (entry.type === 'offset') {
       if (entry.gen !== ref.gen) return null;
-      const p = new Parser(this.reader, entry.offset);
-      return p.parseIndirectObject({ num: ref.num, gen: ref.gen }, (d) => this.streamLength(d)).value;
+      const parse = (at: number) =>
+        new Parser(this.reader, at).parseIndirectObject({ num: ref.num, gen: ref.gen }, (d) => this.streamLength(d)).value;
+      try {
+        return parse(entry.offset);
+      } catch (error) {
+        if (!isSyntaxError(error)) throw error;
+        const near = findObjectNear(this.reader, entry.offset, ref.num, ref.gen);
+        if (near !== undefined) return parse(near);
+        // pdf.js's XRefEntryException: an entry that misses its object means the table is wrong, not the object.
+        this.recover((error as Error).message);
+        return this.loadObject(ref);
+      }
     }
     return this.loadCompressed(entry.stream, entry.index, ref.num);
   }
