@@ -61,7 +61,8 @@ export class PdfDocument {
       this.#xref = readXrefChain(this.reader, source instanceof AppendedSource ? xrefChains.get(source.head) : undefined, headerOffset);
     } catch (error) {
       if (!isSyntaxError(error)) throw error;
-      const truncated = (error as SealdError).code === 'PDF_TRUNCATED';
+      // No %%EOF at all: the upload may have been cut; recovery accepts it only if no object was lost.
+      const truncated = !/%%EOF/.test(Buffer.from(source.read(Math.max(0, source.size - 1024), 1024)).toString('latin1'));
       this.#xref = recoverXref(this.reader, { reason: (error as Error).message, headerOffset, truncated });
     }
     xrefChains.set(source, this.#xref);
@@ -77,22 +78,40 @@ export class PdfDocument {
    * caller to report. It can be set by the first object fetch that finds an entry pointing at the wrong bytes, not
    * only by `open`.
    */
+  /**
+   * Some entry missed its object by a few bytes and the fast path found it nearby: fine for reading, but the
+   * table is wrong, so a new revision must not rely on it (incremental.ts repairs first, then lists every object).
+   */
+  offsetsMissed = false;
+
+  /**
+   * Before a new revision is written on a file whose table the fast path only read with a tolerance (see
+   * `offsetsMissed` and XrefChain.quirks): rebuild it, so that the update lists every object. A table that read
+   * with correct syntax but wrong offsets may still be chained to with /Prev; one whose syntax was off may not.
+   */
+  repairBeforeUpdate(): void {
+    if (this.repaired) return;
+    const quirk = this.#xref.quirks[0];
+    if (quirk !== undefined) this.repair(`the PDF is damaged: ${quirk}`, false);
+    else if (this.offsetsMissed) this.repair('the PDF is damaged: cross-reference entries miss their objects by a few bytes');
+  }
+
   get repaired(): { reason: string } | undefined {
     const r = this.#xref.repaired;
     return r === undefined ? undefined : { reason: r.reason };
   }
 
   /**
-   * Leave the fast path for good: rebuild the table by scanning. The whole chain read (this is about its entries),
+   * Leave the fast path for good (also public for the writer, see `offsetsMissed`): rebuild the table by scanning. The whole chain read (this is about its entries),
    * so a new revision may still chain to it. Objects already read came from verified headers and stay cached.
    */
-  private recover(reason: string): void {
+  repair(reason: string, chainToOriginal = true): void {
     if (this.#xref.repaired) throw malformed(reason);
     const fast = this.#xref;
     this.#xref = recoverXref(this.reader, {
       reason,
       headerOffset: fast.headerOffset,
-      prevSection: fast.startxref,
+      prevSection: chainToOriginal ? fast.startxref : undefined,
       kind: fast.sections[0]?.kind,
       truncated: false,
     });
@@ -101,7 +120,7 @@ export class PdfDocument {
 
   static open(source: ByteSource): PdfDocument {
     const doc = new PdfDocument(source);
-    if (!doc.repaired && !doc.catalogResolves()) doc.recover('the trailer /Root does not lead to a catalog');
+    if (!doc.repaired && !doc.catalogResolves()) doc.repair('the trailer /Root does not lead to a catalog');
     if (doc.trailer.has('Encrypt')) {
       throw new SealdError(
         'precondition',
@@ -190,6 +209,11 @@ export class PdfDocument {
 
   private loadObject(ref: PdfRef): PdfObject {
     const entry = this.xref.entries.get(ref.num);
+    // A chain read with a tolerance (a /Prev loop cut short) may have lost the sections that define this object.
+    if (!entry && this.#xref.quirks.length > 0 && !this.repaired) {
+      this.repair(`the PDF is damaged: object ${ref.num} is missing, and ${this.#xref.quirks[0]}`);
+      return this.loadObject(ref);
+    }
     // §7.3.10: a reference to an undefined object is the null object.
     if (!entry || entry.type === 'free') return null;
     if (entry.type === 'offset') {
@@ -201,9 +225,12 @@ export class PdfDocument {
       } catch (error) {
         if (!isSyntaxError(error)) throw error;
         const near = findObjectNear(this.reader, entry.offset, ref.num, ref.gen);
-        if (near !== undefined) return parse(near);
+        if (near !== undefined) {
+          this.offsetsMissed = true;
+          return parse(near);
+        }
         // pdf.js's XRefEntryException: an entry that misses its object means the table is wrong, not the object.
-        this.recover((error as Error).message);
+        this.repair((error as Error).message);
         return this.loadObject(ref);
       }
     }

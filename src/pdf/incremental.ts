@@ -64,6 +64,7 @@ export class IncrementalWriter {
     // §7.5.6 lets an update list only what it changes, because readers consult the older sections for the rest. On
     // a repaired file those sections are wrong or unreadable, so the update lists every object (the rebuilt table's
     // entries, then its own): readers never need the broken section, and the original bytes stay an exact prefix.
+    this.doc.repairBeforeUpdate();
     const rows = new Map<number, Row>();
     if (this.doc.repaired) {
       for (const [num, e] of this.doc.xref.entries) {

@@ -36,11 +36,23 @@ export interface RecoveryOptions {
   truncated: boolean;
 }
 
+/** The /Type of the structure objects recovery looks for, seen in the object's first bytes without parsing it. */
+type StructureType = 'ObjStm' | 'XRef' | 'Catalog' | undefined;
+
 interface Found {
   offset: number;
   gen: number;
-  /** The first bytes of the object: enough to see /Type /ObjStm, /XRef or /Catalog without parsing it. */
-  head: string;
+  type: StructureType;
+}
+
+const TYPE = /\/Type[\0\t\n\f\r ]*\/(ObjStm|XRef|Catalog)(?![0-9A-Za-z])/;
+
+/** The structure type named in an object's first KiB (up to its `endobj` or `stream`). */
+function structureType(text: string, at: number): StructureType {
+  const window = text.slice(at, at + OVERLAP);
+  if (!window.includes('/Type')) return undefined; // most objects: one native search, no regex
+  const end = window.search(/endobj|stream/);
+  return TYPE.exec(end >= 0 ? window.slice(0, end) : window)?.[1] as StructureType;
 }
 
 interface Scan {
@@ -85,7 +97,7 @@ function scan(reader: ByteReader, from: number): Scan {
         const num = Number(m[1]);
         const gen = Number(m[2]);
         if (num > MAX_OBJECT_NUMBER || gen > MAX_GENERATION) continue;
-        objects.set(num, { offset: at, gen, head: text.slice(m.index, m.index + OVERLAP) });
+        objects.set(num, { offset: at, gen, type: structureType(text, m.index) });
         lastHeader = at;
         inObject = true;
       } else if (token.startsWith('>>')) {
@@ -97,7 +109,6 @@ function scan(reader: ByteReader, from: number): Scan {
   return { objects, trailers, lastXrefKeyword, lastHeader };
 }
 
-const hasType = (head: string, type: string) => new RegExp(`/Type[\\0\\t\\n\\f\\r ]*/${type}(?![0-9A-Za-z])`).test(head);
 
 /** Rebuild the table; throws PDF_UNRECOVERABLE (or PDF_TRUNCATED) with what the caller can do about it. */
 export function recoverXref(reader: ByteReader, opts: RecoveryOptions): XrefChain {
@@ -106,7 +117,7 @@ export function recoverXref(reader: ByteReader, opts: RecoveryOptions): XrefChai
     // A cut inside the final cross-reference section loses no object; a cut anywhere before it loses some, and a
     // seal over a partial document would certify what its author never sent.
     const last = [...objects.values()].find((f) => f.offset === lastHeader);
-    const cutInXref = lastXrefKeyword > lastHeader || (last !== undefined && hasType(last.head, 'XRef'));
+    const cutInXref = lastXrefKeyword > lastHeader || last?.type === 'XRef';
     if (!cutInXref) {
       throw new SealdError(
         'invalid-input',
@@ -122,9 +133,9 @@ export function recoverXref(reader: ByteReader, opts: RecoveryOptions): XrefChai
     position.set(num, f.offset);
   }
   const catalogs: { ref: PdfRef; at: number }[] = [];
-  for (const [num, f] of objects) if (hasType(f.head, 'Catalog')) catalogs.push({ ref: new PdfRef(num, f.gen), at: f.offset });
+  for (const [num, f] of objects) if (f.type === 'Catalog') catalogs.push({ ref: new PdfRef(num, f.gen), at: f.offset });
 
-  const streams = [...objects].filter(([, f]) => hasType(f.head, 'ObjStm')).sort((a, b) => a[1].offset - b[1].offset);
+  const streams = [...objects].filter(([, f]) => f.type === 'ObjStm').sort((a, b) => a[1].offset - b[1].offset);
   for (const [streamNum, f] of streams) {
     const contents = objectStreamContents(reader, f, entries);
     contents?.forEach(({ num, isCatalog }, index) => {
@@ -153,6 +164,7 @@ export function recoverXref(reader: ByteReader, opts: RecoveryOptions): XrefChai
     sections: [{ offset: startxref, kind: opts.kind ?? chosen.kind, trailer: chosen.trailer, own: entries }],
     startxref,
     headerOffset: opts.headerOffset,
+    quirks: [],
     repaired: { reason: opts.reason, prevSection: opts.prevSection },
   };
 }
@@ -184,7 +196,7 @@ function objectStreamContents(
     const text = Buffer.from(data).toString('latin1');
     return pairs.map(({ num, off }, i) => {
       const end = pairs[i + 1]?.off ?? data.length - first;
-      return { num, isCatalog: hasType(text.slice(first + off, first + Math.min(end, off + OVERLAP)), 'Catalog') };
+      return { num, isCatalog: TYPE.exec(text.slice(first + off, first + Math.min(end, off + OVERLAP)))?.[1] === 'Catalog' };
     });
   } catch {
     return undefined; // a damaged object stream loses its own objects, not the rest of the document
@@ -217,7 +229,7 @@ function chooseTrailer(
     },
   }));
   for (const f of objects.values()) {
-    if (!hasType(f.head, 'XRef')) continue;
+    if (f.type !== 'XRef') continue;
     candidates.push({
       at: f.offset,
       kind: 'stream',

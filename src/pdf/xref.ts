@@ -35,6 +35,11 @@ export interface XrefChain {
    * every offset held here is absolute (the file's value plus this), and a writer subtracts it again.
    */
   headerOffset: number;
+  /**
+   * What the fast path tolerated in the chain's syntax (a /Prev loop, a miscounted subsection): it read, but a new
+   * revision must not lean on it, and an object missing from it is a reason to rebuild (document.ts).
+   */
+  quirks: string[];
   /** Set when the table was rebuilt by scanning the file (recovery.ts) instead of read from the chain. */
   repaired?: Repair;
 }
@@ -79,6 +84,7 @@ export function readXrefChain(reader: ByteReader, base?: XrefChain, headerOffset
   const entries = new Map<number, XrefEntry>();
   const sections: XrefSection[] = [];
   const seen = new Set<number>();
+  const quirks: string[] = [];
   let offset: number | undefined = startxref;
   while (offset !== undefined) {
     if (base !== undefined && offset === base.startxref && sections.length > 0) {
@@ -89,24 +95,33 @@ export function readXrefChain(reader: ByteReader, base?: XrefChain, headerOffset
     // A /Prev that leads back to a section already read: files written by tools that copied the old trailer's /Prev
     // into the new one unchanged (the update then names itself or a later section). Every section was read once, so
     // the chain ends here instead of looping, as pdf.js's visited-xref set does.
-    if (seen.has(offset)) break;
+    if (seen.has(offset)) {
+      quirks.push(`its /Prev chain loops back to offset ${offset - headerOffset}`);
+      break;
+    }
     if (sections.length > MAX_SECTIONS) throw malformed(`the /Prev chain is longer than ${MAX_SECTIONS} sections`);
     seen.add(offset);
     if (offset < 0 || offset >= reader.size) throw malformed(`cross-reference offset ${offset} is outside the file`);
-    const section = readSection(reader, offset, entries, headerOffset);
+    const section = readSection(reader, offset, entries, headerOffset, quirks);
     sections.push(section);
     const prev = section.trailer.get('Prev');
     // `/Prev 0` from writers that always emit the key, even in a file's first (only) revision: offset 0 is the
     // %PDF header (§7.5.2), never a section, so it means "no previous section".
     offset = typeof prev === 'number' && prev > 0 ? prev + headerOffset : undefined;
   }
-  return { entries, sections, startxref, headerOffset };
+  return { entries, sections, startxref, headerOffset, quirks };
 }
 
-function readSection(reader: ByteReader, offset: number, entries: Map<number, XrefEntry>, shift: number): XrefSection {
+function readSection(
+  reader: ByteReader,
+  offset: number,
+  entries: Map<number, XrefEntry>,
+  shift: number,
+  quirks: string[],
+): XrefSection {
   const p = new Parser(reader, offset);
   if (p.tryKeyword('xref')) {
-    const own = readTable(p, shift);
+    const own = readTable(p, shift, quirks);
     if (!p.tryKeyword('trailer')) throw malformed(`no trailer after the xref table at offset ${offset}`);
     const trailer = p.parseObject();
     if (!(trailer instanceof PdfDict)) throw malformed('trailer is not a dictionary');
@@ -136,7 +151,7 @@ function readSection(reader: ByteReader, offset: number, entries: Map<number, Xr
  * Entries are meant to be 20 bytes, but files whose line endings were converted (FTP ASCII mode, unix2dos/dos2unix)
  * have 19 or 21, and some writers pad with extra spaces: we read them as tokens.
  */
-function readTable(p: Parser, shift: number): Map<number, XrefEntry> {
+function readTable(p: Parser, shift: number, quirks: string[]): Map<number, XrefEntry> {
   const own = new Map<number, XrefEntry>();
   let next = -1; // number of the next entry: a line that is an entry where a subsection header was expected continues
   for (;;) {
@@ -160,6 +175,7 @@ function readTable(p: Parser, shift: number): Map<number, XrefEntry> {
       p.pos = save;
       first = next;
       count = 1;
+      quirks.push(`a cross-reference subsection lists more entries than its header says (object ${next})`);
     } else {
       p.pos = afterHeader;
       first = a;
@@ -172,6 +188,7 @@ function readTable(p: Parser, shift: number): Map<number, XrefEntry> {
       // fixed layout makes the table self-describing, so stop at the first line that is not an entry.
       if (!/^\d+$/.test(offToken) || !isEntryAt(p)) {
         p.pos = entryStart;
+        quirks.push(`a cross-reference subsection has fewer entries than its header says (${first} ${count})`);
         break;
       }
       const off = Number(p.readToken());
