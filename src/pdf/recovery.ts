@@ -36,23 +36,13 @@ export interface RecoveryOptions {
   truncated: boolean;
 }
 
-/** The /Type of the structure objects recovery looks for, seen in the object's first bytes without parsing it. */
+/** The /Type of the structure objects recovery looks for, seen by the scan without parsing the object. */
 type StructureType = 'ObjStm' | 'XRef' | 'Catalog' | undefined;
 
 interface Found {
   offset: number;
   gen: number;
   type: StructureType;
-}
-
-const TYPE = /\/Type[\0\t\n\f\r ]*\/(ObjStm|XRef|Catalog)(?![0-9A-Za-z])/;
-
-/** The structure type named in an object's first KiB (up to its `endobj` or `stream`). */
-function structureType(text: string, at: number): StructureType {
-  const window = text.slice(at, at + OVERLAP);
-  if (!window.includes('/Type')) return undefined; // most objects: one native search, no regex
-  const end = window.search(/endobj|stream/);
-  return TYPE.exec(end >= 0 ? window.slice(0, end) : window)?.[1] as StructureType;
 }
 
 interface Scan {
@@ -62,14 +52,21 @@ interface Scan {
   lastHeader: number;
 }
 
+const TYPE = /\/Type[\0\t\n\f\r ]*\/(ObjStm|XRef|Catalog)(?![0-9A-Za-z])/;
+
 /*
- * The tokens the scan looks for, in one alternation so that they come out in file order:
+ * The tokens the scan looks for, in one alternation so that they come out in file order (no look-behind: the
+ * character before a match is checked in code, which keeps the pass at regex-engine speed):
  *   12 0 obj          an object header (§7.3.10), number and generation as separate groups
+ *   /Type /Catalog    the type of the object whose header came last (ObjStm, XRef or Catalog)
  *   >> stream EOL     stream data starts (§7.3.8.1): nothing in it is a token until `endstream`
  *   endstream | trailer | xref
  */
 const TOKENS =
-  /(?<![0-9A-Za-z.])(\d{1,10})[\0\t\n\f\r ]+(\d{1,5})[\0\t\n\f\r ]+obj(?![0-9A-Za-z])|>>[\0\t\n\f\r ]*stream(?:\r\n|\n|\r)|endstream|(?<![A-Za-z])trailer(?![A-Za-z])|(?<![A-Za-z])xref(?![A-Za-z])/g;
+  /(\d{1,10})[\0\t\n\f\r ]+(\d{1,5})[\0\t\n\f\r ]+obj(?![0-9A-Za-z])|\/Type[\0\t\n\f\r ]*\/(ObjStm|XRef|Catalog)(?![0-9A-Za-z])|>>[\0\t\n\f\r ]*stream(?:\r\n|\n|\r)|endstream|trailer(?![A-Za-z])|xref(?![A-Za-z])/g;
+
+/** A letter, digit or '.' before a match means it is the tail of a longer token (`startxref`, `a12 0 obj`). */
+const isWordChar = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2e;
 
 /** Linear in the file's size: one read of each byte, a bounded map of what was found. */
 function scan(reader: ByteReader, from: number): Scan {
@@ -77,8 +74,8 @@ function scan(reader: ByteReader, from: number): Scan {
   const trailers: number[] = [];
   let lastXrefKeyword = -1;
   let lastHeader = -1;
+  let last: Found | undefined;
   let inStream = false;
-  let inObject = false;
   let cursor = from;
   for (let start = from; start < reader.size; start += CHUNK) {
     const text = Buffer.from(reader.slice(start, CHUNK + OVERLAP)).toString('latin1');
@@ -87,28 +84,32 @@ function scan(reader: ByteReader, from: number): Scan {
       if (m.index >= CHUNK) break; // the next chunk reads it whole
       const at = start + m.index;
       if (at < cursor) continue;
-      cursor = at + m[0].length;
       const token = m[0];
       if (inStream) {
         if (token === 'endstream') inStream = false;
+        cursor = at + token.length;
         continue;
       }
+      const first = token.charCodeAt(0);
+      if (first !== 0x2f && first !== 0x3e && m.index > 0 && isWordChar(text.charCodeAt(m.index - 1))) continue;
+      cursor = at + token.length;
       if (m[1] !== undefined) {
         const num = Number(m[1]);
         const gen = Number(m[2]);
         if (num > MAX_OBJECT_NUMBER || gen > MAX_GENERATION) continue;
-        objects.set(num, { offset: at, gen, type: structureType(text, m.index) });
+        last = { offset: at, gen, type: undefined };
+        objects.set(num, last);
         lastHeader = at;
-        inObject = true;
-      } else if (token.startsWith('>>')) {
-        if (inObject) inStream = true;
+      } else if (m[3] !== undefined) {
+        if (last !== undefined && at - last.offset < OVERLAP && last.type === undefined) last.type = m[3] as StructureType;
+      } else if (first === 0x3e) {
+        if (last !== undefined) inStream = true;
       } else if (token === 'trailer') trailers.push(at);
       else if (token === 'xref') lastXrefKeyword = at;
     }
   }
   return { objects, trailers, lastXrefKeyword, lastHeader };
 }
-
 
 /** Rebuild the table; throws PDF_UNRECOVERABLE (or PDF_TRUNCATED) with what the caller can do about it. */
 export function recoverXref(reader: ByteReader, opts: RecoveryOptions): XrefChain {

@@ -47,9 +47,15 @@ function toJson(o: PdfObject, like: Json): Json {
 }
 
 /** Object keys ("N G R") where seald's reading differs from qpdf's, with both readings. */
-export function differences(doc: PdfDocument, qpdf: QpdfReading): { ref: string; seald: Json; qpdf: Json }[] {
+export function differences(
+  doc: PdfDocument,
+  qpdf: QpdfReading,
+  opts: { skipXrefStreams?: boolean } = {},
+): { ref: string; seald: Json; qpdf: Json }[] {
   const out: { ref: string; seald: Json; qpdf: Json }[] = [];
   for (const [key, theirs] of qpdf.objects) {
+    const dict = (theirs as { stream?: { dict?: Record<string, Json> } }).stream?.dict;
+    if (opts.skipXrefStreams && dict?.['/Type'] === '/XRef') continue;
     const [num, gen] = key.split(' ').map(Number) as [number, number];
     const o = doc.getObject(new PdfRef(num, gen));
     let mine: Json;
