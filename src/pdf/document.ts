@@ -45,7 +45,10 @@ export class PdfDocument {
   /** The first KiB: the header (§7.5.2) and, in a linearized file, the linearization dictionary (§F.2). */
   private readonly head: string;
 
-  private constructor(readonly source: ByteSource) {
+  private constructor(
+    readonly source: ByteSource,
+    private readonly recoverable: boolean,
+  ) {
     this.reader = new ByteReader(source);
     const head = Buffer.from(source.read(0, 1024)).toString('latin1');
     this.head = head;
@@ -60,7 +63,7 @@ export class PdfDocument {
     try {
       this.#xref = readXrefChain(this.reader, source instanceof AppendedSource ? xrefChains.get(source.head) : undefined, headerOffset);
     } catch (error) {
-      if (!isSyntaxError(error)) throw error;
+      if (!isSyntaxError(error) || !recoverable) throw error;
       // No %%EOF at all: the upload may have been cut; recovery accepts it only if no object was lost.
       const truncated = !/%%EOF/.test(Buffer.from(source.read(Math.max(0, source.size - 1024), 1024)).toString('latin1'));
       this.#xref = recoverXref(this.reader, { reason: (error as Error).message, headerOffset, truncated });
@@ -106,7 +109,7 @@ export class PdfDocument {
    * so a new revision may still chain to it. Objects already read came from verified headers and stay cached.
    */
   repair(reason: string, chainToOriginal = true): void {
-    if (this.#xref.repaired) throw malformed(reason);
+    if (this.#xref.repaired || !this.recoverable) throw malformed(reason.replace(/^the PDF is damaged: /, ''));
     const fast = this.#xref;
     this.#xref = recoverXref(this.reader, {
       reason,
@@ -118,9 +121,14 @@ export class PdfDocument {
     xrefChains.set(this.source, this.#xref);
   }
 
-  static open(source: ByteSource): PdfDocument {
-    const doc = new PdfDocument(source);
-    if (!doc.repaired && !doc.catalogResolves()) doc.repair('the trailer /Root does not lead to a catalog');
+  /**
+   * `recover: false` keeps the strict reading: a file the fast path cannot read is refused (PDF_MALFORMED or
+   * PDF_TRUNCATED) instead of repaired. For the verifier, whose answer to damage is a report, not a repair.
+   */
+  static open(source: ByteSource, options: { recover?: boolean } = {}): PdfDocument {
+    const doc = new PdfDocument(source, options.recover ?? true);
+    const problem = doc.repaired ? undefined : doc.catalogProblem();
+    if (problem !== undefined) doc.repair(problem);
     if (doc.trailer.has('Encrypt')) {
       throw new SealdError(
         'precondition',
@@ -137,11 +145,12 @@ export class PdfDocument {
     return this.xref.sections[0]!.trailer;
   }
 
-  private catalogResolves(): boolean {
+  /** Why the trailer's /Root does not lead to a catalog (the fast path's last check before recovery), if it does not. */
+  private catalogProblem(): string | undefined {
     try {
-      return this.catalog instanceof PdfDict;
+      return this.catalog instanceof PdfDict ? undefined : 'the PDF is damaged: the trailer /Root does not lead to a catalog';
     } catch (error) {
-      if (isSyntaxError(error)) return false;
+      if (isSyntaxError(error)) return (error as Error).message;
       throw error;
     }
   }

@@ -152,7 +152,7 @@ export function recoverXref(reader: ByteReader, opts: RecoveryOptions): XrefChai
     throw new SealdError(
       'invalid-input',
       'PDF_UNRECOVERABLE',
-      `the PDF is damaged beyond repair: ${opts.reason}, and scanning it found no document catalog ` +
+      `the PDF is damaged beyond repair: ${opts.reason.replace(/^the PDF is (damaged|truncated or damaged): /, '')}, and scanning it found no document catalog ` +
         `(${objects.size} object${objects.size === 1 ? '' : 's'}); re-export it from the application that made it and retry`,
     );
   }
