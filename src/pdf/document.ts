@@ -4,7 +4,8 @@
  */
 import { PdfDict, PdfRef, PdfStream, PdfString, type PdfObject } from './objects.ts';
 import { ByteReader, Parser } from './parser.ts';
-import { readXrefChain, type XrefChain, type XrefKind } from './xref.ts';
+import { findObjectNear, readXrefChain, type Repair, type XrefChain, type XrefKind } from './xref.ts';
+import { recoverXref } from './recovery.ts';
 import { decodeStream } from './filters.ts';
 import { malformed } from './errors.ts';
 import { AppendedSource, bufferSource, type ByteSource } from './source.ts';
@@ -22,6 +23,12 @@ export interface OpenOptions {
 }
 
 export type Rect = [number, number, number, number];
+export type { Repair };
+
+/** The document's own syntax failed (a SealdError from the parser), as opposed to an I/O or programming error. */
+function isSyntaxError(error: unknown): boolean {
+  return error instanceof SealdError && (error.code === 'PDF_MALFORMED' || error.code === 'PDF_TRUNCATED');
+}
 
 export interface PageInfo {
   /** 1-based. */
@@ -46,9 +53,21 @@ const xrefChains = new WeakMap<ByteSource, XrefChain>();
  */
 const securityHandlers = new WeakMap<ByteSource, { encryptNum: number | undefined; handler: StandardSecurityHandler }>();
 
+/** Sources that are a view of another (an earlier revision's prefix): they open with the key the whole file opened with. */
+const securityParents = new WeakMap<ByteSource, ByteSource>();
+
+/**
+ * Declare `view` a part of `whole` (the same file's bytes): an encrypted document opened on `view` reuses the key
+ * `whole` was opened with. The /Encrypt dictionary and the first /ID never change between revisions (§7.5.6, §14.4),
+ * so neither does the file key; the caller's password is given once.
+ */
+export function shareSecurity(view: ByteSource, whole: ByteSource): void {
+  securityParents.set(view, whole);
+}
+
 export class PdfDocument {
   readonly reader: ByteReader;
-  readonly xref: XrefChain;
+  #xref: XrefChain;
   private readonly cache = new Map<number, PdfObject>();
   private readonly objectStreams = new Map<number, { offsets: number[]; data: Uint8Array; first: number }>();
   private security: StandardSecurityHandler | undefined;
@@ -59,21 +78,90 @@ export class PdfDocument {
   /** The first KiB: the header (§7.5.2) and, in a linearized file, the linearization dictionary (§F.2). */
   private readonly head: string;
 
-  private constructor(readonly source: ByteSource) {
+  private constructor(
+    readonly source: ByteSource,
+    private readonly recoverable: boolean,
+  ) {
     this.reader = new ByteReader(source);
     const head = Buffer.from(source.read(0, 1024)).toString('latin1');
     this.head = head;
     if (!head.includes('%PDF-')) {
       throw new SealdError('invalid-input', 'NOT_A_PDF', 'the document is not a PDF (no %PDF- header)');
     }
+    // Bytes before the header (a mail or HTTP header saved with the file, a MacBinary or BOM prefix): the file's
+    // offsets count from `%PDF-`, as pdf.js and qpdf read them, so the chain is read shifted by the prefix.
+    const headerOffset = head.indexOf('%PDF-');
     // Bytes appended to a source whose chain was read already (the output check of a seal reads the sealed
     // document as the original plus its new revision): only the new sections are parsed.
-    this.xref = readXrefChain(this.reader, source instanceof AppendedSource ? xrefChains.get(source.head) : undefined);
-    xrefChains.set(source, this.xref);
+    try {
+      this.#xref = readXrefChain(this.reader, source instanceof AppendedSource ? xrefChains.get(source.head) : undefined, headerOffset);
+    } catch (error) {
+      if (!isSyntaxError(error) || !recoverable) throw error;
+      // No %%EOF at all: the upload may have been cut; recovery accepts it only if no object was lost.
+      const truncated = !/%%EOF/.test(Buffer.from(source.read(Math.max(0, source.size - 1024), 1024)).toString('latin1'));
+      this.#xref = recoverXref(this.reader, { reason: (error as Error).message, headerOffset, truncated });
+    }
+    xrefChains.set(source, this.#xref);
   }
 
-  static open(source: ByteSource, options: OpenOptions = {}): PdfDocument {
-    const doc = new PdfDocument(source);
+  /** The cross-reference table: read from the chain, or rebuilt by recovery (then `repaired` says why). */
+  get xref(): XrefChain {
+    return this.#xref;
+  }
+
+  /**
+   * Set when the file could not be read as written and its table was rebuilt by scanning (recovery.ts), for the
+   * caller to report. It can be set by the first object fetch that finds an entry pointing at the wrong bytes, not
+   * only by `open`.
+   */
+  /**
+   * Some entry missed its object by a few bytes and the fast path found it nearby: fine for reading, but the
+   * table is wrong, so a new revision must not rely on it (incremental.ts repairs first, then lists every object).
+   */
+  offsetsMissed = false;
+
+  /**
+   * Before a new revision is written on a file whose table the fast path only read with a tolerance (see
+   * `offsetsMissed` and XrefChain.quirks): rebuild it, so that the update lists every object. A table that read
+   * with correct syntax but wrong offsets may still be chained to with /Prev; one whose syntax was off may not.
+   */
+  repairBeforeUpdate(): void {
+    if (this.repaired) return;
+    const quirk = this.#xref.quirks[0];
+    if (quirk !== undefined) this.repair(`the PDF is damaged: ${quirk}`, false);
+    else if (this.offsetsMissed) this.repair('the PDF is damaged: cross-reference entries miss their objects by a few bytes');
+  }
+
+  get repaired(): { reason: string } | undefined {
+    const r = this.#xref.repaired;
+    return r === undefined ? undefined : { reason: r.reason };
+  }
+
+  /**
+   * Leave the fast path for good (also public for the writer, see `offsetsMissed`): rebuild the table by scanning. The whole chain read (this is about its entries),
+   * so a new revision may still chain to it. Objects already read came from verified headers and stay cached.
+   */
+  repair(reason: string, chainToOriginal = true): void {
+    if (this.#xref.repaired || !this.recoverable) throw malformed(reason.replace(/^the PDF is damaged: /, ''));
+    const fast = this.#xref;
+    this.#xref = recoverXref(this.reader, {
+      reason,
+      headerOffset: fast.headerOffset,
+      prevSection: chainToOriginal ? fast.startxref : undefined,
+      kind: fast.sections[0]?.kind,
+      truncated: false,
+    });
+    xrefChains.set(this.source, this.#xref);
+  }
+
+  /**
+   * `recover: false` keeps the strict reading: a file the fast path cannot read is refused (PDF_MALFORMED or
+   * PDF_TRUNCATED) instead of repaired. For the verifier, whose answer to damage is a report, not a repair.
+   */
+  static open(source: ByteSource, options: OpenOptions & { recover?: boolean } = {}): PdfDocument {
+    const doc = new PdfDocument(source, options.recover ?? true);
+    const problem = doc.repaired ? undefined : doc.catalogProblem();
+    if (problem !== undefined) doc.repair(problem);
     if (doc.trailer.has('Encrypt')) doc.authenticate(options.password);
     if (!(doc.catalog instanceof PdfDict)) throw malformed('the trailer has no /Root catalog');
     return doc;
@@ -86,7 +174,8 @@ export class PdfDocument {
   private authenticate(password: OpenOptions['password']): void {
     const entry = this.trailer.get('Encrypt');
     this.encryptNum = entry instanceof PdfRef ? entry.num : undefined;
-    const inherited = this.source instanceof AppendedSource ? securityHandlers.get(this.source.head) : undefined;
+    const parent = this.source instanceof AppendedSource ? this.source.head : securityParents.get(this.source);
+    const inherited = parent === undefined ? undefined : securityHandlers.get(parent);
     if (password === undefined && inherited !== undefined && inherited.encryptNum === this.encryptNum) {
       this.security = inherited.handler;
     } else {
@@ -121,6 +210,16 @@ export class PdfDocument {
   /** The newest trailer (for an xref stream, its dictionary). */
   get trailer(): PdfDict {
     return this.xref.sections[0]!.trailer;
+  }
+
+  /** Why the trailer's /Root does not lead to a catalog (the fast path's last check before recovery), if it does not. */
+  private catalogProblem(): string | undefined {
+    try {
+      return this.catalog instanceof PdfDict ? undefined : 'the PDF is damaged: the trailer /Root does not lead to a catalog';
+    } catch (error) {
+      if (isSyntaxError(error)) return (error as Error).message;
+      throw error;
+    }
   }
 
   /** What kind of section the newest revision used: the update seald writes matches it (§7.5.8.4 for hybrids). */
@@ -186,14 +285,33 @@ export class PdfDocument {
 
   private loadObject(ref: PdfRef): PdfObject {
     const entry = this.xref.entries.get(ref.num);
+    // A chain read with a tolerance (a /Prev loop cut short) may have lost the sections that define this object.
+    if (!entry && this.#xref.quirks.length > 0 && !this.repaired) {
+      this.repair(`the PDF is damaged: object ${ref.num} is missing, and ${this.#xref.quirks[0]}`);
+      return this.loadObject(ref);
+    }
     // §7.3.10: a reference to an undefined object is the null object.
     if (!entry || entry.type === 'free') return null;
     if (entry.type === 'offset') {
       if (entry.gen !== ref.gen) return null;
-      const p = new Parser(this.reader, entry.offset);
-      const { value } = p.parseIndirectObject({ num: ref.num, gen: ref.gen }, (d) => this.streamLength(d));
-      // Objects in an object stream are not decrypted one by one (§7.6.1): the object stream was, as a whole.
-      return this.cipher === undefined || ref.num === this.encryptNum ? value : this.cipher.decrypt(value, ref.num, ref.gen);
+      const parse = (at: number) => {
+        const value = new Parser(this.reader, at).parseIndirectObject({ num: ref.num, gen: ref.gen }, (d) => this.streamLength(d)).value;
+        // Objects in an object stream are not decrypted one by one (§7.6.1): the object stream was, as a whole.
+        return this.cipher === undefined || ref.num === this.encryptNum ? value : this.cipher.decrypt(value, ref.num, ref.gen);
+      };
+      try {
+        return parse(entry.offset);
+      } catch (error) {
+        if (!isSyntaxError(error)) throw error;
+        const near = findObjectNear(this.reader, entry.offset, ref.num, ref.gen);
+        if (near !== undefined) {
+          this.offsetsMissed = true;
+          return parse(near);
+        }
+        // pdf.js's XRefEntryException: an entry that misses its object means the table is wrong, not the object.
+        this.repair((error as Error).message);
+        return this.loadObject(ref);
+      }
     }
     return this.loadCompressed(entry.stream, entry.index, ref.num);
   }

@@ -7,6 +7,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { PdfDict, PdfName, PdfRef, PdfStream, PdfString, type PdfObject } from './objects.ts';
 import { ByteSink } from './serialize.ts';
 import type { PdfDocument } from './document.ts';
+import type { XrefEntry } from './xref.ts';
+import { SealdError } from '../errors.ts';
+
+/** One row of a section being written: an object of this revision, or (on a repaired file) one carried over. */
+type Row = XrefEntry;
 
 export interface IncrementalSection {
   /** The bytes to append to the original document. */
@@ -19,8 +24,11 @@ export class IncrementalWriter {
   private nextNumber: number;
   private readonly objects = new Map<number, { ref: PdfRef; value: PdfObject }>();
 
+  private readonly firstNumber: number;
+
   constructor(private readonly doc: PdfDocument) {
     this.nextNumber = doc.size;
+    this.firstNumber = this.nextNumber;
   }
 
   /** A new object. */
@@ -44,24 +52,45 @@ export class IncrementalWriter {
 
   write(): IncrementalSection {
     const base = this.doc.source.size;
+    // Offsets written in the file count from %PDF- (§7.5.2; see XrefChain.headerOffset); marks stay absolute, as
+    // /ByteRange counts the file's bytes.
+    const shift = this.doc.xref.headerOffset;
     const sink = new ByteSink();
     // The update always starts with one EOL of its own, whether or not the file's last %%EOF has one: the file's bytes
     // then end exactly one byte before the update's first object, so removing the update (rollback) gives back the
     // original byte for byte without having to guess whether that EOL was the original's.
     sink.text('\n');
 
-    const offsets = new Map<number, { offset: number; gen: number }>();
+    // §7.5.6 lets an update list only what it changes, because readers consult the older sections for the rest. On
+    // a repaired file those sections are wrong or unreadable, so the update lists every object (the rebuilt table's
+    // entries, then its own): readers never need the broken section, and the original bytes stay an exact prefix.
+    this.doc.repairBeforeUpdate();
+    const rows = new Map<number, Row>();
+    if (this.doc.repaired) {
+      for (const [num, e] of this.doc.xref.entries) {
+        // A table rebuilt after this writer numbered its objects (an entry missed while they were being built) may
+        // hold objects the old table did not: numbers could then collide, and a section that hides one is refused.
+        if (num >= this.firstNumber && e.type !== 'free') {
+          throw new SealdError('invalid-input', 'PDF_MALFORMED', `the PDF is damaged: its cross-reference table misses object ${num}; rewrite it (e.g. \`qpdf in.pdf out.pdf\`) and retry`);
+        }
+        if (e.type === 'offset') rows.set(num, { ...e, offset: e.offset - shift });
+        else if (e.type === 'compressed') rows.set(num, e);
+      }
+    }
     const sorted = [...this.objects.values()].sort((a, b) => a.ref.num - b.ref.num);
     for (const { ref, value } of sorted) {
-      offsets.set(ref.num, { offset: base + sink.length, gen: ref.gen });
+      rows.set(ref.num, { type: 'offset', offset: base - shift + sink.length, gen: ref.gen });
       sink.text(`${ref.num} ${ref.gen} obj\n`);
       sink.object(this.doc.encryptForWriting(value, ref));
       sink.text('\nendobj\n');
     }
 
     const trailer = this.trailer();
-    if (this.doc.xrefKind === 'stream') this.writeXrefStream(sink, base, offsets, trailer);
-    else this.writeXrefTable(sink, base, offsets, trailer);
+    // A classic table cannot say "in object stream N" (§7.5.8.3): a repaired file with compressed objects gets a stream.
+    const compressed = [...rows.values()].some((r) => r.type === 'compressed');
+    if (this.doc.repaired) rows.set(0, { type: 'free' });
+    if (this.doc.xrefKind === 'stream' || compressed) this.writeXrefStream(sink, base - shift, rows, trailer);
+    else this.writeXrefTable(sink, base - shift, rows, trailer);
 
     const marks = new Map<string, number>();
     for (const [id, at] of sink.marks) marks.set(id, base + at);
@@ -92,7 +121,11 @@ export class IncrementalWriter {
       t.set('ID', [first, second]);
     }
     if (encrypt !== undefined) t.set('Encrypt', encrypt);
-    t.set('Prev', this.doc.xref.startxref);
+    // A repaired file's update chains to the original section only when that whole chain still reads (its entries
+    // were wrong, and this section overrides every one of them); otherwise it stands alone, with no /Prev.
+    const repaired = this.doc.xref.repaired;
+    const prev = repaired ? repaired.prevSection : this.doc.xref.startxref;
+    if (prev !== undefined && prev >= 0) t.set('Prev', prev - this.doc.xref.headerOffset);
     return t;
   }
 
@@ -104,19 +137,16 @@ export class IncrementalWriter {
    * A hybrid file's update is a plain table too: our objects are all uncompressed, and readers that understand
    * streams still reach the older /XRefStm through /Prev.
    */
-  private writeXrefTable(
-    sink: ByteSink,
-    base: number,
-    offsets: Map<number, { offset: number; gen: number }>,
-    trailer: PdfDict,
-  ): void {
+  private writeXrefTable(sink: ByteSink, base: number, rows: Map<number, Row>, trailer: PdfDict): void {
     const xrefOffset = base + sink.length;
     sink.text('xref\n');
-    for (const run of runs([...offsets.keys()])) {
+    for (const run of runs([...rows.keys()])) {
       sink.text(`${run[0]} ${run.length}\n`);
       for (const num of run) {
-        const e = offsets.get(num)!;
-        sink.text(`${String(e.offset).padStart(10, '0')} ${String(e.gen).padStart(5, '0')} n\r\n`);
+        const e = rows.get(num)!;
+        // Only a repaired file's section has a free row: object 0, the head of the free list (§7.5.4).
+        if (e.type !== 'offset') sink.text('0000000000 65535 f\r\n');
+        else sink.text(`${String(e.offset).padStart(10, '0')} ${String(e.gen).padStart(5, '0')} n\r\n`);
       }
     }
     trailer.set('Size', this.nextNumber);
@@ -125,25 +155,27 @@ export class IncrementalWriter {
     sink.text(`\nstartxref\n${xrefOffset}\n%%EOF\n`);
   }
 
-  /** A cross-reference stream, §7.5.8, listing this section's objects and itself, uncompressed (it is small). */
-  private writeXrefStream(
-    sink: ByteSink,
-    base: number,
-    offsets: Map<number, { offset: number; gen: number }>,
-    trailer: PdfDict,
-  ): void {
+  /**
+   * A cross-reference stream, §7.5.8, listing this section's objects and itself, uncompressed (it is small); on a
+   * repaired file every object, with type 2 rows for those in object streams (§7.5.8.3, Table 18).
+   */
+  private writeXrefStream(sink: ByteSink, base: number, rows: Map<number, Row>, trailer: PdfDict): void {
     const xrefNum = this.nextNumber++;
     const xrefOffset = base + sink.length;
-    const all = new Map(offsets).set(xrefNum, { offset: xrefOffset, gen: 0 });
-    const w1 = Math.max(1, Math.ceil(Math.log2(xrefOffset + 1) / 8));
+    const all = new Map(rows).set(xrefNum, { type: 'offset', offset: xrefOffset, gen: 0 });
+    let widest = xrefOffset;
+    for (const e of all.values()) if (e.type === 'compressed') widest = Math.max(widest, e.stream);
+    const w1 = Math.max(1, Math.ceil(Math.log2(widest + 1) / 8));
     const nums = [...all.keys()].sort((a, b) => a - b);
     const row = 1 + w1 + 2;
     const data = Buffer.alloc(nums.length * row);
     nums.forEach((num, i) => {
       const e = all.get(num)!;
-      data[i * row] = 1;
-      data.writeUIntBE(e.offset, i * row + 1, w1);
-      data.writeUInt16BE(e.gen, i * row + 1 + w1);
+      // Type 0 (free: next free 0, generation 65535), 1 (offset, generation) or 2 (object stream, index).
+      const [type, f1, f2] = e.type === 'offset' ? [1, e.offset, e.gen] : e.type === 'compressed' ? [2, e.stream, e.index] : [0, 0, 65535];
+      data[i * row] = type;
+      data.writeUIntBE(f1, i * row + 1, w1);
+      data.writeUInt16BE(f2, i * row + 1 + w1);
     });
     const index: number[] = [];
     for (const run of runs(nums)) index.push(run[0]!, run.length);

@@ -177,7 +177,7 @@ type Opened =
 function openLastComplete(source: ByteSource, eofs: number[]): Opened {
   let first: SealdError;
   try {
-    return { doc: PdfDocument.open(source) };
+    return { doc: PdfDocument.open(source, { recover: false }) };
   } catch (error) {
     if (!(error instanceof SealdError)) throw error;
     if (error.code === 'PDF_ENCRYPTED') return { error: 'the PDF is encrypted; seald verifies unencrypted documents only', verdict: 'INDETERMINATE' };
@@ -186,7 +186,7 @@ function openLastComplete(source: ByteSource, eofs: number[]): Opened {
   }
   for (const eof of [...eofs].reverse().slice(0, 8)) {
     try {
-      const doc = PdfDocument.open(prefixSource(source, afterEol(source, eof)));
+      const doc = PdfDocument.open(prefixSource(source, afterEol(source, eof)), { recover: false });
       return {
         doc,
         damaged: `the file is damaged or truncated after offset ${eof} (${first.message}); verified up to its last complete revision`,
