@@ -77,6 +77,8 @@ export interface BatchInput {
   /** Size in bytes, when known (lets the server refuse an oversized document or spool it to disk up front). */
   size?: number;
   sealId?: string;
+  /** The password of an encrypted document (sent in its start message, never logged). */
+  password?: string;
   placement?: PlacementInit;
   options?: SignatureOptionsInit;
 }
@@ -193,6 +195,7 @@ export async function sealBatch(
             placement: input.placement,
             options: input.options,
             ...(input.size === undefined ? {} : { documentSize: BigInt(input.size) }),
+            ...(input.password === undefined ? {} : { documentPassword: input.password }),
           },
         },
       });

@@ -10,6 +10,7 @@ import { channelCredentials, channelTarget } from './client.ts';
 import { UsageError, type CliIo } from './io.ts';
 import { AtomicOutputFile } from './output-file.ts';
 import { clientTls, serverAddresses, SERVER_OPTION } from './commands/server-option.ts';
+import { documentPassword, PASSWORD_OPTION } from './password-option.ts';
 
 export interface CallResult {
   documentSize: bigint;
@@ -34,12 +35,13 @@ export async function documentCommand<C extends { close(): void }>(
     values: Values,
     sink: (chunk: Uint8Array) => Promise<void>,
     options: grpc.CallOptions,
+    password: string,
   ) => Promise<CallResult>,
 ): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { output: { type: 'string', short: 'o' }, timeout: { type: 'string' }, json: { type: 'boolean', default: false }, ...extra, ...SERVER_OPTION },
+    options: { output: { type: 'string', short: 'o' }, timeout: { type: 'string' }, json: { type: 'boolean', default: false }, ...extra, ...SERVER_OPTION, ...PASSWORD_OPTION },
   });
   if (positionals.length !== 1) throw new UsageError('give exactly one input file', command);
   const input = positionals[0]!;
@@ -47,6 +49,7 @@ export async function documentCommand<C extends { close(): void }>(
   if (typeof output !== 'string' || output === '') throw new UsageError('-o/--output is required', command);
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(timeout > 0)) throw new UsageError(`--timeout: expected a positive number, got "${String(values.timeout)}"`, command);
+  const password = await documentPassword(values, command);
   const stat = await fs.promises.stat(input).catch(() => undefined);
   if (stat === undefined || !stat.isFile()) throw new Error(`cannot read ${input}: no such file`);
 
@@ -56,7 +59,7 @@ export async function documentCommand<C extends { close(): void }>(
   );
   const destination = await AtomicOutputFile.create(output);
   try {
-    const result = await call(client, input, stat.size, values, (chunk) => destination.write(chunk), timeout === undefined ? {} : { deadline: new Date(Date.now() + timeout * 1000) });
+    const result = await call(client, input, stat.size, values, (chunk) => destination.write(chunk), timeout === undefined ? {} : { deadline: new Date(Date.now() + timeout * 1000) }, password);
     if (BigInt(destination.bytesWritten) !== result.documentSize) {
       throw new Error(`received ${destination.bytesWritten} bytes but the server reports ${result.documentSize}: not writing ${output}`);
     }

@@ -64,6 +64,7 @@ development CA) is provisioned in the data directory and used.
   --data-dir DIR       data directory (default ./.seald)
   --listen HOST:PORT   gRPC address (default 127.0.0.1:50051)
   --metrics HOST:PORT  metrics address (default 127.0.0.1:9464; "off" disables)
+  --log-format F       pretty (default on a terminal) or json (default otherwise); also SEALD_LOG_FORMAT
   -h, --help           this help
 
 Precedence: flag > environment > file > default. Environment variables:
@@ -113,6 +114,7 @@ Other:
                       a comma list (HOST:PORT,HOST:PORT) or a target (dns:///NAME:PORT, ipv4:IP:PORT,IP:PORT)
                       to spread calls round-robin over several replicas
   --timeout SECONDS   give up after this long (default: no limit)
+  --password-file FILE  the password of an encrypted input (user, or owner to lift its permissions)
   --json              print the summary as JSON
 ${TLS_OPTIONS_HELP}  -h, --help          this help
 
@@ -129,6 +131,7 @@ the document as it was before that seal. Only the last seal can be removed: roll
   -o, --output FILE   where to write the result (required)
   --server HOST:PORT  server address (default $SEALD_SERVER, else 127.0.0.1:50051)
   --timeout SECONDS   give up after this long (default: no limit)
+  --password-file FILE  the password of an encrypted input (user, or owner to lift its permissions)
   --json              print the summary as JSON
 ${TLS_OPTIONS_HELP}  -h, --help          this help
 `;
@@ -169,6 +172,7 @@ Other:
   --seal ID           seal id (its size is the default mark size)
   --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
   --timeout SECONDS   give up after this long (default: no limit)
+  --password-file FILE  the password of an encrypted input (user, or owner to lift its permissions)
   --json              one JSON document
 ${TLS_OPTIONS_HELP}  -h, --help          this help
 `;
@@ -189,6 +193,7 @@ By default the document is verified in this process: no server and no token need
   --data-dir DIR      data directory whose seald.yaml to use (default $SEALD_DATA_DIR, else ./.seald)
   --server HOST:PORT  ask a running server's VerifyService instead (it uses its own trust anchors)
   --timeout SECONDS   give up after this long
+  --password-file FILE  the password of an encrypted input (user, or owner to lift its permissions)
   -h, --help          this help
 
 Exit status: 0 when the verdict is VALID; 1 when it is INVALID or INDETERMINATE, or verification failed;
@@ -231,6 +236,7 @@ Other:
   --json              print the report on stdout instead of the totals
   --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
   --timeout SECONDS   give up on the whole batch after this long (default: no limit)
+  --password-file FILE  the password of an encrypted input (user, or owner to lift its permissions)
 ${TLS_OPTIONS_HELP}  -h, --help          this help
 
 Exit status: 0 every document sealed or already in OUT_DIR; 3 some documents failed (see the report), the
@@ -247,6 +253,7 @@ valid. OUT.pdf is written to a temporary file and renamed into place only once t
   --field NAME        signature field name (default Timestamp<n>)
   --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
   --timeout SECONDS   give up after this long (default: no limit)
+  --password-file FILE  the password of an encrypted input (user, or owner to lift its permissions)
   --json              print the summary as JSON
 ${TLS_OPTIONS_HELP}  -h, --help          this help
 `;
@@ -262,6 +269,7 @@ the responders are gone. Run it again before the time-stamps' certificates expir
   --timestamp         also add a document time-stamp over the result (B-LTA; needs the server's tsa.urls)
   --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
   --timeout SECONDS   give up after this long (default: no limit)
+  --password-file FILE  the password of an encrypted input (user, or owner to lift its permissions)
   --json              print the summary as JSON
 ${TLS_OPTIONS_HELP}  -h, --help          this help
 `;

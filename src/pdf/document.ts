@@ -65,6 +65,17 @@ export function shareSecurity(view: ByteSource, whole: ByteSource): void {
   securityParents.set(view, whole);
 }
 
+/** Passwords given with a document (a request's document_password), kept only as long as its source lives. */
+const sourcePasswords = new WeakMap<ByteSource, Password>();
+
+/**
+ * The password an encrypted document opens with wherever it is opened (seal, locate, verify of each revision,
+ * rollback): the caller gives it once, with the bytes. An empty password is the default anyway and is not kept.
+ */
+export function setDocumentPassword(source: ByteSource, password: Password | undefined): void {
+  if (password !== undefined && password.length > 0) sourcePasswords.set(source, password);
+}
+
 export class PdfDocument {
   readonly reader: ByteReader;
   #xref: XrefChain;
@@ -162,7 +173,7 @@ export class PdfDocument {
     const doc = new PdfDocument(source, options.recover ?? true);
     const problem = doc.repaired ? undefined : doc.catalogProblem();
     if (problem !== undefined) doc.repair(problem);
-    if (doc.trailer.has('Encrypt')) doc.authenticate(options.password);
+    if (doc.trailer.has('Encrypt')) doc.authenticate(options.password ?? sourcePasswords.get(source));
     if (!(doc.catalog instanceof PdfDict)) throw malformed('the trailer has no /Root catalog');
     return doc;
   }

@@ -4,7 +4,7 @@
  * `openRevision` opens as the document looked then. A linearized file's first revision has two cross-reference
  * sections (first-page and main, §F.3) and an extra `%%EOF` near its start: they count as one revision.
  */
-import { PdfDocument } from './document.ts';
+import { PdfDocument, shareSecurity } from './document.ts';
 import type { XrefEntry, XrefSection } from './xref.ts';
 import type { ByteSource } from './source.ts';
 
@@ -88,12 +88,14 @@ export function layoutRevisions(doc: PdfDocument, eofs: number[]): RevisionLayou
 
 /** The first `end` bytes of a source, as a source of its own (the document as of one revision). */
 export function prefixSource(source: ByteSource, end: number): ByteSource {
-  return {
+  const prefix: ByteSource = {
     size: end,
     read: (offset, length) => source.read(offset, Math.max(0, Math.min(length, end - offset))),
     chunks: (from = 0, to = end, chunkSize) => source.chunks(from, Math.min(to, end), chunkSize),
     close: async () => undefined,
   };
+  shareSecurity(prefix, source);
+  return prefix;
 }
 
 /** The document as it was at the end of `revision`. */

@@ -24,6 +24,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type * as grpc from '@grpc/grpc-js';
 import { createHash, type Hash } from 'node:crypto';
 import { SealdError } from '../errors.ts';
+import { setDocumentPassword } from '../pdf/document.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import {
   BatchAnswer,
@@ -98,6 +99,8 @@ interface DocumentPlan {
   options: ReturnType<typeof optionsOf>;
   /** SHA-256 of the effective seal id, placement and options (for the idempotency key). */
   optionsDigest: Uint8Array;
+  /** The document's password when it is encrypted (never logged, audited or part of the idempotency key). */
+  password: string;
 }
 
 class BatchStream {
@@ -277,6 +280,7 @@ class BatchStream {
         optionsDigest: createHash('sha256')
           .update(toBinary(BatchHeaderSchema, create(BatchHeaderSchema, { sealId, placement, options })))
           .digest(),
+        password: start.documentPassword,
       };
       doc.spool = documentSpool(this.context, start.documentSize);
     } catch (error) {
@@ -338,6 +342,7 @@ class BatchStream {
       const inputDigest = digest.copy().digest();
       doc.access.note({ inputSha256: Buffer.from(inputDigest).toString('hex') });
       source = await finishSpool(spool);
+      setDocumentPassword(source, doc.plan?.password);
       this.context.metrics.documentBytes.observe(source.size);
       const sealNow = (): Promise<Omit<SealRecord, 'createdAt'>> => this.#sealDocument(doc, source!, digest);
       const store = this.options.idempotency;

@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Operation } from '../auth/operations.ts';
 import { SealdError } from '../errors.ts';
+import { setDocumentPassword } from '../pdf/document.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import type { GrpcErrorStatus } from '../rpc/status.ts';
 import { callAccess, type CallAccess } from './access.ts';
@@ -45,9 +46,12 @@ export interface DocumentCall<H> {
   bytesOut: number;
   /** Read the header (the first message), failing clearly when the stream does not start with one. */
   header(): Promise<H>;
-  /** Receive the document's chunks into a source this call releases when it ends. */
+  /**
+   * Receive the document's chunks into a source this call releases when it ends; an encrypted document opens with
+   * the header's password wherever the engine opens it (never logged: the header is not).
+   */
   receive(
-    documentSize: bigint | undefined,
+    header: { documentSize?: bigint | undefined; documentPassword?: string },
     onBytes?: (bytes: number) => void,
   ): ReturnType<typeof receiveSource>;
   /** Release the document now (before the final status, so a caller that sees OK finds nothing of it left). */
@@ -86,12 +90,13 @@ export async function runDocumentCall<H>(
     header() {
       return readHeader(messages, lifetime, spec.rpc);
     },
-    async receive(documentSize, onBytes) {
-      const received = await receiveSource(context, messages, documentSize, lifetime, spec.rpc, (bytes) => {
+    async receive(header, onBytes) {
+      const received = await receiveSource(context, messages, header.documentSize, lifetime, spec.rpc, (bytes) => {
         dc.bytesIn += bytes;
         onBytes?.(bytes);
       });
       source = received.source;
+      setDocumentPassword(source, header.documentPassword);
       return received;
     },
     async release() {

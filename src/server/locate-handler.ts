@@ -39,7 +39,7 @@ async function handleLocate(context: ServiceContext, dc: DocumentCall<LocateHead
   dc.seal = seal.config.id;
   dc.placement = header.placement?.kind.case ?? '(none)';
   const placement = placementOf(header.placement);
-  const { source } = await dc.receive(header.documentSize);
+  const { source } = await dc.receive(header);
   const located = await locateMarks(source, placement, seal.material, dc.lifetime.signal);
   if (dc.lifetime.signal.aborted) throw abortReason(dc.lifetime.signal);
   const response = create(LocateResponseSchema, {

@@ -38,7 +38,7 @@ async function handleRollback(context: ServiceContext, call: RollbackCall, dc: D
   const header = await dc.header();
   // Nothing to roll back with no rollback permission at all: say so before the upload.
   if (![...context.seals.keys()].some((id) => access.allows('rollback', id))) access.authorize();
-  const { source, digest } = await dc.receive(header.documentSize);
+  const { source, digest } = await dc.receive(header);
   access.note({ inputSha256: digest.copy().digest('hex') });
 
   const plan = await planRollback(source, {

@@ -73,7 +73,7 @@ async function handleSeal(
       throw lifetime.signal.aborted ? abortReason(lifetime.signal) : error;
     });
   admitted(ticket);
-  const { source, digest: sourceDigest } = await dc.receive(header.documentSize, (bytes) => ticket?.reserve(bytes));
+  const { source, digest: sourceDigest } = await dc.receive(header, (bytes) => ticket?.reserve(bytes));
   dc.log.debug({ bytes: dc.bytesIn }, 'document received');
   access.note({ inputSha256: sourceDigest.copy().digest('hex') });
   context.metrics.documentBytes.observe(source.size);

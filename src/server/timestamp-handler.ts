@@ -114,7 +114,7 @@ async function handleDocumentCall<H extends { documentSize?: bigint }, S, R exte
       send(call, create(responseSchema, { payload } as never), lifetime);
     const header = await dc.header();
     access.authorize();
-    const { source, digest } = await dc.receive(header.documentSize);
+    const { source, digest } = await dc.receive(header);
     access.note({ inputSha256: digest.copy().digest('hex') });
 
     const result = await work(source, header, digest, lifetime.signal);

@@ -31,7 +31,7 @@ async function handleVerify(context: ServiceContext, dc: DocumentCall<VerifyHead
   const header = await dc.header();
   // Verifying uses no seal: the policy only says who may ask. Refusals go to the audit log, verdicts do not.
   dc.access.authorize();
-  const { source } = await dc.receive(header.documentSize);
+  const { source } = await dc.receive(header);
   const report = await verifyDocument(source, { trustAnchors: context.trustAnchors });
   if (dc.lifetime.signal.aborted) throw abortReason(dc.lifetime.signal);
   dc.log.info({ bytes: source.size, verdict: report.verdict, signatures: report.signatures.length, ms: Math.round(performance.now() - dc.started) }, 'verified');

@@ -33,6 +33,7 @@ import { describeFailure, EXIT_FAILURE, processIo, UsageError, type CliIo } from
 import { AtomicOutputFile } from '../output-file.ts';
 import { parseNumber, placementFromOptions, PLACEMENT_OPTIONS, signatureOptionsFrom, SIGNATURE_OPTIONS } from './placement-options.ts';
 import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
+import { documentPassword, PASSWORD_OPTION } from '../password-option.ts';
 
 const DEFAULT_RETRIES = 3;
 /** Pause before the first retry round; doubled for each next one. */
@@ -80,9 +81,12 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
       timeout: { type: 'string' },
       json: { type: 'boolean', default: false },
       ...SERVER_OPTION,
+      ...PASSWORD_OPTION,
     },
   });
   if (positionals.length !== 1) throw new UsageError('give exactly one input directory', 'batch');
+  // One password for every document of the directory (a batch of one counterparty's contracts).
+  const password = await documentPassword(values, 'batch');
   const inDir = path.resolve(positionals[0]!);
   const outDir = path.resolve(required(values.output, '-o/--output'));
   const sealId = required(values.seal, '--seal');
@@ -164,6 +168,7 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
       id: doc.name,
       size: doc.size,
       file: doc.input,
+      ...(password === '' ? {} : { password }),
     }));
     await sealBatch(
       client,

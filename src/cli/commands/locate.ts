@@ -19,6 +19,7 @@ import { UsageError, type CliIo } from '../io.ts';
 import { formatTable } from '../table.ts';
 import { parseNumber, placementFromOptions, PLACEMENT_OPTIONS } from './placement-options.ts';
 import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
+import { documentPassword, PASSWORD_OPTION } from '../password-option.ts';
 
 export async function locateCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -30,6 +31,7 @@ export async function locateCommand(args: string[], io: CliIo): Promise<number> 
       timeout: { type: 'string' },
       json: { type: 'boolean', default: false },
       ...SERVER_OPTION,
+      ...PASSWORD_OPTION,
     },
   });
   if (positionals.length !== 1) throw new UsageError('give exactly one input file', 'locate');
@@ -40,7 +42,12 @@ export async function locateCommand(args: string[], io: CliIo): Promise<number> 
 
   const stat = await fs.promises.stat(input).catch(() => undefined);
   if (stat === undefined || !stat.isFile()) throw new Error(`cannot read ${input}: no such file`);
-  const header = create(LocateHeaderSchema, { sealId: values.seal, placement, documentSize: BigInt(stat.size) });
+  const header = create(LocateHeaderSchema, {
+    sealId: values.seal,
+    placement,
+    documentSize: BigInt(stat.size),
+    documentPassword: await documentPassword(values, 'locate'),
+  });
 
   const client = await connectServers(serverAddresses(values.server, io.env), {}, clientTls(values, io.env));
   try {

@@ -14,8 +14,8 @@ export function rollbackCommand(args: string[], io: CliIo): Promise<number> {
     'rollback',
     { field: { type: 'string' } },
     rollbackClient,
-    async (client, input, size, values, sink, options) => {
-      const header = create(RollbackHeaderSchema, { fieldName: typeof values.field === 'string' ? values.field : '', documentSize: BigInt(size) });
+    async (client, input, size, values, sink, options, password) => {
+      const header = create(RollbackHeaderSchema, { fieldName: typeof values.field === 'string' ? values.field : '', documentSize: BigInt(size), documentPassword: password });
       const summary = await rollbackRemote(
         client,
         header,

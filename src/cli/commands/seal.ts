@@ -9,6 +9,7 @@ import { describeFailure, UsageError, type CliIo } from '../io.ts';
 import { AtomicOutputFile } from '../output-file.ts';
 import { parseNumber, placementFromOptions, PLACEMENT_OPTIONS, signatureOptionsFrom, SIGNATURE_OPTIONS } from './placement-options.ts';
 import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
+import { documentPassword, PASSWORD_OPTION } from '../password-option.ts';
 
 export async function sealCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -22,6 +23,7 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
       timeout: { type: 'string' },
       json: { type: 'boolean', default: false },
       ...SERVER_OPTION,
+      ...PASSWORD_OPTION,
     },
   });
   if (positionals.length !== 1) throw new UsageError('give exactly one input file', 'seal');
@@ -39,6 +41,7 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
     placement,
     options: signatureOptionsFrom(values),
     documentSize: BigInt(stat.size),
+    documentPassword: await documentPassword(values, 'seal'),
   });
 
   const client = await connectServers(serverAddresses(values.server, io.env), {}, clientTls(values, io.env));

@@ -27,8 +27,8 @@ type Client = InstanceType<typeof TimestampClient>;
 const connectTimestamp = (target: string, credentials: grpc.ChannelCredentials): Client => new TimestampClient(target, credentials);
 
 export function timestampCommand(args: string[], io: CliIo): Promise<number> {
-  return documentCommand(args, io, 'timestamp', { field: { type: 'string' } }, connectTimestamp, async (client, input, size, values, sink, options) => {
-    const header = create(TimestampHeaderSchema, { fieldName: typeof values.field === 'string' ? values.field : '', documentSize: BigInt(size) });
+  return documentCommand(args, io, 'timestamp', { field: { type: 'string' } }, connectTimestamp, async (client, input, size, values, sink, options, password) => {
+    const header = create(TimestampHeaderSchema, { fieldName: typeof values.field === 'string' ? values.field : '', documentSize: BigInt(size), documentPassword: password });
     const summary: TimestampSummary = await documentCall(
       client.timestamp(new grpc.Metadata(), options),
       {
@@ -54,8 +54,8 @@ export function timestampCommand(args: string[], io: CliIo): Promise<number> {
 }
 
 export function ltvCommand(args: string[], io: CliIo): Promise<number> {
-  return documentCommand(args, io, 'ltv', { timestamp: { type: 'boolean', default: false } }, connectTimestamp, async (client, input, size, values, sink, options) => {
-    const header = create(LtvHeaderSchema, { documentTimestamp: values.timestamp === true, documentSize: BigInt(size) });
+  return documentCommand(args, io, 'ltv', { timestamp: { type: 'boolean', default: false } }, connectTimestamp, async (client, input, size, values, sink, options, password) => {
+    const header = create(LtvHeaderSchema, { documentTimestamp: values.timestamp === true, documentSize: BigInt(size), documentPassword: password });
     const summary: LtvSummary = await documentCall(
       client.ltv(new grpc.Metadata(), options),
       {

@@ -22,6 +22,8 @@ import { channelCredentials, channelTarget, UPLOAD_CHUNK_BYTES, type ClientTls }
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIo } from '../io.ts';
 import { formatTable } from '../table.ts';
 import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
+import { documentPassword, PASSWORD_OPTION } from '../password-option.ts';
+import { setDocumentPassword } from '../../pdf/document.ts';
 
 export async function verifyCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -34,6 +36,7 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
       'data-dir': { type: 'string' },
       timeout: { type: 'string' },
       ...SERVER_OPTION,
+      ...PASSWORD_OPTION,
     },
   });
   if (positionals.length !== 1) throw new UsageError('verify takes exactly one FILE', 'verify');
@@ -42,12 +45,14 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds', 'verify');
 
+  const password = await documentPassword(values, 'verify');
   let report: VerificationReport;
   if (values.server !== undefined) {
-    report = await verifyRemote(await channelTarget(serverAddresses(values.server, io.env)), file, timeout, clientTls(values, io.env));
+    report = await verifyRemote(await channelTarget(serverAddresses(values.server, io.env)), file, timeout, clientTls(values, io.env), password);
   } else {
     const anchors = await localAnchors(values, io);
     const source = await FileSource.open(path.resolve(file));
+    setDocumentPassword(source, password);
     try {
       report = await verifyDocument(source, {
         trustAnchors: anchors,
@@ -82,6 +87,7 @@ async function verifyRemote(
   file: string,
   timeout: number | undefined,
   tls: ClientTls | undefined,
+  password: string,
 ): Promise<VerificationReport> {
   const client = new VerifyClient(address, channelCredentials(tls));
   try {
@@ -95,7 +101,7 @@ async function verifyRemote(
         const write = async (message: Parameters<typeof call.write>[0]): Promise<void> => {
           if (!call.write(message)) await new Promise((r) => call.once('drain', r));
         };
-        await write(create(VerifyRequestSchema, { payload: { case: 'header', value: { documentSize: BigInt(size) } } }));
+        await write(create(VerifyRequestSchema, { payload: { case: 'header', value: { documentSize: BigInt(size), documentPassword: password } } }));
         for await (const chunk of fs.createReadStream(file, { highWaterMark: UPLOAD_CHUNK_BYTES })) {
           await write(create(VerifyRequestSchema, { payload: { case: 'chunk', value: chunk as Buffer } }));
         }

@@ -180,7 +180,7 @@ function openLastComplete(source: ByteSource, eofs: number[]): Opened {
     return { doc: PdfDocument.open(source, { recover: false }) };
   } catch (error) {
     if (!(error instanceof SealdError)) throw error;
-    if (error.code === 'PDF_ENCRYPTED') return { error: 'the PDF is encrypted; seald verifies unencrypted documents only', verdict: 'INDETERMINATE' };
+    if (error.code === 'PDF_ENCRYPTED' || error.code === 'PDF_PASSWORD_REQUIRED') return { error: error.message, verdict: 'INDETERMINATE' };
     if (error.code === 'NOT_A_PDF') return { error: error.message, verdict: 'INVALID' };
     first = error;
   }

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file seald/v1/rollback.proto.
  */
 export const file_seald_v1_rollback: GenFile = /*@__PURE__*/
-  fileDesc("ChdzZWFsZC92MS9yb2xsYmFjay5wcm90bxIIc2VhbGQudjEiWQoPUm9sbGJhY2tSZXF1ZXN0EioKBmhlYWRlchgBIAEoCzIYLnNlYWxkLnYxLlJvbGxiYWNrSGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIlIKDlJvbGxiYWNrSGVhZGVyEhIKCmZpZWxkX25hbWUYASABKAkSGgoNZG9jdW1lbnRfc2l6ZRgCIAEoA0gAiAEBQhAKDl9kb2N1bWVudF9zaXplIlwKEFJvbGxiYWNrUmVzcG9uc2USDwoFY2h1bmsYASABKAxIABIsCgdzdW1tYXJ5GAIgASgLMhkuc2VhbGQudjEuUm9sbGJhY2tTdW1tYXJ5SABCCQoHcGF5bG9hZCK0AQoPUm9sbGJhY2tTdW1tYXJ5EhIKCmZpZWxkX25hbWUYASABKAkSGAoQcmVtb3ZlZF9yZXZpc2lvbhgCIAEoDRIPCgdzZWFsX2lkGAMgASgJEhYKDnNpZ25lcl9zdWJqZWN0GAQgASgJEhoKEmNlcnRpZmljYXRlX3NlcmlhbBgFIAEoCRIVCg1kb2N1bWVudF9zaXplGAYgASgDEhcKD2RvY3VtZW50X3NoYTI1NhgHIAEoDDJYCg9Sb2xsYmFja1NlcnZpY2USRQoIUm9sbGJhY2sSGS5zZWFsZC52MS5Sb2xsYmFja1JlcXVlc3QaGi5zZWFsZC52MS5Sb2xsYmFja1Jlc3BvbnNlKAEwAWIGcHJvdG8z");
+  fileDesc("ChdzZWFsZC92MS9yb2xsYmFjay5wcm90bxIIc2VhbGQudjEiWQoPUm9sbGJhY2tSZXF1ZXN0EioKBmhlYWRlchgBIAEoCzIYLnNlYWxkLnYxLlJvbGxiYWNrSGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIm0KDlJvbGxiYWNrSGVhZGVyEhIKCmZpZWxkX25hbWUYASABKAkSGgoNZG9jdW1lbnRfc2l6ZRgCIAEoA0gAiAEBEhkKEWRvY3VtZW50X3Bhc3N3b3JkGAMgASgJQhAKDl9kb2N1bWVudF9zaXplIlwKEFJvbGxiYWNrUmVzcG9uc2USDwoFY2h1bmsYASABKAxIABIsCgdzdW1tYXJ5GAIgASgLMhkuc2VhbGQudjEuUm9sbGJhY2tTdW1tYXJ5SABCCQoHcGF5bG9hZCK0AQoPUm9sbGJhY2tTdW1tYXJ5EhIKCmZpZWxkX25hbWUYASABKAkSGAoQcmVtb3ZlZF9yZXZpc2lvbhgCIAEoDRIPCgdzZWFsX2lkGAMgASgJEhYKDnNpZ25lcl9zdWJqZWN0GAQgASgJEhoKEmNlcnRpZmljYXRlX3NlcmlhbBgFIAEoCRIVCg1kb2N1bWVudF9zaXplGAYgASgDEhcKD2RvY3VtZW50X3NoYTI1NhgHIAEoDDJYCg9Sb2xsYmFja1NlcnZpY2USRQoIUm9sbGJhY2sSGS5zZWFsZC52MS5Sb2xsYmFja1JlcXVlc3QaGi5zZWFsZC52MS5Sb2xsYmFja1Jlc3BvbnNlKAEwAWIGcHJvdG8z");
 
 /**
  * RollbackRequest is one message of the Rollback request stream.
@@ -69,6 +69,15 @@ export type RollbackHeader = Message<"seald.v1.RollbackHeader"> & {
    * @generated from field: optional int64 document_size = 2;
    */
   documentSize?: bigint | undefined;
+
+  /**
+   * The password of an encrypted document (ISO 32000-1 §7.6.3): the user password, or the owner password, which also
+   * lifts the document's permissions. Not needed when the document opens with the empty user password. Never logged,
+   * audited or echoed.
+   *
+   * @generated from field: string document_password = 3;
+   */
+  documentPassword: string;
 };
 
 /**

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file seald/v1/timestamp.proto.
  */
 export const file_seald_v1_timestamp: GenFile = /*@__PURE__*/
-  fileDesc("ChhzZWFsZC92MS90aW1lc3RhbXAucHJvdG8SCHNlYWxkLnYxIk8KCkx0dlJlcXVlc3QSJQoGaGVhZGVyGAEgASgLMhMuc2VhbGQudjEuTHR2SGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIlUKCUx0dkhlYWRlchIaChJkb2N1bWVudF90aW1lc3RhbXAYASABKAgSGgoNZG9jdW1lbnRfc2l6ZRgCIAEoA0gAiAEBQhAKDl9kb2N1bWVudF9zaXplIlIKC0x0dlJlc3BvbnNlEg8KBWNodW5rGAEgASgMSAASJwoHc3VtbWFyeRgCIAEoCzIULnNlYWxkLnYxLkx0dlN1bW1hcnlIAEIJCgdwYXlsb2FkIuUBCgpMdHZTdW1tYXJ5EhoKEmNlcnRpZmljYXRlc19hZGRlZBgBIAEoDRITCgtvY3Nwc19hZGRlZBgCIAEoDRISCgpjcmxzX2FkZGVkGAMgASgNEiEKGXdpdGhvdXRfcmV2b2NhdGlvbl9zb3VyY2UYBCADKAkSEgoKc2lnbmF0dXJlcxgFIAEoDRIQCghyZXZpc2lvbhgGIAEoDRIyCg50aW1lc3RhbXBfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZG9jdW1lbnRfc2l6ZRgIIAEoAyJbChBUaW1lc3RhbXBSZXF1ZXN0EisKBmhlYWRlchgBIAEoCzIZLnNlYWxkLnYxLlRpbWVzdGFtcEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCJTCg9UaW1lc3RhbXBIZWFkZXISEgoKZmllbGRfbmFtZRgBIAEoCRIaCg1kb2N1bWVudF9zaXplGAIgASgDSACIAQFCEAoOX2RvY3VtZW50X3NpemUiXgoRVGltZXN0YW1wUmVzcG9uc2USDwoFY2h1bmsYASABKAxIABItCgdzdW1tYXJ5GAIgASgLMhouc2VhbGQudjEuVGltZXN0YW1wU3VtbWFyeUgAQgkKB3BheWxvYWQisAEKEFRpbWVzdGFtcFN1bW1hcnkSEgoKZmllbGRfbmFtZRgBIAEoCRIQCghyZXZpc2lvbhgCIAEoDRISCgpieXRlX3JhbmdlGAMgAygDEhcKD2RvY3VtZW50X2RpZ2VzdBgEIAEoDBIyCg50aW1lc3RhbXBfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZG9jdW1lbnRfc2l6ZRgGIAEoAzKUAQoQVGltZXN0YW1wU2VydmljZRJICglUaW1lc3RhbXASGi5zZWFsZC52MS5UaW1lc3RhbXBSZXF1ZXN0Ghsuc2VhbGQudjEuVGltZXN0YW1wUmVzcG9uc2UoATABEjYKA0x0dhIULnNlYWxkLnYxLkx0dlJlcXVlc3QaFS5zZWFsZC52MS5MdHZSZXNwb25zZSgBMAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChhzZWFsZC92MS90aW1lc3RhbXAucHJvdG8SCHNlYWxkLnYxIk8KCkx0dlJlcXVlc3QSJQoGaGVhZGVyGAEgASgLMhMuc2VhbGQudjEuTHR2SGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkInAKCUx0dkhlYWRlchIaChJkb2N1bWVudF90aW1lc3RhbXAYASABKAgSGgoNZG9jdW1lbnRfc2l6ZRgCIAEoA0gAiAEBEhkKEWRvY3VtZW50X3Bhc3N3b3JkGAMgASgJQhAKDl9kb2N1bWVudF9zaXplIlIKC0x0dlJlc3BvbnNlEg8KBWNodW5rGAEgASgMSAASJwoHc3VtbWFyeRgCIAEoCzIULnNlYWxkLnYxLkx0dlN1bW1hcnlIAEIJCgdwYXlsb2FkIuUBCgpMdHZTdW1tYXJ5EhoKEmNlcnRpZmljYXRlc19hZGRlZBgBIAEoDRITCgtvY3Nwc19hZGRlZBgCIAEoDRISCgpjcmxzX2FkZGVkGAMgASgNEiEKGXdpdGhvdXRfcmV2b2NhdGlvbl9zb3VyY2UYBCADKAkSEgoKc2lnbmF0dXJlcxgFIAEoDRIQCghyZXZpc2lvbhgGIAEoDRIyCg50aW1lc3RhbXBfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZG9jdW1lbnRfc2l6ZRgIIAEoAyJbChBUaW1lc3RhbXBSZXF1ZXN0EisKBmhlYWRlchgBIAEoCzIZLnNlYWxkLnYxLlRpbWVzdGFtcEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCJuCg9UaW1lc3RhbXBIZWFkZXISEgoKZmllbGRfbmFtZRgBIAEoCRIaCg1kb2N1bWVudF9zaXplGAIgASgDSACIAQESGQoRZG9jdW1lbnRfcGFzc3dvcmQYAyABKAlCEAoOX2RvY3VtZW50X3NpemUiXgoRVGltZXN0YW1wUmVzcG9uc2USDwoFY2h1bmsYASABKAxIABItCgdzdW1tYXJ5GAIgASgLMhouc2VhbGQudjEuVGltZXN0YW1wU3VtbWFyeUgAQgkKB3BheWxvYWQisAEKEFRpbWVzdGFtcFN1bW1hcnkSEgoKZmllbGRfbmFtZRgBIAEoCRIQCghyZXZpc2lvbhgCIAEoDRISCgpieXRlX3JhbmdlGAMgAygDEhcKD2RvY3VtZW50X2RpZ2VzdBgEIAEoDBIyCg50aW1lc3RhbXBfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZG9jdW1lbnRfc2l6ZRgGIAEoAzKUAQoQVGltZXN0YW1wU2VydmljZRJICglUaW1lc3RhbXASGi5zZWFsZC52MS5UaW1lc3RhbXBSZXF1ZXN0Ghsuc2VhbGQudjEuVGltZXN0YW1wUmVzcG9uc2UoATABEjYKA0x0dhIULnNlYWxkLnYxLkx0dlJlcXVlc3QaFS5zZWFsZC52MS5MdHZSZXNwb25zZSgBMAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * LtvRequest is one message of the Ltv request stream.
@@ -70,6 +70,15 @@ export type LtvHeader = Message<"seald.v1.LtvHeader"> & {
    * @generated from field: optional int64 document_size = 2;
    */
   documentSize?: bigint | undefined;
+
+  /**
+   * The password of an encrypted document (ISO 32000-1 §7.6.3): the user password, or the owner password, which also
+   * lifts the document's permissions. Not needed when the document opens with the empty user password. Never logged,
+   * audited or echoed.
+   *
+   * @generated from field: string document_password = 3;
+   */
+  documentPassword: string;
 };
 
 /**
@@ -234,6 +243,15 @@ export type TimestampHeader = Message<"seald.v1.TimestampHeader"> & {
    * @generated from field: optional int64 document_size = 2;
    */
   documentSize?: bigint | undefined;
+
+  /**
+   * The password of an encrypted document (ISO 32000-1 §7.6.3): the user password, or the owner password, which also
+   * lifts the document's permissions. Not needed when the document opens with the empty user password. Never logged,
+   * audited or echoed.
+   *
+   * @generated from field: string document_password = 3;
+   */
+  documentPassword: string;
 };
 
 /**
