@@ -14,7 +14,7 @@ import { Verdict, VerifyRequestSchema, VerifyService, type VerifyResponse } from
 import { startSealdServer } from '../../src/server/bootstrap.ts';
 import { grpcClientConstructor } from '../../src/rpc/grpc-service.ts';
 import type { SealdServer } from '../../src/server/server.ts';
-import { fixture } from '../fixtures/index.ts';
+import { ENCRYPTED_USER_PASSWORD, fixture } from '../fixtures/index.ts';
 import { run } from '../support/run.ts';
 import { openSealer, type Sealer } from '../engine/verify/sealer.ts';
 
@@ -65,6 +65,20 @@ describe('seald verify', () => {
       subFilter: 'ETSI.CAdES.detached', digestAlgorithm: 'SHA-256', timestampTime: null, level: 'B-B',
       signer: { organisation: '示例商贸有限公司', issuer: 'CN=seald Development CA,O=seald demo,C=CN' },
     });
+  });
+
+  it('--password-file opens an encrypted document; without it the report says a password is needed', async () => {
+    const encrypted = await fixture('encrypted');
+    const without = JSON.parse((await seald(['verify', encrypted, '--json'])).stdout.toString());
+    expect(without.verdict).toBe('INDETERMINATE');
+    expect(without.reasons.join(' ')).toMatch(/password/);
+    const passwordFile = path.join(dir, 'password.txt');
+    fs.writeFileSync(passwordFile, `${ENCRYPTED_USER_PASSWORD}\n`, { mode: 0o600 });
+    const result = await seald(['verify', encrypted, '--json', '--password-file', passwordFile]);
+    const withPassword = JSON.parse(result.stdout.toString());
+    expect(withPassword.revisions).toBe(1);
+    expect(withPassword.reasons.join(' ')).not.toMatch(/password/);
+    expect(result.stdout.toString() + result.stderr.toString()).not.toContain(ENCRYPTED_USER_PASSWORD);
   });
 
   it('exit 1 for INVALID, with a readable table naming the signature', async () => {

@@ -103,7 +103,7 @@ describe('SealBatch end to end (SoftHSM, real engine)', () => {
     const bad: [string, FixtureName, number, string][] = [
       ['not-a-pdf', 'not-a-pdf', Status.INVALID_ARGUMENT, ''],
       ['truncated', 'truncated', Status.INVALID_ARGUMENT, 'PDF_TRUNCATED'],
-      ['encrypted', 'encrypted', Status.FAILED_PRECONDITION, 'PDF_ENCRYPTED'],
+      ['encrypted', 'encrypted', Status.FAILED_PRECONDITION, 'PDF_PASSWORD_REQUIRED'],
     ];
     // The broken ones in the middle of the batch: they must not disturb the documents around them.
     const inputs = await Promise.all([

@@ -150,7 +150,7 @@ describe('Locate previews exactly what Seal does', () => {
     expect([spec.code, spec.seald]).toEqual([Status.INVALID_ARGUMENT, 'BAD_PAGE_SPEC']);
     expect(spec.message).toMatch(/"1-4": page 4 does not exist \(the document has 1 page\)/);
     const encrypted = await failure(locate(fs.readFileSync(await fixture('encrypted')), placement({ case: 'multiPage', value: { pages: 'all', x: 100, y: 100 } })));
-    expect([encrypted.code, encrypted.seald]).toEqual([Status.FAILED_PRECONDITION, 'PDF_ENCRYPTED']);
+    expect([encrypted.code, encrypted.seald]).toEqual([Status.FAILED_PRECONDITION, 'PDF_PASSWORD_REQUIRED']);
   });
 });
 

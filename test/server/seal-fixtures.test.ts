@@ -16,7 +16,7 @@ import { SealHeaderSchema, type SealHeader } from '../../src/gen/seald/v1/seald_
 import { loadServerConfig, startSealdServer } from '../../src/server/bootstrap.ts';
 import type { SealdConfig } from '../../src/config/config.ts';
 import type { SealdServer } from '../../src/server/server.ts';
-import { fixture, FIXTURE_FACTS, type FixtureName } from '../fixtures/index.ts';
+import { ENCRYPTED_USER_PASSWORD, fixture, FIXTURE_FACTS, type FixtureName } from '../fixtures/index.ts';
 import { extractSignatures, isPrefix, opensslCmsVerify, pdfsig, qpdfCheck, redPixels, renderPage } from '../support/tools.ts';
 
 let dataDir: string;
@@ -150,8 +150,7 @@ describe('the seal is visible where asked, and nowhere else', () => {
 
 describe('documents that cannot be sealed get the right status and a message to act on', () => {
   const cases: [FixtureName, number, string, RegExp][] = [
-    ['encrypted', Status.FAILED_PRECONDITION, 'PDF_ENCRYPTED', /encrypted/],
-    ['encrypted-empty-user', Status.FAILED_PRECONDITION, 'PDF_ENCRYPTED', /encrypted/],
+    ['encrypted', Status.FAILED_PRECONDITION, 'PDF_PASSWORD_REQUIRED', /password/],
     ['certified-p1', Status.FAILED_PRECONDITION, 'DOCUMENT_CERTIFIED_NO_CHANGES', /DocMDP P=1/],
     ['truncated', Status.INVALID_ARGUMENT, 'PDF_TRUNCATED', /truncated/],
   ];
@@ -163,6 +162,13 @@ describe('documents that cannot be sealed get the right status and a message to 
       expect(err.message).toMatch(message);
     });
   }
+
+  it('an encrypted document with a wrong password: PDF_PASSWORD_REQUIRED, and the password is nowhere in the answer', async () => {
+    const wrong = 'not-the-password-3141';
+    const err = await sealError(fs.readFileSync(await fixture('encrypted')), create(SealHeaderSchema, { ...header('org', 1, 100, 100), documentPassword: wrong }));
+    expect([err.code, err.seald]).toEqual([Status.FAILED_PRECONDITION, 'PDF_PASSWORD_REQUIRED']);
+    expect(err.message).not.toContain(wrong);
+  });
 
   it('page out of range names the page count', async () => {
     const err = await sealError(fs.readFileSync(await fixture('cjk-contract')), header('org', 9, 100, 100));
@@ -182,5 +188,27 @@ describe('documents that cannot be sealed get the right status and a message to 
     const file = path.join(outDir, 'after-errors.pdf');
     fs.writeFileSync(file, output);
     expect((await pdfsig(file)).signatures[0]!.signatureValid).toBe(true);
+  });
+});
+
+describe('encrypted documents (ISO 32000-1 §7.6.3): sealed with the document key, earlier bytes untouched', () => {
+  it('one that opens with the empty user password is sealed without a password; pdfsig verifies it', async () => {
+    const original = fs.readFileSync(await fixture('encrypted-empty-user'));
+    const { output } = await seal(original, header('org', 1, 150, 150));
+    expect(Buffer.from(output.subarray(0, original.length)).equals(original)).toBe(true);
+    const file = path.join(outDir, 'encrypted-empty-user.pdf');
+    fs.writeFileSync(file, output);
+    const sig = (await pdfsig(file)).signatures[0]!;
+    expect(sig.signatureValid).toBe(true);
+  });
+
+  it('one with a user password is sealed when the request carries it; pdfsig -upw verifies it', async () => {
+    const original = fs.readFileSync(await fixture('encrypted'));
+    const { output } = await seal(original, create(SealHeaderSchema, { ...header('org', 1, 150, 150), documentPassword: ENCRYPTED_USER_PASSWORD }));
+    expect(Buffer.from(output.subarray(0, original.length)).equals(original)).toBe(true);
+    const file = path.join(outDir, 'encrypted-user.pdf');
+    fs.writeFileSync(file, output);
+    const sig = (await pdfsig(file, { userPassword: ENCRYPTED_USER_PASSWORD })).signatures[0]!;
+    expect(sig.signatureValid).toBe(true);
   });
 });
