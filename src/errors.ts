@@ -1,7 +1,7 @@
 /**
  * The one error type every layer raises. A layer picks a stable `code` (machine-readable, e.g. `PDF_ENCRYPTED`) and a
  * `category` that says what the caller can do about it; the server maps categories to gRPC status codes in one place
- * (src/server/status.ts). Messages are written for the caller and never contain secrets (PINs, keys).
+ * (src/rpc/status.ts). Messages are written for the caller and never contain secrets (PINs, keys).
  */
 export type ErrorCategory =
   | 'invalid-input' // the request or document is malformed: fix the input

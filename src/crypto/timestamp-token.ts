@@ -111,7 +111,7 @@ export async function checkTimestampToken(tokenDer: Uint8Array, imprint: Uint8Ar
 }
 
 /**
- * The token's SignedData is read and checked by the verifier's CMS code (src/verify/cms.ts: one SignerInfo, its
+ * The token's SignedData is read and checked by the verifier's CMS code (src/crypto/signed-data.ts: one SignerInfo, its
  * message-digest over the encapsulated TSTInfo, the signature over the signed attributes as received, the
  * signing-certificate attribute), so seald has one CMS checker for signatures and time-stamps alike.
  */

@@ -115,7 +115,7 @@ export async function addValidationData(source: ByteSource, options: LtvOptions)
 }
 
 /**
- * [certificate, its issuer] from the leaf up, as the verifier builds the path (src/verify/trust.ts); the anchor, or the
+ * [certificate, its issuer] from the leaf up, as the verifier builds the path (src/crypto/trust.ts); the anchor, or the
  * last certificate whose issuer is not at hand, comes with no issuer (nothing to ask about it).
  */
 function chainOf(leaf: Uint8Array, pool: readonly Uint8Array[], anchors: readonly Uint8Array[]): [Uint8Array, Uint8Array | undefined][] {

@@ -51,7 +51,7 @@ export function checkSealOutput(source: ByteSource, outcome: SealOutcome, signer
 }
 
 /**
- * The CMS, read and checked by the verifier's own code (src/verify/cms.ts: message-digest, signature, signing
+ * The CMS, read and checked by the verifier's own code (src/crypto/signed-data.ts: message-digest, signature, signing
  * certificate), and its signer must be the seal's certificate.
  */
 function checkSignature(der: Buffer, documentDigest: Uint8Array, signerCertificate: Uint8Array): void {

@@ -1,5 +1,5 @@
 /**
- * The Verify RPC: header → spooled chunks → engine (src/verify) → one report. A forged document is an answer, not an
+ * The Verify RPC: header → spooled chunks → engine (src/engine/verify) → one report. A forged document is an answer, not an
  * error: only framing, size, deadline and cancellation end the call with a status.
  */
 import { performance } from 'node:perf_hooks';
