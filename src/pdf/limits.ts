@@ -1,5 +1,7 @@
 /**
- * Limits for verifying documents nobody vouches for: how many objects, how many stream bytes compared, how long.
+ * Limits for reading documents nobody vouches for: how many objects, how many stream bytes compared, how long (the
+ * verifier), and the one error every walker of untrusted content throws when it crosses a limit (LimitExceeded: the
+ * verifier, the keyword finder's content lexer).
  * Crossing one stops the verification with an INDETERMINATE verdict and a reason, never a crash or a hang.
  * (Nesting depth is bounded by the parser itself, src/pdf/parser.ts.)
  */

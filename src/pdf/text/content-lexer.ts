@@ -7,6 +7,7 @@
  * array ends in a LimitExceeded instead of hanging. Broken syntax (an unterminated string, a stray `)`) raises a
  * ContentSyntaxError at the place it happens: the caller keeps what was read before it.
  */
+import { LimitExceeded } from '../limits.ts';
 import { PdfDict, PdfName, PdfString, type PdfObject } from '../objects.ts';
 import { isDelimiter, isWhite } from '../parser.ts';
 
@@ -38,7 +39,6 @@ export class ContentSyntaxError extends Error {
 }
 
 /** A budget ran out (tokens, bytes, nesting); the message says which. */
-export class LimitExceeded extends Error {}
 
 /** Shared by every lexer working for one page (its content streams, its forms). */
 export interface TokenBudget {

@@ -7,7 +7,7 @@
 import { inflateSync, constants as zlib } from 'node:zlib';
 import { PdfDict, PdfStream, type PdfObject } from '../objects.ts';
 import { predictorOf, streamFilters, unpredictPng } from '../filters.ts';
-import { LimitExceeded } from './content-lexer.ts';
+import { LimitExceeded } from '../limits.ts';
 
 export type Resolve = (o: PdfObject | undefined) => PdfObject | undefined;
 

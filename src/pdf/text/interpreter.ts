@@ -9,7 +9,8 @@
  * origin, and one em down from it. Text rendering mode 3 (invisible, e.g. an OCR layer) still counts: it is the text.
  */
 import { PdfDict, PdfName, PdfStream, PdfString, type PdfObject } from '../objects.ts';
-import { ContentLexer, ContentSyntaxError, LimitExceeded, Operator, type PageBudget } from './content-lexer.ts';
+import { LimitExceeded } from '../limits.ts';
+import { ContentLexer, ContentSyntaxError, Operator, type PageBudget } from './content-lexer.ts';
 import type { Resolve } from './content-streams.ts';
 import type { FontCache, TextFont } from './fonts.ts';
 

@@ -5,7 +5,7 @@
  */
 import type { PageInfo, PdfDocument } from '../document.ts';
 import { PdfDict, PdfStream, type PdfObject } from '../objects.ts';
-import { LimitExceeded } from './content-lexer.ts';
+import { LimitExceeded } from '../limits.ts';
 import { UndecodableStream, decodeContentStream } from './content-streams.ts';
 import { toDisplay } from './display.ts';
 import type { FontCache } from './fonts.ts';
