@@ -12,6 +12,7 @@ import { AppendedSource, bufferSource, type ByteSource } from './source.ts';
 import { StandardSecurityHandler, type EncryptionInfo, type Password } from './encryption/standard-handler.ts';
 import { ObjectCipher } from './encryption/object-cipher.ts';
 import { SealdError } from '../errors.ts';
+import { fieldNames, findPage, pageCount, type PageInfo, type Rect } from './page-tree.ts';
 
 export interface OpenOptions {
   /**
@@ -22,7 +23,7 @@ export interface OpenOptions {
   password?: Password;
 }
 
-export type Rect = [number, number, number, number];
+export type { PageInfo, Rect };
 export type { Repair };
 
 /** The document's own syntax failed (a SealdError from the parser), as opposed to an I/O or programming error. */
@@ -30,19 +31,7 @@ function isSyntaxError(error: unknown): boolean {
   return error instanceof SealdError && (error.code === 'PDF_MALFORMED' || error.code === 'PDF_TRUNCATED');
 }
 
-export interface PageInfo {
-  /** 1-based. */
-  number: number;
-  ref: PdfRef;
-  dict: PdfDict;
-  mediaBox: Rect;
-  /** The visible area: CropBox clipped to MediaBox (§14.11.2), MediaBox when absent. */
-  cropBox: Rect;
-  /** /Rotate normalised to 0, 90, 180 or 270. */
-  rotate: number;
-}
 
-const MAX_PAGE_TREE_DEPTH = 64;
 
 /** The xref chain read from each source (sources are immutable bytes), while the source lives. */
 const xrefChains = new WeakMap<ByteSource, XrefChain>();
@@ -370,113 +359,17 @@ export class PdfDocument {
   }
 
   get pageCount(): number {
-    const pages = this.resolveDict(this.catalog.get('Pages'));
-    const count = this.resolve(pages?.get('Count'));
-    if (typeof count !== 'number') throw malformed('the page tree root has no /Count');
-    return count;
+    return pageCount(this);
   }
 
-  /**
-   * Page `number` (1-based), found by descending the page tree with /Count (so a 300-page document reads a handful
-   * of nodes), with inherited attributes resolved (§7.7.3.4: Resources, MediaBox, CropBox, Rotate).
-   */
+  /** Page `number` (1-based), with inherited attributes resolved (page-tree.ts). */
   page(number: number): PageInfo {
-    const total = this.pageCount;
-    if (!Number.isInteger(number) || number < 1 || number > total) {
-      throw new SealdError(
-        'invalid-input',
-        'PAGE_OUT_OF_RANGE',
-        `page ${number} is out of range: the document has ${total} page${total === 1 ? '' : 's'}`,
-      );
-    }
-    let nodeRef = this.catalog.get('Pages');
-    let skip = number - 1;
-    const inherited = new Map<string, PdfObject>();
-    const visited = new Set<number>();
-    for (let depth = 0; depth < MAX_PAGE_TREE_DEPTH; depth++) {
-      if (!(nodeRef instanceof PdfRef)) throw malformed('a page tree node is not an indirect reference');
-      if (visited.has(nodeRef.num)) throw malformed('the page tree has a cycle');
-      visited.add(nodeRef.num);
-      const node = this.resolveDict(nodeRef);
-      if (!node) throw malformed(`page tree node ${nodeRef} is missing`);
-      for (const key of ['MediaBox', 'CropBox', 'Rotate']) {
-        const v = node.get(key);
-        if (v !== undefined) inherited.set(key, v);
-      }
-      const kids = this.resolve(node.get('Kids'));
-      if (node.name('Type') === 'Page' || !Array.isArray(kids)) {
-        if (skip !== 0) throw malformed('the page tree /Count values do not match its pages');
-        return this.pageInfo(number, nodeRef, node, inherited);
-      }
-      let next: PdfObject | undefined;
-      for (const kid of kids) {
-        const kd = this.resolveDict(kid);
-        if (!kd) continue;
-        const isLeaf = kd.name('Type') === 'Page' || !kd.has('Kids');
-        const count = isLeaf ? 1 : this.resolve(kd.get('Count'));
-        if (typeof count !== 'number') throw malformed('a page tree node has no /Count');
-        if (skip < count) {
-          next = kid;
-          break;
-        }
-        skip -= count;
-      }
-      if (next === undefined) throw malformed('the page tree /Count values do not match its pages');
-      nodeRef = next;
-    }
-    throw malformed(`the page tree is deeper than ${MAX_PAGE_TREE_DEPTH}`);
-  }
-
-  private pageInfo(number: number, ref: PdfRef, dict: PdfDict, inherited: Map<string, PdfObject>): PageInfo {
-    const box = (key: string): Rect | undefined => {
-      const v = this.resolve(inherited.get(key));
-      if (!Array.isArray(v) || v.length !== 4) return undefined;
-      const n = v.map((x) => this.resolve(x));
-      if (!n.every((x) => typeof x === 'number')) return undefined;
-      const [a, b, c, d] = n as number[];
-      return [Math.min(a!, c!), Math.min(b!, d!), Math.max(a!, c!), Math.max(b!, d!)];
-    };
-    const mediaBox = box('MediaBox') ?? [0, 0, 612, 792]; // US Letter when absent, as viewers do
-    const crop = box('CropBox');
-    const cropBox: Rect = crop
-      ? [
-          Math.max(crop[0], mediaBox[0]),
-          Math.max(crop[1], mediaBox[1]),
-          Math.min(crop[2], mediaBox[2]),
-          Math.min(crop[3], mediaBox[3]),
-        ]
-      : mediaBox;
-    const rot = this.resolve(inherited.get('Rotate'));
-    const rotate = typeof rot === 'number' ? (((Math.round(rot / 90) * 90) % 360) + 360) % 360 : 0;
-    return { number, ref, dict, mediaBox, cropBox, rotate };
+    return findPage(this, number);
   }
 
   /** The fully qualified names of the AcroForm's fields (§12.7.3.2), to keep a new field's name unique. */
   fieldNames(): Set<string> {
-    const names = new Set<string>();
-    const acroForm = this.resolveDict(this.catalog.get('AcroForm'));
-    const fields = this.resolve(acroForm?.get('Fields'));
-    if (!Array.isArray(fields)) return names;
-    const visited = new Set<number>();
-    const walk = (list: PdfObject[], prefix: string, depth: number) => {
-      if (depth > 32) return;
-      for (const f of list) {
-        if (f instanceof PdfRef) {
-          if (visited.has(f.num)) continue;
-          visited.add(f.num);
-        }
-        const fd = this.resolveDict(f);
-        if (!fd) continue;
-        const t = this.resolve(fd.get('T'));
-        const partial = t instanceof PdfString ? t.asText() : undefined;
-        const full = partial === undefined ? prefix : prefix ? `${prefix}.${partial}` : partial;
-        if (full) names.add(full);
-        const kids = this.resolve(fd.get('Kids'));
-        if (Array.isArray(kids)) walk(kids, full, depth + 1);
-      }
-    };
-    walk(fields, '', 0);
-    return names;
+    return fieldNames(this);
   }
 
   /**
