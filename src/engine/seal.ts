@@ -73,6 +73,8 @@ export interface SealOutcome {
   pages: number[];
   /** genTime of the signature time-stamp, when one was asked for. */
   timestampTime?: Date;
+  /** What was wrong with an input that had to be repaired to be sealed (pdf/recovery.ts). */
+  repaired?: string;
 }
 
 export function sealDocument(
@@ -161,6 +163,7 @@ async function sealOnce(
     signingTime,
     pages: [...new Set(plan.marks.map((m) => m.page.number))].sort((a, b) => a - b),
     ...(timestampTime === undefined ? {} : { timestampTime }),
+    ...(doc.repaired === undefined ? {} : { repaired: doc.repaired.reason }),
   };
 }
 

@@ -74,5 +74,6 @@ export function summaryOf(outcome: SealOutcome, documentSize: number) {
     pages: outcome.pages,
     documentSize: BigInt(documentSize),
     ...(outcome.timestampTime === undefined ? {} : { timestampTime: timestampFromDate(outcome.timestampTime) }),
+    ...(outcome.repaired === undefined ? {} : { repaired: outcome.repaired }),
   });
 }

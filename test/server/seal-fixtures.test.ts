@@ -16,6 +16,7 @@ import { SealHeaderSchema, type SealHeader } from '../../src/gen/seald/v1/seald_
 import { loadServerConfig, startSealdServer } from '../../src/server/bootstrap.ts';
 import type { SealdConfig } from '../../src/config/config.ts';
 import type { SealdServer } from '../../src/server/server.ts';
+import { noStartxref } from '../pdf/damaged-fixtures.ts';
 import { ENCRYPTED_USER_PASSWORD, fixture, FIXTURE_FACTS, type FixtureName } from '../fixtures/index.ts';
 import { extractSignatures, isPrefix, opensslCmsVerify, pdfsig, qpdfCheck, redPixels, renderPage } from '../support/tools.ts';
 
@@ -210,5 +211,24 @@ describe('encrypted documents (ISO 32000-1 §7.6.3): sealed with the document ke
     fs.writeFileSync(file, output);
     const sig = (await pdfsig(file, { userPassword: ENCRYPTED_USER_PASSWORD })).signatures[0]!;
     expect(sig.signatureValid).toBe(true);
+  });
+});
+
+describe('damaged documents: repaired on a separate path, sealed, and the answer says so', () => {
+  it('a file whose startxref is gone: summary.repaired names the damage, the output is valid for qpdf and pdfsig', async () => {
+    const original = noStartxref(fs.readFileSync(await fixture('simple')));
+    const { summary, output } = await seal(original, header('org', 1, 150, 150));
+    expect(summary.repaired).toMatch(/startxref|cross-reference|damaged/i);
+    expect(Buffer.from(output.subarray(0, original.length)).equals(original)).toBe(true);
+    const file = path.join(outDir, 'repaired-no-startxref.pdf');
+    fs.writeFileSync(file, output);
+    const check = await qpdfCheck(file);
+    expect(check.status, check.output).toBe('ok');
+    expect((await pdfsig(file)).signatures.at(-1)!.signatureValid).toBe(true);
+  });
+
+  it('a sound file says nothing of repairs', async () => {
+    const { summary } = await seal(fs.readFileSync(await fixture('simple')), header('org', 1, 150, 150));
+    expect(summary.repaired).toBe('');
   });
 });

@@ -100,6 +100,7 @@ function summaryJson(summary: SealSummary, input: string, output: string) {
     pages: summary.pages,
     documentSize: Number(summary.documentSize),
     timestampTime: summary.timestampTime === undefined ? null : timestampDate(summary.timestampTime).toISOString(),
+    repaired: summary.repaired === '' ? null : summary.repaired,
   };
 }
 
@@ -114,6 +115,7 @@ function describeSummary(summary: SealSummary, input: string, output: string): s
     ['pages', json.pages.join(', ')],
     ['byte range', json.byteRange.join(' ')],
     ['digest', `${json.digestAlgorithm} ${json.documentDigest}`],
+    ...(json.repaired === null ? [] : ([['repaired', json.repaired]] as [string, string][])),
   ];
   return (
     `sealed ${input} -> ${output} (${json.documentSize} bytes)\n` +
