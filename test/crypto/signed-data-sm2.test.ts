@@ -1,0 +1,122 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { id_ecPublicKey, ecdsa_with_SHA256 } from '../../src/crypto/oids.ts';
+import { id_gmt0010_data, id_gmt0010_signedData, id_sm2, id_sm2sign } from '../../src/crypto/oids-gm.ts';
+import { checkCms, digestRanges, parseCms, type ParsedCms } from '../../src/crypto/signed-data.ts';
+import { sm3 } from '../../src/crypto/sm3.ts';
+import { evaluateTrust } from '../../src/crypto/trust.ts';
+import { openssl } from './openssl.ts';
+import { buildSm2Cms, makeSm2Pki, type Sm2CmsOptions, type Sm2Pki } from './sm2-cms.ts';
+
+/** SM2/SM3 SignedData (GM/T 0010-2012, GB/T 35275-2017) through the verifier's CMS reader and path validation. */
+describe('SM2 CMS SignedData', () => {
+  let pki: Sm2Pki;
+  const content = new TextEncoder().encode('%PDF-1.7 the signed byte ranges of a contract');
+
+  beforeAll(async () => {
+    pki = await makeSm2Pki();
+  });
+  afterAll(() => pki.close());
+
+  function parsed(der: Uint8Array): ParsedCms {
+    const result = parseCms(der);
+    if (!result.ok) throw new Error(result.reason);
+    return result.cms;
+  }
+  function check(options: Partial<Sm2CmsOptions> = {}, signed: Uint8Array = content) {
+    const cms = parsed(buildSm2Cms({ digest: sm3(content), signer: pki.signer, ...options }));
+    return checkCms(cms, sm3(signed), 'adbe.pkcs7.detached');
+  }
+
+  it('reads and verifies an SM2-with-SM3 signature over SM3 signed attributes', () => {
+    const cms = parsed(buildSm2Cms({ digest: sm3(content), signer: pki.signer }));
+    expect(cms.digestAlgorithm).toBe('SM3');
+    expect(cms.digestNode).toBe('sm3');
+    expect(cms.signatureAlgorithm).toBe('SM2-with-SM3');
+    expect(cms.signerCertificate).toEqual(pki.signer.certificate);
+    expect(checkCms(cms, sm3(content), 'adbe.pkcs7.detached')).toEqual({ integrity: 'INTACT' });
+  });
+
+  it('builds a SignedData that OpenSSL verifies (with the empty ID OpenSSL 3.0 uses), which seald refuses', async () => {
+    // An independent check of the fixture's structure: OpenSSL 3.0's CMS computes ZA with an empty identity, not
+    // GM/T 0009's default; GM/T 0010 signatures use the default, so seald reads the empty-ID one as BAD_SIGNATURE.
+    const der = buildSm2Cms({ digest: sm3(content), signer: pki.signer, id: '' });
+    const dir = await mkdtemp(join(tmpdir(), 'seald-sm2-openssl-'));
+    const base = join(dir, 'sig');
+    await writeFile(`${base}.p7s`, der);
+    await writeFile(`${base}.bin`, content);
+    const result = await openssl(['cms', '-verify', '-noverify', '-binary', '-inform', 'DER', '-in', `${base}.p7s`, '-content', `${base}.bin`, '-out', `${base}.out`]);
+    await rm(dir, { recursive: true, force: true });
+    expect(result.stderr).toContain('Verification successful');
+    expect(checkCms(parsed(der), sm3(content), undefined).integrity).toBe('BAD_SIGNATURE');
+  });
+
+  it('digests byte ranges with SM3', async () => {
+    const chunks = async function* (start: number, end: number) {
+      yield content.subarray(start, end);
+    };
+    expect(await digestRanges(chunks, [[0, 10], [10, content.length - 10]], 'sm3')).toEqual(new Uint8Array(sm3(content)));
+  });
+
+  it("accepts GM/T 0010's own content types for signedData and data", () => {
+    expect(check({ signedDataType: id_gmt0010_signedData, dataType: id_gmt0010_data })).toEqual({ integrity: 'INTACT' });
+  });
+
+  it.each([
+    ['sm2sign', id_sm2sign],
+    ['the SM2 key OID', id_sm2],
+    ['id-ecPublicKey', id_ecPublicKey],
+    ['ecdsa-with-SHA256', ecdsa_with_SHA256],
+  ])('reads signatureAlgorithm %s with an SM2 signer key as SM2-with-SM3', (_, signatureAlgorithm) => {
+    const cms = parsed(buildSm2Cms({ digest: sm3(content), signer: pki.signer, signatureAlgorithm }));
+    expect(cms.signatureAlgorithm).toBe('SM2-with-SM3');
+    expect(checkCms(cms, sm3(content), 'adbe.pkcs7.detached')).toEqual({ integrity: 'INTACT' });
+  });
+
+  it('checks signing-certificate-v2 against the SM2 signer', () => {
+    expect(check({ signingCertificate: pki.signer.certificate })).toEqual({ integrity: 'INTACT' });
+    expect(check({ signingCertificate: pki.other.certificate }).integrity).toBe('SIGNER_CERT_MISMATCH');
+  });
+
+  it('reports changed content as DIGEST_MISMATCH', () => {
+    const changed = Uint8Array.from(content);
+    changed[3]! ^= 1;
+    expect(check({}, changed).integrity).toBe('DIGEST_MISMATCH');
+  });
+
+  it('reports a changed signature, or one by another key, as BAD_SIGNATURE', () => {
+    const der = buildSm2Cms({ digest: sm3(content), signer: pki.signer });
+    der[der.length - 1]! ^= 1; // the last octet of s: still a well-formed SM2Signature
+    expect(checkCms(parsed(der), sm3(content), undefined).integrity).toBe('BAD_SIGNATURE');
+    const forged = { certificate: pki.signer.certificate, privateKey: pki.other.privateKey };
+    expect(check({ signer: forged }).integrity).toBe('BAD_SIGNATURE');
+  });
+
+  it("reports a CMS without the signer's certificate as SIGNER_CERT_MISMATCH", () => {
+    expect(check({ certificates: [pki.other.certificate] }).integrity).toBe('SIGNER_CERT_MISMATCH');
+  });
+
+  it('validates the SM2 chain: trusted under the SM2 CA, untrusted under an impostor CA of the same name', () => {
+    const input = { signer: pki.signer.certificate, pool: [], crls: [], ocsps: [], at: new Date(), timeProven: false };
+    const trusted = evaluateTrust({ ...input, anchors: [pki.ca] });
+    expect(trusted.trust).toBe('TRUSTED');
+    expect(trusted.anchor).toContain('SM2 CA');
+    expect(evaluateTrust({ ...input, anchors: [pki.otherCa] }).trust).toBe('UNTRUSTED');
+    expect(evaluateTrust({ ...input, anchors: [] }).trust).toBe('UNTRUSTED');
+    // the CA as an intermediate of the pool, under itself as anchor
+    expect(evaluateTrust({ ...input, pool: [pki.ca], anchors: [pki.ca] }).trust).toBe('TRUSTED');
+  });
+
+  it('keeps the rest of path validation for SM2 chains: validity at the signing time', () => {
+    const input = { signer: pki.signer.certificate, pool: [], crls: [], ocsps: [], anchors: [pki.ca], timeProven: false };
+    expect(evaluateTrust({ ...input, at: new Date(Date.now() + 20 * 86_400_000) }).trust).toBe('EXPIRED');
+    expect(evaluateTrust({ ...input, at: new Date(Date.now() - 86_400_000) }).trust).toBe('NOT_YET_VALID');
+  });
+
+  it('refuses a signer (not a CA) as the issuer of another SM2 certificate', () => {
+    const input = { signer: pki.other.certificate, pool: [pki.signer.certificate], crls: [], ocsps: [], at: new Date(), timeProven: false };
+    expect(evaluateTrust({ ...input, anchors: [pki.signer.certificate] }).trust).toBe('UNTRUSTED');
+  });
+});
