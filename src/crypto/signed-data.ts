@@ -15,7 +15,7 @@ import { certificateFields, children, DerError, equalBytes, expectTag, oid, read
 import { id_gmt0010_data, id_gmt0010_signedData, id_sm2, id_sm2sign, id_sm2sign_with_sm3, id_sm3 } from './oids-gm.ts';
 import type { Sm2PublicKey } from './sm2-curve.ts';
 import { sm2PublicKeyFromInfo } from './sm2-encoding.ts';
-import { SM2_DEFAULT_ID, verifySm2 } from './sm2-signature.ts';
+import { SM2_DEFAULT_ID, sm2Z, verifySm2 } from './sm2-signature.ts';
 import { createSm3 } from './sm3.ts';
 import { x509 } from './trust.ts';
 
@@ -202,15 +202,25 @@ function attribute(cms: ParsedCms, type: string): Attribute[] {
 /**
  * Check the parsed CMS against the digest of what it signs (computed with `cms.digestNode`): the byte ranges of a PDF
  * signature (content-type id-data), or a time-stamp token's TSTInfo (`contentType` id-ct-TSTInfo).
+ * `sm2ContentE` is sm2ContentHash's value, needed only by an SM2 SignerInfo without signed attributes.
  */
 export function checkCms(
   cms: ParsedCms,
   documentDigest: Uint8Array,
   subFilter: string | undefined,
   contentType: string = OID.data,
+  sm2ContentE?: Uint8Array,
 ): { integrity: Integrity; reason?: string } {
   if (!cms.signerCertificate) {
     return { integrity: 'SIGNER_CERT_MISMATCH', reason: "the signer's certificate named by the SignerInfo is not in the CMS" };
+  }
+  if (!cms.signedAttrs && cms.sm2Signer && sm2ContentE) {
+    const sm2 = checkSm2Signature(cms, cms.sm2Signer, { e: sm2ContentE });
+    if (sm2 !== undefined) {
+      // No message-digest to compare first: changed bytes and a wrong signature cannot be told apart.
+      return { ...sm2, reason: `${sm2.reason}; without signed attributes the signature covers the signed bytes themselves, so changed bytes also end here` };
+    }
+    return finishChecks(cms, cms.signerCertificate, subFilter);
   }
   if (!cms.signedAttrs) {
     return { integrity: 'UNSUPPORTED', reason: 'the CMS has no signed attributes (not supported: PAdES requires them)' };
@@ -257,19 +267,19 @@ export function checkCms(
 }
 
 /**
- * The SM2 signature over the signed attributes: GM/T 0010-2012 §8.1 / GB/T 35275-2017 §8.1 keep RFC 5652 §5.4 — the
- * message signed is the DER of the signed attributes as a SET OF (tag 0x31) — and SM2 (GB/T 32918.2-2016 §6.1) hashes
- * it itself with the signer's ZA: e = SM3(ZA ‖ DER(SignedAttributes)), with GM/T 0009-2012's default identity
- * 1234567812345678, the only one a CMS can assume since SignerInfo has no field for another. undefined when it
- * verifies.
+ * The SM2 signature of a SignerInfo: GM/T 0010-2012 §8.1 / GB/T 35275-2017 §8.1 keep RFC 5652 §5.4 — the message
+ * signed is the DER of the signed attributes as a SET OF (tag 0x31), or the content itself when there are none — and
+ * SM2 (GB/T 32918.2-2016 §6.1) hashes it with the signer's ZA: e = SM3(ZA ‖ message), with GM/T 0009-2012's default
+ * identity 1234567812345678, the only one a CMS can assume since SignerInfo has no field for another. `signed` is the
+ * signed attributes, or `{ e }` computed over the content by sm2ContentHash. undefined when it verifies.
  */
-function checkSm2Signature(cms: ParsedCms, key: Sm2PublicKey, signedAttrs: Uint8Array): { integrity: Integrity; reason: string } | undefined {
+function checkSm2Signature(cms: ParsedCms, key: Sm2PublicKey, signed: Uint8Array | { e: Uint8Array }): { integrity: Integrity; reason: string } | undefined {
   if (cms.digestNode !== 'sm3') {
     return { integrity: 'UNSUPPORTED', reason: `an SM2 signature with digest algorithm ${cms.digestAlgorithm} (SM2 signatures use SM3)` };
   }
   let ok: boolean;
   try {
-    ok = verifySm2(key, signedAttrs, cms.signature, SM2_DEFAULT_ID);
+    ok = verifySm2(key, signed, cms.signature, SM2_DEFAULT_ID);
   } catch {
     ok = false;
   }
@@ -329,6 +339,22 @@ export async function digestRanges(
   const hash = createDigest(hashName);
   for (const [start, length] of ranges) for await (const chunk of chunks(start, start + length)) hash.update(chunk);
   return new Uint8Array(hash.digest());
+}
+
+/**
+ * e = SM3(ZA ‖ content) over the byte ranges, for an SM2 SignerInfo without signed attributes (GM/T 0010-2012 §8.1:
+ * the signature is then over the content itself, RFC 5652 §5.4's first case); undefined for any other CMS, which
+ * needs only digestRanges. A second pass over the ranges, taken only by such signatures.
+ */
+export async function sm2ContentHash(
+  cms: ParsedCms,
+  chunks: (start: number, end: number) => AsyncIterable<Uint8Array>,
+  ranges: [number, number][],
+): Promise<Uint8Array | undefined> {
+  if (!cms.sm2Signer || cms.signedAttrs || cms.digestNode !== 'sm3') return undefined;
+  const hash = createSm3().update(sm2Z(cms.sm2Signer, SM2_DEFAULT_ID));
+  for (const [start, length] of ranges) for await (const chunk of chunks(start, start + length)) hash.update(chunk);
+  return hash.digest();
 }
 
 /** A hash by `ParsedCms.digestNode` name; SM3 through sm3.ts, which falls back when Node's OpenSSL lacks it. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { id_ecPublicKey, ecdsa_with_SHA256 } from '../../src/crypto/oids.ts';
 import { id_gmt0010_data, id_gmt0010_signedData, id_sm2, id_sm2sign } from '../../src/crypto/oids-gm.ts';
-import { checkCms, digestRanges, parseCms, type ParsedCms } from '../../src/crypto/signed-data.ts';
+import { checkCms, digestRanges, parseCms, sm2ContentHash, type ParsedCms } from '../../src/crypto/signed-data.ts';
 import { sm3 } from '../../src/crypto/sm3.ts';
 import { evaluateTrust } from '../../src/crypto/trust.ts';
 import { openssl } from './openssl.ts';
@@ -92,6 +92,25 @@ describe('SM2 CMS SignedData', () => {
     expect(checkCms(parsed(der), sm3(content), undefined).integrity).toBe('BAD_SIGNATURE');
     const forged = { certificate: pki.signer.certificate, privateKey: pki.other.privateKey };
     expect(check({ signer: forged }).integrity).toBe('BAD_SIGNATURE');
+  });
+
+  it('verifies an SM2 signature over the content itself when there are no signed attributes (GM/T 0010 §8.1)', async () => {
+    const chunksOf = (bytes: Uint8Array) => async function* (start: number, end: number) {
+      yield bytes.subarray(start, end);
+    };
+    const cms = parsed(buildSm2Cms({ digest: new Uint8Array(32), signer: pki.signer, signedContent: content }));
+    expect(cms.signedAttrs).toBeUndefined();
+    const ranges: [number, number][] = [[0, 7], [7, content.length - 7]];
+    const e = await sm2ContentHash(cms, chunksOf(content), ranges);
+    expect(checkCms(cms, sm3(content), 'adbe.pkcs7.detached', undefined, e)).toEqual({ integrity: 'INTACT' });
+    const changed = Uint8Array.from(content);
+    changed[3]! ^= 1;
+    const eChanged = await sm2ContentHash(cms, chunksOf(changed), ranges);
+    expect(checkCms(cms, sm3(changed), 'adbe.pkcs7.detached', undefined, eChanged).integrity).toBe('BAD_SIGNATURE');
+    // without the content hash (a caller that does not stream the content) it stays UNSUPPORTED
+    expect(checkCms(cms, sm3(content), 'adbe.pkcs7.detached').integrity).toBe('UNSUPPORTED');
+    // a CMS with signed attributes needs no second pass
+    expect(await sm2ContentHash(parsed(buildSm2Cms({ digest: sm3(content), signer: pki.signer })), chunksOf(content), ranges)).toBeUndefined();
   });
 
   it("reports a CMS without the signer's certificate as SIGNER_CERT_MISMATCH", () => {

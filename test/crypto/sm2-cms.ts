@@ -79,6 +79,11 @@ export interface Sm2CmsOptions {
   signingCertificate?: Uint8Array;
   /** The signer's SM2 identity (default GM/T 0009's 1234567812345678; OpenSSL 3.0's CMS uses the empty one). */
   id?: string;
+  /**
+   * Sign these bytes themselves, with no signed attributes (GM/T 0010-2012 §8.1, RFC 5652 §5.4's first case);
+   * `digest` is then unused.
+   */
+  signedContent?: Uint8Array;
 }
 
 const oidOf = (value: string) => new asn1js.ObjectIdentifier({ value });
@@ -102,7 +107,8 @@ export function buildSm2Cms(options: Sm2CmsOptions): Uint8Array {
   attributes.sort((a, b) => Buffer.compare(Buffer.from(der(a)), Buffer.from(der(b))));
   // RFC 5652 §5.4: the signature is over the DER of the attributes as SET OF, not the [0] IMPLICIT encoding
   const signedAttrs = der(new asn1js.Set({ value: attributes }));
-  const signature = encodeSm2Signature(signSm2(sm2p256v1, options.signer.privateKey, signedAttrs, options.id ?? SM2_DEFAULT_ID));
+  const message = options.signedContent ?? signedAttrs;
+  const signature = encodeSm2Signature(signSm2(sm2p256v1, options.signer.privateKey, message, options.id ?? SM2_DEFAULT_ID));
 
   const signerCert = parseCertificate(options.signer.certificate);
   const signerInfo = new asn1js.Sequence({
@@ -110,7 +116,7 @@ export function buildSm2Cms(options: Sm2CmsOptions): Uint8Array {
       new asn1js.Integer({ value: 1 }),
       new asn1js.Sequence({ value: [signerCert.issuer.toSchema(), signerCert.serialNumber] }),
       algorithm(id_sm3),
-      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: attributes }),
+      ...(options.signedContent ? [] : [new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: attributes })]),
       algorithm(options.signatureAlgorithm ?? id_sm2sign_with_sm3),
       new asn1js.OctetString({ valueHex: signature }),
     ],

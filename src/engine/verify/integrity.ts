@@ -12,7 +12,7 @@ import type { PdfDocument } from '../../pdf/document.ts';
 import { PdfString } from '../../pdf/objects.ts';
 import type { Revision, RevisionLayout } from '../../pdf/revisions.ts';
 import type { ByteSource } from '../../pdf/source.ts';
-import { checkCms, digestRanges, parseCms } from '../../crypto/signed-data.ts';
+import { checkCms, digestRanges, parseCms, sm2ContentHash } from '../../crypto/signed-data.ts';
 import { DerError, readTlv } from '../../crypto/der.ts';
 import { placementOf } from '../../pdf/placement-record.ts';
 import type { SignatureReport, SignerReport } from './report.ts';
@@ -136,7 +136,8 @@ export async function checkSignature(
   if (cms.signerCertificate) report.signer = signerOf(cms.signerCertificate);
   if (!cms.digestNode) return fail('UNSUPPORTED', `unsupported digest algorithm ${cms.digestAlgorithm}`);
   const digest = await digestRanges((s, e) => source.chunks(s, e), [[a, b], [c, d]], cms.digestNode);
-  const checked = checkCms(cms, digest, report.subFilter ?? undefined);
+  const sm2E = await sm2ContentHash(cms, (s, e) => source.chunks(s, e), [[a, b], [c, d]]); // SM2 without signed attributes
+  const checked = checkCms(cms, digest, report.subFilter ?? undefined, undefined, sm2E);
   if (checked.integrity !== 'INTACT') fail(checked.integrity, checked.reason ?? checked.integrity);
 
   // PAdES B-T: a signature time-stamp over the signature value proves when the signature existed, if its token

@@ -26,14 +26,15 @@ describe('SM2/SM3 CMS in an adbe.pkcs7.detached signature', () => {
   afterAll(() => pki?.close());
 
   /** A revision with an unsigned adbe.pkcs7.detached placeholder, then the SM2 CMS over its byte ranges. */
-  async function sm2Signed(options: Partial<Sm2CmsOptions> = {}): Promise<Buffer> {
+  async function sm2Signed(options: Partial<Sm2CmsOptions> = {}, noSignedAttributes = false): Promise<Buffer> {
     const pdf = await appendSignature(base, {
       field: 'SM2Seal',
       entries: { Filter: name('Adobe.PPKLite'), SubFilter: name('adbe.pkcs7.detached') },
     });
     const [b, c] = signatureContents(pdf).gap;
     const digest = sm3(pdf.subarray(0, b), pdf.subarray(c));
-    const cms = buildSm2Cms({ digest, signer: pki.signer, ...options });
+    const signedContent = noSignedAttributes ? Buffer.concat([pdf.subarray(0, b), pdf.subarray(c)]) : undefined;
+    const cms = buildSm2Cms({ digest, signer: pki.signer, ...(signedContent ? { signedContent } : {}), ...options });
     pdf.write(Buffer.from(cms).toString('hex'), b + 1, 'latin1');
     return pdf;
   }
@@ -59,6 +60,15 @@ describe('SM2/SM3 CMS in an adbe.pkcs7.detached signature', () => {
     const sig = await check(await sm2Signed({ signedDataType: id_gmt0010_signedData, dataType: id_gmt0010_data }), [pki.ca]);
     expect(sig.integrity).toBe('INTACT');
     expect(sig.trust).toBe('TRUSTED');
+  });
+
+  it('is INTACT without signed attributes (the signature over the byte ranges themselves), BAD_SIGNATURE once changed', async () => {
+    const pdf = await sm2Signed({}, true);
+    const sig = await check(pdf, [pki.ca]);
+    expect(sig.integrity).toBe('INTACT');
+    expect(sig.trust).toBe('TRUSTED');
+    pdf.write('/MediaBoy', pdf.indexOf('/MediaBox'), 'latin1');
+    expect((await check(pdf, [pki.ca])).integrity).toBe('BAD_SIGNATURE');
   });
 
   it('is UNTRUSTED without the SM2 CA, or under an impostor CA of the same name', async () => {
