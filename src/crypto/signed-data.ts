@@ -105,8 +105,39 @@ export function parseCms(contents: Uint8Array, options: { encapsulated?: boolean
   try {
     return { ok: true, cms: parseSignedData(contents, options.encapsulated === true) };
   } catch (e) {
-    if (e instanceof DerError) return { ok: false, integrity: 'BAD_CMS', reason: `the CMS in /Contents is malformed: ${e.message}` };
-    throw e;
+    if (!(e instanceof DerError)) throw e;
+    if (isSesSignature(contents)) {
+      return {
+        ok: false,
+        integrity: 'UNSUPPORTED',
+        reason: '/Contents holds a GB/T 38540 / GM/T 0031 electronic seal signature (SES_Signature), not a CMS: seald does not verify these yet',
+      };
+    }
+    return { ok: false, integrity: 'BAD_CMS', reason: `the CMS in /Contents is malformed: ${e.message}` };
+  }
+}
+
+/**
+ * Recognises (only) the electronic seal signature of GB/T 38540-2020 and of GM/T 0031-2014 before it, which Chinese
+ * signing software also puts in /Contents in place of a CMS. Both begin alike:
+ *   SES_Signature ::= SEQUENCE { toSign TBS_Sign, … }
+ *   TBS_Sign      ::= SEQUENCE { version INTEGER, eseal SESeal, … }
+ *   SESeal        ::= SEQUENCE { esealInfo SES_SealInfo, … }
+ *   SES_SealInfo  ::= SEQUENCE { header SES_Header, … }
+ *   SES_Header    ::= SEQUENCE { ID IA5String ("ES"), version INTEGER, Vid IA5String }
+ * A ContentInfo starts with an OID instead, so nothing a CMS reader accepts is taken for a seal.
+ */
+export function isSesSignature(contents: Uint8Array): boolean {
+  try {
+    const toSign = children(expectTag(readTlv(contents), 0x30, 'SES_Signature'))[0];
+    const [version, eseal] = children(expectTag(toSign, 0x30, 'TBS_Sign'));
+    expectTag(version, 0x02, 'version');
+    const esealInfo = children(expectTag(eseal, 0x30, 'SESeal'))[0];
+    const header = children(expectTag(esealInfo, 0x30, 'SES_SealInfo'))[0];
+    const id = children(expectTag(header, 0x30, 'SES_Header'))[0];
+    return Buffer.from(expectTag(id, 0x16, 'ID').value).toString('latin1') === 'ES';
+  } catch {
+    return false;
   }
 }
 

@@ -4,6 +4,7 @@
  * the SignedData over the SM3 of its /ByteRange built by test/crypto/sm2-cms.ts, verified end to end.
  */
 import * as fs from 'node:fs';
+import * as asn1js from 'asn1js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { id_gmt0010_data, id_gmt0010_signedData } from '../../../src/crypto/oids-gm.ts';
 import { sm3 } from '../../../src/crypto/sm3.ts';
@@ -99,5 +100,62 @@ describe('SM2/SM3 CMS in an adbe.pkcs7.detached signature', () => {
   it("reports a CMS that carries another certificate than the signer's as SIGNER_CERT_MISMATCH", async () => {
     const sig = await check(await sm2Signed({ certificates: [pki.other.certificate] }), [pki.ca]);
     expect(sig.integrity).toBe('SIGNER_CERT_MISMATCH');
+  });
+});
+
+/**
+ * The start of an SES_Signature as GB/T 38540-2020 lays it out (TBS_Sign v4 → SESeal → SES_SealInfo → SES_Header
+ * "ES"), with placeholders after the header: enough for the verifier to recognise it, nothing more. Its real
+ * generator belongs with the GB/T 38540 reader (issue 19, part 3).
+ */
+function sesSignatureStub(): Buffer {
+  const header = new asn1js.Sequence({ value: [new asn1js.IA5String({ value: 'ES' }), new asn1js.Integer({ value: 4 }), new asn1js.IA5String({ value: 'seald test' })] });
+  const sealInfo = new asn1js.Sequence({ value: [header, new asn1js.IA5String({ value: 'seal-0001' })] });
+  const eseal = new asn1js.Sequence({ value: [sealInfo, new asn1js.Sequence({ value: [] })] });
+  const toSign = new asn1js.Sequence({
+    value: [new asn1js.Integer({ value: 4 }), eseal, new asn1js.GeneralizedTime({ valueDate: new Date() }),
+      new asn1js.BitString({ valueHex: new Uint8Array(32) }), new asn1js.IA5String({ value: 'property' })],
+  });
+  return Buffer.from(new asn1js.Sequence({
+    value: [toSign, new asn1js.OctetString({ valueHex: new Uint8Array(8) }), new asn1js.ObjectIdentifier({ value: '1.2.156.10197.1.501' }),
+      new asn1js.BitString({ valueHex: new Uint8Array(64) })],
+  }).toBER());
+}
+
+describe('signature carriers seald does not read yet', () => {
+  let base: Buffer;
+  beforeAll(async () => {
+    base = fs.readFileSync(await fixture('simple'));
+  });
+
+  async function carried(entries: Record<string, ReturnType<typeof name>>, contents: Buffer): Promise<SignatureReport> {
+    const pdf = await appendSignature(base, { field: 'Seal', entries, contentsHex: contents.toString('hex') });
+    const report = await verifyDocument(bufferSource(pdf), { trustAnchors: [] });
+    return report.signatures[0]!;
+  }
+
+  it('reports a /Foxit.SM /fxit.sm.detached seal as UNSUPPORTED, naming the carrier', async () => {
+    const sig = await carried({ Filter: name('Foxit.SM'), SubFilter: name('fxit.sm.detached') }, sesSignatureStub());
+    expect(sig.integrity).toBe('UNSUPPORTED');
+    expect(sig.reasons.join(' ')).toContain('/Filter /Foxit.SM /SubFilter /fxit.sm.detached');
+    expect(sig.reasons.join(' ')).toContain('GB/T 38540');
+    expect(sig.verdict).toBe('INDETERMINATE');
+  });
+
+  it('reports any other unknown SubFilter as UNSUPPORTED, not BAD_CMS', async () => {
+    const sig = await carried({ Filter: name('Vendor.X'), SubFilter: name('vendor.x.detached') }, Buffer.from('3003020101', 'hex'));
+    expect(sig.integrity).toBe('UNSUPPORTED');
+    expect(sig.reasons.join(' ')).toContain('not a signature format seald verifies');
+  });
+
+  it('reports an SES_Signature in place of a CMS under adbe.pkcs7.detached as UNSUPPORTED', async () => {
+    const sig = await carried({ SubFilter: name('adbe.pkcs7.detached') }, sesSignatureStub());
+    expect(sig.integrity).toBe('UNSUPPORTED');
+    expect(sig.reasons.join(' ')).toContain('SES_Signature');
+  });
+
+  it('still reports a malformed CMS under adbe.pkcs7.detached as BAD_CMS', async () => {
+    const sig = await carried({ SubFilter: name('adbe.pkcs7.detached') }, Buffer.from('3003020101', 'hex'));
+    expect(sig.integrity).toBe('BAD_CMS');
   });
 });
