@@ -1,14 +1,40 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCertificate } from '../../src/crypto/certificate.ts';
+import { sm2p256v1 } from '../../src/crypto/sm2-curve.ts';
+import { encodeSm2Signature } from '../../src/crypto/sm2-encoding.ts';
 import { id_ecPublicKey, ecdsa_with_SHA256 } from '../../src/crypto/oids.ts';
-import { id_gmt0010_data, id_gmt0010_signedData, id_sm2, id_sm2sign } from '../../src/crypto/oids-gm.ts';
+import { id_gmt0010_data, id_gmt0010_signedData, id_sm2, id_sm2sign, id_sm2sign_with_sm3 } from '../../src/crypto/oids-gm.ts';
 import { checkCms, digestRanges, parseCms, sm2ContentHash, type ParsedCms } from '../../src/crypto/signed-data.ts';
 import { sm3 } from '../../src/crypto/sm3.ts';
 import { evaluateTrust } from '../../src/crypto/trust.ts';
 import { openssl } from './openssl.ts';
-import { buildSm2Cms, makeSm2Pki, type Sm2CmsOptions, type Sm2Pki } from './sm2-cms.ts';
+import { buildSm2Cms, makeSm2Pki, type Sm2CmsOptions, type Sm2Party, type Sm2Pki } from './sm2-cms.ts';
+import { signSm2 } from './sm2-signing.ts';
+
+/** An SM2-with-SM3 CRL (RFC 5280 §5) by `issuer`, listing `revoked` as revoked an hour ago. */
+function sm2Crl(issuer: Sm2Party, revoked: Uint8Array[]): Uint8Array {
+  const algorithm = new pkijs.AlgorithmIdentifier({ algorithmId: id_sm2sign_with_sm3 });
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  const crl = new pkijs.CertificateRevocationList({
+    version: 1,
+    signature: algorithm,
+    issuer: parseCertificate(issuer.certificate).subject,
+    thisUpdate: new pkijs.Time({ type: 0, value: hourAgo }),
+    revokedCertificates: revoked.map((der) => new pkijs.RevokedCertificate({
+      userCertificate: parseCertificate(der).serialNumber,
+      revocationDate: new pkijs.Time({ type: 0, value: hourAgo }),
+    })),
+  });
+  crl.signatureAlgorithm = algorithm;
+  crl.tbsView = new Uint8Array((crl.toSchema(true) as asn1js.Sequence).valueBlock.value[0]!.toBER()); // tbsCertList
+  crl.signatureValue = new asn1js.BitString({ valueHex: encodeSm2Signature(signSm2(sm2p256v1, issuer.privateKey, crl.tbsView)) });
+  return new Uint8Array(crl.toSchema().toBER());
+}
 
 /** SM2/SM3 SignedData (GM/T 0010-2012, GB/T 35275-2017) through the verifier's CMS reader and path validation. */
 describe('SM2 CMS SignedData', () => {
@@ -132,6 +158,17 @@ describe('SM2 CMS SignedData', () => {
     const input = { signer: pki.signer.certificate, pool: [], crls: [], ocsps: [], anchors: [pki.ca], timeProven: false };
     expect(evaluateTrust({ ...input, at: new Date(Date.now() + 20 * 86_400_000) }).trust).toBe('EXPIRED');
     expect(evaluateTrust({ ...input, at: new Date(Date.now() - 86_400_000) }).trust).toBe('NOT_YET_VALID');
+  });
+
+  it('reads revocation from an SM2-signed CRL of the SM2 CA, and ignores one signed by another key', () => {
+    const input = { signer: pki.signer.certificate, pool: [], anchors: [pki.ca], ocsps: [], at: new Date(), timeProven: false };
+    expect(evaluateTrust({ ...input, crls: [sm2Crl(pki.caParty, [pki.signer.certificate])] }).trust).toBe('REVOKED');
+    const good = evaluateTrust({ ...input, crls: [sm2Crl(pki.caParty, [pki.other.certificate])] });
+    expect(good.trust).toBe('TRUSTED');
+    expect(good.revocationSource).toBe('CRL');
+    const forged = evaluateTrust({ ...input, crls: [sm2Crl({ certificate: pki.ca, privateKey: pki.other.privateKey }, [pki.signer.certificate])] });
+    expect(forged.trust).toBe('TRUSTED');
+    expect(forged.revocationSource).toBeUndefined();
   });
 
   it('refuses a signer (not a CA) as the issuer of another SM2 certificate', () => {

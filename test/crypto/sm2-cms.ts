@@ -25,6 +25,8 @@ export interface Sm2Party {
 
 export interface Sm2Pki {
   ca: Uint8Array;
+  /** The CA's certificate with its private key, to sign CRLs. */
+  caParty: Sm2Party;
   /** An SM2 CA with the same subject as `ca` and another key: only the SM2 signature tells them apart. */
   otherCa: Uint8Array;
   signer: Sm2Party;
@@ -56,6 +58,7 @@ export async function makeSm2Pki(): Promise<Sm2Pki> {
   }
   return {
     ca: await certificate('ca'),
+    caParty: await party('ca'),
     otherCa: await certificate('other-ca'),
     signer: await party('signer'),
     other: await party('other'),
