@@ -45,6 +45,7 @@ const DIGESTS: Record<string, { name: string; node: string }> = {
  * treats an SM2 key as one more EC key. With an SM2 key every one of them means an SM2 signature (GB/T 32918.2) over
  * the digestAlgorithm, which must then be SM3.
  */
+const NIST_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
 const SM2_SIGNATURES = new Set([id_sm2sign_with_sm3, id_sm2sign, id_sm2, '1.2.840.10045.2.1', '1.2.840.10045.4.3.2']);
 
 /** Signature algorithms (RFC 4055 §5, RFC 5758 §3.2); `digest` undefined = the SignerInfo's digestAlgorithm. */
@@ -202,6 +203,11 @@ function parseSignedData(contents: Uint8Array, encapsulated: boolean): ParsedCms
 /** The certificate's public key when it is an SM2 key (either SubjectPublicKeyInfo spelling), else undefined. */
 function sm2KeyOf(certificate: Uint8Array): Sm2PublicKey | undefined {
   try {
+    // Node's crypto knows RSA and the NIST curves: those keys, behind ecdsa-with-SHA256 in most CMS, skip pkijs.
+    const key = x509(certificate)?.publicKey;
+    if (key?.asymmetricKeyType === 'rsa' || (key?.asymmetricKeyType === 'ec' && NIST_CURVES.has(key.asymmetricKeyDetails?.namedCurve ?? ''))) {
+      return undefined;
+    }
     return sm2PublicKeyFromInfo(parseCertificate(certificate).subjectPublicKeyInfo);
   } catch {
     return undefined;
