@@ -7,7 +7,7 @@
  *
  * SM2/SM3 (国密) SignedData is read by the same code: GM/T 0010-2012 (SM2 cryptographic message syntax, republished as
  * GB/T 35275-2017) keeps RFC 5652's structures and changes only object identifiers — its own content types
- * (§6: signedData 1.2.156.10197.6.1.4.2.2, data …4.2.1), SM3 as digestAlgorithm and SM2 as signatureAlgorithm (§8.1).
+ * (signedData 1.2.156.10197.6.1.4.2.2, data …4.2.1), SM3 as digestAlgorithm and SM2 as signatureAlgorithm.
  */
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { parseCertificate } from './certificate.ts';
@@ -35,17 +35,16 @@ const DIGESTS: Record<string, { name: string; node: string }> = {
   '2.16.840.1.101.3.4.2.1': { name: 'SHA-256', node: 'sha256' },
   '2.16.840.1.101.3.4.2.2': { name: 'SHA-384', node: 'sha384' },
   '2.16.840.1.101.3.4.2.3': { name: 'SHA-512', node: 'sha512' },
-  // GM/T 0006-2012; GM/T 0010-2012 §8.1: the digestAlgorithm of an SM2 SignerInfo
+  // GM/T 0006-2012; GM/T 0010-2012: the digestAlgorithm of an SM2 SignerInfo
   [id_sm3]: { name: 'SM3', node: 'sm3' },
 };
 
 /**
- * The signatureAlgorithm values met beside an SM2 signer key: GM/T 0010-2012 §8.1 names sm2sign-with-sm3 or SM2-1
+ * The signatureAlgorithm values met beside an SM2 signer key: GM/T 0010-2012 names sm2sign-with-sm3 or SM2-1
  * (sm2sign); the bare SM2 OID and RFC 5480's id-ecPublicKey / ecdsa-with-SHA256 also occur, written by tooling that
  * treats an SM2 key as one more EC key. With an SM2 key every one of them means an SM2 signature (GB/T 32918.2) over
  * the digestAlgorithm, which must then be SM3.
  */
-const NIST_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
 const SM2_SIGNATURES = new Set([id_sm2sign_with_sm3, id_sm2sign, id_sm2, '1.2.840.10045.2.1', '1.2.840.10045.4.3.2']);
 
 /** Signature algorithms (RFC 4055 §5, RFC 5758 §3.2); `digest` undefined = the SignerInfo's digestAlgorithm. */
@@ -200,6 +199,9 @@ function parseSignedData(contents: Uint8Array, encapsulated: boolean): ParsedCms
   };
 }
 
+/** Named curves of EC keys Node's crypto reads: such a key is not an SM2 key. */
+const NIST_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
+
 /** The certificate's public key when it is an SM2 key (either SubjectPublicKeyInfo spelling), else undefined. */
 function sm2KeyOf(certificate: Uint8Array): Sm2PublicKey | undefined {
   try {
@@ -269,7 +271,7 @@ export function checkCms(
     return { integrity: 'BAD_CMS', reason: 'the signed attributes must hold exactly one content-type and one message-digest' };
   }
   const signedType = contentTypes[0]!.values[0];
-  // GM/T 0010-2012 §6 gives id-data its own OID; a detached SM2 signature over a PDF's bytes may carry either.
+  // GM/T 0010-2012 gives id-data its own OID; a detached SM2 signature over a PDF's bytes may carry either.
   const accepted = contentType === OID.data ? [OID.data, id_gmt0010_data] : [contentType];
   if (!signedType || signedType.tag !== 0x06 || !accepted.includes(oid(signedType))) {
     return { integrity: 'BAD_CMS', reason: `the signed content-type is not ${contentType === OID.data ? 'id-data' : contentType}` };
@@ -304,11 +306,11 @@ export function checkCms(
 }
 
 /**
- * The SM2 signature of a SignerInfo: GM/T 0010-2012 §8.1 / GB/T 35275-2017 §8.1 keep RFC 5652 §5.4 — the message
- * signed is the DER of the signed attributes as a SET OF (tag 0x31), or the content itself when there are none — and
- * SM2 (GB/T 32918.2-2016 §6.1) hashes it with the signer's ZA: e = SM3(ZA ‖ message), with GM/T 0009-2012's default
- * identity 1234567812345678, the only one a CMS can assume since SignerInfo has no field for another. `signed` is the
- * signed attributes, or `{ e }` computed over the content by sm2ContentHash. undefined when it verifies.
+ * The SM2 signature of a SignerInfo: GM/T 0010-2012 and GB/T 35275-2017 keep RFC 5652 §5.4 — the message signed is
+ * the DER of the signed attributes as a SET OF (tag 0x31), or the content itself when there are none — and SM2
+ * (GB/T 32918.2-2016 §6.1) hashes it with the signer's ZA: e = SM3(ZA ‖ message), with GM/T 0009-2012's default
+ * identity 1234567812345678, the only one a CMS can assume since SignerInfo has no field for another. `signed` is
+ * the signed attributes, or `{ e }` computed over the content by sm2ContentHash. undefined when it verifies.
  */
 function checkSm2Signature(cms: ParsedCms, key: Sm2PublicKey, signed: Uint8Array | { e: Uint8Array }): { integrity: Integrity; reason: string } | undefined {
   if (cms.digestNode !== 'sm3') {
@@ -379,7 +381,7 @@ export async function digestRanges(
 }
 
 /**
- * e = SM3(ZA ‖ content) over the byte ranges, for an SM2 SignerInfo without signed attributes (GM/T 0010-2012 §8.1:
+ * e = SM3(ZA ‖ content) over the byte ranges, for an SM2 SignerInfo without signed attributes (GM/T 0010-2012:
  * the signature is then over the content itself, RFC 5652 §5.4's first case); undefined for any other CMS, which
  * needs only digestRanges. A second pass over the ranges, taken only by such signatures.
  */

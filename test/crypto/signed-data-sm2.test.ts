@@ -120,7 +120,7 @@ describe('SM2 CMS SignedData', () => {
     expect(check({ signer: forged }).integrity).toBe('BAD_SIGNATURE');
   });
 
-  it('verifies an SM2 signature over the content itself when there are no signed attributes (GM/T 0010 §8.1)', async () => {
+  it('verifies an SM2 signature over the content itself when there are no signed attributes (GM/T 0010)', async () => {
     const chunksOf = (bytes: Uint8Array) => async function* (start: number, end: number) {
       yield bytes.subarray(start, end);
     };

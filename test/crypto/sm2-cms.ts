@@ -1,7 +1,7 @@
 /**
  * SM2/SM3 CMS fixtures for tests: an SM2 CA and signers made by the openssl CLI, and a detached SignedData signed by
  * test/crypto/sm2-signing.ts. OpenSSL 3.0's `cms -sign -md sm3` with an SM2 key fails ("illegal zero content" while
- * encoding), so the SignedData is assembled here with asn1js, as GM/T 0010-2012 §8 / GB/T 35275-2017 §8 and RFC 5652
+ * encoding), so the SignedData is assembled here with asn1js, as GM/T 0010-2012 / GB/T 35275-2017 and RFC 5652
  * §5 lay it out.
  */
 import { createHash } from 'node:crypto';
@@ -83,7 +83,7 @@ export interface Sm2CmsOptions {
   /** The signer's SM2 identity (default GM/T 0009's 1234567812345678; OpenSSL 3.0's CMS uses the empty one). */
   id?: string;
   /**
-   * Sign these bytes themselves, with no signed attributes (GM/T 0010-2012 §8.1, RFC 5652 §5.4's first case);
+   * Sign these bytes themselves, with no signed attributes (GM/T 0010-2012, RFC 5652 §5.4's first case);
    * `digest` is then unused.
    */
   signedContent?: Uint8Array;
