@@ -4,9 +4,19 @@
  * digest of the byte ranges, the signature over the signed attributes, and signing-certificate(-v2) (RFC 5035 §3,
  * RFC 2634 §5.4) against the certificate that verified the signature. Parsed with der.ts: the signed attributes are
  * hashed exactly as received.
+ *
+ * SM2/SM3 (国密) SignedData is read by the same code: GM/T 0010-2012 (SM2 cryptographic message syntax, republished as
+ * GB/T 35275-2017) keeps RFC 5652's structures and changes only object identifiers — its own content types
+ * (signedData 1.2.156.10197.6.1.4.2.2, data …4.2.1), SM3 as digestAlgorithm and SM2 as signatureAlgorithm.
  */
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { parseCertificate } from './certificate.ts';
 import { certificateFields, children, DerError, equalBytes, expectTag, oid, readTlv, type Tlv } from './der.ts';
+import { id_gmt0010_data, id_gmt0010_signedData, id_sm2, id_sm2sign, id_sm2sign_with_sm3, id_sm3 } from './oids-gm.ts';
+import type { Sm2PublicKey } from './sm2-curve.ts';
+import { sm2PublicKeyFromInfo } from './sm2-encoding.ts';
+import { SM2_DEFAULT_ID, sm2Z, verifySm2 } from './sm2-signature.ts';
+import { createSm3 } from './sm3.ts';
 import { x509 } from './trust.ts';
 
 const OID = {
@@ -25,7 +35,17 @@ const DIGESTS: Record<string, { name: string; node: string }> = {
   '2.16.840.1.101.3.4.2.1': { name: 'SHA-256', node: 'sha256' },
   '2.16.840.1.101.3.4.2.2': { name: 'SHA-384', node: 'sha384' },
   '2.16.840.1.101.3.4.2.3': { name: 'SHA-512', node: 'sha512' },
+  // GM/T 0006-2012; GM/T 0010-2012: the digestAlgorithm of an SM2 SignerInfo
+  [id_sm3]: { name: 'SM3', node: 'sm3' },
 };
+
+/**
+ * The signatureAlgorithm values met beside an SM2 signer key: GM/T 0010-2012 names sm2sign-with-sm3 or SM2-1
+ * (sm2sign); the bare SM2 OID and RFC 5480's id-ecPublicKey / ecdsa-with-SHA256 also occur, written by tooling that
+ * treats an SM2 key as one more EC key. With an SM2 key every one of them means an SM2 signature (GB/T 32918.2) over
+ * the digestAlgorithm, which must then be SM3.
+ */
+const SM2_SIGNATURES = new Set([id_sm2sign_with_sm3, id_sm2sign, id_sm2, '1.2.840.10045.2.1', '1.2.840.10045.4.3.2']);
 
 /** Signature algorithms (RFC 4055 §5, RFC 5758 §3.2); `digest` undefined = the SignerInfo's digestAlgorithm. */
 const SIGNATURES: Record<string, { name: string; digest?: string }> = {
@@ -65,6 +85,8 @@ export interface ParsedCms {
   digestNode: string | undefined;
   signatureAlgorithm: string;
   signatureOid: string;
+  /** The signer's SM2 public key when the SignerInfo is an SM2 signature (see SM2_SIGNATURES), else undefined. */
+  sm2Signer?: Sm2PublicKey;
   /** The signed attributes as hashed (RFC 5652 §5.4: tagged SET OF, 0x31), undefined when absent. */
   signedAttrs: Uint8Array | undefined;
   attributes: Attribute[];
@@ -83,8 +105,39 @@ export function parseCms(contents: Uint8Array, options: { encapsulated?: boolean
   try {
     return { ok: true, cms: parseSignedData(contents, options.encapsulated === true) };
   } catch (e) {
-    if (e instanceof DerError) return { ok: false, integrity: 'BAD_CMS', reason: `the CMS in /Contents is malformed: ${e.message}` };
-    throw e;
+    if (!(e instanceof DerError)) throw e;
+    if (isSesSignature(contents)) {
+      return {
+        ok: false,
+        integrity: 'UNSUPPORTED',
+        reason: '/Contents holds a GB/T 38540 / GM/T 0031 electronic seal signature (SES_Signature), not a CMS: seald does not verify these yet',
+      };
+    }
+    return { ok: false, integrity: 'BAD_CMS', reason: `the CMS in /Contents is malformed: ${e.message}` };
+  }
+}
+
+/**
+ * Recognises (only) the electronic seal signature of GB/T 38540-2020 and of GM/T 0031-2014 before it, which Chinese
+ * signing software also puts in /Contents in place of a CMS. Both begin alike:
+ *   SES_Signature ::= SEQUENCE { toSign TBS_Sign, … }
+ *   TBS_Sign      ::= SEQUENCE { version INTEGER, eseal SESeal, … }
+ *   SESeal        ::= SEQUENCE { esealInfo SES_SealInfo, … }
+ *   SES_SealInfo  ::= SEQUENCE { header SES_Header, … }
+ *   SES_Header    ::= SEQUENCE { ID IA5String ("ES"), version INTEGER, Vid IA5String }
+ * A ContentInfo starts with an OID instead, so nothing a CMS reader accepts is taken for a seal.
+ */
+export function isSesSignature(contents: Uint8Array): boolean {
+  try {
+    const toSign = children(expectTag(readTlv(contents), 0x30, 'SES_Signature'))[0];
+    const [version, eseal] = children(expectTag(toSign, 0x30, 'TBS_Sign'));
+    expectTag(version, 0x02, 'version');
+    const esealInfo = children(expectTag(eseal, 0x30, 'SESeal'))[0];
+    const header = children(expectTag(esealInfo, 0x30, 'SES_SealInfo'))[0];
+    const id = children(expectTag(header, 0x30, 'SES_Header'))[0];
+    return Buffer.from(expectTag(id, 0x16, 'ID').value).toString('latin1') === 'ES';
+  } catch {
+    return false;
   }
 }
 
@@ -97,7 +150,8 @@ export function parseCms(contents: Uint8Array, options: { encapsulated?: boolean
  */
 function parseSignedData(contents: Uint8Array, encapsulated: boolean): ParsedCms {
   const info = children(expectTag(readTlv(contents), 0x30, 'ContentInfo'));
-  if (oid(expectTag(info[0], 0x06, 'contentType')) !== OID.signedData) throw new DerError('the content type is not signedData');
+  const contentType = oid(expectTag(info[0], 0x06, 'contentType'));
+  if (contentType !== OID.signedData && contentType !== id_gmt0010_signedData) throw new DerError('the content type is not signedData');
   const sd = children(expectTag(children(expectTag(info[1], 0xa0, 'content'))[0], 0x30, 'SignedData'));
   let i = 2; // version, digestAlgorithms
   const encap = children(expectTag(sd[i++], 0x30, 'encapContentInfo'));
@@ -129,18 +183,37 @@ function parseSignedData(contents: Uint8Array, encapsulated: boolean): ParsedCms
   const signatureOid = oid(expectTag(children(expectTag(si[j++], 0x30, 'signatureAlgorithm'))[0], 0x06, 'signatureAlgorithm'));
   const signature = expectTag(si[j], 0x04, 'signature').value;
   const signerCertificate = certificates.find((der) => matchesSid(der, sid));
+  const sm2Signer = SM2_SIGNATURES.has(signatureOid) && signerCertificate ? sm2KeyOf(signerCertificate) : undefined;
   return {
     certificates,
     signerCertificate,
     digestAlgorithm: DIGESTS[digestOid]?.name ?? digestOid,
     digestNode: DIGESTS[digestOid]?.node,
-    signatureAlgorithm: SIGNATURES[signatureOid]?.name ?? signatureOid,
+    signatureAlgorithm: sm2Signer ? 'SM2-with-SM3' : (SIGNATURES[signatureOid]?.name ?? signatureOid),
     signatureOid,
+    ...(sm2Signer ? { sm2Signer } : {}),
     signedAttrs,
     attributes,
     signature,
     ...(eContent === undefined ? {} : { content: { type: oid(expectTag(encap[0], 0x06, 'eContentType')), bytes: eContent } }),
   };
+}
+
+/** Named curves of EC keys Node's crypto reads: such a key is not an SM2 key. */
+const NIST_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
+
+/** The certificate's public key when it is an SM2 key (either SubjectPublicKeyInfo spelling), else undefined. */
+function sm2KeyOf(certificate: Uint8Array): Sm2PublicKey | undefined {
+  try {
+    // Node's crypto knows RSA and the NIST curves: those keys, behind ecdsa-with-SHA256 in most CMS, skip pkijs.
+    const key = x509(certificate)?.publicKey;
+    if (key?.asymmetricKeyType === 'rsa' || (key?.asymmetricKeyType === 'ec' && NIST_CURVES.has(key.asymmetricKeyDetails?.namedCurve ?? ''))) {
+      return undefined;
+    }
+    return sm2PublicKeyFromInfo(parseCertificate(certificate).subjectPublicKeyInfo);
+  } catch {
+    return undefined;
+  }
 }
 
 /** RFC 5652 §5.3: sid is issuerAndSerialNumber (SEQUENCE) or [0] subjectKeyIdentifier. */
@@ -168,15 +241,25 @@ function attribute(cms: ParsedCms, type: string): Attribute[] {
 /**
  * Check the parsed CMS against the digest of what it signs (computed with `cms.digestNode`): the byte ranges of a PDF
  * signature (content-type id-data), or a time-stamp token's TSTInfo (`contentType` id-ct-TSTInfo).
+ * `sm2ContentE` is sm2ContentHash's value, needed only by an SM2 SignerInfo without signed attributes.
  */
 export function checkCms(
   cms: ParsedCms,
   documentDigest: Uint8Array,
   subFilter: string | undefined,
   contentType: string = OID.data,
+  sm2ContentE?: Uint8Array,
 ): { integrity: Integrity; reason?: string } {
   if (!cms.signerCertificate) {
     return { integrity: 'SIGNER_CERT_MISMATCH', reason: "the signer's certificate named by the SignerInfo is not in the CMS" };
+  }
+  if (!cms.signedAttrs && cms.sm2Signer && sm2ContentE) {
+    const sm2 = checkSm2Signature(cms, cms.sm2Signer, { e: sm2ContentE });
+    if (sm2 !== undefined) {
+      // No message-digest to compare first: changed bytes and a wrong signature cannot be told apart.
+      return { ...sm2, reason: `${sm2.reason}; without signed attributes the signature covers the signed bytes themselves, so changed bytes also end here` };
+    }
+    return finishChecks(cms, cms.signerCertificate, subFilter);
   }
   if (!cms.signedAttrs) {
     return { integrity: 'UNSUPPORTED', reason: 'the CMS has no signed attributes (not supported: PAdES requires them)' };
@@ -188,7 +271,9 @@ export function checkCms(
     return { integrity: 'BAD_CMS', reason: 'the signed attributes must hold exactly one content-type and one message-digest' };
   }
   const signedType = contentTypes[0]!.values[0];
-  if (!signedType || signedType.tag !== 0x06 || oid(signedType) !== contentType) {
+  // GM/T 0010-2012 gives id-data its own OID; a detached SM2 signature over a PDF's bytes may carry either.
+  const accepted = contentType === OID.data ? [OID.data, id_gmt0010_data] : [contentType];
+  if (!signedType || signedType.tag !== 0x06 || !accepted.includes(oid(signedType))) {
     return { integrity: 'BAD_CMS', reason: `the signed content-type is not ${contentType === OID.data ? 'id-data' : contentType}` };
   }
   const digestValue = digests[0]!.values[0];
@@ -197,6 +282,11 @@ export function checkCms(
     return { integrity: 'DIGEST_MISMATCH', reason: 'the signed bytes have changed: their digest does not match the signed message-digest' };
   }
 
+  if (cms.sm2Signer) {
+    const sm2 = checkSm2Signature(cms, cms.sm2Signer, cms.signedAttrs);
+    if (sm2 !== undefined) return sm2;
+    return finishChecks(cms, cms.signerCertificate, subFilter);
+  }
   const sigAlg = SIGNATURES[cms.signatureOid];
   if (!sigAlg || !cms.digestNode) {
     return { integrity: 'UNSUPPORTED', reason: `unsupported algorithm ${cms.signatureAlgorithm} with ${cms.digestAlgorithm}` };
@@ -212,8 +302,33 @@ export function checkCms(
     ok = false;
   }
   if (!ok) return { integrity: 'BAD_SIGNATURE', reason: "the CMS signature does not verify with the signer's certificate" };
+  return finishChecks(cms, cms.signerCertificate, subFilter);
+}
 
-  const certCheck = checkSigningCertificate(cms, cms.signerCertificate);
+/**
+ * The SM2 signature of a SignerInfo: GM/T 0010-2012 and GB/T 35275-2017 keep RFC 5652 §5.4 — the message signed is
+ * the DER of the signed attributes as a SET OF (tag 0x31), or the content itself when there are none — and SM2
+ * (GB/T 32918.2-2016 §6.1) hashes it with the signer's ZA: e = SM3(ZA ‖ message), with GM/T 0009-2012's default
+ * identity 1234567812345678, the only one a CMS can assume since SignerInfo has no field for another. `signed` is
+ * the signed attributes, or `{ e }` computed over the content by sm2ContentHash. undefined when it verifies.
+ */
+function checkSm2Signature(cms: ParsedCms, key: Sm2PublicKey, signed: Uint8Array | { e: Uint8Array }): { integrity: Integrity; reason: string } | undefined {
+  if (cms.digestNode !== 'sm3') {
+    return { integrity: 'UNSUPPORTED', reason: `an SM2 signature with digest algorithm ${cms.digestAlgorithm} (SM2 signatures use SM3)` };
+  }
+  let ok: boolean;
+  try {
+    ok = verifySm2(key, signed, cms.signature, SM2_DEFAULT_ID);
+  } catch {
+    ok = false;
+  }
+  if (!ok) return { integrity: 'BAD_SIGNATURE', reason: "the SM2 signature does not verify with the signer's certificate (identity 1234567812345678)" };
+  return undefined;
+}
+
+/** What follows a verified signature: signing-certificate(-v2) and the CAdES requirement on it. */
+function finishChecks(cms: ParsedCms, signerCertificate: Uint8Array, subFilter: string | undefined): { integrity: Integrity; reason?: string } {
+  const certCheck = checkSigningCertificate(cms, signerCertificate);
   if (certCheck !== undefined) return { integrity: 'SIGNER_CERT_MISMATCH', reason: certCheck };
   if (subFilter === 'ETSI.CAdES.detached' && attribute(cms, OID.signingCertificateV2).length === 0 && attribute(cms, OID.signingCertificate).length === 0) {
     return { integrity: 'SIGNER_CERT_MISMATCH', reason: 'a CAdES signature must sign its certificate (signing-certificate-v2 is missing)' };
@@ -244,7 +359,7 @@ function checkSigningCertificate(cms: ParsedCms, signerDer: Uint8Array): string 
         i = 1;
       }
       const certHash = expectTag(first[i], 0x04, 'certHash').value;
-      if (!equalBytes(certHash, createHash(hashName).update(signerDer).digest())) {
+      if (!equalBytes(certHash, createDigest(hashName).update(signerDer).digest())) {
         return `the signed ${v2 ? 'signing-certificate-v2' : 'signing-certificate'} names another certificate than the one that signed`;
       }
     } catch {
@@ -260,7 +375,33 @@ export async function digestRanges(
   ranges: [number, number][],
   hashName: string,
 ): Promise<Uint8Array> {
-  const hash = createHash(hashName);
+  const hash = createDigest(hashName);
   for (const [start, length] of ranges) for await (const chunk of chunks(start, start + length)) hash.update(chunk);
   return new Uint8Array(hash.digest());
+}
+
+/**
+ * e = SM3(ZA ‖ content) over the byte ranges, for an SM2 SignerInfo without signed attributes (GM/T 0010-2012:
+ * the signature is then over the content itself, RFC 5652 §5.4's first case); undefined for any other CMS, which
+ * needs only digestRanges. A second pass over the ranges, taken only by such signatures.
+ */
+export async function sm2ContentHash(
+  cms: ParsedCms,
+  chunks: (start: number, end: number) => AsyncIterable<Uint8Array>,
+  ranges: [number, number][],
+): Promise<Uint8Array | undefined> {
+  if (!cms.sm2Signer || cms.signedAttrs || cms.digestNode !== 'sm3') return undefined;
+  const hash = createSm3().update(sm2Z(cms.sm2Signer, SM2_DEFAULT_ID));
+  for (const [start, length] of ranges) for await (const chunk of chunks(start, start + length)) hash.update(chunk);
+  return hash.digest();
+}
+
+/** A hash by `ParsedCms.digestNode` name; SM3 through sm3.ts, which falls back when Node's OpenSSL lacks it. */
+interface Digest {
+  update(data: Uint8Array): Digest;
+  digest(): Uint8Array;
+}
+
+function createDigest(name: string): Digest {
+  return name === 'sm3' ? createSm3() : createHash(name);
 }

@@ -6,12 +6,18 @@
  * when the document carries them. Nothing is fetched from the network.
  *
  * The signing time is the claimed /M until timestamps are verified; the caller passes `timeProven` to say which.
+ *
+ * Certificates signed with SM2-with-SM3 (GM/T 0015-2012) go through the same path validation: Node's X509Certificate
+ * parses them (names, validity, basic constraints, issuer match) but cannot verify their signature — their key type
+ * is unknown to it — so that one step is done by sm2-certificate.ts.
  */
 import { X509Certificate } from 'node:crypto';
 import type * as pkijs from 'pkijs';
 import { parseCertificate } from './certificate.ts';
 import { checkCrl, checkOcspResponse, type RevocationAnswer } from './revocation.ts';
-import { certificateFields, readTlv } from './der.ts';
+import { certificateFields, children, expectTag, oid, readTlv } from './der.ts';
+import { id_sm2sign_with_sm3 } from './oids-gm.ts';
+import { verifySm2CertificateSignature } from './sm2-certificate.ts';
 
 /** What path validation concluded about a signer (RFC 5280 §6). */
 export type Trust = 'TRUSTED' | 'UNTRUSTED' | 'EXPIRED' | 'NOT_YET_VALID' | 'REVOKED' | 'UNKNOWN';
@@ -59,9 +65,24 @@ export function x509(der: Uint8Array): X509Certificate | undefined {
   return cert;
 }
 
+/** Certificate.signatureAlgorithm (RFC 5280 §4.1.1.2), the algorithm its issuer signed it with. */
+function signatureAlgorithmOf(der: Uint8Array): string | undefined {
+  try {
+    return oid(expectTag(children(expectTag(children(readTlv(der))[1], 0x30, 'signatureAlgorithm'))[0], 0x06, 'algorithm'));
+  } catch {
+    return undefined;
+  }
+}
+
 function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
   try {
-    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+    if (!cert.checkIssued(issuer)) return false;
+    const der = new Uint8Array(cert.raw.buffer, cert.raw.byteOffset, cert.raw.byteLength);
+    if (signatureAlgorithmOf(der) === id_sm2sign_with_sm3) {
+      // throws (→ false) when the issuer's key is not an SM2 key
+      return verifySm2CertificateSignature(der, new Uint8Array(issuer.raw.buffer, issuer.raw.byteOffset, issuer.raw.byteLength));
+    }
+    return cert.verify(issuer.publicKey);
   } catch {
     return false;
   }

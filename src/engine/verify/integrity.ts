@@ -12,7 +12,7 @@ import type { PdfDocument } from '../../pdf/document.ts';
 import { PdfString } from '../../pdf/objects.ts';
 import type { Revision, RevisionLayout } from '../../pdf/revisions.ts';
 import type { ByteSource } from '../../pdf/source.ts';
-import { checkCms, digestRanges, parseCms } from '../../crypto/signed-data.ts';
+import { checkCms, digestRanges, parseCms, sm2ContentHash } from '../../crypto/signed-data.ts';
 import { DerError, readTlv } from '../../crypto/der.ts';
 import { placementOf } from '../../pdf/placement-record.ts';
 import type { SignatureReport, SignerReport } from './report.ts';
@@ -128,6 +128,10 @@ export async function checkSignature(
     report.reasons.push(...result.reasons.filter((r) => !r.includes('no timestamp proves')));
     return { report, revocationEmbedded: result.revocationSource !== undefined };
   }
+  // ISO 32000-1 §12.8.3.3, ISO 32000-2 §12.8.3.4: these hold a CMS; another SubFilter (GB/T 38540 seals under /fxit.sm.detached) is UNSUPPORTED, not BAD_CMS
+  if (report.subFilter !== null && !['adbe.pkcs7.detached', 'adbe.pkcs7.sha1', 'ETSI.CAdES.detached'].includes(report.subFilter)) {
+    return fail('UNSUPPORTED', `/Filter /${sig.name('Filter') ?? '(none)'} /SubFilter /${report.subFilter} is not a signature format seald verifies${report.subFilter.startsWith('fxit.sm.') ? ': a GB/T 38540 / GM/T 0031 electronic seal, not verified yet' : ''}`);
+  }
   const parsed = parseCms(contents.bytes);
   if (!parsed.ok) return fail(parsed.integrity, parsed.reason);
   const cms = parsed.cms;
@@ -136,7 +140,8 @@ export async function checkSignature(
   if (cms.signerCertificate) report.signer = signerOf(cms.signerCertificate);
   if (!cms.digestNode) return fail('UNSUPPORTED', `unsupported digest algorithm ${cms.digestAlgorithm}`);
   const digest = await digestRanges((s, e) => source.chunks(s, e), [[a, b], [c, d]], cms.digestNode);
-  const checked = checkCms(cms, digest, report.subFilter ?? undefined);
+  const sm2E = await sm2ContentHash(cms, (s, e) => source.chunks(s, e), [[a, b], [c, d]]); // SM2 without signed attributes
+  const checked = checkCms(cms, digest, report.subFilter ?? undefined, undefined, sm2E);
   if (checked.integrity !== 'INTACT') fail(checked.integrity, checked.reason ?? checked.integrity);
 
   // PAdES B-T: a signature time-stamp over the signature value proves when the signature existed, if its token
