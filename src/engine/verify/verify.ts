@@ -163,6 +163,8 @@ function signatureVerdict(r: SignatureReport): SignatureReport['verdict'] {
     return r.integrity === 'UNSUPPORTED' && r.changesAfter !== 'NOT_ALLOWED' ? 'INDETERMINATE' : 'INVALID';
   }
   if (r.trust !== 'TRUSTED') return 'INDETERMINATE';
+  // A signature time-stamp that is not for this signature: a forged time claim (integrity.ts signatureTime).
+  if (r.signatureTimestamp === 'FAILED') return 'INDETERMINATE';
   return 'VALID';
 }
 

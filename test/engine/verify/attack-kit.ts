@@ -70,6 +70,8 @@ export interface SignatureShape {
   customContents?: boolean;
   /** Sign the ranges with this signer (otherwise /Contents stays zeros). */
   signer?: Signer;
+  /** PAdES B-T: the signature time-stamp token (DER) to embed, given the SHA-256 of the signature value. */
+  timestamp?: (imprint: Uint8Array) => Promise<Uint8Array>;
   /** Put this (hex DER) in /Contents instead, e.g. a CMS copied from another document. */
   contentsHex?: string;
   /** Make it the certification signature with DocMDP P. */
@@ -135,7 +137,8 @@ export async function appendSignature(bytes: Uint8Array, shape: SignatureShape):
     if (shape.contentsHex !== undefined) out.write(shape.contentsHex, ct + 1, 'latin1');
     if (shape.signer) {
       const digest = createHash('sha256').update(out.subarray(0, ct)).update(out.subarray(end)).digest();
-      const cms = await createPadesCms({ signer: shape.signer, documentDigest: digest });
+      const timestamp = shape.timestamp;
+      const cms = await createPadesCms({ signer: shape.signer, documentDigest: digest, ...(timestamp ? { timestamp: (imprint: Uint8Array) => timestamp(imprint) } : {}) });
       out.write(Buffer.from(cms).toString('hex'), ct + 1, 'latin1');
     }
   }
