@@ -91,6 +91,8 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
   }
 
   const pagesToDiffAnnots = new Set<number>();
+  const filledFields = new Set<number>();
+  const otherChanged: { num: number; old: PdfObject }[] = [];
   for (const [num, entry] of rev.entries) {
     budget.object();
     if (num === 0) continue;
@@ -136,7 +138,34 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
     } else if (dssNums.has(num)) {
       add('signing', 'dss-updated', 'the DSS (validation data) was updated');
     } else {
-      diffOther(prev, num, old, value, newSigs.map((s) => s.sigRef?.num), budget, add);
+      const filled = fieldChange(prev, num, old, value, newSigs.map((s) => s.sigRef?.num), budget);
+      if (filled) {
+        add(filled.cls, filled.kind, filled.description, filled.field);
+        filledFields.add(num);
+      } else {
+        otherChanged.push({ num, old });
+      }
+    }
+  }
+
+  // Every other redefined object is judged by every place that refers to it in the earlier revision, however the
+  // update reached it (a table, an xref stream, an object stream): an appearance stream or /AP dictionary may be
+  // rewritten only when every widget that shows it belongs to a field filled (or signed) in this very update.
+  if (otherChanged.length > 0) {
+    const referrers = referrerIndex(prev, budget);
+    for (const { num, old } of otherChanged) {
+      const use = appearanceUse(prev, num, referrers);
+      const own = use.widgets.length > 0 && use.other.length === 0 && use.widgets.every((w) => belongsToFilled(prev, w, filledFields));
+      if (own) {
+        add('form-fill', 'appearance-updated', `the appearance of filled field "${fieldInfo(prev, prev.resolveDict(refOf(prev, use.widgets[0]!))!).name}" was rewritten (${describeObject(num, old)})`);
+      } else if (use.widgets.length > 0 || use.appearance) {
+        const users = [...use.widgets.filter((w) => !belongsToFilled(prev, w, filledFields)).map((w) => `annotation ${w}`), ...use.other.map((o) => `object ${o}`)];
+        add('forbidden', 'shared-appearance-changed',
+          `${describeObject(num, old)}, an appearance shown by ${users.slice(0, 4).join(', ')}${users.length > 4 ? ` and ${users.length - 4} more` : ''}, was rewritten: it changes what something other than the filled field shows`);
+      } else {
+        const kind = old instanceof PdfStream && old.dict.name('Subtype') === 'Image' ? 'image-replaced' : 'object-changed';
+        add('forbidden', kind, `${describeObject(num, old)} was changed`);
+      }
     }
   }
 
@@ -279,32 +308,103 @@ function diffAnnots(
   }
 }
 
-/** An existing object other than the structural ones: only an empty signature field being signed, or form filling. */
-function diffOther(
+interface FieldChange {
+  cls: ChangeClass;
+  kind: string;
+  description: string;
+  field?: string;
+}
+
+/** An existing field or widget: only an empty signature field being signed, or form filling (§12.7.4). */
+function fieldChange(
   prev: PdfDocument,
   num: number,
   old: PdfObject,
   value: PdfObject,
   newSigNums: (number | undefined)[],
   budget: Budget,
-  add: Add,
-): void {
-  if (old instanceof PdfDict && value instanceof PdfDict) {
-    const info = fieldInfo(prev, old);
-    const keys = changedKeys(old, value, budget);
-    if (info.ft !== undefined && keys.every((k) => FORM_FILL_KEYS.has(k))) {
-      if (info.ft === 'Sig') {
-        const v = value.get('V');
-        if (!old.has('V') && v instanceof PdfRef && newSigNums.includes(v.num)) {
-          add('signing', 'signature-field-signed', `the empty signature field "${info.name}" was signed`);
-          return;
-        }
-      } else {
-        add('form-fill', 'form-field-filled', `form field "${info.name}" filled in`, info.name);
-        return;
-      }
+): FieldChange | undefined {
+  if (!(old instanceof PdfDict) || !(value instanceof PdfDict)) return undefined;
+  const info = fieldInfo(prev, old);
+  const keys = changedKeys(old, value, budget);
+  if (info.ft === undefined || !keys.every((k) => FORM_FILL_KEYS.has(k))) return undefined;
+  if (info.ft === 'Sig') {
+    const v = value.get('V');
+    if (!old.has('V') && v instanceof PdfRef && newSigNums.includes(v.num)) {
+      return { cls: 'signing', kind: 'signature-field-signed', description: `the empty signature field "${info.name}" was signed` };
     }
+    return undefined;
   }
-  const kind = old instanceof PdfStream && old.dict.name('Subtype') === 'Image' ? 'image-replaced' : 'object-changed';
-  add('forbidden', kind, `${describeObject(num, old)} was changed`);
+  return { cls: 'form-fill', kind: 'form-field-filled', description: `form field "${info.name}" filled in`, field: info.name };
+}
+
+/** Where an object is referred to from: the referring object and the key path inside it. */
+type Referrers = Map<number, { from: number; path: string[] }[]>;
+
+const MAX_REF_DEPTH = 16;
+
+/** Every reference between the objects of a revision (dictionaries and stream dictionaries, not stream data). */
+function referrerIndex(doc: PdfDocument, budget: Budget): Referrers {
+  const index: Referrers = new Map();
+  const walk = (from: number, o: PdfObject | undefined, path: string[]): void => {
+    if (path.length > MAX_REF_DEPTH) return;
+    if (o instanceof PdfRef) {
+      let list = index.get(o.num);
+      if (!list) index.set(o.num, (list = []));
+      list.push({ from, path });
+    } else if (Array.isArray(o)) {
+      for (const x of o) walk(from, x, path);
+    } else if (o instanceof PdfStream) {
+      walk(from, o.dict, path);
+    } else if (o instanceof PdfDict) {
+      for (const [k, v] of o.entries) walk(from, v, [...path, k]);
+    }
+  };
+  for (const [num, e] of doc.xref.entries) {
+    if (num === 0 || e.type === 'free') continue;
+    budget.object();
+    let o: PdfObject;
+    try {
+      o = doc.getObject(refOf(doc, num));
+    } catch {
+      continue; // an unreadable object refers to nothing
+    }
+    walk(num, o, []);
+  }
+  return index;
+}
+
+/**
+ * How an earlier revision uses an object: the annotations whose /AP shows it (through an indirect /AP dictionary or
+ * appearance sub-dictionary too, §12.5.5), and every other referrer. `appearance` is true when the object is itself
+ * an appearance dictionary or stream of some annotation.
+ */
+function appearanceUse(doc: PdfDocument, num: number, referrers: Referrers): { widgets: number[]; other: number[]; appearance: boolean } {
+  const widgets = new Set<number>();
+  const other = new Set<number>();
+  const seen = new Set<number>();
+  const visit = (n: number, depth: number): void => {
+    if (seen.has(n) || depth > 3) return;
+    seen.add(n);
+    for (const { from, path } of referrers.get(n) ?? []) {
+      const holder = doc.getObject(refOf(doc, from));
+      const dict = holder instanceof PdfDict ? holder : undefined;
+      if (dict && path[0] === 'AP' && dict.has('Subtype')) widgets.add(from);
+      else if (dict && ['N', 'D', 'R'].includes(path[0] ?? '') && !dict.has('Type') && !dict.has('Subtype')) visit(from, depth + 1);
+      else if (dict && path.length === 1 && !dict.has('Type') && !dict.has('Subtype')) visit(from, depth + 1); // e.g. a state sub-dictionary /On, /Off
+      else other.add(from);
+    }
+  };
+  visit(num, 0);
+  return { widgets: [...widgets], other: [...other].filter((o) => !seen.has(o)), appearance: widgets.size > 0 };
+}
+
+/** The annotation is a widget of a field (or is the field) that this update fills or signs. */
+function belongsToFilled(doc: PdfDocument, widget: number, filled: ReadonlySet<number>): boolean {
+  let cur: PdfObject | undefined = refOf(doc, widget);
+  for (let i = 0; i < 32 && cur instanceof PdfRef; i++) {
+    if (filled.has(cur.num)) return true;
+    cur = doc.resolveDict(cur)?.get('Parent');
+  }
+  return false;
 }
