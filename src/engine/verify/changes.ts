@@ -6,7 +6,9 @@
  *                 printable /Stamp annotations named by its /Seald_Placement), /AcroForm /Fields growth, /SigFlags,
  *                 the DSS (ETSI EN 319 142-1 §5.4.2), document timestamps;
  *   form-fill   — a value of an existing form field;
- *   annotation  — a new annotation that does not cover a signature's appearance;
+ *   metadata    — the XMP /Metadata stream, the trailer's /Info, catalog /Version and /Extensions (§7.7.2, §14.3);
+ *   annotation  — an annotation (not a widget) added, modified or removed, none covering a signature's appearance;
+ *                 a page's /Tabs (tab order among its annotations, §12.5.1);
  *   forbidden   — anything else: page content, resources, page objects and the page tree, catalog entries, replaced
  *                 or deleted objects, objects placed in an earlier revision's bytes (xref tricks), overlays.
  * New objects are judged through what refers to them: an object nothing old points to changes nothing shown.
@@ -15,11 +17,11 @@ import type { PdfDocument } from '../../pdf/document.ts';
 import { PdfDict, PdfRef, PdfStream, type PdfObject } from '../../pdf/objects.ts';
 import type { Revision } from '../../pdf/revisions.ts';
 import type { Budget } from '../../pdf/limits.ts';
-import { changedKeys, deepEqual, describeObject, fieldInfo, isEmptyBox, overlaps, pageTree, rectOf, type Box } from '../../pdf/compare.ts';
-import { signatureFields } from '../../pdf/signature-fields.ts';
+import { changedKeys, deepEqual, describeObject, fieldInfo, isEmptyBox, overlaps, pageTree, rectOf, type Box, type PageEntry } from '../../pdf/compare.ts';
+import { signatureFields, type SignatureField } from '../../pdf/signature-fields.ts';
 import { placementOf } from '../../pdf/placement-record.ts';
 
-export type ChangeClass = 'signing' | 'form-fill' | 'annotation' | 'forbidden';
+export type ChangeClass = 'signing' | 'metadata' | 'form-fill' | 'annotation' | 'forbidden';
 
 export interface RawChange {
   revision: number;
@@ -35,6 +37,8 @@ const ACROFORM_SIGNING_KEYS = new Set(['Fields', 'SigFlags']);
 /** Keys it may add when absent before (a signer's default resources for its appearance). */
 const ACROFORM_ADDABLE_KEYS = new Set(['DR', 'DA']);
 const FORM_FILL_KEYS = new Set(['V', 'AP', 'AS', 'M']);
+/** Catalog entries that describe the document without changing what it shows or does (§7.7.2 Table 28, §14.3.2). */
+const CATALOG_METADATA_KEYS = new Set(['Metadata', 'Version', 'Extensions']);
 
 export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revision, budget: Budget): RawChange[] {
   const out: RawChange[] = [];
@@ -90,6 +94,17 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
     add('forbidden', 'pages-changed', `pages added, removed or reordered (${prevTree.pages.length} → ${curTree.pages.length} pages)`);
   }
 
+  const infoRef = prev.trailer.get('Info');
+  const infoNum = infoRef instanceof PdfRef ? infoRef.num : undefined;
+  const xmpRef = prevCatalog.get('Metadata');
+  const metadataNums = new Set([infoNum, xmpRef instanceof PdfRef ? xmpRef.num : undefined].filter((n): n is number => n !== undefined));
+  // Annotations of the signed revision by object number → 1-based page, for modifications.
+  const annotationPages = new Map<number, number>();
+  prevTree.pages.forEach((p, i) => {
+    const arr = prev.resolve(p.dict.get('Annots'));
+    if (Array.isArray(arr)) for (const a of arr.slice(0, 10_000)) if (a instanceof PdfRef) annotationPages.set(a.num, i + 1);
+  });
+
   const pagesToDiffAnnots = new Set<number>();
   const filledFields = new Set<number>();
   const otherChanged: { num: number; old: PdfObject }[] = [];
@@ -127,6 +142,7 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
       const keys = old instanceof PdfDict && value instanceof PdfDict ? changedKeys(old, value, budget) : ['(type)'];
       for (const k of keys) {
         if (k === 'Annots') pagesToDiffAnnots.add(i);
+        else if (k === 'Tabs') add('annotation', 'page-tab-order', `page ${i + 1}: the tab order of its annotations (/Tabs) set`);
         else if (k === 'Contents') add('forbidden', 'page-content-changed', `the content of page ${i + 1} was replaced`);
         else if (k === 'Resources') add('forbidden', 'page-resources-changed', `the resources of page ${i + 1} were replaced`);
         else add('forbidden', 'page-changed', `page ${i + 1}: /${k} changed`);
@@ -137,6 +153,17 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
       add('forbidden', 'page-tree-changed', `page tree node ${num} changed (/Kids or /Count)`);
     } else if (dssNums.has(num)) {
       add('signing', 'dss-updated', 'the DSS (validation data) was updated');
+    } else if (metadataNums.has(num)) {
+      add('metadata', 'metadata-updated', `the document's ${num === infoNum ? 'information dictionary (/Info)' : 'XMP metadata stream'} was updated`);
+    } else if (annotationPages.has(num) && isMarkupAnnotation(old) && isMarkupAnnotation(value)) {
+      const page = annotationPages.get(num)!;
+      const box = rectOf(cur, value);
+      const pageEntry = prevTree.pages[page - 1]!;
+      if (box && protectedBoxesOf(prev, prevSigs, pageEntry.dict, pageEntry.ref).some((p) => overlaps(p, box))) {
+        add('forbidden', 'overlay-on-signature', `a /${value.name('Subtype') ?? '?'} annotation on page ${page} was moved or changed to cover an earlier signature's appearance`);
+      } else {
+        add('annotation', 'annotation-modified', `a /${value.name('Subtype') ?? '?'} annotation on page ${page} was modified`);
+      }
     } else {
       const filled = fieldChange(prev, num, old, value, newSigs.map((s) => s.sigRef?.num), budget);
       if (filled) {
@@ -171,7 +198,7 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
 
   if (samePages) {
     for (const i of pagesToDiffAnnots) {
-      diffAnnots(prev, cur, i, prevTree.pages[i]!.dict, curTree.pages[i]!.dict, prevSigs.map((s) => s.field), newSigs, markPages, add);
+      diffAnnots(prev, cur, i, prevTree.pages[i]!, curTree.pages[i]!.dict, prevSigs, newSigs, markPages, add);
     }
   }
   return out;
@@ -210,6 +237,7 @@ function diffCatalog(prev: PdfDocument, cur: PdfDocument, old: PdfObject, value:
   for (const k of changedKeys(old, value, budget)) {
     if (k === 'AcroForm') diffAcroForm(prev, cur, prev.resolve(old.get(k)) ?? null, cur.resolve(value.get(k)) ?? null, budget, add);
     else if (k === 'DSS') add('signing', 'dss-updated', 'the DSS (validation data) was added or updated');
+    else if (CATALOG_METADATA_KEYS.has(k)) add('metadata', 'metadata-updated', `catalog /${k} ${old.has(k) ? (value.has(k) ? 'updated' : 'removed') : 'added'}`);
     else add('forbidden', 'catalog-changed', `catalog entry /${k} ${old.has(k) ? (value.has(k) ? 're-pointed' : 'removed') : 'added'}`);
   }
 }
@@ -251,29 +279,36 @@ function diffAnnots(
   prev: PdfDocument,
   cur: PdfDocument,
   pageIndex: number,
-  oldPage: PdfDict,
+  oldEntry: PageEntry,
   newPage: PdfDict,
-  earlierSignatureFields: PdfDict[],
+  earlierSignatureFields: SignatureField[],
   newSigs: { name: string; field: PdfDict }[],
   markPages: Map<number, string>,
   add: Add,
 ): void {
   const page = pageIndex + 1;
+  const oldPage = oldEntry.dict;
   const oldAnnots = prev.resolve(oldPage.get('Annots'));
   const newAnnots = cur.resolve(newPage.get('Annots'));
   const before = Array.isArray(oldAnnots) ? oldAnnots : [];
   const after = Array.isArray(newAnnots) ? newAnnots : [];
   const key = (o: PdfObject): string => (o instanceof PdfRef ? `${o.num} ${o.gen}` : `direct ${JSON.stringify(String(o))}`);
   const afterKeys = new Set(after.map(key));
-  for (const a of before) if (!afterKeys.has(key(a))) add('forbidden', 'annotation-removed', `an annotation was removed from page ${page}`);
+  for (const a of before) {
+    if (afterKeys.has(key(a))) continue;
+    const removed = prev.resolveDict(a);
+    // A widget (a field's, a signature's) or a seal mark is part of the form or of a signature: removing it is not an
+    // annotation change. Other annotations may be removed after an approval signature (as pyHanko and DSS allow).
+    if (removed && isMarkupAnnotation(removed) && !isSealMark(removed)) {
+      add('annotation', 'annotation-removed', `a /${removed.name('Subtype') ?? '?'} annotation was removed from page ${page}`);
+    } else {
+      add('forbidden', 'annotation-removed', `${removed?.name('Subtype') === 'Widget' ? 'a widget' : 'a seal mark or unreadable annotation'} was removed from page ${page}`);
+    }
+  }
   const beforeKeys = new Set(before.map(key));
 
   // The appearances of earlier signatures on this page: nothing new may cover them.
-  const protectedBoxes: Box[] = [];
-  for (const f of earlierSignatureFields) {
-    const box = rectOf(prev, f);
-    if (box && !isEmptyBox(box)) protectedBoxes.push(box);
-  }
+  const protectedBoxes = protectedBoxesOf(prev, earlierSignatureFields, oldPage, oldEntry.ref);
 
   for (const a of after) {
     if (beforeKeys.has(key(a))) continue;
@@ -306,6 +341,41 @@ function diffAnnots(
     }
     add('annotation', 'annotation-added', `a /${subtype} annotation added on page ${page}`);
   }
+}
+
+/**
+ * The rectangles of earlier signatures' widgets on one page (its /Annots in the signed revision, or the widget's /P):
+ * no annotation may cover them. A rectangle on another page covers nothing here.
+ */
+function protectedBoxesOf(prev: PdfDocument, signatureFields: SignatureField[], page: PdfDict, pageRef: PdfRef): Box[] {
+  const annots = prev.resolve(page.get('Annots'));
+  const onPage = new Set((Array.isArray(annots) ? annots : []).filter((a): a is PdfRef => a instanceof PdfRef).map((a) => a.num));
+  const out: Box[] = [];
+  for (const f of signatureFields) {
+    const kids = prev.resolve(f.field.get('Kids'));
+    const widgets: [PdfRef | undefined, PdfDict | undefined][] = Array.isArray(kids)
+      ? kids.slice(0, 64).map((k) => [k instanceof PdfRef ? k : undefined, prev.resolveDict(k)])
+      : [[f.fieldRef, f.field]];
+    for (const [ref, w] of widgets) {
+      if (!w) continue;
+      const p = w.get('P');
+      if (!(ref !== undefined && onPage.has(ref.num)) && !(p instanceof PdfRef && p.num === pageRef.num)) continue;
+      const box = rectOf(prev, w);
+      if (box && !isEmptyBox(box)) out.push(box);
+    }
+  }
+  return out;
+}
+
+/** An annotation that is not a widget (§12.5.6): what a reader adds, edits and deletes as a comment or markup. */
+function isMarkupAnnotation(o: PdfObject): o is PdfDict {
+  return o instanceof PdfDict && o.has('Subtype') && o.name('Subtype') !== 'Widget';
+}
+
+/** seald's own marks of a seal: locked, printable /Stamp annotations (F = Print | Locked). */
+function isSealMark(o: PdfDict): boolean {
+  const f = o.get('F');
+  return o.name('Subtype') === 'Stamp' && typeof f === 'number' && (f & 132) === 132;
 }
 
 interface FieldChange {
