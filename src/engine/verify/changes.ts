@@ -17,9 +17,11 @@ import type { PdfDocument } from '../../pdf/document.ts';
 import { PdfDict, PdfRef, PdfStream, type PdfObject } from '../../pdf/objects.ts';
 import type { Revision } from '../../pdf/revisions.ts';
 import type { Budget } from '../../pdf/limits.ts';
-import { changedKeys, deepEqual, describeObject, fieldInfo, isEmptyBox, overlaps, pageTree, rectOf, type Box, type PageEntry } from '../../pdf/compare.ts';
+import { changedKeys, deepEqual, describeObject, fieldInfo, isEmptyBox, overlaps, pageTree, rectOf, type PageEntry } from '../../pdf/compare.ts';
 import { signatureFields, type SignatureField } from '../../pdf/signature-fields.ts';
 import { placementOf } from '../../pdf/placement-record.ts';
+import { appearanceUse, belongsToFilled, referrerIndex } from './appearance-use.ts';
+import { isMarkupAnnotation, isSealMark, protectedBoxesOf } from './annotation-rules.ts';
 
 export type ChangeClass = 'signing' | 'metadata' | 'form-fill' | 'annotation' | 'forbidden';
 
@@ -343,41 +345,6 @@ function diffAnnots(
   }
 }
 
-/**
- * The rectangles of earlier signatures' widgets on one page (its /Annots in the signed revision, or the widget's /P):
- * no annotation may cover them. A rectangle on another page covers nothing here.
- */
-function protectedBoxesOf(prev: PdfDocument, signatureFields: SignatureField[], page: PdfDict, pageRef: PdfRef): Box[] {
-  const annots = prev.resolve(page.get('Annots'));
-  const onPage = new Set((Array.isArray(annots) ? annots : []).filter((a): a is PdfRef => a instanceof PdfRef).map((a) => a.num));
-  const out: Box[] = [];
-  for (const f of signatureFields) {
-    const kids = prev.resolve(f.field.get('Kids'));
-    const widgets: [PdfRef | undefined, PdfDict | undefined][] = Array.isArray(kids)
-      ? kids.slice(0, 64).map((k) => [k instanceof PdfRef ? k : undefined, prev.resolveDict(k)])
-      : [[f.fieldRef, f.field]];
-    for (const [ref, w] of widgets) {
-      if (!w) continue;
-      const p = w.get('P');
-      if (!(ref !== undefined && onPage.has(ref.num)) && !(p instanceof PdfRef && p.num === pageRef.num)) continue;
-      const box = rectOf(prev, w);
-      if (box && !isEmptyBox(box)) out.push(box);
-    }
-  }
-  return out;
-}
-
-/** An annotation that is not a widget (§12.5.6): what a reader adds, edits and deletes as a comment or markup. */
-function isMarkupAnnotation(o: PdfObject): o is PdfDict {
-  return o instanceof PdfDict && o.has('Subtype') && o.name('Subtype') !== 'Widget';
-}
-
-/** seald's own marks of a seal: locked, printable /Stamp annotations (F = Print | Locked). */
-function isSealMark(o: PdfDict): boolean {
-  const f = o.get('F');
-  return o.name('Subtype') === 'Stamp' && typeof f === 'number' && (f & 132) === 132;
-}
-
 interface FieldChange {
   cls: ChangeClass;
   kind: string;
@@ -408,73 +375,3 @@ function fieldChange(
   return { cls: 'form-fill', kind: 'form-field-filled', description: `form field "${info.name}" filled in`, field: info.name };
 }
 
-/** Where an object is referred to from: the referring object and the key path inside it. */
-type Referrers = Map<number, { from: number; path: string[] }[]>;
-
-const MAX_REF_DEPTH = 16;
-
-/** Every reference between the objects of a revision (dictionaries and stream dictionaries, not stream data). */
-function referrerIndex(doc: PdfDocument, budget: Budget): Referrers {
-  const index: Referrers = new Map();
-  const walk = (from: number, o: PdfObject | undefined, path: string[]): void => {
-    if (path.length > MAX_REF_DEPTH) return;
-    if (o instanceof PdfRef) {
-      let list = index.get(o.num);
-      if (!list) index.set(o.num, (list = []));
-      list.push({ from, path });
-    } else if (Array.isArray(o)) {
-      for (const x of o) walk(from, x, path);
-    } else if (o instanceof PdfStream) {
-      walk(from, o.dict, path);
-    } else if (o instanceof PdfDict) {
-      for (const [k, v] of o.entries) walk(from, v, [...path, k]);
-    }
-  };
-  for (const [num, e] of doc.xref.entries) {
-    if (num === 0 || e.type === 'free') continue;
-    budget.object();
-    let o: PdfObject;
-    try {
-      o = doc.getObject(refOf(doc, num));
-    } catch {
-      continue; // an unreadable object refers to nothing
-    }
-    walk(num, o, []);
-  }
-  return index;
-}
-
-/**
- * How an earlier revision uses an object: the annotations whose /AP shows it (through an indirect /AP dictionary or
- * appearance sub-dictionary too, §12.5.5), and every other referrer. `appearance` is true when the object is itself
- * an appearance dictionary or stream of some annotation.
- */
-function appearanceUse(doc: PdfDocument, num: number, referrers: Referrers): { widgets: number[]; other: number[]; appearance: boolean } {
-  const widgets = new Set<number>();
-  const other = new Set<number>();
-  const seen = new Set<number>();
-  const visit = (n: number, depth: number): void => {
-    if (seen.has(n) || depth > 3) return;
-    seen.add(n);
-    for (const { from, path } of referrers.get(n) ?? []) {
-      const holder = doc.getObject(refOf(doc, from));
-      const dict = holder instanceof PdfDict ? holder : undefined;
-      if (dict && path[0] === 'AP' && dict.has('Subtype')) widgets.add(from);
-      else if (dict && ['N', 'D', 'R'].includes(path[0] ?? '') && !dict.has('Type') && !dict.has('Subtype')) visit(from, depth + 1);
-      else if (dict && path.length === 1 && !dict.has('Type') && !dict.has('Subtype')) visit(from, depth + 1); // e.g. a state sub-dictionary /On, /Off
-      else other.add(from);
-    }
-  };
-  visit(num, 0);
-  return { widgets: [...widgets], other: [...other].filter((o) => !seen.has(o)), appearance: widgets.size > 0 };
-}
-
-/** The annotation is a widget of a field (or is the field) that this update fills or signs. */
-function belongsToFilled(doc: PdfDocument, widget: number, filled: ReadonlySet<number>): boolean {
-  let cur: PdfObject | undefined = refOf(doc, widget);
-  for (let i = 0; i < 32 && cur instanceof PdfRef; i++) {
-    if (filled.has(cur.num)) return true;
-    cur = doc.resolveDict(cur)?.get('Parent');
-  }
-  return false;
-}

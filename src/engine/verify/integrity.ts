@@ -4,7 +4,6 @@
  * nothing else, the end at the end of a revision — ISO 32000-1 §12.8.1, ISO 32000-2 §12.8.1), then the CMS
  * (cms.ts) over the digest of those ranges, then trust in the signer (trust.ts).
  */
-import { createHash } from 'node:crypto';
 import { describeCertificate } from '../../crypto/certificate.ts';
 import { checkTimestampTokenOver, signatureTimestampTokens, timestampImprintHash, type TimestampToken } from '../../crypto/timestamp-token.ts';
 import { SealdError } from '../../errors.ts';
