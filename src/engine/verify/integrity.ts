@@ -87,11 +87,15 @@ export async function checkSignature(
 
   // The signed revision must contain this very signature, and the gap must be exactly its /Contents string.
   const revDoc = docAt(revision);
+  // The signature dictionary is an indirect object, or direct inside an indirect field (§12.7.4.5): the same one.
   const signed = signatureFields(revDoc, context.budget).find((f) => f.name === field.name);
-  if (!signed || !signed.sigRef || signed.sigRef.num !== field.sigRef?.num) {
+  const same = signed !== undefined && (signed.sigRef
+    ? signed.sigRef.num === field.sigRef?.num
+    : field.sigRef === undefined && signed.fieldRef !== undefined && signed.fieldRef.num === field.fieldRef?.num);
+  if (!signed || !same) {
     return fail('BAD_BYTERANGE', `the revision the /ByteRange ends with (${revision.number}) does not contain this signature`);
   }
-  const where = locateContents(revDoc, signed.sigRef);
+  const where = locateContents(revDoc, signed.sigRef, signed.fieldRef);
   if (!where || where[0] !== b || where[1] !== c) {
     return fail('BAD_BYTERANGE', `the unsigned gap [${b}, ${c}) is not exactly the /Contents string of the signature dictionary`);
   }

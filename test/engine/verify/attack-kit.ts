@@ -76,6 +76,8 @@ export interface SignatureShape {
   contentsHex?: string;
   /** Make it the certification signature with DocMDP P. */
   docMdp?: 1 | 2 | 3;
+  /** Write the signature dictionary direct inside its field (/V << … >>), as some writers do. */
+  direct?: boolean;
   /** No /V: an unsigned signature field with a visible appearance (the sneaky-signature attack). */
   unsigned?: boolean;
   /** seald's placement record and extra marks: locked, printable /Stamp annotations in the same revision. */
@@ -110,7 +112,7 @@ export async function appendSignature(bytes: Uint8Array, shape: SignatureShape):
   }
   if (shape.placement) sigEntries.Seald_Placement = dict({ Kind: name(shape.placement.kind), Pages: shape.placement.pages });
   Object.assign(sigEntries, shape.entries ?? {});
-  const sig = shape.unsigned ? undefined : w.add(dict(sigEntries));
+  const sig = shape.unsigned ? undefined : shape.direct ? dict(sigEntries) : w.add(dict(sigEntries));
   const page = doc.page(shape.page ?? 1);
   const widget = w.add(
     dict({
@@ -125,7 +127,7 @@ export async function appendSignature(bytes: Uint8Array, shape: SignatureShape):
     byPage.set(mark.page, [...(byPage.get(mark.page) ?? []), stamp]);
   }
   for (const [n, refs] of byPage) addAnnotation(doc, w, n, ...refs);
-  addField(doc, w, widget, shape.docMdp !== undefined && sig ? { Perms: dict({ DocMDP: sig }) } : {});
+  addField(doc, w, widget, shape.docMdp !== undefined && sig instanceof PdfRef ? { Perms: dict({ DocMDP: sig }) } : {});
   const section = w.write();
   const out = Buffer.concat([bytes, section.bytes]);
   const ct = section.marks.get('CT');
