@@ -76,6 +76,8 @@ export interface SignatureShape {
   contentsHex?: string;
   /** Make it the certification signature with DocMDP P. */
   docMdp?: 1 | 2 | 3;
+  /** Sign the existing empty signature field named `field` (set its /V) instead of adding a field. */
+  existing?: boolean;
   /** Write the signature dictionary direct inside its field (/V << … >>), as some writers do. */
   direct?: boolean;
   /** No /V: an unsigned signature field with a visible appearance (the sneaky-signature attack). */
@@ -113,6 +115,12 @@ export async function appendSignature(bytes: Uint8Array, shape: SignatureShape):
   if (shape.placement) sigEntries.Seald_Placement = dict({ Kind: name(shape.placement.kind), Pages: shape.placement.pages });
   Object.assign(sigEntries, shape.entries ?? {});
   const sig = shape.unsigned ? undefined : shape.direct ? dict(sigEntries) : w.add(dict(sigEntries));
+  if (shape.existing && sig) {
+    const af = doc.resolveDict(doc.catalog.get('AcroForm'))!;
+    const ref = (doc.resolve(af.get('Fields')) as PdfRef[]).find((f) => (doc.resolveDict(f)!.get('T') as PdfString).asText() === shape.field)!;
+    w.update(ref, doc.resolveDict(ref)!.clone().set('V', sig));
+    return finishSignature(bytes, w, shape);
+  }
   const page = doc.page(shape.page ?? 1);
   const widget = w.add(
     dict({
@@ -128,6 +136,11 @@ export async function appendSignature(bytes: Uint8Array, shape: SignatureShape):
   }
   for (const [n, refs] of byPage) addAnnotation(doc, w, n, ...refs);
   addField(doc, w, widget, shape.docMdp !== undefined && sig instanceof PdfRef ? { Perms: dict({ DocMDP: sig }) } : {});
+  return finishSignature(bytes, w, shape);
+}
+
+/** Write the section, fix the /ByteRange, and sign (or fill /Contents) as the shape asks. */
+async function finishSignature(bytes: Uint8Array, w: IncrementalWriter, shape: SignatureShape): Promise<Buffer> {
   const section = w.write();
   const out = Buffer.concat([bytes, section.bytes]);
   const ct = section.marks.get('CT');

@@ -54,3 +54,12 @@ it('a direct signature whose bytes changed is DIGEST_MISMATCH', async () => {
   const report = await verify(direct);
   expect(report.signatures.map((s) => [s.field, s.integrity, s.verdict])).toEqual([['Direct', 'DIGEST_MISMATCH', 'INVALID']]);
 });
+
+it('a second signature filled into a field that was already empty in the signed revision: allowed', async () => {
+  const withEmpty = await appendSignature(base, { field: 'Second', unsigned: true, rect: [0, 0, 0, 0] });
+  const first = await appendSignature(withEmpty, { field: 'First', signer: sw.signer });
+  const report = await verify(await appendSignature(first, { field: 'Second', signer: sw.signer, existing: true }));
+  expect(report.signatures.map((s) => [s.field, s.integrity, s.verdict])).toEqual([['First', 'INTACT', 'VALID'], ['Second', 'INTACT', 'VALID']]);
+  expect(report.signatures[0]!.changes.map((c) => [c.kind, c.allowed])).toEqual([['signature-added', true], ['signature-field-signed', true]]);
+  expect(report.verdict).toBe('VALID');
+});
