@@ -8,7 +8,8 @@
  *   form-fill   — a value of an existing form field;
  *   metadata    — the XMP /Metadata stream, the trailer's /Info, catalog /Version and /Extensions (§7.7.2, §14.3);
  *   annotation  — an annotation (not a widget) added, modified or removed, none covering a signature's appearance;
- *                 a page's /Tabs (tab order among its annotations, §12.5.1);
+ *                 a page's /Tabs (tab order among its annotations, §12.5.1); the logical structure of a tagged
+ *                 PDF updated for them (structure-tree.ts, §14.7);
  *   forbidden   — anything else: page content, resources, page objects and the page tree, catalog entries, replaced
  *                 or deleted objects, objects placed in an earlier revision's bytes (xref tricks), overlays.
  * New objects are judged through what refers to them: an object nothing old points to changes nothing shown.
@@ -22,6 +23,7 @@ import { signatureFields, type SignatureField } from '../../pdf/signature-fields
 import { placementOf } from '../../pdf/placement-record.ts';
 import { appearanceUse, belongsToFilled, referrerIndex } from './appearance-use.ts';
 import { isMarkupAnnotation, isSealMark, protectedBoxesOf } from './annotation-rules.ts';
+import { structureObjects } from './structure-tree.ts';
 
 export type ChangeClass = 'signing' | 'metadata' | 'form-fill' | 'annotation' | 'forbidden';
 
@@ -99,6 +101,7 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
   const infoRef = prev.trailer.get('Info');
   const infoNum = infoRef instanceof PdfRef ? infoRef.num : undefined;
   const xmpRef = prevCatalog.get('Metadata');
+  const structureNums = structureObjects(prev, budget);
   const metadataNums = new Set([infoNum, xmpRef instanceof PdfRef ? xmpRef.num : undefined].filter((n): n is number => n !== undefined));
   // Annotations of the signed revision by object number → 1-based page, for modifications.
   const annotationPages = new Map<number, number>();
@@ -144,6 +147,7 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
       const keys = old instanceof PdfDict && value instanceof PdfDict ? changedKeys(old, value, budget) : ['(type)'];
       for (const k of keys) {
         if (k === 'Annots') pagesToDiffAnnots.add(i);
+        else if (k === 'StructParents') add('annotation', 'structure-updated', `page ${i + 1}: /StructParents set (tagged PDF, §14.7.4.4)`);
         else if (k === 'Tabs') add('annotation', 'page-tab-order', `page ${i + 1}: the tab order of its annotations (/Tabs) set`);
         else if (k === 'Contents') add('forbidden', 'page-content-changed', `the content of page ${i + 1} was replaced`);
         else if (k === 'Resources') add('forbidden', 'page-resources-changed', `the resources of page ${i + 1} were replaced`);
@@ -155,6 +159,8 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
       add('forbidden', 'page-tree-changed', `page tree node ${num} changed (/Kids or /Count)`);
     } else if (dssNums.has(num)) {
       add('signing', 'dss-updated', 'the DSS (validation data) was updated');
+    } else if (structureNums.has(num)) {
+      add('annotation', 'structure-updated', `the logical structure (tagged PDF, §14.7) was updated: ${describeObject(num, old)}`);
     } else if (metadataNums.has(num)) {
       add('metadata', 'metadata-updated', `the document's ${num === infoNum ? 'information dictionary (/Info)' : 'XMP metadata stream'} was updated`);
     } else if (annotationPages.has(num) && isMarkupAnnotation(old) && isMarkupAnnotation(value)) {
@@ -239,6 +245,7 @@ function diffCatalog(prev: PdfDocument, cur: PdfDocument, old: PdfObject, value:
   for (const k of changedKeys(old, value, budget)) {
     if (k === 'AcroForm') diffAcroForm(prev, cur, prev.resolve(old.get(k)) ?? null, cur.resolve(value.get(k)) ?? null, budget, add);
     else if (k === 'DSS') add('signing', 'dss-updated', 'the DSS (validation data) was added or updated');
+    else if (k === 'StructTreeRoot' || k === 'MarkInfo') add('annotation', 'structure-updated', `catalog /${k} ${old.has(k) ? 'updated' : 'added'} (tagged PDF, §14.7)`);
     else if (CATALOG_METADATA_KEYS.has(k)) add('metadata', 'metadata-updated', `catalog /${k} ${old.has(k) ? (value.has(k) ? 'updated' : 'removed') : 'added'}`);
     else add('forbidden', 'catalog-changed', `catalog entry /${k} ${old.has(k) ? (value.has(k) ? 're-pointed' : 'removed') : 'added'}`);
   }

@@ -108,3 +108,31 @@ it('/Tabs set on a page: allowed', async () => {
   expect(report.verdict).toBe('VALID');
   expect(kinds(report)).toEqual([['page-tab-order', true]]);
 });
+
+it('tagged PDF: a comment and its structure element (/K, /ParentTree, /ParentTreeNextKey) added: allowed', async () => {
+  let root!: PdfRef;
+  let kids!: PdfRef;
+  let parentTree!: PdfRef;
+  const tagged = appendUpdate(fs.readFileSync(await fixture('simple')), (doc, w) => {
+    root = w.reserve();
+    kids = w.add([]);
+    const doc0 = w.add(dict({ Type: name('StructElem'), S: name('Document'), P: root, K: kids }));
+    parentTree = w.add(dict({ Nums: [] }));
+    w.update(kids, [w.add(dict({ Type: name('StructElem'), S: name('P'), P: doc0, Pg: doc.page(1).ref, K: 0 }))]);
+    w.update(root, dict({ Type: name('StructTreeRoot'), K: doc0, ParentTree: parentTree, ParentTreeNextKey: 0 }));
+    w.update(doc.catalogRef, doc.catalog.clone().set('StructTreeRoot', root).set('MarkInfo', dict({ Marked: true })));
+  });
+  const signed = await sealer.seal(tagged, 'org', { page: 1, x: 200, y: 200 });
+  const commented = appendUpdate(signed, (doc, w) => {
+    const annot = w.add(note([450, 700, 470, 720]).set('StructParent', 0));
+    addAnnotation(doc, w, 1, annot);
+    const element = w.add(dict({ Type: name('StructElem'), S: name('Annot'), P: (doc.resolveDict(root)!.get('K') as PdfRef), Pg: doc.page(1).ref, K: dict({ Type: name('OBJR'), Obj: annot }) }));
+    w.update(kids, [...(doc.resolve(kids) as PdfRef[]), element]);
+    w.update(parentTree, dict({ Nums: [0, element] }));
+    w.update(root, doc.resolveDict(root)!.clone().set('ParentTreeNextKey', 1));
+  });
+  const report = await verify(commented);
+  expect(report.verdict).toBe('VALID');
+  expect(kinds(report).every(([, ok]) => ok)).toBe(true);
+  expect(kinds(report).map(([k]) => k)).toEqual(expect.arrayContaining(['annotation-added', 'structure-updated']));
+});
