@@ -110,12 +110,48 @@ export async function checkTimestampToken(tokenDer: Uint8Array, imprint: Uint8Ar
   return readToken(tokenDer, imprint).token;
 }
 
+/** RFC 3161 §2.4.1 messageImprint hash algorithms a verifier accepts in tokens others made, by OID. */
+const IMPRINT_HASHES: Record<string, string> = {
+  '1.3.14.3.2.26': 'sha1',
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512',
+};
+
+/**
+ * Checks a token made by anyone over `data`: its messageImprint must be the hash of `data` with the algorithm the
+ * token names (RFC 3161 §2.4.2 — a TSA may use SHA-384 or, in old files, SHA-1), then as checkTimestampToken.
+ * `alreadyHashed`: `data` is the digest, made with timestampImprintHash(tokenDer) (a PDF's byte ranges, streamed).
+ */
+export async function checkTimestampTokenOver(tokenDer: Uint8Array, data: Uint8Array, alreadyHashed = false): Promise<TimestampToken> {
+  return readToken(tokenDer, (algorithm) => {
+    const node = IMPRINT_HASHES[algorithm];
+    if (node === undefined) return undefined;
+    return alreadyHashed ? data : new Uint8Array(createHash(node).update(data).digest());
+  }).token;
+}
+
+/** The Node hash name of a token's messageImprint algorithm, or undefined when unreadable or unsupported. */
+export function timestampImprintHash(tokenDer: Uint8Array): string | undefined {
+  try {
+    const parsed = parseCms(tokenDer, { encapsulated: true });
+    const content = parsed.ok ? parsed.cms.content : undefined;
+    if (content === undefined) return undefined;
+    return IMPRINT_HASHES[pkijs.TSTInfo.fromBER(new Uint8Array(content.bytes)).messageImprint.hashAlgorithm.algorithmId];
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The token's SignedData is read and checked by the verifier's CMS code (src/crypto/signed-data.ts: one SignerInfo, its
  * message-digest over the encapsulated TSTInfo, the signature over the signed attributes as received, the
  * signing-certificate attribute), so seald has one CMS checker for signatures and time-stamps alike.
  */
-function readToken(tokenDer: Uint8Array, imprint: Uint8Array): { token: TimestampToken; info: pkijs.TSTInfo } {
+function readToken(
+  tokenDer: Uint8Array,
+  expected: Uint8Array | ((algorithm: string) => Uint8Array | undefined),
+): { token: TimestampToken; info: pkijs.TSTInfo } {
   const parsed = parseCms(tokenDer, { encapsulated: true });
   const content = parsed.ok ? parsed.cms.content : undefined;
   if (!parsed.ok || content === undefined || content.type !== id_ct_TSTInfo) {
@@ -128,8 +164,10 @@ function readToken(tokenDer: Uint8Array, imprint: Uint8Array): { token: Timestam
   } catch {
     throw bad('TSA_BAD_TOKEN', 'the time-stamp token is not a SignedData over a TSTInfo');
   }
-  if (info.messageImprint.hashAlgorithm.algorithmId !== id_sha256) {
-    throw bad('TSA_BAD_TOKEN', `the time-stamp token uses imprint algorithm ${info.messageImprint.hashAlgorithm.algorithmId}, not SHA-256`);
+  const algorithm = info.messageImprint.hashAlgorithm.algorithmId;
+  const imprint = typeof expected === 'function' ? expected(algorithm) : algorithm === id_sha256 ? expected : undefined;
+  if (imprint === undefined) {
+    throw bad('TSA_UNSUPPORTED_IMPRINT', `the time-stamp token uses imprint algorithm ${algorithm}, which seald does not support here`);
   }
   if (!sameBytes(info.messageImprint.hashedMessage.valueBlock.valueHexView, imprint)) {
     throw bad('TSA_WRONG_IMPRINT', 'the time-stamp token is for other data (messageImprint differs)');

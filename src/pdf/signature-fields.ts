@@ -78,43 +78,62 @@ function findSignatureFields(doc: PdfDocument, budget: Budget): SignatureField[]
   return out;
 }
 
-/** Where the value of /Contents is written in the file: [start, end) of the hex string, delimiters included. */
-export function locateContents(doc: PdfDocument, sigRef: PdfRef | undefined): [number, number] | undefined {
-  if (!sigRef) return undefined;
-  const entry = doc.xref.entries.get(sigRef.num);
+/**
+ * Where the value of /Contents is written in the file: [start, end) of the hex string, delimiters included. The
+ * signature dictionary is the indirect object `sigRef`, or — written direct inside its field, as some writers do
+ * (ISO 32000-1 §12.7.4.5 allows /V to be direct) — the /V of the indirect field object `fieldRef`.
+ */
+export function locateContents(doc: PdfDocument, sigRef: PdfRef | undefined, fieldRef?: PdfRef): [number, number] | undefined {
+  const holder = sigRef ?? fieldRef;
+  if (!holder) return undefined;
+  const entry = doc.xref.entries.get(holder.num);
   if (!entry || entry.type !== 'offset') return undefined; // in an object stream: not where a ByteRange can point
   try {
     const p = new Parser(doc.reader, entry.offset);
     p.readToken();
     p.readToken();
     if (!p.tryKeyword('obj')) return undefined;
-    p.skipWhitespace();
-    if (p.reader.byte(p.pos) !== 0x3c || p.reader.byte(p.pos + 1) !== 0x3c) return undefined;
-    p.pos += 2;
-    let found: [number, number] | undefined;
-    for (let i = 0; i < 10_000; i++) {
-      p.skipWhitespace();
-      if (p.reader.byte(p.pos) === 0x3e && p.reader.byte(p.pos + 1) === 0x3e) return found;
-      const key = p.parseObject();
-      if (!(key instanceof PdfName)) return undefined;
-      p.skipWhitespace();
-      const start = p.pos;
-      if (key.name === 'Contents') {
-        // A second /Contents key would make "the" value ambiguous: refuse to pick one. The value must be a hex
-        // string; its end is found by scanning (kilobytes of hex need no parsing to be located).
-        if (found || p.reader.byte(start) !== 0x3c || p.reader.byte(start + 1) === 0x3c) return undefined;
-        const close = indexOfByte(doc, start + 1, 0x3e);
-        if (close < 0) return undefined;
-        found = [start, close + 1];
-        p.pos = close + 1;
-        continue;
-      }
-      p.parseObject(1);
-    }
-    return undefined;
+    return contentsIn(doc, p, sigRef ? [] : ['V']);
   } catch {
     return undefined;
   }
+}
+
+/** The /Contents hex string of the dictionary at the parser's position, after descending through `path`'s keys. */
+function contentsIn(doc: PdfDocument, p: Parser, path: string[]): [number, number] | undefined {
+  p.skipWhitespace();
+  if (p.reader.byte(p.pos) !== 0x3c || p.reader.byte(p.pos + 1) !== 0x3c) return undefined;
+  p.pos += 2;
+  let found: [number, number] | undefined;
+  for (let i = 0; i < 10_000; i++) {
+    p.skipWhitespace();
+    if (p.reader.byte(p.pos) === 0x3e && p.reader.byte(p.pos + 1) === 0x3e) return found;
+    const key = p.parseObject();
+    if (!(key instanceof PdfName)) return undefined;
+    p.skipWhitespace();
+    const start = p.pos;
+    if (path.length > 0 && key.name === path[0]) {
+      // A repeated key makes "the" value ambiguous: refuse to pick one.
+      if (found) return undefined;
+      found = contentsIn(doc, p, path.slice(1));
+      if (!found) return undefined;
+      p.pos = start;
+      p.parseObject(1);
+      continue;
+    }
+    if (path.length === 0 && key.name === 'Contents') {
+      // A second /Contents key would make "the" value ambiguous: refuse to pick one. The value must be a hex
+      // string; its end is found by scanning (kilobytes of hex need no parsing to be located).
+      if (found || p.reader.byte(start) !== 0x3c || p.reader.byte(start + 1) === 0x3c) return undefined;
+      const close = indexOfByte(doc, start + 1, 0x3e);
+      if (close < 0) return undefined;
+      found = [start, close + 1];
+      p.pos = close + 1;
+      continue;
+    }
+    p.parseObject(1);
+  }
+  return undefined;
 }
 
 const SCAN = 64 * 1024;

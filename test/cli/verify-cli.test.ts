@@ -57,12 +57,12 @@ describe('seald verify', () => {
     expect(report).toMatchObject({ verdict: 'VALID', revisions: 2, lastRevisionCovered: true });
     expect(Object.keys(report.signatures[0]).sort()).toEqual([
       'byteRange', 'changes', 'changesAfter', 'claimedSigningTime', 'coversWholeDocument', 'digestAlgorithm', 'field',
-      'integrity', 'level', 'placement', 'reasons', 'revision', 'signatureAlgorithm', 'signer', 'subFilter', 'timestampTime', 'trust',
+      'integrity', 'level', 'placement', 'reasons', 'revision', 'signatureAlgorithm', 'signatureTimestamp', 'signer', 'subFilter', 'timestampTime', 'trust',
       'verdict',
     ]);
     expect(report.signatures[0]).toMatchObject({
       field: '甲方', revision: 2, integrity: 'INTACT', trust: 'TRUSTED', changesAfter: 'NONE', coversWholeDocument: true,
-      subFilter: 'ETSI.CAdES.detached', digestAlgorithm: 'SHA-256', timestampTime: null, level: 'B-B',
+      subFilter: 'ETSI.CAdES.detached', digestAlgorithm: 'SHA-256', timestampTime: null, signatureTimestamp: 'NONE', level: 'B-B',
       signer: { organisation: '示例商贸有限公司', issuer: 'CN=seald Development CA,O=seald demo,C=CN' },
     });
   });

@@ -6,7 +6,10 @@
  *                 printable /Stamp annotations named by its /Seald_Placement), /AcroForm /Fields growth, /SigFlags,
  *                 the DSS (ETSI EN 319 142-1 §5.4.2), document timestamps;
  *   form-fill   — a value of an existing form field;
- *   annotation  — a new annotation that does not cover a signature's appearance;
+ *   metadata    — the XMP /Metadata stream, the trailer's /Info, catalog /Version and /Extensions (§7.7.2, §14.3);
+ *   annotation  — an annotation (not a widget) added, modified or removed, none covering a signature's appearance;
+ *                 a page's /Tabs (tab order among its annotations, §12.5.1); the logical structure of a tagged
+ *                 PDF updated for them (structure-tree.ts, §14.7);
  *   forbidden   — anything else: page content, resources, page objects and the page tree, catalog entries, replaced
  *                 or deleted objects, objects placed in an earlier revision's bytes (xref tricks), overlays.
  * New objects are judged through what refers to them: an object nothing old points to changes nothing shown.
@@ -15,11 +18,14 @@ import type { PdfDocument } from '../../pdf/document.ts';
 import { PdfDict, PdfRef, PdfStream, type PdfObject } from '../../pdf/objects.ts';
 import type { Revision } from '../../pdf/revisions.ts';
 import type { Budget } from '../../pdf/limits.ts';
-import { changedKeys, deepEqual, describeObject, fieldInfo, isEmptyBox, overlaps, pageTree, rectOf, type Box } from '../../pdf/compare.ts';
-import { signatureFields } from '../../pdf/signature-fields.ts';
+import { changedKeys, deepEqual, describeObject, fieldInfo, isEmptyBox, overlaps, pageTree, rectOf, type PageEntry } from '../../pdf/compare.ts';
+import { signatureFields, type SignatureField } from '../../pdf/signature-fields.ts';
 import { placementOf } from '../../pdf/placement-record.ts';
+import { appearanceUse, belongsToFilled, referrerIndex } from './appearance-use.ts';
+import { isMarkupAnnotation, isSealMark, protectedBoxesOf } from './annotation-rules.ts';
+import { structureObjects } from './structure-tree.ts';
 
-export type ChangeClass = 'signing' | 'form-fill' | 'annotation' | 'forbidden';
+export type ChangeClass = 'signing' | 'metadata' | 'form-fill' | 'annotation' | 'forbidden';
 
 export interface RawChange {
   revision: number;
@@ -35,6 +41,8 @@ const ACROFORM_SIGNING_KEYS = new Set(['Fields', 'SigFlags']);
 /** Keys it may add when absent before (a signer's default resources for its appearance). */
 const ACROFORM_ADDABLE_KEYS = new Set(['DR', 'DA']);
 const FORM_FILL_KEYS = new Set(['V', 'AP', 'AS', 'M']);
+/** Catalog entries that describe the document without changing what it shows or does (§7.7.2 Table 28, §14.3.2). */
+const CATALOG_METADATA_KEYS = new Set(['Metadata', 'Version', 'Extensions']);
 
 export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revision, budget: Budget): RawChange[] {
   const out: RawChange[] = [];
@@ -90,7 +98,21 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
     add('forbidden', 'pages-changed', `pages added, removed or reordered (${prevTree.pages.length} → ${curTree.pages.length} pages)`);
   }
 
+  const infoRef = prev.trailer.get('Info');
+  const infoNum = infoRef instanceof PdfRef ? infoRef.num : undefined;
+  const xmpRef = prevCatalog.get('Metadata');
+  const structureNums = structureObjects(prev, budget);
+  const metadataNums = new Set([infoNum, xmpRef instanceof PdfRef ? xmpRef.num : undefined].filter((n): n is number => n !== undefined));
+  // Annotations of the signed revision by object number → 1-based page, for modifications.
+  const annotationPages = new Map<number, number>();
+  prevTree.pages.forEach((p, i) => {
+    const arr = prev.resolve(p.dict.get('Annots'));
+    if (Array.isArray(arr)) for (const a of arr.slice(0, 10_000)) if (a instanceof PdfRef) annotationPages.set(a.num, i + 1);
+  });
+
   const pagesToDiffAnnots = new Set<number>();
+  const filledFields = new Set<number>();
+  const otherChanged: { num: number; old: PdfObject }[] = [];
   for (const [num, entry] of rev.entries) {
     budget.object();
     if (num === 0) continue;
@@ -125,6 +147,8 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
       const keys = old instanceof PdfDict && value instanceof PdfDict ? changedKeys(old, value, budget) : ['(type)'];
       for (const k of keys) {
         if (k === 'Annots') pagesToDiffAnnots.add(i);
+        else if (k === 'StructParents') add('annotation', 'structure-updated', `page ${i + 1}: /StructParents set (tagged PDF, §14.7.4.4)`);
+        else if (k === 'Tabs') add('annotation', 'page-tab-order', `page ${i + 1}: the tab order of its annotations (/Tabs) set`);
         else if (k === 'Contents') add('forbidden', 'page-content-changed', `the content of page ${i + 1} was replaced`);
         else if (k === 'Resources') add('forbidden', 'page-resources-changed', `the resources of page ${i + 1} were replaced`);
         else add('forbidden', 'page-changed', `page ${i + 1}: /${k} changed`);
@@ -135,14 +159,54 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
       add('forbidden', 'page-tree-changed', `page tree node ${num} changed (/Kids or /Count)`);
     } else if (dssNums.has(num)) {
       add('signing', 'dss-updated', 'the DSS (validation data) was updated');
+    } else if (structureNums.has(num)) {
+      add('annotation', 'structure-updated', `the logical structure (tagged PDF, §14.7) was updated: ${describeObject(num, old)}`);
+    } else if (metadataNums.has(num)) {
+      add('metadata', 'metadata-updated', `the document's ${num === infoNum ? 'information dictionary (/Info)' : 'XMP metadata stream'} was updated`);
+    } else if (annotationPages.has(num) && isMarkupAnnotation(old) && isMarkupAnnotation(value)) {
+      const page = annotationPages.get(num)!;
+      const box = rectOf(cur, value);
+      const pageEntry = prevTree.pages[page - 1]!;
+      if (box && protectedBoxesOf(prev, prevSigs, pageEntry.dict, pageEntry.ref).some((p) => overlaps(p, box))) {
+        add('forbidden', 'overlay-on-signature', `a /${value.name('Subtype') ?? '?'} annotation on page ${page} was moved or changed to cover an earlier signature's appearance`);
+      } else {
+        add('annotation', 'annotation-modified', `a /${value.name('Subtype') ?? '?'} annotation on page ${page} was modified`);
+      }
     } else {
-      diffOther(prev, num, old, value, newSigs.map((s) => s.sigRef?.num), budget, add);
+      const filled = fieldChange(prev, num, old, value, newSigs.map((s) => s.sigRef?.num), budget);
+      if (filled) {
+        add(filled.cls, filled.kind, filled.description, filled.field);
+        filledFields.add(num);
+      } else {
+        otherChanged.push({ num, old });
+      }
+    }
+  }
+
+  // Every other redefined object is judged by every place that refers to it in the earlier revision, however the
+  // update reached it (a table, an xref stream, an object stream): an appearance stream or /AP dictionary may be
+  // rewritten only when every widget that shows it belongs to a field filled (or signed) in this very update.
+  if (otherChanged.length > 0) {
+    const referrers = referrerIndex(prev, budget);
+    for (const { num, old } of otherChanged) {
+      const use = appearanceUse(prev, num, referrers);
+      const own = use.widgets.length > 0 && use.other.length === 0 && use.widgets.every((w) => belongsToFilled(prev, w, filledFields));
+      if (own) {
+        add('form-fill', 'appearance-updated', `the appearance of filled field "${fieldInfo(prev, prev.resolveDict(refOf(prev, use.widgets[0]!))!).name}" was rewritten (${describeObject(num, old)})`);
+      } else if (use.widgets.length > 0 || use.appearance) {
+        const users = [...use.widgets.filter((w) => !belongsToFilled(prev, w, filledFields)).map((w) => `annotation ${w}`), ...use.other.map((o) => `object ${o}`)];
+        add('forbidden', 'shared-appearance-changed',
+          `${describeObject(num, old)}, an appearance shown by ${users.slice(0, 4).join(', ')}${users.length > 4 ? ` and ${users.length - 4} more` : ''}, was rewritten: it changes what something other than the filled field shows`);
+      } else {
+        const kind = old instanceof PdfStream && old.dict.name('Subtype') === 'Image' ? 'image-replaced' : 'object-changed';
+        add('forbidden', kind, `${describeObject(num, old)} was changed`);
+      }
     }
   }
 
   if (samePages) {
     for (const i of pagesToDiffAnnots) {
-      diffAnnots(prev, cur, i, prevTree.pages[i]!.dict, curTree.pages[i]!.dict, prevSigs.map((s) => s.field), newSigs, markPages, add);
+      diffAnnots(prev, cur, i, prevTree.pages[i]!, curTree.pages[i]!.dict, prevSigs, newSigs, markPages, add);
     }
   }
   return out;
@@ -181,6 +245,8 @@ function diffCatalog(prev: PdfDocument, cur: PdfDocument, old: PdfObject, value:
   for (const k of changedKeys(old, value, budget)) {
     if (k === 'AcroForm') diffAcroForm(prev, cur, prev.resolve(old.get(k)) ?? null, cur.resolve(value.get(k)) ?? null, budget, add);
     else if (k === 'DSS') add('signing', 'dss-updated', 'the DSS (validation data) was added or updated');
+    else if (k === 'StructTreeRoot' || k === 'MarkInfo') add('annotation', 'structure-updated', `catalog /${k} ${old.has(k) ? 'updated' : 'added'} (tagged PDF, §14.7)`);
+    else if (CATALOG_METADATA_KEYS.has(k)) add('metadata', 'metadata-updated', `catalog /${k} ${old.has(k) ? (value.has(k) ? 'updated' : 'removed') : 'added'}`);
     else add('forbidden', 'catalog-changed', `catalog entry /${k} ${old.has(k) ? (value.has(k) ? 're-pointed' : 'removed') : 'added'}`);
   }
 }
@@ -222,29 +288,36 @@ function diffAnnots(
   prev: PdfDocument,
   cur: PdfDocument,
   pageIndex: number,
-  oldPage: PdfDict,
+  oldEntry: PageEntry,
   newPage: PdfDict,
-  earlierSignatureFields: PdfDict[],
+  earlierSignatureFields: SignatureField[],
   newSigs: { name: string; field: PdfDict }[],
   markPages: Map<number, string>,
   add: Add,
 ): void {
   const page = pageIndex + 1;
+  const oldPage = oldEntry.dict;
   const oldAnnots = prev.resolve(oldPage.get('Annots'));
   const newAnnots = cur.resolve(newPage.get('Annots'));
   const before = Array.isArray(oldAnnots) ? oldAnnots : [];
   const after = Array.isArray(newAnnots) ? newAnnots : [];
   const key = (o: PdfObject): string => (o instanceof PdfRef ? `${o.num} ${o.gen}` : `direct ${JSON.stringify(String(o))}`);
   const afterKeys = new Set(after.map(key));
-  for (const a of before) if (!afterKeys.has(key(a))) add('forbidden', 'annotation-removed', `an annotation was removed from page ${page}`);
+  for (const a of before) {
+    if (afterKeys.has(key(a))) continue;
+    const removed = prev.resolveDict(a);
+    // A widget (a field's, a signature's) or a seal mark is part of the form or of a signature: removing it is not an
+    // annotation change. Other annotations may be removed after an approval signature (as pyHanko and DSS allow).
+    if (removed && isMarkupAnnotation(removed) && !isSealMark(removed)) {
+      add('annotation', 'annotation-removed', `a /${removed.name('Subtype') ?? '?'} annotation was removed from page ${page}`);
+    } else {
+      add('forbidden', 'annotation-removed', `${removed?.name('Subtype') === 'Widget' ? 'a widget' : 'a seal mark or unreadable annotation'} was removed from page ${page}`);
+    }
+  }
   const beforeKeys = new Set(before.map(key));
 
   // The appearances of earlier signatures on this page: nothing new may cover them.
-  const protectedBoxes: Box[] = [];
-  for (const f of earlierSignatureFields) {
-    const box = rectOf(prev, f);
-    if (box && !isEmptyBox(box)) protectedBoxes.push(box);
-  }
+  const protectedBoxes = protectedBoxesOf(prev, earlierSignatureFields, oldPage, oldEntry.ref);
 
   for (const a of after) {
     if (beforeKeys.has(key(a))) continue;
@@ -279,32 +352,33 @@ function diffAnnots(
   }
 }
 
-/** An existing object other than the structural ones: only an empty signature field being signed, or form filling. */
-function diffOther(
+interface FieldChange {
+  cls: ChangeClass;
+  kind: string;
+  description: string;
+  field?: string;
+}
+
+/** An existing field or widget: only an empty signature field being signed, or form filling (§12.7.4). */
+function fieldChange(
   prev: PdfDocument,
   num: number,
   old: PdfObject,
   value: PdfObject,
   newSigNums: (number | undefined)[],
   budget: Budget,
-  add: Add,
-): void {
-  if (old instanceof PdfDict && value instanceof PdfDict) {
-    const info = fieldInfo(prev, old);
-    const keys = changedKeys(old, value, budget);
-    if (info.ft !== undefined && keys.every((k) => FORM_FILL_KEYS.has(k))) {
-      if (info.ft === 'Sig') {
-        const v = value.get('V');
-        if (!old.has('V') && v instanceof PdfRef && newSigNums.includes(v.num)) {
-          add('signing', 'signature-field-signed', `the empty signature field "${info.name}" was signed`);
-          return;
-        }
-      } else {
-        add('form-fill', 'form-field-filled', `form field "${info.name}" filled in`, info.name);
-        return;
-      }
+): FieldChange | undefined {
+  if (!(old instanceof PdfDict) || !(value instanceof PdfDict)) return undefined;
+  const info = fieldInfo(prev, old);
+  const keys = changedKeys(old, value, budget);
+  if (info.ft === undefined || !keys.every((k) => FORM_FILL_KEYS.has(k))) return undefined;
+  if (info.ft === 'Sig') {
+    const v = value.get('V');
+    if (!old.has('V') && v instanceof PdfRef && newSigNums.includes(v.num)) {
+      return { cls: 'signing', kind: 'signature-field-signed', description: `the empty signature field "${info.name}" was signed` };
     }
+    return undefined;
   }
-  const kind = old instanceof PdfStream && old.dict.name('Subtype') === 'Image' ? 'image-replaced' : 'object-changed';
-  add('forbidden', kind, `${describeObject(num, old)} was changed`);
+  return { cls: 'form-fill', kind: 'form-field-filled', description: `form field "${info.name}" filled in`, field: info.name };
 }
+

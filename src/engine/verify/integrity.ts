@@ -4,9 +4,8 @@
  * nothing else, the end at the end of a revision — ISO 32000-1 §12.8.1, ISO 32000-2 §12.8.1), then the CMS
  * (cms.ts) over the digest of those ranges, then trust in the signer (trust.ts).
  */
-import { createHash } from 'node:crypto';
 import { describeCertificate } from '../../crypto/certificate.ts';
-import { checkTimestampToken, signatureTimestampTokens, type TimestampToken } from '../../crypto/timestamp-token.ts';
+import { checkTimestampTokenOver, signatureTimestampTokens, timestampImprintHash, type TimestampToken } from '../../crypto/timestamp-token.ts';
 import { SealdError } from '../../errors.ts';
 import type { PdfDocument } from '../../pdf/document.ts';
 import { PdfString } from '../../pdf/objects.ts';
@@ -48,6 +47,7 @@ export async function checkSignature(
     signer: null,
     claimedSigningTime: claimed?.toISOString() ?? null,
     timestampTime: null,
+    signatureTimestamp: 'NONE',
     level: null,
     subFilter: sig.name('SubFilter') ?? null,
     digestAlgorithm: null,
@@ -87,11 +87,15 @@ export async function checkSignature(
 
   // The signed revision must contain this very signature, and the gap must be exactly its /Contents string.
   const revDoc = docAt(revision);
+  // The signature dictionary is an indirect object, or direct inside an indirect field (§12.7.4.5): the same one.
   const signed = signatureFields(revDoc, context.budget).find((f) => f.name === field.name);
-  if (!signed || !signed.sigRef || signed.sigRef.num !== field.sigRef?.num) {
+  const same = signed !== undefined && (signed.sigRef
+    ? signed.sigRef.num === field.sigRef?.num
+    : field.sigRef === undefined && signed.fieldRef !== undefined && signed.fieldRef.num === field.fieldRef?.num);
+  if (!signed || !same) {
     return fail('BAD_BYTERANGE', `the revision the /ByteRange ends with (${revision.number}) does not contain this signature`);
   }
-  const where = locateContents(revDoc, signed.sigRef);
+  const where = locateContents(revDoc, signed.sigRef, signed.fieldRef);
   if (!where || where[0] !== b || where[1] !== c) {
     return fail('BAD_BYTERANGE', `the unsigned gap [${b}, ${c}) is not exactly the /Contents string of the signature dictionary`);
   }
@@ -103,16 +107,19 @@ export async function checkSignature(
 
   if (report.subFilter === 'ETSI.RFC3161') {
     // A document time-stamp: /Contents is a TimeStampToken over the SHA-256 of the byte ranges (§12.8.5).
-    const digest = await digestRanges((s, e) => source.chunks(s, e), [[a, b], [c, d]], 'sha256');
+    // Its messageImprint names the hash (RFC 3161 §2.4.1): SHA-256 usually, SHA-384/512 from some TSAs.
     let token: TimestampToken;
     try {
-      token = await checkTimestampToken(readTlv(contents.bytes).bytes, digest);
+      const tokenDer = readTlv(contents.bytes).bytes;
+      const node = timestampImprintHash(tokenDer) ?? 'sha256';
+      const digest = await digestRanges((s, e) => source.chunks(s, e), [[a, b], [c, d]], node);
+      token = await checkTimestampTokenOver(tokenDer, digest, true);
     } catch (error) {
       if (error instanceof DerError) return fail('BAD_CMS', `the time-stamp token is not DER: ${error.message}`);
       const code = error instanceof SealdError ? error.code : '';
       return fail(code === 'TSA_WRONG_IMPRINT' ? 'DIGEST_MISMATCH' : 'BAD_SIGNATURE', (error as Error).message);
     }
-    report.digestAlgorithm = 'SHA-256';
+    report.digestAlgorithm = (timestampImprintHash(readTlv(contents.bytes).bytes) ?? 'sha256').toUpperCase().replace('SHA', 'SHA-');
     report.signer = signerOf(token.tsaCertificate);
     report.timestampTime = token.genTime.toISOString();
     const result = evaluateTrust({
@@ -146,7 +153,12 @@ export async function checkSignature(
 
   // PAdES B-T: a signature time-stamp over the signature value proves when the signature existed, if its token
   // verifies and its TSA chains to a trust anchor; the signer's certificate is then judged at that time.
-  const proven = report.integrity === 'INTACT' ? await signatureTime(contents.bytes, context, report.reasons) : undefined;
+  let proven: Date | undefined;
+  if (report.integrity === 'INTACT') {
+    const stamped = await signatureTime(contents.bytes, context, report.reasons);
+    report.signatureTimestamp = stamped.status;
+    proven = stamped.time;
+  }
   if (proven !== undefined) report.timestampTime = proven.toISOString();
   let revocationEmbedded = false;
   if (cms.signerCertificate) {
@@ -173,16 +185,41 @@ export interface CheckedSignature {
   revocationEmbedded: boolean;
 }
 
-/** genTime of the first signature time-stamp that verifies and whose TSA is trusted; reasons say why others do not. */
-async function signatureTime(cms: Uint8Array, context: CheckContext, reasons: string[]): Promise<Date | undefined> {
-  for (const { token, signatureValue } of signatureTimestampTokens(cms)) {
+/**
+ * genTime of the first signature time-stamp that verifies and whose TSA is trusted; reasons say why others do not.
+ * A token whose messageImprint is not SHA-256 of this SignerInfo's signature value (RFC 3161 §2.4.2; ETSI EN 319 122-1
+ * §5.3), or whose own signature fails, makes the status FAILED even when another token verifies: something in the
+ * signature claims a time it cannot prove (a token copied from another signature of the document, a forged one).
+ * pyHanko's bottom line and DSS's timestamp HASH_FAILURE both refuse such a signature a clean pass; seald reports it
+ * INDETERMINATE (verify.ts), not INVALID: the signer's own signature value is intact, only the unsigned attribute lies.
+ */
+async function signatureTime(
+  cms: Uint8Array,
+  context: CheckContext,
+  reasons: string[],
+): Promise<{ status: SignatureReport['signatureTimestamp']; time: Date | undefined }> {
+  const tokens = signatureTimestampTokens(cms);
+  let time: Date | undefined;
+  let failed = false;
+  for (const { token, signatureValue } of tokens) {
     let checked: TimestampToken;
     try {
-      checked = await checkTimestampToken(token, new Uint8Array(createHash('sha256').update(signatureValue).digest()));
+      checked = await checkTimestampTokenOver(token, signatureValue);
     } catch (error) {
-      reasons.push(`the signature time-stamp does not verify: ${(error as Error).message}`);
+      if (error instanceof SealdError && error.code === 'TSA_UNSUPPORTED_IMPRINT') {
+        reasons.push(`the signature time-stamp cannot be checked: ${error.message}`);
+        continue;
+      }
+      failed = true;
+      const wrongImprint = error instanceof SealdError && error.code === 'TSA_WRONG_IMPRINT';
+      reasons.push(
+        wrongImprint
+          ? "the signature time-stamp is not for this signature: its messageImprint is not the hash of this signature's value (RFC 3161 §2.4.2); the time it claims is not proven"
+          : `the signature time-stamp does not verify: ${(error as Error).message}`,
+      );
       continue;
     }
+    if (time !== undefined) continue;
     const tsa = evaluateTrust({
       signer: checked.tsaCertificate,
       pool: [...checked.certificates, ...context.dss.certs],
@@ -196,9 +233,11 @@ async function signatureTime(cms: Uint8Array, context: CheckContext, reasons: st
       reasons.push(`the signature time-stamp's TSA is not trusted (${tsa.trust}): ${tsa.reasons[0] ?? ''}`);
       continue;
     }
-    return checked.genTime;
+    time = checked.genTime;
   }
-  return undefined;
+  if (failed) return { status: 'FAILED', time: undefined };
+  if (time !== undefined) return { status: 'VERIFIED', time };
+  return { status: tokens.length === 0 ? 'NONE' : 'UNTRUSTED', time: undefined };
 }
 
 /** Signer descriptions by certificate: a document's signatures share few certificates. */

@@ -6,8 +6,12 @@
  *   P = 1: nothing at all (NOTES.md: a P=1 document accepts no further byte);
  *   P = 2: signing and form filling;
  *   P = 3: also annotations (that do not cover a signature's appearance).
- * Without a certification, approval signatures are held to P = 2: new annotations other than seald's own marks are
- * reported as not allowed, because they change what a page shows (the shadow and "evil annotation" attacks).
+ * Without a certification nothing restricts an approval signature but its own FieldMDP locks: ISO 32000-1 §12.8.2.2
+ * makes P a property of the certification signature only, and pyHanko, EU DSS, iText and Acrobat all accept
+ * annotations added, modified or removed after an approval signature (and report them). What stays forbidden for every
+ * signature is decided in changes.ts, not here: page content and resources, an annotation over a signature's
+ * appearance (the overlay attacks), shared appearances, xref tricks. Metadata (/Metadata XMP, /Info, /Version,
+ * /Extensions) is allowed after any signature but a P=1 certification (pyHanko's metadata rule).
  */
 import type { PdfDocument } from '../../pdf/document.ts';
 import { PdfString, type PdfDict } from '../../pdf/objects.ts';
@@ -77,18 +81,14 @@ export function judge(changes: RawChange[], certification: Certification | undef
     else if (certified?.p === 1) {
       allowed = false;
       description += ` (the document is certified by "${certified.field}" with DocMDP P=1: no changes allowed)`;
-    } else if (c.class === 'signing') allowed = true;
+    } else if (c.class === 'signing' || c.class === 'metadata') allowed = true;
     else if (c.class === 'form-fill') {
       const lock = fieldLocks.find((l) => l.revision < c.revision && locks(l, c.field ?? ''));
       allowed = lock === undefined;
       if (lock) description += ` (locked by signature "${lock.signature}")`;
     } else {
-      allowed = certified?.p === 3;
-      if (!allowed) {
-        description += certified
-          ? ` (DocMDP P=${certified.p} of "${certified.field}" does not allow annotations)`
-          : ' (annotations after a signature change what the page shows)';
-      }
+      allowed = certified === undefined || certified.p === 3;
+      if (!allowed) description += ` (DocMDP P=${certified!.p} of "${certified!.field}" does not allow annotations)`;
     }
     return { revision: c.revision, allowed, kind: c.kind, description };
   });

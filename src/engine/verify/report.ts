@@ -12,6 +12,8 @@ export type { Integrity, PlacementReport, Trust };
 export type Verdict = 'VALID' | 'INVALID' | 'INDETERMINATE';
 
 
+export type SignatureTimestamp = 'NONE' | 'VERIFIED' | 'UNTRUSTED' | 'FAILED';
+
 export type ChangesAfter = 'NONE' | 'ALLOWED' | 'NOT_ALLOWED';
 
 /** One difference between a revision and the one before it. */
@@ -46,6 +48,15 @@ export interface SignatureReport {
    * its own token), ISO 8601; null when there is none or it does not verify.
    */
   timestampTime: string | null;
+  /**
+   * The signature time-stamp (CAdES signature-time-stamp, ETSI EN 319 122-1 §5.3) of a CMS signature: NONE when it
+   * carries none; VERIFIED when one proves the time (timestampTime); UNTRUSTED when tokens verify but no TSA chains to
+   * an anchor (the time is not proven, the signature is judged without it); FAILED when a token is not for this
+   * signature (its messageImprint is not the hash of this SignerInfo's signature value, RFC 3161 §2.4.2) or its own
+   * signature does not verify — a forged time claim: the signature is then at best INDETERMINATE. Document
+   * time-stamps (ETSI.RFC3161) report NONE here; their own token is judged as their integrity.
+   */
+  signatureTimestamp: SignatureTimestamp;
   /**
    * PAdES baseline level the signature reaches (ETSI EN 319 142-1): B-B; B-T with a verified signature time-stamp or
    * a later verified document time-stamp; B-LT with revocation data for its certificate embedded (DSS); B-LTA with a

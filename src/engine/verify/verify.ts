@@ -80,7 +80,8 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
   for (const rev of [...revisions].reverse()) {
     const at = docAt(rev);
     for (const field of signatureFields(at, budget)) {
-      const key = field.sigRef ? `${field.sigRef.num}` : `${rev.number}:${field.name}`;
+      // One signature dictionary, however many revisions list it: by its object, or by its field's when it is direct.
+      const key = field.sigRef ? `sig ${field.sigRef.num}` : field.fieldRef ? `field ${field.fieldRef.num}` : `${rev.number}:${field.name}`;
       if (seen.has(key)) continue;
       seen.add(key);
       fields.push({ field, doc: at });
@@ -163,6 +164,8 @@ function signatureVerdict(r: SignatureReport): SignatureReport['verdict'] {
     return r.integrity === 'UNSUPPORTED' && r.changesAfter !== 'NOT_ALLOWED' ? 'INDETERMINATE' : 'INVALID';
   }
   if (r.trust !== 'TRUSTED') return 'INDETERMINATE';
+  // A signature time-stamp that is not for this signature: a forged time claim (integrity.ts signatureTime).
+  if (r.signatureTimestamp === 'FAILED') return 'INDETERMINATE';
   return 'VALID';
 }
 

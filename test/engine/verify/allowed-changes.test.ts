@@ -55,22 +55,31 @@ describe('seald placement records and marks', () => {
     ]);
   });
 
-  it('a mark on a page its placement does not name is an ordinary annotation: not allowed', async () => {
+  // Issue 17: without a certification an annotation after an approval signature is allowed and reported (ISO 32000-1
+  // §12.8.2.2: P belongs to the certification signature; pyHanko, DSS and Acrobat agree). What these two tests keep is
+  // that such a stamp is reported as an ordinary annotation, never as a seal's mark; one over the seal is not allowed.
+  it('a mark on a page its placement does not name is an ordinary annotation, reported as one', async () => {
     const stray = await appendSignature(sealed, {
       field: 'Multi', signer: sw.signer, page: 1, placement: { kind: 'MultiPage', pages: [1, 2] },
       marks: [{ page: 3, rect: [450, 400, 550, 500] }],
     });
     const report = await verify(stray);
-    expect(report.verdict).toBe('INVALID');
-    expect(report.signatures[0]!.changes.filter((c) => !c.allowed).map((c) => c.kind)).toEqual(['annotation-added']);
+    expect(report.verdict).toBe('VALID');
+    expect(report.signatures[0]!.changes.filter((c) => c.kind === 'annotation-added').map((c) => c.allowed)).toEqual([true]);
+    expect(report.signatures[0]!.changes.map((c) => c.kind)).not.toContain('seal-mark-added');
   });
 
-  it('a locked stamp in a revision without a signature is not a seal mark', async () => {
-    const forged = appendUpdate(sealed, (doc, w) => {
+  it('a locked stamp in a revision without a signature is not a seal mark; over the seal it is not allowed', async () => {
+    const beside = appendUpdate(sealed, (doc, w) => {
       addAnnotation(doc, w, 2, w.add(dict({ Type: name('Annot'), Subtype: name('Stamp'), F: 132, Rect: [100, 100, 200, 200] })));
     });
-    const report = await verify(forged);
+    expect((await verify(beside)).signatures[0]!.changes.map((c) => [c.kind, c.allowed])).toEqual([['annotation-added', true]]);
+    const over = appendUpdate(sealed, (doc, w) => {
+      addAnnotation(doc, w, 3, w.add(dict({ Type: name('Annot'), Subtype: name('Stamp'), F: 132, Rect: [190, 190, 260, 260] })));
+    });
+    const report = await verify(over);
     expect(report.signatures[0]!.changesAfter).toBe('NOT_ALLOWED');
+    expect(report.signatures[0]!.changes.map((c) => c.kind)).toEqual(['overlay-on-signature']);
   });
 });
 

@@ -70,10 +70,16 @@ export interface SignatureShape {
   customContents?: boolean;
   /** Sign the ranges with this signer (otherwise /Contents stays zeros). */
   signer?: Signer;
+  /** PAdES B-T: the signature time-stamp token (DER) to embed, given the SHA-256 of the signature value. */
+  timestamp?: (imprint: Uint8Array) => Promise<Uint8Array>;
   /** Put this (hex DER) in /Contents instead, e.g. a CMS copied from another document. */
   contentsHex?: string;
   /** Make it the certification signature with DocMDP P. */
   docMdp?: 1 | 2 | 3;
+  /** Sign the existing empty signature field named `field` (set its /V) instead of adding a field. */
+  existing?: boolean;
+  /** Write the signature dictionary direct inside its field (/V << … >>), as some writers do. */
+  direct?: boolean;
   /** No /V: an unsigned signature field with a visible appearance (the sneaky-signature attack). */
   unsigned?: boolean;
   /** seald's placement record and extra marks: locked, printable /Stamp annotations in the same revision. */
@@ -108,7 +114,13 @@ export async function appendSignature(bytes: Uint8Array, shape: SignatureShape):
   }
   if (shape.placement) sigEntries.Seald_Placement = dict({ Kind: name(shape.placement.kind), Pages: shape.placement.pages });
   Object.assign(sigEntries, shape.entries ?? {});
-  const sig = shape.unsigned ? undefined : w.add(dict(sigEntries));
+  const sig = shape.unsigned ? undefined : shape.direct ? dict(sigEntries) : w.add(dict(sigEntries));
+  if (shape.existing && sig) {
+    const af = doc.resolveDict(doc.catalog.get('AcroForm'))!;
+    const ref = (doc.resolve(af.get('Fields')) as PdfRef[]).find((f) => (doc.resolveDict(f)!.get('T') as PdfString).asText() === shape.field)!;
+    w.update(ref, doc.resolveDict(ref)!.clone().set('V', sig));
+    return finishSignature(bytes, w, shape);
+  }
   const page = doc.page(shape.page ?? 1);
   const widget = w.add(
     dict({
@@ -123,7 +135,12 @@ export async function appendSignature(bytes: Uint8Array, shape: SignatureShape):
     byPage.set(mark.page, [...(byPage.get(mark.page) ?? []), stamp]);
   }
   for (const [n, refs] of byPage) addAnnotation(doc, w, n, ...refs);
-  addField(doc, w, widget, shape.docMdp !== undefined && sig ? { Perms: dict({ DocMDP: sig }) } : {});
+  addField(doc, w, widget, shape.docMdp !== undefined && sig instanceof PdfRef ? { Perms: dict({ DocMDP: sig }) } : {});
+  return finishSignature(bytes, w, shape);
+}
+
+/** Write the section, fix the /ByteRange, and sign (or fill /Contents) as the shape asks. */
+async function finishSignature(bytes: Uint8Array, w: IncrementalWriter, shape: SignatureShape): Promise<Buffer> {
   const section = w.write();
   const out = Buffer.concat([bytes, section.bytes]);
   const ct = section.marks.get('CT');
@@ -135,7 +152,8 @@ export async function appendSignature(bytes: Uint8Array, shape: SignatureShape):
     if (shape.contentsHex !== undefined) out.write(shape.contentsHex, ct + 1, 'latin1');
     if (shape.signer) {
       const digest = createHash('sha256').update(out.subarray(0, ct)).update(out.subarray(end)).digest();
-      const cms = await createPadesCms({ signer: shape.signer, documentDigest: digest });
+      const timestamp = shape.timestamp;
+      const cms = await createPadesCms({ signer: shape.signer, documentDigest: digest, ...(timestamp ? { timestamp: (imprint: Uint8Array) => timestamp(imprint) } : {}) });
       out.write(Buffer.from(cms).toString('hex'), ct + 1, 'latin1');
     }
   }
