@@ -135,6 +135,7 @@ describe('seald seals', () => {
         keyAlgorithm: 'EC prime256v1',
       },
       available: true,
+      activationRequired: false,
     });
   });
 });
