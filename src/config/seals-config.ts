@@ -51,14 +51,14 @@ export function sealsFrom(value: unknown, fromFile: (p: string) => string, sourc
     if (typeof sizeMm !== 'number' || !Number.isFinite(sizeMm) || sizeMm <= 0 || sizeMm > 1000) {
       throw configError(`${name}.size_mm`, `expected a size in millimetres (0 < size ≤ 1000), got ${JSON.stringify(sizeMm)}`, source);
     }
-    const activation = item.activation ?? 'none';
-    if (activation !== 'required' && activation !== 'none') {
+    const activation = item.activation;
+    if (activation !== undefined && activation !== 'required' && activation !== 'none') {
       throw configError(`${name}.activation`, `expected required or none, got ${JSON.stringify(activation)}`, source);
     }
     return {
       id,
       kind,
-      activation,
+      ...(activation === undefined ? {} : { activation }),
       name: requiredString(item, 'name', `${name}.name`, source),
       key: requiredString(item, 'key', `${name}.key`, source),
       certificates: fromFile(requiredString(item, 'certificates', `${name}.certificates`, source)),
