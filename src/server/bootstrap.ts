@@ -58,7 +58,8 @@ export async function startSealdServer(
     logger.warn({ listen: config.listen }, 'plaintext gRPC on a non-loopback address: every caller is "anonymous" (configure tls)');
   }
   if (config.tls === undefined && config.activation.plaintextPinsForDevelopment) {
-    logger.warn({ listen: config.listen }, 'signature PINs accepted over plaintext gRPC (development setting, loopback only)');
+    // Info, not warn: the setting is refused off loopback (config), and the embedded demo sets it on purpose.
+    logger.info({ listen: config.listen }, 'signature PINs accepted over plaintext gRPC (development setting, loopback only)');
   }
   let pool: TokenPool;
   try {
