@@ -79,6 +79,8 @@ export interface BatchInput {
   sealId?: string;
   /** The password of an encrypted document (sent in its start message, never logged). */
   password?: string;
+  /** The seal holder's PIN for this document's signature (signature activation; sent in its start message only). */
+  activationPin?: Uint8Array;
   placement?: PlacementInit;
   options?: SignatureOptionsInit;
 }
@@ -196,6 +198,7 @@ export async function sealBatch(
             options: input.options,
             ...(input.size === undefined ? {} : { documentSize: BigInt(input.size) }),
             ...(input.password === undefined ? {} : { documentPassword: input.password }),
+            ...(input.activationPin === undefined ? {} : { activation: { pin: input.activationPin } }),
           },
         },
       });

@@ -115,6 +115,8 @@ Other:
                       to spread calls round-robin over several replicas
   --timeout SECONDS   give up after this long (default: no limit)
   --password-file FILE  the password of an encrypted input (user, or owner to lift its permissions)
+  --pin-file FILE     the seal holder's PIN, for a seal that requires signature activation (sent over TLS only)
+  --pin-stdin         read that PIN from standard input instead
   --json              print the summary as JSON
 ${TLS_OPTIONS_HELP}  -h, --help          this help
 
@@ -237,6 +239,8 @@ Other:
   --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
   --timeout SECONDS   give up on the whole batch after this long (default: no limit)
   --password-file FILE  the password of an encrypted input (user, or owner to lift its permissions)
+  --pin-file FILE     the seal holder's PIN, for a seal that requires signature activation (sent over TLS only)
+  --pin-stdin         read that PIN from standard input instead
 ${TLS_OPTIONS_HELP}  -h, --help          this help
 
 Exit status: 0 every document sealed or already in OUT_DIR; 3 some documents failed (see the report), the

@@ -7,9 +7,12 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** Standard input (for --pin-stdin); tests pass their own. */
+  stdin?: NodeJS.ReadableStream;
 }
 
 export const processIo: CliIo = {
+  stdin: process.stdin,
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
   env: process.env,

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { SealdError } from '../errors.ts';
+import { activationFrom, type ActivationSettings } from './activation-config.ts';
 import { ltvFrom, tsaFrom, type TsaConfig } from './tsa-config.ts';
 import { applyTokenEnv, moreModules, pkcs11Env, poolHealth, tokensFrom } from './pool-config.ts';
 import { sealsFrom, tlsFrom, type SealConfig, type SealKindName, type TlsConfig } from './seals-config.ts';
@@ -22,7 +23,7 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 
-export type { PinSource, Pkcs11Config, SealConfig, SealKindName, TlsConfig, TokenConfig };
+export type { ActivationSettings, PinSource, Pkcs11Config, SealConfig, SealKindName, TlsConfig, TokenConfig };
 export { checkAddress, parseByteSize };
 
 export interface Limits {
@@ -83,6 +84,8 @@ export interface SealdConfig {
   /** Undefined: the built-in policy (every caller may do everything). */
   policy: PolicySource | undefined;
   audit: AuditConfig;
+  /** Signature activation: throttling of wrong PINs, and whether PINs may travel without TLS (development). */
+  activation: ActivationSettings;
 }
 
 /** Command-line flags of `seald serve` (highest precedence). */
@@ -332,6 +335,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     tls,
     policy,
     audit,
+    activation: activationFrom(file, listen, source),
     configPath,
     listen,
     metrics,
@@ -349,7 +353,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
 
 // ---------------------------------------------------------------------------------------------------------------------
 
-const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'batch', 'log', 'pkcs11', 'seals', 'trust', 'tls', 'policy', 'audit', 'tsa', 'ltv'];
+const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'batch', 'log', 'pkcs11', 'seals', 'trust', 'tls', 'policy', 'audit', 'tsa', 'ltv', 'activation'];
 
 function parseConfigFile(text: string, source: string): Table {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });

@@ -15,6 +15,11 @@ export interface SealConfig {
   image: string;
   /** Default size of the mark's longer side, in millimetres. */
   sizeMm: number;
+  /**
+   * `required`: every signature needs the holder's PIN (signature activation, sole control); the key must carry
+   * CKA_ALWAYS_AUTHENTICATE so the token enforces it. Absent or `none`: the seal signs on the caller's grant alone.
+   */
+  activation?: 'required' | 'none';
 }
 
 /** Mutual TLS: the server's certificate chain and key, and the CA bundle client certificates must chain to. */
@@ -31,7 +36,7 @@ export function sealsFrom(value: unknown, fromFile: (p: string) => string, sourc
   return value.map((item: unknown, index) => {
     const name = `seals[${index}]`;
     if (!isTable(item)) throw configError(name, 'expected a mapping', source);
-    checkKeys(item, ['id', 'kind', 'name', 'key', 'certificates', 'image', 'size_mm'], `${name}.`, source);
+    checkKeys(item, ['id', 'kind', 'name', 'key', 'certificates', 'image', 'size_mm', 'activation'], `${name}.`, source);
     const id = requiredString(item, 'id', `${name}.id`, source);
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) {
       throw configError(`${name}.id`, `"${id}": use letters, digits, ".", "_" and "-"`, source);
@@ -46,9 +51,14 @@ export function sealsFrom(value: unknown, fromFile: (p: string) => string, sourc
     if (typeof sizeMm !== 'number' || !Number.isFinite(sizeMm) || sizeMm <= 0 || sizeMm > 1000) {
       throw configError(`${name}.size_mm`, `expected a size in millimetres (0 < size ≤ 1000), got ${JSON.stringify(sizeMm)}`, source);
     }
+    const activation = item.activation;
+    if (activation !== undefined && activation !== 'required' && activation !== 'none') {
+      throw configError(`${name}.activation`, `expected required or none, got ${JSON.stringify(activation)}`, source);
+    }
     return {
       id,
       kind,
+      ...(activation === undefined ? {} : { activation }),
       name: requiredString(item, 'name', `${name}.name`, source),
       key: requiredString(item, 'key', `${name}.key`, source),
       certificates: fromFile(requiredString(item, 'certificates', `${name}.certificates`, source)),

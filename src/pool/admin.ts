@@ -27,6 +27,11 @@ export interface GenerateKeyOptions extends AdminOptions {
   /** CKA_LABEL of both halves. */
   label: string;
   type: AdminKeyType;
+  /**
+   * CKA_ALWAYS_AUTHENTICATE on the private key: each signature then needs C_Login(CKU_CONTEXT_SPECIFIC) with the
+   * holder's PIN (signature activation, sole control). On SoftHSM that PIN is the token's user PIN.
+   */
+  alwaysAuthenticate?: boolean;
 }
 
 // DER OID secp256r1 (RFC 5480 §2.1.1.1) as CKA_EC_PARAMS.
@@ -142,7 +147,14 @@ export function generateKeyPair(modulePath: string, tokenLabel: string, pin: str
     }
     const id = randomBytes(16);
     const common = { token: true, label: opts.label, id };
-    const privateTemplate: graphene.ITemplate = { ...common, private: true, sign: true, sensitive: true, extractable: false };
+    const privateTemplate: graphene.ITemplate = {
+      ...common,
+      private: true,
+      sign: true,
+      sensitive: true,
+      extractable: false,
+      ...(opts.alwaysAuthenticate === true ? { alwaysAuth: true } : {}),
+    };
     let pair: graphene.IKeyPair;
     if (opts.type === 'RSA-2048') {
       pair = session.generateKeyPair(
@@ -161,7 +173,7 @@ export function generateKeyPair(modulePath: string, tokenLabel: string, pin: str
     if (facts?.spki === undefined) {
       throw new SealdError('internal', 'KEYGEN_NO_PUBLIC_KEY', `generated key "${opts.label}" has no readable public key`);
     }
-    opts.logger?.info({ token: tokenLabel, key: opts.label, type: opts.type }, 'generated key pair on token');
+    opts.logger?.info({ token: tokenLabel, key: opts.label, type: opts.type, alwaysAuthenticate: opts.alwaysAuthenticate === true }, 'generated key pair on token');
     return facts.spki;
   });
 }

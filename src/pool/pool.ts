@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { SealdError } from '../errors.ts';
 import { certificatePublicKeyInfo, publicKeyParameters } from '../crypto/certificate.ts';
 import type { SignatureAlgorithm, Signer } from '../crypto/signer.ts';
+import type { SignatureActivation } from './activation.ts';
 import type { Pkcs11Config } from './config.ts';
 import { acquireModule, type ModuleLease } from './module-registry.ts';
 import { canonicalSpki, type TokenKeyType } from './public-key.ts';
@@ -15,7 +16,13 @@ import { describeWanted, listTokens, matchTokens } from './slots.ts';
 import { PooledToken, tokenTiming, type SignObserver, type TokenStatus } from './token.ts';
 
 export type { PinSource, Pkcs11Config, PoolHealthConfig, TokenConfig } from './config.ts';
+export { SignatureActivation } from './activation.ts';
 export type { FaultClass, TokenState, TokenStatus } from './token.ts';
+
+/** A Signer that can also make one signature with its holder's PIN (signature activation). */
+export interface ActivatableSigner extends Signer {
+  activated(activation: SignatureActivation): Signer;
+}
 
 function algorithmOf(type: TokenKeyType): SignatureAlgorithm {
   return type === 'RSA' ? 'RSASSA-PKCS1-v1_5' : 'ECDSA';
@@ -25,7 +32,7 @@ function algorithmOf(type: TokenKeyType): SignatureAlgorithm {
  * A Signer for one key over candidate tokens. Which of them may sign is decided at each sign, not once: a token
  * that was down at warm-up (keys unknown) and has recovered since joins the replica set when it holds the key.
  */
-class PoolSigner implements Signer {
+class PoolSigner implements ActivatableSigner {
   constructor(
     private readonly keyLabel: string,
     private readonly candidates: PooledToken[],
@@ -41,7 +48,19 @@ class PoolSigner implements Signer {
     return this.wantedSpki === undefined || facts.spki === undefined || canonicalSpki(facts.spki).equals(this.wantedSpki);
   }
 
-  async signDigest(digest: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+  /**
+   * A Signer for one signature made with the holder's PIN (keys with CKA_ALWAYS_AUTHENTICATE). Never cached: the
+   * caller makes one per signature and disposes of the activation afterwards.
+   */
+  activated(activation: SignatureActivation): Signer {
+    return {
+      certificates: this.certificates,
+      algorithm: this.algorithm,
+      signDigest: (digest, signal) => this.signDigest(digest, signal, activation),
+    };
+  }
+
+  async signDigest(digest: Uint8Array, signal?: AbortSignal, activation?: SignatureActivation): Promise<Uint8Array> {
     if (digest.length !== 32) {
       throw new SealdError('invalid-input', 'BAD_DIGEST_LENGTH', `a SHA-256 digest has 32 bytes, got ${digest.length}`);
     }
@@ -49,10 +68,15 @@ class PoolSigner implements Signer {
     let lastError: SealdError | undefined;
     for (const token of ready) {
       try {
-        return await token.sign(this.keyLabel, digest, signal);
+        return await token.sign(this.keyLabel, digest, signal, activation);
       } catch (error) {
-        // Fail over only when the token itself became unusable; a cancelled or refused request is final.
-        if (error instanceof SealdError && (error.code === 'TOKEN_DOWN' || error.code === 'TOKEN_QUARANTINED')) {
+        // Fail over only when the token itself became unusable; a cancelled or refused request is final, and so is
+        // any signature whose activation PIN already reached a token (a replica would spend another attempt).
+        if (
+          error instanceof SealdError &&
+          (error.code === 'TOKEN_DOWN' || error.code === 'TOKEN_QUARANTINED') &&
+          activation?.presented !== true
+        ) {
           lastError = error;
           continue;
         }
@@ -132,7 +156,7 @@ export class TokenPool {
    * or down at warm-up, so its private keys are unknown), the Signer is returned and its signs reject with that
    * token's TOKEN_QUARANTINED / TOKEN_DOWN — the actionable error — rather than KEY_NOT_FOUND.
    */
-  signer(keyLabel: string, certificates: Uint8Array[]): Signer {
+  signer(keyLabel: string, certificates: Uint8Array[]): ActivatableSigner {
     if (this.#closed) throw new SealdError('unavailable', 'POOL_CLOSED', 'the PKCS#11 pool is closed');
     const holders = this.tokens.filter((t) => t.hasKey(keyLabel));
     const certificate = certificates[0];
@@ -167,6 +191,18 @@ export class TokenPool {
       throw new SealdError('not-found', 'KEY_NOT_FOUND', `no token holds a private key labelled "${keyLabel}"`);
     }
     return new PoolSigner(keyLabel, this.tokens, wanted, [...certificates], algorithm);
+  }
+
+  /**
+   * Whether the key needs signature activation (CKA_ALWAYS_AUTHENTICATE) on the tokens that hold it: true, false, or
+   * undefined when no ready token has listed it. Holders that disagree are a configuration error.
+   */
+  requiresActivation(keyLabel: string): boolean | undefined {
+    const answers = new Set(this.tokens.map((t) => t.requiresActivation(keyLabel)).filter((a) => a !== undefined));
+    if (answers.size > 1) {
+      throw new SealdError('precondition', 'ACTIVATION_MISMATCH', `tokens disagree on whether key "${keyLabel}" has CKA_ALWAYS_AUTHENTICATE`);
+    }
+    return answers.size === 0 ? undefined : answers.has(true);
   }
 
   /** DER SubjectPublicKeyInfo of the key (for issuing its certificate). */

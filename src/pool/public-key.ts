@@ -92,6 +92,11 @@ export interface TokenKeyFacts {
   spki: Uint8Array | undefined;
   /** Bytes C_Sign returns: RSA k octets, ECDSA r‖s = 2·fieldBytes. */
   signatureLength: number;
+  /**
+   * CKA_ALWAYS_AUTHENTICATE (PKCS#11 v2.40 §4.9): every signature needs its own C_Login(CKU_CONTEXT_SPECIFIC) between
+   * C_SignInit and C_Sign — the token, not seald, enforces the holder's consent (sole control).
+   */
+  alwaysAuthenticate: boolean;
 }
 
 /**
@@ -127,9 +132,16 @@ function pairedPublicKey(session: graphene.Session, privateKey: graphene.Session
   return undefined;
 }
 
+/** CK_BBOOL attribute; undefined when the token does not answer it. */
+function boolAttribute(object: graphene.SessionObject, type: number): boolean | undefined {
+  const value = rawAttribute(object, type);
+  return value === undefined || value.length < 1 ? undefined : value[0] !== 0;
+}
+
 /** Key type, public key and signature size of a private key object, read with synchronous calls (warm-up only). */
 export function readTokenKeyFacts(session: graphene.Session, privateKey: graphene.SessionObject): TokenKeyFacts | undefined {
   const keyType = ulongAttribute(privateKey, pkcs11js.CKA_KEY_TYPE);
+  const alwaysAuthenticate = boolAttribute(privateKey, pkcs11js.CKA_ALWAYS_AUTHENTICATE) ?? false;
   if (keyType === pkcs11js.CKK_RSA) {
     let modulus = rawAttribute(privateKey, pkcs11js.CKA_MODULUS);
     let exponent = rawAttribute(privateKey, pkcs11js.CKA_PUBLIC_EXPONENT);
@@ -143,7 +155,7 @@ export function readTokenKeyFacts(session: graphene.Session, privateKey: graphen
     if (modulus === undefined) return undefined;
     let bytes = modulus.length;
     while (bytes > 0 && modulus[modulus.length - bytes] === 0) bytes--;
-    return { type: 'RSA', spki: exponent === undefined ? undefined : rsaSpki(modulus, exponent), signatureLength: bytes };
+    return { type: 'RSA', spki: exponent === undefined ? undefined : rsaSpki(modulus, exponent), signatureLength: bytes, alwaysAuthenticate };
   }
   if (keyType === pkcs11js.CKK_EC) {
     const params = rawAttribute(privateKey, pkcs11js.CKA_EC_PARAMS);
@@ -151,7 +163,7 @@ export function readTokenKeyFacts(session: graphene.Session, privateKey: graphen
     const curve = curveOf(params);
     const pub = pairedPublicKey(session, privateKey, keyType);
     const point = pub ? rawAttribute(pub, pkcs11js.CKA_EC_POINT) : undefined;
-    return { type: 'EC', spki: point === undefined ? undefined : ecSpki(params, point), signatureLength: 2 * curve.fieldBytes };
+    return { type: 'EC', spki: point === undefined ? undefined : ecSpki(params, point), signatureLength: 2 * curve.fieldBytes, alwaysAuthenticate };
   }
   return undefined;
 }

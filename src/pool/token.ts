@@ -16,6 +16,11 @@
  * fault marks the token down, and a probe with exponential back-off brings it back once no sign runs on it (close
  * every session, find the token again, open, log in, list keys); a refused PIN quarantines the token for good. A
  * keep-alive probe (C_GetSessionInfo on idle sessions) finds lost sessions and lost logins before a request does.
+ *
+ * Signature activation (activation.ts): a key with CKA_ALWAYS_AUTHENTICATE signs as C_SignInit → C_Login(
+ * CKU_CONTEXT_SPECIFIC, the caller's PIN) → C_Sign on one leased session. The caller's PIN is not the token's PIN: a
+ * refused context login never quarantines the token and is never retried (not here, not on a replica); nothing of an
+ * activated signature outlives it (the token itself drops the context login after the one C_Sign).
  */
 import graphene from 'graphene-pk11';
 import pkcs11js from 'pkcs11js';
@@ -25,6 +30,7 @@ import { sha256DigestInfo } from '../crypto/digest-info.ts';
 import { ecdsaRawToDer } from '../crypto/ecdsa-signature.ts';
 import { defaultSessionCount, describePinSource, resolvePin, type PoolHealthConfig, type TokenConfig } from './config.ts';
 import type { ModuleLease } from './module-registry.ts';
+import { activationRefused, CKU_CONTEXT_SPECIFIC, type PinState, type SignatureActivation } from './activation.ts';
 import { ckrOf, DEVICE_FAULTS, LOGIN_FAULTS, PIN_FAULTS, SESSION_FAULTS } from './pkcs11-errors.ts';
 import { readTokenKeyFacts, type TokenKeyFacts } from './public-key.ts';
 import { isPinRejected, markPinRejected } from './rejected-pins.ts';
@@ -420,6 +426,11 @@ export class PooledToken {
     return this.#keys.get(label)?.facts;
   }
 
+  /** True when the key needs a context login per signature (CKA_ALWAYS_AUTHENTICATE). */
+  requiresActivation(label: string): boolean | undefined {
+    return this.#keys.get(label)?.facts.alwaysAuthenticate;
+  }
+
   /** Signs waiting or running per session: lower is better when choosing among tokens. */
   pressure(): number {
     return (this.#busy + this.#waiters.length) / Math.max(1, this.#sessions.length);
@@ -446,13 +457,19 @@ export class PooledToken {
     return status;
   }
 
-  /** Sign a SHA-256 digest with the key labelled `keyLabel`. Returns what CMS wants (RSA octets, ECDSA DER). */
-  async sign(keyLabel: string, digest: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+  /**
+   * Sign a SHA-256 digest with the key labelled `keyLabel`. Returns what CMS wants (RSA octets, ECDSA DER).
+   * `activation`: the holder's PIN for a key with CKA_ALWAYS_AUTHENTICATE (refused before any token call without it).
+   */
+  async sign(keyLabel: string, digest: Uint8Array, signal?: AbortSignal, activation?: SignatureActivation): Promise<Uint8Array> {
     if (this.state !== 'ready' || this.#closing) throw this.unavailableError();
     if (signal?.aborted) throw abortError(signal);
     const key = this.#keys.get(keyLabel);
     if (key === undefined) {
       throw new SealdError('not-found', 'KEY_NOT_FOUND', `token "${this.label}" holds no private key labelled "${keyLabel}"`);
+    }
+    if (key.facts.alwaysAuthenticate && activation === undefined) {
+      throw new SealdError('precondition', 'ACTIVATION_REQUIRED', `key "${keyLabel}" signs only with its holder's PIN (signature activation)`);
     }
     // RSA: CKM_RSA_PKCS over the DigestInfo (RFC 8017 §9.2); ECDSA: CKM_ECDSA over the bare digest.
     const input = key.facts.type === 'RSA' ? sha256DigestInfo(digest) : new Uint8Array(digest);
@@ -463,7 +480,7 @@ export class PooledToken {
       throw abortError(signal);
     }
     const started = performance.now();
-    const work = this.#signOnSession(slot, keyLabel, input).finally(() => this.#release(slot));
+    const work = this.#signOnSession(slot, keyLabel, input, activation).finally(() => this.#release(slot));
     if (this.#signObserver !== undefined) {
       const observe = this.#signObserver;
       work.then(
@@ -532,7 +549,7 @@ export class PooledToken {
     if (this.#busy === 0) this.#onIdle?.();
   }
 
-  async #signOnSession(slot: PooledSession, keyLabel: string, input: Uint8Array): Promise<Uint8Array> {
+  async #signOnSession(slot: PooledSession, keyLabel: string, input: Uint8Array, activation: SignatureActivation | undefined): Promise<Uint8Array> {
     let reopened = false;
     let reloggedIn = false;
     for (;;) {
@@ -542,12 +559,15 @@ export class PooledToken {
         throw new SealdError('not-found', 'KEY_NOT_FOUND', `token "${this.label}" no longer holds a private key labelled "${keyLabel}"`);
       }
       try {
-        const raw = await this.#signOnce(slot, key, input);
+        const raw = await this.#signOnce(slot, key, input, activation);
         return key.facts.type === 'EC' ? ecdsaRawToDer(raw) : raw;
       } catch (error) {
         if (error instanceof SealdError) throw error;
+        if (error instanceof ContextLoginRefused) throw this.#contextLoginFault(error);
         const ckr = ckrOf(error);
         this.#count(ckr);
+        // Once the holder's PIN went to the token, the signature is final: a retry would present it again.
+        if (activation?.presented === true) throw this.#fault(ckr, error);
         if (ckr !== undefined && SESSION_FAULTS.has(ckr) && !reopened) {
           reopened = true;
           this.logger.warn({ ckr }, 'session lost; reopening it and retrying the sign once');
@@ -566,12 +586,23 @@ export class PooledToken {
     }
   }
 
-  /** C_SignInit (synchronous) then C_Sign on the libuv thread pool. */
-  async #signOnce(slot: PooledSession, key: TokenKey, input: Uint8Array): Promise<Uint8Array> {
+  /**
+   * C_SignInit (synchronous), the context login of an activated signature (synchronous, one attempt), then C_Sign on
+   * the libuv thread pool.
+   */
+  async #signOnce(slot: PooledSession, key: TokenKey, input: Uint8Array, activation: SignatureActivation | undefined): Promise<Uint8Array> {
     const data = Buffer.from(input);
     const out = Buffer.alloc(key.facts.signatureLength);
     const mechanism: pkcs11js.Mechanism = { mechanism: key.facts.type === 'RSA' ? pkcs11js.CKM_RSA_PKCS : pkcs11js.CKM_ECDSA };
     this.lease.lib.C_SignInit(slot.session.handle, mechanism, key.handle);
+    if (activation !== undefined) {
+      try {
+        this.lease.lib.C_Login(slot.session.handle, CKU_CONTEXT_SPECIFIC, activation.present());
+      } catch (error) {
+        this.#endSignOperation(slot, key);
+        throw new ContextLoginRefused(error);
+      }
+    }
     return new Promise<Uint8Array>((resolve, reject) => {
       // pkcs11js #121: the worker thread reads `data` and writes `out` after this frame returns; keep both reachable.
       slot.pinned = [data, out];
@@ -581,6 +612,41 @@ export class PooledToken {
         else resolve(new Uint8Array(signature));
       });
     });
+  }
+
+  /**
+   * End the sign operation a refused context login left active (SoftHSM 2.6 then answers C_SignInit with
+   * CKR_OPERATION_ACTIVE). PKCS#11 v2.40 has no C_SessionCancel; a C_Sign that fails with anything but
+   * CKR_BUFFER_TOO_SMALL ends the operation (§5.12), and without the context login it fails (CKR_USER_NOT_LOGGED_IN).
+   */
+  #endSignOperation(slot: PooledSession, key: TokenKey): void {
+    try {
+      this.lease.lib.C_Sign(slot.session.handle, Buffer.alloc(32), Buffer.alloc(key.facts.signatureLength));
+    } catch {
+      // Expected: the failure is what ends the operation.
+    }
+  }
+
+  /** What a refused context login means for the caller. Not a token fault: the token is not quarantined. */
+  #contextLoginFault(refused: ContextLoginRefused): SealdError {
+    const ckr = refused.ckr;
+    if (ckr !== undefined && PIN_FAULTS.has(ckr)) {
+      let state: PinState | undefined;
+      try {
+        const flags = this.lease.lib.C_GetTokenInfo(this.#found!.slot.handle).flags;
+        state = {
+          countLow: (flags & pkcs11js.CKF_USER_PIN_COUNT_LOW) !== 0,
+          finalTry: (flags & pkcs11js.CKF_USER_PIN_FINAL_TRY) !== 0,
+          locked: (flags & pkcs11js.CKF_USER_PIN_LOCKED) !== 0,
+        };
+      } catch {
+        // No token info: report the refusal without the token's state.
+      }
+      this.logger.warn({ ckr, pinCountLow: state?.countLow, pinFinalTry: state?.finalTry, pinLocked: state?.locked }, 'signature activation refused by the token');
+      return activationRefused(ckr, this.label, state);
+    }
+    this.#count(ckr);
+    return this.#fault(ckr, refused.cause);
   }
 
   /** Replace a session the token no longer knows (no operation can be running on it: its call has returned). */
@@ -642,5 +708,14 @@ export class PooledToken {
       }
     }
     this.#free.length = 0;
+  }
+}
+
+/** A C_Login(CKU_CONTEXT_SPECIFIC) the token refused (kept apart from the user login's PIN faults). */
+class ContextLoginRefused extends Error {
+  readonly ckr: string | undefined;
+  constructor(cause: unknown) {
+    super('context login refused', { cause });
+    this.ckr = ckrOf(cause);
   }
 }

@@ -58,8 +58,10 @@ export interface EmbeddedDefaultsOptions {
 }
 
 interface SealPlan {
-  id: 'org' | 'personal';
+  id: 'org' | 'personal' | 'legal-rep';
   keyType: AdminKeyType;
+  /** CKA_ALWAYS_AUTHENTICATE: each signature needs the holder's PIN (signature activation). */
+  alwaysAuthenticate?: boolean;
   subject: SubjectName;
   draw: () => Buffer;
 }
@@ -75,6 +77,16 @@ const SEALS: SealPlan[] = [
     id: 'personal',
     keyType: 'EC-P256',
     subject: { country: 'CN', organization: DEMO_ORGANIZATION, commonName: DEMO_PERSON },
+    draw: () => drawPersonalSeal({ sizePx: DEFAULT_PERSONAL_SEAL_SIZE_PX, name: DEMO_PERSON }),
+  },
+  {
+    // 法定代表人章: the legal representative's seal, under sole control — every signature needs the holder's PIN.
+    // SoftHSM has no per-key PIN: the context-specific login checks the token's user PIN (token.pin), see
+    // docs/security.md. `personal` stays without activation so existing demo set-ups and scripts keep working.
+    id: 'legal-rep',
+    keyType: 'EC-P256',
+    alwaysAuthenticate: true,
+    subject: { country: 'CN', organization: DEMO_ORGANIZATION, commonName: `${DEMO_PERSON}（法定代表人）` },
     draw: () => drawPersonalSeal({ sizePx: DEFAULT_PERSONAL_SEAL_SIZE_PX, name: DEMO_PERSON }),
   },
 ];
@@ -223,6 +235,17 @@ seals:
     certificates: seals/personal.chain.pem
     image: seals/personal.png
     size_mm: 20
+  - id: legal-rep                     # 法定代表人章: every signature needs the holder's PIN
+    kind: personal
+    name: ${DEMO_PERSON}（法定代表人）
+    key: legal-rep                    # generated with CKA_ALWAYS_AUTHENTICATE
+    certificates: seals/legal-rep.chain.pem
+    image: seals/legal-rep.png
+    size_mm: 20
+    activation: required              # seald seal --seal legal-rep --pin-file token.pin (SoftHSM: the user PIN)
+activation:
+  # The demo listens on loopback without TLS; PINs may travel in the clear only because of this development key.
+  insecure_accept_pins_over_plaintext_for_development: true
 trust:
   anchors: [ca/dev-ca.pem]
 `;
@@ -275,7 +298,12 @@ export async function ensureEmbeddedDefaults(
   for (const seal of SEALS) {
     let spki = findKeyPublicInfo(module, EMBEDDED_TOKEN_LABEL, userPin, seal.id, admin);
     if (spki === undefined) {
-      spki = generateKeyPair(module, EMBEDDED_TOKEN_LABEL, userPin, { label: seal.id, type: seal.keyType, ...admin });
+      spki = generateKeyPair(module, EMBEDDED_TOKEN_LABEL, userPin, {
+        label: seal.id,
+        type: seal.keyType,
+        ...(seal.alwaysAuthenticate === true ? { alwaysAuthenticate: true } : {}),
+        ...admin,
+      });
     }
     const chainPath = path.join(dir, 'seals', `${seal.id}.chain.pem`);
     const stale = caCreated ? 'new CA' : await staleChainReason(chainPath, spki, ca);

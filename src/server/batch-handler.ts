@@ -49,6 +49,7 @@ import { availableSeal, optionsOf, release, RESPONSE_CHUNK_BYTES, summaryOf } fr
 import { documentSpool, finishSpool } from './upload.ts';
 import { RequestReader, STOPPED, type BatchCall } from './batch-reader.ts';
 import { Spool } from './spool.ts';
+import type { RequestActivation } from './activation.ts';
 import { grpcStatusOf, statusName } from '../rpc/status.ts';
 import { MAX_INFLIGHT_METADATA_KEY } from '../rpc/metadata.ts';
 
@@ -101,6 +102,8 @@ interface DocumentPlan {
   optionsDigest: Uint8Array;
   /** The document's password when it is encrypted (never logged, audited or part of the idempotency key). */
   password: string;
+  /** This document's own signature activation (its PIN zeroed when the document ends); never shared with another. */
+  activation: RequestActivation;
 }
 
 class BatchStream {
@@ -273,18 +276,25 @@ class BatchStream {
       const seal = availableSeal(this.context, sealId);
       doc.sealLabel = seal.config.id;
       doc.access.note({ certificateSerial: seal.certificate.serialNumber });
+      const parsedPlacement = placementOf(asHeader.placement);
+      const parsedOptions = optionsOf(asHeader, this.context);
+      // Last of the checks before the upload: it opens the activation, which #seal or #failEarly settles.
+      const activation = this.context.activation.open(seal, start.activation);
       doc.plan = {
         seal,
-        placement: placementOf(asHeader.placement),
-        options: optionsOf(asHeader, this.context),
+        placement: parsedPlacement,
+        options: parsedOptions,
         optionsDigest: createHash('sha256')
           .update(toBinary(BatchHeaderSchema, create(BatchHeaderSchema, { sealId, placement, options })))
           .digest(),
         password: start.documentPassword,
+        activation,
       };
       doc.spool = documentSpool(this.context, start.documentSize);
     } catch (error) {
       this.#failEarly(doc, error);
+    } finally {
+      start.activation?.pin.fill(0); // the activation keeps its own copy until the document ends
     }
   }
 
@@ -323,6 +333,7 @@ class BatchStream {
   /** A document refused before its end: answer now, drop its later chunks, keep its id reserved until its end. */
   #failEarly(doc: BatchDocument, error: unknown): void {
     doc.failed = true;
+    doc.plan?.activation.settle(error);
     const spool = doc.spool;
     doc.spool = undefined;
     doc.work = this.#track(
@@ -358,6 +369,7 @@ class BatchStream {
               }),
               sealNow,
             );
+      doc.plan!.activation.settle(undefined);
       if (this.#abort.signal.aborted) throw abortReason(this.#abort.signal);
       const summary = fromBinary(SealSummarySchema, record.summary);
       // Durable in the audit log before the caller can see the sealed document.
@@ -382,6 +394,7 @@ class BatchStream {
         return { status: 'OK', bytesOut, replayed };
       });
     } catch (error) {
+      doc.plan?.activation.settle(error);
       await release(source, this.#log);
       source = undefined;
       await this.#answerError(doc, error);
@@ -393,7 +406,7 @@ class BatchStream {
   async #sealDocument(doc: BatchDocument, source: ByteSource, digest: Hash): Promise<Omit<SealRecord, 'createdAt'>> {
     const plan = doc.plan!;
     const stop = this.context.metrics.documentSealDuration.startTimer({ operation: 'batch_document', placement: doc.placementKind });
-    const outcome = await this.context.sealDocument(source, plan.seal.material, plan.placement, {
+    const outcome = await this.context.sealDocument(source, plan.activation.material, plan.placement, {
       ...plan.options,
       sourceDigest: digest,
       signal: this.#abort.signal,
@@ -577,6 +590,7 @@ class BatchStream {
     for (const doc of this.#documents.values()) {
       const spool = doc.spool;
       doc.spool = undefined;
+      doc.plan?.activation.settle(abortReason(this.#abort.signal));
       await release(spool, this.#log);
       this.#finish(doc, { status: this.#lifetime.clientGone ? 'CANCELLED' : 'ABORTED', bytesOut: 0, replayed: false });
     }

@@ -57,6 +57,10 @@ export async function startSealdServer(
   if (config.tls === undefined && !/^(127\.|\[::1\]|localhost:)/.test(config.listen)) {
     logger.warn({ listen: config.listen }, 'plaintext gRPC on a non-loopback address: every caller is "anonymous" (configure tls)');
   }
+  if (config.tls === undefined && config.activation.plaintextPinsForDevelopment) {
+    // Info, not warn: the setting is refused off loopback (config), and the embedded demo sets it on purpose.
+    logger.info({ listen: config.listen }, 'signature PINs accepted over plaintext gRPC (development setting, loopback only)');
+  }
   let pool: TokenPool;
   try {
     const { moreModules = [], ...firstModule } = config.pkcs11;
@@ -92,6 +96,7 @@ export async function startSealdServer(
       policy,
       audit: { append: (entry) => auditLog.append(entry) },
       poolStatus: () => pool.status().tokens,
+      activation: config.activation,
       ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
       ...(config.tsa === undefined ? {} : { timestamps: timestampsOf(config.tsa, metrics) }),
       ...(config.ltv.ocspUrl === undefined ? {} : { ltvOcspUrl: config.ltv.ocspUrl }),

@@ -3,6 +3,7 @@ import type { AuditEntry } from '../audit/record.ts';
 import type { Policy } from '../auth/policy.ts';
 import type { sealDocument, Timestamper } from '../engine/seal.ts';
 import type { Admission } from './admission.ts';
+import type { ActivationGate } from './activation.ts';
 import type { Limits } from '../config/config.ts';
 import type { Logger } from './logger.ts';
 import type { SealdMetrics } from '../metrics/metrics.ts';
@@ -28,6 +29,8 @@ export interface ServiceContext {
   timestamps?: { client: Timestamper; sealByDefault: boolean; timeoutMs: number };
   /** An OCSP responder for certificates whose AIA names none (config ltv.ocsp_url). */
   ltvOcspUrl?: string;
+  /** Signature activation: PIN checks before any token call, the wrong-PIN throttle (src/server/activation.ts). */
+  activation: ActivationGate;
   /** Register a call's work so a shutdown can wait for it (and never close the pool under a running sign). */
   track(work: Promise<unknown>): void;
 }

@@ -56,5 +56,6 @@ function sealInfo(seal: ConfiguredSeal, available: boolean): SealInfo {
       keyAlgorithm: seal.keyDescription,
     }),
     available,
+    activationRequired: seal.config.activation === 'required',
   });
 }

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { create } from '@bufbuild/protobuf';
 import type * as grpc from '@grpc/grpc-js';
-import type { SealOutcome } from '../engine/seal.ts';
+import type { SealMaterial, SealOutcome } from '../engine/seal.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import {
   SealResponseSchema,
@@ -56,8 +56,22 @@ async function handleSeal(
   dc: DocumentCall<SealHeader>,
   admitted: (ticket: AdmissionTicket | undefined) => void,
 ): Promise<void> {
-  const { access, lifetime } = dc;
   const header = await dc.header();
+  try {
+    await handleSealHeader(context, call, dc, header, admitted);
+  } finally {
+    header.activation?.pin.fill(0); // zeroed whatever happened (a refusal may come before the activation opened)
+  }
+}
+
+async function handleSealHeader(
+  context: ServiceContext,
+  call: SealCall,
+  dc: DocumentCall<SealHeader>,
+  header: SealHeader,
+  admitted: (ticket: AdmissionTicket | undefined) => void,
+): Promise<void> {
+  const { access } = dc;
   access.authorize(header.sealId, placementDetails(header.placement));
   dc.placement = header.placement?.kind.case ?? '(none)';
   const seal = availableSeal(context, header.sealId);
@@ -66,6 +80,29 @@ async function handleSeal(
   dc.log = dc.log.child({ sealId: seal.config.id });
   const placement = placementOf(header.placement);
   const options = optionsOf(header, context);
+  // Before any upload or token call: PIN over TLS, present when required, seal not throttled.
+  const activation = context.activation.open(seal, header.activation);
+  try {
+    await sealWithActivation(context, call, dc, header, seal, activation.material, placement, options, admitted);
+    activation.settle(undefined);
+  } catch (error) {
+    activation.settle(error);
+    throw error;
+  }
+}
+
+async function sealWithActivation(
+  context: ServiceContext,
+  call: SealCall,
+  dc: DocumentCall<SealHeader>,
+  header: SealHeader,
+  seal: ReturnType<typeof availableSeal>,
+  material: SealMaterial,
+  placement: ReturnType<typeof placementOf>,
+  options: ReturnType<typeof optionsOf>,
+  admitted: (ticket: AdmissionTicket | undefined) => void,
+): Promise<void> {
+  const { access, lifetime } = dc;
   // Wait for a place (bounded queue, the caller's deadline) before taking any bytes of the document.
   const ticket = await context.admission
     ?.admit(lifetime.signal, header.documentSize === undefined ? 0 : Math.min(documentSizeHint(header.documentSize), context.limits.maxDocumentBytes))
@@ -79,7 +116,7 @@ async function handleSeal(
   context.metrics.documentBytes.observe(source.size);
 
   const stopSealTimer = context.metrics.documentSealDuration.startTimer({ operation: 'seal', placement: dc.placement });
-  const outcome = await context.sealDocument(source, seal.material, placement, {
+  const outcome = await context.sealDocument(source, material, placement, {
     ...options,
     sourceDigest,
     signal: lifetime.signal,

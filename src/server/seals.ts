@@ -11,14 +11,20 @@ import type { SealMaterial } from '../engine/seal.ts';
 import { SealdError } from '../errors.ts';
 import { prepareSealImage } from '../pdf/image.ts';
 import type { SealConfig } from '../config/config.ts';
+import type { SignatureActivation } from '../pool/activation.ts';
 import type { Logger } from './logger.ts';
 
 /** What the server needs from the token pool (src/pool's TokenPool provides it). */
 export interface KeyProvider {
-  signer(keyLabel: string, certificates: Uint8Array[]): Signer | Promise<Signer>;
+  signer(keyLabel: string, certificates: Uint8Array[]): ActivatableSigner | Promise<ActivatableSigner>;
   /** True when a ready token holds the key. */
   hasKey(keyLabel: string): boolean;
+  /** Whether the key carries CKA_ALWAYS_AUTHENTICATE (undefined: not known, e.g. its token is down). */
+  requiresActivation?(keyLabel: string): boolean | undefined;
 }
+
+/** A Signer that may also sign once with its holder's PIN (src/pool's PoolSigner). */
+export type ActivatableSigner = Signer & { activated?(activation: SignatureActivation): Signer };
 
 export interface ConfiguredSeal {
   config: SealConfig;
@@ -26,6 +32,11 @@ export interface ConfiguredSeal {
   certificate: CertificateDescription;
   /** e.g. `RSA-2048`, `EC P-256`. */
   keyDescription: string;
+  /**
+   * For a seal with `activation: required`: the material of ONE signature made with the holder's PIN. Never cached;
+   * the caller disposes of the activation when the request ends.
+   */
+  activate?(activation: SignatureActivation): SealMaterial;
 }
 
 const POINTS_PER_MM = 72 / 25.4;
@@ -65,7 +76,9 @@ async function loadSeal(
   if (chain.length === 0) throw new Error(`no PEM certificate in ${config.certificates}`);
   const certificate = describeCertificate(chain[0]!);
   const image = prepareSealImage(new Uint8Array(await readFile(config.image, 'image', null)));
-  const signer = wrapSigner(await keys.signer(config.key, chain), config);
+  const tokenSigner = await keys.signer(config.key, chain);
+  const signer = wrapSigner(tokenSigner, config);
+  checkActivation(config, keys.requiresActivation?.(config.key));
   // size_mm is the mark's longer side; the shorter one follows the image's aspect ratio.
   const longSide = config.sizeMm * POINTS_PER_MM;
   const scale = longSide / Math.max(image.width, image.height);
@@ -76,7 +89,27 @@ async function loadSeal(
     defaultWidth: image.width * scale,
     defaultHeight: image.height * scale,
   };
-  return { config, material, certificate, keyDescription: describeKey(chain[0]!) };
+  const seal: ConfiguredSeal = { config, material, certificate, keyDescription: describeKey(chain[0]!) };
+  const activated = tokenSigner.activated?.bind(tokenSigner);
+  if (config.activation === 'required' && activated !== undefined) {
+    seal.activate = (activation) => ({ ...material, signer: wrapSigner(activated(activation), config) });
+  }
+  return seal;
+}
+
+/**
+ * Sole control is the token's job: a seal that requires activation must have a key the token guards with
+ * CKA_ALWAYS_AUTHENTICATE (else a PIN would be asked for and checked by nobody), and a key so guarded cannot sign
+ * for a seal that sends no PIN. Unknown (token down at start): checked by the token at each signature.
+ */
+function checkActivation(config: SealConfig, keyRequires: boolean | undefined): void {
+  if (keyRequires === undefined) return;
+  if (config.activation === 'required' && !keyRequires) {
+    throw new Error(`activation is required, but key "${config.key}" lacks CKA_ALWAYS_AUTHENTICATE, so the token would not check the PIN`);
+  }
+  if (config.activation !== 'required' && keyRequires) {
+    throw new Error(`key "${config.key}" has CKA_ALWAYS_AUTHENTICATE (a PIN per signature): set activation: required on the seal`);
+  }
 }
 
 function describeKey(certificateDer: Uint8Array): string {

@@ -18,7 +18,9 @@ import type { TokenStatus } from '../pool/pool.ts';
 import { poolStatusHandler } from './pool-handler.ts';
 import { Admission, DEFAULT_ADMISSION } from './admission.ts';
 import type { sealDocument } from '../engine/seal.ts';
-import { DEFAULTS, type BatchSettings, type Limits, type TlsConfig } from '../config/config.ts';
+import { DEFAULTS, type ActivationSettings, type BatchSettings, type Limits, type TlsConfig } from '../config/config.ts';
+import { ACTIVATION_DEFAULTS } from '../config/activation-config.ts';
+import { ActivationGate } from './activation.ts';
 import { BatchService, file_seald_v1_batch } from '../gen/seald/v1/batch_pb.ts';
 import { sealBatchHandler } from './batch-handler.ts';
 import { IdempotencyStore } from './idempotency.ts';
@@ -73,6 +75,8 @@ export interface ServerParts {
   trustAnchors?: Uint8Array[];
   /** SealBatch settings; defaults: DEFAULTS, idempotency records in memory only. */
   batch?: BatchSettings;
+  /** Signature activation settings (config `activation`); default: ACTIVATION_DEFAULTS (no PIN without TLS). */
+  activation?: ActivationSettings;
   /** Token status of the pool, for PoolService and the token metrics (absent: no PoolService). */
   poolStatus?: () => TokenStatus[];
 }
@@ -116,6 +120,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     policy: parts.policy ?? { current: () => BUILT_IN_POLICY },
     audit: parts.audit ?? NO_AUDIT,
     trustAnchors: parts.trustAnchors ?? [],
+    activation: new ActivationGate(parts.activation ?? ACTIVATION_DEFAULTS, parts.tls !== undefined),
     track(work) {
       const tracked = work.catch((error: unknown) => logger.error({ err: error }, 'call handler failed'));
       inflight.add(tracked);

@@ -135,6 +135,7 @@ describe('seald seals', () => {
         keyAlgorithm: 'EC prime256v1',
       },
       available: true,
+      activationRequired: false,
     });
   });
 });
@@ -164,7 +165,7 @@ describe('seald serve', () => {
       expect(fs.existsSync(path.join(dataDir, 'seald.yaml'))).toBe(true);
       const listed = await seald(['seals', '--json', '--server', address]);
       expect(listed.code).toBe(0);
-      expect(JSON.parse(listed.stdout.toString()).seals.map((s: { id: string }) => s.id)).toEqual(['org', 'personal']);
+      expect(JSON.parse(listed.stdout.toString()).seals.map((s: { id: string }) => s.id)).toEqual(['org', 'personal', 'legal-rep']);
 
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

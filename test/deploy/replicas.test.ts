@@ -231,6 +231,6 @@ describe('seald seal --server with several addresses', () => {
       env: { ...process.env, SEALD_SERVER: '' },
     });
     expect(result.stderr).toBe('');
-    expect(JSON.parse(result.stdout.toString()).seals.map((s: { id: string }) => s.id)).toEqual(['org', 'personal']);
+    expect(JSON.parse(result.stdout.toString()).seals.map((s: { id: string }) => s.id)).toEqual(['org', 'personal', 'legal-rep']);
   }, 60_000);
 });

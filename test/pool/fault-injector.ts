@@ -145,6 +145,8 @@ export class FaultInjector {
         const real = value as (...a: unknown[]) => unknown;
         return (...args: unknown[]) => {
           this.counts.set(property, this.count(property) + 1);
+          // C_Login is also counted per CK_USER_TYPE: "C_Login/1" (CKU_USER), "C_Login/2" (CKU_CONTEXT_SPECIFIC).
+          if (property === 'C_Login') this.counts.set(`C_Login/${String(args[1])}`, this.count(`C_Login/${String(args[1])}`) + 1);
           this.#watch(property, args);
           const rule = this.#match(target, property, args);
           let callback = typeof args[args.length - 1] === 'function' ? (args[args.length - 1] as (e: Error | null, r?: unknown) => void) : undefined;

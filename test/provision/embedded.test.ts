@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificatePublicKeyInfo, describeCertificate, pemToDer } from '../../src/crypto/certificate.ts';
 import { createPadesCms } from '../../src/crypto/cms.ts';
-import { TokenPool } from '../../src/pool/pool.ts';
+import { SignatureActivation, TokenPool } from '../../src/pool/pool.ts';
 import { moduleLeases } from '../../src/pool/module-registry.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { ensureEmbeddedDefaults } from '../../src/provision/embedded.ts';
@@ -65,6 +65,16 @@ describe('embedded defaults', () => {
     expect(yaml.seals).toEqual([
       { id: 'org', kind: 'organization', name: '示例商贸有限公司', key: 'org', certificates: 'seals/org.chain.pem', image: 'seals/org.png', size_mm: 42 },
       { id: 'personal', kind: 'personal', name: '张三', key: 'personal', certificates: 'seals/personal.chain.pem', image: 'seals/personal.png', size_mm: 20 },
+      {
+        id: 'legal-rep',
+        kind: 'personal',
+        name: '张三（法定代表人）',
+        key: 'legal-rep',
+        certificates: 'seals/legal-rep.chain.pem',
+        image: 'seals/legal-rep.png',
+        size_mm: 20,
+        activation: 'required',
+      },
     ]);
     expect(yaml.trust).toEqual({ anchors: ['ca/dev-ca.pem'] });
     expect(log.lines.join('')).not.toContain((await readFile(join(dataDir, 'token.pin'), 'utf8')).trim());
@@ -92,7 +102,7 @@ describe('embedded defaults', () => {
     }
   });
 
-  it('loads with the server config loader, and a TokenPool in the same process signs with both keys', async () => {
+  it('loads with the server config loader, and a TokenPool in the same process signs with every key (legal-rep with its PIN)', async () => {
     const config = await loadConfig({ flags: { config: configPath }, env: {}, cwd: root });
     const pool = await TokenPool.open(config.pkcs11, log.logger);
     try {
@@ -103,7 +113,14 @@ describe('embedded defaults', () => {
         // The certificate's public key is the token key's.
         expect(Buffer.from(pool.publicKeyInfo(seal.key)).equals(Buffer.from(certificatePublicKeyInfo(chain[0]!)))).toBe(true);
         const data = randomBytes(1000);
-        const cms = await createPadesCms({ signer: pool.signer(seal.key, chain), documentDigest: createHash('sha256').update(data).digest() });
+        // legal-rep's key has CKA_ALWAYS_AUTHENTICATE; on SoftHSM its activation PIN is the token's user PIN.
+        expect(pool.requiresActivation(seal.key)).toBe(seal.activation === 'required');
+        const tokenSigner = pool.signer(seal.key, chain);
+        const signer =
+          seal.activation === 'required'
+            ? tokenSigner.activated(new SignatureActivation(Buffer.from((await readFile(join(dataDir, 'token.pin'), 'utf8')).trim())))
+            : tokenSigner;
+        const cms = await createPadesCms({ signer, documentDigest: createHash('sha256').update(data).digest() });
         await writeFile(join(root, 'data.bin'), data);
         await writeFile(join(root, 'sig.p7s'), cms);
         const result = await openssl([

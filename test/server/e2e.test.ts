@@ -91,7 +91,9 @@ describe('seald end to end (SoftHSM, real engine)', () => {
     expect(seals.map((s) => [s.id, s.kind, s.available])).toEqual([
       ['org', SealKind.ORGANIZATION, true],
       ['personal', SealKind.PERSONAL, true],
+      ['legal-rep', SealKind.PERSONAL, true],
     ]);
+    expect(seals.map((s) => s.activationRequired)).toEqual([false, false, true]);
     expect(seals[0]!.name).toBe('示例商贸有限公司');
     expect(seals[0]!.certificate!.subject).toContain('示例商贸有限公司');
     expect(seals[0]!.certificate!.keyAlgorithm).toMatch(/^(RSA-\d+|EC \S+)$/);

@@ -53,7 +53,7 @@ describe('seald serve on a terminal', () => {
     expect(output).toMatch(ESCAPES);
     const lines = output.replace(ESCAPES, '').split('\n').filter((line) => line !== '');
     const listening = lines.find((line) => line.includes('seald listening'));
-    expect(listening).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}seald listening address=127\.0\.0\.1:\d+ tls=off metrics=\d+ seals=\["org","personal"\] health=SERVING$/);
+    expect(listening).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}seald listening address=127\.0\.0\.1:\d+ tls=off metrics=\d+ seals=\["org","personal","legal-rep"\] health=SERVING$/);
     expect(lines.length).toBeGreaterThan(2);
     for (const line of lines) expect(line, line).toMatch(/^\d\d:\d\d:\d\d\.\d{3} (TRACE|DEBUG|INFO |WARN |ERROR|FATAL) \S/);
   });

@@ -34,6 +34,7 @@ import { AtomicOutputFile } from '../output-file.ts';
 import { parseNumber, placementFromOptions, PLACEMENT_OPTIONS, signatureOptionsFrom, SIGNATURE_OPTIONS } from './placement-options.ts';
 import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
 import { documentPassword, PASSWORD_OPTION } from '../password-option.ts';
+import { activationPin, PIN_OPTIONS } from '../pin-option.ts';
 
 const DEFAULT_RETRIES = 3;
 /** Pause before the first retry round; doubled for each next one. */
@@ -82,11 +83,14 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
       json: { type: 'boolean', default: false },
       ...SERVER_OPTION,
       ...PASSWORD_OPTION,
+      ...PIN_OPTIONS,
     },
   });
   if (positionals.length !== 1) throw new UsageError('give exactly one input directory', 'batch');
   // One password for every document of the directory (a batch of one counterparty's contracts).
   const password = await documentPassword(values, 'batch');
+  // One holder's PIN, sent with every document (each document's signature is activated on its own).
+  const pin = await activationPin(values, io, 'batch');
   const inDir = path.resolve(positionals[0]!);
   const outDir = path.resolve(required(values.output, '-o/--output'));
   const sealId = required(values.seal, '--seal');
@@ -169,6 +173,7 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
       size: doc.size,
       file: doc.input,
       ...(password === '' ? {} : { password }),
+      ...(pin === undefined ? {} : { activationPin: pin }),
     }));
     await sealBatch(
       client,

@@ -3,13 +3,14 @@ import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { create } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
-import { SealHeaderSchema, type SealSummary } from '../../gen/seald/v1/seald_pb.ts';
+import { SealHeaderSchema, SignatureActivationSchema, type SealSummary } from '../../gen/seald/v1/seald_pb.ts';
 import { connectServers, sealRemote, UPLOAD_CHUNK_BYTES, withSealRetries } from '../client.ts';
 import { describeFailure, UsageError, type CliIo } from '../io.ts';
 import { AtomicOutputFile } from '../output-file.ts';
 import { parseNumber, placementFromOptions, PLACEMENT_OPTIONS, signatureOptionsFrom, SIGNATURE_OPTIONS } from './placement-options.ts';
 import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
 import { documentPassword, PASSWORD_OPTION } from '../password-option.ts';
+import { activationPin, PIN_OPTIONS } from '../pin-option.ts';
 
 export async function sealCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -24,6 +25,7 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
       json: { type: 'boolean', default: false },
       ...SERVER_OPTION,
       ...PASSWORD_OPTION,
+      ...PIN_OPTIONS,
     },
   });
   if (positionals.length !== 1) throw new UsageError('give exactly one input file', 'seal');
@@ -43,6 +45,8 @@ export async function sealCommand(args: string[], io: CliIo): Promise<number> {
     documentSize: BigInt(stat.size),
     documentPassword: await documentPassword(values, 'seal'),
   });
+  const pin = await activationPin(values, io, 'seal');
+  if (pin !== undefined) header.activation = create(SignatureActivationSchema, { pin });
 
   const client = await connectServers(serverAddresses(values.server, io.env), {}, clientTls(values, io.env));
   // One deadline for the whole command, retries included.

@@ -72,5 +72,6 @@ function sealJson(seal: SealInfo) {
             keyAlgorithm: certificate.keyAlgorithm,
           },
     available: seal.available,
+    activationRequired: seal.activationRequired,
   };
 }

@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file seald/v1/seald.proto.
  */
 export const file_seald_v1_seald: GenFile = /*@__PURE__*/
-  fileDesc("ChRzZWFsZC92MS9zZWFsZC5wcm90bxIIc2VhbGQudjEiUQoLU2VhbFJlcXVlc3QSJgoGaGVhZGVyGAEgASgLMhQuc2VhbGQudjEuU2VhbEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCK7AQoKU2VhbEhlYWRlchIPCgdzZWFsX2lkGAEgASgJEiYKCXBsYWNlbWVudBgCIAEoCzITLnNlYWxkLnYxLlBsYWNlbWVudBIrCgdvcHRpb25zGAMgASgLMhouc2VhbGQudjEuU2lnbmF0dXJlT3B0aW9ucxIaCg1kb2N1bWVudF9zaXplGAQgASgDSACIAQESGQoRZG9jdW1lbnRfcGFzc3dvcmQYBSABKAlCEAoOX2RvY3VtZW50X3NpemUi2wEKCVBsYWNlbWVudBIvCghwb3NpdGlvbhgBIAEoCzIbLnNlYWxkLnYxLlBvc2l0aW9uUGxhY2VtZW50SAASMgoKbXVsdGlfcGFnZRgCIAEoCzIcLnNlYWxkLnYxLk11bHRpUGFnZVBsYWNlbWVudEgAEjIKCmNyb3NzX3BhZ2UYAyABKAsyHC5zZWFsZC52MS5Dcm9zc1BhZ2VQbGFjZW1lbnRIABItCgdrZXl3b3JkGAQgASgLMhouc2VhbGQudjEuS2V5d29yZFBsYWNlbWVudEgAQgYKBGtpbmQidQoRUG9zaXRpb25QbGFjZW1lbnQSDAoEcGFnZRgBIAEoDRIJCgF4GAIgASgBEgkKAXkYAyABKAESEgoFd2lkdGgYBCABKAFIAIgBARITCgZoZWlnaHQYBSABKAFIAYgBAUIICgZfd2lkdGhCCQoHX2hlaWdodCJ3ChJNdWx0aVBhZ2VQbGFjZW1lbnQSDQoFcGFnZXMYASABKAkSCQoBeBgCIAEoARIJCgF5GAMgASgBEhIKBXdpZHRoGAQgASgBSACIAQESEwoGaGVpZ2h0GAUgASgBSAGIAQFCCAoGX3dpZHRoQgkKB19oZWlnaHQiiQIKEkNyb3NzUGFnZVBsYWNlbWVudBINCgVwYWdlcxgBIAEoCRIcCgRlZGdlGAIgASgOMg4uc2VhbGQudjEuRWRnZRISCgVhbG9uZxgDIAEoAUgAiAEBEhEKCW1heF9wYWdlcxgEIAEoDRIcCg9taW5fc3RyaXBfd2lkdGgYBSABKAFIAYgBARISCgpza2lwX2ZpcnN0GAYgASgIEhEKCXNraXBfbGFzdBgHIAEoCBISCgV3aWR0aBgIIAEoAUgCiAEBEhMKBmhlaWdodBgJIAEoAUgDiAEBQggKBl9hbG9uZ0ISChBfbWluX3N0cmlwX3dpZHRoQggKBl93aWR0aEIJCgdfaGVpZ2h0IsEBChBLZXl3b3JkUGxhY2VtZW50Eg8KB2tleXdvcmQYASABKAkSKAoKb2NjdXJyZW5jZRgCIAEoDjIULnNlYWxkLnYxLk9jY3VycmVuY2USDQoFaW5kZXgYAyABKA0SDQoFcGFnZXMYBCABKAkSCgoCZHgYBSABKAESCgoCZHkYBiABKAESEgoFd2lkdGgYByABKAFIAIgBARITCgZoZWlnaHQYCCABKAFIAYgBAUIICgZfd2lkdGhCCQoHX2hlaWdodCKEAQoQU2lnbmF0dXJlT3B0aW9ucxIOCgZyZWFzb24YASABKAkSEAoIbG9jYXRpb24YAiABKAkSFAoMY29udGFjdF9pbmZvGAMgASgJEhIKCmZpZWxkX25hbWUYBCABKAkSFgoJdGltZXN0YW1wGAUgASgISACIAQFCDAoKX3RpbWVzdGFtcCJUCgxTZWFsUmVzcG9uc2USDwoFY2h1bmsYASABKAxIABIoCgdzdW1tYXJ5GAIgASgLMhUuc2VhbGQudjEuU2VhbFN1bW1hcnlIAEIJCgdwYXlsb2FkIrACCgtTZWFsU3VtbWFyeRISCgpmaWVsZF9uYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgNEhIKCmJ5dGVfcmFuZ2UYAyADKAMSFwoPZG9jdW1lbnRfZGlnZXN0GAQgASgMEhgKEGRpZ2VzdF9hbGdvcml0aG0YBSABKAkSFgoOc2lnbmVyX3N1YmplY3QYBiABKAkSMAoMc2lnbmluZ190aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVwYWdlcxgIIAMoDRIVCg1kb2N1bWVudF9zaXplGAkgASgDEjIKDnRpbWVzdGFtcF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXBhaXJlZBgLIAEoCSJVCg1Mb2NhdGVSZXF1ZXN0EigKBmhlYWRlchgBIAEoCzIWLnNlYWxkLnYxLkxvY2F0ZUhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCKQAQoMTG9jYXRlSGVhZGVyEg8KB3NlYWxfaWQYASABKAkSJgoJcGxhY2VtZW50GAIgASgLMhMuc2VhbGQudjEuUGxhY2VtZW50EhoKDWRvY3VtZW50X3NpemUYAyABKANIAIgBARIZChFkb2N1bWVudF9wYXNzd29yZBgEIAEoCUIQCg5fZG9jdW1lbnRfc2l6ZSJKCg5Mb2NhdGVSZXNwb25zZRIkCgVtYXJrcxgBIAMoCzIVLnNlYWxkLnYxLkxvY2F0ZWRNYXJrEhIKCnBhZ2VfY291bnQYAiABKA0irwEKC0xvY2F0ZWRNYXJrEgwKBHBhZ2UYASABKA0SIAoEcmVjdBgCIAEoCzISLnNlYWxkLnYxLk1hcmtSZWN0EhgKC3N0cmlwX2luZGV4GAMgASgNSACIAQESGAoLc3RyaXBfY291bnQYBCABKA1IAYgBARISCgVncm91cBgFIAEoDUgCiAEBQg4KDF9zdHJpcF9pbmRleEIOCgxfc3RyaXBfY291bnRCCAoGX2dyb3VwIj8KCE1hcmtSZWN0EgkKAXgYASABKAESCQoBeRgCIAEoARINCgV3aWR0aBgDIAEoARIOCgZoZWlnaHQYBCABKAEiEgoQTGlzdFNlYWxzUmVxdWVzdCI2ChFMaXN0U2VhbHNSZXNwb25zZRIhCgVzZWFscxgBIAMoCzISLnNlYWxkLnYxLlNlYWxJbmZvIokBCghTZWFsSW5mbxIKCgJpZBgBIAEoCRIgCgRraW5kGAIgASgOMhIuc2VhbGQudjEuU2VhbEtpbmQSDAoEbmFtZRgDIAEoCRIuCgtjZXJ0aWZpY2F0ZRgEIAEoCzIZLnNlYWxkLnYxLkNlcnRpZmljYXRlSW5mbxIRCglhdmFpbGFibGUYBSABKAgivwEKD0NlcnRpZmljYXRlSW5mbxIPCgdzdWJqZWN0GAEgASgJEg4KBmlzc3VlchgCIAEoCRIVCg1zZXJpYWxfbnVtYmVyGAMgASgJEi4KCm5vdF9iZWZvcmUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCW5vdF9hZnRlchgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNa2V5X2FsZ29yaXRobRgGIAEoCSpaCgRFZGdlEhQKEEVER0VfVU5TUEVDSUZJRUQQABIOCgpFREdFX1JJR0hUEAESDQoJRURHRV9MRUZUEAISDAoIRURHRV9UT1AQAxIPCgtFREdFX0JPVFRPTRAEKn0KCk9jY3VycmVuY2USGgoWT0NDVVJSRU5DRV9VTlNQRUNJRklFRBAAEhQKEE9DQ1VSUkVOQ0VfRklSU1QQARITCg9PQ0NVUlJFTkNFX0xBU1QQAhISCg5PQ0NVUlJFTkNFX0FMTBADEhQKEE9DQ1VSUkVOQ0VfSU5ERVgQBCpZCghTZWFsS2luZBIZChVTRUFMX0tJTkRfVU5TUEVDSUZJRUQQABIaChZTRUFMX0tJTkRfT1JHQU5JWkFUSU9OEAESFgoSU0VBTF9LSU5EX1BFUlNPTkFMEAIyzQEKC1NlYWxTZXJ2aWNlEjkKBFNlYWwSFS5zZWFsZC52MS5TZWFsUmVxdWVzdBoWLnNlYWxkLnYxLlNlYWxSZXNwb25zZSgBMAESRAoJTGlzdFNlYWxzEhouc2VhbGQudjEuTGlzdFNlYWxzUmVxdWVzdBobLnNlYWxkLnYxLkxpc3RTZWFsc1Jlc3BvbnNlEj0KBkxvY2F0ZRIXLnNlYWxkLnYxLkxvY2F0ZVJlcXVlc3QaGC5zZWFsZC52MS5Mb2NhdGVSZXNwb25zZSgBYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChRzZWFsZC92MS9zZWFsZC5wcm90bxIIc2VhbGQudjEiUQoLU2VhbFJlcXVlc3QSJgoGaGVhZGVyGAEgASgLMhQuc2VhbGQudjEuU2VhbEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCLuAQoKU2VhbEhlYWRlchIPCgdzZWFsX2lkGAEgASgJEiYKCXBsYWNlbWVudBgCIAEoCzITLnNlYWxkLnYxLlBsYWNlbWVudBIrCgdvcHRpb25zGAMgASgLMhouc2VhbGQudjEuU2lnbmF0dXJlT3B0aW9ucxIaCg1kb2N1bWVudF9zaXplGAQgASgDSACIAQESGQoRZG9jdW1lbnRfcGFzc3dvcmQYBSABKAkSMQoKYWN0aXZhdGlvbhgGIAEoCzIdLnNlYWxkLnYxLlNpZ25hdHVyZUFjdGl2YXRpb25CEAoOX2RvY3VtZW50X3NpemUiIgoTU2lnbmF0dXJlQWN0aXZhdGlvbhILCgNwaW4YASABKAwi2wEKCVBsYWNlbWVudBIvCghwb3NpdGlvbhgBIAEoCzIbLnNlYWxkLnYxLlBvc2l0aW9uUGxhY2VtZW50SAASMgoKbXVsdGlfcGFnZRgCIAEoCzIcLnNlYWxkLnYxLk11bHRpUGFnZVBsYWNlbWVudEgAEjIKCmNyb3NzX3BhZ2UYAyABKAsyHC5zZWFsZC52MS5Dcm9zc1BhZ2VQbGFjZW1lbnRIABItCgdrZXl3b3JkGAQgASgLMhouc2VhbGQudjEuS2V5d29yZFBsYWNlbWVudEgAQgYKBGtpbmQidQoRUG9zaXRpb25QbGFjZW1lbnQSDAoEcGFnZRgBIAEoDRIJCgF4GAIgASgBEgkKAXkYAyABKAESEgoFd2lkdGgYBCABKAFIAIgBARITCgZoZWlnaHQYBSABKAFIAYgBAUIICgZfd2lkdGhCCQoHX2hlaWdodCJ3ChJNdWx0aVBhZ2VQbGFjZW1lbnQSDQoFcGFnZXMYASABKAkSCQoBeBgCIAEoARIJCgF5GAMgASgBEhIKBXdpZHRoGAQgASgBSACIAQESEwoGaGVpZ2h0GAUgASgBSAGIAQFCCAoGX3dpZHRoQgkKB19oZWlnaHQiiQIKEkNyb3NzUGFnZVBsYWNlbWVudBINCgVwYWdlcxgBIAEoCRIcCgRlZGdlGAIgASgOMg4uc2VhbGQudjEuRWRnZRISCgVhbG9uZxgDIAEoAUgAiAEBEhEKCW1heF9wYWdlcxgEIAEoDRIcCg9taW5fc3RyaXBfd2lkdGgYBSABKAFIAYgBARISCgpza2lwX2ZpcnN0GAYgASgIEhEKCXNraXBfbGFzdBgHIAEoCBISCgV3aWR0aBgIIAEoAUgCiAEBEhMKBmhlaWdodBgJIAEoAUgDiAEBQggKBl9hbG9uZ0ISChBfbWluX3N0cmlwX3dpZHRoQggKBl93aWR0aEIJCgdfaGVpZ2h0IsEBChBLZXl3b3JkUGxhY2VtZW50Eg8KB2tleXdvcmQYASABKAkSKAoKb2NjdXJyZW5jZRgCIAEoDjIULnNlYWxkLnYxLk9jY3VycmVuY2USDQoFaW5kZXgYAyABKA0SDQoFcGFnZXMYBCABKAkSCgoCZHgYBSABKAESCgoCZHkYBiABKAESEgoFd2lkdGgYByABKAFIAIgBARITCgZoZWlnaHQYCCABKAFIAYgBAUIICgZfd2lkdGhCCQoHX2hlaWdodCKEAQoQU2lnbmF0dXJlT3B0aW9ucxIOCgZyZWFzb24YASABKAkSEAoIbG9jYXRpb24YAiABKAkSFAoMY29udGFjdF9pbmZvGAMgASgJEhIKCmZpZWxkX25hbWUYBCABKAkSFgoJdGltZXN0YW1wGAUgASgISACIAQFCDAoKX3RpbWVzdGFtcCJUCgxTZWFsUmVzcG9uc2USDwoFY2h1bmsYASABKAxIABIoCgdzdW1tYXJ5GAIgASgLMhUuc2VhbGQudjEuU2VhbFN1bW1hcnlIAEIJCgdwYXlsb2FkIrACCgtTZWFsU3VtbWFyeRISCgpmaWVsZF9uYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgNEhIKCmJ5dGVfcmFuZ2UYAyADKAMSFwoPZG9jdW1lbnRfZGlnZXN0GAQgASgMEhgKEGRpZ2VzdF9hbGdvcml0aG0YBSABKAkSFgoOc2lnbmVyX3N1YmplY3QYBiABKAkSMAoMc2lnbmluZ190aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVwYWdlcxgIIAMoDRIVCg1kb2N1bWVudF9zaXplGAkgASgDEjIKDnRpbWVzdGFtcF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXBhaXJlZBgLIAEoCSJVCg1Mb2NhdGVSZXF1ZXN0EigKBmhlYWRlchgBIAEoCzIWLnNlYWxkLnYxLkxvY2F0ZUhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCKQAQoMTG9jYXRlSGVhZGVyEg8KB3NlYWxfaWQYASABKAkSJgoJcGxhY2VtZW50GAIgASgLMhMuc2VhbGQudjEuUGxhY2VtZW50EhoKDWRvY3VtZW50X3NpemUYAyABKANIAIgBARIZChFkb2N1bWVudF9wYXNzd29yZBgEIAEoCUIQCg5fZG9jdW1lbnRfc2l6ZSJKCg5Mb2NhdGVSZXNwb25zZRIkCgVtYXJrcxgBIAMoCzIVLnNlYWxkLnYxLkxvY2F0ZWRNYXJrEhIKCnBhZ2VfY291bnQYAiABKA0irwEKC0xvY2F0ZWRNYXJrEgwKBHBhZ2UYASABKA0SIAoEcmVjdBgCIAEoCzISLnNlYWxkLnYxLk1hcmtSZWN0EhgKC3N0cmlwX2luZGV4GAMgASgNSACIAQESGAoLc3RyaXBfY291bnQYBCABKA1IAYgBARISCgVncm91cBgFIAEoDUgCiAEBQg4KDF9zdHJpcF9pbmRleEIOCgxfc3RyaXBfY291bnRCCAoGX2dyb3VwIj8KCE1hcmtSZWN0EgkKAXgYASABKAESCQoBeRgCIAEoARINCgV3aWR0aBgDIAEoARIOCgZoZWlnaHQYBCABKAEiEgoQTGlzdFNlYWxzUmVxdWVzdCI2ChFMaXN0U2VhbHNSZXNwb25zZRIhCgVzZWFscxgBIAMoCzISLnNlYWxkLnYxLlNlYWxJbmZvIqYBCghTZWFsSW5mbxIKCgJpZBgBIAEoCRIgCgRraW5kGAIgASgOMhIuc2VhbGQudjEuU2VhbEtpbmQSDAoEbmFtZRgDIAEoCRIuCgtjZXJ0aWZpY2F0ZRgEIAEoCzIZLnNlYWxkLnYxLkNlcnRpZmljYXRlSW5mbxIRCglhdmFpbGFibGUYBSABKAgSGwoTYWN0aXZhdGlvbl9yZXF1aXJlZBgGIAEoCCK/AQoPQ2VydGlmaWNhdGVJbmZvEg8KB3N1YmplY3QYASABKAkSDgoGaXNzdWVyGAIgASgJEhUKDXNlcmlhbF9udW1iZXIYAyABKAkSLgoKbm90X2JlZm9yZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJbm90X2FmdGVyGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1rZXlfYWxnb3JpdGhtGAYgASgJKloKBEVkZ2USFAoQRURHRV9VTlNQRUNJRklFRBAAEg4KCkVER0VfUklHSFQQARINCglFREdFX0xFRlQQAhIMCghFREdFX1RPUBADEg8KC0VER0VfQk9UVE9NEAQqfQoKT2NjdXJyZW5jZRIaChZPQ0NVUlJFTkNFX1VOU1BFQ0lGSUVEEAASFAoQT0NDVVJSRU5DRV9GSVJTVBABEhMKD09DQ1VSUkVOQ0VfTEFTVBACEhIKDk9DQ1VSUkVOQ0VfQUxMEAMSFAoQT0NDVVJSRU5DRV9JTkRFWBAEKlkKCFNlYWxLaW5kEhkKFVNFQUxfS0lORF9VTlNQRUNJRklFRBAAEhoKFlNFQUxfS0lORF9PUkdBTklaQVRJT04QARIWChJTRUFMX0tJTkRfUEVSU09OQUwQAjLNAQoLU2VhbFNlcnZpY2USOQoEU2VhbBIVLnNlYWxkLnYxLlNlYWxSZXF1ZXN0GhYuc2VhbGQudjEuU2VhbFJlc3BvbnNlKAEwARJECglMaXN0U2VhbHMSGi5zZWFsZC52MS5MaXN0U2VhbHNSZXF1ZXN0Ghsuc2VhbGQudjEuTGlzdFNlYWxzUmVzcG9uc2USPQoGTG9jYXRlEhcuc2VhbGQudjEuTG9jYXRlUmVxdWVzdBoYLnNlYWxkLnYxLkxvY2F0ZVJlc3BvbnNlKAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * SealRequest is one message of the Seal request stream.
@@ -102,6 +102,15 @@ export type SealHeader = Message<"seald.v1.SealHeader"> & {
    * @generated from field: string document_password = 5;
    */
   documentPassword: string;
+
+  /**
+   * The seal holder's consent for this one signature, required by a seal whose key the token guards with
+   * CKA_ALWAYS_AUTHENTICATE (ListSeals, config `activation: required`). Refused over plaintext gRPC unless the server
+   * is configured for development. Never logged, audited, echoed or cached; never retried.
+   *
+   * @generated from field: seald.v1.SignatureActivation activation = 6;
+   */
+  activation?: SignatureActivation | undefined;
 };
 
 /**
@@ -110,6 +119,31 @@ export type SealHeader = Message<"seald.v1.SealHeader"> & {
  */
 export const SealHeaderSchema: GenMessage<SealHeader> = /*@__PURE__*/
   messageDesc(file_seald_v1_seald, 1);
+
+/**
+ * SignatureActivation authorises one signature with the seal holder's own secret (sole control): the token checks it
+ * with C_Login(CKU_CONTEXT_SPECIFIC) between C_SignInit and C_Sign (PKCS#11 v2.40 §5.6, §10.9). A wrong PIN is
+ * PERMISSION_DENIED (ACTIVATION_FAILED; the message says when the token reports a last attempt), a locked PIN
+ * FAILED_PRECONDITION (ACTIVATION_PIN_LOCKED), a missing one FAILED_PRECONDITION (ACTIVATION_REQUIRED), and a seal
+ * refused after repeated wrong PINs RESOURCE_EXHAUSTED (ACTIVATION_THROTTLED, with the wait in the message).
+ *
+ * @generated from message seald.v1.SignatureActivation
+ */
+export type SignatureActivation = Message<"seald.v1.SignatureActivation"> & {
+  /**
+   * The holder's PIN, UTF-8. Bytes rather than a string so the server can zero its copy after the signature.
+   *
+   * @generated from field: bytes pin = 1;
+   */
+  pin: Uint8Array;
+};
+
+/**
+ * Describes the message seald.v1.SignatureActivation.
+ * Use `create(SignatureActivationSchema)` to create a new message.
+ */
+export const SignatureActivationSchema: GenMessage<SignatureActivation> = /*@__PURE__*/
+  messageDesc(file_seald_v1_seald, 2);
 
 /**
  * Placement says where a seal's mark (or marks) go. Exactly one kind is set.
@@ -160,7 +194,7 @@ export type Placement = Message<"seald.v1.Placement"> & {
  * Use `create(PlacementSchema)` to create a new message.
  */
 export const PlacementSchema: GenMessage<Placement> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 2);
+  messageDesc(file_seald_v1_seald, 3);
 
 /**
  * PositionPlacement puts one mark, centred on (x, y), on one page.
@@ -212,7 +246,7 @@ export type PositionPlacement = Message<"seald.v1.PositionPlacement"> & {
  * Use `create(PositionPlacementSchema)` to create a new message.
  */
 export const PositionPlacementSchema: GenMessage<PositionPlacement> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 3);
+  messageDesc(file_seald_v1_seald, 4);
 
 /**
  * MultiPagePlacement puts the same mark, centred on (x, y), on every page of a page spec. One signature covers all
@@ -263,7 +297,7 @@ export type MultiPagePlacement = Message<"seald.v1.MultiPagePlacement"> & {
  * Use `create(MultiPagePlacementSchema)` to create a new message.
  */
 export const MultiPagePlacementSchema: GenMessage<MultiPagePlacement> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 4);
+  messageDesc(file_seald_v1_seald, 5);
 
 /**
  * CrossPagePlacement cuts the seal into strips, one per page, at a page edge, so that the stacked pages show the
@@ -345,7 +379,7 @@ export type CrossPagePlacement = Message<"seald.v1.CrossPagePlacement"> & {
  * Use `create(CrossPagePlacementSchema)` to create a new message.
  */
 export const CrossPagePlacementSchema: GenMessage<CrossPagePlacement> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 5);
+  messageDesc(file_seald_v1_seald, 6);
 
 /**
  * KeywordPlacement centres a mark on a text found in the document (e.g. 乙方（盖章）), moved by (dx, dy). A keyword
@@ -412,7 +446,7 @@ export type KeywordPlacement = Message<"seald.v1.KeywordPlacement"> & {
  * Use `create(KeywordPlacementSchema)` to create a new message.
  */
 export const KeywordPlacementSchema: GenMessage<KeywordPlacement> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 6);
+  messageDesc(file_seald_v1_seald, 7);
 
 /**
  * SignatureOptions are written into the signature dictionary (ISO 32000-1 §12.8.1, Table 252).
@@ -462,7 +496,7 @@ export type SignatureOptions = Message<"seald.v1.SignatureOptions"> & {
  * Use `create(SignatureOptionsSchema)` to create a new message.
  */
 export const SignatureOptionsSchema: GenMessage<SignatureOptions> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 7);
+  messageDesc(file_seald_v1_seald, 8);
 
 /**
  * SealResponse is one message of the Seal response stream.
@@ -497,7 +531,7 @@ export type SealResponse = Message<"seald.v1.SealResponse"> & {
  * Use `create(SealResponseSchema)` to create a new message.
  */
 export const SealResponseSchema: GenMessage<SealResponse> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 8);
+  messageDesc(file_seald_v1_seald, 9);
 
 /**
  * SealSummary describes the signature that was added.
@@ -590,7 +624,7 @@ export type SealSummary = Message<"seald.v1.SealSummary"> & {
  * Use `create(SealSummarySchema)` to create a new message.
  */
 export const SealSummarySchema: GenMessage<SealSummary> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 9);
+  messageDesc(file_seald_v1_seald, 10);
 
 /**
  * LocateRequest is one message of the Locate request stream.
@@ -625,7 +659,7 @@ export type LocateRequest = Message<"seald.v1.LocateRequest"> & {
  * Use `create(LocateRequestSchema)` to create a new message.
  */
 export const LocateRequestSchema: GenMessage<LocateRequest> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 10);
+  messageDesc(file_seald_v1_seald, 11);
 
 /**
  * LocateHeader says which seal (for its size) and which placement to preview.
@@ -669,7 +703,7 @@ export type LocateHeader = Message<"seald.v1.LocateHeader"> & {
  * Use `create(LocateHeaderSchema)` to create a new message.
  */
 export const LocateHeaderSchema: GenMessage<LocateHeader> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 11);
+  messageDesc(file_seald_v1_seald, 12);
 
 /**
  * LocateResponse lists the marks a seal with this placement would write.
@@ -697,7 +731,7 @@ export type LocateResponse = Message<"seald.v1.LocateResponse"> & {
  * Use `create(LocateResponseSchema)` to create a new message.
  */
 export const LocateResponseSchema: GenMessage<LocateResponse> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 12);
+  messageDesc(file_seald_v1_seald, 13);
 
 /**
  * LocatedMark is one mark: a rectangle on one page.
@@ -746,7 +780,7 @@ export type LocatedMark = Message<"seald.v1.LocatedMark"> & {
  * Use `create(LocatedMarkSchema)` to create a new message.
  */
 export const LocatedMarkSchema: GenMessage<LocatedMark> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 13);
+  messageDesc(file_seald_v1_seald, 14);
 
 /**
  * MarkRect is a rectangle in points: lower-left corner and size.
@@ -780,7 +814,7 @@ export type MarkRect = Message<"seald.v1.MarkRect"> & {
  * Use `create(MarkRectSchema)` to create a new message.
  */
 export const MarkRectSchema: GenMessage<MarkRect> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 14);
+  messageDesc(file_seald_v1_seald, 15);
 
 /**
  * ListSealsRequest asks for the configured seals.
@@ -795,7 +829,7 @@ export type ListSealsRequest = Message<"seald.v1.ListSealsRequest"> & {
  * Use `create(ListSealsRequestSchema)` to create a new message.
  */
 export const ListSealsRequestSchema: GenMessage<ListSealsRequest> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 15);
+  messageDesc(file_seald_v1_seald, 16);
 
 /**
  * ListSealsResponse lists the configured seals.
@@ -814,7 +848,7 @@ export type ListSealsResponse = Message<"seald.v1.ListSealsResponse"> & {
  * Use `create(ListSealsResponseSchema)` to create a new message.
  */
 export const ListSealsResponseSchema: GenMessage<ListSealsResponse> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 16);
+  messageDesc(file_seald_v1_seald, 17);
 
 /**
  * SealInfo describes one configured seal.
@@ -854,6 +888,14 @@ export type SealInfo = Message<"seald.v1.SealInfo"> & {
    * @generated from field: bool available = 5;
    */
   available: boolean;
+
+  /**
+   * True when every signature needs the holder's PIN (SealHeader.activation): the token guards the key with
+   * CKA_ALWAYS_AUTHENTICATE.
+   *
+   * @generated from field: bool activation_required = 6;
+   */
+  activationRequired: boolean;
 };
 
 /**
@@ -861,7 +903,7 @@ export type SealInfo = Message<"seald.v1.SealInfo"> & {
  * Use `create(SealInfoSchema)` to create a new message.
  */
 export const SealInfoSchema: GenMessage<SealInfo> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 17);
+  messageDesc(file_seald_v1_seald, 18);
 
 /**
  * CertificateInfo describes an X.509 certificate (RFC 5280).
@@ -917,7 +959,7 @@ export type CertificateInfo = Message<"seald.v1.CertificateInfo"> & {
  * Use `create(CertificateInfoSchema)` to create a new message.
  */
 export const CertificateInfoSchema: GenMessage<CertificateInfo> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 18);
+  messageDesc(file_seald_v1_seald, 19);
 
 /**
  * Edge is the page edge, as the reader sees the page, where a cross-page seal's strips go.
