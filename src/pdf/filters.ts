@@ -1,6 +1,7 @@
 /**
  * Stream decoding for what seald reads itself: object streams and xref streams (§7.4.4 FlateDecode with the PNG
- * predictors of §7.4.4.4). Content streams and images are never decoded.
+ * predictors of §7.4.4.4), and a signature widget's seal image for a verification report (appearance-image.ts).
+ * Page images are never decoded.
  */
 import { inflateSync } from 'node:zlib';
 import { PdfDict, PdfName, PdfStream, type PdfObject } from './objects.ts';
