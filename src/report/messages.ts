@@ -210,7 +210,7 @@ const en: Messages = {
   holder: 'Seal holder',
   kind: 'Kind',
   kinds: { seal: 'Electronic seal', timestamp: 'Document time-stamp' },
-  placement: { Position: 'seal', MultiPage: 'multi-page seal', CrossPage: 'cross-page seal', Keyword: 'seal at a keyword' },
+  placement: { Position: 'at a position', MultiPage: 'multi-page seal', CrossPage: 'cross-page seal (across the page edges)', Keyword: 'at a keyword' },
   pages: 'Pages',
   sealImage: 'The seal as it appears in the document',
   noSealImage: 'This signature shows no seal image.',
