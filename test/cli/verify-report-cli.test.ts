@@ -6,11 +6,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { create } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VerifyRequestSchema, VerifyService, type VerifyHeader, type VerifyResponse } from '../../src/gen/seald/v1/verify_pb.ts';
+import { VerifyHeaderSchema, VerifyRequestSchema, VerifyService, type VerifyResponse } from '../../src/gen/seald/v1/verify_pb.ts';
 import { grpcClientConstructor } from '../../src/rpc/grpc-service.ts';
 import { startSealdServer } from '../../src/server/bootstrap.ts';
 import type { SealdServer } from '../../src/server/server.ts';
@@ -91,7 +91,7 @@ describe('seald verify --html', () => {
 });
 
 describe('the Verify RPC with want_html', () => {
-  function verify(header: Partial<VerifyHeader>, bytes: Uint8Array): Promise<VerifyResponse> {
+  function verify(header: MessageInitShape<typeof VerifyHeaderSchema>, bytes: Uint8Array): Promise<VerifyResponse> {
     const Client = grpcClientConstructor(VerifyService);
     const client = new Client(server.address, grpc.credentials.createInsecure());
     return new Promise<VerifyResponse>((resolve, reject) => {
@@ -100,7 +100,7 @@ describe('the Verify RPC with want_html', () => {
         if (error !== null || value === undefined) reject(error);
         else resolve(value);
       });
-      call.write(create(VerifyRequestSchema, { payload: { case: 'header', value: header } }));
+      call.write(create(VerifyRequestSchema, { payload: { case: 'header', value: create(VerifyHeaderSchema, header) } }));
       call.write(create(VerifyRequestSchema, { payload: { case: 'chunk', value: bytes } }));
       call.end();
     });
