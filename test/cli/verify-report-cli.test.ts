@@ -90,6 +90,27 @@ describe('seald verify --html', () => {
   }, 60_000);
 });
 
+describe('seald verify --pdf', () => {
+  it('prints the page to an A4 PDF with Chromium; without Chromium it says so, and --html still works', async () => {
+    const out = path.join(dir, 'report.pdf');
+    const result = await seald(['verify', two, '--trust', sealer.caPem, '--pdf', out, '--lang', 'en']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const info = (await run('pdfinfo', [out])).stdout.toString();
+    expect(info).toMatch(/Page size:\s+[\d.]+ x [\d.]+ pts \(A4\)/);
+    const text = (await run('pdftotext', ['-layout', out, '-'])).stdout.toString();
+    expect(text).toContain('Electronic seal verification report');
+    expect(text).toContain('Order of sealing');
+
+    const html = path.join(dir, 'no-chromium.html');
+    const without = await seald(['verify', two, '--trust', sealer.caPem, '--pdf', path.join(dir, 'none.pdf'), '--html', html], { PATH: dir, SEALD_CHROMIUM: '' });
+    expect(without.code).toBe(1);
+    expect(without.stderr).toContain('--pdf prints the report with Chromium, which is not installed');
+    expect(fs.existsSync(path.join(dir, 'none.pdf'))).toBe(false);
+    expect(fs.readFileSync(html, 'utf8')).toContain('Electronic seal verification report');
+  }, 120_000);
+});
+
 describe('the Verify RPC with want_html', () => {
   function verify(header: MessageInitShape<typeof VerifyHeaderSchema>, bytes: Uint8Array): Promise<VerifyResponse> {
     const Client = grpcClientConstructor(VerifyService);
