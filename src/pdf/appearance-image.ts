@@ -102,7 +102,7 @@ function decodeImage(image: PdfStream, resolve: Resolve): AppearanceImage | unde
   const colour = colourSpace(resolve(image.dict.get('ColorSpace')), resolve);
   const bpc = num(image.dict, 'BitsPerComponent', resolve);
   if (colour === undefined || ![1, 2, 4, 8, 16].includes(bpc)) return undefined;
-  const samples = readSamples(decodeStream(image, resolve), width, height, colour.components, bpc);
+  const samples = readSamples(decodeStream(image, resolve, decodedBound(width, height, colour.components, bpc)), width, height, colour.components, bpc);
   if (samples === undefined) return undefined;
   if (!colour.indexed && bpc < 8) {
     const scale = 255 / ((1 << bpc) - 1);
@@ -116,6 +116,11 @@ function decodeImage(image: PdfStream, resolve: Resolve): AppearanceImage | unde
   const smask = resolve(image.dict.get('SMask'));
   if (smask instanceof PdfStream) applySoftMask(smask, resolve, rgba, width, height);
   return { format: 'rgba', width, height, rgba };
+}
+
+/** The most bytes an image of this size can need decoded (a PNG predictor adds a byte a row): more is a bomb. */
+function decodedBound(width: number, height: number, components: number, bpc: number): number {
+  return (Math.ceil((width * components * bpc) / 8) + 1) * height + 1024;
 }
 
 /**
@@ -213,7 +218,7 @@ function applySoftMask(smask: PdfStream, resolve: Resolve, rgba: Uint8Array, wid
   const mh = num(smask.dict, 'Height', resolve);
   const bpc = num(smask.dict, 'BitsPerComponent', resolve);
   if (![1, 2, 4, 8, 16].includes(bpc)) return;
-  const alpha = readSamples(decodeStream(smask, resolve), mw, mh, 1, bpc);
+  const alpha = readSamples(decodeStream(smask, resolve, decodedBound(mw, mh, 1, bpc)), mw, mh, 1, bpc);
   if (alpha === undefined) return;
   const scale = 255 / ((1 << Math.min(bpc, 8)) - 1);
   for (let y = 0; y < height; y++) {
