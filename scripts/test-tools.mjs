@@ -26,6 +26,9 @@ export const TEST_TOOLS = [
   { package: 'libnss3-tools', commands: ['certutil', 'pk12util'], files: [] },
   // The CJK fixtures embed this font (test/fixtures/cjk-contract.ts).
   { package: 'fonts-wqy-zenhei', commands: [], files: ['/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc'] },
+  // The verification report for people is checked in a real browser: headless Chromium renders it to PNG and dumps its
+  // DOM (test/report/browser.test.ts); `seald verify --pdf` prints with it too (src/report/print-pdf.ts).
+  { package: 'chromium', commands: ['chromium'], files: [] },
   // Essential packages, present on every Debian system: listed so that the list names every program a test runs.
   { package: 'coreutils', commands: ['mv'], files: [] },
   { package: 'bsdutils', commands: ['script'], files: [] },

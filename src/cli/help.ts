@@ -179,7 +179,7 @@ Other:
 ${TLS_OPTIONS_HELP}  -h, --help          this help
 `;
 
-export const VERIFY_HELP = `Usage: seald verify FILE [--json] [--trust PEM]... [--server HOST:PORT]
+export const VERIFY_HELP = `Usage: seald verify FILE [--json] [--trust PEM]... [--server HOST:PORT] [--html OUT.html] [--pdf OUT.pdf]
 
 Verify every signature of FILE: integrity (/ByteRange, digest, CMS, signing certificate), trust in the signer
 (chain to a trust anchor, validity at the claimed signing time, key usage, embedded revocation data), and what
@@ -196,10 +196,17 @@ By default the document is verified in this process: no server and no token need
   --server HOST:PORT  ask a running server's VerifyService instead (it uses its own trust anchors)
   --timeout SECONDS   give up after this long
   --password-file FILE  the password of an encrypted input (user, or owner to lift its permissions)
+  --html FILE         also write the report for people: one self-contained HTML page (verdict badges, seal images,
+                      certificates, changes in plain words; printable on A4), from the same verification
+  --pdf FILE          also print that page to a PDF with headless Chromium (chromium on PATH, or $SEALD_CHROMIUM)
+  --lang zh|en        language of the --html/--pdf report (default: zh when LC_ALL, LC_MESSAGES or LANG starts with
+                      zh, else en)
+  --expect-signer WHO a party that must have sealed, repeatable: a subject attribute (O=甲方公司, CN=张三) or a bare
+                      name matching O or CN; the exit status is 1 unless each has a VALID seal (确认双方完成签章)
   -h, --help          this help
 
-Exit status: 0 when the verdict is VALID; 1 when it is INVALID or INDETERMINATE, or verification failed;
-2 for a command line that cannot be run.
+Exit status: 0 when the verdict is VALID (and every --expect-signer has a VALID seal); 1 when it is INVALID or
+INDETERMINATE, an expected signer has no VALID seal, or verification failed; 2 for a command line that cannot be run.
 `;
 
 export const BATCH_HELP = `Usage: seald batch IN_DIR -o OUT_DIR --seal ID --page N --x X --y Y [options]

@@ -1,6 +1,7 @@
 /**
  * Stream decoding for what seald reads itself: object streams and xref streams (§7.4.4 FlateDecode with the PNG
- * predictors of §7.4.4.4). Content streams and images are never decoded.
+ * predictors of §7.4.4.4), and a signature widget's seal image for a verification report (appearance-image.ts).
+ * Page images are never decoded.
  */
 import { inflateSync } from 'node:zlib';
 import { PdfDict, PdfName, PdfStream, type PdfObject } from './objects.ts';
@@ -43,13 +44,14 @@ export function unpredictPng(data: Uint8Array, { rowLength, bpp }: { rowLength: 
   return unfilterRows(data, rowLength, bpp, Math.floor(data.length / (rowLength + 1)));
 }
 
-export function decodeStream(stream: PdfStream, resolve: Resolve): Uint8Array {
+/** Undo a stream's FlateDecode filters; `maxDecoded` bounds what one inflate may produce (a compression bomb stops there). */
+export function decodeStream(stream: PdfStream, resolve: Resolve, maxDecoded = MAX_DECODED): Uint8Array {
   let data = stream.encoded();
   for (const { name, parms } of streamFilters(stream, resolve)) {
     if (name === undefined) throw malformed('stream /Filter is not a name');
     if (name !== 'FlateDecode' && name !== 'Fl') throw malformed(`object or xref stream uses the unsupported filter /${name}`);
     try {
-      data = inflateSync(data, { maxOutputLength: MAX_DECODED });
+      data = inflateSync(data, { maxOutputLength: maxDecoded });
     } catch (e) {
       throw malformed(`a compressed structure stream does not inflate (${(e as Error).message})`);
     }

@@ -1,11 +1,13 @@
 /**
  * The Verify RPC: header → spooled chunks → engine (src/engine/verify) → one report. A forged document is an answer, not an
- * error: only framing, size, deadline and cancellation end the call with a status.
+ * error: only framing, size, deadline and cancellation end the call with a status. With want_html the response also
+ * carries the report for people (src/report), built from the same verification and the same spooled bytes.
  */
 import { performance } from 'node:perf_hooks';
 import { create } from '@bufbuild/protobuf';
 import type * as grpc from '@grpc/grpc-js';
 import {
+  ExpectedSignerCheckSchema,
   SignatureVerificationSchema,
   Verdict,
   VerifyResponseSchema,
@@ -15,6 +17,10 @@ import {
 } from '../gen/seald/v1/verify_pb.ts';
 import type { Verdict as VerdictName, VerificationReport } from '../engine/verify/report.ts';
 import { verifyDocument } from '../engine/verify/verify.ts';
+import { SealdError } from '../errors.ts';
+import { htmlReport } from '../report/document-report.ts';
+import { checkExpectedSigners, parseExpectedSigner } from '../report/expected-signers.ts';
+import { isReportLanguage, type ReportLanguage } from '../report/language.ts';
 import { abortReason } from './call.ts';
 import { runDocumentCall, type DocumentCall } from './document-call.ts';
 import type { ServiceContext } from './context.ts';
@@ -31,11 +37,27 @@ async function handleVerify(context: ServiceContext, dc: DocumentCall<VerifyHead
   const header = await dc.header();
   // Verifying uses no seal: the policy only says who may ask. Refusals go to the audit log, verdicts do not.
   dc.access.authorize();
+  const language = reportLanguage(header.reportLanguage);
   const { source } = await dc.receive(header);
   const report = await verifyDocument(source, { trustAnchors: context.trustAnchors });
   if (dc.lifetime.signal.aborted) throw abortReason(dc.lifetime.signal);
-  dc.log.info({ bytes: source.size, verdict: report.verdict, signatures: report.signatures.length, ms: Math.round(performance.now() - dc.started) }, 'verified');
-  callback(null, verifyResponse(report));
+  const expectedSigners = header.expectedSigners.filter((s) => s.trim() !== '');
+  const html = header.wantHtml
+    ? await htmlReport(source, report, { language, documentName: header.documentName || 'document.pdf', expectedSigners })
+    : undefined;
+  if (dc.lifetime.signal.aborted) throw abortReason(dc.lifetime.signal);
+  dc.log.info({ bytes: source.size, verdict: report.verdict, signatures: report.signatures.length, html: html !== undefined, ms: Math.round(performance.now() - dc.started) }, 'verified');
+  const response = verifyResponse(report, expectedSigners);
+  if (html !== undefined) response.reportHtml = html;
+  callback(null, response);
+}
+
+function reportLanguage(requested: string): ReportLanguage {
+  if (requested === '') return 'en';
+  if (!isReportLanguage(requested)) {
+    throw new SealdError('invalid-input', 'BAD_REPORT_LANGUAGE', `report_language is "zh" or "en", not ${JSON.stringify(requested.slice(0, 20))}`);
+  }
+  return requested;
 }
 
 const VERDICTS: Record<VerdictName, Verdict> = {
@@ -44,8 +66,11 @@ const VERDICTS: Record<VerdictName, Verdict> = {
   INDETERMINATE: Verdict.INDETERMINATE,
 };
 
-export function verifyResponse(report: VerificationReport): VerifyResponse {
+export function verifyResponse(report: VerificationReport, expectedSigners: readonly string[] = []): VerifyResponse {
   return create(VerifyResponseSchema, {
+    expectedSigners: checkExpectedSigners(report, expectedSigners.map(parseExpectedSigner)).map((r) =>
+      create(ExpectedSignerCheckSchema, { signer: r.expected.spec, signed: r.outcome === 'signed', fields: r.fields }),
+    ),
     verdict: VERDICTS[report.verdict],
     reasons: report.reasons,
     revisions: report.revisions,

@@ -22,9 +22,13 @@ export const ALLOWED: Record<string, readonly string[]> = {
   provision: ['pdf', 'crypto', 'pool', 'config'],
   metrics: ['crypto', 'pool'],
   rpc: ['gen'],
-  server: ['rpc', 'gen', 'engine', 'pdf', 'crypto', 'pool', 'auth', 'audit', 'config', 'provision', 'metrics'],
-  // The command line works over src/rpc; offline commands (verify, audit verify) run the engine in-process.
-  cli: ['rpc', 'gen', 'engine', 'pdf', 'crypto', 'audit', 'config'],
+  // The verification report for people (HTML): the engine's report, the seal images read back through pdf, and
+  // provision's PNG encoder (png-encode.ts, zlib only) to embed decoded pixels as data: URIs.
+  report: ['engine', 'pdf', 'provision'],
+  server: ['rpc', 'gen', 'engine', 'pdf', 'crypto', 'pool', 'auth', 'audit', 'config', 'provision', 'metrics', 'report'],
+  // The command line works over src/rpc; offline commands (verify, audit verify) run the engine in-process, and
+  // `verify --html` renders the report for people in-process too.
+  cli: ['rpc', 'gen', 'engine', 'pdf', 'crypto', 'audit', 'config', 'report'],
   gen: [],
 };
 

@@ -5,6 +5,10 @@
  *
  * Trust anchors, locally: --trust PEM (repeatable), else SEALD_TRUST_ANCHORS, else the trust.anchors of the
  * configuration (--config, SEALD_CONFIG, or the data directory's seald.yaml: the dev CA of the embedded defaults).
+ *
+ * --html FILE also writes the report for people (src/report: one self-contained page, zh or en by --lang or the
+ * locale), built here from the same verification, or by the server with --server; --pdf FILE prints that page with
+ * Chromium. --expect-signer names who must have sealed: the exit status is then 1 unless each has a VALID seal.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -24,6 +28,19 @@ import { formatTable } from '../table.ts';
 import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
 import { documentPassword, PASSWORD_OPTION } from '../password-option.ts';
 import { setDocumentPassword } from '../../pdf/document.ts';
+import { htmlReport } from '../../report/document-report.ts';
+import { checkExpectedSigners, parseExpectedSigner, type ExpectedSignerResult } from '../../report/expected-signers.ts';
+import { isReportLanguage, languageFromLocale, type ReportLanguage } from '../../report/language.ts';
+import { printReportPdf } from '../../report/print-pdf.ts';
+
+/** What the people's report needs from the command line: where to write it, in which language, whom to expect. */
+interface ReportRequest {
+  html: string | undefined;
+  pdf: string | undefined;
+  language: ReportLanguage;
+  expectedSigners: string[];
+  documentName: string;
+}
 
 export async function verifyCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -35,6 +52,10 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
       config: { type: 'string' },
       'data-dir': { type: 'string' },
       timeout: { type: 'string' },
+      html: { type: 'string' },
+      pdf: { type: 'string' },
+      lang: { type: 'string' },
+      'expect-signer': { type: 'string', multiple: true },
       ...SERVER_OPTION,
       ...PASSWORD_OPTION,
     },
@@ -45,10 +66,22 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds', 'verify');
 
+  if (values.lang !== undefined && !isReportLanguage(values.lang)) throw new UsageError('--lang is zh or en', 'verify');
+  const wanted: ReportRequest = {
+    html: values.html,
+    pdf: values.pdf,
+    language: values.lang !== undefined && isReportLanguage(values.lang) ? values.lang : languageFromLocale(io.env),
+    expectedSigners: (values['expect-signer'] ?? []).filter((s) => s.trim() !== ''),
+    documentName: path.basename(file),
+  };
+  const wantPage = wanted.html !== undefined || wanted.pdf !== undefined;
+
   const password = await documentPassword(values, 'verify');
   let report: VerificationReport;
+  let page: string | undefined;
   if (values.server !== undefined) {
-    report = await verifyRemote(await channelTarget(serverAddresses(values.server, io.env)), file, timeout, clientTls(values, io.env), password);
+    const address = await channelTarget(serverAddresses(values.server, io.env));
+    ({ report, page } = await verifyRemote(address, file, timeout, clientTls(values, io.env), password, wantPage ? wanted : undefined));
   } else {
     const anchors = await localAnchors(values, io);
     const source = await FileSource.open(path.resolve(file));
@@ -58,12 +91,23 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
         trustAnchors: anchors,
         ...(timeout === undefined ? {} : { limits: { maxMillis: timeout * 1000 } }),
       });
+      if (wantPage) page = await htmlReport(source, report, wanted);
     } finally {
       await source.close();
     }
   }
-  io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : humanReport(file, report));
-  return report.verdict === 'VALID' ? EXIT_OK : EXIT_FAILURE;
+  if (page !== undefined && wanted.html !== undefined) fs.writeFileSync(wanted.html, page);
+  if (page !== undefined && wanted.pdf !== undefined) await printReportPdf(page, wanted.pdf, io.env);
+  const expected = checkExpectedSigners(report, wanted.expectedSigners.map(parseExpectedSigner));
+  io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : humanReport(file, report) + expectedLines(expected));
+  return report.verdict === 'VALID' && expected.every((e) => e.outcome === 'signed') ? EXIT_OK : EXIT_FAILURE;
+}
+
+function expectedLines(results: ExpectedSignerResult[]): string {
+  if (results.length === 0) return '';
+  const words = { signed: 'sealed, VALID', 'not-valid': 'sealed, but not VALID', missing: 'NOT FOUND' } as const;
+  const rows: [string, string][] = results.map((r) => [r.expected.spec, `${words[r.outcome]}${r.fields.length > 0 ? ` (${r.fields.join(', ')})` : ''}`]);
+  return `${formatTable(['expected signer', 'outcome'], rows)}\n`;
 }
 
 async function localAnchors(values: { trust?: string[]; config?: string; 'data-dir'?: string }, io: CliIo): Promise<Uint8Array[]> {
@@ -88,7 +132,8 @@ async function verifyRemote(
   timeout: number | undefined,
   tls: ClientTls | undefined,
   password: string,
-): Promise<VerificationReport> {
+  wanted: ReportRequest | undefined,
+): Promise<{ report: VerificationReport; page: string | undefined }> {
   const client = new VerifyClient(address, channelCredentials(tls));
   try {
     const options: grpc.CallOptions = timeout === undefined ? {} : { deadline: new Date(Date.now() + timeout * 1000) };
@@ -101,7 +146,16 @@ async function verifyRemote(
         const write = async (message: Parameters<typeof call.write>[0]): Promise<void> => {
           if (!call.write(message)) await new Promise((r) => call.once('drain', r));
         };
-        await write(create(VerifyRequestSchema, { payload: { case: 'header', value: { documentSize: BigInt(size), documentPassword: password } } }));
+        await write(create(VerifyRequestSchema, {
+          payload: {
+            case: 'header',
+            value: {
+              documentSize: BigInt(size),
+              documentPassword: password,
+              ...(wanted === undefined ? {} : { wantHtml: true, reportLanguage: wanted.language, expectedSigners: wanted.expectedSigners, documentName: wanted.documentName }),
+            },
+          },
+        }));
         for await (const chunk of fs.createReadStream(file, { highWaterMark: UPLOAD_CHUNK_BYTES })) {
           await write(create(VerifyRequestSchema, { payload: { case: 'chunk', value: chunk as Buffer } }));
         }
@@ -111,7 +165,8 @@ async function verifyRemote(
         reject(error);
       });
     });
-    return JSON.parse(response.reportJson) as VerificationReport;
+    const report = JSON.parse(response.reportJson) as VerificationReport;
+    return { report, page: wanted === undefined ? undefined : response.reportHtml };
   } finally {
     client.close();
   }

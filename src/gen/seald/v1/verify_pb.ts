@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file seald/v1/verify.proto.
  */
 export const file_seald_v1_verify: GenFile = /*@__PURE__*/
-  fileDesc("ChVzZWFsZC92MS92ZXJpZnkucHJvdG8SCHNlYWxkLnYxIlUKDVZlcmlmeVJlcXVlc3QSKAoGaGVhZGVyGAEgASgLMhYuc2VhbGQudjEuVmVyaWZ5SGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIlcKDFZlcmlmeUhlYWRlchIaCg1kb2N1bWVudF9zaXplGAEgASgDSACIAQESGQoRZG9jdW1lbnRfcGFzc3dvcmQYAiABKAlCEAoOX2RvY3VtZW50X3NpemUiwQEKDlZlcmlmeVJlc3BvbnNlEiIKB3ZlcmRpY3QYASABKA4yES5zZWFsZC52MS5WZXJkaWN0Eg8KB3JlYXNvbnMYAiADKAkSEQoJcmV2aXNpb25zGAMgASgNEh0KFWxhc3RfcmV2aXNpb25fY292ZXJlZBgEIAEoCBIzCgpzaWduYXR1cmVzGAUgAygLMh8uc2VhbGQudjEuU2lnbmF0dXJlVmVyaWZpY2F0aW9uEhMKC3JlcG9ydF9qc29uGAYgASgJIoQCChVTaWduYXR1cmVWZXJpZmljYXRpb24SDQoFZmllbGQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SIgoHdmVyZGljdBgDIAEoDjIRLnNlYWxkLnYxLlZlcmRpY3QSEQoJaW50ZWdyaXR5GAQgASgJEg0KBXRydXN0GAUgASgJEhUKDWNoYW5nZXNfYWZ0ZXIYBiABKAkSHQoVY292ZXJzX3dob2xlX2RvY3VtZW50GAcgASgIEhYKDnNpZ25lcl9zdWJqZWN0GAggASgJEg8KB3JlYXNvbnMYCSADKAkSDQoFbGV2ZWwYCiABKAkSFgoOdGltZXN0YW1wX3RpbWUYCyABKAkqZQoHVmVyZGljdBIXChNWRVJESUNUX1VOU1BFQ0lGSUVEEAASEQoNVkVSRElDVF9WQUxJRBABEhMKD1ZFUkRJQ1RfSU5WQUxJRBACEhkKFVZFUkRJQ1RfSU5ERVRFUk1JTkFURRADMk4KDVZlcmlmeVNlcnZpY2USPQoGVmVyaWZ5Ehcuc2VhbGQudjEuVmVyaWZ5UmVxdWVzdBoYLnNlYWxkLnYxLlZlcmlmeVJlc3BvbnNlKAFiBnByb3RvMw");
+  fileDesc("ChVzZWFsZC92MS92ZXJpZnkucHJvdG8SCHNlYWxkLnYxIlUKDVZlcmlmeVJlcXVlc3QSKAoGaGVhZGVyGAEgASgLMhYuc2VhbGQudjEuVmVyaWZ5SGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIrQBCgxWZXJpZnlIZWFkZXISGgoNZG9jdW1lbnRfc2l6ZRgBIAEoA0gAiAEBEhkKEWRvY3VtZW50X3Bhc3N3b3JkGAIgASgJEhEKCXdhbnRfaHRtbBgDIAEoCBIXCg9yZXBvcnRfbGFuZ3VhZ2UYBCABKAkSGAoQZXhwZWN0ZWRfc2lnbmVycxgFIAMoCRIVCg1kb2N1bWVudF9uYW1lGAYgASgJQhAKDl9kb2N1bWVudF9zaXplIo8CCg5WZXJpZnlSZXNwb25zZRIiCgd2ZXJkaWN0GAEgASgOMhEuc2VhbGQudjEuVmVyZGljdBIPCgdyZWFzb25zGAIgAygJEhEKCXJldmlzaW9ucxgDIAEoDRIdChVsYXN0X3JldmlzaW9uX2NvdmVyZWQYBCABKAgSMwoKc2lnbmF0dXJlcxgFIAMoCzIfLnNlYWxkLnYxLlNpZ25hdHVyZVZlcmlmaWNhdGlvbhITCgtyZXBvcnRfanNvbhgGIAEoCRITCgtyZXBvcnRfaHRtbBgHIAEoCRI3ChBleHBlY3RlZF9zaWduZXJzGAggAygLMh0uc2VhbGQudjEuRXhwZWN0ZWRTaWduZXJDaGVjayJFChNFeHBlY3RlZFNpZ25lckNoZWNrEg4KBnNpZ25lchgBIAEoCRIOCgZzaWduZWQYAiABKAgSDgoGZmllbGRzGAMgAygJIoQCChVTaWduYXR1cmVWZXJpZmljYXRpb24SDQoFZmllbGQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SIgoHdmVyZGljdBgDIAEoDjIRLnNlYWxkLnYxLlZlcmRpY3QSEQoJaW50ZWdyaXR5GAQgASgJEg0KBXRydXN0GAUgASgJEhUKDWNoYW5nZXNfYWZ0ZXIYBiABKAkSHQoVY292ZXJzX3dob2xlX2RvY3VtZW50GAcgASgIEhYKDnNpZ25lcl9zdWJqZWN0GAggASgJEg8KB3JlYXNvbnMYCSADKAkSDQoFbGV2ZWwYCiABKAkSFgoOdGltZXN0YW1wX3RpbWUYCyABKAkqZQoHVmVyZGljdBIXChNWRVJESUNUX1VOU1BFQ0lGSUVEEAASEQoNVkVSRElDVF9WQUxJRBABEhMKD1ZFUkRJQ1RfSU5WQUxJRBACEhkKFVZFUkRJQ1RfSU5ERVRFUk1JTkFURRADMk4KDVZlcmlmeVNlcnZpY2USPQoGVmVyaWZ5Ehcuc2VhbGQudjEuVmVyaWZ5UmVxdWVzdBoYLnNlYWxkLnYxLlZlcmlmeVJlc3BvbnNlKAFiBnByb3RvMw");
 
 /**
  * VerifyRequest is one message of the Verify request stream.
@@ -71,6 +71,36 @@ export type VerifyHeader = Message<"seald.v1.VerifyHeader"> & {
    * @generated from field: string document_password = 2;
    */
   documentPassword: string;
+
+  /**
+   * Also return the report as one self-contained HTML page for people (VerifyResponse.report_html; docs/verify.md).
+   *
+   * @generated from field: bool want_html = 3;
+   */
+  wantHtml: boolean;
+
+  /**
+   * The language of the HTML report: "zh" or "en"; empty means "en". Anything else is INVALID_ARGUMENT.
+   *
+   * @generated from field: string report_language = 4;
+   */
+  reportLanguage: string;
+
+  /**
+   * Signers the caller expects to find, each with a VALID signature: an attribute of the certificate subject
+   * ("O=甲方公司", "CN=张三") or a bare name matching its O or CN. The HTML report checks them (确认双方完成签章);
+   * expected_signers_met answers the same question in a typed field.
+   *
+   * @generated from field: repeated string expected_signers = 5;
+   */
+  expectedSigners: string[];
+
+  /**
+   * The document's name as the caller knows it (a file name), shown in the HTML report; never opened or logged.
+   *
+   * @generated from field: string document_name = 6;
+   */
+  documentName: string;
 };
 
 /**
@@ -125,6 +155,21 @@ export type VerifyResponse = Message<"seald.v1.VerifyResponse"> & {
    * @generated from field: string report_json = 6;
    */
   reportJson: string;
+
+  /**
+   * The report as one self-contained HTML page (inline style, seal images as data: URIs, no script, printable on
+   * A4), when the header asked for it with want_html; empty otherwise.
+   *
+   * @generated from field: string report_html = 7;
+   */
+  reportHtml: string;
+
+  /**
+   * Each of the header's expected_signers, in order, with the outcome of the check; empty when none were named.
+   *
+   * @generated from field: repeated seald.v1.ExpectedSignerCheck expected_signers = 8;
+   */
+  expectedSigners: ExpectedSignerCheck[];
 };
 
 /**
@@ -133,6 +178,41 @@ export type VerifyResponse = Message<"seald.v1.VerifyResponse"> & {
  */
 export const VerifyResponseSchema: GenMessage<VerifyResponse> = /*@__PURE__*/
   messageDesc(file_seald_v1_verify, 2);
+
+/**
+ * ExpectedSignerCheck is the outcome for one expected signer.
+ *
+ * @generated from message seald.v1.ExpectedSignerCheck
+ */
+export type ExpectedSignerCheck = Message<"seald.v1.ExpectedSignerCheck"> & {
+  /**
+   * The signer as the header named it.
+   *
+   * @generated from field: string signer = 1;
+   */
+  signer: string;
+
+  /**
+   * True when a signature of this signer is VALID.
+   *
+   * @generated from field: bool signed = 2;
+   */
+  signed: boolean;
+
+  /**
+   * The fields of this signer's signatures (valid or not), in document order.
+   *
+   * @generated from field: repeated string fields = 3;
+   */
+  fields: string[];
+};
+
+/**
+ * Describes the message seald.v1.ExpectedSignerCheck.
+ * Use `create(ExpectedSignerCheckSchema)` to create a new message.
+ */
+export const ExpectedSignerCheckSchema: GenMessage<ExpectedSignerCheck> = /*@__PURE__*/
+  messageDesc(file_seald_v1_verify, 3);
 
 /**
  * SignatureVerification summarises one signature; report_json has every detail.
@@ -217,7 +297,7 @@ export type SignatureVerification = Message<"seald.v1.SignatureVerification"> & 
  * Use `create(SignatureVerificationSchema)` to create a new message.
  */
 export const SignatureVerificationSchema: GenMessage<SignatureVerification> = /*@__PURE__*/
-  messageDesc(file_seald_v1_verify, 3);
+  messageDesc(file_seald_v1_verify, 4);
 
 /**
  * Verdict is the overall judgement on a document or a signature.
