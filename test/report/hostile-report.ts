@@ -26,6 +26,7 @@ export function hostileReport(): VerificationReport {
         },
         claimedSigningTime: '2026-06-01T08:00:00.000Z',
         timestampTime: null,
+        signatureTimestamp: 'NONE',
         level: 'B-B',
         subFilter: `ETSI.CAdES.detached${SCRIPT}`,
         digestAlgorithm: 'SHA-256',
