@@ -69,6 +69,8 @@ export class PdfDocument {
   readonly reader: ByteReader;
   #xref: XrefChain;
   private readonly cache = new Map<number, PdfObject>();
+  /** Objects being read right now (cycle guard for getObject). */
+  private readonly loading = new Set<number>();
   private readonly objectStreams = new Map<number, { offsets: number[]; data: Uint8Array; first: number }>();
   private security: StandardSecurityHandler | undefined;
   private cipher: ObjectCipher | undefined;
@@ -278,9 +280,17 @@ export class PdfDocument {
   getObject(ref: PdfRef): PdfObject {
     const cached = this.cache.get(ref.num);
     if (cached !== undefined) return cached;
-    const value = this.loadObject(ref);
-    this.cache.set(ref.num, value);
-    return value;
+    // An object reached again while it is being read (a stream whose /Length is itself: pdf.js's
+    // poppler-91414-0-53.pdf) reads as null, so the stream is refused as malformed instead of overflowing the stack.
+    if (this.loading.has(ref.num)) return null;
+    this.loading.add(ref.num);
+    try {
+      const value = this.loadObject(ref);
+      this.cache.set(ref.num, value);
+      return value;
+    } finally {
+      this.loading.delete(ref.num);
+    }
   }
 
   private loadObject(ref: PdfRef): PdfObject {

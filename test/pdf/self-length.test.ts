@@ -4,9 +4,8 @@
  * object 6 reads its /Length, which is object 6, and so on until the stack overflows: a RangeError escapes instead of
  * a SealdError, so the server answers INTERNAL and the verifier calls the file "cannot be analysed".
  *
- * The fix belongs in src/pdf/document.ts (getObject/streamLength must notice an object already being loaded, §7.3.10
- * lets it read as null, so /Length is unusable and the stream malformed). document.ts is not this branch's to change:
- * the test is `it.fails` until it is fixed there; then it passes, `it.fails` fails, and the marker comes off.
+ * The fix is in src/pdf/document.ts: getObject notices an object already being loaded and reads it as null, so
+ * /Length is unusable and the stream malformed.
  */
 import { describe, expect, it } from 'vitest';
 import { SealdError } from '../../src/errors.ts';
@@ -38,7 +37,7 @@ function selfLengthPdf(): Uint8Array {
 }
 
 describe('a stream whose /Length refers to itself', () => {
-  it.fails('is a SealdError (PDF_MALFORMED), not a stack overflow', () => {
+  it('is a SealdError (PDF_MALFORMED), not a stack overflow', () => {
     const doc = PdfDocument.open(bufferSource(selfLengthPdf()));
     let thrown: unknown;
     try {
