@@ -146,8 +146,11 @@ export async function checkSignature(
   report.signatureAlgorithm = cms.signatureAlgorithm;
   if (cms.signerCertificate) report.signer = signerOf(cms.signerCertificate);
   if (!cms.digestNode) return fail('UNSUPPORTED', `unsupported digest algorithm ${cms.digestAlgorithm}`);
-  const digest = await digestRanges((s, e) => source.chunks(s, e), [[a, b], [c, d]], cms.digestNode);
-  const sm2E = await sm2ContentHash(cms, (s, e) => source.chunks(s, e), [[a, b], [c, d]]); // SM2 without signed attributes
+  // One pass over the signed bytes: an SM2 signature without signed attributes signs SM3(Z || content) and has no
+  // message-digest to compare, so its pass replaces the plain digest (checkCms does not read it then).
+  const ranges: [number, number][] = [[a, b], [c, d]];
+  const sm2E = await sm2ContentHash(cms, (s, e) => source.chunks(s, e), ranges);
+  const digest = sm2E !== undefined ? new Uint8Array(0) : await digestRanges((s, e) => source.chunks(s, e), ranges, cms.digestNode);
   const checked = checkCms(cms, digest, report.subFilter ?? undefined, undefined, sm2E);
   if (checked.integrity !== 'INTACT') fail(checked.integrity, checked.reason ?? checked.integrity);
 
