@@ -20,6 +20,8 @@ import {
 import { parseCertificate } from './certificate.ts';
 import { checkCms, parseCms } from './signed-data.ts';
 import { children, readTlv } from './der.ts';
+import { id_sm3 } from './oids-gm.ts';
+import { sm3 } from './sm3.ts';
 
 /** A checked time-stamp token. */
 export interface TimestampToken {
@@ -116,6 +118,8 @@ const IMPRINT_HASHES: Record<string, string> = {
   '2.16.840.1.101.3.4.2.1': 'sha256',
   '2.16.840.1.101.3.4.2.2': 'sha384',
   '2.16.840.1.101.3.4.2.3': 'sha512',
+  // GM/T 0006-2012: SM3, the imprint of Chinese TSAs (GM/T 0033-2014) and of GB/T 38540 seals' time-stamps
+  [id_sm3]: 'sm3',
 };
 
 /**
@@ -127,7 +131,8 @@ export async function checkTimestampTokenOver(tokenDer: Uint8Array, data: Uint8A
   return readToken(tokenDer, (algorithm) => {
     const node = IMPRINT_HASHES[algorithm];
     if (node === undefined) return undefined;
-    return alreadyHashed ? data : new Uint8Array(createHash(node).update(data).digest());
+    if (alreadyHashed) return data;
+    return node === 'sm3' ? sm3(data) : new Uint8Array(createHash(node).update(data).digest());
   }).token;
 }
 
@@ -175,7 +180,8 @@ function readToken(
   if (cms.digestNode === undefined || cms.signerCertificate === undefined) {
     throw bad('TSA_BAD_TOKEN', "the time-stamp token uses an unsupported digest or lacks its signer's certificate");
   }
-  const checked = checkCms(cms, new Uint8Array(createHash(cms.digestNode).update(content.bytes).digest()), undefined, id_ct_TSTInfo);
+  const tstDigest = cms.digestNode === 'sm3' ? sm3(content.bytes) : new Uint8Array(createHash(cms.digestNode).update(content.bytes).digest());
+  const checked = checkCms(cms, tstDigest, undefined, id_ct_TSTInfo);
   if (checked.integrity !== 'INTACT') {
     throw bad('TSA_BAD_TOKEN', `the time-stamp token's signature does not verify (${checked.reason ?? checked.integrity})`);
   }

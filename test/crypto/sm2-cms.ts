@@ -21,6 +21,9 @@ import { signSm2, sm2PrivateKeyFromDer } from './sm2-signing.ts';
 export interface Sm2Party {
   certificate: Uint8Array;
   privateKey: bigint;
+  /** The PEM private key and certificate files openssl made (alive until the PKI's close()). */
+  keyFile?: string;
+  certificateFile?: string;
 }
 
 export interface Sm2Pki {
@@ -43,7 +46,12 @@ export async function makeSm2Pki(): Promise<Sm2Pki> {
   const certificate = async (name: string) => pemToDer(await readFile(path(`${name}.pem`), 'utf8'))[0]!;
   const party = async (name: string): Promise<Sm2Party> => {
     await opensslOk(['pkey', '-in', path(`${name}.key`), '-outform', 'DER', '-out', path(`${name}.der`)]);
-    return { certificate: await certificate(name), privateKey: sm2PrivateKeyFromDer(await readFile(path(`${name}.der`))) };
+    return {
+      certificate: await certificate(name),
+      privateKey: sm2PrivateKeyFromDer(await readFile(path(`${name}.der`))),
+      keyFile: path(`${name}.key`),
+      certificateFile: path(`${name}.pem`),
+    };
   };
   for (const ca of ['ca', 'other-ca']) {
     await opensslOk(['genpkey', '-algorithm', 'SM2', '-out', path(`${ca}.key`)]);

@@ -18,6 +18,8 @@ import type { SignatureReport, SignerReport } from './report.ts';
 import { locateContents, signatureFields, type SignatureField } from '../../pdf/signature-fields.ts';
 import { evaluateTrust } from '../../crypto/trust.ts';
 import type { Budget } from '../../pdf/limits.ts';
+import { isSesSignature } from '../../crypto/signed-data.ts';
+import { checkElectronicSeal } from './gm-seal.ts';
 
 export interface CheckContext {
   budget: Budget;
@@ -134,6 +136,11 @@ export async function checkSignature(
     report.trust = result.trust;
     report.reasons.push(...result.reasons.filter((r) => !r.includes('no timestamp proves')));
     return { report, revocationEmbedded: result.revocationSource !== undefined };
+  }
+  // A GB/T 38540 / GM/T 0031 electronic seal (国密), under /fxit.sm.detached or in place of a CMS: gm-seal.ts.
+  if (isSesSignature(contents.bytes)) {
+    const revocationEmbedded = await checkElectronicSeal(source, contents.bytes, [[a, b], [c, d]], report, context, claimed);
+    return { report, revocationEmbedded };
   }
   // ISO 32000-1 §12.8.3.3, ISO 32000-2 §12.8.3.4: these hold a CMS; another SubFilter (GB/T 38540 seals under /fxit.sm.detached) is UNSUPPORTED, not BAD_CMS
   if (report.subFilter !== null && !['adbe.pkcs7.detached', 'adbe.pkcs7.sha1', 'ETSI.CAdES.detached'].includes(report.subFilter)) {

@@ -6,8 +6,9 @@
 import type { Integrity } from '../../crypto/signed-data.ts';
 import type { Trust } from '../../crypto/trust.ts';
 import type { PlacementReport } from '../../pdf/placement-record.ts';
+import type { ElectronicSealReport } from './gm-seal-report.ts';
 
-export type { Integrity, PlacementReport, Trust };
+export type { ElectronicSealReport, Integrity, PlacementReport, Trust };
 
 export type Verdict = 'VALID' | 'INVALID' | 'INDETERMINATE';
 
@@ -74,6 +75,8 @@ export interface SignatureReport {
   trust: Trust;
   verdict: Verdict;
   reasons: string[];
+  /** Present only for a GB/T 38540 / GM/T 0031 electronic seal (国密): the seal's name, code, image and validity. */
+  seal?: ElectronicSealReport;
 }
 
 export interface VerificationReport {
