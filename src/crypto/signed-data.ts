@@ -110,7 +110,7 @@ export function parseCms(contents: Uint8Array, options: { encapsulated?: boolean
       return {
         ok: false,
         integrity: 'UNSUPPORTED',
-        reason: '/Contents holds a GB/T 38540 / GM/T 0031 electronic seal signature (SES_Signature), not a CMS: seald does not verify these yet',
+        reason: '/Contents holds a GB/T 38540 / GM/T 0031 electronic seal signature (SES_Signature), not a CMS (verify reads it with src/crypto/ses)',
       };
     }
     return { ok: false, integrity: 'BAD_CMS', reason: `the CMS in /Contents is malformed: ${e.message}` };

@@ -46,7 +46,8 @@ export async function checkElectronicSeal(
   } catch (error) {
     if (!(error instanceof DerError) && !(error instanceof RangeError)) throw error;
     report.integrity = 'UNSUPPORTED';
-    report.reasons.push(`/Contents holds a GB/T 38540 / GM/T 0031 electronic seal signature (SES_Signature) that seald cannot read: ${error.message}`);
+    const carrier = report.subFilter === null ? '' : ` (/SubFilter /${report.subFilter})`;
+    report.reasons.push(`/Contents${carrier} holds a GB/T 38540 / GM/T 0031 electronic seal signature (SES_Signature) that seald cannot read: ${error.message}`);
     return false;
   }
   const hash = sesDataHashAlgorithm(ses);
@@ -125,7 +126,8 @@ export async function checkElectronicSeal(
     timeProven: proven !== undefined,
   });
   report.trust = signer.trust;
-  report.reasons.push(...signer.reasons);
+  const claimedTime = proven === undefined && ses.timeInfo ? 'the signing time the seal signature claims (timeInfo)' : undefined;
+  report.reasons.push(...signer.reasons.map((r) => (claimedTime ? r.replace('the claimed signing time (/M)', claimedTime) : r)));
   // GB/T 38540: the maker's certificate must be valid and trusted when the seal was made.
   const maker = evaluateTrust({
     signer: seal.makerCertificate,
@@ -138,7 +140,8 @@ export async function checkElectronicSeal(
   });
   sealReport.makerTrust = maker.trust;
   if (maker.trust !== 'TRUSTED') {
-    report.reasons.push(`the seal maker's certificate is ${maker.trust}: ${maker.reasons[0] ?? ''}`);
+    const why = maker.reasons.find((r) => !r.includes('no timestamp proves')) ?? '';
+    report.reasons.push(`the seal maker's certificate is ${maker.trust}: ${why.replace('the claimed signing time', 'the time the seal was made (createDate)')}`);
     if (report.trust === 'TRUSTED') report.trust = maker.trust === 'REVOKED' ? 'REVOKED' : 'UNTRUSTED';
   }
   sealReport.validity = sealValidityAt(seal, at);

@@ -144,7 +144,7 @@ export async function checkSignature(
   }
   // ISO 32000-1 §12.8.3.3, ISO 32000-2 §12.8.3.4: these hold a CMS; another SubFilter (GB/T 38540 seals under /fxit.sm.detached) is UNSUPPORTED, not BAD_CMS
   if (report.subFilter !== null && !['adbe.pkcs7.detached', 'adbe.pkcs7.sha1', 'ETSI.CAdES.detached'].includes(report.subFilter)) {
-    return fail('UNSUPPORTED', `/Filter /${sig.name('Filter') ?? '(none)'} /SubFilter /${report.subFilter} is not a signature format seald verifies${report.subFilter.startsWith('fxit.sm.') ? ': a GB/T 38540 / GM/T 0031 electronic seal, not verified yet' : ''}`);
+    return fail('UNSUPPORTED', `/Filter /${sig.name('Filter') ?? '(none)'} /SubFilter /${report.subFilter} is not a signature format seald verifies${report.subFilter.startsWith('fxit.sm.') ? ': a GB/T 38540 / GM/T 0031 electronic seal carrier whose /Contents is no SES_Signature seald recognises' : ''}`);
   }
   const parsed = parseCms(contents.bytes);
   if (!parsed.ok) return fail(parsed.integrity, parsed.reason);

@@ -136,7 +136,7 @@ export async function buildSeal(spec: SealSpec): Promise<BuiltSeal> {
     utf8(spec.name ?? 'seald 测试专用章'),
     ...(layout === 'v4' ? [integer(spec.certDigests ? 2 : 1)] : []),
     certList,
-    time(spec.createDate ?? new Date(now - 3600_000)),
+    time(spec.createDate ?? new Date(now)),
     time(spec.validStart ?? new Date(now - 3600_000)),
     time(spec.validEnd ?? new Date(now + 365 * 86400_000)),
   );

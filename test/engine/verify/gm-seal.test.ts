@@ -1,0 +1,175 @@
+/**
+ * GB/T 38540-2020 and GM/T 0031-2014 electronic seals in PDFs, verified end to end (issue 19): a revision with a
+ * signature placeholder built by seald's own PDF writer (attack-kit.ts), the SES_Signature over the SM3 of its
+ * /ByteRange built by test/crypto/ses/ses-builder.ts with SM2 keys from openssl, in the two carriers met in practice —
+ * `/Filter /Foxit.SM /SubFilter /fxit.sm.detached`, and in place of a CMS under `adbe.pkcs7.detached` — and tampered
+ * (document, seal, seal signature, certificate, expired seal) to show each failure and its reason.
+ */
+import * as fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sm3 } from '../../../src/crypto/sm3.ts';
+import type { SignatureReport } from '../../../src/engine/verify/report.ts';
+import { verifyDocument } from '../../../src/engine/verify/verify.ts';
+import { name, type PdfName } from '../../../src/pdf/objects.ts';
+import { bufferSource } from '../../../src/pdf/source.ts';
+import { buildSeal, buildSesSignature, type Layout, type SealSpec } from '../../crypto/ses/ses-builder.ts';
+import { makeSm2Pki, type Sm2Party, type Sm2Pki } from '../../crypto/sm2-cms.ts';
+import { fixture } from '../../fixtures/index.ts';
+import { appendSignature, signatureContents } from './attack-kit.ts';
+
+export const CARRIERS: Record<string, Record<string, PdfName>> = {
+  'Foxit.SM': { Filter: name('Foxit.SM'), SubFilter: name('fxit.sm.detached') },
+  'adbe.pkcs7.detached': { Filter: name('Adobe.PPKLite'), SubFilter: name('adbe.pkcs7.detached') },
+};
+
+export interface SealedOptions {
+  layout?: Layout;
+  carrier?: keyof typeof CARRIERS;
+  seal?: Partial<SealSpec>;
+  signer?: Sm2Party;
+  timeInfo?: Date;
+  /** Change the SES_Signature's DER before it goes into /Contents. */
+  edit?: (der: Buffer) => void;
+}
+
+/** A PDF with one electronic seal over its last revision. */
+export async function gmSealed(base: Uint8Array, pki: Sm2Pki, options: SealedOptions = {}): Promise<Buffer> {
+  const pdf = await appendSignature(base, { field: 'GMSeal', entries: CARRIERS[options.carrier ?? 'Foxit.SM'] });
+  const [b, c] = signatureContents(pdf).gap;
+  const dataHash = sm3(pdf.subarray(0, b), pdf.subarray(c));
+  const layout = options.layout ?? 'v4';
+  const seal = await buildSeal({ layout, maker: pki.other, certList: [pki.signer.certificate], name: '合同专用章', esID: '3201000012345', ...options.seal });
+  const signature = await buildSesSignature({ layout, seal: seal.der, signer: options.signer ?? pki.signer, dataHash, ...(options.timeInfo ? { timeInfo: options.timeInfo } : {}) });
+  const der = Buffer.from(signature.der);
+  options.edit?.(der);
+  pdf.write(der.toString('hex'), b + 1, 'latin1');
+  return pdf;
+}
+
+describe('GB/T 38540 / GM/T 0031 electronic seals in a PDF', () => {
+  let pki: Sm2Pki;
+  let base: Buffer;
+
+  beforeAll(async () => {
+    pki = await makeSm2Pki();
+    base = fs.readFileSync(await fixture('simple'));
+  });
+  afterAll(() => pki?.close());
+
+  async function check(pdf: Uint8Array, anchors: Uint8Array[] = [pki.ca]): Promise<SignatureReport> {
+    const report = await verifyDocument(bufferSource(pdf), { trustAnchors: anchors });
+    expect(report.signatures).toHaveLength(1);
+    return report.signatures[0]!;
+  }
+
+  for (const layout of ['v4', 'v1'] as const) {
+    for (const carrier of Object.keys(CARRIERS)) {
+      it(`${layout} under ${carrier}: VALID, with the seal's name, code, type, validity and image`, async () => {
+        const sig = await check(await gmSealed(base, pki, { layout, carrier }));
+        expect(sig.reasons).toEqual(['validity checked at the signing time the seal signature claims (timeInfo), which no timestamp proves']);
+        expect(sig.integrity).toBe('INTACT');
+        expect(sig.trust).toBe('TRUSTED');
+        expect(sig.verdict).toBe('VALID');
+        expect(sig.digestAlgorithm).toBe('SM3');
+        expect(sig.signatureAlgorithm).toBe('SM2-with-SM3');
+        expect(sig.signer?.subject).toContain('SM2 signer');
+        expect(sig.seal).toMatchObject({
+          format: layout === 'v4' ? 'GB/T 38540-2020' : 'GM/T 0031-2014',
+          name: '合同专用章',
+          code: '3201000012345',
+          type: 1,
+          validity: 'VALID',
+          makerSignature: 'VALID',
+          makerTrust: 'TRUSTED',
+          picture: { type: 'PNG', width: 40, height: 40 },
+        });
+        expect(sig.seal!.maker?.subject).toContain('SM2 other');
+        expect(Buffer.from(sig.seal!.picture.data, 'base64').subarray(1, 4).toString()).toBe('PNG');
+      });
+    }
+  }
+
+  it('a changed document byte is DIGEST_MISMATCH (INVALID)', async () => {
+    const pdf = await gmSealed(base, pki);
+    pdf.write('/MediaBoy', pdf.indexOf('/MediaBox'), 'latin1');
+    const sig = await check(pdf);
+    expect(sig.integrity).toBe('DIGEST_MISMATCH');
+    expect(sig.verdict).toBe('INVALID');
+    expect(sig.reasons.join(' ')).toContain('dataHash');
+  });
+
+  it('a changed seal (its name) is BAD_SIGNATURE: the signer signed the seal too, and the maker signed it', async () => {
+    const sig = await check(await gmSealed(base, pki, { edit: (der) => der.write('财务', der.indexOf(Buffer.from('合同专用章')), 'utf8') }));
+    expect(sig.integrity).toBe('BAD_SIGNATURE');
+    expect(sig.verdict).toBe('INVALID');
+    expect(sig.seal?.name).toBe('财务专用章');
+    expect(sig.seal?.makerSignature).toBe('INVALID');
+  });
+
+  it("a seal whose maker's signature is wrong is BAD_SIGNATURE naming the seal, even when the signer signed it as is", async () => {
+    // The maker "signs" with another key: the signer's signature over TBS_Sign still verifies.
+    const sig = await check(await gmSealed(base, pki, { seal: { maker: { ...pki.other, privateKey: pki.signer.privateKey } } }));
+    expect(sig.integrity).toBe('BAD_SIGNATURE');
+    expect(sig.reasons.join(' ')).toContain("seal's own signature by its maker does not verify");
+    expect(sig.seal?.makerSignature).toBe('INVALID');
+  });
+
+  it("a signature value changed is BAD_SIGNATURE naming the signer's signature", async () => {
+    const sig = await check(await gmSealed(base, pki, {
+      edit: (der) => {
+        der[der.length - 5]! ^= 0x01; // inside the signature BIT STRING, the last element of a v4 SES_Signature
+      },
+    }));
+    expect(sig.integrity).toBe('BAD_SIGNATURE');
+    expect(sig.reasons.join(' ')).toContain("signer's signature over TBS_Sign");
+  });
+
+  it('a signer the seal does not list is SIGNER_CERT_MISMATCH', async () => {
+    const sig = await check(await gmSealed(base, pki, { seal: { certList: [pki.other.certificate] } }));
+    expect(sig.integrity).toBe('SIGNER_CERT_MISMATCH');
+    expect(sig.verdict).toBe('INVALID');
+  });
+
+  it('certificates that chain to no anchor, or to an impostor CA of the same name, are UNTRUSTED', async () => {
+    const pdf = await gmSealed(base, pki);
+    for (const anchors of [[], [pki.otherCa]]) {
+      const sig = await check(pdf, anchors);
+      expect(sig.integrity).toBe('INTACT');
+      expect(sig.trust).toBe('UNTRUSTED');
+      expect(sig.seal?.makerTrust).toBe('UNTRUSTED');
+      expect(sig.verdict).toBe('INDETERMINATE');
+    }
+  });
+
+  it('a seal used after its validity period is EXPIRED, before it NOT_YET_VALID (INDETERMINATE, with the dates)', async () => {
+    const now = Date.now();
+    const expired = await check(await gmSealed(base, pki, { seal: { validStart: new Date(now - 3 * 86400_000), validEnd: new Date(now - 86400_000) } }));
+    expect(expired.integrity).toBe('INTACT');
+    expect(expired.seal?.validity).toBe('EXPIRED');
+    expect(expired.trust).toBe('EXPIRED');
+    expect(expired.verdict).toBe('INDETERMINATE');
+    expect(expired.reasons.join(' ')).toMatch(/seal "合同专用章" \(3201000012345\) was expired when it was used: valid .* to .*, signed at/);
+    const early = await check(await gmSealed(base, pki, { seal: { validStart: new Date(now + 86400_000), validEnd: new Date(now + 3 * 86400_000) } }));
+    expect(early.seal?.validity).toBe('NOT_YET_VALID');
+    expect(early.trust).toBe('NOT_YET_VALID');
+  });
+
+  it('a signing time outside the signer certificate is EXPIRED by the certificate', async () => {
+    const sig = await check(await gmSealed(base, pki, { timeInfo: new Date(Date.now() + 40 * 86400_000), seal: { validEnd: new Date(Date.now() + 400 * 86400_000) } }));
+    expect(sig.integrity).toBe('INTACT');
+    expect(sig.trust).toBe('EXPIRED');
+  });
+
+  it('an SES_Signature that is recognised but cannot be read is UNSUPPORTED, never BAD_CMS', async () => {
+    const sig = await check(await gmSealed(base, pki, {
+      edit: (der) => {
+        // The OID of the signature algorithm after TBS_Sign and cert becomes a NULL: the structure no longer parses.
+        const at = der.lastIndexOf(Buffer.from('06082a811ccf55018375', 'hex'));
+        der[at] = 0x05;
+      },
+    }));
+    expect(sig.integrity).toBe('UNSUPPORTED');
+    expect(sig.reasons.join(' ')).toContain('SES_Signature');
+    expect(sig.verdict).toBe('INDETERMINATE');
+  });
+});
