@@ -9,6 +9,7 @@
  * (images are data: URIs, the style is inline), so it can be mailed, archived and opened offline. Printable on A4.
  */
 import type { Change, SignatureReport, Verdict, VerificationReport } from '../engine/verify/report.ts';
+import { electronicSealHtml } from './electronic-seal.ts';
 import type { ExpectedSignerResult } from './expected-signers.ts';
 import { subjectAttributes } from './expected-signers.ts';
 import type { ReportLanguage } from './language.ts';
@@ -185,6 +186,7 @@ ${row(m.signingTime, timeCell(s, m))}
 ${row(m.level, s.level === null ? '—' : (m.levels[s.level] ?? s.level))}
 </table>
 </div>
+${s.seal ? new Html(electronicSealHtml(s.seal, input.language)) : null}
 ${certificate(s, m)}
 <h3>${m.checks}</h3>
 <ul class="checks">

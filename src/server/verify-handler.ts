@@ -7,15 +7,17 @@ import { performance } from 'node:perf_hooks';
 import { create } from '@bufbuild/protobuf';
 import type * as grpc from '@grpc/grpc-js';
 import {
+  ElectronicSealSchema,
   ExpectedSignerCheckSchema,
   SignatureVerificationSchema,
+  type ElectronicSeal,
   Verdict,
   VerifyResponseSchema,
   type VerifyHeader,
   type VerifyRequest,
   type VerifyResponse,
 } from '../gen/seald/v1/verify_pb.ts';
-import type { Verdict as VerdictName, VerificationReport } from '../engine/verify/report.ts';
+import type { ElectronicSealReport, Verdict as VerdictName, VerificationReport } from '../engine/verify/report.ts';
 import { verifyDocument } from '../engine/verify/verify.ts';
 import { SealdError } from '../errors.ts';
 import { htmlReport } from '../report/document-report.ts';
@@ -88,8 +90,28 @@ export function verifyResponse(report: VerificationReport, expectedSigners: read
         reasons: s.reasons,
         level: s.level ?? '',
         timestampTime: s.timestampTime ?? '',
+        ...(s.seal ? { seal: electronicSeal(s.seal) } : {}),
       }),
     ),
     reportJson: JSON.stringify(report),
+  });
+}
+
+/** A GB/T 38540 / GM/T 0031 seal's report as the proto's ElectronicSeal. */
+function electronicSeal(seal: ElectronicSealReport): ElectronicSeal {
+  return create(ElectronicSealSchema, {
+    format: seal.format,
+    name: seal.name,
+    code: seal.code,
+    type: seal.type,
+    validStart: seal.validStart ?? '',
+    validEnd: seal.validEnd ?? '',
+    validity: seal.validity,
+    picture: Buffer.from(seal.picture.data, 'base64'),
+    pictureType: seal.picture.type,
+    pictureWidthMm: Math.max(0, seal.picture.width),
+    pictureHeightMm: Math.max(0, seal.picture.height),
+    makerSignature: seal.makerSignature,
+    makerSubject: seal.maker?.subject ?? '',
   });
 }

@@ -7,44 +7,12 @@
  */
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sm3 } from '../../../src/crypto/sm3.ts';
 import type { SignatureReport } from '../../../src/engine/verify/report.ts';
 import { verifyDocument } from '../../../src/engine/verify/verify.ts';
-import { name, type PdfName } from '../../../src/pdf/objects.ts';
 import { bufferSource } from '../../../src/pdf/source.ts';
-import { buildSeal, buildSesSignature, type Layout, type SealSpec } from '../../crypto/ses/ses-builder.ts';
-import { makeSm2Pki, type Sm2Party, type Sm2Pki } from '../../crypto/sm2-cms.ts';
+import { makeSm2Pki, type Sm2Pki } from '../../crypto/sm2-cms.ts';
 import { fixture } from '../../fixtures/index.ts';
-import { appendSignature, signatureContents } from './attack-kit.ts';
-
-export const CARRIERS: Record<string, Record<string, PdfName>> = {
-  'Foxit.SM': { Filter: name('Foxit.SM'), SubFilter: name('fxit.sm.detached') },
-  'adbe.pkcs7.detached': { Filter: name('Adobe.PPKLite'), SubFilter: name('adbe.pkcs7.detached') },
-};
-
-export interface SealedOptions {
-  layout?: Layout;
-  carrier?: keyof typeof CARRIERS;
-  seal?: Partial<SealSpec>;
-  signer?: Sm2Party;
-  timeInfo?: Date;
-  /** Change the SES_Signature's DER before it goes into /Contents. */
-  edit?: (der: Buffer) => void;
-}
-
-/** A PDF with one electronic seal over its last revision. */
-export async function gmSealed(base: Uint8Array, pki: Sm2Pki, options: SealedOptions = {}): Promise<Buffer> {
-  const pdf = await appendSignature(base, { field: 'GMSeal', entries: CARRIERS[options.carrier ?? 'Foxit.SM'] });
-  const [b, c] = signatureContents(pdf).gap;
-  const dataHash = sm3(pdf.subarray(0, b), pdf.subarray(c));
-  const layout = options.layout ?? 'v4';
-  const seal = await buildSeal({ layout, maker: pki.other, certList: [pki.signer.certificate], name: '合同专用章', esID: '3201000012345', ...options.seal });
-  const signature = await buildSesSignature({ layout, seal: seal.der, signer: options.signer ?? pki.signer, dataHash, ...(options.timeInfo ? { timeInfo: options.timeInfo } : {}) });
-  const der = Buffer.from(signature.der);
-  options.edit?.(der);
-  pdf.write(der.toString('hex'), b + 1, 'latin1');
-  return pdf;
-}
+import { CARRIERS, gmSealed } from './gm-seal-kit.ts';
 
 describe('GB/T 38540 / GM/T 0031 electronic seals in a PDF', () => {
   let pki: Sm2Pki;

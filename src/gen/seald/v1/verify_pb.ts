@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file seald/v1/verify.proto.
  */
 export const file_seald_v1_verify: GenFile = /*@__PURE__*/
-  fileDesc("ChVzZWFsZC92MS92ZXJpZnkucHJvdG8SCHNlYWxkLnYxIlUKDVZlcmlmeVJlcXVlc3QSKAoGaGVhZGVyGAEgASgLMhYuc2VhbGQudjEuVmVyaWZ5SGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIrQBCgxWZXJpZnlIZWFkZXISGgoNZG9jdW1lbnRfc2l6ZRgBIAEoA0gAiAEBEhkKEWRvY3VtZW50X3Bhc3N3b3JkGAIgASgJEhEKCXdhbnRfaHRtbBgDIAEoCBIXCg9yZXBvcnRfbGFuZ3VhZ2UYBCABKAkSGAoQZXhwZWN0ZWRfc2lnbmVycxgFIAMoCRIVCg1kb2N1bWVudF9uYW1lGAYgASgJQhAKDl9kb2N1bWVudF9zaXplIo8CCg5WZXJpZnlSZXNwb25zZRIiCgd2ZXJkaWN0GAEgASgOMhEuc2VhbGQudjEuVmVyZGljdBIPCgdyZWFzb25zGAIgAygJEhEKCXJldmlzaW9ucxgDIAEoDRIdChVsYXN0X3JldmlzaW9uX2NvdmVyZWQYBCABKAgSMwoKc2lnbmF0dXJlcxgFIAMoCzIfLnNlYWxkLnYxLlNpZ25hdHVyZVZlcmlmaWNhdGlvbhITCgtyZXBvcnRfanNvbhgGIAEoCRITCgtyZXBvcnRfaHRtbBgHIAEoCRI3ChBleHBlY3RlZF9zaWduZXJzGAggAygLMh0uc2VhbGQudjEuRXhwZWN0ZWRTaWduZXJDaGVjayJFChNFeHBlY3RlZFNpZ25lckNoZWNrEg4KBnNpZ25lchgBIAEoCRIOCgZzaWduZWQYAiABKAgSDgoGZmllbGRzGAMgAygJIoQCChVTaWduYXR1cmVWZXJpZmljYXRpb24SDQoFZmllbGQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SIgoHdmVyZGljdBgDIAEoDjIRLnNlYWxkLnYxLlZlcmRpY3QSEQoJaW50ZWdyaXR5GAQgASgJEg0KBXRydXN0GAUgASgJEhUKDWNoYW5nZXNfYWZ0ZXIYBiABKAkSHQoVY292ZXJzX3dob2xlX2RvY3VtZW50GAcgASgIEhYKDnNpZ25lcl9zdWJqZWN0GAggASgJEg8KB3JlYXNvbnMYCSADKAkSDQoFbGV2ZWwYCiABKAkSFgoOdGltZXN0YW1wX3RpbWUYCyABKAkqZQoHVmVyZGljdBIXChNWRVJESUNUX1VOU1BFQ0lGSUVEEAASEQoNVkVSRElDVF9WQUxJRBABEhMKD1ZFUkRJQ1RfSU5WQUxJRBACEhkKFVZFUkRJQ1RfSU5ERVRFUk1JTkFURRADMk4KDVZlcmlmeVNlcnZpY2USPQoGVmVyaWZ5Ehcuc2VhbGQudjEuVmVyaWZ5UmVxdWVzdBoYLnNlYWxkLnYxLlZlcmlmeVJlc3BvbnNlKAFiBnByb3RvMw");
+  fileDesc("ChVzZWFsZC92MS92ZXJpZnkucHJvdG8SCHNlYWxkLnYxIlUKDVZlcmlmeVJlcXVlc3QSKAoGaGVhZGVyGAEgASgLMhYuc2VhbGQudjEuVmVyaWZ5SGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIrQBCgxWZXJpZnlIZWFkZXISGgoNZG9jdW1lbnRfc2l6ZRgBIAEoA0gAiAEBEhkKEWRvY3VtZW50X3Bhc3N3b3JkGAIgASgJEhEKCXdhbnRfaHRtbBgDIAEoCBIXCg9yZXBvcnRfbGFuZ3VhZ2UYBCABKAkSGAoQZXhwZWN0ZWRfc2lnbmVycxgFIAMoCRIVCg1kb2N1bWVudF9uYW1lGAYgASgJQhAKDl9kb2N1bWVudF9zaXplIo8CCg5WZXJpZnlSZXNwb25zZRIiCgd2ZXJkaWN0GAEgASgOMhEuc2VhbGQudjEuVmVyZGljdBIPCgdyZWFzb25zGAIgAygJEhEKCXJldmlzaW9ucxgDIAEoDRIdChVsYXN0X3JldmlzaW9uX2NvdmVyZWQYBCABKAgSMwoKc2lnbmF0dXJlcxgFIAMoCzIfLnNlYWxkLnYxLlNpZ25hdHVyZVZlcmlmaWNhdGlvbhITCgtyZXBvcnRfanNvbhgGIAEoCRITCgtyZXBvcnRfaHRtbBgHIAEoCRI3ChBleHBlY3RlZF9zaWduZXJzGAggAygLMh0uc2VhbGQudjEuRXhwZWN0ZWRTaWduZXJDaGVjayJFChNFeHBlY3RlZFNpZ25lckNoZWNrEg4KBnNpZ25lchgBIAEoCRIOCgZzaWduZWQYAiABKAgSDgoGZmllbGRzGAMgAygJIqwCChVTaWduYXR1cmVWZXJpZmljYXRpb24SDQoFZmllbGQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SIgoHdmVyZGljdBgDIAEoDjIRLnNlYWxkLnYxLlZlcmRpY3QSEQoJaW50ZWdyaXR5GAQgASgJEg0KBXRydXN0GAUgASgJEhUKDWNoYW5nZXNfYWZ0ZXIYBiABKAkSHQoVY292ZXJzX3dob2xlX2RvY3VtZW50GAcgASgIEhYKDnNpZ25lcl9zdWJqZWN0GAggASgJEg8KB3JlYXNvbnMYCSADKAkSDQoFbGV2ZWwYCiABKAkSFgoOdGltZXN0YW1wX3RpbWUYCyABKAkSJgoEc2VhbBgMIAEoCzIYLnNlYWxkLnYxLkVsZWN0cm9uaWNTZWFsIpACCg5FbGVjdHJvbmljU2VhbBIOCgZmb3JtYXQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRjb2RlGAMgASgJEgwKBHR5cGUYBCABKAUSEwoLdmFsaWRfc3RhcnQYBSABKAkSEQoJdmFsaWRfZW5kGAYgASgJEhAKCHZhbGlkaXR5GAcgASgJEg8KB3BpY3R1cmUYCCABKAwSFAoMcGljdHVyZV90eXBlGAkgASgJEhgKEHBpY3R1cmVfd2lkdGhfbW0YCiABKA0SGQoRcGljdHVyZV9oZWlnaHRfbW0YCyABKA0SFwoPbWFrZXJfc2lnbmF0dXJlGAwgASgJEhUKDW1ha2VyX3N1YmplY3QYDSABKAkqZQoHVmVyZGljdBIXChNWRVJESUNUX1VOU1BFQ0lGSUVEEAASEQoNVkVSRElDVF9WQUxJRBABEhMKD1ZFUkRJQ1RfSU5WQUxJRBACEhkKFVZFUkRJQ1RfSU5ERVRFUk1JTkFURRADMk4KDVZlcmlmeVNlcnZpY2USPQoGVmVyaWZ5Ehcuc2VhbGQudjEuVmVyaWZ5UmVxdWVzdBoYLnNlYWxkLnYxLlZlcmlmeVJlc3BvbnNlKAFiBnByb3RvMw");
 
 /**
  * VerifyRequest is one message of the Verify request stream.
@@ -290,6 +290,13 @@ export type SignatureVerification = Message<"seald.v1.SignatureVerification"> & 
    * @generated from field: string timestamp_time = 11;
    */
   timestampTime: string;
+
+  /**
+   * The electronic seal, when the signature is a GB/T 38540-2020 / GM/T 0031-2014 seal (国密); unset for CMS signatures.
+   *
+   * @generated from field: seald.v1.ElectronicSeal seal = 12;
+   */
+  seal?: ElectronicSeal | undefined;
 };
 
 /**
@@ -298,6 +305,104 @@ export type SignatureVerification = Message<"seald.v1.SignatureVerification"> & 
  */
 export const SignatureVerificationSchema: GenMessage<SignatureVerification> = /*@__PURE__*/
   messageDesc(file_seald_v1_verify, 4);
+
+/**
+ * ElectronicSeal is what a GB/T 38540 / GM/T 0031 seal says of itself (SES_SealInfo), as verified; report_json's
+ * `seal` has the same and more (the maker's certificate, the propertyInfo).
+ *
+ * @generated from message seald.v1.ElectronicSeal
+ */
+export type ElectronicSeal = Message<"seald.v1.ElectronicSeal"> & {
+  /**
+   * "GB/T 38540-2020" or "GM/T 0031-2014".
+   *
+   * @generated from field: string format = 1;
+   */
+  format: string;
+
+  /**
+   * The seal's name (property.name), e.g. 合同专用章.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The seal's code (esID).
+   *
+   * @generated from field: string code = 3;
+   */
+  code: string;
+
+  /**
+   * property.type: 1 organisation seal (法人章), 2 personal seal (个人章), others as the issuer defines.
+   *
+   * @generated from field: int32 type = 4;
+   */
+  type: number;
+
+  /**
+   * The validity period, ISO 8601; empty when unreadable.
+   *
+   * @generated from field: string valid_start = 5;
+   */
+  validStart: string;
+
+  /**
+   * @generated from field: string valid_end = 6;
+   */
+  validEnd: string;
+
+  /**
+   * VALID, EXPIRED, NOT_YET_VALID or UNKNOWN: the period at the signing time.
+   *
+   * @generated from field: string validity = 7;
+   */
+  validity: string;
+
+  /**
+   * The seal's image as stored in the seal, and its declared type (PNG, JPG, GIF, OFD, SVG…) and size in mm.
+   *
+   * @generated from field: bytes picture = 8;
+   */
+  picture: Uint8Array;
+
+  /**
+   * @generated from field: string picture_type = 9;
+   */
+  pictureType: string;
+
+  /**
+   * @generated from field: uint32 picture_width_mm = 10;
+   */
+  pictureWidthMm: number;
+
+  /**
+   * @generated from field: uint32 picture_height_mm = 11;
+   */
+  pictureHeightMm: number;
+
+  /**
+   * VALID, INVALID or UNSUPPORTED: the seal maker's signature over the seal.
+   *
+   * @generated from field: string maker_signature = 12;
+   */
+  makerSignature: string;
+
+  /**
+   * RFC 4514 subject of the seal maker's certificate; empty when unreadable.
+   *
+   * @generated from field: string maker_subject = 13;
+   */
+  makerSubject: string;
+};
+
+/**
+ * Describes the message seald.v1.ElectronicSeal.
+ * Use `create(ElectronicSealSchema)` to create a new message.
+ */
+export const ElectronicSealSchema: GenMessage<ElectronicSeal> = /*@__PURE__*/
+  messageDesc(file_seald_v1_verify, 5);
 
 /**
  * Verdict is the overall judgement on a document or a signature.
