@@ -95,6 +95,8 @@ export interface Sm2CmsOptions {
    * `digest` is then unused.
    */
   signedContent?: Uint8Array;
+  /** Encapsulate this content (eContent), as a time-stamp token carries its TSTInfo; `digest` is then its SM3. */
+  eContent?: Uint8Array;
 }
 
 const oidOf = (value: string) => new asn1js.ObjectIdentifier({ value });
@@ -137,7 +139,11 @@ export function buildSm2Cms(options: Sm2CmsOptions): Uint8Array {
     value: [
       new asn1js.Integer({ value: 1 }),
       new asn1js.Set({ value: [algorithm(id_sm3)] }),
-      new asn1js.Sequence({ value: [oidOf(dataType)] }),
+      new asn1js.Sequence({
+        value: [oidOf(dataType), ...(options.eContent
+          ? [new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.OctetString({ valueHex: options.eContent })] })]
+          : [])],
+      }),
       new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: certificates }),
       new asn1js.Set({ value: [signerInfo] }),
     ],

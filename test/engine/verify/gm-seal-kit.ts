@@ -20,6 +20,8 @@ export interface SealedOptions {
   seal?: Partial<SealSpec>;
   signer?: Sm2Party;
   timeInfo?: Date;
+  /** v4: an RFC 3161 token over the signature value. */
+  timeStamp?: (signature: Uint8Array) => Promise<Uint8Array>;
   /** Change the SES_Signature's DER before it goes into /Contents. */
   edit?: (der: Buffer) => void;
 }
@@ -31,7 +33,7 @@ export async function gmSealed(base: Uint8Array, pki: Sm2Pki, options: SealedOpt
   const dataHash = sm3(pdf.subarray(0, b), pdf.subarray(c));
   const layout = options.layout ?? 'v4';
   const seal = await buildSeal({ layout, maker: pki.other, certList: [pki.signer.certificate], name: '合同专用章', esID: '3201000012345', ...options.seal });
-  const signature = await buildSesSignature({ layout, seal: seal.der, signer: options.signer ?? pki.signer, dataHash, ...(options.timeInfo ? { timeInfo: options.timeInfo } : {}) });
+  const signature = await buildSesSignature({ layout, seal: seal.der, signer: options.signer ?? pki.signer, dataHash, ...(options.timeInfo ? { timeInfo: options.timeInfo } : {}), ...(options.timeStamp ? { timeStamp: options.timeStamp } : {}) });
   const der = Buffer.from(signature.der);
   options.edit?.(der);
   pdf.write(der.toString('hex'), b + 1, 'latin1');

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignatureReport } from '../../../src/engine/verify/report.ts';
 import { verifyDocument } from '../../../src/engine/verify/verify.ts';
 import { bufferSource } from '../../../src/pdf/source.ts';
+import { makeSm2Tsa } from '../../crypto/ses/sm2-tsa.ts';
 import { makeSm2Pki, type Sm2Pki } from '../../crypto/sm2-cms.ts';
 import { fixture } from '../../fixtures/index.ts';
 import { CARRIERS, gmSealed } from './gm-seal-kit.ts';
@@ -139,5 +140,24 @@ describe('GB/T 38540 / GM/T 0031 electronic seals in a PDF', () => {
     expect(sig.integrity).toBe('UNSUPPORTED');
     expect(sig.reasons.join(' ')).toContain('SES_Signature');
     expect(sig.verdict).toBe('INDETERMINATE');
+  });
+
+  it('a time-stamp over the signature value (SM3 imprint, SM2 TSA) proves the signing time; one for other data FAILS', async () => {
+    const tsa = await makeSm2Tsa(pki);
+    try {
+      const genTime = new Date(Math.floor(Date.now() / 1000) * 1000);
+      const stamped = await check(await gmSealed(base, pki, { timeStamp: async (signature) => tsa.stamp(signature, { genTime }) }));
+      expect(stamped.integrity).toBe('INTACT');
+      expect(stamped.signatureTimestamp).toBe('VERIFIED');
+      expect(stamped.timestampTime).toBe(genTime.toISOString());
+      expect(stamped.verdict).toBe('VALID');
+      expect(stamped.reasons).toEqual([]);
+      const wrong = await check(await gmSealed(base, pki, { timeStamp: async () => tsa.stamp(new TextEncoder().encode('another signature')) }));
+      expect(wrong.signatureTimestamp).toBe('FAILED');
+      expect(wrong.verdict).toBe('INDETERMINATE');
+      expect(wrong.reasons.join(' ')).toContain("the seal's time-stamp does not verify");
+    } finally {
+      await tsa.close();
+    }
   });
 });

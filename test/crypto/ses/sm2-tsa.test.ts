@@ -1,0 +1,45 @@
+/**
+ * RFC 3161 time-stamp tokens with an SM3 messageImprint, signed by an SM2 TSA (GM/T 0033-2014): the token checks of
+ * src/crypto/timestamp-token.ts, and the TSA's SM2 certificate chained by trust.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkTimestampTokenOver, timestampImprintHash } from '../../../src/crypto/timestamp-token.ts';
+import { evaluateTrust } from '../../../src/crypto/trust.ts';
+import { sm3 } from '../../../src/crypto/sm3.ts';
+import { makeSm2Pki, type Sm2Pki } from '../sm2-cms.ts';
+import { makeSm2Tsa, type Sm2Tsa } from './sm2-tsa.ts';
+
+describe('SM3 time-stamp imprints, SM2 TSA tokens', () => {
+  let pki: Sm2Pki;
+  let tsa: Sm2Tsa;
+  const data = new TextEncoder().encode('a signature value');
+  beforeAll(async () => {
+    pki = await makeSm2Pki();
+    tsa = await makeSm2Tsa(pki);
+  });
+  afterAll(async () => {
+    await tsa?.close();
+    await pki?.close();
+  });
+
+  it('verifies a token whose imprint is SM3 of the data, and chains its SM2 TSA to the SM2 CA', async () => {
+    const genTime = new Date('2026-11-30T10:00:00Z');
+    const der = tsa.stamp(data, { genTime });
+    expect(timestampImprintHash(der)).toBe('sm3');
+    const token = await checkTimestampTokenOver(der, data);
+    expect(token.genTime.toISOString()).toBe(genTime.toISOString());
+    expect(Buffer.from(token.tsaCertificate).equals(Buffer.from(tsa.party.certificate))).toBe(true);
+    // the PDF path hashes the byte ranges itself and hands the digest over
+    expect((await checkTimestampTokenOver(der, sm3(data), true)).genTime.getTime()).toBe(genTime.getTime());
+    const trust = evaluateTrust({ signer: token.tsaCertificate, pool: token.certificates, anchors: [pki.ca], crls: [], ocsps: [], at: new Date(), timeProven: true });
+    expect(trust.trust).toBe('TRUSTED');
+  });
+
+  it('refuses a token for other data (TSA_WRONG_IMPRINT), and one whose SM2 signature is by another key', async () => {
+    await expect(checkTimestampTokenOver(tsa.stamp(new TextEncoder().encode('other')), data)).rejects.toMatchObject({ code: 'TSA_WRONG_IMPRINT' });
+    const forged = Buffer.from(tsa.stamp(data));
+    // The SM2 signature is the last OCTET STRING of the SignerInfo: flip a bit near the end of the token.
+    forged[forged.length - 3]! ^= 0x01;
+    await expect(checkTimestampTokenOver(forged, data)).rejects.toMatchObject({ code: 'TSA_BAD_TOKEN' });
+  });
+});
