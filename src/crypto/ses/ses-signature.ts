@@ -241,6 +241,11 @@ function seal(t: Tlv | undefined): SesSeal {
   };
 }
 
+/** Parses an SESeal (a seal file, `.esl`) of either layout; throws DerError saying what is missing. */
+export function parseSeSeal(der: Uint8Array): SesSeal {
+  return seal(readTlv(der));
+}
+
 /** Parses an SES_Signature of either layout; throws DerError saying what is missing. */
 export function parseSesSignature(der: Uint8Array): SesSignature {
   const top = readTlv(der);

@@ -101,14 +101,20 @@ export interface SesIntegrity {
   sealSignature: SignatureCheck;
 }
 
+/** Step 3: the maker's signature over the seal, in either signed form (ses-signature.ts, signedContents). */
+export function checkSealMakerSignature(seal: SesSeal): SignatureCheck {
+  let result: SignatureCheck = 'INVALID';
+  for (const content of seal.signedContents) {
+    result = verifySesValue(seal.makerCertificate, seal.signAlgorithm, content, seal.signedValue);
+    if (result !== 'INVALID') break;
+  }
+  return result;
+}
+
 /** Steps 1–4 above. `documentDigest` is the hash of the signed data with sesDataHashAlgorithm(ses). */
 export function checkSesSignature(ses: SesSignature, documentDigest: Uint8Array): SesIntegrity {
   const seal = ses.seal;
-  let sealSignature: SignatureCheck = 'INVALID';
-  for (const content of seal.signedContents) {
-    sealSignature = verifySesValue(seal.makerCertificate, seal.signAlgorithm, content, seal.signedValue);
-    if (sealSignature !== 'INVALID') break;
-  }
+  const sealSignature = checkSealMakerSignature(seal);
   if (!equalBytes(ses.dataHash, documentDigest)) {
     return { integrity: 'DIGEST_MISMATCH', reason: 'the signed bytes have changed: their hash is not the dataHash the seal signature signs', sealSignature };
   }

@@ -111,6 +111,8 @@ export interface SealSpec {
   validEnd?: Date;
   picture?: { type: string; data: Uint8Array; width: number; height: number };
   openssl?: boolean;
+  /** SES_Header.version (default 4 for v4, 1 for v1); ofdrw writes 5 in the v4 layout. */
+  headerVersion?: number;
 }
 
 export interface BuiltSeal {
@@ -141,7 +143,7 @@ export async function buildSeal(spec: SealSpec): Promise<BuiltSeal> {
     time(spec.validEnd ?? new Date(now + 365 * 86400_000)),
   );
   const sealInfo = seq(
-    seq(ia5('ES'), integer(layout === 'v4' ? 4 : 1), ia5('seald test')),
+    seq(ia5('ES'), integer(spec.headerVersion ?? (layout === 'v4' ? 4 : 1)), ia5('seald test')),
     ia5(spec.esID ?? '11010800000001'),
     property,
     seq(ia5(picture.type), octets(picture.data), integer(picture.width), integer(picture.height)),

@@ -111,4 +111,13 @@ describe('GB/T 38540 / GM/T 0031 seal signatures', () => {
     expect(() => parseSesSignature(Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x01))).toThrow();
     expect(isSesSignature(Uint8Array.of(0x30, 0x03, 0x06, 0x01, 0x01))).toBe(false);
   });
+
+  it('reads the class of public seals scored by bench/score-gm.ts: header version 5 in the v4 layout, type 3 (ofdrw, BouncyCastle)', async () => {
+    const seal = await buildSeal({ maker: pki.other, headerVersion: 5, type: 3, certList: [pki.signer.certificate] });
+    const ses = parseSesSignature((await buildSesSignature({ seal: seal.der, signer: pki.signer, dataHash, propertyInfo: '/Doc_0/Signs/Sign_0/Signature.xml' })).der);
+    expect(ses.layout).toBe('GB/T 38540-2020');
+    expect(ses.seal.version).toBe(5);
+    expect(ses.seal.type).toBe(3);
+    expect(checkSesSignature(ses, dataHash)).toEqual({ integrity: 'INTACT', sealSignature: 'VALID' });
+  });
 });
