@@ -118,6 +118,9 @@ function integerOf(t: Tlv | undefined, what: string): number {
 function bitsOf(t: Tlv | undefined, what: string): Uint8Array {
   const v = expectTag(t, 0x03, what).value;
   if (v.length === 0) throw new DerError(`${what} is empty`);
+  // X.690 §8.6.2.2: the first octet counts unused bits; a signature or hash has none, and a non-zero count outside the
+  // signed bytes would let the same seal be encoded twice.
+  if (v[0] !== 0) throw new DerError(`${what} has ${v[0]} unused bits`);
   return v.subarray(1);
 }
 

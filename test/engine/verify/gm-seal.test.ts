@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignatureReport } from '../../../src/engine/verify/report.ts';
 import { verifyDocument } from '../../../src/engine/verify/verify.ts';
 import { bufferSource } from '../../../src/pdf/source.ts';
+import { readTlv } from '../../../src/crypto/der.ts';
+import { parseSesSignature } from '../../../src/crypto/ses/ses-signature.ts';
 import { makeSm2Tsa } from '../../crypto/ses/sm2-tsa.ts';
 import { makeSm2Pki, type Sm2Pki } from '../../crypto/sm2-cms.ts';
 import { fixture } from '../../fixtures/index.ts';
@@ -160,4 +162,43 @@ describe('GB/T 38540 / GM/T 0031 electronic seals in a PDF', () => {
       await tsa.close();
     }
   });
+
+  it('hostile seals: 60 random single-byte changes of an SES_Signature, and a non-zero unused-bits count, end in a report (never an exception, never VALID)', async () => {
+    const pdf = await gmSealed(base, pki);
+    const { hex } = ((): { hex: string } => {
+      const m = /\/Contents\s*<([0-9a-f]+)>/i.exec(pdf.toString('latin1', pdf.lastIndexOf('/ByteRange')))!;
+      return { hex: m[1]! };
+    })();
+    const start = pdf.indexOf(hex.slice(0, 64));
+    const derLength = parseSesSignatureLength(Buffer.from(hex, 'hex'));
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const verdicts = new Map<string, number>();
+    for (let i = 0; i < 60; i++) {
+      const copy = Buffer.from(pdf);
+      const at = Math.floor(random() * derLength);
+      const byte = Math.floor(random() * 256);
+      copy.write(byte.toString(16).padStart(2, '0'), start + at * 2, 'latin1');
+      if (copy.equals(pdf)) continue;
+      const sig = await check(copy);
+      expect(sig.verdict).not.toBe('VALID');
+      verdicts.set(sig.integrity, (verdicts.get(sig.integrity) ?? 0) + 1);
+    }
+    expect(verdicts.get('BAD_CMS')).toBeUndefined();
+    // The signature BIT STRING's unused-bits octet is outside every signed byte: it must still not pass.
+    const der = Buffer.from(hex.slice(0, derLength * 2), 'hex');
+    // v4 without a time-stamp: the signature BIT STRING (03 LL 00 SM2Signature) ends the structure
+    const unusedBits = derLength - parseSesSignature(der).signature.length - 1;
+    expect(der[unusedBits]).toBe(0);
+    const copy = Buffer.from(pdf);
+    copy.write('01', start + unusedBits * 2, 'latin1');
+    const sig = await check(copy);
+    expect(sig.integrity).toBe('UNSUPPORTED');
+    expect(sig.reasons.join(' ')).toContain('unused bits');
+  });
 });
+
+/** The length of the DER element at the start of `bytes` (the /Contents is zero-padded after it). */
+function parseSesSignatureLength(bytes: Buffer): number {
+  return readTlv(bytes).bytes.length;
+}
