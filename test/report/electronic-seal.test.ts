@@ -1,9 +1,13 @@
 /**
  * A GB/T 38540 electronic seal in the reports: the HTML page shows the seal's own image (the PNG inside the seal, as a
  * data: URI), name, code, type, validity and maker in zh and en, escapes what the seal says, and does not show an
- * image it cannot sniff as PNG/JPEG/GIF; the Verify RPC's SignatureVerification carries the same as ElectronicSeal.
+ * image it cannot sniff as PNG/JPEG/GIF; Chromium decodes the seal's image (64 px wide); the Verify RPC's
+ * SignatureVerification carries the same as ElectronicSeal.
  */
 import * as fs from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyDocument } from '../../src/engine/verify/verify.ts';
 import { bufferSource } from '../../src/pdf/source.ts';
@@ -12,6 +16,7 @@ import { verifyResponse } from '../../src/server/verify-handler.ts';
 import { sealPicture } from '../crypto/ses/ses-builder.ts';
 import { makeSm2Pki, type Sm2Pki } from '../crypto/sm2-cms.ts';
 import { gmSealed } from '../engine/verify/gm-seal-kit.ts';
+import { probe } from './chromium.ts';
 import { fixture } from '../fixtures/index.ts';
 
 describe('an electronic seal in the reports', () => {
@@ -37,7 +42,17 @@ describe('an electronic seal in the reports', () => {
     expect(en).toContain('Electronic seal (GB/T 38540)');
     expect(en).toContain('organisation seal');
     expect(en).toContain('valid when used');
-  });
+    // A person's browser: the seal image decodes (the page's appearance is a plain rectangle, the seal's own is a PNG).
+    const dir = mkdtempSync(join(tmpdir(), 'seald-gm-report-'));
+    try {
+      const seen = await probe(zh, dir, 'gm-seal');
+      expect(seen.images.some((i) => i.complete && i.naturalWidth === 64 && i.naturalHeight === 64)).toBe(true);
+      expect(seen.text).toContain('合同专用章');
+      expect(seen.text).toContain('3201000012345');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('escapes what the seal says and does not show an image that is not PNG, JPEG or GIF', async () => {
     const pdf = await gmSealed(base, pki, {
