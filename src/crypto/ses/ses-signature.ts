@@ -263,7 +263,7 @@ export function parseSesSignature(der: Uint8Array): SesSignature {
       layout: 'GM/T 0031-2014',
       version,
       seal: eseal,
-      timeInfo: bitStringTime(tbs[2]),
+      timeInfo: bitStringTime(tbs[2]) ?? timeOf(tbs[2]), // BIT STRING per GM/T 0031; some writers put a time type
       dataHash: bitsOf(tbs[3], 'dataHash'),
       propertyInfo: stringOf(tbs[4], 'propertyInfo'),
       signerCertificate: expectTag(tbs[5], 0x04, 'signer certificate').value,
