@@ -28,6 +28,20 @@ const PLACEMENT_HELP = `Placement (PDF points, 1/72 in, from the lower-left corn
   --width W, --height H     mark (seal) size (default: the seal's configured size)
 `;
 
+/** The signature options of `seal` and `batch` (parsed in commands/placement-options.ts). */
+const SIGNATURE_HELP = `Signature:
+  --seal ID           seal id (see \`seald seals\`)
+  --reason TEXT       /Reason
+  --location TEXT     /Location
+  --contact TEXT      /ContactInfo
+  --field NAME        signature field name (default Seal<n>)
+  --timestamp         add a signature time-stamp from the server's TSA (PAdES B-T; default: the server's
+                      tsa.seal_timestamp)
+  --certify LEVEL     make the seal a certification signature (DocMDP): no-changes (P=1, no later revision
+                      at all) or form-filling (P=2, later form filling and single-mark seals only). Refused
+                      on a document that is already certified or already carries a signature
+`;
+
 export const MAIN_HELP = `Usage: seald <command> [options]
 
 seald applies PAdES electronic seals to PDF documents, with keys on PKCS#11 tokens, over gRPC.
@@ -101,13 +115,7 @@ chunks both ways; OUT.pdf is written to a temporary file and renamed into place 
 confirmed the seal, so it is never left half-written. OUT.pdf may be IN.pdf.
 
 ${PLACEMENT_HELP}
-Signature:
-  --seal ID           seal id (see \`seald seals\`)
-  --reason TEXT       /Reason
-  --location TEXT     /Location
-  --contact TEXT      /ContactInfo
-  --field NAME        signature field name (default Seal<n>)
-
+${SIGNATURE_HELP}
 Other:
   -o, --output FILE   where to write the sealed document (required)
   --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); repeat it or give
@@ -209,7 +217,7 @@ Exit status: 0 when the verdict is VALID (and every --expect-signer has a VALID 
 INDETERMINATE, an expected signer has no VALID seal, or verification failed; 2 for a command line that cannot be run.
 `;
 
-export const BATCH_HELP = `Usage: seald batch IN_DIR -o OUT_DIR --seal ID --page N --x X --y Y [options]
+export const BATCH_HELP = `Usage: seald batch IN_DIR -o OUT_DIR --seal ID <placement> [options]
 
 Seal every PDF of IN_DIR (*.pdf, not recursive) over one SealBatch stream and write each sealed document to
 OUT_DIR under the same name. Documents are pipelined: up to --concurrency are in flight at once (never more
@@ -220,21 +228,11 @@ seal, so a file in OUT_DIR is always complete: a re-run skips the inputs already
 to seal it again). A document sealed by the server but never written (a crash in between) is answered again by
 the server's idempotency store on the re-run, without a second signature.
 
-Placement (PDF points, 1/72 in, from the lower-left corner of the page as displayed), for every document:
-  --page N            1-based page number
-  --x X, --y Y        centre of the mark
-  --width W           mark width (default: the seal's configured size)
-  --height H          mark height (default: the seal's configured size)
+The same placement applies to every document (a keyword is searched in each; a document without it fails
+with NOT_FOUND and the batch goes on).
 
-Signature:
-  --seal ID           seal id (see \`seald seals\`)
-  --reason TEXT       /Reason
-  --location TEXT     /Location
-  --contact TEXT      /ContactInfo
-  --field NAME        signature field name (default Seal<n>)
-  --timestamp         add a signature time-stamp from the server's TSA (PAdES B-T; default: the server's tsa.seal_timestamp)
-  --timestamp         add a signature time-stamp from the server's TSA (PAdES B-T; default: the server's tsa.seal_timestamp)
-
+${PLACEMENT_HELP}
+${SIGNATURE_HELP}
 Other:
   -o, --output DIR    where to write the sealed documents (required; created if missing; not IN_DIR)
   --concurrency N     documents in flight at once (default 8)

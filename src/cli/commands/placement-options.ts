@@ -7,7 +7,7 @@
  *   --keyword TEXT [--occurrence O] …         centred on a text (关键字签章)
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
-import { Edge, Occurrence, PlacementSchema, type Placement, type SignatureOptionsSchema } from '../../gen/seald/v1/seald_pb.ts';
+import { Certification, Edge, Occurrence, PlacementSchema, type Placement, type SignatureOptionsSchema } from '../../gen/seald/v1/seald_pb.ts';
 import { UsageError } from '../io.ts';
 
 export const PLACEMENT_OPTIONS = {
@@ -152,7 +152,13 @@ export const SIGNATURE_OPTIONS = {
   contact: { type: 'string' },
   field: { type: 'string' },
   timestamp: { type: 'boolean' },
+  certify: { type: 'string' },
 } as const;
+
+const CERTIFICATIONS: Record<string, Certification> = {
+  'no-changes': Certification.NO_CHANGES,
+  'form-filling': Certification.FORM_FILLING,
+};
 
 /** The proto SignatureOptions they make (an unset --timestamp leaves the server's default). */
 export function signatureOptionsFrom(values: {
@@ -161,12 +167,18 @@ export function signatureOptionsFrom(values: {
   contact?: string;
   field?: string;
   timestamp?: boolean;
-}): MessageInitShape<typeof SignatureOptionsSchema> {
+  certify?: string;
+}, command = 'seal'): MessageInitShape<typeof SignatureOptionsSchema> {
+  const certification = values.certify === undefined ? Certification.UNSPECIFIED : CERTIFICATIONS[values.certify];
+  if (certification === undefined) {
+    throw new UsageError(`--certify: expected no-changes or form-filling, got "${values.certify}"`, command);
+  }
   return {
     reason: values.reason ?? '',
     location: values.location ?? '',
     contactInfo: values.contact ?? '',
     fieldName: values.field ?? '',
     ...(values.timestamp === undefined ? {} : { timestamp: values.timestamp }),
+    certification,
   };
 }
