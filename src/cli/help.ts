@@ -21,10 +21,19 @@ const PLACEMENT_HELP = `Placement (PDF points, 1/72 in, from the lower-left corn
     --min-strip W           the least strip width in points (default about 3 mm)
     --skip-first            leave out the first page (a cover); --skip-last: the last page
   --keyword TEXT            centre the mark on a text found in the document (关键字签章)
-    --occurrence O          first (default), last, all (a mark on every hit) or N (the N-th hit)
-    --pages SPEC            pages to search (default all)
+    --occurrence O          first (default), last, all (a mark on every hit), N (the N-th hit) or
+                            N,M,… (a mark on each chosen hit, one signature); hits are numbered as
+                            \`seald locate\` lists them: page order, then reading order
+    --pages SPEC            pages to search (default all); with --occurrence N: the N-th hit on them
     --dx DX --dy DY         move the mark from the text's centre (right and up; a negative value
                             is written --dy=-20)
+  --anchor A                a mark relative to the page as displayed, no page size needed: A is
+                            top-left, top, top-right, left, centre, right, bottom-left, bottom or
+                            bottom-right, the point of both page and mark that are put together
+    --page N | --pages SPEC the page (-1: the last page), or a mark on each page of SPEC
+    --margin X[,Y]          from the anchor's edges inwards (X from the left/right edge, Y from the
+                            top/bottom edge; from the middle: right and up); 20mm, 15pt, 15 (points)
+                            or 5% (of the page's width for X, height for Y); one value for both
   --width W, --height H     mark (seal) size (default: the seal's configured size)
 `;
 
