@@ -30,7 +30,7 @@ const PLACEMENT_HELP = `Placement (PDF points, 1/72 in, from the lower-left corn
   --anchor A                a mark relative to the page as displayed, no page size needed: A is
                             top-left, top, top-right, left, centre, right, bottom-left, bottom or
                             bottom-right, the point of both page and mark that are put together
-    --page N | --pages SPEC the page (-1: the last page), or a mark on each page of SPEC
+    --page N | --pages SPEC the page (--page=-1: the last page), or a mark on each page of SPEC
     --margin X[,Y]          from the anchor's edges inwards (X from the left/right edge, Y from the
                             top/bottom edge; from the middle: right and up); 20mm, 15pt, 15 (points)
                             or 5% (of the page's width for X, height for Y); one value for both

@@ -162,7 +162,7 @@ function occurrenceOf(text: string | undefined, command: string): { occurrence: 
     default: {
       const numbers = text.split(',').map((t) => t.trim());
       if (numbers.some((t) => !/^\d+$/.test(t) || Number(t) < 1)) {
-        throw new UsageError(`--occurrence: expected first, last, all, a number ≥ 1 or a list of them (1,3), got "${text}"`, command);
+        throw new UsageError(`--occurrence: expected first, last, all or a number ≥ 1 (or a list of numbers: 1,3), got "${text}"`, command);
       }
       // One number: that hit (OCCURRENCE_INDEX, which every server knows); a list: the chosen hits.
       if (numbers.length === 1) return { occurrence: Occurrence.INDEX, index: Number(text) };
