@@ -102,6 +102,17 @@ describe('chosen keyword hits', () => {
     expect(report.signatures[0]!.coversWholeDocument).toBe(true);
   });
 
+  it("a long line is cut to 60 characters either side of the hit in the hit's context, with ellipses", async () => {
+    const doc = await newDocument('seald long line fixture');
+    const font = await doc.embedFont(StandardFonts.Helvetica);
+    const before = 'a'.repeat(70);
+    const after = 'b'.repeat(65);
+    doc.addPage(A4).drawText(`${before}${KEYWORD}${after}`, { x: 10, y: 400, size: 5, font });
+    const bytes = Buffer.from(await doc.save({ useObjectStreams: false }));
+    const { plan } = await locateMarks(bufferSource(bytes), { kind: 'keyword', keyword: KEYWORD }, { defaultWidth: MARK, defaultHeight: MARK });
+    expect(plan.hits!.map((h) => h.context)).toEqual([`…${'a'.repeat(60)}${KEYWORD}${'b'.repeat(60)}…`]);
+  });
+
   it('a hit number past the last is NOT_FOUND, naming how many there are', async () => {
     const e = (await sealDocument(bufferSource(input), org.seal, { kind: 'keyword', keyword: KEYWORD, occurrence: { hits: [2, 5] } }).then(
       () => ({}),
