@@ -1417,8 +1417,9 @@ export const SealService: GenService<{
    *
    * Status codes: INVALID_ARGUMENT (no header first, bad placement or page spec, page out of range, one page for a
    * cross-page seal, malformed or truncated PDF), NOT_FOUND (unknown seal, keyword not found), FAILED_PRECONDITION
-   * (encrypted or certified document, certificate outside its validity), RESOURCE_EXHAUSTED (document over the
-   * server's limit), UNAVAILABLE (token down), DEADLINE_EXCEEDED, CANCELLED.
+   * (encrypted or certified document, a certification asked for on a signed or certified document, certificate
+   * outside its validity), RESOURCE_EXHAUSTED (document over the server's limit), UNAVAILABLE (token down),
+   * DEADLINE_EXCEEDED, CANCELLED.
    *
    * @generated from rpc seald.v1.SealService.Seal
    */
@@ -1441,7 +1442,8 @@ export const SealService: GenService<{
    * Locate previews a placement without signing: where each mark of the seal would go (page, rectangle, strip).
    *
    * Request stream: one LocateRequest carrying the header, then the document as LocateRequest chunks in order.
-   * Response: the planned marks, in the order Seal would write them. Sealing the same document with the same seal
+   * Response: the planned marks, in the order Seal would write them; for a keyword placement, also every hit of the
+   * keyword (LocateResponse.hits), numbered for KeywordPlacement.hits. Sealing the same document with the same seal
    * and placement puts the marks exactly there.
    *
    * Status codes: INVALID_ARGUMENT (no header first, bad placement or page spec, one page for a cross-page seal,
