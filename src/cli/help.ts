@@ -12,7 +12,8 @@ export const TLS_OPTIONS_HELP = `TLS (all three, or none for plaintext):
 const PLACEMENT_HELP = `Placement (PDF points, 1/72 in, from the lower-left corner of the page as displayed), one of:
   --page N --x X --y Y      one mark centred on (X, Y) of page N
   --pages SPEC --x X --y Y  the same mark on several pages (多页签章). SPEC: 1-3,5  -1 (last page)
-                            -3--1 (last three)  all  odd  even
+                            -3--1 (last three)  all  odd  even; a SPEC that starts with "-" is
+                            written --pages=-1
   --cross-page              a cross-page seal (骑缝章): the seal cut into strips, one per page, at an edge
     --pages SPEC            pages to span (default all)
     --edge E                right (default), left, top or bottom, as the page is displayed
