@@ -12,7 +12,8 @@ export const TLS_OPTIONS_HELP = `TLS (all three, or none for plaintext):
 const PLACEMENT_HELP = `Placement (PDF points, 1/72 in, from the lower-left corner of the page as displayed), one of:
   --page N --x X --y Y      one mark centred on (X, Y) of page N
   --pages SPEC --x X --y Y  the same mark on several pages (多页签章). SPEC: 1-3,5  -1 (last page)
-                            -3--1 (last three)  all  odd  even
+                            -3--1 (last three)  all  odd  even; a SPEC that starts with "-" is
+                            written --pages=-1
   --cross-page              a cross-page seal (骑缝章): the seal cut into strips, one per page, at an edge
     --pages SPEC            pages to span (default all)
     --edge E                right (default), left, top or bottom, as the page is displayed
@@ -21,11 +22,34 @@ const PLACEMENT_HELP = `Placement (PDF points, 1/72 in, from the lower-left corn
     --min-strip W           the least strip width in points (default about 3 mm)
     --skip-first            leave out the first page (a cover); --skip-last: the last page
   --keyword TEXT            centre the mark on a text found in the document (关键字签章)
-    --occurrence O          first (default), last, all (a mark on every hit) or N (the N-th hit)
-    --pages SPEC            pages to search (default all)
+    --occurrence O          first (default), last, all (a mark on every hit), N (the N-th hit) or
+                            N,M,… (a mark on each chosen hit, one signature); hits are numbered as
+                            \`seald locate\` lists them: page order, then reading order
+    --pages SPEC            pages to search (default all); with --occurrence N: the N-th hit on them
     --dx DX --dy DY         move the mark from the text's centre (right and up; a negative value
                             is written --dy=-20)
+  --anchor A                a mark relative to the page as displayed, no page size needed: A is
+                            top-left, top, top-right, left, centre, right, bottom-left, bottom or
+                            bottom-right, the point of both page and mark that are put together
+    --page N | --pages SPEC the page (--page=-1: the last page), or a mark on each page of SPEC
+    --margin X[,Y]          from the anchor's edges inwards (X from the left/right edge, Y from the
+                            top/bottom edge; from the middle: right and up); 20mm, 15pt, 15 (points)
+                            or 5% (of the page's width for X, height for Y); one value for both
   --width W, --height H     mark (seal) size (default: the seal's configured size)
+`;
+
+/** The signature options of `seal` and `batch` (parsed in commands/placement-options.ts). */
+const SIGNATURE_HELP = `Signature:
+  --seal ID           seal id (see \`seald seals\`)
+  --reason TEXT       /Reason
+  --location TEXT     /Location
+  --contact TEXT      /ContactInfo
+  --field NAME        signature field name (default Seal<n>)
+  --timestamp         add a signature time-stamp from the server's TSA (PAdES B-T; default: the server's
+                      tsa.seal_timestamp)
+  --certify LEVEL     make the seal a certification signature (DocMDP): no-changes (P=1, no later revision
+                      at all) or form-filling (P=2, later form filling and single-mark seals only). Refused
+                      on a document that is already certified or already carries a signature
 `;
 
 export const MAIN_HELP = `Usage: seald <command> [options]
@@ -101,13 +125,7 @@ chunks both ways; OUT.pdf is written to a temporary file and renamed into place 
 confirmed the seal, so it is never left half-written. OUT.pdf may be IN.pdf.
 
 ${PLACEMENT_HELP}
-Signature:
-  --seal ID           seal id (see \`seald seals\`)
-  --reason TEXT       /Reason
-  --location TEXT     /Location
-  --contact TEXT      /ContactInfo
-  --field NAME        signature field name (default Seal<n>)
-
+${SIGNATURE_HELP}
 Other:
   -o, --output FILE   where to write the sealed document (required)
   --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); repeat it or give
@@ -209,7 +227,7 @@ Exit status: 0 when the verdict is VALID (and every --expect-signer has a VALID 
 INDETERMINATE, an expected signer has no VALID seal, or verification failed; 2 for a command line that cannot be run.
 `;
 
-export const BATCH_HELP = `Usage: seald batch IN_DIR -o OUT_DIR --seal ID --page N --x X --y Y [options]
+export const BATCH_HELP = `Usage: seald batch IN_DIR -o OUT_DIR --seal ID <placement> [options]
 
 Seal every PDF of IN_DIR (*.pdf, not recursive) over one SealBatch stream and write each sealed document to
 OUT_DIR under the same name. Documents are pipelined: up to --concurrency are in flight at once (never more
@@ -220,21 +238,11 @@ seal, so a file in OUT_DIR is always complete: a re-run skips the inputs already
 to seal it again). A document sealed by the server but never written (a crash in between) is answered again by
 the server's idempotency store on the re-run, without a second signature.
 
-Placement (PDF points, 1/72 in, from the lower-left corner of the page as displayed), for every document:
-  --page N            1-based page number
-  --x X, --y Y        centre of the mark
-  --width W           mark width (default: the seal's configured size)
-  --height H          mark height (default: the seal's configured size)
+The same placement applies to every document (a keyword is searched in each; a document without it fails
+with NOT_FOUND and the batch goes on).
 
-Signature:
-  --seal ID           seal id (see \`seald seals\`)
-  --reason TEXT       /Reason
-  --location TEXT     /Location
-  --contact TEXT      /ContactInfo
-  --field NAME        signature field name (default Seal<n>)
-  --timestamp         add a signature time-stamp from the server's TSA (PAdES B-T; default: the server's tsa.seal_timestamp)
-  --timestamp         add a signature time-stamp from the server's TSA (PAdES B-T; default: the server's tsa.seal_timestamp)
-
+${PLACEMENT_HELP}
+${SIGNATURE_HELP}
 Other:
   -o, --output DIR    where to write the sealed documents (required; created if missing; not IN_DIR)
   --concurrency N     documents in flight at once (default 8)

@@ -9,7 +9,15 @@
 import { PdfDocument, type PageInfo } from '../pdf/document.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import { resolvePageSpec } from '../pdf/page-spec.ts';
-import { centredMarkRect, displayedRectToUserSpace, displayedSize, type DisplayedRect } from '../pdf/placement.ts';
+import {
+  anchoredCentre,
+  centredMarkRect,
+  displayedRectToUserSpace,
+  displayedSize,
+  type Anchor,
+  type DisplayedRect,
+  type Length,
+} from '../pdf/placement.ts';
 import type { Mark, PlacementKind } from '../pdf/signature.ts';
 import type { TextHit } from '../pdf/text/index.ts';
 import { SealdError } from '../errors.ts';
@@ -57,8 +65,11 @@ export interface CrossPagePlacement {
   height?: number;
 }
 
-/** Which hits of a keyword get a mark: every one, the first, the last, or the n-th (1-based). */
-export type Occurrence = 'all' | 'first' | 'last' | number;
+/**
+ * Which hits of a keyword get a mark: every one, the first, the last, the n-th (1-based), or the chosen ones
+ * (1-based numbers in the list Locate shows: page order, then reading order).
+ */
+export type Occurrence = 'all' | 'first' | 'last' | number | { hits: readonly number[] };
 
 /** 关键字签章: a mark centred on a text found in the document, moved by (dx, dy). */
 export interface KeywordPlacement {
@@ -74,7 +85,24 @@ export interface KeywordPlacement {
   height?: number;
 }
 
-export type Placement = PositionPlacement | MultiPagePlacement | CrossPagePlacement | KeywordPlacement;
+/**
+ * A mark on every page of a page spec at an anchor of the page as displayed plus margins (src/pdf/placement.ts
+ * anchoredCentre): `bottom-right` with 20 mm margins is 20 mm from the right and bottom edges of every page, whatever
+ * its size, rotation or crop box.
+ */
+export interface RelativePlacement {
+  kind: 'relative';
+  pages: string;
+  anchor: Anchor;
+  marginX?: Length;
+  marginY?: Length;
+  width?: number;
+  height?: number;
+}
+
+export type { Anchor, Length };
+
+export type Placement = PositionPlacement | MultiPagePlacement | CrossPagePlacement | KeywordPlacement | RelativePlacement;
 
 /** The seal's default mark size, in points. */
 export interface SealSize {
@@ -94,6 +122,8 @@ export interface PlannedMark extends Mark {
 export interface PlacementPlan {
   kind: PlacementKind;
   marks: PlannedMark[];
+  /** For a keyword: every hit on the searched pages, in the order their numbers count, and whether a mark is on it. */
+  hits?: (TextHit & { chosen: boolean })[];
 }
 
 /** Default least strip width: 3 mm. Thinner strips are hard to match up by eye. */
@@ -119,7 +149,20 @@ export async function planPlacement(
     case 'cross-page':
       return { kind: 'CrossPage', marks: crossPageMarks(doc, placement, sealSize(placement, size)) };
     case 'keyword':
-      return { kind: 'Keyword', marks: await keywordMarks(doc, placement, sealSize(placement, size), signal) };
+      return { kind: 'Keyword', ...(await keywordMarks(doc, placement, sealSize(placement, size), signal)) };
+    case 'relative': {
+      const pages = resolvePageSpec(placement.pages, doc.pageCount);
+      const [width, height] = sealSize(placement, size);
+      checkSize(width, height);
+      const zero: Length = { value: 0, unit: 'pt' };
+      const margin = { x: placement.marginX ?? zero, y: placement.marginY ?? zero };
+      const marks = pages.map((n) => {
+        const page = doc.page(n);
+        const centre = anchoredCentre(page, placement.anchor, margin, width, height);
+        return centredMark(page, centre.x, centre.y, [width, height]);
+      });
+      return { kind: pages.length === 1 ? 'Position' : 'MultiPage', marks };
+    }
   }
 }
 
@@ -237,7 +280,7 @@ async function keywordMarks(
   p: KeywordPlacement,
   wh: [number, number],
   signal: AbortSignal | undefined,
-): Promise<PlannedMark[]> {
+): Promise<{ marks: PlannedMark[]; hits: (TextHit & { chosen: boolean })[] }> {
   if (p.keyword.trim() === '') throw badPlacement('the keyword is empty');
   const pageCount = doc.pageCount;
   const pages = p.pages === undefined ? undefined : resolvePageSpec(p.pages, pageCount);
@@ -248,29 +291,38 @@ async function keywordMarks(
   if (hits.length === 0) {
     throw new SealdError('not-found', 'KEYWORD_NOT_FOUND', `the keyword "${p.keyword}" is not on ${searched}`);
   }
+  // Page order, then reading order within a page (the sort is stable): the order hit numbers count in.
   const ordered = [...hits].sort((a, b) => a.page - b.page);
-  const occurrence = p.occurrence ?? 'first';
-  let chosen: TextHit[];
-  if (occurrence === 'all') chosen = ordered;
-  else if (occurrence === 'first') chosen = [ordered[0]!];
-  else if (occurrence === 'last') chosen = [ordered.at(-1)!];
-  else {
-    if (!Number.isInteger(occurrence) || occurrence < 1) throw badPlacement(`occurrence must be all, first, last or a number ≥ 1, not ${occurrence}`);
-    const hit = ordered[occurrence - 1];
-    if (hit === undefined) {
+  const chosen = chooseHits(ordered, p.occurrence ?? 'first', p.keyword, searched);
+  const dx = p.dx ?? 0;
+  const dy = p.dy ?? 0;
+  const marks = [...chosen].sort((a, b) => a - b).map((i) => {
+    const hit = ordered[i]!;
+    return centredMark(doc.page(hit.page), hit.rect.x + hit.rect.width / 2 + dx, hit.rect.y + hit.rect.height / 2 + dy, wh);
+  });
+  return { marks, hits: ordered.map((hit, i) => ({ ...hit, chosen: chosen.has(i) })) };
+}
+
+/** The 0-based indexes in `ordered` that an occurrence chooses. */
+function chooseHits(ordered: readonly TextHit[], occurrence: Occurrence, keyword: string, searched: string): Set<number> {
+  if (occurrence === 'all') return new Set(ordered.keys());
+  if (occurrence === 'first') return new Set([0]);
+  if (occurrence === 'last') return new Set([ordered.length - 1]);
+  const numbers = typeof occurrence === 'number' ? [occurrence] : occurrence.hits;
+  if (numbers.length === 0) throw badPlacement('choose at least one hit of the keyword');
+  const chosen = new Set<number>();
+  for (const n of numbers) {
+    if (!Number.isInteger(n) || n < 1) throw badPlacement(`occurrence must be all, first, last or a number ≥ 1, not ${n}`);
+    if (n > ordered.length) {
       throw new SealdError(
         'not-found',
         'KEYWORD_NOT_FOUND',
-        `the keyword "${p.keyword}" occurs ${ordered.length} time${ordered.length === 1 ? '' : 's'} on ${searched}, so there is no occurrence ${occurrence}`,
+        `the keyword "${keyword}" occurs ${ordered.length} time${ordered.length === 1 ? '' : 's'} on ${searched}, so there is no occurrence ${n}`,
       );
     }
-    chosen = [hit];
+    chosen.add(n - 1);
   }
-  const dx = p.dx ?? 0;
-  const dy = p.dy ?? 0;
-  return chosen.map((hit) =>
-    centredMark(doc.page(hit.page), hit.rect.x + hit.rect.width / 2 + dx, hit.rect.y + hit.rect.height / 2 + dy, wh),
-  );
+  return chosen;
 }
 
 function checkSize(width: number, height: number): void {

@@ -12,6 +12,7 @@ import type { SealImage } from '../pdf/image.ts';
 import { PdfDocument } from '../pdf/document.ts';
 import { planPlacement, type Placement } from './placements.ts';
 import { checkSealable, embedCms, prepareSignature, uniqueFieldName } from '../pdf/signature.ts';
+import { checkCertifiable, type DocMdpPermission } from '../pdf/certification.ts';
 import { SealdError } from '../errors.ts';
 
 export type { Placement, PositionPlacement } from './placements.ts';
@@ -49,7 +50,17 @@ export interface SealOptions {
   timestamper?: Timestamper;
   /** The user or owner password of an encrypted document; without one, the empty user password is tried. */
   password?: string | Uint8Array;
+  /**
+   * Make the seal a certification signature (ISO 32000-2 §12.8.2.2): `no-changes` (DocMDP P=1) or `form-filling`
+   * (P=2: later form filling and signatures allowed). Refused on a document that is certified or already signed.
+   */
+  certify?: Certify;
 }
+
+/** The certification levels a seal can give: DocMDP P=1 and P=2. */
+export type Certify = 'no-changes' | 'form-filling';
+
+const DOC_MDP: Record<Certify, DocMdpPermission> = { 'no-changes': 1, 'form-filling': 2 };
 
 /** What the engine needs of a TSA client. */
 export interface Timestamper {
@@ -100,6 +111,7 @@ async function sealOnce(
 
   const doc = PdfDocument.open(source, { password: options.password });
   checkSealable(doc);
+  if (options.certify !== undefined) checkCertifiable(doc);
   const plan = await planPlacement(doc, placement, seal, options.signal);
   const [first, ...others] = plan.marks;
   if (first === undefined) throw new SealdError('internal', 'NO_MARKS', 'the placement planned no mark');
@@ -123,6 +135,7 @@ async function sealOnce(
     mark: first,
     otherMarks: others,
     placementKind: plan.kind,
+    ...(options.certify === undefined ? {} : { certification: DOC_MDP[options.certify] }),
   });
 
   const documentDigest = await digestByteRange(source, prepared.bytes, prepared.byteRange, options.sourceDigest);

@@ -67,3 +67,64 @@ export function displayedRectToUserSpace(page: PageInfo, r: DisplayedRect): Rect
 function round(v: number): number {
   return Math.round(v * 10) / 10;
 }
+
+/** A point of the page (and of the mark) as displayed: a corner, the middle of an edge, or the centre. */
+export type Anchor =
+  | 'top-left' | 'top' | 'top-right'
+  | 'left' | 'centre' | 'right'
+  | 'bottom-left' | 'bottom' | 'bottom-right';
+
+export const ANCHORS: readonly Anchor[] = ['top-left', 'top', 'top-right', 'left', 'centre', 'right', 'bottom-left', 'bottom', 'bottom-right'];
+
+/** A distance in points, millimetres, or per cent of the displayed page's width (x) or height (y). */
+export interface Length {
+  value: number;
+  unit: 'pt' | 'mm' | '%';
+}
+
+/**
+ * The centre, in displayed points, of a `width` × `height` mark anchored at `anchor` of the page as displayed: the
+ * mark's anchor point on the page's, moved inwards from an edge by the margin, or right/up from the middle. The whole
+ * mark must fit the displayed page; otherwise BAD_PLACEMENT says by how much it does not.
+ */
+export function anchoredCentre(
+  page: PageInfo,
+  anchor: Anchor,
+  margin: { x: Length; y: Length },
+  width: number,
+  height: number,
+): { x: number; y: number } {
+  const [w, h] = displayedSize(page);
+  const mx = points(margin.x, w, 'x');
+  const my = points(margin.y, h, 'y');
+  const horizontal = anchor.endsWith('left') ? 'left' : anchor.endsWith('right') ? 'right' : 'middle';
+  const vertical = anchor.startsWith('top') ? 'top' : anchor.startsWith('bottom') ? 'bottom' : 'middle';
+  const x = horizontal === 'left' ? mx + width / 2 : horizontal === 'right' ? w - mx - width / 2 : w / 2 + mx;
+  const y = vertical === 'bottom' ? my + height / 2 : vertical === 'top' ? h - my - height / 2 : h / 2 + my;
+  const eps = 1e-6;
+  if (x - width / 2 < -eps || x + width / 2 > w + eps || y - height / 2 < -eps || y + height / 2 > h + eps) {
+    throw new SealdError(
+      'invalid-input',
+      'BAD_PLACEMENT',
+      `a ${round(width)}×${round(height)} pt mark at ${anchor} with margins ${describe(margin.x)}, ${describe(margin.y)} ` +
+        `does not fit page ${page.number}, which is ${round(w)}×${round(h)} pt as displayed`,
+    );
+  }
+  return { x, y };
+}
+
+function points(length: Length, extent: number, axis: 'x' | 'y'): number {
+  if (!Number.isFinite(length.value)) throw new SealdError('invalid-input', 'BAD_PLACEMENT', `the ${axis} margin must be a number`);
+  switch (length.unit) {
+    case 'pt':
+      return length.value;
+    case 'mm':
+      return (length.value * 72) / 25.4;
+    case '%':
+      return (length.value / 100) * extent;
+  }
+}
+
+function describe(length: Length): string {
+  return `${length.value}${length.unit === '%' ? '%' : ` ${length.unit}`}`;
+}

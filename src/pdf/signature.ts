@@ -15,6 +15,7 @@ import type { PdfDocument, PageInfo, Rect } from './document.ts';
 import type { SealImage } from './image.ts';
 import { numberToken } from './serialize.ts';
 import { sealingRefusal } from './encryption/permissions.ts';
+import { docMdpReference, setDocMdp, type DocMdpPermission } from './certification.ts';
 import { SealdError } from '../errors.ts';
 
 /** Where one mark goes: a rectangle on a page, in the page's default user space. */
@@ -56,6 +57,11 @@ export interface SignatureSpec {
   otherMarks?: readonly Mark[];
   /** Default Position. */
   placementKind?: PlacementKind;
+  /**
+   * Make this a certification signature with this DocMDP permission (§12.8.2.2, Table 254): 1 no changes, 2 form
+   * filling and signing. The caller checks checkCertifiable first.
+   */
+  certification?: DocMdpPermission;
 }
 
 export interface PreparedSignature {
@@ -136,6 +142,7 @@ export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): Prepare
       Prop_Build: dict({ App: dict({ Name: name('seald') }) }),
       // Readers and validators ignore dictionary keys they do not know; seald's verifier reports the placement.
       Seald_Placement: dict({ Kind: name(spec.placementKind ?? 'Position'), Pages: pages }),
+      Reference: spec.certification === undefined ? undefined : [docMdpReference(spec.certification)],
     }),
   );
   const widget = w.add(
@@ -156,7 +163,7 @@ export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): Prepare
     annotations.push([other.page, stamp]);
   }
   addAnnotations(doc, w, annotations);
-  addField(doc, w, widget);
+  addField(doc, w, widget, spec.certification === undefined ? undefined : (catalog) => setDocMdp(doc, w, catalog, sig));
   return finishSignatureUpdate(doc, w, spec.contentsSize);
 }
 
@@ -334,8 +341,11 @@ export function addAnnotations(doc: PdfDocument, w: IncrementalWriter, annotatio
   for (const { ref, items } of arrays.values()) w.update(ref, items);
 }
 
-/** Append the field to /AcroForm /Fields and set /SigFlags SignaturesExist|AppendOnly (§12.7.2, Table 219). */
-export function addField(doc: PdfDocument, w: IncrementalWriter, field: PdfRef): void {
+/**
+ * Append the field to /AcroForm /Fields and set /SigFlags SignaturesExist|AppendOnly (§12.7.2, Table 219).
+ * `changeCatalog`, when given, edits the catalog's new version (which is then always written).
+ */
+export function addField(doc: PdfDocument, w: IncrementalWriter, field: PdfRef, changeCatalog?: (catalog: PdfDict) => void): void {
   const catalog = doc.catalog;
   const afEntry = catalog.get('AcroForm');
   const existing = doc.resolveDict(afEntry);
@@ -349,13 +359,11 @@ export function addField(doc: PdfDocument, w: IncrementalWriter, field: PdfRef):
   }
   const flags = doc.resolve(af.get('SigFlags'));
   af.set('SigFlags', (typeof flags === 'number' ? flags : 0) | 3);
-  if (afEntry instanceof PdfRef) {
-    w.update(afEntry, af);
-  } else {
-    const cat = catalog.clone();
-    cat.set('AcroForm', existing ? af : w.add(af));
-    w.update(doc.catalogRef, cat);
-  }
+  const cat = catalog.clone();
+  if (afEntry instanceof PdfRef) w.update(afEntry, af);
+  else cat.set('AcroForm', existing ? af : w.add(af));
+  changeCatalog?.(cat);
+  if (changeCatalog !== undefined || !(afEntry instanceof PdfRef)) w.update(doc.catalogRef, cat);
 }
 
 /** §7.9.4 date: D:YYYYMMDDHHmmSS+00'00' (UTC). */

@@ -9,6 +9,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { locateMarks } from '../engine/placements.ts';
 import { SealdError } from '../errors.ts';
 import {
+  KeywordHitSchema,
   LocatedMarkSchema,
   LocateResponseSchema,
   type LocateHeader,
@@ -50,6 +51,9 @@ async function handleLocate(context: ServiceContext, dc: DocumentCall<LocateHead
         rect: m.displayed,
         ...(m.strip === undefined ? {} : { stripIndex: m.strip.index, stripCount: m.strip.count, group: m.group ?? 0 }),
       }),
+    ),
+    hits: (located.plan.hits ?? []).map((hit, i) =>
+      create(KeywordHitSchema, { number: i + 1, page: hit.page, rect: hit.rect, text: hit.text, context: hit.context, chosen: hit.chosen }),
     ),
   });
   dc.log.info({ kind: located.plan.kind, marks: response.marks.length, ms: Math.round(performance.now() - dc.started) }, 'located');

@@ -3,9 +3,9 @@
  * ones the wire format needs (a kind is set, numbers are finite and positive); page specs, edges of pages and
  * keywords are checked by the planner against the document.
  */
-import type { Edge as EngineEdge, Occurrence as EngineOccurrence, Placement } from '../engine/placements.ts';
+import type { Anchor as EngineAnchor, Edge as EngineEdge, Length as EngineLength, Occurrence as EngineOccurrence, Placement } from '../engine/placements.ts';
 import { SealdError } from '../errors.ts';
-import { Edge, Occurrence, type Placement as ProtoPlacement } from '../gen/seald/v1/seald_pb.ts';
+import { Anchor, Edge, LengthUnit, Occurrence, type Length, type Placement as ProtoPlacement } from '../gen/seald/v1/seald_pb.ts';
 
 export function placementOf(given: ProtoPlacement | undefined): Placement {
   const kind = given?.kind;
@@ -49,11 +49,26 @@ export function placementOf(given: ProtoPlacement | undefined): Placement {
       return {
         kind: 'keyword',
         keyword: required('placement.keyword.keyword', v.keyword),
-        occurrence: occurrenceOf(v.occurrence, v.index),
+        occurrence: occurrenceOf(v.occurrence, v.index, v.hits),
         ...(v.pages === '' ? {} : { pages: v.pages }),
         dx,
         dy,
         ...size('placement.keyword', v),
+      };
+    }
+    case 'relative': {
+      const v = kind.value;
+      const anchor = ANCHORS[v.anchor];
+      if (anchor === undefined) {
+        return invalid(v.anchor === Anchor.UNSPECIFIED ? 'placement.relative.anchor is required' : `placement.relative.anchor ${v.anchor} is not a known anchor`);
+      }
+      return {
+        kind: 'relative',
+        pages: required('placement.relative.pages', v.pages),
+        anchor,
+        ...(v.marginX === undefined ? {} : { marginX: lengthOf('placement.relative.margin_x', v.marginX) }),
+        ...(v.marginY === undefined ? {} : { marginY: lengthOf('placement.relative.margin_y', v.marginY) }),
+        ...size('placement.relative', v),
       };
     }
     default: {
@@ -72,7 +87,33 @@ const EDGES: Record<number, EngineEdge> = {
   [Edge.BOTTOM]: 'bottom',
 };
 
-function occurrenceOf(occurrence: Occurrence, index: number): EngineOccurrence {
+const ANCHORS: Record<number, EngineAnchor> = {
+  [Anchor.TOP_LEFT]: 'top-left',
+  [Anchor.TOP]: 'top',
+  [Anchor.TOP_RIGHT]: 'top-right',
+  [Anchor.LEFT]: 'left',
+  [Anchor.CENTRE]: 'centre',
+  [Anchor.RIGHT]: 'right',
+  [Anchor.BOTTOM_LEFT]: 'bottom-left',
+  [Anchor.BOTTOM]: 'bottom',
+  [Anchor.BOTTOM_RIGHT]: 'bottom-right',
+};
+
+const UNITS: Record<number, EngineLength['unit']> = {
+  [LengthUnit.UNSPECIFIED]: 'pt',
+  [LengthUnit.POINT]: 'pt',
+  [LengthUnit.MILLIMETRE]: 'mm',
+  [LengthUnit.PERCENT]: '%',
+};
+
+function lengthOf(where: string, length: Length): EngineLength {
+  const unit = UNITS[length.unit] ?? invalid(`${where}.unit ${length.unit} is not a known unit`);
+  finite(where, { value: length.value });
+  return { value: length.value, unit };
+}
+
+function occurrenceOf(occurrence: Occurrence, index: number, hits: readonly number[]): EngineOccurrence {
+  if (hits.length > 0 && occurrence !== Occurrence.HITS) invalid('placement.keyword.hits is only read with OCCURRENCE_HITS');
   switch (occurrence) {
     case Occurrence.UNSPECIFIED:
     case Occurrence.FIRST:
@@ -84,6 +125,10 @@ function occurrenceOf(occurrence: Occurrence, index: number): EngineOccurrence {
     case Occurrence.INDEX:
       if (index < 1) return invalid('placement.keyword.index must be 1 or more with OCCURRENCE_INDEX');
       return index;
+    case Occurrence.HITS:
+      if (hits.length === 0) return invalid('placement.keyword.hits must name at least one hit with OCCURRENCE_HITS');
+      if (hits.some((n) => n < 1)) return invalid('placement.keyword.hits are 1-based: 0 is no hit');
+      return { hits: [...hits] };
     default:
       return invalid(`placement.keyword.occurrence ${occurrence as number} is not a known occurrence`);
   }

@@ -6,7 +6,7 @@ import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { SealOptions, SealOutcome } from '../engine/seal.ts';
 import { SealdError } from '../errors.ts';
-import { SealSummarySchema, type SealHeader } from '../gen/seald/v1/seald_pb.ts';
+import { Certification, SealSummarySchema, type SealHeader } from '../gen/seald/v1/seald_pb.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import type { ServiceContext } from './context.ts';
 import type { Logger } from './logger.ts';
@@ -59,6 +59,18 @@ export function optionsOf(header: SealHeader, context: ServiceContext): Omit<Sea
   if (given.location !== '') options.location = given.location;
   if (given.contactInfo !== '') options.contactInfo = given.contactInfo;
   if (given.fieldName !== '') options.fieldName = given.fieldName;
+  switch (given.certification) {
+    case Certification.UNSPECIFIED:
+      break;
+    case Certification.NO_CHANGES:
+      options.certify = 'no-changes';
+      break;
+    case Certification.FORM_FILLING:
+      options.certify = 'form-filling';
+      break;
+    default:
+      throw new SealdError('invalid-input', 'BAD_CERTIFICATION', `options.certification ${given.certification as number} is not a known certification`);
+  }
   return options;
 }
 

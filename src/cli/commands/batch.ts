@@ -180,7 +180,7 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
       {
         sealId,
         placement,
-        options: signatureOptionsFrom(values),
+        options: signatureOptionsFrom(values, 'batch'),
       },
       inputs,
       {

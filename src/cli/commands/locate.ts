@@ -116,6 +116,21 @@ function locateJson(response: LocateResponse, input: string) {
       height: round(m.rect?.height ?? 0),
       ...(m.stripIndex === undefined ? {} : { strip: m.stripIndex, strips: m.stripCount, group: m.group }),
     })),
+    ...(response.hits.length === 0
+      ? {}
+      : {
+          hits: response.hits.map((h) => ({
+            number: h.number,
+            page: h.page,
+            x: round(h.rect?.x ?? 0),
+            y: round(h.rect?.y ?? 0),
+            width: round(h.rect?.width ?? 0),
+            height: round(h.rect?.height ?? 0),
+            text: h.text,
+            context: h.context,
+            chosen: h.chosen,
+          })),
+        }),
   };
 }
 
@@ -132,7 +147,11 @@ function describeMarks(response: LocateResponse, input: string): string {
     ...('strip' in m ? [String(m.group), `${(m.strip ?? 0) + 1}/${m.strips}`] : []),
   ]);
   const count = json.marks.length;
-  return `${input}: ${count} mark${count === 1 ? '' : 's'} (document of ${json.pageCount} pages)\n${formatTable(header, rows)}`;
+  const marks = `${input}: ${count} mark${count === 1 ? '' : 's'} (document of ${json.pageCount} pages)\n${formatTable(header, rows)}`;
+  if (json.hits === undefined) return marks;
+  // Every hit of the keyword, numbered as --occurrence 1,3 takes them; * marks those this placement chose.
+  const hitRows = json.hits.map((h) => [`${h.chosen ? '*' : ' '}${h.number}`, String(h.page), String(h.x), String(h.y), h.context]);
+  return `${marks}\n${json.hits.length} hit${json.hits.length === 1 ? '' : 's'} of the keyword (* = marked; choose with --occurrence N,M):\n${formatTable(['hit', 'page', 'x', 'y', 'line'], hitRows)}`;
 }
 
 function round(v: number): number {

@@ -5,9 +5,10 @@
  *   --pages SPEC --x X --y Y                  the same position on several pages (多页签章)
  *   --cross-page [--pages SPEC] [--edge E] …  strips at a page edge (骑缝章)
  *   --keyword TEXT [--occurrence O] …         centred on a text (关键字签章)
+ *   --anchor A (--page N | --pages SPEC) [--margin X[,Y]]   relative to the page as displayed
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
-import { Edge, Occurrence, PlacementSchema, type Placement, type SignatureOptionsSchema } from '../../gen/seald/v1/seald_pb.ts';
+import { Anchor, Certification, Edge, LengthUnit, Occurrence, PlacementSchema, type Placement, type SignatureOptionsSchema } from '../../gen/seald/v1/seald_pb.ts';
 import { UsageError } from '../io.ts';
 
 export const PLACEMENT_OPTIONS = {
@@ -28,6 +29,8 @@ export const PLACEMENT_OPTIONS = {
   occurrence: { type: 'string' },
   dx: { type: 'string' },
   dy: { type: 'string' },
+  anchor: { type: 'string' },
+  margin: { type: 'string' },
 } as const;
 
 type Values = { [K in keyof typeof PLACEMENT_OPTIONS]?: (typeof PLACEMENT_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -53,9 +56,32 @@ export function placementFromOptions(values: Values, command: string): Placement
   };
   const crossOnly = ['edge', 'along', 'max-pages', 'min-strip', 'skip-first', 'skip-last'] as const;
   const keywordOnly = ['occurrence', 'dx', 'dy'] as const;
+  const relativeOnly = ['anchor', 'margin'] as const;
 
+  if (values.anchor !== undefined) {
+    forbid('--anchor', 'cross-page', 'keyword', 'x', 'y', ...crossOnly, ...keywordOnly);
+    const anchor = ANCHORS[values.anchor];
+    if (anchor === undefined) {
+      throw new UsageError(`--anchor: expected one of ${Object.keys(ANCHORS).join(', ')}, got "${values.anchor}"`, command);
+    }
+    if (values.page !== undefined && values.pages !== undefined) throw new UsageError('--page does not go with --pages', command);
+    if (values.page !== undefined && !/^-?[1-9]\d*$/.test(values.page)) {
+      throw new UsageError(`--page: expected a page number (-1 is the last page), got "${values.page}"`, command);
+    }
+    const pages = values.pages ?? values.page;
+    if (pages === undefined || pages === '') throw new UsageError('--anchor needs --page N or --pages SPEC', command);
+    const margins = values.margin === undefined ? [] : values.margin.split(',');
+    if (margins.length > 2) throw new UsageError(`--margin: expected X or X,Y, got "${values.margin}"`, command);
+    const [mx, my] = margins.map((m) => lengthOf(m, command));
+    return create(PlacementSchema, {
+      kind: {
+        case: 'relative',
+        value: { pages, anchor, ...(mx === undefined ? {} : { marginX: mx, marginY: my ?? mx }), ...size },
+      },
+    });
+  }
   if (values.keyword !== undefined) {
-    forbid('--keyword', 'cross-page', 'page', 'x', 'y', ...crossOnly);
+    forbid('--keyword', 'cross-page', 'page', 'x', 'y', ...crossOnly, ...relativeOnly);
     return create(PlacementSchema, {
       kind: {
         case: 'keyword',
@@ -71,7 +97,7 @@ export function placementFromOptions(values: Values, command: string): Placement
     });
   }
   if (values['cross-page'] === true) {
-    forbid('--cross-page', 'page', 'x', 'y', ...keywordOnly);
+    forbid('--cross-page', 'page', 'x', 'y', ...keywordOnly, ...relativeOnly);
     const edge = values.edge === undefined ? Edge.RIGHT : EDGES[values.edge];
     if (edge === undefined) throw new UsageError(`--edge: expected right, left, top or bottom, got "${values.edge}"`, command);
     return create(PlacementSchema, {
@@ -90,7 +116,7 @@ export function placementFromOptions(values: Values, command: string): Placement
       },
     });
   }
-  forbid('a position (use --cross-page or --keyword)', ...crossOnly, ...keywordOnly);
+  forbid('a position (use --cross-page, --keyword or --anchor)', ...crossOnly, ...keywordOnly, ...relativeOnly);
   const x = parseNumber(need('x'), '--x', command);
   const y = parseNumber(need('y'), '--y', command);
   if (values.pages !== undefined) {
@@ -101,9 +127,30 @@ export function placementFromOptions(values: Values, command: string): Placement
   return create(PlacementSchema, { kind: { case: 'position', value: { page, x, y, ...size } } });
 }
 
+const ANCHORS: Record<string, Anchor> = {
+  'top-left': Anchor.TOP_LEFT,
+  top: Anchor.TOP,
+  'top-right': Anchor.TOP_RIGHT,
+  left: Anchor.LEFT,
+  centre: Anchor.CENTRE,
+  center: Anchor.CENTRE,
+  right: Anchor.RIGHT,
+  'bottom-left': Anchor.BOTTOM_LEFT,
+  bottom: Anchor.BOTTOM,
+  'bottom-right': Anchor.BOTTOM_RIGHT,
+};
+
+/** `20mm`, `15pt`, `15` (points), `5%` (of the displayed page's width or height); negative values allowed. */
+function lengthOf(text: string, command: string): { value: number; unit: LengthUnit } {
+  const m = /^\s*(-?(?:\d+(?:\.\d*)?|\.\d+))\s*(mm|pt|%)?\s*$/.exec(text);
+  if (!m) throw new UsageError(`--margin: expected a length such as 20mm, 15pt, 15 or 5%, got "${text}"`, command);
+  const unit = m[2] === 'mm' ? LengthUnit.MILLIMETRE : m[2] === '%' ? LengthUnit.PERCENT : LengthUnit.POINT;
+  return { value: Number(m[1]), unit };
+}
+
 const EDGES: Record<string, Edge> = { right: Edge.RIGHT, left: Edge.LEFT, top: Edge.TOP, bottom: Edge.BOTTOM };
 
-function occurrenceOf(text: string | undefined, command: string): { occurrence: Occurrence; index?: number } {
+function occurrenceOf(text: string | undefined, command: string): { occurrence: Occurrence; index?: number; hits?: number[] } {
   switch (text) {
     case undefined:
     case 'first':
@@ -112,11 +159,15 @@ function occurrenceOf(text: string | undefined, command: string): { occurrence: 
       return { occurrence: Occurrence.LAST };
     case 'all':
       return { occurrence: Occurrence.ALL };
-    default:
-      if (!/^\d+$/.test(text) || Number(text) < 1) {
-        throw new UsageError(`--occurrence: expected first, last, all or a number ≥ 1, got "${text}"`, command);
+    default: {
+      const numbers = text.split(',').map((t) => t.trim());
+      if (numbers.some((t) => !/^\d+$/.test(t) || Number(t) < 1)) {
+        throw new UsageError(`--occurrence: expected first, last, all or a number ≥ 1 (or a list of numbers: 1,3), got "${text}"`, command);
       }
-      return { occurrence: Occurrence.INDEX, index: Number(text) };
+      // One number: that hit (OCCURRENCE_INDEX, which every server knows); a list: the chosen hits.
+      if (numbers.length === 1) return { occurrence: Occurrence.INDEX, index: Number(text) };
+      return { occurrence: Occurrence.HITS, hits: numbers.map(Number) };
+    }
   }
 }
 
@@ -152,7 +203,13 @@ export const SIGNATURE_OPTIONS = {
   contact: { type: 'string' },
   field: { type: 'string' },
   timestamp: { type: 'boolean' },
+  certify: { type: 'string' },
 } as const;
+
+const CERTIFICATIONS: Record<string, Certification> = {
+  'no-changes': Certification.NO_CHANGES,
+  'form-filling': Certification.FORM_FILLING,
+};
 
 /** The proto SignatureOptions they make (an unset --timestamp leaves the server's default). */
 export function signatureOptionsFrom(values: {
@@ -161,12 +218,18 @@ export function signatureOptionsFrom(values: {
   contact?: string;
   field?: string;
   timestamp?: boolean;
-}): MessageInitShape<typeof SignatureOptionsSchema> {
+  certify?: string;
+}, command = 'seal'): MessageInitShape<typeof SignatureOptionsSchema> {
+  const certification = values.certify === undefined ? Certification.UNSPECIFIED : CERTIFICATIONS[values.certify];
+  if (certification === undefined) {
+    throw new UsageError(`--certify: expected no-changes or form-filling, got "${values.certify}"`, command);
+  }
   return {
     reason: values.reason ?? '',
     location: values.location ?? '',
     contactInfo: values.contact ?? '',
     fieldName: values.field ?? '',
     ...(values.timestamp === undefined ? {} : { timestamp: values.timestamp }),
+    certification,
   };
 }

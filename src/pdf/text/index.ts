@@ -25,7 +25,12 @@ export interface TextHit {
   page: number;
   rect: { x: number; y: number; width: number; height: number };
   text: string;
+  /** The line the hit is on, as drawn, cut to CONTEXT_CHARS either side of the hit (an ellipsis marks a cut). */
+  context: string;
 }
+
+/** Characters of a hit's line kept on either side of it in TextHit.context. */
+const CONTEXT_CHARS = 60;
 
 export interface FindTextOptions {
   /** 1-based page numbers; all pages when absent. */
@@ -92,7 +97,14 @@ export async function searchText(doc: PdfDocument, needle: string, options: Find
         const y0 = Math.min(...covered.map((g) => g.box.y0));
         const x1 = Math.max(...covered.map((g) => g.box.x1));
         const y1 = Math.max(...covered.map((g) => g.box.y1));
-        pageHits.push({ page: number, rect: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, text: covered.map((g) => g.text).join('') });
+        const text = covered.map((g) => g.text).join('');
+        const before = [...line.slice(0, m.first).map((g) => g.text).join('')];
+        const after = [...line.slice(m.last + 1).map((g) => g.text).join('')];
+        const context =
+          (before.length > CONTEXT_CHARS ? `…${before.slice(-CONTEXT_CHARS).join('')}` : before.join('')) +
+          text +
+          (after.length > CONTEXT_CHARS ? `${after.slice(0, CONTEXT_CHARS).join('')}…` : after.join(''));
+        pageHits.push({ page: number, rect: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, text, context: context.trim() });
       }
     }
     report.hits.push(...pageHits.sort(readingOrder));

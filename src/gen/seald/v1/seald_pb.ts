@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file seald/v1/seald.proto.
  */
 export const file_seald_v1_seald: GenFile = /*@__PURE__*/
-  fileDesc("ChRzZWFsZC92MS9zZWFsZC5wcm90bxIIc2VhbGQudjEiUQoLU2VhbFJlcXVlc3QSJgoGaGVhZGVyGAEgASgLMhQuc2VhbGQudjEuU2VhbEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCLuAQoKU2VhbEhlYWRlchIPCgdzZWFsX2lkGAEgASgJEiYKCXBsYWNlbWVudBgCIAEoCzITLnNlYWxkLnYxLlBsYWNlbWVudBIrCgdvcHRpb25zGAMgASgLMhouc2VhbGQudjEuU2lnbmF0dXJlT3B0aW9ucxIaCg1kb2N1bWVudF9zaXplGAQgASgDSACIAQESGQoRZG9jdW1lbnRfcGFzc3dvcmQYBSABKAkSMQoKYWN0aXZhdGlvbhgGIAEoCzIdLnNlYWxkLnYxLlNpZ25hdHVyZUFjdGl2YXRpb25CEAoOX2RvY3VtZW50X3NpemUiIgoTU2lnbmF0dXJlQWN0aXZhdGlvbhILCgNwaW4YASABKAwi2wEKCVBsYWNlbWVudBIvCghwb3NpdGlvbhgBIAEoCzIbLnNlYWxkLnYxLlBvc2l0aW9uUGxhY2VtZW50SAASMgoKbXVsdGlfcGFnZRgCIAEoCzIcLnNlYWxkLnYxLk11bHRpUGFnZVBsYWNlbWVudEgAEjIKCmNyb3NzX3BhZ2UYAyABKAsyHC5zZWFsZC52MS5Dcm9zc1BhZ2VQbGFjZW1lbnRIABItCgdrZXl3b3JkGAQgASgLMhouc2VhbGQudjEuS2V5d29yZFBsYWNlbWVudEgAQgYKBGtpbmQidQoRUG9zaXRpb25QbGFjZW1lbnQSDAoEcGFnZRgBIAEoDRIJCgF4GAIgASgBEgkKAXkYAyABKAESEgoFd2lkdGgYBCABKAFIAIgBARITCgZoZWlnaHQYBSABKAFIAYgBAUIICgZfd2lkdGhCCQoHX2hlaWdodCJ3ChJNdWx0aVBhZ2VQbGFjZW1lbnQSDQoFcGFnZXMYASABKAkSCQoBeBgCIAEoARIJCgF5GAMgASgBEhIKBXdpZHRoGAQgASgBSACIAQESEwoGaGVpZ2h0GAUgASgBSAGIAQFCCAoGX3dpZHRoQgkKB19oZWlnaHQiiQIKEkNyb3NzUGFnZVBsYWNlbWVudBINCgVwYWdlcxgBIAEoCRIcCgRlZGdlGAIgASgOMg4uc2VhbGQudjEuRWRnZRISCgVhbG9uZxgDIAEoAUgAiAEBEhEKCW1heF9wYWdlcxgEIAEoDRIcCg9taW5fc3RyaXBfd2lkdGgYBSABKAFIAYgBARISCgpza2lwX2ZpcnN0GAYgASgIEhEKCXNraXBfbGFzdBgHIAEoCBISCgV3aWR0aBgIIAEoAUgCiAEBEhMKBmhlaWdodBgJIAEoAUgDiAEBQggKBl9hbG9uZ0ISChBfbWluX3N0cmlwX3dpZHRoQggKBl93aWR0aEIJCgdfaGVpZ2h0IsEBChBLZXl3b3JkUGxhY2VtZW50Eg8KB2tleXdvcmQYASABKAkSKAoKb2NjdXJyZW5jZRgCIAEoDjIULnNlYWxkLnYxLk9jY3VycmVuY2USDQoFaW5kZXgYAyABKA0SDQoFcGFnZXMYBCABKAkSCgoCZHgYBSABKAESCgoCZHkYBiABKAESEgoFd2lkdGgYByABKAFIAIgBARITCgZoZWlnaHQYCCABKAFIAYgBAUIICgZfd2lkdGhCCQoHX2hlaWdodCKEAQoQU2lnbmF0dXJlT3B0aW9ucxIOCgZyZWFzb24YASABKAkSEAoIbG9jYXRpb24YAiABKAkSFAoMY29udGFjdF9pbmZvGAMgASgJEhIKCmZpZWxkX25hbWUYBCABKAkSFgoJdGltZXN0YW1wGAUgASgISACIAQFCDAoKX3RpbWVzdGFtcCJUCgxTZWFsUmVzcG9uc2USDwoFY2h1bmsYASABKAxIABIoCgdzdW1tYXJ5GAIgASgLMhUuc2VhbGQudjEuU2VhbFN1bW1hcnlIAEIJCgdwYXlsb2FkIrACCgtTZWFsU3VtbWFyeRISCgpmaWVsZF9uYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgNEhIKCmJ5dGVfcmFuZ2UYAyADKAMSFwoPZG9jdW1lbnRfZGlnZXN0GAQgASgMEhgKEGRpZ2VzdF9hbGdvcml0aG0YBSABKAkSFgoOc2lnbmVyX3N1YmplY3QYBiABKAkSMAoMc2lnbmluZ190aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVwYWdlcxgIIAMoDRIVCg1kb2N1bWVudF9zaXplGAkgASgDEjIKDnRpbWVzdGFtcF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXBhaXJlZBgLIAEoCSJVCg1Mb2NhdGVSZXF1ZXN0EigKBmhlYWRlchgBIAEoCzIWLnNlYWxkLnYxLkxvY2F0ZUhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCKQAQoMTG9jYXRlSGVhZGVyEg8KB3NlYWxfaWQYASABKAkSJgoJcGxhY2VtZW50GAIgASgLMhMuc2VhbGQudjEuUGxhY2VtZW50EhoKDWRvY3VtZW50X3NpemUYAyABKANIAIgBARIZChFkb2N1bWVudF9wYXNzd29yZBgEIAEoCUIQCg5fZG9jdW1lbnRfc2l6ZSJKCg5Mb2NhdGVSZXNwb25zZRIkCgVtYXJrcxgBIAMoCzIVLnNlYWxkLnYxLkxvY2F0ZWRNYXJrEhIKCnBhZ2VfY291bnQYAiABKA0irwEKC0xvY2F0ZWRNYXJrEgwKBHBhZ2UYASABKA0SIAoEcmVjdBgCIAEoCzISLnNlYWxkLnYxLk1hcmtSZWN0EhgKC3N0cmlwX2luZGV4GAMgASgNSACIAQESGAoLc3RyaXBfY291bnQYBCABKA1IAYgBARISCgVncm91cBgFIAEoDUgCiAEBQg4KDF9zdHJpcF9pbmRleEIOCgxfc3RyaXBfY291bnRCCAoGX2dyb3VwIj8KCE1hcmtSZWN0EgkKAXgYASABKAESCQoBeRgCIAEoARINCgV3aWR0aBgDIAEoARIOCgZoZWlnaHQYBCABKAEiEgoQTGlzdFNlYWxzUmVxdWVzdCI2ChFMaXN0U2VhbHNSZXNwb25zZRIhCgVzZWFscxgBIAMoCzISLnNlYWxkLnYxLlNlYWxJbmZvIqYBCghTZWFsSW5mbxIKCgJpZBgBIAEoCRIgCgRraW5kGAIgASgOMhIuc2VhbGQudjEuU2VhbEtpbmQSDAoEbmFtZRgDIAEoCRIuCgtjZXJ0aWZpY2F0ZRgEIAEoCzIZLnNlYWxkLnYxLkNlcnRpZmljYXRlSW5mbxIRCglhdmFpbGFibGUYBSABKAgSGwoTYWN0aXZhdGlvbl9yZXF1aXJlZBgGIAEoCCK/AQoPQ2VydGlmaWNhdGVJbmZvEg8KB3N1YmplY3QYASABKAkSDgoGaXNzdWVyGAIgASgJEhUKDXNlcmlhbF9udW1iZXIYAyABKAkSLgoKbm90X2JlZm9yZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJbm90X2FmdGVyGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1rZXlfYWxnb3JpdGhtGAYgASgJKloKBEVkZ2USFAoQRURHRV9VTlNQRUNJRklFRBAAEg4KCkVER0VfUklHSFQQARINCglFREdFX0xFRlQQAhIMCghFREdFX1RPUBADEg8KC0VER0VfQk9UVE9NEAQqfQoKT2NjdXJyZW5jZRIaChZPQ0NVUlJFTkNFX1VOU1BFQ0lGSUVEEAASFAoQT0NDVVJSRU5DRV9GSVJTVBABEhMKD09DQ1VSUkVOQ0VfTEFTVBACEhIKDk9DQ1VSUkVOQ0VfQUxMEAMSFAoQT0NDVVJSRU5DRV9JTkRFWBAEKlkKCFNlYWxLaW5kEhkKFVNFQUxfS0lORF9VTlNQRUNJRklFRBAAEhoKFlNFQUxfS0lORF9PUkdBTklaQVRJT04QARIWChJTRUFMX0tJTkRfUEVSU09OQUwQAjLNAQoLU2VhbFNlcnZpY2USOQoEU2VhbBIVLnNlYWxkLnYxLlNlYWxSZXF1ZXN0GhYuc2VhbGQudjEuU2VhbFJlc3BvbnNlKAEwARJECglMaXN0U2VhbHMSGi5zZWFsZC52MS5MaXN0U2VhbHNSZXF1ZXN0Ghsuc2VhbGQudjEuTGlzdFNlYWxzUmVzcG9uc2USPQoGTG9jYXRlEhcuc2VhbGQudjEuTG9jYXRlUmVxdWVzdBoYLnNlYWxkLnYxLkxvY2F0ZVJlc3BvbnNlKAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChRzZWFsZC92MS9zZWFsZC5wcm90bxIIc2VhbGQudjEiUQoLU2VhbFJlcXVlc3QSJgoGaGVhZGVyGAEgASgLMhQuc2VhbGQudjEuU2VhbEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCLuAQoKU2VhbEhlYWRlchIPCgdzZWFsX2lkGAEgASgJEiYKCXBsYWNlbWVudBgCIAEoCzITLnNlYWxkLnYxLlBsYWNlbWVudBIrCgdvcHRpb25zGAMgASgLMhouc2VhbGQudjEuU2lnbmF0dXJlT3B0aW9ucxIaCg1kb2N1bWVudF9zaXplGAQgASgDSACIAQESGQoRZG9jdW1lbnRfcGFzc3dvcmQYBSABKAkSMQoKYWN0aXZhdGlvbhgGIAEoCzIdLnNlYWxkLnYxLlNpZ25hdHVyZUFjdGl2YXRpb25CEAoOX2RvY3VtZW50X3NpemUiIgoTU2lnbmF0dXJlQWN0aXZhdGlvbhILCgNwaW4YASABKAwijAIKCVBsYWNlbWVudBIvCghwb3NpdGlvbhgBIAEoCzIbLnNlYWxkLnYxLlBvc2l0aW9uUGxhY2VtZW50SAASMgoKbXVsdGlfcGFnZRgCIAEoCzIcLnNlYWxkLnYxLk11bHRpUGFnZVBsYWNlbWVudEgAEjIKCmNyb3NzX3BhZ2UYAyABKAsyHC5zZWFsZC52MS5Dcm9zc1BhZ2VQbGFjZW1lbnRIABItCgdrZXl3b3JkGAQgASgLMhouc2VhbGQudjEuS2V5d29yZFBsYWNlbWVudEgAEi8KCHJlbGF0aXZlGAUgASgLMhsuc2VhbGQudjEuUmVsYXRpdmVQbGFjZW1lbnRIAEIGCgRraW5kIjsKBkxlbmd0aBINCgV2YWx1ZRgBIAEoARIiCgR1bml0GAIgASgOMhQuc2VhbGQudjEuTGVuZ3RoVW5pdCLKAQoRUmVsYXRpdmVQbGFjZW1lbnQSDQoFcGFnZXMYASABKAkSIAoGYW5jaG9yGAIgASgOMhAuc2VhbGQudjEuQW5jaG9yEiIKCG1hcmdpbl94GAMgASgLMhAuc2VhbGQudjEuTGVuZ3RoEiIKCG1hcmdpbl95GAQgASgLMhAuc2VhbGQudjEuTGVuZ3RoEhIKBXdpZHRoGAUgASgBSACIAQESEwoGaGVpZ2h0GAYgASgBSAGIAQFCCAoGX3dpZHRoQgkKB19oZWlnaHQidQoRUG9zaXRpb25QbGFjZW1lbnQSDAoEcGFnZRgBIAEoDRIJCgF4GAIgASgBEgkKAXkYAyABKAESEgoFd2lkdGgYBCABKAFIAIgBARITCgZoZWlnaHQYBSABKAFIAYgBAUIICgZfd2lkdGhCCQoHX2hlaWdodCJ3ChJNdWx0aVBhZ2VQbGFjZW1lbnQSDQoFcGFnZXMYASABKAkSCQoBeBgCIAEoARIJCgF5GAMgASgBEhIKBXdpZHRoGAQgASgBSACIAQESEwoGaGVpZ2h0GAUgASgBSAGIAQFCCAoGX3dpZHRoQgkKB19oZWlnaHQiiQIKEkNyb3NzUGFnZVBsYWNlbWVudBINCgVwYWdlcxgBIAEoCRIcCgRlZGdlGAIgASgOMg4uc2VhbGQudjEuRWRnZRISCgVhbG9uZxgDIAEoAUgAiAEBEhEKCW1heF9wYWdlcxgEIAEoDRIcCg9taW5fc3RyaXBfd2lkdGgYBSABKAFIAYgBARISCgpza2lwX2ZpcnN0GAYgASgIEhEKCXNraXBfbGFzdBgHIAEoCBISCgV3aWR0aBgIIAEoAUgCiAEBEhMKBmhlaWdodBgJIAEoAUgDiAEBQggKBl9hbG9uZ0ISChBfbWluX3N0cmlwX3dpZHRoQggKBl93aWR0aEIJCgdfaGVpZ2h0Is8BChBLZXl3b3JkUGxhY2VtZW50Eg8KB2tleXdvcmQYASABKAkSKAoKb2NjdXJyZW5jZRgCIAEoDjIULnNlYWxkLnYxLk9jY3VycmVuY2USDQoFaW5kZXgYAyABKA0SDQoFcGFnZXMYBCABKAkSCgoCZHgYBSABKAESCgoCZHkYBiABKAESEgoFd2lkdGgYByABKAFIAIgBARITCgZoZWlnaHQYCCABKAFIAYgBARIMCgRoaXRzGAkgAygNQggKBl93aWR0aEIJCgdfaGVpZ2h0IrQBChBTaWduYXR1cmVPcHRpb25zEg4KBnJlYXNvbhgBIAEoCRIQCghsb2NhdGlvbhgCIAEoCRIUCgxjb250YWN0X2luZm8YAyABKAkSEgoKZmllbGRfbmFtZRgEIAEoCRIWCgl0aW1lc3RhbXAYBSABKAhIAIgBARIuCg1jZXJ0aWZpY2F0aW9uGAYgASgOMhcuc2VhbGQudjEuQ2VydGlmaWNhdGlvbkIMCgpfdGltZXN0YW1wIlQKDFNlYWxSZXNwb25zZRIPCgVjaHVuaxgBIAEoDEgAEigKB3N1bW1hcnkYAiABKAsyFS5zZWFsZC52MS5TZWFsU3VtbWFyeUgAQgkKB3BheWxvYWQisAIKC1NlYWxTdW1tYXJ5EhIKCmZpZWxkX25hbWUYASABKAkSEAoIcmV2aXNpb24YAiABKA0SEgoKYnl0ZV9yYW5nZRgDIAMoAxIXCg9kb2N1bWVudF9kaWdlc3QYBCABKAwSGAoQZGlnZXN0X2FsZ29yaXRobRgFIAEoCRIWCg5zaWduZXJfc3ViamVjdBgGIAEoCRIwCgxzaWduaW5nX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBXBhZ2VzGAggAygNEhUKDWRvY3VtZW50X3NpemUYCSABKAMSMgoOdGltZXN0YW1wX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHJlcGFpcmVkGAsgASgJIlUKDUxvY2F0ZVJlcXVlc3QSKAoGaGVhZGVyGAEgASgLMhYuc2VhbGQudjEuTG9jYXRlSGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIpABCgxMb2NhdGVIZWFkZXISDwoHc2VhbF9pZBgBIAEoCRImCglwbGFjZW1lbnQYAiABKAsyEy5zZWFsZC52MS5QbGFjZW1lbnQSGgoNZG9jdW1lbnRfc2l6ZRgDIAEoA0gAiAEBEhkKEWRvY3VtZW50X3Bhc3N3b3JkGAQgASgJQhAKDl9kb2N1bWVudF9zaXplIm4KDkxvY2F0ZVJlc3BvbnNlEiQKBW1hcmtzGAEgAygLMhUuc2VhbGQudjEuTG9jYXRlZE1hcmsSEgoKcGFnZV9jb3VudBgCIAEoDRIiCgRoaXRzGAMgAygLMhQuc2VhbGQudjEuS2V5d29yZEhpdCJ7CgpLZXl3b3JkSGl0Eg4KBm51bWJlchgBIAEoDRIMCgRwYWdlGAIgASgNEiAKBHJlY3QYAyABKAsyEi5zZWFsZC52MS5NYXJrUmVjdBIMCgR0ZXh0GAQgASgJEg8KB2NvbnRleHQYBSABKAkSDgoGY2hvc2VuGAYgASgIIq8BCgtMb2NhdGVkTWFyaxIMCgRwYWdlGAEgASgNEiAKBHJlY3QYAiABKAsyEi5zZWFsZC52MS5NYXJrUmVjdBIYCgtzdHJpcF9pbmRleBgDIAEoDUgAiAEBEhgKC3N0cmlwX2NvdW50GAQgASgNSAGIAQESEgoFZ3JvdXAYBSABKA1IAogBAUIOCgxfc3RyaXBfaW5kZXhCDgoMX3N0cmlwX2NvdW50QggKBl9ncm91cCI/CghNYXJrUmVjdBIJCgF4GAEgASgBEgkKAXkYAiABKAESDQoFd2lkdGgYAyABKAESDgoGaGVpZ2h0GAQgASgBIhIKEExpc3RTZWFsc1JlcXVlc3QiNgoRTGlzdFNlYWxzUmVzcG9uc2USIQoFc2VhbHMYASADKAsyEi5zZWFsZC52MS5TZWFsSW5mbyKmAQoIU2VhbEluZm8SCgoCaWQYASABKAkSIAoEa2luZBgCIAEoDjISLnNlYWxkLnYxLlNlYWxLaW5kEgwKBG5hbWUYAyABKAkSLgoLY2VydGlmaWNhdGUYBCABKAsyGS5zZWFsZC52MS5DZXJ0aWZpY2F0ZUluZm8SEQoJYXZhaWxhYmxlGAUgASgIEhsKE2FjdGl2YXRpb25fcmVxdWlyZWQYBiABKAgivwEKD0NlcnRpZmljYXRlSW5mbxIPCgdzdWJqZWN0GAEgASgJEg4KBmlzc3VlchgCIAEoCRIVCg1zZXJpYWxfbnVtYmVyGAMgASgJEi4KCm5vdF9iZWZvcmUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCW5vdF9hZnRlchgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNa2V5X2FsZ29yaXRobRgGIAEoCSrVAQoGQW5jaG9yEhYKEkFOQ0hPUl9VTlNQRUNJRklFRBAAEhMKD0FOQ0hPUl9UT1BfTEVGVBABEg4KCkFOQ0hPUl9UT1AQAhIUChBBTkNIT1JfVE9QX1JJR0hUEAMSDwoLQU5DSE9SX0xFRlQQBBIRCg1BTkNIT1JfQ0VOVFJFEAUSEAoMQU5DSE9SX1JJR0hUEAYSFgoSQU5DSE9SX0JPVFRPTV9MRUZUEAcSEQoNQU5DSE9SX0JPVFRPTRAIEhcKE0FOQ0hPUl9CT1RUT01fUklHSFQQCSp1CgpMZW5ndGhVbml0EhsKF0xFTkdUSF9VTklUX1VOU1BFQ0lGSUVEEAASFQoRTEVOR1RIX1VOSVRfUE9JTlQQARIaChZMRU5HVEhfVU5JVF9NSUxMSU1FVFJFEAISFwoTTEVOR1RIX1VOSVRfUEVSQ0VOVBADKloKBEVkZ2USFAoQRURHRV9VTlNQRUNJRklFRBAAEg4KCkVER0VfUklHSFQQARINCglFREdFX0xFRlQQAhIMCghFREdFX1RPUBADEg8KC0VER0VfQk9UVE9NEAQqkgEKCk9jY3VycmVuY2USGgoWT0NDVVJSRU5DRV9VTlNQRUNJRklFRBAAEhQKEE9DQ1VSUkVOQ0VfRklSU1QQARITCg9PQ0NVUlJFTkNFX0xBU1QQAhISCg5PQ0NVUlJFTkNFX0FMTBADEhQKEE9DQ1VSUkVOQ0VfSU5ERVgQBBITCg9PQ0NVUlJFTkNFX0hJVFMQBSpsCg1DZXJ0aWZpY2F0aW9uEh0KGUNFUlRJRklDQVRJT05fVU5TUEVDSUZJRUQQABIcChhDRVJUSUZJQ0FUSU9OX05PX0NIQU5HRVMQARIeChpDRVJUSUZJQ0FUSU9OX0ZPUk1fRklMTElORxACKlkKCFNlYWxLaW5kEhkKFVNFQUxfS0lORF9VTlNQRUNJRklFRBAAEhoKFlNFQUxfS0lORF9PUkdBTklaQVRJT04QARIWChJTRUFMX0tJTkRfUEVSU09OQUwQAjLNAQoLU2VhbFNlcnZpY2USOQoEU2VhbBIVLnNlYWxkLnYxLlNlYWxSZXF1ZXN0GhYuc2VhbGQudjEuU2VhbFJlc3BvbnNlKAEwARJECglMaXN0U2VhbHMSGi5zZWFsZC52MS5MaXN0U2VhbHNSZXF1ZXN0Ghsuc2VhbGQudjEuTGlzdFNlYWxzUmVzcG9uc2USPQoGTG9jYXRlEhcuc2VhbGQudjEuTG9jYXRlUmVxdWVzdBoYLnNlYWxkLnYxLkxvY2F0ZVJlc3BvbnNlKAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * SealRequest is one message of the Seal request stream.
@@ -186,6 +186,14 @@ export type Placement = Message<"seald.v1.Placement"> & {
      */
     value: KeywordPlacement;
     case: "keyword";
+  } | {
+    /**
+     * One mark per page of a page spec, at an anchor of the page as displayed plus a margin: no page size needed.
+     *
+     * @generated from field: seald.v1.RelativePlacement relative = 5;
+     */
+    value: RelativePlacement;
+    case: "relative";
   } | { case: undefined; value?: undefined };
 };
 
@@ -195,6 +203,91 @@ export type Placement = Message<"seald.v1.Placement"> & {
  */
 export const PlacementSchema: GenMessage<Placement> = /*@__PURE__*/
   messageDesc(file_seald_v1_seald, 3);
+
+/**
+ * Length is a distance on the page in a unit; percentages are of the page as displayed.
+ *
+ * @generated from message seald.v1.Length
+ */
+export type Length = Message<"seald.v1.Length"> & {
+  /**
+   * @generated from field: double value = 1;
+   */
+  value: number;
+
+  /**
+   * @generated from field: seald.v1.LengthUnit unit = 2;
+   */
+  unit: LengthUnit;
+};
+
+/**
+ * Describes the message seald.v1.Length.
+ * Use `create(LengthSchema)` to create a new message.
+ */
+export const LengthSchema: GenMessage<Length> = /*@__PURE__*/
+  messageDesc(file_seald_v1_seald, 4);
+
+/**
+ * RelativePlacement puts one mark on every page of a page spec, placed relative to the page as displayed, so that a
+ * caller need not know the page size: the anchor (e.g. ANCHOR_BOTTOM_RIGHT) names a corner, edge middle or the centre
+ * of both page and mark; the margins move the mark from the page's edges towards the inside (for an edge anchor:
+ * margin_x from the left or right edge, margin_y from the top or bottom edge). On an axis where the anchor is in the
+ * middle (ANCHOR_TOP, ANCHOR_CENTRE…), the margin moves the mark right (margin_x) or up (margin_y) from the middle;
+ * negative values move it the other way. The whole mark must lie on the page. Rotated pages (/Rotate) and crop
+ * boxes offset from the media box are accounted for by the server. One page: recorded as a position placement;
+ * several: as a multi-page placement (one signature).
+ *
+ * @generated from message seald.v1.RelativePlacement
+ */
+export type RelativePlacement = Message<"seald.v1.RelativePlacement"> & {
+  /**
+   * Page spec (see MultiPagePlacement.pages), e.g. "-1" for the last page. Required.
+   *
+   * @generated from field: string pages = 1;
+   */
+  pages: string;
+
+  /**
+   * @generated from field: seald.v1.Anchor anchor = 2;
+   */
+  anchor: Anchor;
+
+  /**
+   * Horizontal margin; unset is 0.
+   *
+   * @generated from field: seald.v1.Length margin_x = 3;
+   */
+  marginX?: Length | undefined;
+
+  /**
+   * Vertical margin; unset is 0.
+   *
+   * @generated from field: seald.v1.Length margin_y = 4;
+   */
+  marginY?: Length | undefined;
+
+  /**
+   * Mark width in points; defaults to the seal's configured size.
+   *
+   * @generated from field: optional double width = 5;
+   */
+  width?: number | undefined;
+
+  /**
+   * Mark height in points; defaults to the seal's configured size.
+   *
+   * @generated from field: optional double height = 6;
+   */
+  height?: number | undefined;
+};
+
+/**
+ * Describes the message seald.v1.RelativePlacement.
+ * Use `create(RelativePlacementSchema)` to create a new message.
+ */
+export const RelativePlacementSchema: GenMessage<RelativePlacement> = /*@__PURE__*/
+  messageDesc(file_seald_v1_seald, 5);
 
 /**
  * PositionPlacement puts one mark, centred on (x, y), on one page.
@@ -246,7 +339,7 @@ export type PositionPlacement = Message<"seald.v1.PositionPlacement"> & {
  * Use `create(PositionPlacementSchema)` to create a new message.
  */
 export const PositionPlacementSchema: GenMessage<PositionPlacement> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 4);
+  messageDesc(file_seald_v1_seald, 6);
 
 /**
  * MultiPagePlacement puts the same mark, centred on (x, y), on every page of a page spec. One signature covers all
@@ -297,7 +390,7 @@ export type MultiPagePlacement = Message<"seald.v1.MultiPagePlacement"> & {
  * Use `create(MultiPagePlacementSchema)` to create a new message.
  */
 export const MultiPagePlacementSchema: GenMessage<MultiPagePlacement> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 5);
+  messageDesc(file_seald_v1_seald, 7);
 
 /**
  * CrossPagePlacement cuts the seal into strips, one per page, at a page edge, so that the stacked pages show the
@@ -379,7 +472,7 @@ export type CrossPagePlacement = Message<"seald.v1.CrossPagePlacement"> & {
  * Use `create(CrossPagePlacementSchema)` to create a new message.
  */
 export const CrossPagePlacementSchema: GenMessage<CrossPagePlacement> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 6);
+  messageDesc(file_seald_v1_seald, 8);
 
 /**
  * KeywordPlacement centres a mark on a text found in the document (e.g. 乙方（盖章）), moved by (dx, dy). A keyword
@@ -439,6 +532,15 @@ export type KeywordPlacement = Message<"seald.v1.KeywordPlacement"> & {
    * @generated from field: optional double height = 8;
    */
   height?: number | undefined;
+
+  /**
+   * With OCCURRENCE_HITS: the chosen hits' numbers (1-based, in the order of LocateResponse.hits for the same keyword
+   * and pages: page order, then reading order). Duplicates count once; a number past the last hit is NOT_FOUND. To
+   * choose by page and occurrence on that page, give the page as `pages` and the occurrence as the number.
+   *
+   * @generated from field: repeated uint32 hits = 9;
+   */
+  hits: number[];
 };
 
 /**
@@ -446,7 +548,7 @@ export type KeywordPlacement = Message<"seald.v1.KeywordPlacement"> & {
  * Use `create(KeywordPlacementSchema)` to create a new message.
  */
 export const KeywordPlacementSchema: GenMessage<KeywordPlacement> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 7);
+  messageDesc(file_seald_v1_seald, 9);
 
 /**
  * SignatureOptions are written into the signature dictionary (ISO 32000-1 §12.8.1, Table 252).
@@ -489,6 +591,16 @@ export type SignatureOptions = Message<"seald.v1.SignatureOptions"> & {
    * @generated from field: optional bool timestamp = 5;
    */
   timestamp?: boolean | undefined;
+
+  /**
+   * Make the seal a certification signature (ISO 32000-2 §12.8.2.2: a DocMDP signature reference, and the catalog's
+   * /Perms /DocMDP naming the signature). A certification must be the first signature of a document: a document that
+   * already carries a signature is FAILED_PRECONDITION (CERTIFICATION_NOT_FIRST), one already certified
+   * FAILED_PRECONDITION (DOCUMENT_ALREADY_CERTIFIED). Unset: an ordinary (approval) signature.
+   *
+   * @generated from field: seald.v1.Certification certification = 6;
+   */
+  certification: Certification;
 };
 
 /**
@@ -496,7 +608,7 @@ export type SignatureOptions = Message<"seald.v1.SignatureOptions"> & {
  * Use `create(SignatureOptionsSchema)` to create a new message.
  */
 export const SignatureOptionsSchema: GenMessage<SignatureOptions> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 8);
+  messageDesc(file_seald_v1_seald, 10);
 
 /**
  * SealResponse is one message of the Seal response stream.
@@ -531,7 +643,7 @@ export type SealResponse = Message<"seald.v1.SealResponse"> & {
  * Use `create(SealResponseSchema)` to create a new message.
  */
 export const SealResponseSchema: GenMessage<SealResponse> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 9);
+  messageDesc(file_seald_v1_seald, 11);
 
 /**
  * SealSummary describes the signature that was added.
@@ -624,7 +736,7 @@ export type SealSummary = Message<"seald.v1.SealSummary"> & {
  * Use `create(SealSummarySchema)` to create a new message.
  */
 export const SealSummarySchema: GenMessage<SealSummary> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 10);
+  messageDesc(file_seald_v1_seald, 12);
 
 /**
  * LocateRequest is one message of the Locate request stream.
@@ -659,7 +771,7 @@ export type LocateRequest = Message<"seald.v1.LocateRequest"> & {
  * Use `create(LocateRequestSchema)` to create a new message.
  */
 export const LocateRequestSchema: GenMessage<LocateRequest> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 11);
+  messageDesc(file_seald_v1_seald, 13);
 
 /**
  * LocateHeader says which seal (for its size) and which placement to preview.
@@ -703,7 +815,7 @@ export type LocateHeader = Message<"seald.v1.LocateHeader"> & {
  * Use `create(LocateHeaderSchema)` to create a new message.
  */
 export const LocateHeaderSchema: GenMessage<LocateHeader> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 12);
+  messageDesc(file_seald_v1_seald, 14);
 
 /**
  * LocateResponse lists the marks a seal with this placement would write.
@@ -724,6 +836,14 @@ export type LocateResponse = Message<"seald.v1.LocateResponse"> & {
    * @generated from field: uint32 page_count = 2;
    */
   pageCount: number;
+
+  /**
+   * For a keyword placement: every hit of the keyword on the searched pages, whichever of them the occurrence chose,
+   * numbered as KeywordPlacement.hits takes them. Empty for the other placements.
+   *
+   * @generated from field: repeated seald.v1.KeywordHit hits = 3;
+   */
+  hits: KeywordHit[];
 };
 
 /**
@@ -731,7 +851,64 @@ export type LocateResponse = Message<"seald.v1.LocateResponse"> & {
  * Use `create(LocateResponseSchema)` to create a new message.
  */
 export const LocateResponseSchema: GenMessage<LocateResponse> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 13);
+  messageDesc(file_seald_v1_seald, 15);
+
+/**
+ * KeywordHit is one occurrence of a keyword.
+ *
+ * @generated from message seald.v1.KeywordHit
+ */
+export type KeywordHit = Message<"seald.v1.KeywordHit"> & {
+  /**
+   * 1-based number of the hit in LocateResponse.hits (what KeywordPlacement.hits names).
+   *
+   * @generated from field: uint32 number = 1;
+   */
+  number: number;
+
+  /**
+   * 1-based page number.
+   *
+   * @generated from field: uint32 page = 2;
+   */
+  page: number;
+
+  /**
+   * The text's box on the page as displayed (CropBox, rotation applied), in points from its lower-left corner.
+   *
+   * @generated from field: seald.v1.MarkRect rect = 3;
+   */
+  rect?: MarkRect | undefined;
+
+  /**
+   * The text matched, as drawn on the page.
+   *
+   * @generated from field: string text = 4;
+   */
+  text: string;
+
+  /**
+   * The line the hit is on, as drawn (cut to about 60 characters either side of the hit, with an ellipsis), so that
+   * a person can tell hits apart: "乙方（盖章）：____ 日期：".
+   *
+   * @generated from field: string context = 5;
+   */
+  context: string;
+
+  /**
+   * True when the placement's occurrence (or hits) chose this hit: Seal puts a mark on it.
+   *
+   * @generated from field: bool chosen = 6;
+   */
+  chosen: boolean;
+};
+
+/**
+ * Describes the message seald.v1.KeywordHit.
+ * Use `create(KeywordHitSchema)` to create a new message.
+ */
+export const KeywordHitSchema: GenMessage<KeywordHit> = /*@__PURE__*/
+  messageDesc(file_seald_v1_seald, 16);
 
 /**
  * LocatedMark is one mark: a rectangle on one page.
@@ -780,7 +957,7 @@ export type LocatedMark = Message<"seald.v1.LocatedMark"> & {
  * Use `create(LocatedMarkSchema)` to create a new message.
  */
 export const LocatedMarkSchema: GenMessage<LocatedMark> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 14);
+  messageDesc(file_seald_v1_seald, 17);
 
 /**
  * MarkRect is a rectangle in points: lower-left corner and size.
@@ -814,7 +991,7 @@ export type MarkRect = Message<"seald.v1.MarkRect"> & {
  * Use `create(MarkRectSchema)` to create a new message.
  */
 export const MarkRectSchema: GenMessage<MarkRect> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 15);
+  messageDesc(file_seald_v1_seald, 18);
 
 /**
  * ListSealsRequest asks for the configured seals.
@@ -829,7 +1006,7 @@ export type ListSealsRequest = Message<"seald.v1.ListSealsRequest"> & {
  * Use `create(ListSealsRequestSchema)` to create a new message.
  */
 export const ListSealsRequestSchema: GenMessage<ListSealsRequest> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 16);
+  messageDesc(file_seald_v1_seald, 19);
 
 /**
  * ListSealsResponse lists the configured seals.
@@ -848,7 +1025,7 @@ export type ListSealsResponse = Message<"seald.v1.ListSealsResponse"> & {
  * Use `create(ListSealsResponseSchema)` to create a new message.
  */
 export const ListSealsResponseSchema: GenMessage<ListSealsResponse> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 17);
+  messageDesc(file_seald_v1_seald, 20);
 
 /**
  * SealInfo describes one configured seal.
@@ -903,7 +1080,7 @@ export type SealInfo = Message<"seald.v1.SealInfo"> & {
  * Use `create(SealInfoSchema)` to create a new message.
  */
 export const SealInfoSchema: GenMessage<SealInfo> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 18);
+  messageDesc(file_seald_v1_seald, 21);
 
 /**
  * CertificateInfo describes an X.509 certificate (RFC 5280).
@@ -959,7 +1136,110 @@ export type CertificateInfo = Message<"seald.v1.CertificateInfo"> & {
  * Use `create(CertificateInfoSchema)` to create a new message.
  */
 export const CertificateInfoSchema: GenMessage<CertificateInfo> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 19);
+  messageDesc(file_seald_v1_seald, 22);
+
+/**
+ * Anchor is a point of the page as displayed (CropBox, /Rotate applied), and the same point of the mark: the mark is
+ * put so that its anchor point lies on the page's (then moved by the margins of RelativePlacement).
+ *
+ * @generated from enum seald.v1.Anchor
+ */
+export enum Anchor {
+  /**
+   * Not set: refused (INVALID_ARGUMENT).
+   *
+   * @generated from enum value: ANCHOR_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: ANCHOR_TOP_LEFT = 1;
+   */
+  TOP_LEFT = 1,
+
+  /**
+   * @generated from enum value: ANCHOR_TOP = 2;
+   */
+  TOP = 2,
+
+  /**
+   * @generated from enum value: ANCHOR_TOP_RIGHT = 3;
+   */
+  TOP_RIGHT = 3,
+
+  /**
+   * @generated from enum value: ANCHOR_LEFT = 4;
+   */
+  LEFT = 4,
+
+  /**
+   * @generated from enum value: ANCHOR_CENTRE = 5;
+   */
+  CENTRE = 5,
+
+  /**
+   * @generated from enum value: ANCHOR_RIGHT = 6;
+   */
+  RIGHT = 6,
+
+  /**
+   * @generated from enum value: ANCHOR_BOTTOM_LEFT = 7;
+   */
+  BOTTOM_LEFT = 7,
+
+  /**
+   * @generated from enum value: ANCHOR_BOTTOM = 8;
+   */
+  BOTTOM = 8,
+
+  /**
+   * @generated from enum value: ANCHOR_BOTTOM_RIGHT = 9;
+   */
+  BOTTOM_RIGHT = 9,
+}
+
+/**
+ * Describes the enum seald.v1.Anchor.
+ */
+export const AnchorSchema: GenEnum<Anchor> = /*@__PURE__*/
+  enumDesc(file_seald_v1_seald, 0);
+
+/**
+ * LengthUnit is the unit of a Length.
+ *
+ * @generated from enum seald.v1.LengthUnit
+ */
+export enum LengthUnit {
+  /**
+   * Points (1/72 inch), as LENGTH_UNIT_POINT.
+   *
+   * @generated from enum value: LENGTH_UNIT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: LENGTH_UNIT_POINT = 1;
+   */
+  POINT = 1,
+
+  /**
+   * @generated from enum value: LENGTH_UNIT_MILLIMETRE = 2;
+   */
+  MILLIMETRE = 2,
+
+  /**
+   * Per cent of the displayed page's width (for a horizontal length) or height (for a vertical one).
+   *
+   * @generated from enum value: LENGTH_UNIT_PERCENT = 3;
+   */
+  PERCENT = 3,
+}
+
+/**
+ * Describes the enum seald.v1.LengthUnit.
+ */
+export const LengthUnitSchema: GenEnum<LengthUnit> = /*@__PURE__*/
+  enumDesc(file_seald_v1_seald, 1);
 
 /**
  * Edge is the page edge, as the reader sees the page, where a cross-page seal's strips go.
@@ -999,7 +1279,7 @@ export enum Edge {
  * Describes the enum seald.v1.Edge.
  */
 export const EdgeSchema: GenEnum<Edge> = /*@__PURE__*/
-  enumDesc(file_seald_v1_seald, 0);
+  enumDesc(file_seald_v1_seald, 2);
 
 /**
  * Occurrence says which hits of a keyword get a mark.
@@ -1037,13 +1317,57 @@ export enum Occurrence {
    * @generated from enum value: OCCURRENCE_INDEX = 4;
    */
   INDEX = 4,
+
+  /**
+   * The hits numbered in KeywordPlacement.hits (1-based, as Locate lists them in LocateResponse.hits): one
+   * signature with a mark on each chosen hit and none on the others. A server older than this value refuses it.
+   *
+   * @generated from enum value: OCCURRENCE_HITS = 5;
+   */
+  HITS = 5,
 }
 
 /**
  * Describes the enum seald.v1.Occurrence.
  */
 export const OccurrenceSchema: GenEnum<Occurrence> = /*@__PURE__*/
-  enumDesc(file_seald_v1_seald, 1);
+  enumDesc(file_seald_v1_seald, 3);
+
+/**
+ * Certification is the DocMDP permission a certification signature grants later revisions (ISO 32000-1 §12.8.2.2,
+ * Table 254).
+ *
+ * @generated from enum seald.v1.Certification
+ */
+export enum Certification {
+  /**
+   * No certification: an ordinary (approval) signature.
+   *
+   * @generated from enum value: CERTIFICATION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * P=1: no changes at all; a later seal is refused (DOCUMENT_CERTIFIED_NO_CHANGES) and a later revision is reported
+   * as a forbidden change.
+   *
+   * @generated from enum value: CERTIFICATION_NO_CHANGES = 1;
+   */
+  NO_CHANGES = 1,
+
+  /**
+   * P=2: form filling and signing; later single-mark seals are allowed, stamp annotations are not.
+   *
+   * @generated from enum value: CERTIFICATION_FORM_FILLING = 2;
+   */
+  FORM_FILLING = 2,
+}
+
+/**
+ * Describes the enum seald.v1.Certification.
+ */
+export const CertificationSchema: GenEnum<Certification> = /*@__PURE__*/
+  enumDesc(file_seald_v1_seald, 4);
 
 /**
  * SealKind is what a seal stands for.
@@ -1075,7 +1399,7 @@ export enum SealKind {
  * Describes the enum seald.v1.SealKind.
  */
 export const SealKindSchema: GenEnum<SealKind> = /*@__PURE__*/
-  enumDesc(file_seald_v1_seald, 2);
+  enumDesc(file_seald_v1_seald, 5);
 
 /**
  * SealService applies PAdES electronic seals whose keys live on PKCS#11 tokens.
@@ -1093,8 +1417,9 @@ export const SealService: GenService<{
    *
    * Status codes: INVALID_ARGUMENT (no header first, bad placement or page spec, page out of range, one page for a
    * cross-page seal, malformed or truncated PDF), NOT_FOUND (unknown seal, keyword not found), FAILED_PRECONDITION
-   * (encrypted or certified document, certificate outside its validity), RESOURCE_EXHAUSTED (document over the
-   * server's limit), UNAVAILABLE (token down), DEADLINE_EXCEEDED, CANCELLED.
+   * (encrypted or certified document, a certification asked for on a signed or certified document, certificate
+   * outside its validity), RESOURCE_EXHAUSTED (document over the server's limit), UNAVAILABLE (token down),
+   * DEADLINE_EXCEEDED, CANCELLED.
    *
    * @generated from rpc seald.v1.SealService.Seal
    */
@@ -1117,7 +1442,8 @@ export const SealService: GenService<{
    * Locate previews a placement without signing: where each mark of the seal would go (page, rectangle, strip).
    *
    * Request stream: one LocateRequest carrying the header, then the document as LocateRequest chunks in order.
-   * Response: the planned marks, in the order Seal would write them. Sealing the same document with the same seal
+   * Response: the planned marks, in the order Seal would write them; for a keyword placement, also every hit of the
+   * keyword (LocateResponse.hits), numbered for KeywordPlacement.hits. Sealing the same document with the same seal
    * and placement puts the marks exactly there.
    *
    * Status codes: INVALID_ARGUMENT (no header first, bad placement or page spec, one page for a cross-page seal,
