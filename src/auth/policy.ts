@@ -80,6 +80,17 @@ export function defaultPolicy(): Policy {
   };
 }
 
+/**
+ * The built-in policy of a server that listens without TLS on the network (allowed explicitly): every caller is
+ * anonymous there, so anonymous callers may verify and list, nothing that uses a seal.
+ */
+export function networkPlaintextPolicy(): Policy {
+  return {
+    source: '(built-in default for plaintext on the network: anonymous callers may verify and list only)',
+    principals: [{ name: 'anonymous', match: { anonymous: true }, grants: [{ seals: [], operations: ['verify', 'list'], disabled: false }], disabled: false }],
+  };
+}
+
 export function matches(match: PrincipalMatch, principal: Principal): boolean {
   if (match.anonymous === true) return !principal.authenticated;
   if (!principal.authenticated) return false;

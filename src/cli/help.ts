@@ -65,6 +65,9 @@ development CA) is provisioned in the data directory and used.
   --listen HOST:PORT   gRPC address (default 127.0.0.1:50051)
   --metrics HOST:PORT  metrics address (default 127.0.0.1:9464; "off" disables)
   --log-format F       pretty (default on a terminal) or json (default otherwise); also SEALD_LOG_FORMAT
+  --insecure-plaintext-on-network
+                       allow gRPC without TLS on a non-loopback --listen (otherwise refused); every
+                       caller is then anonymous, and the built-in policy lets it verify and list only
   -h, --help           this help
 
 Precedence: flag > environment > file > default. Environment variables:

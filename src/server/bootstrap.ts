@@ -6,6 +6,7 @@
 import { loadServerConfig } from '../provision/load-config.ts';
 import { AuditLog } from '../audit/log.ts';
 import { PolicyStore } from '../auth/policy-store.ts';
+import { defaultPolicy, networkPlaintextPolicy } from '../auth/policy.ts';
 import type { sealDocument } from '../engine/seal.ts';
 import { checkedSealDocument } from '../engine/output-check.ts';
 import { TokenPool } from '../pool/pool.ts';
@@ -42,7 +43,7 @@ export async function startSealdServer(
     'starting',
   );
   const metrics = createMetrics();
-  const policy = await PolicyStore.open(config.policy, logger);
+  const policy = await PolicyStore.open(config.policy, logger, config.plaintextOnNetwork ? networkPlaintextPolicy : defaultPolicy);
   const auditLog = await AuditLog.open({ dir: config.audit.dir, maxFileBytes: config.audit.maxFileBytes }).catch((error: unknown) => {
     policy.close();
     throw error;
@@ -54,8 +55,12 @@ export async function startSealdServer(
     policy.close();
     await auditLog.close();
   };
-  if (config.tls === undefined && !/^(127\.|\[::1\]|localhost:)/.test(config.listen)) {
-    logger.warn({ listen: config.listen }, 'plaintext gRPC on a non-loopback address: every caller is "anonymous" (configure tls)');
+  if (config.plaintextOnNetwork) {
+    // Config refuses this unless allowed explicitly (src/config/network-config.ts).
+    logger.warn(
+      { listen: config.listen, policy: config.policy === undefined ? 'built-in: anonymous may verify and list only' : config.policy.file },
+      'plaintext gRPC on a non-loopback address (insecure_plaintext_on_network): every caller is "anonymous"; configure tls',
+    );
   }
   if (config.tls === undefined && config.activation.plaintextPinsForDevelopment) {
     // Info, not warn: the setting is refused off loopback (config), and the embedded demo sets it on purpose.

@@ -69,6 +69,7 @@ describe('loadConfig', () => {
   it('reads every optional setting from the file, resolving paths against the file', async () => {
     const configPath = writeConfig(`${BASE}
 listen: 0.0.0.0:6000
+insecure_plaintext_on_network: true
 metrics: off
 data_dir: data
 log: { level: debug }
