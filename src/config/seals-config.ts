@@ -1,10 +1,12 @@
 /** The seals and tls sections of the configuration. */
 import { checkKeys, configError, isTable, optionalString, requiredString, type Table } from './values.ts';
+import { SEAL_KINDS, sealKindOf, type SealKindName } from '../auth/seal-kinds.ts';
 
-export type SealKindName = 'organization' | 'personal';
+export type { SealKindName };
 
 export interface SealConfig {
   id: string;
+  /** 公章 official, 合同专用章 contract, …  (src/auth/seal-kinds.ts); `organization` in the file means official. */
   kind: SealKindName;
   name: string;
   /** Label of the private key on the token (CKA_LABEL). */
@@ -43,9 +45,10 @@ export function sealsFrom(value: unknown, fromFile: (p: string) => string, sourc
     }
     if (seen.has(id)) throw configError(`${name}.id`, `duplicate seal id "${id}"`, source);
     seen.add(id);
-    const kind = requiredString(item, 'kind', `${name}.kind`, source);
-    if (kind !== 'organization' && kind !== 'personal') {
-      throw configError(`${name}.kind`, `expected organization or personal, got "${kind}"`, source);
+    const kindWord = requiredString(item, 'kind', `${name}.kind`, source);
+    const kind = sealKindOf(kindWord);
+    if (kind === undefined) {
+      throw configError(`${name}.kind`, `expected one of ${SEAL_KINDS.join(', ')} (or organization, meaning official), got "${kindWord}"`, source);
     }
     const sizeMm = item.size_mm;
     if (typeof sizeMm !== 'number' || !Number.isFinite(sizeMm) || sizeMm <= 0 || sizeMm > 1000) {

@@ -18,7 +18,11 @@ import type { ConfiguredSeal } from './seals.ts';
 import { grpcStatusOf } from '../rpc/status.ts';
 
 const KIND: Record<ConfiguredSeal['config']['kind'], SealKind> = {
-  organization: SealKind.ORGANIZATION,
+  official: SealKind.ORGANIZATION,
+  contract: SealKind.CONTRACT,
+  finance: SealKind.FINANCE,
+  invoice: SealKind.INVOICE,
+  legal_representative: SealKind.LEGAL_REPRESENTATIVE,
   personal: SealKind.PERSONAL,
 };
 

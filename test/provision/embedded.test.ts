@@ -63,11 +63,11 @@ describe('embedded defaults', () => {
       tokens: [{ label: 'seald-demo', pin: { file: 'token.pin' } }],
     });
     expect(yaml.seals).toEqual([
-      { id: 'org', kind: 'organization', name: '示例商贸有限公司', key: 'org', certificates: 'seals/org.chain.pem', image: 'seals/org.png', size_mm: 42 },
+      { id: 'org', kind: 'official', name: '示例商贸有限公司', key: 'org', certificates: 'seals/org.chain.pem', image: 'seals/org.png', size_mm: 42 },
       { id: 'personal', kind: 'personal', name: '张三', key: 'personal', certificates: 'seals/personal.chain.pem', image: 'seals/personal.png', size_mm: 20 },
       {
         id: 'legal-rep',
-        kind: 'personal',
+        kind: 'legal_representative',
         name: '张三（法定代表人）',
         key: 'legal-rep',
         certificates: 'seals/legal-rep.chain.pem',

@@ -91,7 +91,7 @@ describe('seald end to end (SoftHSM, real engine)', () => {
     expect(seals.map((s) => [s.id, s.kind, s.available])).toEqual([
       ['org', SealKind.ORGANIZATION, true],
       ['personal', SealKind.PERSONAL, true],
-      ['legal-rep', SealKind.PERSONAL, true],
+      ['legal-rep', SealKind.LEGAL_REPRESENTATIVE, true],
     ]);
     expect(seals.map((s) => s.activationRequired)).toEqual([false, false, true]);
     expect(seals[0]!.name).toBe('示例商贸有限公司');
