@@ -32,6 +32,12 @@ export interface ConfiguredSeal {
   certificate: CertificateDescription;
   /** e.g. `RSA-2048`, `EC P-256`. */
   keyDescription: string;
+  /** The certificate chain, DER, signer first (ListSeals). */
+  chain?: Uint8Array[];
+  /** The seal image's PNG bytes as read (ListSeals). */
+  imagePng?: Uint8Array;
+  /** Where certificate and image were read from. */
+  materialSource?: 'file' | 'token';
   /**
    * For a seal with `activation: required`: the material of ONE signature made with the holder's PIN. Never cached;
    * the caller disposes of the activation when the request ends.
@@ -75,7 +81,8 @@ async function loadSeal(
   const chain = pemToDer(await readFile(config.certificates, 'certificates'));
   if (chain.length === 0) throw new Error(`no PEM certificate in ${config.certificates}`);
   const certificate = describeCertificate(chain[0]!);
-  const image = prepareSealImage(new Uint8Array(await readFile(config.image, 'image', null)));
+  const imagePng = new Uint8Array(await readFile(config.image, 'image', null));
+  const image = prepareSealImage(imagePng);
   const tokenSigner = await keys.signer(config.key, chain);
   const signer = wrapSigner(tokenSigner, config);
   checkActivation(config, keys.requiresActivation?.(config.key));
@@ -89,7 +96,7 @@ async function loadSeal(
     defaultWidth: image.width * scale,
     defaultHeight: image.height * scale,
   };
-  const seal: ConfiguredSeal = { config, material, certificate, keyDescription: describeKey(chain[0]!) };
+  const seal: ConfiguredSeal = { config, material, certificate, keyDescription: describeKey(chain[0]!), chain, imagePng, materialSource: 'file' };
   const activated = tokenSigner.activated?.bind(tokenSigner);
   if (config.activation === 'required' && activated !== undefined) {
     seal.activate = (activation) => ({ ...material, signer: wrapSigner(activated(activation), config) });
