@@ -109,7 +109,7 @@ describe('embedded defaults', () => {
       expect(pool.status().tokens).toEqual([expect.objectContaining({ label: 'seald-demo', state: 'ready' })]);
       for (const seal of config.seals) {
         expect(pool.hasKey(seal.key)).toBe(true);
-        const chain = pemToDer(await readFile(seal.certificates, 'utf8'));
+        const chain = pemToDer(await readFile(seal.certificates!, 'utf8'));
         // The certificate's public key is the token key's.
         expect(Buffer.from(pool.publicKeyInfo(seal.key)).equals(Buffer.from(certificatePublicKeyInfo(chain[0]!)))).toBe(true);
         const data = randomBytes(1000);
