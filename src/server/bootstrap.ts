@@ -17,6 +17,9 @@ import type { ServiceContext } from './context.ts';
 import { createMetrics, slotLabel, timedSigner, tsaObserver, type SealdMetrics } from '../metrics/metrics.ts';
 import type { TsaConfig } from '../config/tsa-config.ts';
 import { loadSeals } from './seals.ts';
+import { reloadSeals } from './seal-reload.ts';
+import { loadConfig, type SealConfig } from '../config/config.ts';
+import type { Signer } from '../crypto/signer.ts';
 import { startServer, type SealdServer } from './server.ts';
 import { loadTrustAnchors } from '../crypto/anchors.ts';
 
@@ -48,7 +51,12 @@ export async function startSealdServer(
     policy.close();
     throw error;
   });
-  const onHangup = (): void => void policy.reload('SIGHUP');
+  // SIGHUP reloads the policy and the seals (the seals once the pool is open; seal-reload.ts).
+  let reloadSealsNow: (() => Promise<unknown>) | undefined;
+  const onHangup = (): void => {
+    void policy.reload('SIGHUP');
+    void reloadSealsNow?.();
+  };
   process.on('SIGHUP', onHangup);
   const releaseAccess = async (): Promise<void> => {
     process.off('SIGHUP', onHangup);
@@ -81,7 +89,20 @@ export async function startSealdServer(
   pool.observeSigns((token, outcome, seconds) => metrics.slotSignDuration.observe({ slot: slotLabel(token), outcome }, seconds));
   try {
     for (const token of pool.status().tokens) logger.info({ token }, 'token');
-    const seals = await loadSeals(config.seals, pool, logger, (signer, seal) => timedSigner(signer, seal.id, metrics));
+    const wrapSigner = (signer: Signer, seal: SealConfig): Signer => timedSigner(signer, seal.id, metrics);
+    const seals = await loadSeals(config.seals, pool, logger, wrapSigner);
+    let reloading: Promise<unknown> | undefined;
+    reloadSealsNow = () =>
+      (reloading ??= (async () => {
+        try {
+          const next = await loadConfig({ flags: { config: config.configPath }, env: {} });
+          await reloadSeals(seals, next.seals, pool, logger, wrapSigner);
+        } catch (error) {
+          logger.error({ err: error, config: config.configPath }, 'seals not reloaded: the configuration does not load; every seal stays as it was');
+        } finally {
+          reloading = undefined;
+        }
+      })());
     return await startServer({
       listen: config.listen,
       metrics: config.metrics,

@@ -75,7 +75,7 @@ export async function loadSeals(
   return loaded;
 }
 
-async function loadSeal(
+export async function loadSeal(
   config: SealConfig,
   keys: KeyProvider,
   wrapSigner: (signer: Signer, seal: SealConfig) => Signer,
