@@ -236,7 +236,7 @@ describe('seald end to end (SoftHSM, real engine)', () => {
 
     const listed = await run(process.execPath, [BIN, 'seals'], { env });
     expect(listed.code).toBe(0);
-    expect(listed.stdout.toString()).toMatch(/^org\s+organization\s+示例商贸有限公司/m);
+    expect(listed.stdout.toString()).toMatch(/^org\s+official\s+示例商贸有限公司/m);
   });
 
   it('exports token sign timings', async () => {
