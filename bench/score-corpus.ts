@@ -74,12 +74,12 @@ const logger = pino({ level: 'warn' });
 const config = await loadServerConfig({ dataDir, listen: '127.0.0.1:0', metrics: 'off' }, logger, {});
 const pool = await TokenPool.open(config.pkcs11, logger);
 const sealConfig = config.seals.find((s) => s.id === 'org')!;
-const chain = pemToDer(readFileSync(sealConfig.certificates, 'utf8'));
+const chain = pemToDer(readFileSync(sealConfig.certificates!, 'utf8'));
 const signer = pool.signer('org', chain);
 const setup: WorkerSetup = {
   certificates: chain,
   algorithm: signer.algorithm,
-  sealPng: new Uint8Array(readFileSync(sealConfig.image)),
+  sealPng: new Uint8Array(readFileSync(sealConfig.image!)),
   trustAnchors: loadTrustAnchors(config.trust.anchors),
 };
 

@@ -29,6 +29,9 @@ export const TEST_TOOLS = [
   // The verification report for people is checked in a real browser: headless Chromium renders it to PNG and dumps its
   // DOM (test/report/browser.test.ts); `seald verify --pdf` prints with it too (src/report/print-pdf.ts).
   { package: 'chromium', commands: ['chromium'], files: [] },
+  // The alert rules are checked and unit-tested with Prometheus's own tool (test/deploy/prometheus-rules.test.ts), and
+  // the server scrapes a live seald to evaluate the Grafana dashboard's queries.
+  { package: 'prometheus', commands: ['promtool', 'prometheus'], files: [] },
   // Essential packages, present on every Debian system: listed so that the list names every program a test runs.
   { package: 'coreutils', commands: ['mv'], files: [] },
   { package: 'bsdutils', commands: ['script'], files: [] },

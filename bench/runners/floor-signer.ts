@@ -16,7 +16,8 @@ export async function openFloorSigner(configPath: string, sealId: string): Promi
   const seal = config.seals.find((s) => s.id === sealId);
   if (seal === undefined) throw new Error(`no seal ${sealId} in ${config.configPath}`);
   const pool = await TokenPool.open(config.pkcs11, pino({ level: 'warn' }));
-  const signer = pool.signer(seal.key, pemToDer(await readFile(seal.certificates, 'utf8')));
+  const chain = seal.certificates === undefined ? (pool.sealObjects(seal.key)?.chain ?? []) : pemToDer(await readFile(seal.certificates, 'utf8'));
+  const signer = pool.signer(seal.key, chain);
   await signer.signDigest(createHash('sha256').update('warm-up').digest()); // first sign pays lazy set-up
   return { pool, signer };
 }

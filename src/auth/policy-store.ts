@@ -62,9 +62,9 @@ export class PolicyStore {
     this.policy = initial;
   }
 
-  /** Load the policy (the built-in default when there is no source) and, with a file, watch it. */
-  static async open(source: PolicySource | undefined, log: PolicyLog): Promise<PolicyStore> {
-    const initial = source === undefined ? defaultPolicy() : await readPolicy(source);
+  /** Load the policy (`builtIn` when there is no source) and, with a file, watch it. */
+  static async open(source: PolicySource | undefined, log: PolicyLog, builtIn: () => Policy = defaultPolicy): Promise<PolicyStore> {
+    const initial = source === undefined ? builtIn() : await readPolicy(source);
     const store = new PolicyStore(source, initial, log);
     if (source !== undefined) {
       store.stamp = fileStamp(source.file);

@@ -9,6 +9,8 @@
  *       grants:
  *         - seals: [acme-org]
  *           operations: [seal, list, rollback]
+ *         - kinds: [contract]               # every seal of a kind: "procurement may use contract seals"
+ *           operations: [seal]
  *           not_after: 2027-01-01T00:00:00Z
  *           pages: [1, "3-5"]
  *
@@ -18,6 +20,7 @@
 import { SealdError } from '../errors.ts';
 import { isOperation, OPERATIONS, SEAL_OPERATIONS, type Operation } from './operations.ts';
 import type { Principal } from './principal.ts';
+import { SEAL_KIND_WORDS, sealKindOf, type SealKindName } from './seal-kinds.ts';
 
 export interface PrincipalMatch {
   /** Every attribute given must be one of the certificate subject's values for it. */
@@ -31,6 +34,8 @@ export interface PrincipalMatch {
 export interface Grant {
   /** Seal ids, or ['*'] for every seal. Ignored for operations that use no seal (verify, list, timestamp, locate). */
   seals: string[];
+  /** Seal kinds (official, contract, …): the grant also covers every seal of these kinds. */
+  kinds?: SealKindName[];
   operations: Operation[];
   notBefore?: Date;
   notAfter?: Date;
@@ -56,6 +61,8 @@ export interface Policy {
 
 /** What the call is about, beyond operation and seal: checked against a grant's limits. */
 export interface AuthorizationDetails {
+  /** The kind of the seal the call names (grants by kind cover it). */
+  sealKind?: SealKindName;
   pages?: readonly number[];
   placement?: string;
   now?: Date;
@@ -77,6 +84,17 @@ export function defaultPolicy(): Policy {
       { name: 'anonymous', match: { anonymous: true }, grants: [everything], disabled: false },
       { name: 'any verified client', match: { subject: {} }, grants: [everything], disabled: false },
     ],
+  };
+}
+
+/**
+ * The built-in policy of a server that listens without TLS on the network (allowed explicitly): every caller is
+ * anonymous there, so anonymous callers may verify and list, nothing that uses a seal.
+ */
+export function networkPlaintextPolicy(): Policy {
+  return {
+    source: '(built-in default for plaintext on the network: anonymous callers may verify and list only)',
+    principals: [{ name: 'anonymous', match: { anonymous: true }, grants: [{ seals: [], operations: ['verify', 'list'], disabled: false }], disabled: false }],
   };
 }
 
@@ -109,7 +127,7 @@ export function authorize(
     }
     for (const grant of entry.grants) {
       if (!grant.operations.includes(operation)) continue;
-      if (usesSeal && !grant.seals.includes('*') && !grant.seals.includes(sealId)) continue;
+      if (usesSeal && !coversSeal(grant, sealId, details.sealKind)) continue;
       const refusal = grantRefusal(grant, now, details);
       if (refusal === undefined) return undefined;
       reasons.push(refusal);
@@ -117,6 +135,11 @@ export function authorize(
   }
   const reason = reasons[0] ?? (entries.length === 0 ? `no grant for ${principal.name}` : 'no grant covers it');
   return { permission, reason };
+}
+
+function coversSeal(grant: Grant, sealId: string, kind: SealKindName | undefined): boolean {
+  if (grant.seals.includes('*') || grant.seals.includes(sealId)) return true;
+  return kind !== undefined && grant.kinds !== undefined && grant.kinds.includes(kind);
 }
 
 /** Why a grant that names the operation and seal does not cover this call, or undefined when it does. */
@@ -220,17 +243,23 @@ function parseMatch(value: unknown, at: string, source: string): PrincipalMatch 
 
 function parseGrant(value: unknown, at: string, source: string): Grant {
   if (!isTable(value)) throw policyError(at, 'expected a mapping', source);
-  checkKeys(value, ['seals', 'operations', 'not_before', 'not_after', 'pages', 'placements', 'disabled'], at, source);
+  checkKeys(value, ['seals', 'kinds', 'operations', 'not_before', 'not_after', 'pages', 'placements', 'disabled'], at, source);
   const operations = stringList(value.operations, `${at}.operations`, source);
   const expanded = operations.includes('*') ? [...OPERATIONS] : operations;
   for (const op of expanded) {
     if (!isOperation(op)) throw policyError(`${at}.operations`, `unknown operation "${op}" (expected ${OPERATIONS.join(', ')} or *)`, source);
   }
   const seals = value.seals === undefined ? [] : stringList(value.seals, `${at}.seals`, source);
-  if (seals.length === 0 && expanded.some((op) => SEAL_OPERATIONS.has(op as Operation))) {
-    throw policyError(`${at}.seals`, 'required for seal, rollback and batch (seal ids, or "*")', source);
+  const kinds = value.kinds === undefined ? undefined : stringList(value.kinds, `${at}.kinds`, source).map((word) => {
+    const kind = sealKindOf(word);
+    if (kind === undefined) throw policyError(`${at}.kinds`, `unknown seal kind "${word}" (expected ${SEAL_KIND_WORDS.join(', ')})`, source);
+    return kind;
+  });
+  if (seals.length === 0 && kinds === undefined && expanded.some((op) => SEAL_OPERATIONS.has(op as Operation))) {
+    throw policyError(`${at}.seals`, 'required for seal, rollback and batch (seal ids, or "*"), unless kinds names seal kinds', source);
   }
   const grant: Grant = { seals, operations: expanded as Operation[], disabled: parseFlag(value.disabled, `${at}.disabled`, source) };
+  if (kinds !== undefined) grant.kinds = kinds;
   const notBefore = parseTime(value.not_before, `${at}.not_before`, source);
   const notAfter = parseTime(value.not_after, `${at}.not_after`, source);
   if (notBefore !== undefined) grant.notBefore = notBefore;

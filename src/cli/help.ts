@@ -69,6 +69,7 @@ Commands:
   pool     show the token pool of a server (per token and per seal)
   timestamp add a document time-stamp (RFC 3161) to a PDF file through a server
   ltv      add long-term validation data (PAdES B-LT, --timestamp: B-LTA) through a server
+  admin    write a seal's certificate chain or image onto its token
   help     show help for a command
 
 Run \`seald help <command>\` or \`seald <command> --help\` for a command's options.
@@ -89,6 +90,9 @@ development CA) is provisioned in the data directory and used.
   --listen HOST:PORT   gRPC address (default 127.0.0.1:50051)
   --metrics HOST:PORT  metrics address (default 127.0.0.1:9464; "off" disables)
   --log-format F       pretty (default on a terminal) or json (default otherwise); also SEALD_LOG_FORMAT
+  --insecure-plaintext-on-network
+                       allow gRPC without TLS on a non-loopback --listen (otherwise refused); every
+                       caller is then anonymous, and the built-in policy lets it verify and list only
   -h, --help           this help
 
 Precedence: flag > environment > file > default. Environment variables:
@@ -291,4 +295,14 @@ the responders are gone. Run it again before the time-stamps' certificates expir
   --password-file FILE  the password of an encrypted input (user, or owner to lift its permissions)
   --json              print the summary as JSON
 ${TLS_OPTIONS_HELP}  -h, --help          this help
+`;
+
+export const ADMIN_HELP = `Usage: seald admin write-certificate --config FILE --key LABEL --chain CHAIN.pem [--token LABEL]
+       seald admin write-image --config FILE --key LABEL --image SEAL.png [--token LABEL]
+
+Write a seal's material onto the token that holds its key, so the seal can be configured by its key alone (no
+certificates: and no image: in seals[]; seald then reads them from the token at start and at each reload).
+The certificates are CKO_CERTIFICATE objects with the key's CKA_ID, the image a CKO_DATA object with CKA_APPLICATION
+"seald.seal-image" and the key's label; writing replaces what is there. A chain whose first certificate is not for
+the key is refused. The module, token and PIN come from the configuration's pkcs11 section (first token, or --token).
 `;

@@ -18,6 +18,7 @@ import {
   SERVE_HELP,
   TIMESTAMP_HELP,
   VERIFY_HELP,
+  ADMIN_HELP,
 } from './help.ts';
 import { describeFailure, EXIT_FAILURE, EXIT_USAGE, processIo, UsageError, type CliIo } from './io.ts';
 
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, Command> = {
   timestamp: { load: async () => (await import('./commands/timestamp.ts')).timestampCommand, help: TIMESTAMP_HELP },
   ltv: { load: async () => (await import('./commands/timestamp.ts')).ltvCommand, help: LTV_HELP },
   pool: { load: async () => (await import('./commands/pool.ts')).poolCommand, help: POOL_HELP },
+  admin: { load: async () => (await import('./commands/admin.ts')).adminCommand, help: ADMIN_HELP },
 };
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {

@@ -12,6 +12,7 @@ import { parseDocument } from 'yaml';
 import { SealdError } from '../errors.ts';
 import { activationFrom, type ActivationSettings } from './activation-config.ts';
 import { ltvFrom, tsaFrom, type TsaConfig } from './tsa-config.ts';
+import { plaintextOnNetworkFrom, PLAINTEXT_ON_NETWORK_KEY } from './network-config.ts';
 import { applyTokenEnv, moreModules, pkcs11Env, poolHealth, tokensFrom } from './pool-config.ts';
 import { sealsFrom, tlsFrom, type SealConfig, type SealKindName, type TlsConfig } from './seals-config.ts';
 import { checkAddress, checkKeys, configError, isDisabled, isTable, optionalString, parseByteSize, parseSeconds, positiveInteger, section, stringList, type Table } from './values.ts';
@@ -81,7 +82,13 @@ export interface SealdConfig {
   ltv: { ocspUrl?: string };
   /** Undefined: plaintext (the loopback default). */
   tls: TlsConfig | undefined;
-  /** Undefined: the built-in policy (every caller may do everything). */
+  /**
+   * True when the server listens without TLS on a non-loopback address because plaintext was allowed explicitly
+   * (insecure_plaintext_on_network / --insecure-plaintext-on-network); the built-in policy then lets anonymous
+   * callers verify and list only. Without that permission such a configuration does not load.
+   */
+  plaintextOnNetwork: boolean;
+  /** Undefined: the built-in policy (every caller may do everything; verify and list only when plaintextOnNetwork). */
   policy: PolicySource | undefined;
   audit: AuditConfig;
   /** Signature activation: throttling of wrong PINs, and whether PINs may travel without TLS (development). */
@@ -94,6 +101,8 @@ export interface ConfigFlags {
   dataDir?: string;
   listen?: string;
   metrics?: string;
+  /** --insecure-plaintext-on-network: allow gRPC without TLS on a non-loopback address. */
+  insecurePlaintextOnNetwork?: boolean;
 }
 
 export interface LoadConfigOptions {
@@ -331,8 +340,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
         : parseByteSize(auditFile.max_file_bytes, 'audit.max_file_bytes', source),
   };
 
+  const plaintextOnNetwork = plaintextOnNetworkFrom(file, flags.insecurePlaintextOnNetwork, listen, tls !== undefined, source);
+
   return {
     tls,
+    plaintextOnNetwork,
     policy,
     audit,
     activation: activationFrom(file, listen, source),
@@ -353,7 +365,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
 
 // ---------------------------------------------------------------------------------------------------------------------
 
-const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'batch', 'log', 'pkcs11', 'seals', 'trust', 'tls', 'policy', 'audit', 'tsa', 'ltv', 'activation'];
+const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'batch', 'log', 'pkcs11', 'seals', 'trust', 'tls', 'policy', 'audit', 'tsa', 'ltv', 'activation', PLAINTEXT_ON_NETWORK_KEY];
 
 function parseConfigFile(text: string, source: string): Table {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });

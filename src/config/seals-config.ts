@@ -1,18 +1,23 @@
 /** The seals and tls sections of the configuration. */
 import { checkKeys, configError, isTable, optionalString, requiredString, type Table } from './values.ts';
+import { SEAL_KINDS, sealKindOf, type SealKindName } from '../auth/seal-kinds.ts';
 
-export type SealKindName = 'organization' | 'personal';
+export type { SealKindName };
 
 export interface SealConfig {
   id: string;
+  /** 公章 official, 合同专用章 contract, …  (src/auth/seal-kinds.ts); `organization` in the file means official. */
   kind: SealKindName;
   name: string;
   /** Label of the private key on the token (CKA_LABEL). */
   key: string;
-  /** PEM file: the signing certificate first, then its issuers. */
-  certificates: string;
-  /** PNG file of the seal's mark. */
-  image: string;
+  /**
+   * PEM file: the signing certificate first, then its issuers. Absent: read from the token, next to the key
+   * (src/pool/token-objects.ts; written with `seald admin write-certificate`).
+   */
+  certificates?: string;
+  /** PNG file of the seal's mark. Absent: read from the token (`seald admin write-image`). */
+  image?: string;
   /** Default size of the mark's longer side, in millimetres. */
   sizeMm: number;
   /**
@@ -33,6 +38,13 @@ export function sealsFrom(value: unknown, fromFile: (p: string) => string, sourc
   if (value === undefined || value === null) throw configError('seals', 'at least one seal is required', source);
   if (!Array.isArray(value) || value.length === 0) throw configError('seals', 'expected a non-empty list of seals', source);
   const seen = new Set<string>();
+  // A seal configured by its key alone reads its certificate chain and image from the token (token-objects.ts).
+  const optionalFile = (item: Table, key: 'certificates' | 'image', at: string): { certificates?: string; image?: string } => {
+    const value = item[key];
+    if (value === undefined || value === null) return {};
+    if (typeof value !== 'string' || value === '') throw configError(at, 'expected a file path (or leave it out to read it from the token)', source);
+    return { [key]: fromFile(value) };
+  };
   return value.map((item: unknown, index) => {
     const name = `seals[${index}]`;
     if (!isTable(item)) throw configError(name, 'expected a mapping', source);
@@ -43,9 +55,10 @@ export function sealsFrom(value: unknown, fromFile: (p: string) => string, sourc
     }
     if (seen.has(id)) throw configError(`${name}.id`, `duplicate seal id "${id}"`, source);
     seen.add(id);
-    const kind = requiredString(item, 'kind', `${name}.kind`, source);
-    if (kind !== 'organization' && kind !== 'personal') {
-      throw configError(`${name}.kind`, `expected organization or personal, got "${kind}"`, source);
+    const kindWord = requiredString(item, 'kind', `${name}.kind`, source);
+    const kind = sealKindOf(kindWord);
+    if (kind === undefined) {
+      throw configError(`${name}.kind`, `expected one of ${SEAL_KINDS.join(', ')} (or organization, meaning official), got "${kindWord}"`, source);
     }
     const sizeMm = item.size_mm;
     if (typeof sizeMm !== 'number' || !Number.isFinite(sizeMm) || sizeMm <= 0 || sizeMm > 1000) {
@@ -61,8 +74,8 @@ export function sealsFrom(value: unknown, fromFile: (p: string) => string, sourc
       ...(activation === undefined ? {} : { activation }),
       name: requiredString(item, 'name', `${name}.name`, source),
       key: requiredString(item, 'key', `${name}.key`, source),
-      certificates: fromFile(requiredString(item, 'certificates', `${name}.certificates`, source)),
-      image: fromFile(requiredString(item, 'image', `${name}.image`, source)),
+      ...optionalFile(item, 'certificates', `${name}.certificates`),
+      ...optionalFile(item, 'image', `${name}.image`),
       sizeMm,
     };
   });

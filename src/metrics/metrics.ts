@@ -253,6 +253,25 @@ export function observeAdmission(metrics: SealdMetrics, admission: { readonly qu
  * Token faults by class (session, login, device, pin, other), read from the pool's status at each scrape. Slot
  * state and sessions are the seald_pool_* gauges of createMetrics.
  */
+/**
+ * `seald_seal_certificate_expiry_timestamp_seconds{seal}`: each configured seal's certificate notAfter (Unix
+ * seconds), read at every scrape from the seals in service (a reload that rotates a certificate shows at once). The
+ * alert rule (deploy/observability/prometheus-rules.yaml) subtracts time(): a timestamp, not a remaining duration,
+ * so the series changes only when a certificate does.
+ */
+export function observeSealCertificates(metrics: SealdMetrics, seals: () => Iterable<{ id: string; notAfter: Date }>): void {
+  new Gauge({
+    name: 'seald_seal_certificate_expiry_timestamp_seconds',
+    help: "Each seal's signing certificate notAfter, as a Unix timestamp in seconds.",
+    labelNames: ['seal'] as const,
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const seal of seals()) this.set({ seal: seal.id }, Math.floor(seal.notAfter.getTime() / 1000));
+    },
+  });
+}
+
 export function observePool(metrics: SealdMetrics, status: () => TokenStatus[]): void {
   new Counter({
     name: 'seald_token_faults_total',

@@ -37,7 +37,7 @@ export interface GenerateKeyOptions extends AdminOptions {
 // DER OID secp256r1 (RFC 5480 §2.1.1.1) as CKA_EC_PARAMS.
 const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
 
-function withTokenSession<T>(
+export function withTokenSession<T>(
   modulePath: string,
   tokenLabel: string,
   pin: string,

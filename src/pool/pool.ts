@@ -17,6 +17,7 @@ import { PooledToken, tokenTiming, type SignObserver, type TokenStatus } from '.
 
 export type { PinSource, Pkcs11Config, PoolHealthConfig, TokenConfig } from './config.ts';
 export { SignatureActivation } from './activation.ts';
+import { readSealObjects, type SealObjects } from './token-objects.ts';
 export type { FaultClass, TokenState, TokenStatus } from './token.ts';
 
 /** A Signer that can also make one signature with its holder's PIN (signature activation). */
@@ -203,6 +204,18 @@ export class TokenPool {
       throw new SealdError('precondition', 'ACTIVATION_MISMATCH', `tokens disagree on whether key "${keyLabel}" has CKA_ALWAYS_AUTHENTICATE`);
     }
     return answers.size === 0 ? undefined : answers.has(true);
+  }
+
+  /**
+   * The certificate chain and seal image stored on the token next to the key (token-objects.ts), read on an idle
+   * session of a ready token that holds it; undefined when no such token has an idle session.
+   */
+  sealObjects(keyLabel: string): SealObjects | undefined {
+    for (const token of this.tokens.filter((t) => t.state === 'ready' && t.hasKey(keyLabel))) {
+      const objects = token.readOnIdleSession((session) => readSealObjects(session, keyLabel));
+      if (objects !== undefined) return objects;
+    }
+    return undefined;
   }
 
   /** DER SubjectPublicKeyInfo of the key (for issuing its certificate). */

@@ -418,6 +418,12 @@ export class PooledToken {
     return new SealdError('unavailable', 'TOKEN_DOWN', `${who} is down: ${this.reason}`);
   }
 
+  /** Run a synchronous read on an idle session of a ready token (start-up and reload: token-objects.ts); undefined when none is idle. */
+  readOnIdleSession<T>(read: (session: graphene.Session) => T): T | undefined {
+    const slot = this.#free[0];
+    return slot === undefined || this.state !== 'ready' ? undefined : read(slot.session);
+  }
+
   hasKey(label: string): boolean {
     return this.#keys.has(label);
   }

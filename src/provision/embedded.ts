@@ -222,7 +222,7 @@ pkcs11:
       pin: { file: token.pin }
 seals:
   - id: org
-    kind: organization
+    kind: official                    # 公章; also contract, finance, invoice, legal_representative, personal
     name: ${DEMO_ORGANIZATION}          # display name (Example Trading Co., Ltd. — a demo company)
     key: org                          # CKA_LABEL on the token
     certificates: seals/org.chain.pem # signer first, then the dev CA
@@ -236,7 +236,7 @@ seals:
     image: seals/personal.png
     size_mm: 20
   - id: legal-rep                     # 法定代表人章: every signature needs the holder's PIN
-    kind: personal
+    kind: legal_representative
     name: ${DEMO_PERSON}（法定代表人）
     key: legal-rep                    # generated with CKA_ALWAYS_AUTHENTICATE
     certificates: seals/legal-rep.chain.pem

@@ -41,6 +41,11 @@ export function callAccess(
   requestId: string,
 ): CallAccess {
   const principal = principalOf(call);
+  // Grants by kind ("procurement may use contract seals") need the kind of the seal the call names.
+  const withKind = (sealId: string | undefined, details: AuthorizationDetails = {}): AuthorizationDetails => {
+    const kind = sealId === undefined ? undefined : context.seals.get(sealId)?.config.kind;
+    return kind === undefined ? details : { ...details, sealKind: kind };
+  };
   let fields: Partial<Fields> = {};
   let recorded = false;
   let policy: ReturnType<typeof context.policy.current> | undefined;
@@ -63,11 +68,11 @@ export function callAccess(
       if (sealId !== undefined) fields.sealId = sealId;
       // The policy the call started with, for every check of this call: an edit applies from the next call on.
       policy ??= context.policy.current();
-      const missing = authorize(policy, principal, operation, sealId, details);
+      const missing = authorize(policy, principal, operation, sealId, withKind(sealId, details));
       if (missing !== undefined) throw permissionDenied(principal, missing);
     },
     allows(op, sealId) {
-      return authorize(context.policy.current(), principal, op, sealId) === undefined;
+      return authorize(context.policy.current(), principal, op, sealId, withKind(sealId)) === undefined;
     },
     note(more) {
       fields = { ...fields, ...more };

@@ -6,6 +6,7 @@
 import { loadServerConfig } from '../provision/load-config.ts';
 import { AuditLog } from '../audit/log.ts';
 import { PolicyStore } from '../auth/policy-store.ts';
+import { defaultPolicy, networkPlaintextPolicy } from '../auth/policy.ts';
 import type { sealDocument } from '../engine/seal.ts';
 import { checkedSealDocument } from '../engine/output-check.ts';
 import { TokenPool } from '../pool/pool.ts';
@@ -16,6 +17,9 @@ import type { ServiceContext } from './context.ts';
 import { createMetrics, slotLabel, timedSigner, tsaObserver, type SealdMetrics } from '../metrics/metrics.ts';
 import type { TsaConfig } from '../config/tsa-config.ts';
 import { loadSeals } from './seals.ts';
+import { reloadSeals } from './seal-reload.ts';
+import { loadConfig, type SealConfig } from '../config/config.ts';
+import type { Signer } from '../crypto/signer.ts';
 import { startServer, type SealdServer } from './server.ts';
 import { loadTrustAnchors } from '../crypto/anchors.ts';
 
@@ -42,20 +46,29 @@ export async function startSealdServer(
     'starting',
   );
   const metrics = createMetrics();
-  const policy = await PolicyStore.open(config.policy, logger);
+  const policy = await PolicyStore.open(config.policy, logger, config.plaintextOnNetwork ? networkPlaintextPolicy : defaultPolicy);
   const auditLog = await AuditLog.open({ dir: config.audit.dir, maxFileBytes: config.audit.maxFileBytes }).catch((error: unknown) => {
     policy.close();
     throw error;
   });
-  const onHangup = (): void => void policy.reload('SIGHUP');
+  // SIGHUP reloads the policy and the seals (the seals once the pool is open; seal-reload.ts).
+  let reloadSealsNow: (() => Promise<unknown>) | undefined;
+  const onHangup = (): void => {
+    void policy.reload('SIGHUP');
+    void reloadSealsNow?.();
+  };
   process.on('SIGHUP', onHangup);
   const releaseAccess = async (): Promise<void> => {
     process.off('SIGHUP', onHangup);
     policy.close();
     await auditLog.close();
   };
-  if (config.tls === undefined && !/^(127\.|\[::1\]|localhost:)/.test(config.listen)) {
-    logger.warn({ listen: config.listen }, 'plaintext gRPC on a non-loopback address: every caller is "anonymous" (configure tls)');
+  if (config.plaintextOnNetwork) {
+    // Config refuses this unless allowed explicitly (src/config/network-config.ts).
+    logger.warn(
+      { listen: config.listen, policy: config.policy === undefined ? 'built-in: anonymous may verify and list only' : config.policy.file },
+      'plaintext gRPC on a non-loopback address (insecure_plaintext_on_network): every caller is "anonymous"; configure tls',
+    );
   }
   if (config.tls === undefined && config.activation.plaintextPinsForDevelopment) {
     // Info, not warn: the setting is refused off loopback (config), and the embedded demo sets it on purpose.
@@ -76,7 +89,20 @@ export async function startSealdServer(
   pool.observeSigns((token, outcome, seconds) => metrics.slotSignDuration.observe({ slot: slotLabel(token), outcome }, seconds));
   try {
     for (const token of pool.status().tokens) logger.info({ token }, 'token');
-    const seals = await loadSeals(config.seals, pool, logger, (signer, seal) => timedSigner(signer, seal.id, metrics));
+    const wrapSigner = (signer: Signer, seal: SealConfig): Signer => timedSigner(signer, seal.id, metrics);
+    const seals = await loadSeals(config.seals, pool, logger, wrapSigner);
+    let reloading: Promise<unknown> | undefined;
+    reloadSealsNow = () =>
+      (reloading ??= (async () => {
+        try {
+          const next = await loadConfig({ flags: { config: config.configPath }, env: {} });
+          await reloadSeals(seals, next.seals, pool, logger, wrapSigner);
+        } catch (error) {
+          logger.error({ err: error, config: config.configPath }, 'seals not reloaded: the configuration does not load; every seal stays as it was');
+        } finally {
+          reloading = undefined;
+        }
+      })());
     return await startServer({
       listen: config.listen,
       metrics: config.metrics,

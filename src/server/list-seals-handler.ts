@@ -16,9 +16,17 @@ import { requestIdOf } from './call.ts';
 import type { ServiceContext } from './context.ts';
 import type { ConfiguredSeal } from './seals.ts';
 import { grpcStatusOf } from '../rpc/status.ts';
+import { expiryWarning } from './seal-expiry.ts';
+
+/** Images larger than this are left out of ListSeals (a seal image is typically 10–100 KiB). */
+export const MAX_LISTED_IMAGE_BYTES = 512 * 1024;
 
 const KIND: Record<ConfiguredSeal['config']['kind'], SealKind> = {
-  organization: SealKind.ORGANIZATION,
+  official: SealKind.ORGANIZATION,
+  contract: SealKind.CONTRACT,
+  finance: SealKind.FINANCE,
+  invoice: SealKind.INVOICE,
+  legal_representative: SealKind.LEGAL_REPRESENTATIVE,
   personal: SealKind.PERSONAL,
 };
 
@@ -57,5 +65,9 @@ function sealInfo(seal: ConfiguredSeal, available: boolean): SealInfo {
     }),
     available,
     activationRequired: seal.config.activation === 'required',
+    warnings: [expiryWarning(certificate.notAfter)].filter((w): w is string => w !== undefined),
+    ...(seal.imagePng !== undefined && seal.imagePng.byteLength <= MAX_LISTED_IMAGE_BYTES ? { imagePng: seal.imagePng } : {}),
+    certificateChain: seal.chain ?? [],
+    materialSource: seal.materialSource ?? 'file',
   });
 }

@@ -19,6 +19,8 @@ export interface KeyProvider {
   signer(keyLabel: string, certificates: Uint8Array[]): ActivatableSigner | Promise<ActivatableSigner>;
   /** True when a ready token holds the key. */
   hasKey(keyLabel: string): boolean;
+  /** The certificate chain and seal image stored on the token next to the key (src/pool/token-objects.ts). */
+  sealObjects?(keyLabel: string): { chain: Uint8Array[]; imagePng: Uint8Array | undefined } | undefined;
   /** Whether the key carries CKA_ALWAYS_AUTHENTICATE (undefined: not known, e.g. its token is down). */
   requiresActivation?(keyLabel: string): boolean | undefined;
 }
@@ -32,6 +34,12 @@ export interface ConfiguredSeal {
   certificate: CertificateDescription;
   /** e.g. `RSA-2048`, `EC P-256`. */
   keyDescription: string;
+  /** The certificate chain, DER, signer first (ListSeals). */
+  chain?: Uint8Array[];
+  /** The seal image's PNG bytes as read (ListSeals). */
+  imagePng?: Uint8Array;
+  /** Where certificate and image were read from. */
+  materialSource?: 'file' | 'token';
   /**
    * For a seal with `activation: required`: the material of ONE signature made with the holder's PIN. Never cached;
    * the caller disposes of the activation when the request ends.
@@ -67,15 +75,31 @@ export async function loadSeals(
   return loaded;
 }
 
-async function loadSeal(
+export async function loadSeal(
   config: SealConfig,
   keys: KeyProvider,
   wrapSigner: (signer: Signer, seal: SealConfig) => Signer,
 ): Promise<ConfiguredSeal> {
-  const chain = pemToDer(await readFile(config.certificates, 'certificates'));
-  if (chain.length === 0) throw new Error(`no PEM certificate in ${config.certificates}`);
+  const onToken = config.certificates === undefined || config.image === undefined ? keys.sealObjects?.(config.key) : undefined;
+  const fromToken = (what: string): Error =>
+    new Error(`no ${what} file configured and ${onToken === undefined ? 'no ready token holding' : 'none stored on the token next to'} key "${config.key}" (seald admin write-${what === 'certificates' ? 'certificate' : 'image'})`);
+  let chain: Uint8Array[];
+  if (config.certificates !== undefined) {
+    chain = pemToDer(await readFile(config.certificates, 'certificates'));
+    if (chain.length === 0) throw new Error(`no PEM certificate in ${config.certificates}`);
+  } else {
+    chain = onToken?.chain ?? [];
+    if (chain.length === 0) throw fromToken('certificates');
+  }
   const certificate = describeCertificate(chain[0]!);
-  const image = prepareSealImage(new Uint8Array(await readFile(config.image, 'image', null)));
+  let imagePng: Uint8Array;
+  if (config.image !== undefined) {
+    imagePng = new Uint8Array(await readFile(config.image, 'image', null));
+  } else {
+    if (onToken?.imagePng === undefined) throw fromToken('image');
+    imagePng = onToken.imagePng;
+  }
+  const image = prepareSealImage(imagePng);
   const tokenSigner = await keys.signer(config.key, chain);
   const signer = wrapSigner(tokenSigner, config);
   checkActivation(config, keys.requiresActivation?.(config.key));
@@ -89,7 +113,7 @@ async function loadSeal(
     defaultWidth: image.width * scale,
     defaultHeight: image.height * scale,
   };
-  const seal: ConfiguredSeal = { config, material, certificate, keyDescription: describeKey(chain[0]!) };
+  const seal: ConfiguredSeal = { config, material, certificate, keyDescription: describeKey(chain[0]!), chain, imagePng, materialSource: onToken === undefined ? 'file' : 'token' };
   const activated = tokenSigner.activated?.bind(tokenSigner);
   if (config.activation === 'required' && activated !== undefined) {
     seal.activate = (activation) => ({ ...material, signer: wrapSigner(activated(activation), config) });

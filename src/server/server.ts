@@ -30,12 +30,13 @@ import { HealthMonitor } from './health.ts';
 import { listSealsHandler } from './list-seals-handler.ts';
 import { locateHandler } from './locate-handler.ts';
 import type { Logger } from './logger.ts';
-import { createMetrics, observeAdmission, observePool, startMetricsServer, type MetricsServer, type SealdMetrics } from '../metrics/metrics.ts';
+import { createMetrics, observeAdmission, observePool, observeSealCertificates, startMetricsServer, type MetricsServer, type SealdMetrics } from '../metrics/metrics.ts';
 import { addReflection } from './reflection.ts';
 import { rollbackHandler } from './rollback-handler.ts';
 import { sealHandler } from './seal-handler.ts';
 import type { ConfiguredSeal } from './seals.ts';
 import { removeStaleSpoolFiles } from './spool.ts';
+import { watchSealExpiry } from './seal-expiry.ts';
 import { listenTls, type TlsListener } from './tls.ts';
 import { verifyHandler } from './verify-handler.ts';
 
@@ -79,6 +80,8 @@ export interface ServerParts {
   activation?: ActivationSettings;
   /** Token status of the pool, for PoolService and the token metrics (absent: no PoolService). */
   poolStatus?: () => TokenStatus[];
+  /** How often the expiring-certificate warning is logged again (default a day). */
+  expiryLogIntervalMs?: number;
 }
 
 const BUILT_IN_POLICY = defaultPolicy();
@@ -197,6 +200,8 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     throw error;
   }
   health.start();
+  observeSealCertificates(metrics, () => [...context.seals.values()].map((seal) => ({ id: seal.config.id, notAfter: seal.certificate.notAfter })));
+  const stopExpiryWatch = watchSealExpiry(() => context.seals.values(), logger, parts.expiryLogIntervalMs);
   logger.info(
     { address, tls: parts.tls === undefined ? 'off' : 'mutual', metrics: metricsServer === undefined ? 'off' : metricsServer.port, seals: [...parts.seals.keys()], health: health.status },
     'seald listening',
@@ -213,6 +218,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
       shutdown ??= (async () => {
         logger.info({ reason, inflight: inflight.size, drainSeconds: limits.drainSeconds }, 'shutting down');
         health.stop();
+        stopExpiryWatch();
         const listenerClosed = tlsListener?.close(); // no new TLS connections; open ones drain with the server
         draining.abort(); // SealBatch calls answer what they received and end (batch-handler.ts)
         admission.close();

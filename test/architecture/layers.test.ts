@@ -34,6 +34,8 @@ export const ALLOWED: Record<string, readonly string[]> = {
 
 /** The one arrow from cli into server: `seald serve` starts the server. */
 const SERVE_COMMAND = 'src/cli/commands/serve.ts';
+/** `seald admin` writes a seal's certificate and image onto its token: the one cli command that uses the pool. */
+const ADMIN_COMMAND = 'src/cli/commands/admin.ts';
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -64,6 +66,7 @@ export function backArrows(graph: Map<string, string[]>): string[] {
       const target = layerOf(to);
       if (target === layer || target === 'errors') continue;
       if (layer === 'cli' && target === 'server' && from === SERVE_COMMAND) continue;
+      if (layer === 'cli' && target === 'pool' && from === ADMIN_COMMAND) continue;
       if (!(ALLOWED[layer] ?? []).includes(target)) wrong.push(`${from} -> ${to} (${layer} may not import ${target})`);
     }
   }

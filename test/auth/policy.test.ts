@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolicyStore } from '../../src/auth/policy-store.ts';
-import { authorize, defaultPolicy, parsePolicy, type Policy } from '../../src/auth/policy.ts';
+import { authorize, defaultPolicy, networkPlaintextPolicy, parsePolicy, type Policy } from '../../src/auth/policy.ts';
 import { ANONYMOUS, parseSubjectAltName, type Principal } from '../../src/auth/principal.ts';
 import { runOk } from '../support/run.ts';
 
@@ -33,6 +33,7 @@ describe('policy validation', () => {
     ['an empty match', { principals: [{ name: 'a', match: {}, grants: [] }] }, 'policy.principals[0].match: give subject attributes'],
     ['a bad time', { principals: [{ name: 'a', match: { san: 'DNS:a' }, grants: [{ operations: ['verify'], not_after: 'soon' }] }] }, 'not_after: expected an ISO 8601 time'],
     ['a bad page range', { principals: [{ name: 'a', match: { san: 'DNS:a' }, grants: [{ seals: ['x'], operations: ['seal'], pages: ['5-2'] }] }] }, 'pages: expected page numbers or ranges'],
+    ['an unknown seal kind', { principals: [{ name: 'a', match: { san: 'DNS:a' }, grants: [{ kinds: ['stamp'], operations: ['seal'] }] }] }, 'grants[0].kinds: unknown seal kind "stamp" (expected official, contract, finance, invoice, legal_representative, personal'],
     ['a duplicate principal', { principals: [{ name: 'a', match: { san: 'DNS:a' }, grants: [] }, { name: 'a', match: { san: 'DNS:b' }, grants: [] }] }, 'duplicate principal "a"'],
   ];
   for (const [what, value, message] of cases) {
@@ -73,6 +74,34 @@ describe('authorize', () => {
     const d = defaultPolicy();
     expect(authorize(d, ANONYMOUS, 'rollback', 'org')).toBeUndefined();
     expect(authorize(d, erp, 'batch', 'anything')).toBeUndefined();
+  });
+});
+
+describe('grants by seal kind', () => {
+  const p = policy({
+    principals: [
+      { name: 'procurement', match: { subject: { O: 'Acme' } }, grants: [{ kinds: ['contract'], operations: ['seal'] }] },
+      { name: 'accounts', match: { san: 'URI:spiffe://acme/erp' }, grants: [{ kinds: ['finance', 'organization'], seals: ['personal-li'], operations: ['seal'] }] },
+    ],
+  });
+
+  it('"procurement may use contract seals": every contract seal, no other kind, and the id grant still works', () => {
+    const procurement = { ...erp, sans: [] };
+    expect(authorize(p, procurement, 'seal', 'contract-2', { sealKind: 'contract' })).toBeUndefined();
+    expect(authorize(p, procurement, 'seal', 'hq', { sealKind: 'official' })).toEqual({ permission: 'seal on seal "hq"', reason: 'no grant covers it' });
+    expect(authorize(p, procurement, 'seal', 'contract-2')?.reason).toBe('no grant covers it'); // kind unknown: no kind grant applies
+    expect(authorize(p, erp, 'seal', 'hq', { sealKind: 'official' })).toBeUndefined(); // `organization` means official
+    expect(authorize(p, erp, 'seal', 'personal-li', { sealKind: 'personal' })).toBeUndefined();
+    expect(authorize(p, erp, 'seal', 'invoice-1', { sealKind: 'invoice' })).toEqual({ permission: 'seal on seal "invoice-1"', reason: 'no grant covers it' });
+  });
+
+  it('plaintext on the network: the built-in policy lets anonymous verify and list, nothing else', () => {
+    const n = networkPlaintextPolicy();
+    expect(authorize(n, ANONYMOUS, 'verify', undefined)).toBeUndefined();
+    expect(authorize(n, ANONYMOUS, 'list', undefined)).toBeUndefined();
+    for (const op of ['seal', 'batch', 'rollback'] as const) expect(authorize(n, ANONYMOUS, op, 'org', { sealKind: 'official' })).toBeDefined();
+    expect(authorize(n, ANONYMOUS, 'timestamp', undefined)).toBeDefined();
+    expect(authorize(n, ANONYMOUS, 'locate', undefined)).toBeDefined();
   });
 });
 

@@ -114,7 +114,7 @@ describe('seald seals', () => {
     expect(result.code).toBe(0);
     const lines = result.stdout.toString().trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID\s+KIND\s+NAME\s+SUBJECT\s+VALID\s+READY$/);
-    expect(lines[1]).toMatch(/^org\s+organization\s+org name\s+CN=org\s+2025-01-01 \.\. 2035-01-01\s+yes$/);
+    expect(lines[1]).toMatch(/^org\s+official\s+org name\s+CN=org\s+2025-01-01 \.\. 2035-01-01\s+yes$/);
     expect(lines[2]).toMatch(/^personal\s+personal\s/);
   });
 
@@ -124,7 +124,7 @@ describe('seald seals', () => {
     const { seals } = JSON.parse(result.stdout.toString());
     expect(seals[0]).toEqual({
       id: 'org',
-      kind: 'organization',
+      kind: 'official',
       name: 'org name',
       certificate: {
         subject: 'CN=org',

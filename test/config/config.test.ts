@@ -55,7 +55,7 @@ describe('loadConfig', () => {
     expect(config.pkcs11.tokens).toEqual([{ label: 'seald-demo', pin: { file: path.join(dir, 'token.pin') } }]);
     expect(config.seals[0]).toEqual({
       id: 'org',
-      kind: 'organization',
+      kind: 'official',
       name: '示例商贸有限公司',
       key: 'org',
       certificates: path.join(dir, 'seals/org.chain.pem'),
@@ -69,6 +69,7 @@ describe('loadConfig', () => {
   it('reads every optional setting from the file, resolving paths against the file', async () => {
     const configPath = writeConfig(`${BASE}
 listen: 0.0.0.0:6000
+insecure_plaintext_on_network: true
 metrics: off
 data_dir: data
 log: { level: debug }
@@ -182,7 +183,7 @@ log: { level: warn }
     ['bad drain', `${BASE}\nlimits: { drain_seconds: -1 }\n`, /limits\.drain_seconds/],
     ['missing module', BASE.replace('  module: /usr/lib/softhsm/libsofthsm2.so\n', ''), /pkcs11\.module: required/],
     ['pin with two sources', BASE.replace('pin: { file: token.pin }', 'pin: { file: a, env: B }'), /pkcs11\.tokens\[0\]\.pin: set exactly one/],
-    ['seal kind', BASE.replace('kind: personal', 'kind: robot'), /seals\[1\]\.kind: expected organization or personal/],
+    ['seal kind', BASE.replace('kind: personal', 'kind: robot'), /seals\[1\]\.kind: expected one of official, contract, finance, invoice, legal_representative, personal .*got "robot"/],
     ['seal size', BASE.replace('size_mm: 20', 'size_mm: big'), /seals\[1\]\.size_mm/],
     ['duplicate seal', BASE.replace('id: personal', 'id: org'), /seals\[1\]\.id: duplicate seal id "org"/],
     ['missing seal key', BASE.replace(' key: org,', ''), /seals\[0\]\.key: required/],

@@ -229,8 +229,8 @@ describe.each(OVERLAYS)('the %s overlay matches what seald reads', (overlay) => 
       expect(volumeOf(token.pin.file!).volume.secret?.secretName).toBe('seald-token-pin');
     }
     for (const seal of config.seals) {
-      expect(volumeOf(seal.certificates).volume.configMap?.name).toBe('seald-seals');
-      expect(volumeOf(seal.image).volume.configMap?.name).toBe('seald-seals');
+      expect(volumeOf(seal.certificates!).volume.configMap?.name).toBe('seald-seals');
+      expect(volumeOf(seal.image!).volume.configMap?.name).toBe('seald-seals');
     }
     for (const anchor of config.trust.anchors) expect(volumeOf(anchor).volume.configMap?.name).toBe('seald-seals');
     // The PKCS#11 module: on a volume an init container fills from the vendor's image.

@@ -34,8 +34,8 @@ beforeAll(async () => {
   const seal = config.seals.find((s) => s.id === 'org')!;
   org = {
     id: 'org',
-    signer: pool.signer('org', pemToDer(fs.readFileSync(seal.certificates, 'utf8'))),
-    image: prepareSealImage(fs.readFileSync(seal.image)),
+    signer: pool.signer('org', pemToDer(fs.readFileSync(seal.certificates!, 'utf8'))),
+    image: prepareSealImage(fs.readFileSync(seal.image!)),
     defaultWidth: 119,
     defaultHeight: 119,
   };

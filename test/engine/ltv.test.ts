@@ -48,7 +48,7 @@ beforeAll(async () => {
   responder = await startTestRevocation({ dir: path.join(dir, 'revocation'), ca: { certPem: caPem, keyPem: caKeyPem } });
   tsa = await startTestTsa({ dir: path.join(dir, 'tsa'), ca: { certPem: caPem, keyPem: caKeyPem } });
   const seal = config.seals.find((s) => s.id === 'org')!;
-  const demoChain = pemToDer(fs.readFileSync(seal.certificates, 'utf8'));
+  const demoChain = pemToDer(fs.readFileSync(seal.certificates!, 'utf8'));
   orgCertificate = await issueEndEntityCertificate({
     ca: { certificate: caDer, privateKeyPkcs8: Buffer.from(fs.readFileSync(caKeyPem, 'utf8').replace(/-----[A-Z ]+-----|\s/g, ''), 'base64') },
     subjectPublicKeyInfo: certificatePublicKeyInfo(demoChain[0]!),
@@ -60,7 +60,7 @@ beforeAll(async () => {
   org = {
     id: 'org',
     signer: pool.signer('org', [orgCertificate, caDer]),
-    image: prepareSealImage(fs.readFileSync(seal.image)),
+    image: prepareSealImage(fs.readFileSync(seal.image!)),
     defaultWidth: 119,
     defaultHeight: 119,
   };

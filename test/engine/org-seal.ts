@@ -25,12 +25,12 @@ export async function openOrgSeal(): Promise<OrgSeal> {
   const config = await loadServerConfig({ dataDir: dir, listen: '127.0.0.1:0', metrics: 'off' }, logger, {});
   const pool = await TokenPool.open(config.pkcs11, logger);
   const sealConfig = config.seals.find((s) => s.id === 'org')!;
-  const chain = pemToDer(fs.readFileSync(sealConfig.certificates, 'utf8'));
+  const chain = pemToDer(fs.readFileSync(sealConfig.certificates!, 'utf8'));
   return {
     seal: {
       id: 'org',
       signer: pool.signer('org', chain),
-      image: prepareSealImage(fs.readFileSync(sealConfig.image)),
+      image: prepareSealImage(fs.readFileSync(sealConfig.image!)),
       defaultWidth: 119,
       defaultHeight: 119,
     },

@@ -39,7 +39,7 @@ beforeAll(async () => {
   const config = await loadServerConfig({ dataDir, listen: '127.0.0.1:0', metrics: 'off' }, logger, {});
   pool = await TokenPool.open(config.pkcs11, logger);
   const seal = config.seals.find((s) => s.id === 'org')!;
-  const signer = pool.signer('org', pemToDer(fs.readFileSync(seal.certificates, 'utf8')));
+  const signer = pool.signer('org', pemToDer(fs.readFileSync(seal.certificates!, 'utf8')));
   const counting: Signer = {
     certificates: signer.certificates,
     algorithm: signer.algorithm,
@@ -48,7 +48,7 @@ beforeAll(async () => {
       return signer.signDigest(digest, signal);
     },
   };
-  org = { id: 'org', signer: counting, image: prepareSealImage(fs.readFileSync(seal.image)), defaultWidth: 119, defaultHeight: 119 };
+  org = { id: 'org', signer: counting, image: prepareSealImage(fs.readFileSync(seal.image!)), defaultWidth: 119, defaultHeight: 119 };
   devCaPem = path.join(dataDir, 'ca', 'dev-ca.pem');
   tsa = await startTestTsa({ dir: path.join(dataDir, 'tsa'), ca: { certPem: devCaPem, keyPem: path.join(dataDir, 'ca', 'dev-ca.key.pem') } });
 });

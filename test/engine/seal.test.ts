@@ -48,11 +48,11 @@ beforeAll(async () => {
   const config = await loadServerConfig({ dataDir, listen: '127.0.0.1:0', metrics: 'off' }, logger, {});
   pool = await TokenPool.open(config.pkcs11, logger);
   const seal = config.seals.find((s) => s.id === 'org')!;
-  orgChain = pemToDer(fs.readFileSync(seal.certificates, 'utf8'));
+  orgChain = pemToDer(fs.readFileSync(seal.certificates!, 'utf8'));
   org = {
     id: 'org',
     signer: counting(pool.signer('org', orgChain)),
-    image: prepareSealImage(fs.readFileSync(seal.image)),
+    image: prepareSealImage(fs.readFileSync(seal.image!)),
     defaultWidth: 119,
     defaultHeight: 119,
   };

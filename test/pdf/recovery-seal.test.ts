@@ -29,11 +29,11 @@ beforeAll(async () => {
   const config = await loadServerConfig({ dataDir, listen: '127.0.0.1:0', metrics: 'off' }, logger, {});
   pool = await TokenPool.open(config.pkcs11, logger);
   const seal = config.seals.find((s) => s.id === 'org')!;
-  const chain = pemToDer(fs.readFileSync(seal.certificates, 'utf8'));
+  const chain = pemToDer(fs.readFileSync(seal.certificates!, 'utf8'));
   org = {
     id: 'org',
     signer: pool.signer('org', chain),
-    image: prepareSealImage(fs.readFileSync(seal.image)),
+    image: prepareSealImage(fs.readFileSync(seal.image!)),
     defaultWidth: 119,
     defaultHeight: 119,
   };

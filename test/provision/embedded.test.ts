@@ -63,11 +63,11 @@ describe('embedded defaults', () => {
       tokens: [{ label: 'seald-demo', pin: { file: 'token.pin' } }],
     });
     expect(yaml.seals).toEqual([
-      { id: 'org', kind: 'organization', name: '示例商贸有限公司', key: 'org', certificates: 'seals/org.chain.pem', image: 'seals/org.png', size_mm: 42 },
+      { id: 'org', kind: 'official', name: '示例商贸有限公司', key: 'org', certificates: 'seals/org.chain.pem', image: 'seals/org.png', size_mm: 42 },
       { id: 'personal', kind: 'personal', name: '张三', key: 'personal', certificates: 'seals/personal.chain.pem', image: 'seals/personal.png', size_mm: 20 },
       {
         id: 'legal-rep',
-        kind: 'personal',
+        kind: 'legal_representative',
         name: '张三（法定代表人）',
         key: 'legal-rep',
         certificates: 'seals/legal-rep.chain.pem',
@@ -109,7 +109,7 @@ describe('embedded defaults', () => {
       expect(pool.status().tokens).toEqual([expect.objectContaining({ label: 'seald-demo', state: 'ready' })]);
       for (const seal of config.seals) {
         expect(pool.hasKey(seal.key)).toBe(true);
-        const chain = pemToDer(await readFile(seal.certificates, 'utf8'));
+        const chain = pemToDer(await readFile(seal.certificates!, 'utf8'));
         // The certificate's public key is the token key's.
         expect(Buffer.from(pool.publicKeyInfo(seal.key)).equals(Buffer.from(certificatePublicKeyInfo(chain[0]!)))).toBe(true);
         const data = randomBytes(1000);

@@ -91,7 +91,7 @@ describe('seald end to end (SoftHSM, real engine)', () => {
     expect(seals.map((s) => [s.id, s.kind, s.available])).toEqual([
       ['org', SealKind.ORGANIZATION, true],
       ['personal', SealKind.PERSONAL, true],
-      ['legal-rep', SealKind.PERSONAL, true],
+      ['legal-rep', SealKind.LEGAL_REPRESENTATIVE, true],
     ]);
     expect(seals.map((s) => s.activationRequired)).toEqual([false, false, true]);
     expect(seals[0]!.name).toBe('示例商贸有限公司');
@@ -236,7 +236,7 @@ describe('seald end to end (SoftHSM, real engine)', () => {
 
     const listed = await run(process.execPath, [BIN, 'seals'], { env });
     expect(listed.code).toBe(0);
-    expect(listed.stdout.toString()).toMatch(/^org\s+organization\s+示例商贸有限公司/m);
+    expect(listed.stdout.toString()).toMatch(/^org\s+official\s+示例商贸有限公司/m);
   });
 
   it('exports token sign timings', async () => {

@@ -65,7 +65,7 @@ const fakeSigner: Signer = {
   signDigest: async () => new Uint8Array(64),
 };
 
-export function fakeSeal(id: string, kind: 'organization' | 'personal' = 'organization'): ConfiguredSeal {
+export function fakeSeal(id: string, kind: ConfiguredSeal['config']['kind'] = 'official'): ConfiguredSeal {
   return {
     config: { id, kind, name: `${id} name`, key: id, certificates: '/dev/null', image: '/dev/null', sizeMm: 40 },
     material: { id, signer: fakeSigner, image: { width: 100, height: 100, rgb: new Uint8Array(0), alpha: undefined }, defaultWidth: 113.4, defaultHeight: 113.4 },

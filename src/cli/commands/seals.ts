@@ -9,8 +9,12 @@ import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
 
 const KIND_NAMES: Record<SealKind, string> = {
   [SealKind.UNSPECIFIED]: 'unspecified',
-  [SealKind.ORGANIZATION]: 'organization',
+  [SealKind.ORGANIZATION]: 'official',
   [SealKind.PERSONAL]: 'personal',
+  [SealKind.CONTRACT]: 'contract',
+  [SealKind.FINANCE]: 'finance',
+  [SealKind.INVOICE]: 'invoice',
+  [SealKind.LEGAL_REPRESENTATIVE]: 'legal_representative',
 };
 
 export async function sealsCommand(args: string[], io: CliIo): Promise<number> {

@@ -14,6 +14,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       listen: { type: 'string' },
       metrics: { type: 'string' },
       'log-format': { type: 'string' },
+      'insecure-plaintext-on-network': { type: 'boolean' },
     },
   });
   const flags: ConfigFlags = {};
@@ -21,6 +22,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   if (values['data-dir'] !== undefined) flags.dataDir = values['data-dir'];
   if (values.listen !== undefined) flags.listen = values.listen;
   if (values.metrics !== undefined) flags.metrics = values.metrics;
+  if (values['insecure-plaintext-on-network'] === true) flags.insecurePlaintextOnNetwork = true;
 
   // The level from the file is only known once the file is read: start from the environment's, or info.
   const envLevel = io.env.SEALD_LOG_LEVEL;
