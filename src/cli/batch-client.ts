@@ -155,8 +155,24 @@ export async function sealBatch(
   const totals: BatchTotals = { documents: 0, sealed: 0, replayed: 0, failed: 0, bytesIn: 0, bytesOut: 0, concurrency: 0 };
   const bytesIn = new Map<string, number>();
   const bytesOut = new Map<string, number>();
-  let inflight = 0;
+  /**
+   * Documents holding a place (of `concurrency`): from their start until both their answer has arrived and their
+   * upload has finished (end written, or given up after an early answer). Counting both keeps this client's view of
+   * "finished" at least as long as the server's, whatever order a failure and the document's end cross in.
+   */
+  const places = new Map<string, { answered: boolean; uploaded: boolean }>();
   let slotFreed: (() => void) | undefined;
+  const leave = (id: string, what: 'answered' | 'uploaded'): void => {
+    const place = places.get(id);
+    if (place === undefined) return;
+    place[what] = true;
+    if (!place.answered || !place.uploaded) return;
+    places.delete(id);
+    slotFreed?.();
+    slotFreed = undefined;
+  };
+  /** An answer that arrived while its document was still uploading: the rest of its bytes are not sent. */
+  const answeredEarly = (id: string): boolean => places.get(id)?.answered === true;
   let concurrency = Math.max(1, options.concurrency ?? DEFAULT_BATCH_CONCURRENCY);
   const appended = options.answer !== 'full';
 
@@ -205,6 +221,7 @@ export async function sealBatch(
       if (!(await write(start))) return false;
       /** Sends one chunk (a message, or an encoded frame around `data`); false when the stream has ended. */
       const sendChunk = async (chunk: SealBatchRequest, data: Uint8Array): Promise<boolean> => {
+        if (answeredEarly(input.id)) return true; // refused already: the server would drop it
         bytesIn.set(input.id, (bytesIn.get(input.id) ?? 0) + data.byteLength);
         const written = write(chunk);
         // The original bytes are the start of the sealed document: hand them on while they travel.
@@ -213,6 +230,7 @@ export async function sealBatch(
       };
       if (input.read !== undefined) {
         for await (const piece of input.read()) {
+          if (answeredEarly(input.id)) break;
           for (let offset = 0; offset < piece.byteLength; offset += UPLOAD_CHUNK_BYTES) {
             if (streamEnded) return false;
             const data = piece.subarray(offset, Math.min(offset + UPLOAD_CHUNK_BYTES, piece.byteLength));
@@ -224,13 +242,13 @@ export async function sealBatch(
         const file = await open(input.file, 'r');
         try {
           const { size } = await file.stat();
-          for (let offset = 0; offset < size; offset += UPLOAD_CHUNK_BYTES) {
+          for (let offset = 0; offset < size && !answeredEarly(input.id); offset += UPLOAD_CHUNK_BYTES) {
             if (streamEnded) return false;
             const { frame, data } = chunkFrame(input.id, Math.min(UPLOAD_CHUNK_BYTES, size - offset));
             await readFully(file, data, offset, input.file);
             if (!(await sendChunk(encoded(SealBatchRequestSchema, frame), data))) return false;
           }
-          if ((await file.stat()).size !== size) throw new Error(`${input.file} changed while it was being sent`);
+          if (!answeredEarly(input.id) && (await file.stat()).size !== size) throw new Error(`${input.file} changed while it was being sent`);
         } finally {
           await file.close();
         }
@@ -240,13 +258,13 @@ export async function sealBatch(
       return write(create(SealBatchRequestSchema, { payload: { case: 'end', value: { documentId: input.id } } }));
     };
     for await (const input of inputs) {
-      while (inflight >= concurrency) {
+      while (places.size >= concurrency) {
         const freed = new Promise<void>((resolve) => (slotFreed = resolve));
         if ((await Promise.race([freed.then(() => true), ended.then(() => false)])) === false) streamEnded = true;
         if (streamEnded || uploadFailure !== undefined) break;
       }
       if (streamEnded || uploadFailure !== undefined) break;
-      inflight++;
+      places.set(input.id, { answered: false, uploaded: false });
       totals.documents++;
       bytesIn.set(input.id, 0);
       options.onStart?.(input.id);
@@ -256,6 +274,7 @@ export async function sealBatch(
         (ok) => {
           uploads.delete(task);
           if (!ok) streamEnded = true;
+          leave(input.id, 'uploaded');
         },
         (error: unknown) => {
           uploads.delete(task);
@@ -278,9 +297,7 @@ export async function sealBatch(
   const settle = async (result: BatchResult): Promise<void> => {
     bytesIn.delete(result.id);
     bytesOut.delete(result.id);
-    inflight--;
-    slotFreed?.();
-    slotFreed = undefined;
+    leave(result.id, 'answered');
     totals.bytesIn += result.bytesIn;
     if (result.ok) {
       totals.bytesOut += result.bytesOut;

@@ -56,6 +56,8 @@ export interface SignatureSpec {
   otherMarks?: readonly Mark[];
   /** Default Position. */
   placementKind?: PlacementKind;
+  /** 24 bytes for the trailer's new /ID (IncrementalWriter); default random. */
+  idEntropy?: Uint8Array;
 }
 
 export interface PreparedSignature {
@@ -117,7 +119,7 @@ export function uniqueFieldName(doc: PdfDocument, wanted?: string): string {
 }
 
 export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): PreparedSignature {
-  const w = new IncrementalWriter(doc);
+  const w = new IncrementalWriter(doc, spec.idEntropy);
   const { mark } = spec;
   const others = spec.otherMarks ?? [];
   const appearances = new Appearances(w, spec.image);
