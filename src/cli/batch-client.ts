@@ -34,6 +34,7 @@ import {
   type SealBatchResponse,
 } from '../gen/seald/v1/batch_pb.ts';
 import type { PlacementSchema, SealSummary, SignatureOptionsSchema } from '../gen/seald/v1/seald_pb.ts';
+import { CLIENT_CHANNEL_OPTIONS } from '../rpc/channel-options.ts';
 import { MAX_INFLIGHT_METADATA_KEY } from '../rpc/metadata.ts';
 import { grpcClientConstructor, type GrpcServiceClient } from '../rpc/grpc-service.ts';
 import { encodeAround, encoded } from '../rpc/wire-encode.ts';
@@ -49,7 +50,7 @@ export const DEFAULT_BATCH_CONCURRENCY = 8;
 const BatchClientConstructor = grpcClientConstructor(BatchService);
 
 export function connectBatch(address: string, options: grpc.ClientOptions = {}, tls?: ClientTls): BatchClient {
-  return new BatchClientConstructor(address, channelCredentials(tls), options);
+  return new BatchClientConstructor(address, channelCredentials(tls), { ...CLIENT_CHANNEL_OPTIONS, ...options });
 }
 
 /** Service config spreading a batch client's calls over every address its target resolves to. */
@@ -157,7 +158,7 @@ export async function sealBatch(
   const bytesOut = new Map<string, number>();
   /**
    * Documents holding a place (of `concurrency`): from their start until both their answer has arrived and their
-   * upload has finished (end written, or given up after an early answer). Counting both keeps this client's view of
+   * upload has finished (end queued on the stream, also after an early answer stopped it). Counting both keeps this client's view of
    * "finished" at least as long as the server's, whatever order a failure and the document's end cross in.
    */
   const places = new Map<string, { answered: boolean; uploaded: boolean }>();
@@ -255,7 +256,10 @@ export async function sealBatch(
       } else {
         throw new Error(`document ${JSON.stringify(input.id)} has neither read() nor file`);
       }
-      return write(create(SealBatchRequestSchema, { payload: { case: 'end', value: { documentId: input.id } } }));
+      // Queued is enough: the stream keeps its order, so the server reads this end before any later start.
+      const written = write(create(SealBatchRequestSchema, { payload: { case: 'end', value: { documentId: input.id } } }));
+      leave(input.id, 'uploaded');
+      return written;
     };
     for await (const input of inputs) {
       while (places.size >= concurrency) {
@@ -274,7 +278,6 @@ export async function sealBatch(
         (ok) => {
           uploads.delete(task);
           if (!ok) streamEnded = true;
-          leave(input.id, 'uploaded');
         },
         (error: unknown) => {
           uploads.delete(task);
