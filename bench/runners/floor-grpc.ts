@@ -21,6 +21,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { UPLOAD_CHUNK_BYTES } from '../../src/cli/client.ts';
+import { CLIENT_CHANNEL_OPTIONS } from '../../src/rpc/channel-options.ts';
+import { listenPlaintext } from '../../src/server/listener.ts';
 import { forEachConcurrent, vmHwm, type RunResult } from '../measure.ts';
 import { openFloorSigner } from './floor-signer.ts';
 import { runnerArgs } from './list.ts';
@@ -39,6 +41,10 @@ const SERVICE: grpc.ServiceDefinition = {
   },
 };
 const CHANNEL_OPTIONS = { 'grpc.max_receive_message_length': UPLOAD_CHUNK_BYTES + HEAD, 'grpc.max_send_message_length': UPLOAD_CHUNK_BYTES + HEAD };
+/** The client's receive window, as seald's clients set it (src/rpc/channel-options.ts); `--default-windows` leaves grpc-js's. */
+const DEFAULT_WINDOWS = process.argv.includes('--default-windows');
+process.argv = process.argv.filter((arg) => arg !== '--default-windows');
+const CLIENT_OPTIONS = DEFAULT_WINDOWS ? CHANNEL_OPTIONS : { ...CHANNEL_OPTIONS, ...CLIENT_CHANNEL_OPTIONS };
 
 async function serve(configPath: string, sealId: string): Promise<void> {
   const { pool, signer } = await openFloorSigner(configPath, sealId);
@@ -79,7 +85,10 @@ async function serve(configPath: string, sealId: string): Promise<void> {
       });
     },
   });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  // The server's windows as seald sets them, on a listener of its own (src/server/listener.ts).
+  const port = DEFAULT_WINDOWS
+    ? await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))))
+    : (await listenPlaintext(server, '127.0.0.1:0')).port;
   console.log(JSON.stringify({ port }));
   process.once('SIGTERM', () => {
     server.forceShutdown();
@@ -89,7 +98,8 @@ async function serve(configPath: string, sealId: string): Promise<void> {
 
 async function client(): Promise<void> {
   const { items, concurrency, values } = await runnerArgs(['config', 'seal']);
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve', '--config', String(values.config), '--seal', String(values.seal)], {
+  const windows = DEFAULT_WINDOWS ? ['--default-windows'] : [];
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve', '--config', String(values.config), '--seal', String(values.seal), ...windows], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -98,7 +108,7 @@ async function client(): Promise<void> {
     child.once('exit', (code) => reject(new Error(`floor-grpc server exited (${code}) before listening`)));
   });
   const Client = grpc.makeGenericClientConstructor(SERVICE, 'FloorGrpc');
-  const connection = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  const connection = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CLIENT_OPTIONS);
   const call = (connection as unknown as { stream(): grpc.ClientDuplexStream<Buffer, Buffer> }).stream();
   const answers = new Map<number, { resolve: (signature: Buffer) => void; reject: (error: Error) => void }>();
   let streamError: Error | undefined;

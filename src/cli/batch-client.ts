@@ -34,6 +34,7 @@ import {
   type SealBatchResponse,
 } from '../gen/seald/v1/batch_pb.ts';
 import type { PlacementSchema, SealSummary, SignatureOptionsSchema } from '../gen/seald/v1/seald_pb.ts';
+import { CLIENT_CHANNEL_OPTIONS } from '../rpc/channel-options.ts';
 import { MAX_INFLIGHT_METADATA_KEY } from '../rpc/metadata.ts';
 import { grpcClientConstructor, type GrpcServiceClient } from '../rpc/grpc-service.ts';
 import { encodeAround, encoded } from '../rpc/wire-encode.ts';
@@ -49,7 +50,7 @@ export const DEFAULT_BATCH_CONCURRENCY = 8;
 const BatchClientConstructor = grpcClientConstructor(BatchService);
 
 export function connectBatch(address: string, options: grpc.ClientOptions = {}, tls?: ClientTls): BatchClient {
-  return new BatchClientConstructor(address, channelCredentials(tls), options);
+  return new BatchClientConstructor(address, channelCredentials(tls), { ...CLIENT_CHANNEL_OPTIONS, ...options });
 }
 
 /** Service config spreading a batch client's calls over every address its target resolves to. */
@@ -155,8 +156,24 @@ export async function sealBatch(
   const totals: BatchTotals = { documents: 0, sealed: 0, replayed: 0, failed: 0, bytesIn: 0, bytesOut: 0, concurrency: 0 };
   const bytesIn = new Map<string, number>();
   const bytesOut = new Map<string, number>();
-  let inflight = 0;
+  /**
+   * Documents holding a place (of `concurrency`): from their start until both their answer has arrived and their
+   * upload has finished (end queued on the stream, also after an early answer stopped it). Counting both keeps this client's view of
+   * "finished" at least as long as the server's, whatever order a failure and the document's end cross in.
+   */
+  const places = new Map<string, { answered: boolean; uploaded: boolean }>();
   let slotFreed: (() => void) | undefined;
+  const leave = (id: string, what: 'answered' | 'uploaded'): void => {
+    const place = places.get(id);
+    if (place === undefined) return;
+    place[what] = true;
+    if (!place.answered || !place.uploaded) return;
+    places.delete(id);
+    slotFreed?.();
+    slotFreed = undefined;
+  };
+  /** An answer that arrived while its document was still uploading: the rest of its bytes are not sent. */
+  const answeredEarly = (id: string): boolean => places.get(id)?.answered === true;
   let concurrency = Math.max(1, options.concurrency ?? DEFAULT_BATCH_CONCURRENCY);
   const appended = options.answer !== 'full';
 
@@ -205,6 +222,7 @@ export async function sealBatch(
       if (!(await write(start))) return false;
       /** Sends one chunk (a message, or an encoded frame around `data`); false when the stream has ended. */
       const sendChunk = async (chunk: SealBatchRequest, data: Uint8Array): Promise<boolean> => {
+        if (answeredEarly(input.id)) return true; // refused already: the server would drop it
         bytesIn.set(input.id, (bytesIn.get(input.id) ?? 0) + data.byteLength);
         const written = write(chunk);
         // The original bytes are the start of the sealed document: hand them on while they travel.
@@ -213,6 +231,7 @@ export async function sealBatch(
       };
       if (input.read !== undefined) {
         for await (const piece of input.read()) {
+          if (answeredEarly(input.id)) break;
           for (let offset = 0; offset < piece.byteLength; offset += UPLOAD_CHUNK_BYTES) {
             if (streamEnded) return false;
             const data = piece.subarray(offset, Math.min(offset + UPLOAD_CHUNK_BYTES, piece.byteLength));
@@ -224,29 +243,32 @@ export async function sealBatch(
         const file = await open(input.file, 'r');
         try {
           const { size } = await file.stat();
-          for (let offset = 0; offset < size; offset += UPLOAD_CHUNK_BYTES) {
+          for (let offset = 0; offset < size && !answeredEarly(input.id); offset += UPLOAD_CHUNK_BYTES) {
             if (streamEnded) return false;
             const { frame, data } = chunkFrame(input.id, Math.min(UPLOAD_CHUNK_BYTES, size - offset));
             await readFully(file, data, offset, input.file);
             if (!(await sendChunk(encoded(SealBatchRequestSchema, frame), data))) return false;
           }
-          if ((await file.stat()).size !== size) throw new Error(`${input.file} changed while it was being sent`);
+          if (!answeredEarly(input.id) && (await file.stat()).size !== size) throw new Error(`${input.file} changed while it was being sent`);
         } finally {
           await file.close();
         }
       } else {
         throw new Error(`document ${JSON.stringify(input.id)} has neither read() nor file`);
       }
-      return write(create(SealBatchRequestSchema, { payload: { case: 'end', value: { documentId: input.id } } }));
+      // Queued is enough: the stream keeps its order, so the server reads this end before any later start.
+      const written = write(create(SealBatchRequestSchema, { payload: { case: 'end', value: { documentId: input.id } } }));
+      leave(input.id, 'uploaded');
+      return written;
     };
     for await (const input of inputs) {
-      while (inflight >= concurrency) {
+      while (places.size >= concurrency) {
         const freed = new Promise<void>((resolve) => (slotFreed = resolve));
         if ((await Promise.race([freed.then(() => true), ended.then(() => false)])) === false) streamEnded = true;
         if (streamEnded || uploadFailure !== undefined) break;
       }
       if (streamEnded || uploadFailure !== undefined) break;
-      inflight++;
+      places.set(input.id, { answered: false, uploaded: false });
       totals.documents++;
       bytesIn.set(input.id, 0);
       options.onStart?.(input.id);
@@ -278,9 +300,7 @@ export async function sealBatch(
   const settle = async (result: BatchResult): Promise<void> => {
     bytesIn.delete(result.id);
     bytesOut.delete(result.id);
-    inflight--;
-    slotFreed?.();
-    slotFreed = undefined;
+    leave(result.id, 'answered');
     totals.bytesIn += result.bytesIn;
     if (result.ok) {
       totals.bytesOut += result.bytesOut;

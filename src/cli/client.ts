@@ -6,6 +6,7 @@ import { lookup } from 'node:dns/promises';
 import { once } from 'node:events';
 import { isIP } from 'node:net';
 import { create } from '@bufbuild/protobuf';
+import { CLIENT_CHANNEL_OPTIONS } from '../rpc/channel-options.ts';
 import * as grpc from '@grpc/grpc-js';
 import {
   ListSealsRequestSchema,
@@ -39,7 +40,7 @@ export function channelCredentials(tls?: ClientTls): grpc.ChannelCredentials {
 }
 
 export function connect(address: string, options: grpc.ClientOptions = {}, tls?: ClientTls): SealClient {
-  return new SealClientConstructor(address, channelCredentials(tls), options);
+  return new SealClientConstructor(address, channelCredentials(tls), { ...CLIENT_CHANNEL_OPTIONS, ...options });
 }
 
 /**

@@ -233,7 +233,8 @@ INDETERMINATE, an expected signer has no VALID seal, or verification failed; 2 f
 
 export const BATCH_HELP = `Usage: seald batch IN_DIR -o OUT_DIR --seal ID <placement> [options]
 
-Seal every PDF of IN_DIR (*.pdf, not recursive) over one SealBatch stream and write each sealed document to
+Seal every PDF of IN_DIR (*.pdf, not recursive; regular files and symbolic links to regular files, any other
+*.pdf entry is named on stderr with why it is ignored) over one SealBatch stream and write each sealed document to
 OUT_DIR under the same name. Documents are pipelined: up to --concurrency are in flight at once (never more
 than the server allows). A document the server cannot seal is reported and the batch goes on.
 
@@ -251,7 +252,9 @@ Other:
   -o, --output DIR    where to write the sealed documents (required; created if missing; not IN_DIR)
   --concurrency N     documents in flight at once (default 8)
   --retries N         rounds of re-sending what the server could not take for now (UNAVAILABLE: shutting
-                      down, token not ready, connection lost), pausing 1 s, 2 s, 4 s… (default 3)
+                      down, token down or not ready, connection lost), pausing 1 s, 2 s, 4 s… (default 3)
+  --retry-budget S    seconds of retry pauses at most, all rounds together (default 60); the report gives
+                      each document's attempts
   --report FILE       the JSON report (default OUT_DIR/seald-batch-report.json)
   --progress MODE     auto (a bar on a terminal, a line per document otherwise), bar, lines or none
   --json              print the report on stdout instead of the totals
@@ -263,7 +266,8 @@ Other:
 ${TLS_OPTIONS_HELP}  -h, --help          this help
 
 Exit status: 0 every document sealed or already in OUT_DIR; 3 some documents failed (see the report), the
-others were sealed; 1 the batch could not run to its end (e.g. server unreachable); 2 a bad command line.
+others were sealed; 1 the batch could not run to its end (e.g. server unreachable) or IN_DIR holds no PDF to
+seal; 2 a bad command line.
 `;
 
 export const TIMESTAMP_HELP = `Usage: seald timestamp IN.pdf -o OUT.pdf [options]

@@ -35,6 +35,11 @@ export interface SealOptions {
   fieldName?: string;
   /** Claimed signing time written to /M; default now. */
   signingTime?: Date;
+  /**
+   * 24 bytes the trailer's new /ID is drawn from; default random. With the signing time, the signer's signature and
+   * the time-stamp token of an earlier seal, it regenerates that seal's revision byte for byte.
+   */
+  idEntropy?: Uint8Array;
   signal?: AbortSignal;
   /**
    * SHA-256 state over all of the source's bytes, when whoever received the document hashed it on the way in (the
@@ -136,6 +141,7 @@ async function sealOnce(
     otherMarks: others,
     placementKind: plan.kind,
     ...(options.certify === undefined ? {} : { certification: DOC_MDP[options.certify] }),
+    ...(options.idEntropy === undefined ? {} : { idEntropy: options.idEntropy }),
   });
 
   const documentDigest = await digestByteRange(source, prepared.bytes, prepared.byteRange, options.sourceDigest);

@@ -26,7 +26,16 @@ export class IncrementalWriter {
 
   private readonly firstNumber: number;
 
-  constructor(private readonly doc: PdfDocument) {
+  /**
+   * `idEntropy`: 24 bytes to draw the trailer's new /ID from (16 for a first half when the file has none, 8 mixed
+   * into the second), instead of fresh random bytes: given the same entropy, the same document and the same objects,
+   * the section is byte for byte the same (a server regenerates a stored seal's revision this way).
+   */
+  constructor(
+    private readonly doc: PdfDocument,
+    private readonly idEntropy: Uint8Array = randomBytes(24),
+  ) {
+    if (idEntropy.byteLength !== 24) throw new SealdError('internal', 'ID_ENTROPY_SIZE', 'the /ID entropy must be 24 bytes');
     this.nextNumber = doc.size;
     this.firstNumber = this.nextNumber;
   }
@@ -113,9 +122,9 @@ export class IncrementalWriter {
     t.set('Root', this.doc.catalogRef);
     if (info !== undefined) t.set('Info', info);
     if (kept !== undefined || encrypt === undefined) {
-      const first = kept ?? new PdfString(randomBytes(16), true);
+      const first = kept ?? new PdfString(Buffer.from(this.idEntropy.subarray(0, 16)), true);
       const second = new PdfString(
-        createHash('md5').update(first.bytes).update(String(this.doc.source.size)).update(randomBytes(8)).digest(),
+        createHash('md5').update(first.bytes).update(String(this.doc.source.size)).update(this.idEntropy.subarray(16)).digest(),
         true,
       );
       t.set('ID', [first, second]);

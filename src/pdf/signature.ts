@@ -62,6 +62,8 @@ export interface SignatureSpec {
    * filling and signing. The caller checks checkCertifiable first.
    */
   certification?: DocMdpPermission;
+  /** 24 bytes for the trailer's new /ID (IncrementalWriter); default random. */
+  idEntropy?: Uint8Array;
 }
 
 export interface PreparedSignature {
@@ -123,7 +125,7 @@ export function uniqueFieldName(doc: PdfDocument, wanted?: string): string {
 }
 
 export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): PreparedSignature {
-  const w = new IncrementalWriter(doc);
+  const w = new IncrementalWriter(doc, spec.idEntropy);
   const { mark } = spec;
   const others = spec.otherMarks ?? [];
   const appearances = new Appearances(w, spec.image);

@@ -41,6 +41,14 @@ import { SealHeaderSchema, SealSummarySchema } from '../gen/seald/v1/seald_pb.ts
 import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
 import type { ServiceContext } from './context.ts';
 import { idempotencyKey, type IdempotencyStore, type SealRecord } from './idempotency.ts';
+import {
+  decodeReplayFacts,
+  encodeReplayFacts,
+  isRecordedRevision,
+  replayMaterial,
+  replayTimestamper,
+  SealRecorder,
+} from './idempotency-replay.ts';
 import { callAccess, placementDetails, type CallAccess } from './access.ts';
 import { logRequest, type Logger } from './logger.ts';
 import { principalOf } from './tls.ts';
@@ -84,6 +92,12 @@ interface BatchDocument {
   /** Set when the document failed before its end (unknown seal, too large…): later chunks are dropped. */
   failed: boolean;
   ended: boolean;
+  /**
+   * Counted in `#open` (started, neither ended nor failed). A document that failed before its end is answered at
+   * once and stops counting then: its client may take the answer as the document's end and start the next one
+   * before its own end message is sent, so only that view of "finished" is one both sides can agree on.
+   */
+  open: boolean;
   answered: boolean;
   bytesIn: number;
   /** Resolves once the document's answer is written (or the call failed). */
@@ -254,6 +268,7 @@ class BatchStream {
       spool: undefined,
       failed: false,
       ended: false,
+      open: true,
       answered: false,
       bytesIn: 0,
       work: undefined,
@@ -322,7 +337,7 @@ class BatchStream {
 
   #end(doc: BatchDocument): void {
     doc.ended = true;
-    this.#open--;
+    this.#close(doc);
     if (doc.failed) {
       this.#forget(doc);
       return;
@@ -333,6 +348,7 @@ class BatchStream {
   /** A document refused before its end: answer now, drop its later chunks, keep its id reserved until its end. */
   #failEarly(doc: BatchDocument, error: unknown): void {
     doc.failed = true;
+    this.#close(doc);
     doc.plan?.activation.settle(error);
     const spool = doc.spool;
     doc.spool = undefined;
@@ -342,6 +358,13 @@ class BatchStream {
         await this.#answerError(doc, error);
       })(),
     );
+  }
+
+  /** The document no longer counts against the open limit (its end arrived, or it failed and was answered). */
+  #close(doc: BatchDocument): void {
+    if (!doc.open) return;
+    doc.open = false;
+    this.#open--;
   }
 
   async #seal(doc: BatchDocument): Promise<void> {
@@ -355,33 +378,38 @@ class BatchStream {
       source = await finishSpool(spool);
       setDocumentPassword(source, doc.plan?.password);
       this.context.metrics.documentBytes.observe(source.size);
-      const sealNow = (): Promise<Omit<SealRecord, 'createdAt'>> => this.#sealDocument(doc, source!, digest);
       const store = this.options.idempotency;
-      const { record, replayed } =
+      const sealNow = (): Promise<Omit<SealRecord, 'createdAt'>> => this.#sealDocument(doc, source!, digest, store !== undefined);
+      const key =
         store === undefined
-          ? { record: { ...(await sealNow()), createdAt: Date.now() }, replayed: false }
-          : await store.sealOnce(
-              idempotencyKey({
-                principal: this.#principal,
-                documentId: doc.id,
-                inputDigest,
-                optionsDigest: doc.plan!.optionsDigest,
-              }),
-              sealNow,
-            );
+          ? ''
+          : idempotencyKey({ principal: this.#principal, documentId: doc.id, inputDigest, optionsDigest: doc.plan!.optionsDigest });
+      let { record, replayed } =
+        store === undefined
+          ? { record: { ...(await sealNow()), createdAt: Date.now() } as SealRecord, replayed: false }
+          : await store.sealOnce(key, sealNow);
+      // A stored record keeps the facts that regenerate the revision, not the revision (idempotency-replay.ts).
+      let appended = record.appended ?? (await this.#regenerate(doc, source, digest, record));
+      if (appended === undefined) {
+        record = { ...(await sealNow()), createdAt: Date.now() };
+        await store?.put(key, record);
+        replayed = false;
+        appended = record.appended!;
+      }
       doc.plan!.activation.settle(undefined);
       if (this.#abort.signal.aborted) throw abortReason(this.#abort.signal);
       const summary = fromBinary(SealSummarySchema, record.summary);
+      const revision = appended;
       // Durable in the audit log before the caller can see the sealed document.
       await doc.access.succeeded({
-        outputSha256: digest.copy().update(record.appended).digest('hex'),
+        outputSha256: digest.copy().update(revision).digest('hex'),
         revision: summary.revision,
         placement: { pages: summary.pages, byteRange: summary.byteRange.map(Number), fieldName: summary.fieldName, ...(replayed ? { replayed: true } : {}) },
       });
       const sealedSource = source;
       const inputSize = source.size;
       await this.#answer(doc, async () => {
-        const bytesOut = await this.#sendDocument(doc.id, sealedSource, record.appended);
+        const bytesOut = await this.#sendDocument(doc.id, sealedSource, revision);
         await this.#send(
           create(SealBatchResponseSchema, {
             documentId: doc.id,
@@ -403,18 +431,63 @@ class BatchStream {
     }
   }
 
-  async #sealDocument(doc: BatchDocument, source: ByteSource, digest: Hash): Promise<Omit<SealRecord, 'createdAt'>> {
+  /** Seal the document; with `record`, also return the facts that regenerate its revision for the store. */
+  async #sealDocument(doc: BatchDocument, source: ByteSource, digest: Hash, record: boolean): Promise<Omit<SealRecord, 'createdAt'>> {
     const plan = doc.plan!;
+    const recorder = record ? new SealRecorder() : undefined;
+    const timestamper = plan.options.timestamper;
     const stop = this.context.metrics.documentSealDuration.startTimer({ operation: 'batch_document', placement: doc.placementKind });
-    const outcome = await this.context.sealDocument(source, plan.activation.material, plan.placement, {
-      ...plan.options,
+    const outcome = await this.context.sealDocument(
+      source,
+      recorder === undefined ? plan.activation.material : recorder.material(plan.activation.material),
+      plan.placement,
+      {
+        ...plan.options,
+        ...(recorder === undefined ? {} : { idEntropy: recorder.idEntropy }),
+        ...(recorder === undefined || timestamper === undefined ? {} : { timestamper: recorder.timestamper(timestamper) }),
+        sourceDigest: digest,
+        signal: this.#abort.signal,
+        approvePages: (pages) => doc.access.authorize(doc.sealLabel, { placement: doc.placementKind, pages: [...pages] }),
+      },
+    );
+    stop();
+    const summary = summaryOf(outcome, source.size + outcome.appended.byteLength);
+    const facts = recorder?.facts(outcome.appended, outcome.signingTime);
+    return {
+      appended: outcome.appended,
+      summary: toBinary(SealSummarySchema, summary),
+      ...(facts === undefined ? {} : { facts: encodeReplayFacts(facts) }),
+    };
+  }
+
+  /**
+   * The revision of a stored seal, written again from its facts without signing; undefined when it cannot be
+   * (unreadable facts, or the seal's configuration changed since: the regenerated bytes are not the ones recorded).
+   */
+  async #regenerate(doc: BatchDocument, source: ByteSource, digest: Hash, record: SealRecord): Promise<Uint8Array | undefined> {
+    const facts = record.facts === undefined ? undefined : decodeReplayFacts(record.facts);
+    if (facts === undefined) {
+      this.#log.warn({ documentId: doc.id }, 'idempotency record unreadable: sealing the document again');
+      return undefined;
+    }
+    const plan = doc.plan!;
+    const { timestamper: _live, ...options } = plan.options;
+    void _live;
+    const outcome = await this.context.sealDocument(source, replayMaterial(plan.activation.material, facts), plan.placement, {
+      ...options,
+      ...(facts.timestamp === undefined ? {} : { timestamper: replayTimestamper(facts.timestamp) }),
+      signingTime: facts.signingTime,
+      idEntropy: facts.idEntropy,
       sourceDigest: digest,
       signal: this.#abort.signal,
       approvePages: (pages) => doc.access.authorize(doc.sealLabel, { placement: doc.placementKind, pages: [...pages] }),
     });
-    stop();
-    const summary = summaryOf(outcome, source.size + outcome.appended.byteLength);
-    return { appended: outcome.appended, summary: toBinary(SealSummarySchema, summary) };
+    if (isRecordedRevision(outcome.appended, facts)) return outcome.appended;
+    this.#log.warn(
+      { documentId: doc.id },
+      "a stored seal no longer regenerates byte for byte (the seal's certificate or image changed?): sealing the document again",
+    );
+    return undefined;
   }
 
   async #answerError(doc: BatchDocument, error: unknown): Promise<void> {
@@ -572,7 +645,6 @@ class BatchStream {
       if (doc.ended || doc.failed) continue;
       this.#failEarly(doc, draining());
       doc.ended = true;
-      this.#open--;
     }
     await this.#settled();
     const answered = this.#counts.sealed + this.#counts.replayed + this.#counts.failed;

@@ -1,7 +1,9 @@
 /**
  * The records of the SealBatch idempotency store (idempotency.ts): the key that makes two documents "the same
- * request", and the frame a record is stored in — a 64-byte header ("SDI1", CRC-32 of header bytes 8..63, createdAt,
- * the raw key, summary and revision lengths, CRC-32 of the body) then the body (summary, revision).
+ * request", and the frame a record is stored in — a 64-byte header (magic, CRC-32 of header bytes 8..63, createdAt,
+ * the raw key, summary and body lengths, CRC-32 of the body) then the body (summary, then the rest). The magic says
+ * what the rest is: "SDI2", the facts that regenerate the revision (idempotency-replay.ts, a few hundred bytes);
+ * "SDI1", the revision itself (~35 KB, written by earlier versions, still read and replayed as it is).
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
@@ -28,15 +30,23 @@ export function idempotencyKey(parts: IdempotencyKeyParts): string {
   return hash.digest('hex');
 }
 
-/** A seal that was made: the revision appended to the input, and the summary (serialized SealSummary). */
+/**
+ * A seal that was made: the summary (serialized SealSummary) and either the facts that regenerate the revision
+ * appended to the input (what the store keeps) or that revision itself (records of earlier versions; and a seal just
+ * made, handed to whoever waited for it). When both are given, the store keeps only the facts.
+ */
 export interface SealRecord {
-  appended: Uint8Array;
+  appended?: Uint8Array;
+  facts?: Uint8Array;
   summary: Uint8Array;
   /** When the seal was made (ms since the epoch): the window runs from here. */
   createdAt: number;
 }
 
+/** A record whose body is the revision (earlier versions). */
 export const MAGIC = Buffer.from('SDI1', 'latin1');
+/** A record whose body is the replay facts. */
+export const MAGIC_FACTS = Buffer.from('SDI2', 'latin1');
 
 export const HEADER_BYTES = 64;
 
@@ -51,8 +61,14 @@ export function rawKey(key: string): string {
   return Buffer.from(key, 'hex').toString('latin1');
 }
 
+/** The part of a record that is stored after the summary: the facts when there are some, else the revision. */
+export function storedBody(record: SealRecord): { magic: Buffer; body: Uint8Array } {
+  if (record.facts !== undefined) return { magic: MAGIC_FACTS, body: record.facts };
+  return { magic: MAGIC, body: record.appended ?? new Uint8Array(0) };
+}
+
 export function recordBytes(record: SealRecord): number {
-  return record.appended.byteLength + record.summary.byteLength + 64;
+  return storedBody(record).body.byteLength + record.summary.byteLength + 64;
 }
 
 /**
@@ -66,8 +82,10 @@ export function bodyCrc(summary: Uint8Array, appended: Uint8Array): number {
 }
 
 /** A header's facts, or undefined when it is not a whole, intact header. */
-export function frameOf(header: Buffer): { raw: string; createdAt: number; length: number } | undefined {
-  if (!header.subarray(0, 4).equals(MAGIC)) return undefined;
+export function frameOf(header: Buffer): { raw: string; createdAt: number; length: number; facts: boolean } | undefined {
+  const magic = header.subarray(0, 4);
+  const facts = magic.equals(MAGIC_FACTS);
+  if (!facts && !magic.equals(MAGIC)) return undefined;
   if (header.readUInt32BE(HEADER.crc) !== crc32(header.subarray(8, HEADER_BYTES))) return undefined;
   const body = header.readUInt32BE(HEADER.summaryLength) + header.readUInt32BE(HEADER.appendedLength);
   if (body > MAX_BODY_BYTES) return undefined;
@@ -75,6 +93,7 @@ export function frameOf(header: Buffer): { raw: string; createdAt: number; lengt
     raw: header.toString('latin1', HEADER.key, HEADER.key + 32),
     createdAt: header.readDoubleBE(HEADER.createdAt),
     length: HEADER_BYTES + body,
+    facts,
   };
 }
 
@@ -84,7 +103,7 @@ export function decodeFrame(frame: Buffer, raw: string): SealRecord | undefined 
   if (facts === undefined || facts.raw !== raw || facts.length !== frame.length) return undefined;
   const summaryEnd = HEADER_BYTES + frame.readUInt32BE(HEADER.summaryLength);
   const summary = frame.subarray(HEADER_BYTES, summaryEnd);
-  const appended = frame.subarray(summaryEnd);
-  if (bodyCrc(summary, appended) !== frame.readUInt32BE(HEADER.bodyCrc)) return undefined;
-  return { createdAt: facts.createdAt, summary, appended };
+  const body = frame.subarray(summaryEnd);
+  if (bodyCrc(summary, body) !== frame.readUInt32BE(HEADER.bodyCrc)) return undefined;
+  return { createdAt: facts.createdAt, summary, ...(facts.facts ? { facts: body } : { appended: body }) };
 }

@@ -3,9 +3,9 @@
  * options) within the window is answered with the seal made the first time instead of being signed twice, so a
  * pipeline that crashed or lost its connection can simply send its batch again.
  *
- * What is stored is only what the seal added: the appended revision and the summary. The sealed document is the
- * input — which the caller re-sends, and whose SHA-256 is part of the key — followed by that revision, so a record
- * never holds document content. A revision is mostly the seal's image: about 35 KB with the embedded demo seal.
+ * Stored: the summary and the facts that regenerate the revision the seal appended (idempotency-replay.ts), not
+ * the revision (~35 KB, mostly the seal's image). The sealed document is the input — which the caller re-sends,
+ * and whose SHA-256 is part of the key — then that revision: a record never holds document content.
  *
  * Built for batches of tens of thousands of documents, where almost every lookup is a miss and replays are rare
  * (a crash, a reconnect):
@@ -47,10 +47,10 @@ import {
   frameOf,
   HEADER,
   HEADER_BYTES,
-  MAGIC,
   MAX_BODY_BYTES,
   rawKey,
   recordBytes,
+  storedBody,
   type SealRecord,
 } from './idempotency-frame.ts';
 
@@ -202,25 +202,27 @@ export class IdempotencyStore {
   /** Store `record` under `key`. A failed disk write is logged, never thrown: the seal stands, only a replay is lost. */
   async put(key: string, record: SealRecord): Promise<void> {
     if (this.options.dir === undefined) {
-      this.#remember(key, record);
+      // Only what is stored on disk too: with facts, never the revision.
+      this.#remember(key, record.facts === undefined ? record : { ...record, appended: undefined });
       return;
     }
     const raw = rawKey(key);
-    const bodyLength = record.summary.byteLength + record.appended.byteLength;
+    const { magic, body } = storedBody(record);
+    const bodyLength = record.summary.byteLength + body.byteLength;
     if (this.#closed || bodyLength > MAX_BODY_BYTES) {
       this.#log.warn({ key, closed: this.#closed, bytes: bodyLength }, 'idempotency record not stored: a replay would seal again');
       return;
     }
     const header = Buffer.alloc(HEADER_BYTES + record.summary.byteLength);
-    MAGIC.copy(header, 0);
+    magic.copy(header, 0);
     header.writeDoubleBE(record.createdAt, HEADER.createdAt);
     header.write(raw, HEADER.key, 32, 'latin1');
     header.writeUInt32BE(record.summary.byteLength, HEADER.summaryLength);
-    header.writeUInt32BE(record.appended.byteLength, HEADER.appendedLength);
-    header.writeUInt32BE(bodyCrc(record.summary, record.appended), HEADER.bodyCrc);
+    header.writeUInt32BE(body.byteLength, HEADER.appendedLength);
+    header.writeUInt32BE(bodyCrc(record.summary, body), HEADER.bodyCrc);
     header.writeUInt32BE(crc32(header.subarray(8, HEADER_BYTES)), HEADER.crc);
     header.set(record.summary, HEADER_BYTES);
-    const frame = [header, Buffer.from(record.appended.buffer, record.appended.byteOffset, record.appended.byteLength)];
+    const frame = [header, Buffer.from(body.buffer, body.byteOffset, body.byteLength)];
     await new Promise<void>((done) => {
       this.#queue.push({ key: raw, createdAt: record.createdAt, frame, length: HEADER_BYTES + bodyLength, done });
       this.#flushing ??= this.#flush();

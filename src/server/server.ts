@@ -38,6 +38,7 @@ import type { ConfiguredSeal } from './seals.ts';
 import { removeStaleSpoolFiles } from './spool.ts';
 import { watchSealExpiry } from './seal-expiry.ts';
 import { listenTls, type TlsListener } from './tls.ts';
+import { listenPlaintext } from './listener.ts';
 import { verifyHandler } from './verify-handler.ts';
 
 /**
@@ -181,11 +182,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   let tlsListener: TlsListener | undefined;
   const port =
     parts.tls === undefined
-      ? await new Promise<number>((resolve, reject) => {
-          server.bindAsync(parts.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
-            error === null ? resolve(boundPort) : reject(error),
-          );
-        })
+      ? (tlsListener = await listenPlaintext(server, parts.listen)).port // seald's listener: HTTP/2 windows (listener.ts)
       : (tlsListener = await listenTls(server, parts.listen, parts.tls, logger)).port;
   const host = parts.listen.slice(0, parts.listen.lastIndexOf(':'));
   const address = `${host}:${port}`;

@@ -12,6 +12,7 @@ import { ANONYMOUS, principalFromCertificate, type Principal } from '../auth/pri
 import { SealdError } from '../errors.ts';
 import type { TlsConfig } from '../config/config.ts';
 import type { Logger } from './logger.ts';
+import { listenOn, tunedConnectionInjector } from './listener.ts';
 
 export interface TlsListener {
   readonly port: number;
@@ -45,7 +46,7 @@ export function loadTlsMaterial(config: TlsConfig): TlsMaterial {
 
 export async function listenTls(server: grpc.Server, listen: string, config: TlsConfig, logger: Logger): Promise<TlsListener> {
   const material = loadTlsMaterial(config);
-  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const injector = tunedConnectionInjector(server); // HTTP/2 windows: listener.ts
   const listener = tls.createServer({
     ...material,
     requestCert: true,
@@ -71,15 +72,7 @@ export async function listenTls(server: grpc.Server, listen: string, config: Tls
     injector.injectConnection(socket);
   });
   listener.on('tlsClientError', (error: NodeJS.ErrnoException, socket) => refuse(socket, error.code ?? error.message));
-  const colon = listen.lastIndexOf(':');
-  const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(Number(listen.slice(colon + 1)), host, () => {
-      listener.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(listener, listen);
   const address = listener.address();
   return {
     port: typeof address === 'object' && address !== null ? address.port : 0,

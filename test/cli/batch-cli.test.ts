@@ -139,6 +139,57 @@ describe('seald batch', () => {
     expect([result.code, result.stderr]).toEqual([0, expect.stringMatching(/2 document\(s\) not taken .*retrying in 1 s \(1\/3\)/)]);
     expect(report().totals).toMatchObject({ documents: 2, sealed: 2, failed: 0 });
     expect(sealed.sort()).toEqual(['%PDF-1.7 later-1', '%PDF-1.7 later-2']);
+    // The report says what was retried: each document was sent twice, after one round and a 1 s pause.
+    expect(report().retries).toEqual({ rounds: 1, pausedSeconds: 1, maxRounds: 3, budgetSeconds: 60, documents: 2 });
+    expect(report().documents.map((d: { attempts: number }) => d.attempts)).toEqual([2, 2]);
+    expect(result.stdout.toString()).toMatch(/^2 sealed, 0 skipped, 0 failed, 2 retried of 2 documents/);
+  });
+
+  it('retries within --retry-budget only: a seal that stays down leaves each document failed with its reason', async () => {
+    writeInput('down-1.pdf', 'down-1');
+    writeInput('down-2.pdf', 'down-2');
+    h.available.delete('org');
+    try {
+      // 1 s fits in a budget of 2.5 s, 1 + 2 s does not: two attempts per document, then the reason.
+      const result = await seald(['batch', inDir, ...common(), '--retry-budget', '2.5']);
+      expect([result.code, result.stderr]).toEqual([3, expect.stringMatching(/not retried: the next pause \(2 s\) would exceed the retry budget of 2\.5 s/)]);
+      const r = report();
+      expect(r.totals).toMatchObject({ documents: 2, sealed: 0, failed: 2, notRun: 0 });
+      expect(r.retries).toMatchObject({ rounds: 1, pausedSeconds: 1, documents: 2 });
+      for (const d of r.documents) {
+        expect(d).toMatchObject({ status: 'failed', attempts: 2, error: { status: 'UNAVAILABLE', code: 'SEAL_UNAVAILABLE' } });
+      }
+    } finally {
+      h.available.add('org');
+    }
+  });
+
+  it('follows symbolic links to regular files; names every other *.pdf entry it ignores, and why', async () => {
+    const elsewhere = path.join(dir, 'elsewhere');
+    fs.mkdirSync(elsewhere);
+    const bytes = Buffer.alloc(25_000, 0x20);
+    bytes.write('%PDF-1.7 linked\n');
+    fs.writeFileSync(path.join(elsewhere, 'real.pdf'), bytes);
+    fs.symlinkSync(path.join(elsewhere, 'real.pdf'), path.join(inDir, 'linked.pdf'));
+    fs.symlinkSync(path.join(elsewhere, 'gone.pdf'), path.join(inDir, 'broken.pdf'));
+    fs.mkdirSync(path.join(inDir, 'folder.pdf'));
+    const result = await seald(['batch', inDir, ...common()]);
+    expect(result.code).toBe(0);
+    expect(fs.readFileSync(path.join(outDir, 'linked.pdf')).equals(Buffer.concat([bytes, FAKE_REVISION]))).toBe(true);
+    expect(result.stderr).toContain('broken.pdf: ignored: a link to nothing (broken symbolic link)');
+    expect(result.stderr).toContain('folder.pdf: ignored: a directory');
+    const r = report();
+    expect(r.totals).toMatchObject({ documents: 1, sealed: 1 });
+    expect(r.ignored).toEqual([
+      { name: 'broken.pdf', reason: 'a link to nothing (broken symbolic link)' },
+      { name: 'folder.pdf', reason: 'a directory' },
+    ]);
+  });
+
+  it('a directory with nothing to seal: exit 1 and says so', async () => {
+    fs.writeFileSync(path.join(inDir, 'notes.txt'), 'no pdf here');
+    const result = await seald(['batch', inDir, ...common()]);
+    expect([result.code, result.stderr]).toEqual([1, expect.stringContaining('nothing to seal: no PDF file')]);
   });
 
   it('retries after the server was unreachable, once it is back', async () => {

@@ -176,8 +176,15 @@ describe('SealBatch end to end (SoftHSM, real engine)', () => {
 
   it('re-sent after a reconnect and after a server restart: the same sealed bytes, zero new signatures', async () => {
     const inputs = await Promise.all([fileInput('contract-1', 'simple'), fileInput('contract-2', 'cjk-contract')]);
+    const storeBytes = () =>
+      fs.readdirSync(config.batch.idempotencyDir!).reduce((n, name) => n + fs.statSync(path.join(config.batch.idempotencyDir!, name)).size, 0);
+    const storedBefore = storeBytes();
     const first = await sealToFiles(client, inputs, 'first');
     expect(first.totals).toMatchObject({ sealed: 2, replayed: 0 });
+    // The store keeps what regenerates each revision (~0.6 KB), not the revision (~35 KB with the demo seal image).
+    const perDocument = (storeBytes() - storedBefore) / 2;
+    expect(perDocument).toBeGreaterThan(300);
+    expect(perDocument).toBeLessThan(6 * 1024);
 
     // A new connection (the pipeline crashed and came back), the same documents.
     const signsBefore = await signCount();

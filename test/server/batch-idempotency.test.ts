@@ -44,7 +44,7 @@ describe('IdempotencyStore', () => {
     const first = await store.sealOnce(key('doc'), seal);
     const second = await store.sealOnce(key('doc'), seal);
     expect([first.replayed, second.replayed, seals]).toEqual([false, true, 1]);
-    expect(Buffer.from(second.record.appended).equals(Buffer.from(first.record.appended))).toBe(true);
+    expect(Buffer.from(second.record.appended!).equals(Buffer.from(first.record.appended!))).toBe(true);
     clock += 61_000;
     const later = await store.sealOnce(key('doc'), seal);
     expect([later.replayed, seals]).toEqual([false, 2]);
@@ -67,7 +67,7 @@ describe('IdempotencyStore', () => {
     const withDisk = await IdempotencyStore.open({ windowSeconds: 60, memoryBytes: 3000, dir, logger, now });
     for (const id of ['a', 'b', 'c']) await withDisk.put(key(id), { ...made(1000), createdAt: clock });
     const a = (await withDisk.get(key('a')))!;
-    expect(a.appended.byteLength).toBe(1000);
+    expect(a.appended!.byteLength).toBe(1000);
     expect(Array.from(a.summary)).toEqual([8, 7]);
     memoryOnly.close();
     withDisk.close();
@@ -82,7 +82,7 @@ describe('IdempotencyStore', () => {
     fs.writeFileSync(path.join(dir, `${key('garbage')}.rec`), 'not a record');
 
     const second = await IdempotencyStore.open({ windowSeconds: 60, memoryBytes: 1e6, dir, logger, now });
-    expect(Buffer.from((await second.get(key('kept')))!.appended).equals(Buffer.from(record.appended))).toBe(true);
+    expect(Buffer.from((await second.get(key('kept')))!.appended!).equals(Buffer.from(record.appended!))).toBe(true);
     expect(await second.get(key('old'))).toBeUndefined();
     expect(await second.get(key('garbage'))).toBeUndefined();
 

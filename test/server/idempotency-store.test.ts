@@ -30,7 +30,7 @@ const record = (size = 35_000): SealRecord => ({ appended: randomBytes(size), su
 const same = (a: SealRecord | undefined, b: SealRecord) =>
   a !== undefined &&
   a.createdAt === b.createdAt &&
-  Buffer.from(a.appended).equals(Buffer.from(b.appended)) &&
+  Buffer.from(a.appended!).equals(Buffer.from(b.appended!)) &&
   Buffer.from(a.summary).equals(Buffer.from(b.summary));
 const segments = () => fs.readdirSync(dir).filter((name) => name.endsWith('.seg')).sort();
 
@@ -96,7 +96,7 @@ describe('IdempotencyStore on disk', () => {
     clock += 61_000;
     const again = await store.sealOnce(key('x'), seal);
     expect([again.replayed, seals]).toEqual([false, 2]);
-    expect(Buffer.from((await store.get(key('x')))!.appended).toString()).toBe('seal 2');
+    expect(Buffer.from((await store.get(key('x')))!.appended!).toString()).toBe('seal 2');
     await store.close();
   });
 
@@ -146,12 +146,12 @@ describe('IdempotencyStore on disk', () => {
     expect(same(await store.get(key('next')), next)).toBe(true);
     const resealed = await store.sealOnce(key('bad'), async () => ({ appended: Buffer.from('new'), summary: Buffer.from('s') }));
     expect(resealed.replayed).toBe(false);
-    expect(Buffer.from((await store.get(key('bad')))!.appended).toString()).toBe('new');
+    expect(Buffer.from((await store.get(key('bad')))!.appended!).toString()).toBe('new');
     await store.close();
 
     // The restart indexes headers only: the corrupt body is caught on read again, the newer record wins anyway.
     const reopened = await open();
-    expect(Buffer.from((await reopened.get(key('bad')))!.appended).toString()).toBe('new');
+    expect(Buffer.from((await reopened.get(key('bad')))!.appended!).toString()).toBe('new');
     await reopened.close();
   });
 
@@ -187,7 +187,7 @@ describe('IdempotencyStore on disk', () => {
     const results = await Promise.all(calls);
     expect(seals).toBe(1);
     expect(results.filter((r) => !r.replayed)).toHaveLength(1);
-    for (const r of results) expect(Buffer.from(r.record.appended).equals(Buffer.from(results[0]!.record.appended))).toBe(true);
+    for (const r of results) expect(Buffer.from(r.record.appended!).equals(Buffer.from(results[0]!.record.appended!))).toBe(true);
     await store.close();
   });
 
@@ -208,7 +208,7 @@ describe('IdempotencyStore on disk', () => {
     let seals = 0;
     const seal = async () => ({ appended: Buffer.from(`seal ${++seals}`), summary: Buffer.from('s') });
     const first = await store.sealOnce(key('x'), seal);
-    expect([first.replayed, Buffer.from(first.record.appended).toString()]).toEqual([false, 'seal 1']);
+    expect([first.replayed, Buffer.from(first.record.appended!).toString()]).toEqual([false, 'seal 1']);
     expect(warnings.map((w) => w.msg)).toEqual(['cannot write idempotency records: a replay after a restart would seal again']);
     expect((await store.sealOnce(key('x'), seal)).replayed).toBe(false);
     await store.close();

@@ -8,11 +8,17 @@
  * but whose output was never renamed (a crash in between) is sent again and answered from the server's idempotency
  * store (same id = file name, same bytes, same options) without a second signature.
  *
- * Retries: documents the server could not take for now (UNAVAILABLE: a server shutting down, a token not ready, a
- * lost connection) are sent again, up to --retries rounds with a doubling pause (1 s, 2 s, 4 s…).
+ * Retries: documents the server could not take for now (UNAVAILABLE: a server shutting down, a token down or not
+ * ready, a lost connection) are sent again, up to --retries rounds with a doubling pause (1 s, 2 s, 4 s…) while the
+ * pauses fit in --retry-budget seconds; every other failure is final. The report gives each document's attempts and
+ * the rounds run, and each retry round is announced on stderr.
+ *
+ * Inputs: the *.pdf entries of IN_DIR that are regular files or symbolic links to regular files; any other entry
+ * with a .pdf name (a directory, a broken link) is listed in the report under `ignored` with the reason.
  *
  * Exit status: 0 every document sealed (or already in OUT_DIR); 3 some documents failed (the report says which and
- * why; the others are sealed); 1 the batch could not run to its end (server unreachable, call failed); 2 usage.
+ * why; the others are sealed); 1 the batch could not run to its end (server unreachable, call failed) or IN_DIR
+ * holds nothing to seal; 2 usage.
  */
 import { formatMb, Progress } from '../progress.ts';
 import * as fs from 'node:fs';
@@ -37,6 +43,8 @@ import { documentPassword, PASSWORD_OPTION } from '../password-option.ts';
 import { activationPin, PIN_OPTIONS } from '../pin-option.ts';
 
 const DEFAULT_RETRIES = 3;
+/** Seconds of retry pauses at most, all rounds together (1 + 2 + 4 + … stops before it is exceeded). */
+const DEFAULT_RETRY_BUDGET_SECONDS = 60;
 /** Pause before the first retry round; doubled for each next one. */
 const RETRY_DELAY_MS = 1000;
 
@@ -52,6 +60,8 @@ interface DocumentReport {
   status: DocumentStatus;
   bytes: number;
   outputBytes?: number;
+  /** Times the document was sent (more than 1 when it was retried). */
+  attempts: number;
   fieldName?: string;
   revision?: number;
   signingTime?: string | null;
@@ -66,6 +76,12 @@ interface PlannedDocument {
   size: number;
 }
 
+/** An entry of IN_DIR with a PDF's name that is not sealed, and why. */
+interface IgnoredEntry {
+  name: string;
+  reason: string;
+}
+
 export async function batchCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -77,6 +93,7 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
       ...SIGNATURE_OPTIONS,
       concurrency: { type: 'string' },
       retries: { type: 'string' },
+      'retry-budget': { type: 'string' },
       report: { type: 'string' },
       progress: { type: 'string', default: 'auto' },
       timeout: { type: 'string' },
@@ -99,7 +116,12 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
     values.concurrency === undefined
       ? DEFAULT_BATCH_CONCURRENCY
       : parseNumber(values.concurrency, '--concurrency', 'batch', { integer: true, min: 1 });
-  const retries = values.retries === undefined ? DEFAULT_RETRIES : parseNumber(values.retries, '--retries', 'batch', { integer: true, min: 0 });
+  const retryLimit = values.retries === undefined ? DEFAULT_RETRIES : parseNumber(values.retries, '--retries', 'batch', { integer: true, min: 0 });
+  const retryBudgetMs =
+    1000 *
+    (values['retry-budget'] === undefined
+      ? DEFAULT_RETRY_BUDGET_SECONDS
+      : parseNumber(values['retry-budget'], '--retry-budget', 'batch', { min: 0 }));
   const timeout = values.timeout === undefined ? undefined : parseNumber(values.timeout, '--timeout', 'batch', { positive: true });
   const progressMode = values.progress;
   if (!['auto', 'bar', 'lines', 'none'].includes(progressMode)) {
@@ -110,11 +132,16 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
   const servers = serverAddresses(values.server, io.env);
   const tls = clientTls(values, io.env);
 
-  const documents = await planDocuments(inDir, outDir);
+  const { documents, ignored } = await planDocuments(inDir, outDir);
+  for (const entry of ignored) io.stderr(`seald: ${entry.name}: ignored: ${entry.reason}\n`);
+  if (documents.length === 0) {
+    io.stderr(`seald: nothing to seal: no PDF file (*.pdf, a regular file or a link to one) in ${inDir}\n`);
+    return EXIT_FAILURE;
+  }
   await fs.promises.mkdir(outDir, { recursive: true });
   const reports = new Map<string, DocumentReport>();
   for (const doc of documents) {
-    reports.set(doc.name, { input: doc.input, output: doc.output, status: 'not-run', bytes: doc.size });
+    reports.set(doc.name, { input: doc.input, output: doc.output, status: 'not-run', bytes: doc.size, attempts: 0 });
   }
   const toSeal: PlannedDocument[] = [];
   for (const doc of documents) {
@@ -137,6 +164,7 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
   const client = connectBatch(await channelTarget(servers), { 'grpc.service_config': JSON.stringify(ROUND_ROBIN) }, tls);
   const deadline = timeout === undefined ? undefined : new Date(Date.now() + timeout * 1000);
   let batchError: unknown;
+  const retries = { rounds: 0, pausedSeconds: 0, maxRounds: retryLimit, budgetSeconds: retryBudgetMs / 1000 };
   // Retry rounds: what the server could not take now (UNAVAILABLE: shutting down, token not ready, connection
   // lost) is sent again after a pause; idempotency makes a re-send of an already sealed document harmless.
   for (let round = 0; ; round++) {
@@ -153,21 +181,36 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
     }
     const again = toSeal.filter((doc) => retryable(reports.get(doc.name)!, batchError));
     const pause = RETRY_DELAY_MS * 2 ** round;
-    if (again.length === 0 || round >= retries || (deadline !== undefined && Date.now() + pause >= deadline.getTime())) break;
+    if (again.length === 0) break;
+    const stop =
+      round >= retryLimit
+        ? `after ${retryLimit} retry round(s) (--retries)`
+        : retries.pausedSeconds * 1000 + pause > retryBudgetMs
+          ? `the next pause (${pause / 1000} s) would exceed the retry budget of ${retryBudgetMs / 1000} s (--retry-budget)`
+          : deadline !== undefined && Date.now() + pause >= deadline.getTime()
+            ? 'the --timeout would pass during the next pause'
+            : undefined;
+    if (stop !== undefined) {
+      progress.note(`${again.length} document(s) still not taken; not retried: ${stop}`);
+      break;
+    }
     for (const doc of again) {
       progress.retrying(reports.get(doc.name)!);
       Object.assign(reports.get(doc.name)!, { status: 'not-run', error: undefined });
     }
     progress.note(
       `${again.length} document(s) not taken (${batchError === undefined ? 'UNAVAILABLE' : describeFailure(batchError)}); ` +
-        `retrying in ${pause / 1000} s (${round + 1}/${retries})`,
+        `retrying in ${pause / 1000} s (${round + 1}/${retryLimit})`,
     );
     await new Promise((resolve) => setTimeout(resolve, pause));
+    retries.rounds++;
+    retries.pausedSeconds += pause / 1000;
   }
   client.close();
   progress.finish();
 
   async function sealRound(pending: PlannedDocument[]): Promise<void> {
+    for (const doc of pending) reports.get(doc.name)!.attempts++;
     const inputs: BatchInput[] = pending.map((doc) => ({
       id: doc.name,
       size: doc.size,
@@ -205,10 +248,10 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
     );
   }
 
-  const report = buildReport(reports, { started, inDir, outDir, address: servers.join(','), sealId, batchError });
+  const report = buildReport(reports, { started, inDir, outDir, address: servers.join(','), sealId, batchError, retries, ignored });
   await writeJsonAtomically(reportPath, report);
   if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-  else io.stdout(describeTotals(report.totals, reportPath));
+  else io.stdout(describeTotals(report.totals, report.retries.documents, reportPath));
   if (batchError !== undefined) {
     io.stderr(`seald: the batch stopped: ${describeFailure(batchError)}\n`);
     return EXIT_FAILURE;
@@ -216,23 +259,36 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
   return report.totals.failed > 0 ? EXIT_DOCUMENTS_FAILED : 0;
 }
 
-/** The PDFs of IN_DIR (by name, *.pdf in any case, regular files), sorted, with where each goes. */
-async function planDocuments(inDir: string, outDir: string): Promise<PlannedDocument[]> {
+/**
+ * The PDFs of IN_DIR (by name, *.pdf in any case: regular files, and symbolic links followed to regular files),
+ * sorted, with where each goes; and the entries with a PDF's name that are not, with the reason.
+ */
+async function planDocuments(inDir: string, outDir: string): Promise<{ documents: PlannedDocument[]; ignored: IgnoredEntry[] }> {
   let entries: fs.Dirent[];
   try {
     entries = await fs.promises.readdir(inDir, { withFileTypes: true });
   } catch (cause) {
     throw new Error(`cannot read the input directory ${inDir}: ${(cause as Error).message}`);
   }
-  const names = entries.filter((e) => e.isFile() && /\.pdf$/i.test(e.name)).map((e) => e.name).sort();
-  return Promise.all(
-    names.map(async (name) => ({
-      name,
-      input: path.join(inDir, name),
-      output: path.join(outDir, name),
-      size: (await fs.promises.stat(path.join(inDir, name))).size,
-    })),
-  );
+  const documents: PlannedDocument[] = [];
+  const ignored: IgnoredEntry[] = [];
+  for (const entry of entries.filter((e) => /\.pdf$/i.test(e.name)).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const input = path.join(inDir, entry.name);
+    let stat: fs.Stats;
+    try {
+      stat = await fs.promises.stat(input); // follows a link to what it names
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      ignored.push({ name: entry.name, reason: code === 'ENOENT' ? 'a link to nothing (broken symbolic link)' : (cause as Error).message });
+      continue;
+    }
+    if (!stat.isFile()) {
+      ignored.push({ name: entry.name, reason: stat.isDirectory() ? 'a directory' : 'not a regular file' });
+      continue;
+    }
+    documents.push({ name: entry.name, input, output: path.join(outDir, entry.name), size: stat.size });
+  }
+  return { documents, ignored };
 }
 
 /** Worth sending again: not reached, or refused for now (UNAVAILABLE), while the call failed in a retryable way. */
@@ -286,7 +342,16 @@ interface Totals {
 
 function buildReport(
   reports: Map<string, DocumentReport>,
-  run: { started: Date; inDir: string; outDir: string; address: string; sealId: string; batchError: unknown },
+  run: {
+    started: Date;
+    inDir: string;
+    outDir: string;
+    address: string;
+    sealId: string;
+    batchError: unknown;
+    retries: { rounds: number; pausedSeconds: number; maxRounds: number; budgetSeconds: number };
+    ignored: IgnoredEntry[];
+  },
 ) {
   const documents = [...reports.values()];
   const count = (status: DocumentStatus) => documents.filter((d) => d.status === status).length;
@@ -309,17 +374,20 @@ function buildReport(
     inputDir: run.inDir,
     outputDir: run.outDir,
     ...(run.batchError === undefined ? {} : { batchError: describeFailure(run.batchError) }),
+    retries: { ...run.retries, documents: documents.filter((d) => d.attempts > 1).length },
+    ...(run.ignored.length === 0 ? {} : { ignored: run.ignored }),
     totals,
     documents,
   };
 }
 
-function describeTotals(totals: Totals, reportPath: string): string {
+function describeTotals(totals: Totals, retried: number, reportPath: string): string {
   const rate = totals.seconds > 0 ? totals.bytesIn / 1e6 / totals.seconds : 0;
   const parts = [`${totals.sealed} sealed`];
   if (totals.replayed > 0) parts.push(`${totals.replayed} replayed`);
   parts.push(`${totals.skipped} skipped`, `${totals.failed} failed`);
   if (totals.notRun > 0) parts.push(`${totals.notRun} not run`);
+  if (retried > 0) parts.push(`${retried} retried`);
   return (
     `${parts.join(', ')} of ${totals.documents} documents ` +
     `(${formatMb(totals.bytesIn)} in ${totals.seconds.toFixed(1)} s, ${rate.toFixed(1)} MB/s)\n` +
