@@ -13,6 +13,8 @@ import { PdfDocument } from '../pdf/document.ts';
 import { planPlacement, type Placement } from './placements.ts';
 import { checkSealable, embedCms, prepareSignature, uniqueFieldName } from '../pdf/signature.ts';
 import { SealdError } from '../errors.ts';
+import { checkDateStampFormat, DEFAULT_DATE_STAMP_FORMAT, formatDateStamp } from '../pdf/date-stamp.ts';
+import { DATE_STAMP_BAND } from '../pdf/appearance.ts';
 
 export type { Placement, PositionPlacement } from './placements.ts';
 
@@ -24,6 +26,8 @@ export interface SealMaterial {
   /** Default mark size in PDF points (1/72 in). */
   defaultWidth: number;
   defaultHeight: number;
+  /** The seal's configured date stamp format, when it draws the signing date by default (config seals[].date_stamp). */
+  dateStampFormat?: string;
 }
 
 export interface SealOptions {
@@ -49,6 +53,11 @@ export interface SealOptions {
   timestamper?: Timestamper;
   /** The user or owner password of an encrypted document; without one, the empty user password is tried. */
   password?: string | Uint8Array;
+  /**
+   * The signing date drawn under the seal (时间章, pdf/date-stamp.ts): `enabled` unset follows the seal's default
+   * (SealMaterial.dateStampFormat); `format` empty or unset uses the seal's format, else YYYY年MM月DD日.
+   */
+  dateStamp?: { enabled?: boolean; format?: string };
 }
 
 /** What the engine needs of a TSA client. */
@@ -98,9 +107,14 @@ async function sealOnce(
   if (!signerCert) throw new SealdError('internal', 'NO_CERTIFICATE', `seal "${seal.id}" has no certificate`);
   checkCertificateValidAt(signerCert, signingTime);
 
+  const dateStampFormat = dateStampFormatOf(seal, options);
+  if (dateStampFormat !== undefined) checkDateStampFormat(dateStampFormat);
+  // The date stamp's band under the seal comes on top of the seal's own size (appearance.ts DATE_STAMP_BAND).
+  const planned =
+    dateStampFormat === undefined ? seal : { ...seal, defaultHeight: seal.defaultHeight / (1 - DATE_STAMP_BAND) };
   const doc = PdfDocument.open(source, { password: options.password });
   checkSealable(doc);
-  const plan = await planPlacement(doc, placement, seal, options.signal);
+  const plan = await planPlacement(doc, placement, planned, options.signal);
   const [first, ...others] = plan.marks;
   if (first === undefined) throw new SealdError('internal', 'NO_MARKS', 'the placement planned no mark');
   checkSealable(doc, plan.marks.length);
@@ -123,6 +137,7 @@ async function sealOnce(
     mark: first,
     otherMarks: others,
     placementKind: plan.kind,
+    ...(dateStampFormat === undefined ? {} : { dateStamp: { text: formatDateStamp(dateStampFormat, signingTime) } }),
   });
 
   const documentDigest = await digestByteRange(source, prepared.bytes, prepared.byteRange, options.sourceDigest);
@@ -165,6 +180,14 @@ async function sealOnce(
     ...(timestampTime === undefined ? {} : { timestampTime }),
     ...(doc.repaired === undefined ? {} : { repaired: doc.repaired.reason }),
   };
+}
+
+/** The date stamp format this seal draws with, or undefined when it draws none. */
+function dateStampFormatOf(seal: SealMaterial, options: SealOptions): string | undefined {
+  const asked = options.dateStamp;
+  const enabled = asked?.enabled ?? seal.dateStampFormat !== undefined;
+  if (!enabled) return undefined;
+  return asked?.format || seal.dateStampFormat || DEFAULT_DATE_STAMP_FORMAT;
 }
 
 const contentsSizes = new WeakMap<Signer, number>();

@@ -59,6 +59,13 @@ export function optionsOf(header: SealHeader, context: ServiceContext): Omit<Sea
   if (given.location !== '') options.location = given.location;
   if (given.contactInfo !== '') options.contactInfo = given.contactInfo;
   if (given.fieldName !== '') options.fieldName = given.fieldName;
+  const stamp = given.dateStamp;
+  if (stamp !== undefined) {
+    options.dateStamp = {
+      ...(stamp.enabled === undefined ? {} : { enabled: stamp.enabled }),
+      ...(stamp.format === '' ? {} : { format: stamp.format }),
+    };
+  }
   return options;
 }
 

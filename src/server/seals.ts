@@ -10,6 +10,7 @@ import type { Signer } from '../crypto/signer.ts';
 import type { SealMaterial } from '../engine/seal.ts';
 import { SealdError } from '../errors.ts';
 import { prepareSealImage } from '../pdf/image.ts';
+import { checkDateStampFormat } from '../pdf/date-stamp.ts';
 import type { SealConfig } from '../config/config.ts';
 import type { SignatureActivation } from '../pool/activation.ts';
 import type { Logger } from './logger.ts';
@@ -75,6 +76,7 @@ async function loadSeal(
   const chain = pemToDer(await readFile(config.certificates, 'certificates'));
   if (chain.length === 0) throw new Error(`no PEM certificate in ${config.certificates}`);
   const certificate = describeCertificate(chain[0]!);
+  if (config.dateStamp !== undefined) checkDateStampFormat(config.dateStamp);
   const image = prepareSealImage(new Uint8Array(await readFile(config.image, 'image', null)));
   const tokenSigner = await keys.signer(config.key, chain);
   const signer = wrapSigner(tokenSigner, config);
@@ -88,6 +90,7 @@ async function loadSeal(
     image,
     defaultWidth: image.width * scale,
     defaultHeight: image.height * scale,
+    ...(config.dateStamp === undefined ? {} : { dateStampFormat: config.dateStamp }),
   };
   const seal: ConfiguredSeal = { config, material, certificate, keyDescription: describeKey(chain[0]!) };
   const activated = tokenSigner.activated?.bind(tokenSigner);

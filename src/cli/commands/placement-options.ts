@@ -152,7 +152,18 @@ export const SIGNATURE_OPTIONS = {
   contact: { type: 'string' },
   field: { type: 'string' },
   timestamp: { type: 'boolean' },
+  // `--date-stamp` alone or `--date-stamp=FORMAT` (dateStampArgs makes the bare flag an empty value).
+  'date-stamp': { type: 'string' },
+  'no-date-stamp': { type: 'boolean' },
 } as const;
+
+/**
+ * `--date-stamp [FORMAT]`: parseArgs has no optional values, so a bare `--date-stamp` becomes `--date-stamp=` (the
+ * seal's or the default format) and a format is given as `--date-stamp=YYYY-MM-DD`.
+ */
+export function dateStampArgs(args: readonly string[]): string[] {
+  return args.map((arg) => (arg === '--date-stamp' ? '--date-stamp=' : arg));
+}
 
 /** The proto SignatureOptions they make (an unset --timestamp leaves the server's default). */
 export function signatureOptionsFrom(values: {
@@ -161,8 +172,16 @@ export function signatureOptionsFrom(values: {
   contact?: string;
   field?: string;
   timestamp?: boolean;
+  'date-stamp'?: string;
+  'no-date-stamp'?: boolean;
 }): MessageInitShape<typeof SignatureOptionsSchema> {
+  const stamp = values['date-stamp'];
+  if (stamp !== undefined && values['no-date-stamp'] === true) {
+    throw new UsageError('--date-stamp and --no-date-stamp exclude each other');
+  }
   return {
+    ...(stamp === undefined ? {} : { dateStamp: { enabled: true, format: stamp } }),
+    ...(values['no-date-stamp'] === true ? { dateStamp: { enabled: false } } : {}),
     reason: values.reason ?? '',
     location: values.location ?? '',
     contactInfo: values.contact ?? '',

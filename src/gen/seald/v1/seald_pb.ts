@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file seald/v1/seald.proto.
  */
 export const file_seald_v1_seald: GenFile = /*@__PURE__*/
-  fileDesc("ChRzZWFsZC92MS9zZWFsZC5wcm90bxIIc2VhbGQudjEiUQoLU2VhbFJlcXVlc3QSJgoGaGVhZGVyGAEgASgLMhQuc2VhbGQudjEuU2VhbEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCLuAQoKU2VhbEhlYWRlchIPCgdzZWFsX2lkGAEgASgJEiYKCXBsYWNlbWVudBgCIAEoCzITLnNlYWxkLnYxLlBsYWNlbWVudBIrCgdvcHRpb25zGAMgASgLMhouc2VhbGQudjEuU2lnbmF0dXJlT3B0aW9ucxIaCg1kb2N1bWVudF9zaXplGAQgASgDSACIAQESGQoRZG9jdW1lbnRfcGFzc3dvcmQYBSABKAkSMQoKYWN0aXZhdGlvbhgGIAEoCzIdLnNlYWxkLnYxLlNpZ25hdHVyZUFjdGl2YXRpb25CEAoOX2RvY3VtZW50X3NpemUiIgoTU2lnbmF0dXJlQWN0aXZhdGlvbhILCgNwaW4YASABKAwi2wEKCVBsYWNlbWVudBIvCghwb3NpdGlvbhgBIAEoCzIbLnNlYWxkLnYxLlBvc2l0aW9uUGxhY2VtZW50SAASMgoKbXVsdGlfcGFnZRgCIAEoCzIcLnNlYWxkLnYxLk11bHRpUGFnZVBsYWNlbWVudEgAEjIKCmNyb3NzX3BhZ2UYAyABKAsyHC5zZWFsZC52MS5Dcm9zc1BhZ2VQbGFjZW1lbnRIABItCgdrZXl3b3JkGAQgASgLMhouc2VhbGQudjEuS2V5d29yZFBsYWNlbWVudEgAQgYKBGtpbmQidQoRUG9zaXRpb25QbGFjZW1lbnQSDAoEcGFnZRgBIAEoDRIJCgF4GAIgASgBEgkKAXkYAyABKAESEgoFd2lkdGgYBCABKAFIAIgBARITCgZoZWlnaHQYBSABKAFIAYgBAUIICgZfd2lkdGhCCQoHX2hlaWdodCJ3ChJNdWx0aVBhZ2VQbGFjZW1lbnQSDQoFcGFnZXMYASABKAkSCQoBeBgCIAEoARIJCgF5GAMgASgBEhIKBXdpZHRoGAQgASgBSACIAQESEwoGaGVpZ2h0GAUgASgBSAGIAQFCCAoGX3dpZHRoQgkKB19oZWlnaHQiiQIKEkNyb3NzUGFnZVBsYWNlbWVudBINCgVwYWdlcxgBIAEoCRIcCgRlZGdlGAIgASgOMg4uc2VhbGQudjEuRWRnZRISCgVhbG9uZxgDIAEoAUgAiAEBEhEKCW1heF9wYWdlcxgEIAEoDRIcCg9taW5fc3RyaXBfd2lkdGgYBSABKAFIAYgBARISCgpza2lwX2ZpcnN0GAYgASgIEhEKCXNraXBfbGFzdBgHIAEoCBISCgV3aWR0aBgIIAEoAUgCiAEBEhMKBmhlaWdodBgJIAEoAUgDiAEBQggKBl9hbG9uZ0ISChBfbWluX3N0cmlwX3dpZHRoQggKBl93aWR0aEIJCgdfaGVpZ2h0IsEBChBLZXl3b3JkUGxhY2VtZW50Eg8KB2tleXdvcmQYASABKAkSKAoKb2NjdXJyZW5jZRgCIAEoDjIULnNlYWxkLnYxLk9jY3VycmVuY2USDQoFaW5kZXgYAyABKA0SDQoFcGFnZXMYBCABKAkSCgoCZHgYBSABKAESCgoCZHkYBiABKAESEgoFd2lkdGgYByABKAFIAIgBARITCgZoZWlnaHQYCCABKAFIAYgBAUIICgZfd2lkdGhCCQoHX2hlaWdodCKEAQoQU2lnbmF0dXJlT3B0aW9ucxIOCgZyZWFzb24YASABKAkSEAoIbG9jYXRpb24YAiABKAkSFAoMY29udGFjdF9pbmZvGAMgASgJEhIKCmZpZWxkX25hbWUYBCABKAkSFgoJdGltZXN0YW1wGAUgASgISACIAQFCDAoKX3RpbWVzdGFtcCJUCgxTZWFsUmVzcG9uc2USDwoFY2h1bmsYASABKAxIABIoCgdzdW1tYXJ5GAIgASgLMhUuc2VhbGQudjEuU2VhbFN1bW1hcnlIAEIJCgdwYXlsb2FkIrACCgtTZWFsU3VtbWFyeRISCgpmaWVsZF9uYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgNEhIKCmJ5dGVfcmFuZ2UYAyADKAMSFwoPZG9jdW1lbnRfZGlnZXN0GAQgASgMEhgKEGRpZ2VzdF9hbGdvcml0aG0YBSABKAkSFgoOc2lnbmVyX3N1YmplY3QYBiABKAkSMAoMc2lnbmluZ190aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVwYWdlcxgIIAMoDRIVCg1kb2N1bWVudF9zaXplGAkgASgDEjIKDnRpbWVzdGFtcF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXBhaXJlZBgLIAEoCSJVCg1Mb2NhdGVSZXF1ZXN0EigKBmhlYWRlchgBIAEoCzIWLnNlYWxkLnYxLkxvY2F0ZUhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCKQAQoMTG9jYXRlSGVhZGVyEg8KB3NlYWxfaWQYASABKAkSJgoJcGxhY2VtZW50GAIgASgLMhMuc2VhbGQudjEuUGxhY2VtZW50EhoKDWRvY3VtZW50X3NpemUYAyABKANIAIgBARIZChFkb2N1bWVudF9wYXNzd29yZBgEIAEoCUIQCg5fZG9jdW1lbnRfc2l6ZSJKCg5Mb2NhdGVSZXNwb25zZRIkCgVtYXJrcxgBIAMoCzIVLnNlYWxkLnYxLkxvY2F0ZWRNYXJrEhIKCnBhZ2VfY291bnQYAiABKA0irwEKC0xvY2F0ZWRNYXJrEgwKBHBhZ2UYASABKA0SIAoEcmVjdBgCIAEoCzISLnNlYWxkLnYxLk1hcmtSZWN0EhgKC3N0cmlwX2luZGV4GAMgASgNSACIAQESGAoLc3RyaXBfY291bnQYBCABKA1IAYgBARISCgVncm91cBgFIAEoDUgCiAEBQg4KDF9zdHJpcF9pbmRleEIOCgxfc3RyaXBfY291bnRCCAoGX2dyb3VwIj8KCE1hcmtSZWN0EgkKAXgYASABKAESCQoBeRgCIAEoARINCgV3aWR0aBgDIAEoARIOCgZoZWlnaHQYBCABKAEiEgoQTGlzdFNlYWxzUmVxdWVzdCI2ChFMaXN0U2VhbHNSZXNwb25zZRIhCgVzZWFscxgBIAMoCzISLnNlYWxkLnYxLlNlYWxJbmZvIqYBCghTZWFsSW5mbxIKCgJpZBgBIAEoCRIgCgRraW5kGAIgASgOMhIuc2VhbGQudjEuU2VhbEtpbmQSDAoEbmFtZRgDIAEoCRIuCgtjZXJ0aWZpY2F0ZRgEIAEoCzIZLnNlYWxkLnYxLkNlcnRpZmljYXRlSW5mbxIRCglhdmFpbGFibGUYBSABKAgSGwoTYWN0aXZhdGlvbl9yZXF1aXJlZBgGIAEoCCK/AQoPQ2VydGlmaWNhdGVJbmZvEg8KB3N1YmplY3QYASABKAkSDgoGaXNzdWVyGAIgASgJEhUKDXNlcmlhbF9udW1iZXIYAyABKAkSLgoKbm90X2JlZm9yZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJbm90X2FmdGVyGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1rZXlfYWxnb3JpdGhtGAYgASgJKloKBEVkZ2USFAoQRURHRV9VTlNQRUNJRklFRBAAEg4KCkVER0VfUklHSFQQARINCglFREdFX0xFRlQQAhIMCghFREdFX1RPUBADEg8KC0VER0VfQk9UVE9NEAQqfQoKT2NjdXJyZW5jZRIaChZPQ0NVUlJFTkNFX1VOU1BFQ0lGSUVEEAASFAoQT0NDVVJSRU5DRV9GSVJTVBABEhMKD09DQ1VSUkVOQ0VfTEFTVBACEhIKDk9DQ1VSUkVOQ0VfQUxMEAMSFAoQT0NDVVJSRU5DRV9JTkRFWBAEKlkKCFNlYWxLaW5kEhkKFVNFQUxfS0lORF9VTlNQRUNJRklFRBAAEhoKFlNFQUxfS0lORF9PUkdBTklaQVRJT04QARIWChJTRUFMX0tJTkRfUEVSU09OQUwQAjLNAQoLU2VhbFNlcnZpY2USOQoEU2VhbBIVLnNlYWxkLnYxLlNlYWxSZXF1ZXN0GhYuc2VhbGQudjEuU2VhbFJlc3BvbnNlKAEwARJECglMaXN0U2VhbHMSGi5zZWFsZC52MS5MaXN0U2VhbHNSZXF1ZXN0Ghsuc2VhbGQudjEuTGlzdFNlYWxzUmVzcG9uc2USPQoGTG9jYXRlEhcuc2VhbGQudjEuTG9jYXRlUmVxdWVzdBoYLnNlYWxkLnYxLkxvY2F0ZVJlc3BvbnNlKAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChRzZWFsZC92MS9zZWFsZC5wcm90bxIIc2VhbGQudjEiUQoLU2VhbFJlcXVlc3QSJgoGaGVhZGVyGAEgASgLMhQuc2VhbGQudjEuU2VhbEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCLuAQoKU2VhbEhlYWRlchIPCgdzZWFsX2lkGAEgASgJEiYKCXBsYWNlbWVudBgCIAEoCzITLnNlYWxkLnYxLlBsYWNlbWVudBIrCgdvcHRpb25zGAMgASgLMhouc2VhbGQudjEuU2lnbmF0dXJlT3B0aW9ucxIaCg1kb2N1bWVudF9zaXplGAQgASgDSACIAQESGQoRZG9jdW1lbnRfcGFzc3dvcmQYBSABKAkSMQoKYWN0aXZhdGlvbhgGIAEoCzIdLnNlYWxkLnYxLlNpZ25hdHVyZUFjdGl2YXRpb25CEAoOX2RvY3VtZW50X3NpemUiIgoTU2lnbmF0dXJlQWN0aXZhdGlvbhILCgNwaW4YASABKAwi2wEKCVBsYWNlbWVudBIvCghwb3NpdGlvbhgBIAEoCzIbLnNlYWxkLnYxLlBvc2l0aW9uUGxhY2VtZW50SAASMgoKbXVsdGlfcGFnZRgCIAEoCzIcLnNlYWxkLnYxLk11bHRpUGFnZVBsYWNlbWVudEgAEjIKCmNyb3NzX3BhZ2UYAyABKAsyHC5zZWFsZC52MS5Dcm9zc1BhZ2VQbGFjZW1lbnRIABItCgdrZXl3b3JkGAQgASgLMhouc2VhbGQudjEuS2V5d29yZFBsYWNlbWVudEgAQgYKBGtpbmQidQoRUG9zaXRpb25QbGFjZW1lbnQSDAoEcGFnZRgBIAEoDRIJCgF4GAIgASgBEgkKAXkYAyABKAESEgoFd2lkdGgYBCABKAFIAIgBARITCgZoZWlnaHQYBSABKAFIAYgBAUIICgZfd2lkdGhCCQoHX2hlaWdodCJ3ChJNdWx0aVBhZ2VQbGFjZW1lbnQSDQoFcGFnZXMYASABKAkSCQoBeBgCIAEoARIJCgF5GAMgASgBEhIKBXdpZHRoGAQgASgBSACIAQESEwoGaGVpZ2h0GAUgASgBSAGIAQFCCAoGX3dpZHRoQgkKB19oZWlnaHQiiQIKEkNyb3NzUGFnZVBsYWNlbWVudBINCgVwYWdlcxgBIAEoCRIcCgRlZGdlGAIgASgOMg4uc2VhbGQudjEuRWRnZRISCgVhbG9uZxgDIAEoAUgAiAEBEhEKCW1heF9wYWdlcxgEIAEoDRIcCg9taW5fc3RyaXBfd2lkdGgYBSABKAFIAYgBARISCgpza2lwX2ZpcnN0GAYgASgIEhEKCXNraXBfbGFzdBgHIAEoCBISCgV3aWR0aBgIIAEoAUgCiAEBEhMKBmhlaWdodBgJIAEoAUgDiAEBQggKBl9hbG9uZ0ISChBfbWluX3N0cmlwX3dpZHRoQggKBl93aWR0aEIJCgdfaGVpZ2h0IsEBChBLZXl3b3JkUGxhY2VtZW50Eg8KB2tleXdvcmQYASABKAkSKAoKb2NjdXJyZW5jZRgCIAEoDjIULnNlYWxkLnYxLk9jY3VycmVuY2USDQoFaW5kZXgYAyABKA0SDQoFcGFnZXMYBCABKAkSCgoCZHgYBSABKAESCgoCZHkYBiABKAESEgoFd2lkdGgYByABKAFIAIgBARITCgZoZWlnaHQYCCABKAFIAYgBAUIICgZfd2lkdGhCCQoHX2hlaWdodCKtAQoQU2lnbmF0dXJlT3B0aW9ucxIOCgZyZWFzb24YASABKAkSEAoIbG9jYXRpb24YAiABKAkSFAoMY29udGFjdF9pbmZvGAMgASgJEhIKCmZpZWxkX25hbWUYBCABKAkSFgoJdGltZXN0YW1wGAUgASgISACIAQESJwoKZGF0ZV9zdGFtcBgQIAEoCzITLnNlYWxkLnYxLkRhdGVTdGFtcEIMCgpfdGltZXN0YW1wIj0KCURhdGVTdGFtcBIUCgdlbmFibGVkGAEgASgISACIAQESDgoGZm9ybWF0GAIgASgJQgoKCF9lbmFibGVkIlQKDFNlYWxSZXNwb25zZRIPCgVjaHVuaxgBIAEoDEgAEigKB3N1bW1hcnkYAiABKAsyFS5zZWFsZC52MS5TZWFsU3VtbWFyeUgAQgkKB3BheWxvYWQisAIKC1NlYWxTdW1tYXJ5EhIKCmZpZWxkX25hbWUYASABKAkSEAoIcmV2aXNpb24YAiABKA0SEgoKYnl0ZV9yYW5nZRgDIAMoAxIXCg9kb2N1bWVudF9kaWdlc3QYBCABKAwSGAoQZGlnZXN0X2FsZ29yaXRobRgFIAEoCRIWCg5zaWduZXJfc3ViamVjdBgGIAEoCRIwCgxzaWduaW5nX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBXBhZ2VzGAggAygNEhUKDWRvY3VtZW50X3NpemUYCSABKAMSMgoOdGltZXN0YW1wX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHJlcGFpcmVkGAsgASgJIlUKDUxvY2F0ZVJlcXVlc3QSKAoGaGVhZGVyGAEgASgLMhYuc2VhbGQudjEuTG9jYXRlSGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIpABCgxMb2NhdGVIZWFkZXISDwoHc2VhbF9pZBgBIAEoCRImCglwbGFjZW1lbnQYAiABKAsyEy5zZWFsZC52MS5QbGFjZW1lbnQSGgoNZG9jdW1lbnRfc2l6ZRgDIAEoA0gAiAEBEhkKEWRvY3VtZW50X3Bhc3N3b3JkGAQgASgJQhAKDl9kb2N1bWVudF9zaXplIkoKDkxvY2F0ZVJlc3BvbnNlEiQKBW1hcmtzGAEgAygLMhUuc2VhbGQudjEuTG9jYXRlZE1hcmsSEgoKcGFnZV9jb3VudBgCIAEoDSKvAQoLTG9jYXRlZE1hcmsSDAoEcGFnZRgBIAEoDRIgCgRyZWN0GAIgASgLMhIuc2VhbGQudjEuTWFya1JlY3QSGAoLc3RyaXBfaW5kZXgYAyABKA1IAIgBARIYCgtzdHJpcF9jb3VudBgEIAEoDUgBiAEBEhIKBWdyb3VwGAUgASgNSAKIAQFCDgoMX3N0cmlwX2luZGV4Qg4KDF9zdHJpcF9jb3VudEIICgZfZ3JvdXAiPwoITWFya1JlY3QSCQoBeBgBIAEoARIJCgF5GAIgASgBEg0KBXdpZHRoGAMgASgBEg4KBmhlaWdodBgEIAEoASISChBMaXN0U2VhbHNSZXF1ZXN0IjYKEUxpc3RTZWFsc1Jlc3BvbnNlEiEKBXNlYWxzGAEgAygLMhIuc2VhbGQudjEuU2VhbEluZm8ipgEKCFNlYWxJbmZvEgoKAmlkGAEgASgJEiAKBGtpbmQYAiABKA4yEi5zZWFsZC52MS5TZWFsS2luZBIMCgRuYW1lGAMgASgJEi4KC2NlcnRpZmljYXRlGAQgASgLMhkuc2VhbGQudjEuQ2VydGlmaWNhdGVJbmZvEhEKCWF2YWlsYWJsZRgFIAEoCBIbChNhY3RpdmF0aW9uX3JlcXVpcmVkGAYgASgIIr8BCg9DZXJ0aWZpY2F0ZUluZm8SDwoHc3ViamVjdBgBIAEoCRIOCgZpc3N1ZXIYAiABKAkSFQoNc2VyaWFsX251bWJlchgDIAEoCRIuCgpub3RfYmVmb3JlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglub3RfYWZ0ZXIYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWtleV9hbGdvcml0aG0YBiABKAkqWgoERWRnZRIUChBFREdFX1VOU1BFQ0lGSUVEEAASDgoKRURHRV9SSUdIVBABEg0KCUVER0VfTEVGVBACEgwKCEVER0VfVE9QEAMSDwoLRURHRV9CT1RUT00QBCp9CgpPY2N1cnJlbmNlEhoKFk9DQ1VSUkVOQ0VfVU5TUEVDSUZJRUQQABIUChBPQ0NVUlJFTkNFX0ZJUlNUEAESEwoPT0NDVVJSRU5DRV9MQVNUEAISEgoOT0NDVVJSRU5DRV9BTEwQAxIUChBPQ0NVUlJFTkNFX0lOREVYEAQqWQoIU2VhbEtpbmQSGQoVU0VBTF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWU0VBTF9LSU5EX09SR0FOSVpBVElPThABEhYKElNFQUxfS0lORF9QRVJTT05BTBACMs0BCgtTZWFsU2VydmljZRI5CgRTZWFsEhUuc2VhbGQudjEuU2VhbFJlcXVlc3QaFi5zZWFsZC52MS5TZWFsUmVzcG9uc2UoATABEkQKCUxpc3RTZWFscxIaLnNlYWxkLnYxLkxpc3RTZWFsc1JlcXVlc3QaGy5zZWFsZC52MS5MaXN0U2VhbHNSZXNwb25zZRI9CgZMb2NhdGUSFy5zZWFsZC52MS5Mb2NhdGVSZXF1ZXN0Ghguc2VhbGQudjEuTG9jYXRlUmVzcG9uc2UoAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * SealRequest is one message of the Seal request stream.
@@ -489,6 +489,13 @@ export type SignatureOptions = Message<"seald.v1.SignatureOptions"> & {
    * @generated from field: optional bool timestamp = 5;
    */
   timestamp?: boolean | undefined;
+
+  /**
+   * Draw the signing date under the seal (时间章). Unset: the seal's configured default (seals[].date_stamp).
+   *
+   * @generated from field: seald.v1.DateStamp date_stamp = 16;
+   */
+  dateStamp?: DateStamp | undefined;
 };
 
 /**
@@ -497,6 +504,37 @@ export type SignatureOptions = Message<"seald.v1.SignatureOptions"> & {
  */
 export const SignatureOptionsSchema: GenMessage<SignatureOptions> = /*@__PURE__*/
   messageDesc(file_seald_v1_seald, 8);
+
+/**
+ * DateStamp: the date of the signature dictionary's /M (UTC), drawn as glyph outlines in a band under the seal on
+ * every mark that shows the whole seal (a cross-page seal's strips carry none).
+ *
+ * @generated from message seald.v1.DateStamp
+ */
+export type DateStamp = Message<"seald.v1.DateStamp"> & {
+  /**
+   * Draw it (true) or not (false). Unset: the seal's configured default.
+   *
+   * @generated from field: optional bool enabled = 1;
+   */
+  enabled?: boolean | undefined;
+
+  /**
+   * Tokens YYYY MM DD HH mm ss (UTC, zero padded); other characters are drawn as they are and must be digits,
+   * - . / : 年 月 日 or spaces. Empty: the seal's configured format, else "YYYY年MM月DD日". A format it cannot draw is
+   * INVALID_ARGUMENT (BAD_DATE_STAMP_FORMAT).
+   *
+   * @generated from field: string format = 2;
+   */
+  format: string;
+};
+
+/**
+ * Describes the message seald.v1.DateStamp.
+ * Use `create(DateStampSchema)` to create a new message.
+ */
+export const DateStampSchema: GenMessage<DateStamp> = /*@__PURE__*/
+  messageDesc(file_seald_v1_seald, 9);
 
 /**
  * SealResponse is one message of the Seal response stream.
@@ -531,7 +569,7 @@ export type SealResponse = Message<"seald.v1.SealResponse"> & {
  * Use `create(SealResponseSchema)` to create a new message.
  */
 export const SealResponseSchema: GenMessage<SealResponse> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 9);
+  messageDesc(file_seald_v1_seald, 10);
 
 /**
  * SealSummary describes the signature that was added.
@@ -624,7 +662,7 @@ export type SealSummary = Message<"seald.v1.SealSummary"> & {
  * Use `create(SealSummarySchema)` to create a new message.
  */
 export const SealSummarySchema: GenMessage<SealSummary> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 10);
+  messageDesc(file_seald_v1_seald, 11);
 
 /**
  * LocateRequest is one message of the Locate request stream.
@@ -659,7 +697,7 @@ export type LocateRequest = Message<"seald.v1.LocateRequest"> & {
  * Use `create(LocateRequestSchema)` to create a new message.
  */
 export const LocateRequestSchema: GenMessage<LocateRequest> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 11);
+  messageDesc(file_seald_v1_seald, 12);
 
 /**
  * LocateHeader says which seal (for its size) and which placement to preview.
@@ -703,7 +741,7 @@ export type LocateHeader = Message<"seald.v1.LocateHeader"> & {
  * Use `create(LocateHeaderSchema)` to create a new message.
  */
 export const LocateHeaderSchema: GenMessage<LocateHeader> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 12);
+  messageDesc(file_seald_v1_seald, 13);
 
 /**
  * LocateResponse lists the marks a seal with this placement would write.
@@ -731,7 +769,7 @@ export type LocateResponse = Message<"seald.v1.LocateResponse"> & {
  * Use `create(LocateResponseSchema)` to create a new message.
  */
 export const LocateResponseSchema: GenMessage<LocateResponse> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 13);
+  messageDesc(file_seald_v1_seald, 14);
 
 /**
  * LocatedMark is one mark: a rectangle on one page.
@@ -780,7 +818,7 @@ export type LocatedMark = Message<"seald.v1.LocatedMark"> & {
  * Use `create(LocatedMarkSchema)` to create a new message.
  */
 export const LocatedMarkSchema: GenMessage<LocatedMark> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 14);
+  messageDesc(file_seald_v1_seald, 15);
 
 /**
  * MarkRect is a rectangle in points: lower-left corner and size.
@@ -814,7 +852,7 @@ export type MarkRect = Message<"seald.v1.MarkRect"> & {
  * Use `create(MarkRectSchema)` to create a new message.
  */
 export const MarkRectSchema: GenMessage<MarkRect> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 15);
+  messageDesc(file_seald_v1_seald, 16);
 
 /**
  * ListSealsRequest asks for the configured seals.
@@ -829,7 +867,7 @@ export type ListSealsRequest = Message<"seald.v1.ListSealsRequest"> & {
  * Use `create(ListSealsRequestSchema)` to create a new message.
  */
 export const ListSealsRequestSchema: GenMessage<ListSealsRequest> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 16);
+  messageDesc(file_seald_v1_seald, 17);
 
 /**
  * ListSealsResponse lists the configured seals.
@@ -848,7 +886,7 @@ export type ListSealsResponse = Message<"seald.v1.ListSealsResponse"> & {
  * Use `create(ListSealsResponseSchema)` to create a new message.
  */
 export const ListSealsResponseSchema: GenMessage<ListSealsResponse> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 17);
+  messageDesc(file_seald_v1_seald, 18);
 
 /**
  * SealInfo describes one configured seal.
@@ -903,7 +941,7 @@ export type SealInfo = Message<"seald.v1.SealInfo"> & {
  * Use `create(SealInfoSchema)` to create a new message.
  */
 export const SealInfoSchema: GenMessage<SealInfo> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 18);
+  messageDesc(file_seald_v1_seald, 19);
 
 /**
  * CertificateInfo describes an X.509 certificate (RFC 5280).
@@ -959,7 +997,7 @@ export type CertificateInfo = Message<"seald.v1.CertificateInfo"> & {
  * Use `create(CertificateInfoSchema)` to create a new message.
  */
 export const CertificateInfoSchema: GenMessage<CertificateInfo> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 19);
+  messageDesc(file_seald_v1_seald, 20);
 
 /**
  * Edge is the page edge, as the reader sees the page, where a cross-page seal's strips go.
