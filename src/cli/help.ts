@@ -45,6 +45,7 @@ Commands:
   pool     show the token pool of a server (per token and per seal)
   timestamp add a document time-stamp (RFC 3161) to a PDF file through a server
   ltv      add long-term validation data (PAdES B-LT, --timestamp: B-LTA) through a server
+  admin    operator tools: \`seald admin seal-image\` draws a seal image (offline)
   help     show help for a command
 
 Run \`seald help <command>\` or \`seald <command> --help\` for a command's options.
@@ -107,6 +108,9 @@ Signature:
   --location TEXT     /Location
   --contact TEXT      /ContactInfo
   --field NAME        signature field name (default Seal<n>)
+  --date-stamp[=FORMAT]  draw the signing date (/M, UTC) under the seal (时间章); FORMAT with YYYY MM DD
+                      HH mm ss, digits, - . / : 年 月 日 (default the seal's, else YYYY年MM月DD日)
+  --no-date-stamp     no date stamp, even where the seal draws one by default
 
 Other:
   -o, --output FILE   where to write the sealed document (required)
@@ -234,6 +238,8 @@ Signature:
   --field NAME        signature field name (default Seal<n>)
   --timestamp         add a signature time-stamp from the server's TSA (PAdES B-T; default: the server's tsa.seal_timestamp)
   --timestamp         add a signature time-stamp from the server's TSA (PAdES B-T; default: the server's tsa.seal_timestamp)
+  --date-stamp[=FORMAT]  draw the signing date (/M, UTC) under each seal (时间章); see \`seald help seal\`
+  --no-date-stamp     no date stamp, even where the seal draws one by default
 
 Other:
   -o, --output DIR    where to write the sealed documents (required; created if missing; not IN_DIR)
@@ -283,4 +289,23 @@ the responders are gone. Run it again before the time-stamps' certificates expir
   --password-file FILE  the password of an encrypted input (user, or owner to lift its permissions)
   --json              print the summary as JSON
 ${TLS_OPTIONS_HELP}  -h, --help          this help
+`;
+
+export const ADMIN_HELP = `Usage: seald admin seal-image --name NAME -o FILE.svg|FILE.png [options]
+
+Draw a seal image for a seal that has none yet, offline: the organisation's name in CJK glyphs along the
+upper arc, a star, the seal code along the lower arc and the kind's label (合同专用章 …), or for a person a
+square seal (张三之印; a legal representative's: 张三印). Characters come from the outlines seald ships
+(its demo names, digits) or an installed CJK font (Debian: fonts-wqy-zenhei) or --font.
+
+Write .svg for the seal's \`image:\` in seald.yaml (drawn as vector paths: a few KB per seal, sharp at any
+resolution) or .png for people and other tools.
+
+  --name NAME         the organisation or person (required)
+  --kind KIND         official (default), contract, finance, invoice, legal-representative, personal
+  --code DIGITS       the seal code along the lower arc (default 13 digits derived from the name; "" for none)
+  --font FILE         a TrueType/OpenType font (or collection) for the characters
+  --size PX           the PNG's width and height (default 600; 42 mm at 300 dpi needs 496)
+  -o, --output FILE   where to write it (required; .svg or .png)
+  -h, --help          this help
 `;

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import {
+  ADMIN_HELP,
   AUDIT_HELP,
   BATCH_HELP,
   HEALTH_HELP,
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, Command> = {
   timestamp: { load: async () => (await import('./commands/timestamp.ts')).timestampCommand, help: TIMESTAMP_HELP },
   ltv: { load: async () => (await import('./commands/timestamp.ts')).ltvCommand, help: LTV_HELP },
   pool: { load: async () => (await import('./commands/pool.ts')).poolCommand, help: POOL_HELP },
+  admin: { load: async () => (await import('./commands/admin.ts')).adminCommand, help: ADMIN_HELP },
 };
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {

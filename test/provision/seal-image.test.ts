@@ -162,7 +162,7 @@ describe('the organisation seal (公章)', () => {
     const img = decodePng(png);
     expect([img.width, img.height]).toEqual([600, 600]);
     for (const [x, y] of [[0, 0], [599, 599], [60, 60]] as const) expect(pixelAt(img, x, y)[3]).toBe(0);
-    // The ring (radius 0.455–0.49 of the size) at 3 o'clock, and the star's centre: solid seal red.
+    // The ring (radius 0.461–0.496 of the size) at 3 o'clock, and the star's centre: solid seal red.
     for (const [x, y] of [[Math.round(600 * 0.972), 300], [300, 300]] as const) {
       expect(pixelAt(img, x, y)).toEqual([SEAL_RED.r, SEAL_RED.g, SEAL_RED.b, 255]);
     }

@@ -48,12 +48,14 @@ export interface OrganizationSealSpec {
 
 export function organizationSealSvg(spec: OrganizationSealSpec, glyphs: GlyphSource): string {
   const c = S / 2;
-  const shapes: Shape[] = [{ path: ring(c, c, 0.49 * S, 0.455 * S) }, { path: star(c, c, 0.175 * S) }];
+  // The ring reaches to 0.4 % of the edge: a cross-page seal's outer strips then show red up to the page edge.
+  const [outer, inner] = [0.496 * S, 0.461 * S];
+  const shapes: Shape[] = [{ path: ring(c, c, outer, inner) }, { path: star(c, c, 0.175 * S) }];
   const name = [...spec.name.trim()].filter((ch) => ch.trim() !== '');
   if (name.length === 0) throw new SealdError('invalid-input', 'BAD_SEAL_NAME', 'the seal needs a name');
   // The name: characters upright towards the rim, evenly spread over at most 240° of the upper arc.
   const h = 0.165 * S;
-  const r = 0.455 * S - 0.025 * S - h / 2;
+  const r = inner - 0.025 * S - h / 2;
   const natural = (h * 1.02) / r;
   const pitch = Math.min(natural * 1.25, ((240 / 180) * Math.PI) / name.length);
   const w = Math.min(0.82 * h, pitch * r * 0.94);
@@ -65,7 +67,7 @@ export function organizationSealSvg(spec: OrganizationSealSpec, glyphs: GlyphSou
   const code = [...spec.code.trim()];
   if (code.length > 0) {
     const hc = 0.05 * S;
-    const rc = 0.455 * S - 0.02 * S - hc / 2;
+    const rc = inner - 0.02 * S - hc / 2;
     const wc = hc * 0.62;
     const pc = Math.min((wc * 1.25) / rc, ((100 / 180) * Math.PI) / code.length);
     code.forEach((ch, i) => {
