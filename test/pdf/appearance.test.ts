@@ -10,6 +10,8 @@ import { checkDateStampFormat, formatDateStamp } from '../../src/pdf/date-stamp.
 import { prepareSealImage } from '../../src/pdf/image.ts';
 import { bufferSource } from '../../src/pdf/source.ts';
 import { looksLikeSvg, readSvgSeal } from '../../src/pdf/svg-seal.ts';
+import { vectorAppearance } from '../../src/pdf/appearance-vector.ts';
+import { PdfStream, dict } from '../../src/pdf/objects.ts';
 import { parsePathData, toPathData, toPdfPathOps } from '../../src/pdf/vector-path.ts';
 import { renderSealPng, sealImageSvg } from '../../src/provision/seal-image.ts';
 import { fixture } from '../fixtures/index.ts';
@@ -36,6 +38,15 @@ describe('SVG seals as PDF paths', () => {
       'q 1 0 0 -1 0 100 cm\n1 0 0 rg\n0 0 m\n10 0 l\n10 10 l\nh\nf\nq 1 0 0 -1 5 5 cm\n0.85098 0.14902 0.109804 rg\n' +
         '0.85098 0.14902 0.109804 RG 2 w 1 j\n0 0 m\n1 1 l\nh\nB\nQ\nQ\n',
     );
+  });
+
+  it('reads a path-only form back as SVG for the report, and nothing else', () => {
+    const content = readSvgSeal(svg('<path fill="#d9261c" d="M0 0H10V10Z"/>')).content;
+    const back = vectorAppearance(new PdfStream(dict({ BBox: [0, 0, 100, 100] }), Buffer.from(content)), (o) => o);
+    expect(back).toMatchObject({ format: 'svg', width: 100, height: 100 });
+    expect(back!.svg).toContain('<path fill="#d9261c" transform="matrix(1 0 0 -1 0 100)" d="M0 0L10 0L10 10Z"/>');
+    const withText = new PdfStream(dict({ BBox: [0, 0, 100, 100] }), Buffer.from('BT /F1 12 Tf (x) Tj ET'));
+    expect(vectorAppearance(withText, (o) => o)).toBeUndefined();
   });
 
   it('refuses what it would draw wrongly, saying what', () => {
