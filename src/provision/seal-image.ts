@@ -8,7 +8,7 @@
  * pixels, is rendered from the same SVG by resvg (@resvg/resvg-js).
  */
 import { createHash } from 'node:crypto';
-import { Resvg } from '@resvg/resvg-js';
+import { createRequire } from 'node:module';
 import { encodePng } from './png-encode.ts';
 import { glyphSourceFor } from './seal-image/glyphs.ts';
 import {
@@ -68,6 +68,8 @@ export function sealImageSvg(opts: SealSvgOptions): string {
 /** Render an SVG to a square RGBA PNG `sizePx` wide (resvg, anti-aliased, transparent background). */
 export function renderSealPng(svg: string, sizePx: number): Buffer {
   const size = checkedSize(sizePx);
+  // Loaded on first use: resvg is a native module, and `seald serve` (whose demo seals are SVG) never needs it.
+  const { Resvg } = createRequire(import.meta.url)('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
   return Buffer.from(new Resvg(svg, { fitTo: { mode: 'width', value: size }, font: { loadSystemFonts: false } }).render().asPng());
 }
 
