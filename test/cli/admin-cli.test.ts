@@ -29,6 +29,13 @@ describe('seald admin seal-image', () => {
     expect([img.width, img.height]).toEqual([496, 496]);
   });
 
+  it('has its help, listed in the main help', async () => {
+    const help = await seald(['help', 'admin']);
+    expect(help.code).toBe(0);
+    expect(help.stdout.toString()).toMatch(/^Usage: seald admin seal-image --name NAME/);
+    expect((await seald(['--help'])).stdout.toString()).toContain('seald admin seal-image');
+  });
+
   it('refuses a command line it cannot run, with exit status 2 and the reason', async () => {
     for (const [args, reason] of [
       [['--name', 'x', '--kind', 'bogus', '-o', 'a.png'], /--kind: expected official/],
