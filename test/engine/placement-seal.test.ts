@@ -189,7 +189,7 @@ describe('cross-page seals (骑缝章)', () => {
     // 120 marks.
     expect(update.match(/\/Subtype \/Widget/g)).toHaveLength(1);
     expect(update.match(/\/Subtype \/Stamp/g)).toHaveLength(119);
-    expect(update.match(/\/BBox \[0 0 2000 2000\] \/Matrix \[0\.0005 0 0 0\.0005 0 0\]/g)).toHaveLength(1);
+    expect(update.match(/\/BBox \[0 0 2000 2000\]\s\/Matrix \[0\.0005 0 0 0\.0005 0 0\]/g)).toHaveLength(1);
     expect(update.match(/\/Subtype \/Image/g)).toBeNull();
   });
 
