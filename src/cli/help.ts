@@ -50,6 +50,9 @@ const SIGNATURE_HELP = `Signature:
   --certify LEVEL     make the seal a certification signature (DocMDP): no-changes (P=1, no later revision
                       at all) or form-filling (P=2, later form filling and single-mark seals only). Refused
                       on a document that is already certified or already carries a signature
+  --date-stamp[=FORMAT]  draw the signing date (/M, UTC) under the seal (时间章); FORMAT with YYYY MM DD
+                      HH mm ss, digits, - . / : 年 月 日 (default the seal's, else YYYY年MM月DD日)
+  --no-date-stamp     no date stamp, even where the seal draws one by default
 `;
 
 export const MAIN_HELP = `Usage: seald <command> [options]
@@ -69,7 +72,7 @@ Commands:
   pool     show the token pool of a server (per token and per seal)
   timestamp add a document time-stamp (RFC 3161) to a PDF file through a server
   ltv      add long-term validation data (PAdES B-LT, --timestamp: B-LTA) through a server
-  admin    write a seal's certificate chain or image onto its token
+  admin    operator tools: draw a seal image; write a seal's certificate chain or image onto its token
   help     show help for a command
 
 Run \`seald help <command>\` or \`seald <command> --help\` for a command's options.
@@ -301,12 +304,30 @@ the responders are gone. Run it again before the time-stamps' certificates expir
 ${TLS_OPTIONS_HELP}  -h, --help          this help
 `;
 
-export const ADMIN_HELP = `Usage: seald admin write-certificate --config FILE --key LABEL --chain CHAIN.pem [--token LABEL]
+export const ADMIN_HELP = `Usage: seald admin seal-image --name NAME -o FILE.svg|FILE.png [--kind KIND] [--code DIGITS] [--font FILE] [--size PX]
+       seald admin write-certificate --config FILE --key LABEL --chain CHAIN.pem [--token LABEL]
        seald admin write-image --config FILE --key LABEL --image SEAL.png [--token LABEL]
 
-Write a seal's material onto the token that holds its key, so the seal can be configured by its key alone (no
+write-certificate, write-image: write a seal's material onto the token that holds its key, so the seal can be configured by its key alone (no
 certificates: and no image: in seals[]; seald then reads them from the token at start and at each reload).
 The certificates are CKO_CERTIFICATE objects with the key's CKA_ID, the image a CKO_DATA object with CKA_APPLICATION
 "seald.seal-image" and the key's label; writing replaces what is there. A chain whose first certificate is not for
 the key is refused. The module, token and PIN come from the configuration's pkcs11 section (first token, or --token).
+
+seal-image:
+Draw a seal image for a seal that has none yet, offline: the organisation's name in CJK glyphs along the
+upper arc, a star, the seal code along the lower arc and the kind's label (合同专用章 …), or for a person a
+square seal (张三之印; a legal representative's: 张三印). Characters come from the outlines seald ships
+(its demo names, digits) or an installed CJK font (Debian: fonts-wqy-zenhei) or --font.
+
+Write .svg for the seal's \`image:\` in seald.yaml (drawn as vector paths: a few KB per seal, sharp at any
+resolution) or .png for people and other tools.
+
+  --name NAME         the organisation or person (required)
+  --kind KIND         official (default), contract, finance, invoice, legal-representative, personal
+  --code DIGITS       the seal code along the lower arc (default 13 digits derived from the name; "" for none)
+  --font FILE         a TrueType/OpenType font (or collection) for the characters
+  --size PX           the PNG's width and height (default 600; 42 mm at 300 dpi needs 496)
+  -o, --output FILE   where to write it (required; .svg or .png)
+  -h, --help          this help
 `;

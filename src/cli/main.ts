@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import {
+  ADMIN_HELP,
   AUDIT_HELP,
   BATCH_HELP,
   HEALTH_HELP,
@@ -18,7 +19,6 @@ import {
   SERVE_HELP,
   TIMESTAMP_HELP,
   VERIFY_HELP,
-  ADMIN_HELP,
 } from './help.ts';
 import { describeFailure, EXIT_FAILURE, EXIT_USAGE, processIo, UsageError, type CliIo } from './io.ts';
 

@@ -25,6 +25,11 @@ export interface SealConfig {
    * CKA_ALWAYS_AUTHENTICATE so the token enforces it. Absent or `none`: the seal signs on the caller's grant alone.
    */
   activation?: 'required' | 'none';
+  /**
+   * Draw the signing date under the seal by default (时间章): `true` for YYYY年MM月DD日, or a format
+   * (src/pdf/date-stamp.ts). A request's SignatureOptions.date_stamp overrides it.
+   */
+  dateStamp?: string;
 }
 
 /** Mutual TLS: the server's certificate chain and key, and the CA bundle client certificates must chain to. */
@@ -48,7 +53,7 @@ export function sealsFrom(value: unknown, fromFile: (p: string) => string, sourc
   return value.map((item: unknown, index) => {
     const name = `seals[${index}]`;
     if (!isTable(item)) throw configError(name, 'expected a mapping', source);
-    checkKeys(item, ['id', 'kind', 'name', 'key', 'certificates', 'image', 'size_mm', 'activation'], `${name}.`, source);
+    checkKeys(item, ['id', 'kind', 'name', 'key', 'certificates', 'image', 'size_mm', 'activation', 'date_stamp'], `${name}.`, source);
     const id = requiredString(item, 'id', `${name}.id`, source);
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) {
       throw configError(`${name}.id`, `"${id}": use letters, digits, ".", "_" and "-"`, source);
@@ -68,10 +73,15 @@ export function sealsFrom(value: unknown, fromFile: (p: string) => string, sourc
     if (activation !== undefined && activation !== 'required' && activation !== 'none') {
       throw configError(`${name}.activation`, `expected required or none, got ${JSON.stringify(activation)}`, source);
     }
+    const dateStamp = item.date_stamp;
+    if (dateStamp !== undefined && dateStamp !== true && dateStamp !== false && (typeof dateStamp !== 'string' || dateStamp === '')) {
+      throw configError(`${name}.date_stamp`, `expected true, false or a format such as "YYYY年MM月DD日", got ${JSON.stringify(dateStamp)}`, source);
+    }
     return {
       id,
       kind,
       ...(activation === undefined ? {} : { activation }),
+      ...(dateStamp === undefined || dateStamp === false ? {} : { dateStamp: dateStamp === true ? 'YYYY年MM月DD日' : dateStamp }),
       name: requiredString(item, 'name', `${name}.name`, source),
       key: requiredString(item, 'key', `${name}.key`, source),
       ...optionalFile(item, 'certificates', `${name}.certificates`),

@@ -14,6 +14,8 @@ import { planPlacement, type Placement } from './placements.ts';
 import { checkSealable, embedCms, prepareSignature, uniqueFieldName } from '../pdf/signature.ts';
 import { checkCertifiable, type DocMdpPermission } from '../pdf/certification.ts';
 import { SealdError } from '../errors.ts';
+import { checkDateStampFormat, DEFAULT_DATE_STAMP_FORMAT, formatDateStamp } from '../pdf/date-stamp.ts';
+import { DATE_STAMP_BAND } from '../pdf/appearance.ts';
 
 export type { Placement, PositionPlacement } from './placements.ts';
 
@@ -25,6 +27,8 @@ export interface SealMaterial {
   /** Default mark size in PDF points (1/72 in). */
   defaultWidth: number;
   defaultHeight: number;
+  /** The seal's configured date stamp format, when it draws the signing date by default (config seals[].date_stamp). */
+  dateStampFormat?: string;
 }
 
 export interface SealOptions {
@@ -60,6 +64,11 @@ export interface SealOptions {
    * (P=2: later form filling and signatures allowed). Refused on a document that is certified or already signed.
    */
   certify?: Certify;
+  /**
+   * The signing date drawn under the seal (时间章, pdf/date-stamp.ts): `enabled` unset follows the seal's default
+   * (SealMaterial.dateStampFormat); `format` empty or unset uses the seal's format, else YYYY年MM月DD日.
+   */
+  dateStamp?: { enabled?: boolean; format?: string };
 }
 
 /** The certification levels a seal can give: DocMDP P=1 and P=2. */
@@ -114,10 +123,15 @@ async function sealOnce(
   if (!signerCert) throw new SealdError('internal', 'NO_CERTIFICATE', `seal "${seal.id}" has no certificate`);
   checkCertificateValidAt(signerCert, signingTime);
 
+  const dateStampFormat = dateStampFormatOf(seal, options);
+  if (dateStampFormat !== undefined) checkDateStampFormat(dateStampFormat);
+  // The date stamp's band under the seal comes on top of the seal's own size (appearance.ts DATE_STAMP_BAND).
+  const planned =
+    dateStampFormat === undefined ? seal : { ...seal, defaultHeight: seal.defaultHeight / (1 - DATE_STAMP_BAND) };
   const doc = PdfDocument.open(source, { password: options.password });
   checkSealable(doc);
   if (options.certify !== undefined) checkCertifiable(doc);
-  const plan = await planPlacement(doc, placement, seal, options.signal);
+  const plan = await planPlacement(doc, placement, planned, options.signal);
   const [first, ...others] = plan.marks;
   if (first === undefined) throw new SealdError('internal', 'NO_MARKS', 'the placement planned no mark');
   checkSealable(doc, plan.marks.length);
@@ -142,6 +156,7 @@ async function sealOnce(
     placementKind: plan.kind,
     ...(options.certify === undefined ? {} : { certification: DOC_MDP[options.certify] }),
     ...(options.idEntropy === undefined ? {} : { idEntropy: options.idEntropy }),
+    ...(dateStampFormat === undefined ? {} : { dateStamp: { text: formatDateStamp(dateStampFormat, signingTime) } }),
   });
 
   const documentDigest = await digestByteRange(source, prepared.bytes, prepared.byteRange, options.sourceDigest);
@@ -184,6 +199,14 @@ async function sealOnce(
     ...(timestampTime === undefined ? {} : { timestampTime }),
     ...(doc.repaired === undefined ? {} : { repaired: doc.repaired.reason }),
   };
+}
+
+/** The date stamp format this seal draws with, or undefined when it draws none. */
+function dateStampFormatOf(seal: SealMaterial, options: SealOptions): string | undefined {
+  const asked = options.dateStamp;
+  const enabled = asked?.enabled ?? seal.dateStampFormat !== undefined;
+  if (!enabled) return undefined;
+  return asked?.format || seal.dateStampFormat || DEFAULT_DATE_STAMP_FORMAT;
 }
 
 const contentsSizes = new WeakMap<Signer, number>();

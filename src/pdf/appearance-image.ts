@@ -11,12 +11,15 @@
  */
 import { decodeStream, streamFilters } from './filters.ts';
 import { PdfDict, PdfName, PdfStream, PdfString, type PdfObject } from './objects.ts';
+import { vectorAppearance, type VectorAppearance } from './appearance-vector.ts';
 
 export type AppearanceImage =
   /** A DCTDecode image: the JPEG file itself (§7.4.8). Its soft mask, if any, is not applied. */
   | { format: 'jpeg'; width: number; height: number; bytes: Uint8Array }
   /** Decoded pixels: 8-bit straight RGBA, row by row. */
-  | { format: 'rgba'; width: number; height: number; rgba: Uint8Array };
+  | { format: 'rgba'; width: number; height: number; rgba: Uint8Array }
+  /** A seal drawn as paths (seald's SVG seals, appearance-vector.ts), as an SVG document. */
+  | VectorAppearance;
 
 type Resolve = (o: PdfObject | undefined) => PdfObject | undefined;
 
@@ -56,7 +59,15 @@ export function widgetAppearanceImage(widget: PdfDict, resolve: Resolve): Appear
       .map((image) => ({ image, pixels: num(image.dict, 'Width', resolve) * num(image.dict, 'Height', resolve) }))
       .sort((a, b) => b.pixels - a.pixels)
       .find(({ image }) => decodable(image, resolve));
-    return largest === undefined ? undefined : decodeImage(largest.image, resolve);
+    if (largest !== undefined) return decodeImage(largest.image, resolve);
+    // No image: a seal drawn as paths, in a form of its own (seald's vector seals) or in the appearance itself.
+    const forms: PdfStream[] = [];
+    collectForms(normal, resolve, 0, new Set(), forms);
+    for (const form of forms) {
+      const vector = vectorAppearance(form, resolve);
+      if (vector !== undefined) return vector;
+    }
+    return undefined;
   } catch {
     return undefined;
   }
@@ -78,6 +89,22 @@ function collectImages(form: PdfStream, resolve: Resolve, depth: number, seen: S
     } else if (subtype === 'Form') {
       collectImages(x, resolve, depth + 1, seen, out);
     }
+  }
+}
+
+/** Forms that draw no further XObject (leaves), the appearance itself included, in the order met. */
+function collectForms(form: PdfStream, resolve: Resolve, depth: number, seen: Set<PdfStream>, out: PdfStream[]): void {
+  if (depth > MAX_DEPTH || seen.has(form) || seen.size > MAX_XOBJECTS) return;
+  seen.add(form);
+  const resources = resolve(form.dict.get('Resources'));
+  const xobjects = resources instanceof PdfDict ? resolve(resources.get('XObject')) : undefined;
+  if (!(xobjects instanceof PdfDict) || xobjects.entries.size === 0) {
+    out.push(form);
+    return;
+  }
+  for (const entry of xobjects.entries.values()) {
+    const x = resolve(entry);
+    if (x instanceof PdfStream && x.dict.name('Subtype') === 'Form') collectForms(x, resolve, depth + 1, seen, out);
   }
 }
 

@@ -9,11 +9,11 @@
  * in the same update so the one signature covers them all and removing the revision removes them all. All marks share
  * one image XObject (and its /SMask).
  */
-import { PdfDict, PdfRaw, PdfRef, PdfStream, PdfString, dict, name, type PdfObject } from './objects.ts';
+import { PdfDict, PdfRaw, PdfRef, PdfString, dict, name, type PdfObject } from './objects.ts';
 import { IncrementalWriter } from './incremental.ts';
 import type { PdfDocument, PageInfo, Rect } from './document.ts';
 import type { SealImage } from './image.ts';
-import { numberToken } from './serialize.ts';
+import { Appearances, type DateStamp, type SealWindow } from './appearance.ts';
 import { sealingRefusal } from './encryption/permissions.ts';
 import { docMdpReference, setDocMdp, type DocMdpPermission } from './certification.ts';
 import { SealdError } from '../errors.ts';
@@ -26,18 +26,7 @@ export interface Mark {
   window?: SealWindow;
 }
 
-/**
- * A window on the seal, in displayed points from the seal's lower-left corner: the seal is drawn `sealWidth` ×
- * `sealHeight` (the image fitted, aspect kept, centred) and the mark shows [x, x + width] × [y, y + height] of it.
- */
-export interface SealWindow {
-  sealWidth: number;
-  sealHeight: number;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+export type { SealWindow } from './appearance.ts';
 
 /** Which placement made the signature: recorded as /Seald_Placement in the signature dictionary. */
 export type PlacementKind = 'Position' | 'MultiPage' | 'CrossPage' | 'Keyword';
@@ -64,6 +53,8 @@ export interface SignatureSpec {
   certification?: DocMdpPermission;
   /** 24 bytes for the trailer's new /ID (IncrementalWriter); default random. */
   idEntropy?: Uint8Array;
+  /** The signing date drawn under the seal on every whole mark (appearance.ts); none when absent. */
+  dateStamp?: DateStamp;
 }
 
 export interface PreparedSignature {
@@ -128,7 +119,7 @@ export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): Prepare
   const w = new IncrementalWriter(doc, spec.idEntropy);
   const { mark } = spec;
   const others = spec.otherMarks ?? [];
-  const appearances = new Appearances(w, spec.image);
+  const appearances = new Appearances(w, spec.image, spec.dateStamp);
 
   const pages = [...new Set([mark, ...others].map((m) => m.page.number))].sort((a, b) => a - b);
   const sig = w.add(
@@ -225,91 +216,6 @@ export function embedCms(prepared: PreparedSignature, cms: Uint8Array): void {
     throw new SealdError('internal', 'CONTENTS_TOO_SMALL', `the signature (${cms.length} bytes) does not fit the reserved ${capacity} bytes`);
   }
   prepared.bytes.write(Buffer.from(cms).toString('hex'), start - prepared.base + 1, 'latin1');
-}
-
-/**
- * The marks' normal appearances (§12.5.5): form XObjects drawing the one shared seal image. A whole mark fits the
- * image (aspect kept) and centres it; a strip draws the whole seal shifted so that its window falls on the form's
- * /BBox, which clips the rest (§8.10.1). On a rotated page, /Matrix turns the appearance with the page so the seal
- * looks upright to the reader. Marks of the same size and rotation share one form.
- */
-class Appearances {
-  private imageRef: PdfRef | undefined;
-  private readonly forms = new Map<string, PdfRef>();
-
-  constructor(
-    private readonly w: IncrementalWriter,
-    private readonly image: SealImage,
-  ) {}
-
-  of(mark: Mark): PdfRef {
-    const rotate = mark.page.rotate;
-    const [x0, y0, x1, y1] = mark.rect;
-    // The form's own width and height are the mark's as the reader sees it.
-    const quarter = rotate === 90 || rotate === 270;
-    const bw = quarter ? y1 - y0 : x1 - x0;
-    const bh = quarter ? x1 - x0 : y1 - y0;
-    const win = mark.window ?? { sealWidth: bw, sealHeight: bh, x: 0, y: 0, width: bw, height: bh };
-    const key = [rotate, bw, bh, win.sealWidth, win.sealHeight, win.x, win.y].map(round).join(' ');
-    let form = this.forms.get(key);
-    if (form === undefined) {
-      form = this.w.add(this.form(rotate, bw, bh, win));
-      this.forms.set(key, form);
-    }
-    return form;
-  }
-
-  private form(rotate: number, bw: number, bh: number, win: SealWindow): PdfStream {
-    const { image } = this;
-    const scale = Math.min(win.sealWidth / image.width, win.sealHeight / image.height);
-    const iw = image.width * scale;
-    const ih = image.height * scale;
-    const n = numberToken;
-    // A strip also clips explicitly: some viewers are lax about clipping a form to its /BBox.
-    const clip = !showsPart(win, bw, bh) ? '' : `0 0 ${n(round(bw))} ${n(round(bh))} re W n `;
-    const content = `q ${clip}${n(iw)} 0 0 ${n(ih)} ${n((win.sealWidth - iw) / 2 - win.x)} ${n((win.sealHeight - ih) / 2 - win.y)} cm /Seal Do Q\n`;
-    const rad = (rotate * Math.PI) / 180;
-    const [c, s] = [Math.round(Math.cos(rad)), Math.round(Math.sin(rad))];
-    return new PdfStream(
-      dict({
-        Type: name('XObject'),
-        Subtype: name('Form'),
-        BBox: [0, 0, round(bw), round(bh)],
-        Matrix: rotate ? [c, s, -s, c, 0, 0] : undefined,
-        Resources: dict({ XObject: dict({ Seal: this.imageObject() }) }),
-      }),
-      Buffer.from(content, 'latin1'),
-    );
-  }
-
-  /** The image XObject (§8.9.5) and its soft mask (§11.6.5.3), written once per signature. */
-  private imageObject(): PdfRef {
-    if (this.imageRef !== undefined) return this.imageRef;
-    const { w, image } = this;
-    const smask = image.alpha
-      ? w.add(
-          new PdfStream(
-            dict({ Type: name('XObject'), Subtype: name('Image'), Width: image.width, Height: image.height, ColorSpace: name('DeviceGray'), BitsPerComponent: 8, Filter: name('FlateDecode') }),
-            image.alpha,
-          ),
-        )
-      : undefined;
-    this.imageRef = w.add(
-      new PdfStream(
-        dict({
-          Type: name('XObject'), Subtype: name('Image'), Width: image.width, Height: image.height,
-          ColorSpace: name('DeviceRGB'), BitsPerComponent: 8, Filter: name('FlateDecode'), SMask: smask,
-        }),
-        image.rgb,
-      ),
-    );
-    return this.imageRef;
-  }
-}
-
-/** True when the window is only part of the seal (a strip). */
-function showsPart(win: SealWindow, bw: number, bh: number): boolean {
-  return win.x !== 0 || win.y !== 0 || win.sealWidth > bw + 1e-6 || win.sealHeight > bh + 1e-6;
 }
 
 /**

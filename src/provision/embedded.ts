@@ -24,12 +24,7 @@ import { createDevCa, issueEndEntityCertificate, type DevCa } from '../crypto/de
 import type { SubjectName } from '../crypto/distinguished-name.ts';
 import { findKeyPublicInfo, generateKeyPair, initializeToken, listTokenLabels, type AdminKeyType } from '../pool/admin.ts';
 import { canonicalSpki } from '../pool/public-key.ts';
-import {
-  DEFAULT_ORGANIZATION_SEAL_SIZE_PX,
-  DEFAULT_PERSONAL_SEAL_SIZE_PX,
-  drawOrganizationSeal,
-  drawPersonalSeal,
-} from './seal-image.ts';
+import { sealImageSvg } from './seal-image.ts';
 
 const run = promisify(execFile);
 
@@ -63,7 +58,8 @@ interface SealPlan {
   /** CKA_ALWAYS_AUTHENTICATE: each signature needs the holder's PIN (signature activation). */
   alwaysAuthenticate?: boolean;
   subject: SubjectName;
-  draw: () => Buffer;
+  /** The seal image, an SVG of filled paths (seal-image.ts): seald draws it as vectors in the appearance. */
+  draw: () => string;
 }
 
 const SEALS: SealPlan[] = [
@@ -71,13 +67,13 @@ const SEALS: SealPlan[] = [
     id: 'org',
     keyType: 'RSA-2048',
     subject: { country: 'CN', organization: DEMO_ORGANIZATION, commonName: `${DEMO_ORGANIZATION} 电子印章` },
-    draw: () => drawOrganizationSeal({ sizePx: DEFAULT_ORGANIZATION_SEAL_SIZE_PX, name: DEMO_ORGANIZATION }),
+    draw: () => sealImageSvg({ name: DEMO_ORGANIZATION, kind: 'official' }),
   },
   {
     id: 'personal',
     keyType: 'EC-P256',
     subject: { country: 'CN', organization: DEMO_ORGANIZATION, commonName: DEMO_PERSON },
-    draw: () => drawPersonalSeal({ sizePx: DEFAULT_PERSONAL_SEAL_SIZE_PX, name: DEMO_PERSON }),
+    draw: () => sealImageSvg({ name: DEMO_PERSON, kind: 'personal' }),
   },
   {
     // 法定代表人章: the legal representative's seal, under sole control — every signature needs the holder's PIN.
@@ -87,7 +83,7 @@ const SEALS: SealPlan[] = [
     keyType: 'EC-P256',
     alwaysAuthenticate: true,
     subject: { country: 'CN', organization: DEMO_ORGANIZATION, commonName: `${DEMO_PERSON}（法定代表人）` },
-    draw: () => drawPersonalSeal({ sizePx: DEFAULT_PERSONAL_SEAL_SIZE_PX, name: DEMO_PERSON }),
+    draw: () => sealImageSvg({ name: DEMO_PERSON, kind: 'legal-representative' }),
   },
 ];
 
@@ -226,21 +222,21 @@ seals:
     name: ${DEMO_ORGANIZATION}          # display name (Example Trading Co., Ltd. — a demo company)
     key: org                          # CKA_LABEL on the token
     certificates: seals/org.chain.pem # signer first, then the dev CA
-    image: seals/org.png
+    image: seals/org.svg
     size_mm: 42
   - id: personal
     kind: personal
     name: ${DEMO_PERSON}
     key: personal
     certificates: seals/personal.chain.pem
-    image: seals/personal.png
+    image: seals/personal.svg
     size_mm: 20
   - id: legal-rep                     # 法定代表人章: every signature needs the holder's PIN
     kind: legal_representative
     name: ${DEMO_PERSON}（法定代表人）
     key: legal-rep                    # generated with CKA_ALWAYS_AUTHENTICATE
     certificates: seals/legal-rep.chain.pem
-    image: seals/legal-rep.png
+    image: seals/legal-rep.svg
     size_mm: 20
     activation: required              # seald seal --seal legal-rep --pin-file token.pin (SoftHSM: the user PIN)
 activation:
@@ -318,7 +314,7 @@ export async function ensureEmbeddedDefaults(
       await writeAtomic(chainPath, derToPem(certificate) + derToPem(ca.certificate));
       log.info({ seal: seal.id, subject: describeCertificate(certificate).subject, reason: stale }, 'issued seal certificate');
     }
-    const imagePath = path.join(dir, 'seals', `${seal.id}.png`);
+    const imagePath = path.join(dir, 'seals', `${seal.id}.svg`);
     if (!(await exists(imagePath))) await writeAtomic(imagePath, seal.draw());
   }
 

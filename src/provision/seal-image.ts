@@ -1,23 +1,28 @@
 /**
- * Demo seal images that seald draws itself, so a fresh install can seal without anyone supplying artwork.
+ * Demo and operator seal images that seald draws itself, so that a fresh install can seal without anyone supplying
+ * artwork, and `seald admin seal-image` can give an operator a starting point.
  *
- * Two looks, both in seal red on a transparent background:
- * - the organisation seal (公章): a round seal with a thick outer ring, a thin inner ring, the name along the upper
- *   arc, a five-pointed star in the centre, "DEMO" under the star and a 13-digit seal code along the lower arc (the
- *   place where Chinese official seals carry theirs);
- * - the personal seal (私章 / 名章): a square seal with a border and four blocky glyphs in two columns.
- *
- * Everything is drawn from signed distances (analytic anti-aliasing: coverage = ½ − distance, clamped), so no image or
- * font library is needed. ASCII letters and digits come from a small built-in stroke font; any other character becomes
- * a made-up glyph of straight strokes, seeded by its code point, which reads as "text" at seal size.
- * The result is a PNG (RGBA, 8 bits per channel) written by png-encode.ts. The stroke font is stroke-font.ts, the
- * shapes and the coverage canvas raster.ts.
+ * The seal is composed as vector outlines (seal-image/seal-svg.ts: real CJK glyphs from glyph-outlines.ts or an
+ * installed font, read with fontkit) in a small SVG. seald seals with the SVG itself (src/pdf/svg-seal.ts draws it as
+ * paths in the appearance: a few KB per seal, sharp at any resolution); a PNG, for people and for tools that want
+ * pixels, is rendered from the same SVG by resvg (@resvg/resvg-js).
  */
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { encodePng } from './png-encode.ts';
-import { CoverageCanvas, fnv1a, ring, roundedFrame, segment, star, STAR_INNER_RATIO, xorshift32 } from './raster.ts';
-import { drawTextLine, drawTextOnArc, pseudoGlyph } from './stroke-font.ts';
+import { glyphSourceFor } from './seal-image/glyphs.ts';
+import {
+  KIND_LABELS,
+  organizationSealSvg,
+  SEAL_KINDS,
+  SEAL_RED,
+  squareSealSvg,
+  squareSealText,
+  type SealImageKind,
+} from './seal-image/seal-svg.ts';
+import { SealdError } from '../errors.ts';
 
-export { encodePng };
+export { encodePng, SEAL_KINDS, SEAL_RED, type SealImageKind };
 
 export interface SealImageOptions {
   /** Width and height of the square image in pixels. */
@@ -26,86 +31,54 @@ export interface SealImageOptions {
   name: string;
 }
 
+export interface SealSvgOptions {
+  name: string;
+  /** Default official (公章). */
+  kind?: SealImageKind;
+  /** The digits along an organisation seal's lower arc; default 13 digits derived from the name. */
+  code?: string;
+  /** A font file for characters the committed outlines lack; default an installed CJK font. */
+  font?: string;
+}
+
 export const DEFAULT_ORGANIZATION_SEAL_SIZE_PX = 600;
 export const DEFAULT_PERSONAL_SEAL_SIZE_PX = 300;
-
-/** Seal red, close to the vermilion of printed Chinese e-seals. */
-export const SEAL_RED = { r: 0xd9, g: 0x26, b: 0x1c } as const;
 
 const MIN_SIZE_PX = 32;
 const MAX_SIZE_PX = 4096;
 
-export function drawOrganizationSeal(opts: SealImageOptions): Buffer {
-  const size = checkedSize(opts.sizePx);
-  const canvas = new CoverageCanvas(size, size);
-  const c = size / 2;
-  const s = size; // every length below is a fraction of the image size
-
-  canvas.paint(ring(c, c, 0.437 * s, 0.49 * s));
-  canvas.paint(ring(c, c, 0.404 * s, 0.412 * s));
-  canvas.paint(star(c, c, 0.155 * s, 0.155 * s * STAR_INNER_RATIO));
-
-  const strokeWidth = Math.max(1.5, 0.019 * s);
-  drawTextOnArc(canvas, {
-    text: displayName(opts.name),
-    cx: c,
-    cy: c,
-    baselineRadius: 0.262 * s,
-    capHeight: 0.112 * s,
-    strokeWidth,
-    centreDeg: 90,
-    maxSpanDeg: 250,
-    outward: true,
-  });
-  drawTextOnArc(canvas, {
-    text: sealCode(opts.name),
-    cx: c,
-    cy: c,
-    baselineRadius: 0.37 * s,
-    capHeight: 0.036 * s,
-    strokeWidth: Math.max(1, 0.0075 * s),
-    centreDeg: 270,
-    maxSpanDeg: 70,
-    outward: false,
-  });
-  drawTextLine(canvas, { text: 'DEMO', cx: c, baselineY: c + 0.255 * s, capHeight: 0.06 * s, strokeWidth: 0.013 * s });
-
-  return encodePng(size, size, canvas.toRgba(SEAL_RED));
+/** The seal as SVG (paths only, one colour). */
+export function sealImageSvg(opts: SealSvgOptions): string {
+  const kind = opts.kind ?? 'official';
+  if (!(SEAL_KINDS as readonly string[]).includes(kind)) {
+    throw new SealdError('invalid-input', 'BAD_SEAL_KIND', `unknown seal kind "${kind}" (one of ${SEAL_KINDS.join(', ')})`);
+  }
+  if (kind === 'personal' || kind === 'legal-representative') {
+    const glyphs = glyphSourceFor(squareSealText({ name: opts.name, kind }), opts.font);
+    return squareSealSvg({ name: opts.name, kind }, glyphs);
+  }
+  const code = opts.code ?? demoSealCode(opts.name);
+  if (!/^[0-9A-Za-z-]{0,24}$/.test(code)) {
+    throw new SealdError('invalid-input', 'BAD_SEAL_CODE', 'the seal code takes up to 24 digits, letters or hyphens');
+  }
+  const glyphs = glyphSourceFor([opts.name, code, KIND_LABELS[kind]], opts.font);
+  return organizationSealSvg({ name: opts.name, code, kind }, glyphs);
 }
 
-export function drawPersonalSeal(opts: SealImageOptions): Buffer {
-  const size = checkedSize(opts.sizePx);
-  const canvas = new CoverageCanvas(size, size);
-  const s = size;
+/** Render an SVG to a square RGBA PNG `sizePx` wide (resvg, anti-aliased, transparent background). */
+export function renderSealPng(svg: string, sizePx: number): Buffer {
+  const size = checkedSize(sizePx);
+  // Loaded on first use: resvg is a native module, and `seald serve` (whose demo seals are SVG) never needs it.
+  const { Resvg } = createRequire(import.meta.url)('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
+  return Buffer.from(new Resvg(svg, { fitTo: { mode: 'width', value: size }, font: { loadSystemFonts: false } }).render().asPng());
+}
 
-  const margin = 0.03 * s;
-  const border = 0.075 * s;
-  canvas.paint(roundedFrame(margin, margin, s - margin, s - margin, border, 0.06 * s));
+export function drawOrganizationSeal(opts: SealImageOptions & Omit<SealSvgOptions, 'name'>): Buffer {
+  return renderSealPng(sealImageSvg(opts), opts.sizePx);
+}
 
-  // Two columns of two glyphs, read top to bottom, right column first, as traditional seals are.
-  const inner0 = margin + border + 0.045 * s;
-  const inner1 = s - inner0;
-  const gap = 0.05 * s;
-  const cell = (inner1 - inner0 - gap) / 2;
-  const glyphs = personalSealGlyphs(opts.name);
-  const stroke = 0.034 * s;
-  const cells: [number, number][] = [
-    [inner0 + cell + gap, inner0],
-    [inner0 + cell + gap, inner0 + cell + gap],
-    [inner0, inner0],
-    [inner0, inner0 + cell + gap],
-  ];
-  cells.forEach(([x, y], i) => {
-    for (const stroke2 of pseudoGlyph(glyphs[i]!)) {
-      const [a, b] = stroke2;
-      // Glyph cells use y up in [0, 1]; the image has y down.
-      canvas.paint(
-        segment(x + a[0] * cell, y + (1 - a[1]) * cell, x + b[0] * cell, y + (1 - b[1]) * cell, stroke / 2, 'square'),
-      );
-    }
-  });
-
-  return encodePng(size, size, canvas.toRgba(SEAL_RED));
+export function drawPersonalSeal(opts: SealImageOptions & { font?: string }): Buffer {
+  return renderSealPng(sealImageSvg({ ...opts, kind: 'personal' }), opts.sizePx);
 }
 
 function checkedSize(sizePx: number): number {
@@ -115,31 +88,10 @@ function checkedSize(sizePx: number): number {
   return sizePx;
 }
 
-function displayName(name: string): string {
-  const trimmed = name.trim().replace(/\s+/g, ' ');
-  return (trimmed === '' ? 'SEALD' : trimmed).toUpperCase();
-}
-
 /** Thirteen digits derived from the name: the look of the code on a Chinese official seal, not a real one. */
-function sealCode(name: string): string {
-  let h = fnv1a(name);
+export function demoSealCode(name: string): string {
+  const digest = createHash('sha256').update(name, 'utf8').digest();
   let digits = '';
-  for (let i = 0; i < 13; i++) {
-    h = xorshift32(h);
-    digits += String(h % 10);
-  }
+  for (let i = 0; i < 13; i++) digits += String(digest[i]! % 10);
   return digits;
 }
-
-/** The four characters of a personal seal: the name's own, padded with its hash, e.g. 张三 → 张三之印 in spirit. */
-function personalSealGlyphs(name: string): number[] {
-  const points = [...name.trim()].filter((ch) => ch.trim() !== '').map((ch) => ch.codePointAt(0)!);
-  const seeds = points.slice(0, 4);
-  let h = fnv1a(name);
-  while (seeds.length < 4) {
-    h = xorshift32(h);
-    seeds.push(h);
-  }
-  return seeds;
-}
-

@@ -11,6 +11,7 @@ import { findEofMarkers, layoutRevisions, openRevision } from '../pdf/revisions.
 import { signatureFields } from '../pdf/signature-fields.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import { encodePng } from '../provision/png-encode.ts';
+import { renderSealPng } from '../provision/seal-image.ts';
 import type { VerificationReport } from '../engine/verify/report.ts';
 
 export interface SealImage {
@@ -61,6 +62,13 @@ export async function sealImages(source: ByteSource, report: VerificationReport)
 }
 
 export function asDataUri(image: AppearanceImage): SealImage {
+  if (image.format === 'svg') {
+    // A seal drawn as paths: rasterised by resvg (provision/seal-image.ts) like any other seal image.
+    const size = Math.max(1, Math.round((MAX_SIDE * Math.min(image.width, image.height)) / Math.max(image.width, image.height)));
+    const png = renderSealPng(image.svg, image.width >= image.height ? MAX_SIDE : size);
+    const [width, height] = image.width >= image.height ? [MAX_SIDE, size] : [size, MAX_SIDE];
+    return { dataUri: `data:image/png;base64,${png.toString('base64')}`, width, height };
+  }
   if (image.format === 'jpeg') {
     return { dataUri: `data:image/jpeg;base64,${Buffer.from(image.bytes).toString('base64')}`, width: image.width, height: image.height };
   }

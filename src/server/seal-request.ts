@@ -71,6 +71,13 @@ export function optionsOf(header: SealHeader, context: ServiceContext): Omit<Sea
     default:
       throw new SealdError('invalid-input', 'BAD_CERTIFICATION', `options.certification ${given.certification as number} is not a known certification`);
   }
+  const stamp = given.dateStamp;
+  if (stamp !== undefined) {
+    options.dateStamp = {
+      ...(stamp.enabled === undefined ? {} : { enabled: stamp.enabled }),
+      ...(stamp.format === '' ? {} : { format: stamp.format }),
+    };
+  }
   return options;
 }
 

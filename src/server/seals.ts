@@ -10,6 +10,7 @@ import type { Signer } from '../crypto/signer.ts';
 import type { SealMaterial } from '../engine/seal.ts';
 import { SealdError } from '../errors.ts';
 import { prepareSealImage } from '../pdf/image.ts';
+import { checkDateStampFormat } from '../pdf/date-stamp.ts';
 import type { SealConfig } from '../config/config.ts';
 import type { SignatureActivation } from '../pool/activation.ts';
 import type { Logger } from './logger.ts';
@@ -92,6 +93,7 @@ export async function loadSeal(
     if (chain.length === 0) throw fromToken('certificates');
   }
   const certificate = describeCertificate(chain[0]!);
+  if (config.dateStamp !== undefined) checkDateStampFormat(config.dateStamp);
   let imagePng: Uint8Array;
   if (config.image !== undefined) {
     imagePng = new Uint8Array(await readFile(config.image, 'image', null));
@@ -112,6 +114,7 @@ export async function loadSeal(
     image,
     defaultWidth: image.width * scale,
     defaultHeight: image.height * scale,
+    ...(config.dateStamp === undefined ? {} : { dateStampFormat: config.dateStamp }),
   };
   const seal: ConfiguredSeal = { config, material, certificate, keyDescription: describeKey(chain[0]!), chain, imagePng, materialSource: onToken === undefined ? 'file' : 'token' };
   const activated = tokenSigner.activated?.bind(tokenSigner);

@@ -28,7 +28,8 @@ export const ALLOWED: Record<string, readonly string[]> = {
   server: ['rpc', 'gen', 'engine', 'pdf', 'crypto', 'pool', 'auth', 'audit', 'config', 'provision', 'metrics', 'report'],
   // The command line works over src/rpc; offline commands (verify, audit verify) run the engine in-process, and
   // `verify --html` renders the report for people in-process too.
-  cli: ['rpc', 'gen', 'engine', 'pdf', 'crypto', 'audit', 'config', 'report'],
+  // `seald admin seal-image` draws a seal image offline with provision's seal-image.ts.
+  cli: ['rpc', 'gen', 'engine', 'pdf', 'crypto', 'audit', 'config', 'report', 'provision'],
   gen: [],
 };
 

@@ -9,6 +9,7 @@ import { createPadesCms } from '../../src/crypto/cms.ts';
 import { SignatureActivation, TokenPool } from '../../src/pool/pool.ts';
 import { moduleLeases } from '../../src/pool/module-registry.ts';
 import { loadConfig } from '../../src/config/config.ts';
+import { prepareSealImage } from '../../src/pdf/image.ts';
 import { ensureEmbeddedDefaults } from '../../src/provision/embedded.ts';
 import { openssl } from '../crypto/openssl.ts';
 import { capturedLogger } from '../pool/softhsm.ts';
@@ -45,15 +46,16 @@ describe('embedded defaults', () => {
 
   it('writes the configuration, token store, PINs, CA, chains and images', async () => {
     expect(configPath).toBe(join(dataDir, 'seald.yaml'));
-    for (const file of ['seald.yaml', 'softhsm2.conf', 'token.pin', 'so.pin', 'ca/dev-ca.pem', 'ca/dev-ca.key.pem', 'seals/org.chain.pem', 'seals/personal.chain.pem', 'seals/org.png', 'seals/personal.png']) {
+    for (const file of ['seald.yaml', 'softhsm2.conf', 'token.pin', 'so.pin', 'ca/dev-ca.pem', 'ca/dev-ca.key.pem', 'seals/org.chain.pem', 'seals/personal.chain.pem', 'seals/org.svg', 'seals/personal.svg', 'seals/legal-rep.svg']) {
       expect((await stat(join(dataDir, file))).isFile(), file).toBe(true);
     }
     for (const secret of ['token.pin', 'so.pin', 'ca/dev-ca.key.pem']) {
       expect((await stat(join(dataDir, secret))).mode & 0o777, secret).toBe(0o600);
     }
     expect((await readdir(join(dataDir, 'tokens'))).length).toBeGreaterThan(0);
-    const png = await readFile(join(dataDir, 'seals/org.png'));
-    expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    // The demo seals are vector drawings seald reads back as paths (src/pdf/svg-seal.ts): the seal as drawn, not a pixel image.
+    const svg = await readFile(join(dataDir, 'seals/org.svg'));
+    expect(prepareSealImage(svg)).toMatchObject({ kind: 'vector', width: 2000, height: 2000 });
     const yamlText = await readFile(configPath, 'utf8');
     expect(yamlText.startsWith('# seald configuration (generated embedded defaults; edit freely)')).toBe(true);
     const yaml = parse(yamlText) as Record<string, any>;
@@ -63,15 +65,15 @@ describe('embedded defaults', () => {
       tokens: [{ label: 'seald-demo', pin: { file: 'token.pin' } }],
     });
     expect(yaml.seals).toEqual([
-      { id: 'org', kind: 'official', name: '示例商贸有限公司', key: 'org', certificates: 'seals/org.chain.pem', image: 'seals/org.png', size_mm: 42 },
-      { id: 'personal', kind: 'personal', name: '张三', key: 'personal', certificates: 'seals/personal.chain.pem', image: 'seals/personal.png', size_mm: 20 },
+      { id: 'org', kind: 'official', name: '示例商贸有限公司', key: 'org', certificates: 'seals/org.chain.pem', image: 'seals/org.svg', size_mm: 42 },
+      { id: 'personal', kind: 'personal', name: '张三', key: 'personal', certificates: 'seals/personal.chain.pem', image: 'seals/personal.svg', size_mm: 20 },
       {
         id: 'legal-rep',
         kind: 'legal_representative',
         name: '张三（法定代表人）',
         key: 'legal-rep',
         certificates: 'seals/legal-rep.chain.pem',
-        image: 'seals/legal-rep.png',
+        image: 'seals/legal-rep.svg',
         size_mm: 20,
         activation: 'required',
       },
@@ -150,12 +152,12 @@ describe('embedded defaults', () => {
     const personalChain = await readFile(join(dataDir, 'seals/personal.chain.pem'));
     const oldSpki = certificatePublicKeyInfo(pemToDer(await readFile(orgChain, 'utf8'))[0]!);
     await rm(orgChain);
-    await rm(join(dataDir, 'seals/org.png'));
+    await rm(join(dataDir, 'seals/org.svg'));
     await ensureEmbeddedDefaults(dataDir, log.logger);
     const newChain = pemToDer(await readFile(orgChain, 'utf8'));
     expect(Buffer.from(certificatePublicKeyInfo(newChain[0]!)).equals(Buffer.from(oldSpki))).toBe(true);
     expect((await readFile(join(dataDir, 'seals/personal.chain.pem'))).equals(personalChain)).toBe(true);
-    expect((await stat(join(dataDir, 'seals/org.png'))).size).toBeGreaterThan(0);
+    expect((await stat(join(dataDir, 'seals/org.svg'))).size).toBeGreaterThan(0);
   });
 
   it('says how to install SoftHSM2 when it is missing', async () => {

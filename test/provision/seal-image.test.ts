@@ -1,149 +1,194 @@
-import { PDFDocument } from 'pdf-lib';
-import { describe, expect, it } from 'vitest';
+/**
+ * The seal images: real characters, checked against an independent renderer. A reference PDF is built with pdf-lib,
+ * which embeds WenQuanYi Zen Hei itself (through @pdf-lib/fontkit) and draws each character as text at the place and
+ * angle the seal's SVG gives it; poppler (pdftoppm) renders it at 300 dpi with FreeType; resvg renders seald's SVG at
+ * the same resolution. The seal's ink must cover the reference's glyphs and stay near them, and the same comparison
+ * with the characters in the wrong order must fail (so the check can fail).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import fontkit from '@pdf-lib/fontkit';
+import { concatTransformationMatrix, PDFDocument, popGraphicsState, pushGraphicsState, rgb } from 'pdf-lib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readSvgSeal } from '../../src/pdf/svg-seal.ts';
 import {
-  DEFAULT_ORGANIZATION_SEAL_SIZE_PX,
-  DEFAULT_PERSONAL_SEAL_SIZE_PX,
-  SEAL_RED,
+  demoSealCode,
   drawOrganizationSeal,
   drawPersonalSeal,
-  encodePng,
+  renderSealPng,
+  SEAL_RED,
+  sealImageSvg,
 } from '../../src/provision/seal-image.ts';
+import { committedGlyphs, fontGlyphs, glyphSourceFor } from '../../src/provision/seal-image/glyphs.ts';
+import { multiply, type Matrix } from '../../src/pdf/vector-path.ts';
+import { renderPage, type RenderedPage } from '../support/render.ts';
 import { decodePng, pixelAt } from '../support/png.ts';
 
-const isSolidSealRed = ([r, g, b, a]: number[]): boolean =>
-  r === SEAL_RED.r && g === SEAL_RED.g && b === SEAL_RED.b && a === 255;
+const FONT = '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc';
+const NAME = '示例商贸有限公司';
+const SEAL_MM = 42;
+const DPI = 300;
+const PX = Math.round((SEAL_MM / 25.4) * DPI); // 496
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seald-seal-image-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describe('drawOrganizationSeal', () => {
-  const size = DEFAULT_ORGANIZATION_SEAL_SIZE_PX;
-  const png = drawOrganizationSeal({ sizePx: size, name: 'Acme Trading Co., Ltd.' });
-  const img = decodePng(png); // checks signature and every chunk CRC
+interface SvgPath {
+  d: string;
+  transform?: Matrix;
+}
 
-  it('is an 8-bit RGBA PNG of the requested size', () => {
-    expect(img.chunks).toEqual(['IHDR', 'IDAT', 'IEND']);
-    expect(png[24]).toBe(8); // IHDR bit depth
-    expect(png[25]).toBe(6); // IHDR colour type: RGBA
-    expect([img.width, img.height]).toEqual([size, size]);
+function svgPaths(svg: string): SvgPath[] {
+  return [...svg.matchAll(/<path ([^>]*)\/>/g)].map(([, attrs]) => {
+    const d = /\sd="([^"]*)"/.exec(` ${attrs}`)![1]!;
+    const m = /transform="matrix\(([^)]*)\)"/.exec(attrs!)?.[1];
+    return m === undefined ? { d } : { d, transform: m.split(' ').map(Number) as unknown as Matrix };
   });
+}
 
-  it('has a transparent background', () => {
-    for (const [x, y] of [
-      [0, 0],
-      [size - 1, 0],
-      [0, size - 1],
-      [size - 1, size - 1],
-      [Math.round(size * 0.1), Math.round(size * 0.1)], // inside the square, outside the circle
-    ] as const) {
-      expect(pixelAt(img, x, y)[3]).toBe(0);
-    }
+/** The reference: pdf-lib draws `chars` as text with the SVG glyphs' matrices, and the SVG's plain paths as paths. */
+async function referencePdf(svg: string, chars: string[], file: string): Promise<void> {
+  const doc = await PDFDocument.create();
+  doc.registerFontkit({ create: (data: Uint8Array) => fontkit.create(data, 'WenQuanYiZenHei') });
+  const font = await doc.embedFont(fs.readFileSync(FONT), { subset: true });
+  const side = (SEAL_MM / 25.4) * 72;
+  const page = doc.addPage([side, side]);
+  const s = side / 2000;
+  const flip: Matrix = [s, 0, 0, -s, 0, 2000 * s]; // the SVG's y-down viewBox onto the page
+  const paths = svgPaths(svg);
+  const glyphs = paths.filter((p) => p.transform !== undefined);
+  expect(glyphs).toHaveLength(chars.length);
+  for (const p of paths.filter((q) => q.transform === undefined)) {
+    page.drawSvgPath(p.d, { x: 0, y: side, scale: s, color: rgb(0, 0, 0) });
+  }
+  glyphs.forEach((g, i) => {
+    page.pushOperators(pushGraphicsState(), concatTransformationMatrix(...multiply(flip, g.transform!)));
+    // Size 1024 (the font's units per em): one font unit is one unit of the glyph's matrix.
+    page.drawText(chars[i]!, { x: 0, y: 0, size: 1024, font, color: rgb(0, 0, 0) });
+    page.pushOperators(popGraphicsState());
   });
+  fs.writeFileSync(file, await doc.save());
+}
 
-  it('draws a solid red outer ring, a gap inside it, and a star in the centre', () => {
-    const c = size / 2;
-    // Ring spans radius 0.437–0.49 of the size; sample its middle at the four compass points.
-    const r = Math.round(size * 0.4635);
-    for (const [x, y] of [
-      [c, c - r],
-      [c + r, c],
-      [c, c + r],
-      [c - r, c],
-    ] as const) {
-      expect(isSolidSealRed(pixelAt(img, Math.round(x), Math.round(y)))).toBe(true);
-    }
-    // Between the thick ring (0.437) and the thin ring (0.412) at 3 o'clock: empty.
-    expect(pixelAt(img, Math.round(c + size * 0.425), c)[3]).toBe(0);
-    expect(isSolidSealRed(pixelAt(img, c, c))).toBe(true); // star centre
-    expect(isSolidSealRed(pixelAt(img, c, Math.round(c - size * 0.14)))).toBe(true); // star's top point
-  });
-
-  it('anti-aliases its edges', () => {
-    const alphas = new Set<number>();
-    for (let i = 3; i < img.rgba.length; i += 4) alphas.add(img.rgba[i]!);
-    expect(alphas.has(0)).toBe(true);
-    expect(alphas.has(255)).toBe(true);
-    expect(alphas.size).toBeGreaterThan(100); // partial coverage along every curve
-  });
-
-  it('is deterministic and depends on the name', () => {
-    expect(drawOrganizationSeal({ sizePx: size, name: 'Acme Trading Co., Ltd.' }).equals(png)).toBe(true);
-    expect(drawOrganizationSeal({ sizePx: size, name: 'Other Name GmbH' }).equals(png)).toBe(false);
-  });
-
-  it('draws names it has no glyphs for (CJK) and very long names', () => {
-    for (const name of [
-      '上海某某科技有限公司',
-      'The Very Long International Holding Company Limited of Somewhere',
-      '',
-    ]) {
-      const other = decodePng(drawOrganizationSeal({ sizePx: 300, name }));
-      expect(other.width).toBe(300);
-    }
-  });
-
-  it('is accepted by an independent PNG decoder (pdf-lib)', async () => {
-    const doc = await PDFDocument.create();
-    const embedded = await doc.embedPng(png);
-    expect([embedded.width, embedded.height]).toEqual([size, size]);
-  });
-});
-
-describe('drawPersonalSeal', () => {
-  const size = DEFAULT_PERSONAL_SEAL_SIZE_PX;
-  const png = drawPersonalSeal({ sizePx: size, name: '张三' });
+function inkOfPng(png: Buffer): { w: number; h: number; ink: Uint8Array } {
   const img = decodePng(png);
+  const ink = new Uint8Array(img.width * img.height);
+  for (let i = 0; i < ink.length; i++) ink[i] = img.rgba[4 * i + 3]! >= 128 ? 1 : 0;
+  return { w: img.width, h: img.height, ink };
+}
 
-  it('is a square RGBA PNG with transparent corners and a solid red border', () => {
-    expect([img.width, img.height]).toEqual([size, size]);
-    expect(pixelAt(img, 0, 0)[3]).toBe(0);
-    expect(pixelAt(img, size - 1, size - 1)[3]).toBe(0);
-    // Border: from 3 % to 10.5 % of the size on every side.
-    const mid = Math.round(size * 0.0675);
-    expect(isSolidSealRed(pixelAt(img, size / 2, mid))).toBe(true);
-    expect(isSolidSealRed(pixelAt(img, mid, size / 2))).toBe(true);
-    expect(isSolidSealRed(pixelAt(img, size - 1 - mid, size / 2))).toBe(true);
-  });
+function inkOfRender(r: RenderedPage): { w: number; h: number; ink: Uint8Array } {
+  const ink = new Uint8Array(r.width * r.height);
+  for (let i = 0; i < ink.length; i++) ink[i] = r.rgb[3 * i]! + r.rgb[3 * i + 1]! + r.rgb[3 * i + 2]! < 3 * 128 ? 1 : 0;
+  return { w: r.width, h: r.height, ink };
+}
 
-  it('fills its inside with glyph strokes, not solid ink', () => {
-    let opaque = 0;
-    let clear = 0;
-    const from = Math.round(size * 0.15);
-    const to = Math.round(size * 0.85);
-    for (let y = from; y < to; y++) {
-      for (let x = from; x < to; x++) {
-        const a = pixelAt(img, x, y)[3];
-        if (a === 255) opaque++;
-        if (a === 0) clear++;
+/** Recall: reference ink the seal covers; precision: seal ink within `slack` px of reference ink. */
+function compare(ours: ReturnType<typeof inkOfPng>, ref: ReturnType<typeof inkOfPng>, slack = 3) {
+  const w = Math.min(ours.w, ref.w);
+  const h = Math.min(ours.h, ref.h);
+  let refInk = 0, covered = 0, ourInk = 0, near = 0;
+  const refAt = (x: number, y: number) => ref.ink[y * ref.w + x] === 1;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const o = ours.ink[y * ours.w + x] === 1;
+      if (refAt(x, y)) {
+        refInk++;
+        if (o) covered++;
+      }
+      if (!o) continue;
+      ourInk++;
+      search: for (let dy = -slack; dy <= slack; dy++) {
+        for (let dx = -slack; dx <= slack; dx++) {
+          const [xx, yy] = [x + dx, y + dy];
+          if (xx >= 0 && yy >= 0 && xx < w && yy < h && refAt(xx, yy)) {
+            near++;
+            break search;
+          }
+        }
       }
     }
-    const area = (to - from) ** 2;
-    expect(opaque / area).toBeGreaterThan(0.15);
-    expect(clear / area).toBeGreaterThan(0.3);
+  }
+  return { recall: covered / refInk, precision: near / ourInk };
+}
+
+describe('the organisation seal (公章)', () => {
+  const code = demoSealCode(NAME);
+  const svg = sealImageSvg({ name: NAME, kind: 'official' });
+
+  it('draws the name, the star, the ring and the code as real glyphs: pdftoppm over a reference PDF agrees', async () => {
+    const ours = inkOfPng(renderSealPng(svg, PX));
+    const file = path.join(dir, 'reference.pdf');
+    await referencePdf(svg, [...NAME, ...code], file);
+    const ref = inkOfRender(await renderPage(file, 1, DPI));
+    const { recall, precision } = compare(ours, ref);
+    expect(recall).toBeGreaterThan(0.97);
+    expect(precision).toBeGreaterThan(0.97);
+
+    // The same check with the name's characters in the wrong order fails: it reads the characters, not just ink.
+    const wrong = path.join(dir, 'wrong.pdf');
+    await referencePdf(svg, [...[...NAME].reverse(), ...code], wrong);
+    const bad = compare(ours, inkOfRender(await renderPage(wrong, 1, DPI)));
+    expect(bad.recall).toBeLessThan(0.9);
   });
 
-  it('depends on the name', () => {
-    expect(drawPersonalSeal({ sizePx: size, name: '李四' }).equals(png)).toBe(false);
-    expect(drawPersonalSeal({ sizePx: size, name: '张三' }).equals(png)).toBe(true);
+  it('uses the committed outlines for the demo name, identical to the font file', () => {
+    expect(glyphSourceFor([NAME, code])).toBe(committedGlyphs);
+    expect(sealImageSvg({ name: NAME, font: FONT })).toBe(svg);
+  });
+
+  it('reads names beyond the committed outlines from an installed font, and says what is missing otherwise', () => {
+    const other = sealImageSvg({ name: '上海浦东新区某某国际贸易发展有限责任公司', kind: 'contract', code: '3101150012345' });
+    expect(svgPaths(other).filter((p) => p.transform)).toHaveLength(20 + 13 + 5); // name, code, 合同专用章
+    expect(() => sealImageSvg({ name: '上海某某', font: '/nonexistent.ttf' })).toThrow(/cannot read the font/);
+    const latin = fontGlyphs('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf');
+    expect(latin.glyph('上')).toBeUndefined();
+    expect(() => sealImageSvg({ name: '上海', font: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf' })).toThrow(/no glyph for 上海/);
+  });
+
+  it('is an SVG seald reads back into a PDF appearance, deterministic and depending on name, code and kind', () => {
+    const read = readSvgSeal(Buffer.from(svg));
+    expect([read.width, read.height]).toEqual([2000, 2000]);
+    expect(read.content).toMatch(/ cm\n/);
+    expect(sealImageSvg({ name: NAME })).toBe(svg);
+    expect(sealImageSvg({ name: NAME, code: '1234567890123' })).not.toBe(svg);
+    expect(sealImageSvg({ name: NAME, kind: 'finance' })).not.toBe(svg);
+    expect(() => sealImageSvg({ name: NAME, kind: 'nonsense' as never })).toThrow(/unknown seal kind/);
+    expect(() => sealImageSvg({ name: '  ' })).toThrow(/needs a name/);
+  });
+
+  it('renders to an anti-aliased RGBA PNG in seal red on transparency', () => {
+    const png = drawOrganizationSeal({ sizePx: 600, name: NAME });
+    const img = decodePng(png);
+    expect([img.width, img.height]).toEqual([600, 600]);
+    for (const [x, y] of [[0, 0], [599, 599], [60, 60]] as const) expect(pixelAt(img, x, y)[3]).toBe(0);
+    // The ring (radius 0.461–0.496 of the size) at 3 o'clock, and the star's centre: solid seal red.
+    for (const [x, y] of [[Math.round(600 * 0.972), 300], [300, 300]] as const) {
+      expect(pixelAt(img, x, y)).toEqual([SEAL_RED.r, SEAL_RED.g, SEAL_RED.b, 255]);
+    }
+    const alphas = new Set<number>();
+    for (let i = 3; i < img.rgba.length; i += 4) alphas.add(img.rgba[i]!);
+    expect(alphas.size).toBeGreaterThan(16); // partial coverage along every edge
   });
 });
 
-describe('size checks and the encoder', () => {
-  it('refuses sizes that are not sensible integers', () => {
-    for (const sizePx of [0, 10, 100.5, 5000, Number.NaN]) {
-      expect(() => drawOrganizationSeal({ sizePx, name: 'x' })).toThrow(RangeError);
-      expect(() => drawPersonalSeal({ sizePx, name: 'x' })).toThrow(RangeError);
+describe('square seals (名章, 法定代表人章)', () => {
+  it('draws 张三之印 and 张三印 from the committed outlines, matching the font rendered by pdftoppm', async () => {
+    for (const [kind, chars] of [['personal', '张三之印'], ['legal-representative', '张三印']] as const) {
+      const svg = sealImageSvg({ name: '张三', kind });
+      const file = path.join(dir, `${kind}.pdf`);
+      await referencePdf(svg, [...chars], file);
+      const { recall, precision } = compare(inkOfPng(renderSealPng(svg, PX)), inkOfRender(await renderPage(file, 1, DPI)));
+      expect(recall, kind).toBeGreaterThan(0.97);
+      expect(precision, kind).toBeGreaterThan(0.95);
     }
   });
 
-  it('round-trips arbitrary pixels through encodePng and the test decoder', () => {
-    const rgba = new Uint8Array(7 * 5 * 4);
-    for (let i = 0; i < rgba.length; i++) rgba[i] = (i * 37 + 11) & 0xff;
-    const decoded = decodePng(encodePng(7, 5, rgba));
-    expect([decoded.width, decoded.height]).toEqual([7, 5]);
-    expect(Buffer.from(decoded.rgba).equals(Buffer.from(rgba))).toBe(true);
-  });
-
-  it('writes CRCs the decoder checks (a flipped data byte is caught)', () => {
-    const png = Buffer.from(drawPersonalSeal({ sizePx: 64, name: 'x' }));
-    png[45] ^= 0xff; // inside the IDAT data (8 signature + 25 IHDR + 8 IDAT header = 41)
-    expect(() => decodePng(png)).toThrow(/CRC/);
+  it('keeps the old entry point and refuses silly sizes', () => {
+    const img = decodePng(drawPersonalSeal({ sizePx: 300, name: '张三' }));
+    expect([img.width, img.height]).toEqual([300, 300]);
+    for (const sizePx of [0, 10, 100.5, 5000, Number.NaN]) {
+      expect(() => drawPersonalSeal({ sizePx, name: '张三' })).toThrow(RangeError);
+    }
   });
 });

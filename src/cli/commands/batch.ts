@@ -37,7 +37,7 @@ import {
 import { channelTarget, isServiceError } from '../client.ts';
 import { describeFailure, EXIT_FAILURE, processIo, UsageError, type CliIo } from '../io.ts';
 import { AtomicOutputFile } from '../output-file.ts';
-import { parseNumber, placementFromOptions, PLACEMENT_OPTIONS, signatureOptionsFrom, SIGNATURE_OPTIONS } from './placement-options.ts';
+import { dateStampArgs, parseNumber, placementFromOptions, PLACEMENT_OPTIONS, signatureOptionsFrom, SIGNATURE_OPTIONS } from './placement-options.ts';
 import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
 import { documentPassword, PASSWORD_OPTION } from '../password-option.ts';
 import { activationPin, PIN_OPTIONS } from '../pin-option.ts';
@@ -84,7 +84,7 @@ interface IgnoredEntry {
 
 export async function batchCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
-    args,
+    args: dateStampArgs(args),
     allowPositionals: true,
     options: {
       output: { type: 'string', short: 'o' },

@@ -204,12 +204,23 @@ export const SIGNATURE_OPTIONS = {
   field: { type: 'string' },
   timestamp: { type: 'boolean' },
   certify: { type: 'string' },
+  // `--date-stamp` alone or `--date-stamp=FORMAT` (dateStampArgs makes the bare flag an empty value).
+  'date-stamp': { type: 'string' },
+  'no-date-stamp': { type: 'boolean' },
 } as const;
 
 const CERTIFICATIONS: Record<string, Certification> = {
   'no-changes': Certification.NO_CHANGES,
   'form-filling': Certification.FORM_FILLING,
 };
+
+/**
+ * `--date-stamp [FORMAT]`: parseArgs has no optional values, so a bare `--date-stamp` becomes `--date-stamp=` (the
+ * seal's or the default format) and a format is given as `--date-stamp=YYYY-MM-DD`.
+ */
+export function dateStampArgs(args: readonly string[]): string[] {
+  return args.map((arg) => (arg === '--date-stamp' ? '--date-stamp=' : arg));
+}
 
 /** The proto SignatureOptions they make (an unset --timestamp leaves the server's default). */
 export function signatureOptionsFrom(values: {
@@ -219,12 +230,20 @@ export function signatureOptionsFrom(values: {
   field?: string;
   timestamp?: boolean;
   certify?: string;
+  'date-stamp'?: string;
+  'no-date-stamp'?: boolean;
 }, command = 'seal'): MessageInitShape<typeof SignatureOptionsSchema> {
   const certification = values.certify === undefined ? Certification.UNSPECIFIED : CERTIFICATIONS[values.certify];
   if (certification === undefined) {
     throw new UsageError(`--certify: expected no-changes or form-filling, got "${values.certify}"`, command);
   }
+  const stamp = values['date-stamp'];
+  if (stamp !== undefined && values['no-date-stamp'] === true) {
+    throw new UsageError('--date-stamp and --no-date-stamp exclude each other', command);
+  }
   return {
+    ...(stamp === undefined ? {} : { dateStamp: { enabled: true, format: stamp } }),
+    ...(values['no-date-stamp'] === true ? { dateStamp: { enabled: false } } : {}),
     reason: values.reason ?? '',
     location: values.location ?? '',
     contactInfo: values.contact ?? '',

@@ -7,14 +7,14 @@ import { SealHeaderSchema, SignatureActivationSchema, type SealSummary } from '.
 import { connectServers, sealRemote, UPLOAD_CHUNK_BYTES, withSealRetries } from '../client.ts';
 import { describeFailure, UsageError, type CliIo } from '../io.ts';
 import { AtomicOutputFile } from '../output-file.ts';
-import { parseNumber, placementFromOptions, PLACEMENT_OPTIONS, signatureOptionsFrom, SIGNATURE_OPTIONS } from './placement-options.ts';
+import { dateStampArgs, parseNumber, placementFromOptions, PLACEMENT_OPTIONS, signatureOptionsFrom, SIGNATURE_OPTIONS } from './placement-options.ts';
 import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
 import { documentPassword, PASSWORD_OPTION } from '../password-option.ts';
 import { activationPin, PIN_OPTIONS } from '../pin-option.ts';
 
 export async function sealCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
-    args,
+    args: dateStampArgs(args),
     allowPositionals: true,
     options: {
       output: { type: 'string', short: 'o' },

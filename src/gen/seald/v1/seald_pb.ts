@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file seald/v1/seald.proto.
  */
 export const file_seald_v1_seald: GenFile = /*@__PURE__*/
-  fileDesc("ChRzZWFsZC92MS9zZWFsZC5wcm90bxIIc2VhbGQudjEiUQoLU2VhbFJlcXVlc3QSJgoGaGVhZGVyGAEgASgLMhQuc2VhbGQudjEuU2VhbEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCLuAQoKU2VhbEhlYWRlchIPCgdzZWFsX2lkGAEgASgJEiYKCXBsYWNlbWVudBgCIAEoCzITLnNlYWxkLnYxLlBsYWNlbWVudBIrCgdvcHRpb25zGAMgASgLMhouc2VhbGQudjEuU2lnbmF0dXJlT3B0aW9ucxIaCg1kb2N1bWVudF9zaXplGAQgASgDSACIAQESGQoRZG9jdW1lbnRfcGFzc3dvcmQYBSABKAkSMQoKYWN0aXZhdGlvbhgGIAEoCzIdLnNlYWxkLnYxLlNpZ25hdHVyZUFjdGl2YXRpb25CEAoOX2RvY3VtZW50X3NpemUiIgoTU2lnbmF0dXJlQWN0aXZhdGlvbhILCgNwaW4YASABKAwijAIKCVBsYWNlbWVudBIvCghwb3NpdGlvbhgBIAEoCzIbLnNlYWxkLnYxLlBvc2l0aW9uUGxhY2VtZW50SAASMgoKbXVsdGlfcGFnZRgCIAEoCzIcLnNlYWxkLnYxLk11bHRpUGFnZVBsYWNlbWVudEgAEjIKCmNyb3NzX3BhZ2UYAyABKAsyHC5zZWFsZC52MS5Dcm9zc1BhZ2VQbGFjZW1lbnRIABItCgdrZXl3b3JkGAQgASgLMhouc2VhbGQudjEuS2V5d29yZFBsYWNlbWVudEgAEi8KCHJlbGF0aXZlGAUgASgLMhsuc2VhbGQudjEuUmVsYXRpdmVQbGFjZW1lbnRIAEIGCgRraW5kIjsKBkxlbmd0aBINCgV2YWx1ZRgBIAEoARIiCgR1bml0GAIgASgOMhQuc2VhbGQudjEuTGVuZ3RoVW5pdCLKAQoRUmVsYXRpdmVQbGFjZW1lbnQSDQoFcGFnZXMYASABKAkSIAoGYW5jaG9yGAIgASgOMhAuc2VhbGQudjEuQW5jaG9yEiIKCG1hcmdpbl94GAMgASgLMhAuc2VhbGQudjEuTGVuZ3RoEiIKCG1hcmdpbl95GAQgASgLMhAuc2VhbGQudjEuTGVuZ3RoEhIKBXdpZHRoGAUgASgBSACIAQESEwoGaGVpZ2h0GAYgASgBSAGIAQFCCAoGX3dpZHRoQgkKB19oZWlnaHQidQoRUG9zaXRpb25QbGFjZW1lbnQSDAoEcGFnZRgBIAEoDRIJCgF4GAIgASgBEgkKAXkYAyABKAESEgoFd2lkdGgYBCABKAFIAIgBARITCgZoZWlnaHQYBSABKAFIAYgBAUIICgZfd2lkdGhCCQoHX2hlaWdodCJ3ChJNdWx0aVBhZ2VQbGFjZW1lbnQSDQoFcGFnZXMYASABKAkSCQoBeBgCIAEoARIJCgF5GAMgASgBEhIKBXdpZHRoGAQgASgBSACIAQESEwoGaGVpZ2h0GAUgASgBSAGIAQFCCAoGX3dpZHRoQgkKB19oZWlnaHQiiQIKEkNyb3NzUGFnZVBsYWNlbWVudBINCgVwYWdlcxgBIAEoCRIcCgRlZGdlGAIgASgOMg4uc2VhbGQudjEuRWRnZRISCgVhbG9uZxgDIAEoAUgAiAEBEhEKCW1heF9wYWdlcxgEIAEoDRIcCg9taW5fc3RyaXBfd2lkdGgYBSABKAFIAYgBARISCgpza2lwX2ZpcnN0GAYgASgIEhEKCXNraXBfbGFzdBgHIAEoCBISCgV3aWR0aBgIIAEoAUgCiAEBEhMKBmhlaWdodBgJIAEoAUgDiAEBQggKBl9hbG9uZ0ISChBfbWluX3N0cmlwX3dpZHRoQggKBl93aWR0aEIJCgdfaGVpZ2h0Is8BChBLZXl3b3JkUGxhY2VtZW50Eg8KB2tleXdvcmQYASABKAkSKAoKb2NjdXJyZW5jZRgCIAEoDjIULnNlYWxkLnYxLk9jY3VycmVuY2USDQoFaW5kZXgYAyABKA0SDQoFcGFnZXMYBCABKAkSCgoCZHgYBSABKAESCgoCZHkYBiABKAESEgoFd2lkdGgYByABKAFIAIgBARITCgZoZWlnaHQYCCABKAFIAYgBARIMCgRoaXRzGAkgAygNQggKBl93aWR0aEIJCgdfaGVpZ2h0IrQBChBTaWduYXR1cmVPcHRpb25zEg4KBnJlYXNvbhgBIAEoCRIQCghsb2NhdGlvbhgCIAEoCRIUCgxjb250YWN0X2luZm8YAyABKAkSEgoKZmllbGRfbmFtZRgEIAEoCRIWCgl0aW1lc3RhbXAYBSABKAhIAIgBARIuCg1jZXJ0aWZpY2F0aW9uGAYgASgOMhcuc2VhbGQudjEuQ2VydGlmaWNhdGlvbkIMCgpfdGltZXN0YW1wIlQKDFNlYWxSZXNwb25zZRIPCgVjaHVuaxgBIAEoDEgAEigKB3N1bW1hcnkYAiABKAsyFS5zZWFsZC52MS5TZWFsU3VtbWFyeUgAQgkKB3BheWxvYWQisAIKC1NlYWxTdW1tYXJ5EhIKCmZpZWxkX25hbWUYASABKAkSEAoIcmV2aXNpb24YAiABKA0SEgoKYnl0ZV9yYW5nZRgDIAMoAxIXCg9kb2N1bWVudF9kaWdlc3QYBCABKAwSGAoQZGlnZXN0X2FsZ29yaXRobRgFIAEoCRIWCg5zaWduZXJfc3ViamVjdBgGIAEoCRIwCgxzaWduaW5nX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBXBhZ2VzGAggAygNEhUKDWRvY3VtZW50X3NpemUYCSABKAMSMgoOdGltZXN0YW1wX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHJlcGFpcmVkGAsgASgJIlUKDUxvY2F0ZVJlcXVlc3QSKAoGaGVhZGVyGAEgASgLMhYuc2VhbGQudjEuTG9jYXRlSGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIpABCgxMb2NhdGVIZWFkZXISDwoHc2VhbF9pZBgBIAEoCRImCglwbGFjZW1lbnQYAiABKAsyEy5zZWFsZC52MS5QbGFjZW1lbnQSGgoNZG9jdW1lbnRfc2l6ZRgDIAEoA0gAiAEBEhkKEWRvY3VtZW50X3Bhc3N3b3JkGAQgASgJQhAKDl9kb2N1bWVudF9zaXplIm4KDkxvY2F0ZVJlc3BvbnNlEiQKBW1hcmtzGAEgAygLMhUuc2VhbGQudjEuTG9jYXRlZE1hcmsSEgoKcGFnZV9jb3VudBgCIAEoDRIiCgRoaXRzGAMgAygLMhQuc2VhbGQudjEuS2V5d29yZEhpdCJ7CgpLZXl3b3JkSGl0Eg4KBm51bWJlchgBIAEoDRIMCgRwYWdlGAIgASgNEiAKBHJlY3QYAyABKAsyEi5zZWFsZC52MS5NYXJrUmVjdBIMCgR0ZXh0GAQgASgJEg8KB2NvbnRleHQYBSABKAkSDgoGY2hvc2VuGAYgASgIIq8BCgtMb2NhdGVkTWFyaxIMCgRwYWdlGAEgASgNEiAKBHJlY3QYAiABKAsyEi5zZWFsZC52MS5NYXJrUmVjdBIYCgtzdHJpcF9pbmRleBgDIAEoDUgAiAEBEhgKC3N0cmlwX2NvdW50GAQgASgNSAGIAQESEgoFZ3JvdXAYBSABKA1IAogBAUIOCgxfc3RyaXBfaW5kZXhCDgoMX3N0cmlwX2NvdW50QggKBl9ncm91cCI/CghNYXJrUmVjdBIJCgF4GAEgASgBEgkKAXkYAiABKAESDQoFd2lkdGgYAyABKAESDgoGaGVpZ2h0GAQgASgBIhIKEExpc3RTZWFsc1JlcXVlc3QiNgoRTGlzdFNlYWxzUmVzcG9uc2USIQoFc2VhbHMYASADKAsyEi5zZWFsZC52MS5TZWFsSW5mbyKRAgoIU2VhbEluZm8SCgoCaWQYASABKAkSIAoEa2luZBgCIAEoDjISLnNlYWxkLnYxLlNlYWxLaW5kEgwKBG5hbWUYAyABKAkSLgoLY2VydGlmaWNhdGUYBCABKAsyGS5zZWFsZC52MS5DZXJ0aWZpY2F0ZUluZm8SEQoJYXZhaWxhYmxlGAUgASgIEhsKE2FjdGl2YXRpb25fcmVxdWlyZWQYBiABKAgSEAoId2FybmluZ3MYByADKAkSEQoJaW1hZ2VfcG5nGAggASgMEhkKEWNlcnRpZmljYXRlX2NoYWluGAkgAygMEhAKCGRpc2FibGVkGAogASgIEhcKD21hdGVyaWFsX3NvdXJjZRgLIAEoCSK/AQoPQ2VydGlmaWNhdGVJbmZvEg8KB3N1YmplY3QYASABKAkSDgoGaXNzdWVyGAIgASgJEhUKDXNlcmlhbF9udW1iZXIYAyABKAkSLgoKbm90X2JlZm9yZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJbm90X2FmdGVyGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1rZXlfYWxnb3JpdGhtGAYgASgJKtUBCgZBbmNob3ISFgoSQU5DSE9SX1VOU1BFQ0lGSUVEEAASEwoPQU5DSE9SX1RPUF9MRUZUEAESDgoKQU5DSE9SX1RPUBACEhQKEEFOQ0hPUl9UT1BfUklHSFQQAxIPCgtBTkNIT1JfTEVGVBAEEhEKDUFOQ0hPUl9DRU5UUkUQBRIQCgxBTkNIT1JfUklHSFQQBhIWChJBTkNIT1JfQk9UVE9NX0xFRlQQBxIRCg1BTkNIT1JfQk9UVE9NEAgSFwoTQU5DSE9SX0JPVFRPTV9SSUdIVBAJKnUKCkxlbmd0aFVuaXQSGwoXTEVOR1RIX1VOSVRfVU5TUEVDSUZJRUQQABIVChFMRU5HVEhfVU5JVF9QT0lOVBABEhoKFkxFTkdUSF9VTklUX01JTExJTUVUUkUQAhIXChNMRU5HVEhfVU5JVF9QRVJDRU5UEAMqWgoERWRnZRIUChBFREdFX1VOU1BFQ0lGSUVEEAASDgoKRURHRV9SSUdIVBABEg0KCUVER0VfTEVGVBACEgwKCEVER0VfVE9QEAMSDwoLRURHRV9CT1RUT00QBCqSAQoKT2NjdXJyZW5jZRIaChZPQ0NVUlJFTkNFX1VOU1BFQ0lGSUVEEAASFAoQT0NDVVJSRU5DRV9GSVJTVBABEhMKD09DQ1VSUkVOQ0VfTEFTVBACEhIKDk9DQ1VSUkVOQ0VfQUxMEAMSFAoQT0NDVVJSRU5DRV9JTkRFWBAEEhMKD09DQ1VSUkVOQ0VfSElUUxAFKmwKDUNlcnRpZmljYXRpb24SHQoZQ0VSVElGSUNBVElPTl9VTlNQRUNJRklFRBAAEhwKGENFUlRJRklDQVRJT05fTk9fQ0hBTkdFUxABEh4KGkNFUlRJRklDQVRJT05fRk9STV9GSUxMSU5HEAIqwwEKCFNlYWxLaW5kEhkKFVNFQUxfS0lORF9VTlNQRUNJRklFRBAAEhoKFlNFQUxfS0lORF9PUkdBTklaQVRJT04QARIWChJTRUFMX0tJTkRfUEVSU09OQUwQAhIWChJTRUFMX0tJTkRfQ09OVFJBQ1QQAxIVChFTRUFMX0tJTkRfRklOQU5DRRAEEhUKEVNFQUxfS0lORF9JTlZPSUNFEAUSIgoeU0VBTF9LSU5EX0xFR0FMX1JFUFJFU0VOVEFUSVZFEAYyzQEKC1NlYWxTZXJ2aWNlEjkKBFNlYWwSFS5zZWFsZC52MS5TZWFsUmVxdWVzdBoWLnNlYWxkLnYxLlNlYWxSZXNwb25zZSgBMAESRAoJTGlzdFNlYWxzEhouc2VhbGQudjEuTGlzdFNlYWxzUmVxdWVzdBobLnNlYWxkLnYxLkxpc3RTZWFsc1Jlc3BvbnNlEj0KBkxvY2F0ZRIXLnNlYWxkLnYxLkxvY2F0ZVJlcXVlc3QaGC5zZWFsZC52MS5Mb2NhdGVSZXNwb25zZSgBYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChRzZWFsZC92MS9zZWFsZC5wcm90bxIIc2VhbGQudjEiUQoLU2VhbFJlcXVlc3QSJgoGaGVhZGVyGAEgASgLMhQuc2VhbGQudjEuU2VhbEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCLuAQoKU2VhbEhlYWRlchIPCgdzZWFsX2lkGAEgASgJEiYKCXBsYWNlbWVudBgCIAEoCzITLnNlYWxkLnYxLlBsYWNlbWVudBIrCgdvcHRpb25zGAMgASgLMhouc2VhbGQudjEuU2lnbmF0dXJlT3B0aW9ucxIaCg1kb2N1bWVudF9zaXplGAQgASgDSACIAQESGQoRZG9jdW1lbnRfcGFzc3dvcmQYBSABKAkSMQoKYWN0aXZhdGlvbhgGIAEoCzIdLnNlYWxkLnYxLlNpZ25hdHVyZUFjdGl2YXRpb25CEAoOX2RvY3VtZW50X3NpemUiIgoTU2lnbmF0dXJlQWN0aXZhdGlvbhILCgNwaW4YASABKAwijAIKCVBsYWNlbWVudBIvCghwb3NpdGlvbhgBIAEoCzIbLnNlYWxkLnYxLlBvc2l0aW9uUGxhY2VtZW50SAASMgoKbXVsdGlfcGFnZRgCIAEoCzIcLnNlYWxkLnYxLk11bHRpUGFnZVBsYWNlbWVudEgAEjIKCmNyb3NzX3BhZ2UYAyABKAsyHC5zZWFsZC52MS5Dcm9zc1BhZ2VQbGFjZW1lbnRIABItCgdrZXl3b3JkGAQgASgLMhouc2VhbGQudjEuS2V5d29yZFBsYWNlbWVudEgAEi8KCHJlbGF0aXZlGAUgASgLMhsuc2VhbGQudjEuUmVsYXRpdmVQbGFjZW1lbnRIAEIGCgRraW5kIjsKBkxlbmd0aBINCgV2YWx1ZRgBIAEoARIiCgR1bml0GAIgASgOMhQuc2VhbGQudjEuTGVuZ3RoVW5pdCLKAQoRUmVsYXRpdmVQbGFjZW1lbnQSDQoFcGFnZXMYASABKAkSIAoGYW5jaG9yGAIgASgOMhAuc2VhbGQudjEuQW5jaG9yEiIKCG1hcmdpbl94GAMgASgLMhAuc2VhbGQudjEuTGVuZ3RoEiIKCG1hcmdpbl95GAQgASgLMhAuc2VhbGQudjEuTGVuZ3RoEhIKBXdpZHRoGAUgASgBSACIAQESEwoGaGVpZ2h0GAYgASgBSAGIAQFCCAoGX3dpZHRoQgkKB19oZWlnaHQidQoRUG9zaXRpb25QbGFjZW1lbnQSDAoEcGFnZRgBIAEoDRIJCgF4GAIgASgBEgkKAXkYAyABKAESEgoFd2lkdGgYBCABKAFIAIgBARITCgZoZWlnaHQYBSABKAFIAYgBAUIICgZfd2lkdGhCCQoHX2hlaWdodCJ3ChJNdWx0aVBhZ2VQbGFjZW1lbnQSDQoFcGFnZXMYASABKAkSCQoBeBgCIAEoARIJCgF5GAMgASgBEhIKBXdpZHRoGAQgASgBSACIAQESEwoGaGVpZ2h0GAUgASgBSAGIAQFCCAoGX3dpZHRoQgkKB19oZWlnaHQiiQIKEkNyb3NzUGFnZVBsYWNlbWVudBINCgVwYWdlcxgBIAEoCRIcCgRlZGdlGAIgASgOMg4uc2VhbGQudjEuRWRnZRISCgVhbG9uZxgDIAEoAUgAiAEBEhEKCW1heF9wYWdlcxgEIAEoDRIcCg9taW5fc3RyaXBfd2lkdGgYBSABKAFIAYgBARISCgpza2lwX2ZpcnN0GAYgASgIEhEKCXNraXBfbGFzdBgHIAEoCBISCgV3aWR0aBgIIAEoAUgCiAEBEhMKBmhlaWdodBgJIAEoAUgDiAEBQggKBl9hbG9uZ0ISChBfbWluX3N0cmlwX3dpZHRoQggKBl93aWR0aEIJCgdfaGVpZ2h0Is8BChBLZXl3b3JkUGxhY2VtZW50Eg8KB2tleXdvcmQYASABKAkSKAoKb2NjdXJyZW5jZRgCIAEoDjIULnNlYWxkLnYxLk9jY3VycmVuY2USDQoFaW5kZXgYAyABKA0SDQoFcGFnZXMYBCABKAkSCgoCZHgYBSABKAESCgoCZHkYBiABKAESEgoFd2lkdGgYByABKAFIAIgBARITCgZoZWlnaHQYCCABKAFIAYgBARIMCgRoaXRzGAkgAygNQggKBl93aWR0aEIJCgdfaGVpZ2h0It0BChBTaWduYXR1cmVPcHRpb25zEg4KBnJlYXNvbhgBIAEoCRIQCghsb2NhdGlvbhgCIAEoCRIUCgxjb250YWN0X2luZm8YAyABKAkSEgoKZmllbGRfbmFtZRgEIAEoCRIWCgl0aW1lc3RhbXAYBSABKAhIAIgBARIuCg1jZXJ0aWZpY2F0aW9uGAYgASgOMhcuc2VhbGQudjEuQ2VydGlmaWNhdGlvbhInCgpkYXRlX3N0YW1wGBAgASgLMhMuc2VhbGQudjEuRGF0ZVN0YW1wQgwKCl90aW1lc3RhbXAiPQoJRGF0ZVN0YW1wEhQKB2VuYWJsZWQYASABKAhIAIgBARIOCgZmb3JtYXQYAiABKAlCCgoIX2VuYWJsZWQiVAoMU2VhbFJlc3BvbnNlEg8KBWNodW5rGAEgASgMSAASKAoHc3VtbWFyeRgCIAEoCzIVLnNlYWxkLnYxLlNlYWxTdW1tYXJ5SABCCQoHcGF5bG9hZCKwAgoLU2VhbFN1bW1hcnkSEgoKZmllbGRfbmFtZRgBIAEoCRIQCghyZXZpc2lvbhgCIAEoDRISCgpieXRlX3JhbmdlGAMgAygDEhcKD2RvY3VtZW50X2RpZ2VzdBgEIAEoDBIYChBkaWdlc3RfYWxnb3JpdGhtGAUgASgJEhYKDnNpZ25lcl9zdWJqZWN0GAYgASgJEjAKDHNpZ25pbmdfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFcGFnZXMYCCADKA0SFQoNZG9jdW1lbnRfc2l6ZRgJIAEoAxIyCg50aW1lc3RhbXBfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcmVwYWlyZWQYCyABKAkiVQoNTG9jYXRlUmVxdWVzdBIoCgZoZWFkZXIYASABKAsyFi5zZWFsZC52MS5Mb2NhdGVIZWFkZXJIABIPCgVjaHVuaxgCIAEoDEgAQgkKB3BheWxvYWQikAEKDExvY2F0ZUhlYWRlchIPCgdzZWFsX2lkGAEgASgJEiYKCXBsYWNlbWVudBgCIAEoCzITLnNlYWxkLnYxLlBsYWNlbWVudBIaCg1kb2N1bWVudF9zaXplGAMgASgDSACIAQESGQoRZG9jdW1lbnRfcGFzc3dvcmQYBCABKAlCEAoOX2RvY3VtZW50X3NpemUibgoOTG9jYXRlUmVzcG9uc2USJAoFbWFya3MYASADKAsyFS5zZWFsZC52MS5Mb2NhdGVkTWFyaxISCgpwYWdlX2NvdW50GAIgASgNEiIKBGhpdHMYAyADKAsyFC5zZWFsZC52MS5LZXl3b3JkSGl0InsKCktleXdvcmRIaXQSDgoGbnVtYmVyGAEgASgNEgwKBHBhZ2UYAiABKA0SIAoEcmVjdBgDIAEoCzISLnNlYWxkLnYxLk1hcmtSZWN0EgwKBHRleHQYBCABKAkSDwoHY29udGV4dBgFIAEoCRIOCgZjaG9zZW4YBiABKAgirwEKC0xvY2F0ZWRNYXJrEgwKBHBhZ2UYASABKA0SIAoEcmVjdBgCIAEoCzISLnNlYWxkLnYxLk1hcmtSZWN0EhgKC3N0cmlwX2luZGV4GAMgASgNSACIAQESGAoLc3RyaXBfY291bnQYBCABKA1IAYgBARISCgVncm91cBgFIAEoDUgCiAEBQg4KDF9zdHJpcF9pbmRleEIOCgxfc3RyaXBfY291bnRCCAoGX2dyb3VwIj8KCE1hcmtSZWN0EgkKAXgYASABKAESCQoBeRgCIAEoARINCgV3aWR0aBgDIAEoARIOCgZoZWlnaHQYBCABKAEiEgoQTGlzdFNlYWxzUmVxdWVzdCI2ChFMaXN0U2VhbHNSZXNwb25zZRIhCgVzZWFscxgBIAMoCzISLnNlYWxkLnYxLlNlYWxJbmZvIpECCghTZWFsSW5mbxIKCgJpZBgBIAEoCRIgCgRraW5kGAIgASgOMhIuc2VhbGQudjEuU2VhbEtpbmQSDAoEbmFtZRgDIAEoCRIuCgtjZXJ0aWZpY2F0ZRgEIAEoCzIZLnNlYWxkLnYxLkNlcnRpZmljYXRlSW5mbxIRCglhdmFpbGFibGUYBSABKAgSGwoTYWN0aXZhdGlvbl9yZXF1aXJlZBgGIAEoCBIQCgh3YXJuaW5ncxgHIAMoCRIRCglpbWFnZV9wbmcYCCABKAwSGQoRY2VydGlmaWNhdGVfY2hhaW4YCSADKAwSEAoIZGlzYWJsZWQYCiABKAgSFwoPbWF0ZXJpYWxfc291cmNlGAsgASgJIr8BCg9DZXJ0aWZpY2F0ZUluZm8SDwoHc3ViamVjdBgBIAEoCRIOCgZpc3N1ZXIYAiABKAkSFQoNc2VyaWFsX251bWJlchgDIAEoCRIuCgpub3RfYmVmb3JlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglub3RfYWZ0ZXIYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWtleV9hbGdvcml0aG0YBiABKAkq1QEKBkFuY2hvchIWChJBTkNIT1JfVU5TUEVDSUZJRUQQABITCg9BTkNIT1JfVE9QX0xFRlQQARIOCgpBTkNIT1JfVE9QEAISFAoQQU5DSE9SX1RPUF9SSUdIVBADEg8KC0FOQ0hPUl9MRUZUEAQSEQoNQU5DSE9SX0NFTlRSRRAFEhAKDEFOQ0hPUl9SSUdIVBAGEhYKEkFOQ0hPUl9CT1RUT01fTEVGVBAHEhEKDUFOQ0hPUl9CT1RUT00QCBIXChNBTkNIT1JfQk9UVE9NX1JJR0hUEAkqdQoKTGVuZ3RoVW5pdBIbChdMRU5HVEhfVU5JVF9VTlNQRUNJRklFRBAAEhUKEUxFTkdUSF9VTklUX1BPSU5UEAESGgoWTEVOR1RIX1VOSVRfTUlMTElNRVRSRRACEhcKE0xFTkdUSF9VTklUX1BFUkNFTlQQAypaCgRFZGdlEhQKEEVER0VfVU5TUEVDSUZJRUQQABIOCgpFREdFX1JJR0hUEAESDQoJRURHRV9MRUZUEAISDAoIRURHRV9UT1AQAxIPCgtFREdFX0JPVFRPTRAEKpIBCgpPY2N1cnJlbmNlEhoKFk9DQ1VSUkVOQ0VfVU5TUEVDSUZJRUQQABIUChBPQ0NVUlJFTkNFX0ZJUlNUEAESEwoPT0NDVVJSRU5DRV9MQVNUEAISEgoOT0NDVVJSRU5DRV9BTEwQAxIUChBPQ0NVUlJFTkNFX0lOREVYEAQSEwoPT0NDVVJSRU5DRV9ISVRTEAUqbAoNQ2VydGlmaWNhdGlvbhIdChlDRVJUSUZJQ0FUSU9OX1VOU1BFQ0lGSUVEEAASHAoYQ0VSVElGSUNBVElPTl9OT19DSEFOR0VTEAESHgoaQ0VSVElGSUNBVElPTl9GT1JNX0ZJTExJTkcQAirDAQoIU2VhbEtpbmQSGQoVU0VBTF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWU0VBTF9LSU5EX09SR0FOSVpBVElPThABEhYKElNFQUxfS0lORF9QRVJTT05BTBACEhYKElNFQUxfS0lORF9DT05UUkFDVBADEhUKEVNFQUxfS0lORF9GSU5BTkNFEAQSFQoRU0VBTF9LSU5EX0lOVk9JQ0UQBRIiCh5TRUFMX0tJTkRfTEVHQUxfUkVQUkVTRU5UQVRJVkUQBjLNAQoLU2VhbFNlcnZpY2USOQoEU2VhbBIVLnNlYWxkLnYxLlNlYWxSZXF1ZXN0GhYuc2VhbGQudjEuU2VhbFJlc3BvbnNlKAEwARJECglMaXN0U2VhbHMSGi5zZWFsZC52MS5MaXN0U2VhbHNSZXF1ZXN0Ghsuc2VhbGQudjEuTGlzdFNlYWxzUmVzcG9uc2USPQoGTG9jYXRlEhcuc2VhbGQudjEuTG9jYXRlUmVxdWVzdBoYLnNlYWxkLnYxLkxvY2F0ZVJlc3BvbnNlKAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * SealRequest is one message of the Seal request stream.
@@ -601,6 +601,13 @@ export type SignatureOptions = Message<"seald.v1.SignatureOptions"> & {
    * @generated from field: seald.v1.Certification certification = 6;
    */
   certification: Certification;
+
+  /**
+   * Draw the signing date under the seal (时间章). Unset: the seal's configured default (seals[].date_stamp).
+   *
+   * @generated from field: seald.v1.DateStamp date_stamp = 16;
+   */
+  dateStamp?: DateStamp | undefined;
 };
 
 /**
@@ -609,6 +616,37 @@ export type SignatureOptions = Message<"seald.v1.SignatureOptions"> & {
  */
 export const SignatureOptionsSchema: GenMessage<SignatureOptions> = /*@__PURE__*/
   messageDesc(file_seald_v1_seald, 10);
+
+/**
+ * DateStamp: the date of the signature dictionary's /M (UTC), drawn as glyph outlines in a band under the seal on
+ * every mark that shows the whole seal (a cross-page seal's strips carry none).
+ *
+ * @generated from message seald.v1.DateStamp
+ */
+export type DateStamp = Message<"seald.v1.DateStamp"> & {
+  /**
+   * Draw it (true) or not (false). Unset: the seal's configured default.
+   *
+   * @generated from field: optional bool enabled = 1;
+   */
+  enabled?: boolean | undefined;
+
+  /**
+   * Tokens YYYY MM DD HH mm ss (UTC, zero padded); other characters are drawn as they are and must be digits,
+   * - . / : 年 月 日 or spaces. Empty: the seal's configured format, else "YYYY年MM月DD日". A format it cannot draw is
+   * INVALID_ARGUMENT (BAD_DATE_STAMP_FORMAT).
+   *
+   * @generated from field: string format = 2;
+   */
+  format: string;
+};
+
+/**
+ * Describes the message seald.v1.DateStamp.
+ * Use `create(DateStampSchema)` to create a new message.
+ */
+export const DateStampSchema: GenMessage<DateStamp> = /*@__PURE__*/
+  messageDesc(file_seald_v1_seald, 11);
 
 /**
  * SealResponse is one message of the Seal response stream.
@@ -643,7 +681,7 @@ export type SealResponse = Message<"seald.v1.SealResponse"> & {
  * Use `create(SealResponseSchema)` to create a new message.
  */
 export const SealResponseSchema: GenMessage<SealResponse> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 11);
+  messageDesc(file_seald_v1_seald, 12);
 
 /**
  * SealSummary describes the signature that was added.
@@ -736,7 +774,7 @@ export type SealSummary = Message<"seald.v1.SealSummary"> & {
  * Use `create(SealSummarySchema)` to create a new message.
  */
 export const SealSummarySchema: GenMessage<SealSummary> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 12);
+  messageDesc(file_seald_v1_seald, 13);
 
 /**
  * LocateRequest is one message of the Locate request stream.
@@ -771,7 +809,7 @@ export type LocateRequest = Message<"seald.v1.LocateRequest"> & {
  * Use `create(LocateRequestSchema)` to create a new message.
  */
 export const LocateRequestSchema: GenMessage<LocateRequest> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 13);
+  messageDesc(file_seald_v1_seald, 14);
 
 /**
  * LocateHeader says which seal (for its size) and which placement to preview.
@@ -815,7 +853,7 @@ export type LocateHeader = Message<"seald.v1.LocateHeader"> & {
  * Use `create(LocateHeaderSchema)` to create a new message.
  */
 export const LocateHeaderSchema: GenMessage<LocateHeader> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 14);
+  messageDesc(file_seald_v1_seald, 15);
 
 /**
  * LocateResponse lists the marks a seal with this placement would write.
@@ -851,7 +889,7 @@ export type LocateResponse = Message<"seald.v1.LocateResponse"> & {
  * Use `create(LocateResponseSchema)` to create a new message.
  */
 export const LocateResponseSchema: GenMessage<LocateResponse> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 15);
+  messageDesc(file_seald_v1_seald, 16);
 
 /**
  * KeywordHit is one occurrence of a keyword.
@@ -908,7 +946,7 @@ export type KeywordHit = Message<"seald.v1.KeywordHit"> & {
  * Use `create(KeywordHitSchema)` to create a new message.
  */
 export const KeywordHitSchema: GenMessage<KeywordHit> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 16);
+  messageDesc(file_seald_v1_seald, 17);
 
 /**
  * LocatedMark is one mark: a rectangle on one page.
@@ -957,7 +995,7 @@ export type LocatedMark = Message<"seald.v1.LocatedMark"> & {
  * Use `create(LocatedMarkSchema)` to create a new message.
  */
 export const LocatedMarkSchema: GenMessage<LocatedMark> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 17);
+  messageDesc(file_seald_v1_seald, 18);
 
 /**
  * MarkRect is a rectangle in points: lower-left corner and size.
@@ -991,7 +1029,7 @@ export type MarkRect = Message<"seald.v1.MarkRect"> & {
  * Use `create(MarkRectSchema)` to create a new message.
  */
 export const MarkRectSchema: GenMessage<MarkRect> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 18);
+  messageDesc(file_seald_v1_seald, 19);
 
 /**
  * ListSealsRequest asks for the configured seals.
@@ -1006,7 +1044,7 @@ export type ListSealsRequest = Message<"seald.v1.ListSealsRequest"> & {
  * Use `create(ListSealsRequestSchema)` to create a new message.
  */
 export const ListSealsRequestSchema: GenMessage<ListSealsRequest> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 19);
+  messageDesc(file_seald_v1_seald, 20);
 
 /**
  * ListSealsResponse lists the configured seals.
@@ -1025,7 +1063,7 @@ export type ListSealsResponse = Message<"seald.v1.ListSealsResponse"> & {
  * Use `create(ListSealsResponseSchema)` to create a new message.
  */
 export const ListSealsResponseSchema: GenMessage<ListSealsResponse> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 20);
+  messageDesc(file_seald_v1_seald, 21);
 
 /**
  * SealInfo describes one configured seal.
@@ -1117,7 +1155,7 @@ export type SealInfo = Message<"seald.v1.SealInfo"> & {
  * Use `create(SealInfoSchema)` to create a new message.
  */
 export const SealInfoSchema: GenMessage<SealInfo> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 21);
+  messageDesc(file_seald_v1_seald, 22);
 
 /**
  * CertificateInfo describes an X.509 certificate (RFC 5280).
@@ -1173,7 +1211,7 @@ export type CertificateInfo = Message<"seald.v1.CertificateInfo"> & {
  * Use `create(CertificateInfoSchema)` to create a new message.
  */
 export const CertificateInfoSchema: GenMessage<CertificateInfo> = /*@__PURE__*/
-  messageDesc(file_seald_v1_seald, 22);
+  messageDesc(file_seald_v1_seald, 23);
 
 /**
  * Anchor is a point of the page as displayed (CropBox, /Rotate applied), and the same point of the mark: the mark is
