@@ -72,7 +72,8 @@ Commands:
   pool     show the token pool of a server (per token and per seal)
   timestamp add a document time-stamp (RFC 3161) to a PDF file through a server
   ltv      add long-term validation data (PAdES B-LT, --timestamp: B-LTA) through a server
-  admin    operator tools: draw a seal image; write a seal's certificate chain or image onto its token
+  admin    operator tools: \`seald admin seal-image\` draws a seal image (offline); write-certificate and
+           write-image put a seal's certificate chain or image onto its token
   help     show help for a command
 
 Run \`seald help <command>\` or \`seald <command> --help\` for a command's options.
