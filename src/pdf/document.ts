@@ -134,9 +134,10 @@ export class PdfDocument {
     else if (this.offsetsMissed) this.repair('the PDF is damaged: cross-reference entries miss their objects by a few bytes');
   }
 
-  get repaired(): { reason: string } | undefined {
+  /** What was wrong and how the table was rebuilt, when it was (see `repair`). */
+  get repaired(): { reason: string; how: string } | undefined {
     const r = this.#xref.repaired;
-    return r === undefined ? undefined : { reason: r.reason };
+    return r === undefined ? undefined : { reason: r.reason, how: r.how };
   }
 
   /**

@@ -48,6 +48,11 @@ export interface Repair {
   /** What the fast path met that it could not read: for the caller's report. */
   reason: string;
   /**
+   * How the table was rebuilt (objects found, where the trailer came from), for the log line and the audit record:
+   * the file's structure only, never its content.
+   */
+  how: string;
+  /**
    * Absolute offset of the original chain's newest section when the whole chain still reads (only its entries
    * were wrong): a new revision may chain to it with /Prev. Undefined when the chain itself is unusable.
    */

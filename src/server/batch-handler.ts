@@ -86,6 +86,8 @@ interface BatchDocument {
   ended: boolean;
   answered: boolean;
   bytesIn: number;
+  /** The document was repaired to be read (what and how, when sealed in this call; what, when replayed). */
+  repaired?: { reason: string; how?: string };
   /** Resolves once the document's answer is written (or the call failed). */
   work: Promise<void> | undefined;
   /** What sealing needs, resolved at the start. */
@@ -372,8 +374,10 @@ class BatchStream {
       doc.plan!.activation.settle(undefined);
       if (this.#abort.signal.aborted) throw abortReason(this.#abort.signal);
       const summary = fromBinary(SealSummarySchema, record.summary);
+      if (summary.repaired !== '' && doc.repaired === undefined) doc.repaired = { reason: summary.repaired };
       // Durable in the audit log before the caller can see the sealed document.
       await doc.access.succeeded({
+        ...(doc.repaired === undefined ? {} : { repaired: doc.repaired }),
         outputSha256: digest.copy().update(record.appended).digest('hex'),
         revision: summary.revision,
         placement: { pages: summary.pages, byteRange: summary.byteRange.map(Number), fieldName: summary.fieldName, ...(replayed ? { replayed: true } : {}) },
@@ -413,6 +417,9 @@ class BatchStream {
       approvePages: (pages) => doc.access.authorize(doc.sealLabel, { placement: doc.placementKind, pages: [...pages] }),
     });
     stop();
+    if (outcome.repaired !== undefined) {
+      doc.repaired = { reason: outcome.repaired, ...(outcome.repairedHow === undefined ? {} : { how: outcome.repairedHow }) };
+    }
     const summary = summaryOf(outcome, source.size + outcome.appended.byteLength);
     return { appended: outcome.appended, summary: toBinary(SealSummarySchema, summary) };
   }
@@ -486,6 +493,7 @@ class BatchStream {
       durationMs: performance.now() - doc.started,
       status: result.status,
       ...(result.errorCode === undefined ? {} : { errorCode: result.errorCode }),
+      ...(doc.repaired === undefined ? {} : { repaired: doc.repaired }),
       ...(result.replayed ? { replayed: true } : {}),
     });
     this.#inflight--;

@@ -1,0 +1,114 @@
+/**
+ * The verifier's view of a document whose original revision seald had to repair before sealing it (issue 18).
+ *
+ * A seal on a damaged file appends a revision whose cross-reference section lists every object (incremental.ts) and
+ * whose trailer says where the original ends: `/Seald_RepairedBase N`, the original's length in bytes. Readers ignore
+ * a trailer key they do not know (ISO 32000-1 §7.5.5); the verifier reads it here, and nothing else does:
+ *
+ *   - the revisions up to byte N (the "base") are opened by recovery (recovery.ts), every later one strictly;
+ *   - the base must carry no signature: no `/ByteRange` in its bytes and no signature field in its recovered
+ *     reading. Repair never touches a signed revision, so it cannot turn damage inside one into a valid verdict;
+ *   - the marked section must begin the revision right after the base (with /Prev: the chain splits there; without,
+ *     the file's first revision is split at N), so every signature's /ByteRange still has to end exactly at the end
+ *     of a revision the strict reading found. Damage in or after a signed revision is refused as before;
+ *   - the marked revision's rows that restate the base (same object at the same offset, or in the same object
+ *     stream) are not changes of that revision and are left out of its entries; any other row stays and is judged.
+ * A marker that does not meet every condition is ignored: the document is then read strictly, as any other.
+ */
+import { PdfDocument } from './document.ts';
+import { REPAIRED_BASE_KEY } from './incremental.ts';
+import { Budget, DEFAULT_VERIFY_LIMITS } from './limits.ts';
+import { afterEol, layoutRevisions, openRevision, prefixSource, type Revision, type RevisionLayout } from './revisions.ts';
+import { signatureFields } from './signature-fields.ts';
+import type { ByteSource } from './source.ts';
+import type { XrefEntry } from './xref.ts';
+
+
+export interface RepairedBase {
+  /** Bytes [0, end) are the original, read by recovery. */
+  end: number;
+  /** The revisions (1..revisions) that make up the original. */
+  revisions: number;
+  /** What was wrong with the original's structure (recovery.ts), or how it was read. */
+  reason: string;
+}
+
+export interface VerifyLayout extends RevisionLayout {
+  repairedBase?: RepairedBase;
+}
+
+const SCAN = 1024 * 1024;
+
+/** Whether the bytes [0, end) hold a `/ByteRange` key (a signature dictionary, §12.8.1 Table 252). */
+function mentionsByteRange(source: ByteSource, end: number): boolean {
+  const needle = Buffer.from('/ByteRange', 'latin1');
+  for (let at = 0; at < end; at += SCAN) {
+    const window = Buffer.from(source.read(at, Math.min(SCAN + needle.length - 1, end - at)));
+    if (window.includes(needle)) return true;
+  }
+  return false;
+}
+
+function sameEntry(a: XrefEntry, b: XrefEntry | undefined): boolean {
+  if (b === undefined) return a.type === 'free';
+  if (a.type === 'offset') return b.type === 'offset' && a.offset === b.offset && a.gen === b.gen;
+  if (a.type === 'compressed') return b.type === 'compressed' && a.stream === b.stream && a.index === b.index;
+  return b.type === 'free';
+}
+
+/**
+ * The revisions of `doc` (its strict reading, as layoutRevisions lays them out), with the original opened by
+ * recovery when seald's marker says it was repaired and every condition above holds.
+ */
+export function layoutForVerify(doc: PdfDocument, eofs: number[]): VerifyLayout {
+  const layout = layoutRevisions(doc, eofs);
+  const marked = doc.xref.sections.filter((s) => s.trailer.has(REPAIRED_BASE_KEY));
+  if (marked.length !== 1) return layout;
+  const section = marked[0]!;
+  const end = section.trailer.get(REPAIRED_BASE_KEY);
+  const source = doc.source;
+  if (typeof end !== 'number' || !Number.isInteger(end) || end <= 0 || end >= section.offset) return layout;
+  const index = layout.revisions.findIndex((r) => r.sections.includes(section));
+  const revision = layout.revisions[index];
+  if (revision === undefined) return layout;
+
+  let revisions: Revision[];
+  let strayEofs = layout.strayEofs;
+  if (revision.number === 1) {
+    // No /Prev (the original's chain was unusable): the first revision is split at the original's end.
+    if (revision.start !== 0 || revision.sections.length !== 1 || section.trailer.has('Prev')) return layout;
+    const base: Revision = { number: 1, start: 0, eofEnd: end, end, sections: [], entries: new Map() };
+    revisions = [base, { ...revision, start: end }, ...layout.revisions.slice(1)].map((r, i) => ({ ...r, number: i + 1 }));
+    strayEofs = strayEofs.filter((e) => e > end);
+  } else {
+    // With /Prev: the chain already splits here; the marker must name that very boundary.
+    const previous = layout.revisions[index - 1]!;
+    if (previous.end !== end && !(previous.eofEnd === end && previous.end === afterEol(source, end))) return layout;
+    revisions = layout.revisions;
+  }
+  const baseCount = revisions.findIndex((r) => r.sections.includes(section));
+  if (mentionsByteRange(source, end)) return layout;
+  let baseDoc: PdfDocument;
+  try {
+    baseDoc = PdfDocument.open(prefixSource(source, end));
+    const budget = new Budget({ ...DEFAULT_VERIFY_LIMITS, maxMillis: 10_000 });
+    if (signatureFields(baseDoc, budget).length > 0) return layout;
+  } catch {
+    return layout; // an original recovery cannot read either: the strict reading's refusal stands
+  }
+  // The marked revision's own changes: rows that restate the base are not changes of it.
+  const marker = revisions[baseCount]!;
+  const own = new Map<number, XrefEntry>();
+  for (const [num, e] of marker.entries) if (!sameEntry(e, baseDoc.xref.entries.get(num))) own.set(num, e);
+  revisions[baseCount] = { ...marker, entries: own, afterRepairedBase: true };
+  const reason = baseDoc.repaired?.reason ?? baseDoc.xref.quirks[0] ?? 'the original revision read as written';
+  return { revisions, strayEofs, end: layout.end, repairedBase: { end, revisions: baseCount, reason } };
+}
+
+/** The document as of `revision`: the repaired base by recovery, every other revision strictly. */
+export function openForVerify(source: ByteSource, revision: Revision, layout: VerifyLayout): PdfDocument {
+  if (layout.repairedBase !== undefined && revision.end <= layout.repairedBase.end) {
+    return PdfDocument.open(prefixSource(source, revision.end));
+  }
+  return openRevision(source, revision);
+}
