@@ -209,6 +209,9 @@ function readTable(p: Parser, shift: number, quirks: string[]): Map<number, Xref
       else if (type === 'f') own.set(num, { type: 'free' });
       else throw malformed(`bad xref entry type '${type}' for object ${num}`);
     }
+    // A line that is neither an entry nor a subsection header (`0000001567 -0 n`, found by test/fuzz) was read as
+    // an undercounting header and then stopped at as an entry: nothing was consumed, and the loop would never end.
+    if (p.pos <= save) throw malformed(`bad cross-reference entry at offset ${save}`);
   }
 }
 
