@@ -113,6 +113,14 @@ export function readXrefChain(reader: ByteReader, base?: XrefChain, headerOffset
     // `/Prev 0` from writers that always emit the key, even in a file's first (only) revision: offset 0 is the
     // %PDF header (§7.5.2), never a section, so it means "no previous section".
     offset = typeof prev === 'number' && prev > 0 ? prev + headerOffset : undefined;
+    // …but in an update that lists only some of the objects its /Size counts, `/Prev 0` cut the chain: the rest
+    // are in sections no /Prev leads to (DSS's pades-5-signatures-and-1-document-timestamp.pdf, whose seventh update
+    // says /Prev 0 and so hides the page tree; qpdf reads 0 pages, poppler rebuilds the table). An object missing
+    // from what was read is then a reason to rebuild (document.ts).
+    const size = section.trailer.get('Size');
+    if (prev === 0 && typeof size === 'number' && section.own.size < size) {
+      quirks.push(`its /Prev 0 ends the chain at an update that lists ${section.own.size} of ${size} objects`);
+    }
   }
   return { entries, sections, startxref, headerOffset, quirks };
 }
