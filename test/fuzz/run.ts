@@ -55,8 +55,8 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
   const { seed, corpus } = options;
   // Generous, for a 2-core machine shared with other work: a clean seed document's own reading takes up to ~1 s
   // there (signed-by-other's 270 KB font dictionary), and every input is read three times.
-  const hangMillis = options.hangMillis ?? 30_000;
-  const slowMillis = options.slowMillis ?? 10_000;
+  const hangMillis = options.hangMillis ?? 45_000;
+  const slowMillis = options.slowMillis ?? 15_000;
   const started = Date.now();
   const deadline = started + options.seconds * 1000;
   const outcomes = new Map<string, number>();
