@@ -8,9 +8,10 @@
  *   - the revisions up to byte N (the "base") are opened by recovery (recovery.ts), every later one strictly;
  *   - the base must carry no signature: no `/ByteRange` in its bytes and no signature field in its recovered
  *     reading. Repair never touches a signed revision, so it cannot turn damage inside one into a valid verdict;
- *   - the marked section must begin the revision right after the base (with /Prev: the chain splits there; without,
- *     the file's first revision is split at N), so every signature's /ByteRange still has to end exactly at the end
- *     of a revision the strict reading found. Damage in or after a signed revision is refused as before;
+ *   - the chain's sections older than the marked one must all lie before N, the marked one and every newer one after
+ *     it; the base becomes one revision [0, N) and the marked revision starts at N, so every signature's /ByteRange
+ *     still has to end exactly at the end of a revision the strict reading found. Damage in or after a signed
+ *     revision is refused as before;
  *   - the marked revision's rows that restate the base (same object at the same offset, or in the same object
  *     stream) are not changes of that revision and are left out of its entries; any other row stays and is judged.
  * A marker that does not meet every condition is ignored: the document is then read strictly, as any other.
@@ -62,31 +63,35 @@ function sameEntry(a: XrefEntry, b: XrefEntry | undefined): boolean {
  */
 export function layoutForVerify(doc: PdfDocument, eofs: number[]): VerifyLayout {
   const layout = layoutRevisions(doc, eofs);
-  const marked = doc.xref.sections.filter((s) => s.trailer.has(REPAIRED_BASE_KEY));
-  if (marked.length !== 1) return layout;
-  const section = marked[0]!;
+  const markedSections = doc.xref.sections.filter((s) => s.trailer.has(REPAIRED_BASE_KEY));
+  if (markedSections.length !== 1) return layout;
+  const section = markedSections[0]!;
   const end = section.trailer.get(REPAIRED_BASE_KEY);
   const source = doc.source;
   if (typeof end !== 'number' || !Number.isInteger(end) || end <= 0 || end >= section.offset) return layout;
-  const index = layout.revisions.findIndex((r) => r.sections.includes(section));
-  const revision = layout.revisions[index];
-  if (revision === undefined) return layout;
-
-  let revisions: Revision[];
-  let strayEofs = layout.strayEofs;
-  if (revision.number === 1) {
-    // No /Prev (the original's chain was unusable): the first revision is split at the original's end.
-    if (revision.start !== 0 || revision.sections.length !== 1 || section.trailer.has('Prev')) return layout;
-    const base: Revision = { number: 1, start: 0, eofEnd: end, end, sections: [], entries: new Map() };
-    revisions = [base, { ...revision, start: end }, ...layout.revisions.slice(1)].map((r, i) => ({ ...r, number: i + 1 }));
-    strayEofs = strayEofs.filter((e) => e > end);
-  } else {
-    // With /Prev: the chain already splits here; the marker must name that very boundary.
-    const previous = layout.revisions[index - 1]!;
-    if (previous.end !== end && !(previous.eofEnd === end && previous.end === afterEol(source, end))) return layout;
-    revisions = layout.revisions;
+  // The original's sections (older than the marked one) all lie before N, the marked one and every newer one after.
+  const at = doc.xref.sections.indexOf(section);
+  if (!doc.xref.sections.every((s, i) => (i <= at) === (s.offset >= end))) return layout;
+  // The base is one revision, [0, N): however the original's own sections and %%EOF markers lie (a damaged
+  // linearized file's first-page table and stray %%EOF: qpdf's minimal-linearize-pass1.pdf), they are its business.
+  const older = layout.revisions.filter((r) => r.sections.every((s) => s.offset < end));
+  const entries = new Map<number, XrefEntry>();
+  for (const r of [...older].reverse()) for (const [num, e] of r.entries) if (!entries.has(num)) entries.set(num, e);
+  const base: Revision = { number: 1, start: 0, eofEnd: end, end, sections: older.flatMap((r) => r.sections), entries };
+  // One revision per section from N on, each ending at the first %%EOF after its section (as layoutRevisions does;
+  // a linearized original's first-revision grouping belongs to the base, not to seald's revisions after it).
+  const revisions: Revision[] = [base];
+  const claimed = new Set<number>();
+  let start = end;
+  for (const s of doc.xref.sections.slice(0, at + 1).reverse()) {
+    const eofEnd = eofs.find((e) => e > s.offset) ?? source.size;
+    claimed.add(eofEnd);
+    const revisionEnd = afterEol(source, eofEnd);
+    revisions.push({ number: revisions.length + 1, start, eofEnd, end: revisionEnd, sections: [s], entries: new Map(s.own) });
+    start = revisionEnd;
   }
-  const baseCount = revisions.findIndex((r) => r.sections.includes(section));
+  const strayEofs = eofs.filter((e) => e > end && !claimed.has(e));
+  const baseCount = 1;
   if (mentionsByteRange(source, end)) return layout;
   let baseDoc: PdfDocument;
   try {
@@ -102,7 +107,7 @@ export function layoutForVerify(doc: PdfDocument, eofs: number[]): VerifyLayout 
   for (const [num, e] of marker.entries) if (!sameEntry(e, baseDoc.xref.entries.get(num))) own.set(num, e);
   revisions[baseCount] = { ...marker, entries: own, afterRepairedBase: true };
   const reason = baseDoc.repaired?.reason ?? baseDoc.xref.quirks[0] ?? 'the original revision read as written';
-  return { revisions, strayEofs, end: layout.end, repairedBase: { end, revisions: baseCount, reason } };
+  return { revisions, strayEofs, end: start, repairedBase: { end, revisions: baseCount, reason } };
 }
 
 /** The document as of `revision`: the repaired base by recovery, every other revision strictly. */

@@ -70,6 +70,8 @@ const REPAIRED: [string, FixtureName, (b: Buffer) => Buffer, 'with /Prev' | 'no 
   ['entries of two objects swapped', 'simple', (b) => damage.entriesSwapped(b, 2, 7), 'with /Prev'],
   ['xref stream data broken (object streams)', 'xref-stream', damage.xrefStreamBroken, 'no /Prev'],
   ['LF→CRLF conversion', 'cjk-contract', damage.lfToCrlf, 'no /Prev'],
+  // The original's own %%EOF markers and sections lie anywhere before its end (qpdf's minimal-linearize-pass1.pdf).
+  ['linearized, first-page xref garbage', 'linearized', damage.linearizedBadFirstPageXref, 'no /Prev'],
 ];
 
 describe('verify reads an original that seald repaired before sealing it', () => {
