@@ -2,7 +2,7 @@
  * The fuzzer's seed corpus, generated like every fixture: seald's test documents in each cross-reference flavour,
  * encrypted ones of every standard-handler revision (qpdf writes them), the damaged classes of
  * test/pdf/damaged-fixtures.ts, and documents carrying a revision seald wrote (a signature-shaped update with a
- * dummy CMS, on a table file and on an xref-stream file, and over another signer's signature).
+ * dummy CMS, on a table file and on an xref-stream file, over another signer's signature, and on repaired files).
  */
 import { readFile } from 'node:fs/promises';
 import { ENCRYPTED_USER_PASSWORD, fixture, type FixtureName } from '../fixtures/index.ts';
@@ -57,6 +57,9 @@ export async function seedCorpus(): Promise<SeedDocument[]> {
   corpus.push({ name: 'sealed-simple', bytes: withSealdRevision(simple) });
   corpus.push({ name: 'sealed-xref-stream', bytes: withSealdRevision(xrefStream) });
   corpus.push({ name: 'sealed-signed-by-other', bytes: withSealdRevision(await read('signed-by-other')) });
+  // Sealed after repair: a section listing every object, with /Seald_RepairedBase (the verifier's repaired-base.ts).
+  corpus.push({ name: 'sealed-repaired-no-prev', bytes: withSealdRevision(damage.noStartxref(simple)) });
+  corpus.push({ name: 'sealed-repaired-with-prev', bytes: withSealdRevision(damage.entriesSwapped(simple, 2, 7)) });
   const r4 = VARIANTS.find((x) => x.name === 'r4-aes-128')!;
   const encrypted = new Uint8Array(await readFile(await variantFile(r4)));
   corpus.push({ name: 'sealed-r4-aes-128', bytes: withSealdRevision(encrypted, USER), password: USER });

@@ -2,7 +2,7 @@
  * What the fuzzer runs on each input: everything src/pdf does with a document nobody vouches for, the way seal and
  * verify drive it. Open (strictly, as verify does, and with recovery, as seal does), authenticate an encrypted file,
  * count and find pages, read the fields, DocMDP, signature fields and DSS, read every object the table lists, split
- * the revisions and open each, write a signature-shaped revision on page 1 and read the result back.
+ * the revisions as the verifier does (repaired-base.ts) and open the last three, write a signature-shaped revision on page 1 and read the result back.
  *
  * The outcome is 'read' or 'refused' (a SealdError or LimitExceeded: seald's own typed refusals); anything else
  * escapes as the crash it is.
@@ -14,7 +14,8 @@ import type { SealImage } from '../../src/pdf/image.ts';
 import { Budget, DEFAULT_VERIFY_LIMITS, LimitExceeded } from '../../src/pdf/limits.ts';
 import { PdfRef, PdfStream } from '../../src/pdf/objects.ts';
 import { centredMarkRect } from '../../src/pdf/placement.ts';
-import { findEofMarkers, layoutRevisions, openRevision } from '../../src/pdf/revisions.ts';
+import { findEofMarkers } from '../../src/pdf/revisions.ts';
+import { layoutForVerify, openForVerify } from '../../src/pdf/repaired-base.ts';
 import { embedCms, prepareSignature } from '../../src/pdf/signature.ts';
 import { signatureFields } from '../../src/pdf/signature-fields.ts';
 import { AppendedSource, bufferSource, type ByteSource } from '../../src/pdf/source.ts';
@@ -69,8 +70,9 @@ export async function exercise(bytes: Uint8Array, password?: string): Promise<{ 
   const strict = await refusedOr(async () => {
     const doc = PdfDocument.open(source, { recover: false, ...(password !== undefined ? { password } : {}) });
     walk(doc);
-    const layout = layoutRevisions(doc, await findEofMarkers(source));
-    for (const revision of layout.revisions.slice(-3)) walk(openRevision(source, revision));
+    // The verifier's reading of the revisions: an original seald repaired by recovery, the rest strictly.
+    const layout = layoutForVerify(doc, await findEofMarkers(source));
+    for (const revision of layout.revisions.slice(-3)) walk(openForVerify(source, revision, layout));
   });
   let sealedSource: ByteSource | undefined;
   const recovering = await refusedOr(() => {
