@@ -28,7 +28,7 @@ import type { XrefEntry } from './xref.ts';
 export interface RepairedBase {
   /** Bytes [0, end) are the original, read by recovery. */
   end: number;
-  /** The revisions (1..revisions) that make up the original. */
+  /** How many revisions the original counts as: 1 (it is read as one, [0, end), whatever sections it holds). */
   revisions: number;
   /** What was wrong with the original's structure (recovery.ts), or how it was read. */
   reason: string;
@@ -91,7 +91,6 @@ export function layoutForVerify(doc: PdfDocument, eofs: number[]): VerifyLayout 
     start = revisionEnd;
   }
   const strayEofs = eofs.filter((e) => e > end && !claimed.has(e));
-  const baseCount = 1;
   if (mentionsByteRange(source, end)) return layout;
   let baseDoc: PdfDocument;
   try {
@@ -102,12 +101,12 @@ export function layoutForVerify(doc: PdfDocument, eofs: number[]): VerifyLayout 
     return layout; // an original recovery cannot read either: the strict reading's refusal stands
   }
   // The marked revision's own changes: rows that restate the base are not changes of it.
-  const marker = revisions[baseCount]!;
+  const marker = revisions[1]!;
   const own = new Map<number, XrefEntry>();
   for (const [num, e] of marker.entries) if (!sameEntry(e, baseDoc.xref.entries.get(num))) own.set(num, e);
-  revisions[baseCount] = { ...marker, entries: own, afterRepairedBase: true };
+  revisions[1] = { ...marker, entries: own, afterRepairedBase: true };
   const reason = baseDoc.repaired?.reason ?? baseDoc.xref.quirks[0] ?? 'the original revision read as written';
-  return { revisions, strayEofs, end: start, repairedBase: { end, revisions: baseCount, reason } };
+  return { revisions, strayEofs, end: start, repairedBase: { end, revisions: 1, reason } };
 }
 
 /** The document as of `revision`: the repaired base by recovery, every other revision strictly. */
