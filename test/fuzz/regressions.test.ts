@@ -9,7 +9,7 @@ import { bufferSource } from '../../src/pdf/source.ts';
 import { exercise } from './target.ts';
 
 /** A classic one-revision PDF of `objects` (object 1 first), its table written from the true offsets. */
-function pdfOf(objects: string[], edit: (table: string) => string = (t) => t): Buffer {
+function pdfOf(objects: string[], edit: (table: string) => string = (t) => t, size: number | string = objects.length + 1): Buffer {
   let body = '%PDF-1.7\n';
   const offsets: number[] = [];
   objects.forEach((o, i) => {
@@ -20,7 +20,7 @@ function pdfOf(objects: string[], edit: (table: string) => string = (t) => t): B
   let table = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
   for (const o of offsets) table += `${String(o).padStart(10, '0')} 00000 n \n`;
   body += edit(table);
-  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  body += `trailer\n<< /Size ${size} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(body, 'latin1');
 }
 
@@ -68,5 +68,11 @@ describe('fuzzer findings, kept', () => {
     const { withSealdRevision } = await import('./corpus.ts');
     const sealed = PdfDocument.open(bufferSource(withSealdRevision(pdf)), { recover: false });
     expect([...sealed.fieldNames()]).toEqual(['Seald1']);
+  });
+
+  it('seed 3581494336 iteration 2820: a trailer /Size of 2^53 + 1 no longer gives two new objects one number', async () => {
+    const pdf = pdfOf(['<< /Type /Catalog /Pages 2 0 R >>', ...PAGE], undefined, '9007199254740993');
+    expect(PdfDocument.open(bufferSource(pdf)).size).toBe(4);
+    expect(await exercise(pdf)).toEqual({ strict: 'read', recovering: 'read', sealed: 'read' });
   });
 });
