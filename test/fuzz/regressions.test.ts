@@ -75,4 +75,17 @@ describe('fuzzer findings, kept', () => {
     expect(PdfDocument.open(bufferSource(pdf)).size).toBe(4);
     expect(await exercise(pdf)).toEqual({ strict: 'read', recovering: 'read', sealed: 'read' });
   });
+
+  it('seed 1969273042 iteration 6142: a page referred to with generation 10^20 is refused, not written with a RangeError', async () => {
+    const { IncrementalWriter } = await import('../../src/pdf/incremental.ts');
+    const { PdfRef } = await import('../../src/pdf/objects.ts');
+    const doc = PdfDocument.open(bufferSource(pdfOf(['<< /Type /Catalog /Pages 2 0 R >>', ...PAGE])));
+    const error = thrown(() => new IncrementalWriter(doc).update(new PdfRef(3, 1e20), null));
+    expect(error).toBeInstanceOf(SealdError);
+    expect((error as SealdError).code).toBe('PDF_MALFORMED');
+    const { caseFor } = await import('./mutate.ts');
+    const { seedCorpus } = await import('./corpus.ts');
+    const found = caseFor(1969273042, 6142, await seedCorpus());
+    expect(await exercise(found.bytes, found.password)).toMatchObject({ recovering: expect.stringMatching(/read|refused/) });
+  });
 });
