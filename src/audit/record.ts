@@ -27,6 +27,11 @@ export interface AuditEntry {
   revision?: number;
   /** Where the marks went: pages and rectangles, or the placement asked for. */
   placement?: unknown;
+  /**
+   * The document had to be repaired to be read (pdf/recovery.ts): what was wrong with its structure and how its
+   * table was rebuilt. Offsets and object counts only, never content or passwords.
+   */
+  repaired?: { reason: string; how?: string };
   /** The TLS client certificate's serial (hex), when the caller authenticated with one. */
   clientCertificateSerial?: string;
 }
@@ -54,6 +59,7 @@ const ENTRY_KEYS: readonly (keyof AuditEntry)[] = [
   'outputSha256',
   'revision',
   'placement',
+  'repaired',
   'result',
   'errorCode',
 ];

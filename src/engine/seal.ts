@@ -100,6 +100,8 @@ export interface SealOutcome {
   timestampTime?: Date;
   /** What was wrong with an input that had to be repaired to be sealed (pdf/recovery.ts). */
   repaired?: string;
+  /** How it was repaired (the table rebuilt by scanning: objects found, trailer used), for the log and audit. */
+  repairedHow?: string;
 }
 
 export function sealDocument(
@@ -197,7 +199,7 @@ async function sealOnce(
     signingTime,
     pages: [...new Set(plan.marks.map((m) => m.page.number))].sort((a, b) => a - b),
     ...(timestampTime === undefined ? {} : { timestampTime }),
-    ...(doc.repaired === undefined ? {} : { repaired: doc.repaired.reason }),
+    ...(doc.repaired === undefined ? {} : { repaired: doc.repaired.reason, repairedHow: doc.repaired.how }),
   };
 }
 

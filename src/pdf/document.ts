@@ -26,6 +26,9 @@ export interface OpenOptions {
 export type { PageInfo, Rect };
 export type { Repair };
 
+/** ISO 32000-1 Annex C, Table C.1: the largest object number. */
+const MAX_OBJECT_NUMBER = 8_388_607;
+
 /** The document's own syntax failed (a SealdError from the parser), as opposed to an I/O or programming error. */
 function isSyntaxError(error: unknown): boolean {
   return error instanceof SealdError && (error.code === 'PDF_MALFORMED' || error.code === 'PDF_TRUNCATED');
@@ -134,9 +137,10 @@ export class PdfDocument {
     else if (this.offsetsMissed) this.repair('the PDF is damaged: cross-reference entries miss their objects by a few bytes');
   }
 
-  get repaired(): { reason: string } | undefined {
+  /** What was wrong and how the table was rebuilt, when it was (see `repair`). */
+  get repaired(): { reason: string; how: string } | undefined {
     const r = this.#xref.repaired;
-    return r === undefined ? undefined : { reason: r.reason };
+    return r === undefined ? undefined : { reason: r.reason, how: r.how };
   }
 
   /**
@@ -238,7 +242,9 @@ export class PdfDocument {
     let size = 0;
     for (const s of this.xref.sections) {
       const v = s.trailer.get('Size');
-      if (typeof v === 'number') size = Math.max(size, v);
+      // A /Size past ISO 32000-1 Annex C's 8,388,607 objects is not one (found by test/fuzz: /Size 2^53 + 1, where
+      // counting on from it stands still and two new objects would share a number): the entries decide.
+      if (typeof v === 'number' && Number.isInteger(v) && v <= MAX_OBJECT_NUMBER + 1) size = Math.max(size, v);
     }
     for (const num of this.xref.entries.keys()) size = Math.max(size, num + 1);
     return size;

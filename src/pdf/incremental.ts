@@ -10,6 +10,9 @@ import type { PdfDocument } from './document.ts';
 import type { XrefEntry } from './xref.ts';
 import { SealdError } from '../errors.ts';
 
+/** The trailer key of a section written over a repaired table: the original's length (read by repaired-base.ts). */
+export const REPAIRED_BASE_KEY = 'Seald_RepairedBase';
+
 /** One row of a section being written: an object of this revision, or (on a repaired file) one carried over. */
 type Row = XrefEntry;
 
@@ -56,6 +59,16 @@ export class IncrementalWriter {
 
   /** A new version of an existing object (same number and generation) in this revision. */
   update(ref: PdfRef, value: PdfObject): void {
+    // A reference to an object the table does not define, numbered where this writer numbers its own (found by
+    // test/fuzz: a catalog whose /AcroForm object was lost): writing it would replace one of the new objects.
+    if (ref.num >= this.firstNumber) {
+      throw new SealdError('invalid-input', 'PDF_MALFORMED', `the PDF is damaged: it refers to object ${ref.num}, which it does not define`);
+    }
+    // §7.5.4: a generation number is at most 65,535 (a reference `3 99999999999999999999 R` to an object in an object
+    // stream, whose generation is never checked, found by test/fuzz seed 1969273042 iteration 6142).
+    if (!Number.isInteger(ref.gen) || ref.gen < 0 || ref.gen > 65_535) {
+      throw new SealdError('invalid-input', 'PDF_MALFORMED', `the PDF is damaged: object ${ref.num} is referred to with generation ${ref.gen}`);
+    }
     this.objects.set(ref.num, { ref, value });
   }
 
@@ -135,6 +148,9 @@ export class IncrementalWriter {
     const repaired = this.doc.xref.repaired;
     const prev = repaired ? repaired.prevSection : this.doc.xref.startxref;
     if (prev !== undefined && prev >= 0) t.set('Prev', prev - this.doc.xref.headerOffset);
+    // Where the repaired original ends, for the verifier (repaired-base.ts): it reads the bytes before by recovery
+    // and everything after strictly. Readers ignore a trailer key they do not know (§7.5.5).
+    if (repaired) t.set(REPAIRED_BASE_KEY, this.doc.source.size);
     return t;
   }
 

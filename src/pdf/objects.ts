@@ -46,7 +46,8 @@ export class PdfString {
   /** Decode as a text string: UTF-16BE with BOM, UTF-8 with BOM (PDF 2.0), else PDFDocEncoding (≈ latin1). */
   asText(): string {
     const b = this.bytes;
-    if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return Buffer.from(b.subarray(2)).swap16().toString('utf16le');
+    // An odd number of UTF-16 bytes (a truncated or damaged string, found by test/fuzz): the last half unit is dropped.
+    if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return Buffer.from(b.subarray(2, b.length - (b.length % 2))).swap16().toString('utf16le');
     if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return Buffer.from(b.subarray(3)).toString('utf8');
     return Buffer.from(b).toString('latin1');
   }

@@ -12,13 +12,18 @@ const MAX_CACHED_BLOCKS = 32;
 /** Random-access byte reads over a ByteSource, cached in 64 KiB blocks. */
 export class ByteReader {
   private readonly blocks = new Map<number, Uint8Array>();
-  constructor(readonly source: ByteSource) {}
-  get size(): number {
-    return this.source.size;
+  /** The block read last: the lexer reads byte after byte, nearly always from it (no map lookup per byte). */
+  private lastStart = -1;
+  private lastBlock: Uint8Array = new Uint8Array(0);
+  readonly size: number;
+  constructor(readonly source: ByteSource) {
+    this.size = source.size;
   }
   /** The byte at `pos`, or -1 past the end. */
   byte(pos: number): number {
-    if (pos < 0 || pos >= this.source.size) return -1;
+    const at = pos - this.lastStart;
+    if (at >= 0 && at < this.lastBlock.length) return this.lastBlock[at]!;
+    if (pos < 0 || pos >= this.size) return -1;
     const index = Math.floor(pos / BLOCK);
     let block = this.blocks.get(index);
     if (!block) {
@@ -26,6 +31,8 @@ export class ByteReader {
       if (this.blocks.size >= MAX_CACHED_BLOCKS) this.blocks.delete(this.blocks.keys().next().value!);
       this.blocks.set(index, block);
     }
+    this.lastStart = index * BLOCK;
+    this.lastBlock = block;
     return block[pos - index * BLOCK]!;
   }
   slice(pos: number, length: number): Uint8Array {

@@ -157,8 +157,18 @@ export function recoverXref(reader: ByteReader, opts: RecoveryOptions): XrefChai
     );
   }
   let size = 0;
-  for (const num of entries.keys()) size = Math.max(size, num + 1);
+  let compressed = 0;
+  for (const [num, e] of entries) {
+    size = Math.max(size, num + 1);
+    if (e.type === 'compressed') compressed++;
+  }
   chosen.trailer.set('Size', size);
+  const how =
+    `cross-reference rebuilt by scanning the file: ${entries.size} object${entries.size === 1 ? '' : 's'}` +
+    (compressed > 0 ? ` (${compressed} in object streams)` : '') +
+    `, trailer from ${chosen.from}` +
+    (opts.headerOffset > 0 ? `, offsets counted from %PDF- at byte ${opts.headerOffset}` : '') +
+    (opts.prevSection === undefined ? '' : ', the original chain kept as /Prev');
   const startxref = opts.prevSection ?? -1;
   return {
     entries,
@@ -166,7 +176,7 @@ export function recoverXref(reader: ByteReader, opts: RecoveryOptions): XrefChai
     startxref,
     headerOffset: opts.headerOffset,
     quirks: [],
-    repaired: { reason: opts.reason, prevSection: opts.prevSection },
+    repaired: { reason: opts.reason, how, prevSection: opts.prevSection },
   };
 }
 
@@ -207,6 +217,8 @@ function objectStreamContents(
 interface Chosen {
   trailer: PdfDict;
   kind: XrefKind;
+  /** Where the trailer came from, for Repair.how. */
+  from: string;
 }
 
 /** Keys of a trailer that describe the old section, not the document, and so are not carried over. */
@@ -256,7 +268,7 @@ function chooseTrailer(
     if (!dict || !(root instanceof PdfRef) || !entries.has(root.num)) continue;
     const trailer = new PdfDict();
     for (const [k, v] of dict.entries) if (!SECTION_KEYS.includes(k)) trailer.set(k, v);
-    return { trailer, kind: c.kind };
+    return { trailer, kind: c.kind, from: c.kind === 'table' ? 'the last usable trailer dictionary' : 'the last usable cross-reference stream' };
   }
   return undefined;
 }
@@ -267,5 +279,5 @@ function madeUpTrailer(catalogs: { ref: PdfRef; at: number }[], entries: Map<num
   if (last === undefined) return undefined;
   const trailer = new PdfDict();
   trailer.set('Root', last.ref);
-  return { trailer, kind: 'table' };
+  return { trailer, kind: 'table', from: `none found: made up around catalog ${last.ref.num} ${last.ref.gen} R` };
 }

@@ -21,6 +21,11 @@ export interface Revision {
   sections: XrefSection[];
   /** The objects this revision's sections list (new, changed and freed ones). */
   entries: Map<number, XrefEntry>;
+  /**
+   * The revision seald wrote over an original it had to repair (repaired-base.ts): its section stands for the
+   * original's broken one, so it neither chains to the original's (unusable) table nor restates its rows here.
+   */
+  afterRepairedBase?: boolean;
 }
 
 export interface RevisionLayout {

@@ -232,7 +232,8 @@ export function addAnnotations(doc: PdfDocument, w: IncrementalWriter, annotatio
   const arrays = new Map<number, { ref: PdfRef; items: PdfObject[] }>();
   for (const { page, refs } of byPage.values()) {
     const annots = page.dict.get('Annots');
-    if (annots instanceof PdfRef) {
+    // An /Annots reference to an object the document lacks reads as null (§7.3.10): the page gets a direct array.
+    if (annots instanceof PdfRef && Array.isArray(doc.resolve(annots))) {
       let shared = arrays.get(annots.num);
       if (shared === undefined) {
         const arr = doc.resolve(annots);
@@ -243,7 +244,8 @@ export function addAnnotations(doc: PdfDocument, w: IncrementalWriter, annotatio
       continue;
     }
     const updated = page.dict.clone();
-    updated.set('Annots', [...(Array.isArray(annots) ? annots : []), ...refs]);
+    const direct = doc.resolve(annots);
+    updated.set('Annots', [...(Array.isArray(direct) ? direct : []), ...refs]);
     w.update(page.ref, updated);
   }
   for (const { ref, items } of arrays.values()) w.update(ref, items);
@@ -259,19 +261,23 @@ export function addField(doc: PdfDocument, w: IncrementalWriter, field: PdfRef, 
   const existing = doc.resolveDict(afEntry);
   const af = existing ? existing.clone() : new PdfDict();
   const fields = af.get('Fields');
-  if (fields instanceof PdfRef) {
-    const arr = doc.resolve(fields);
-    w.update(fields, [...(Array.isArray(arr) ? arr : []), field]);
+  const list = doc.resolve(fields);
+  // References that lead nowhere (an /AcroForm or /Fields object the file lost: a null, §7.3.10) are replaced by
+  // new objects rather than written at their dangling number (found by test/fuzz).
+  if (fields instanceof PdfRef && Array.isArray(list)) {
+    w.update(fields, [...list, field]);
   } else {
-    af.set('Fields', [...(Array.isArray(fields) ? fields : []), field]);
+    af.set('Fields', [...(Array.isArray(list) ? list : []), field]);
   }
   const flags = doc.resolve(af.get('SigFlags'));
   af.set('SigFlags', (typeof flags === 'number' ? flags : 0) | 3);
   const cat = catalog.clone();
-  if (afEntry instanceof PdfRef) w.update(afEntry, af);
+  // A dangling /AcroForm reference (found by test/fuzz) gets a new object rather than an update at its number.
+  const inPlace = afEntry instanceof PdfRef && existing !== undefined;
+  if (inPlace) w.update(afEntry, af);
   else cat.set('AcroForm', existing ? af : w.add(af));
   changeCatalog?.(cat);
-  if (changeCatalog !== undefined || !(afEntry instanceof PdfRef)) w.update(doc.catalogRef, cat);
+  if (changeCatalog !== undefined || !inPlace) w.update(doc.catalogRef, cat);
 }
 
 /** §7.9.4 date: D:YYYYMMDDHHmmSS+00'00' (UTC). */

@@ -48,6 +48,11 @@ export interface Repair {
   /** What the fast path met that it could not read: for the caller's report. */
   reason: string;
   /**
+   * How the table was rebuilt (objects found, where the trailer came from), for the log line and the audit record:
+   * the file's structure only, never its content.
+   */
+  how: string;
+  /**
    * Absolute offset of the original chain's newest section when the whole chain still reads (only its entries
    * were wrong): a new revision may chain to it with /Prev. Undefined when the chain itself is unusable.
    */
@@ -108,6 +113,14 @@ export function readXrefChain(reader: ByteReader, base?: XrefChain, headerOffset
     // `/Prev 0` from writers that always emit the key, even in a file's first (only) revision: offset 0 is the
     // %PDF header (§7.5.2), never a section, so it means "no previous section".
     offset = typeof prev === 'number' && prev > 0 ? prev + headerOffset : undefined;
+    // …but in an update that lists only some of the objects its /Size counts, `/Prev 0` cut the chain: the rest
+    // are in sections no /Prev leads to (DSS's pades-5-signatures-and-1-document-timestamp.pdf, whose seventh update
+    // says /Prev 0 and so hides the page tree; qpdf reads 0 pages, poppler rebuilds the table). An object missing
+    // from what was read is then a reason to rebuild (document.ts).
+    const size = section.trailer.get('Size');
+    if (prev === 0 && typeof size === 'number' && section.own.size < size) {
+      quirks.push(`its /Prev 0 ends the chain at an update that lists ${section.own.size} of ${size} objects`);
+    }
   }
   return { entries, sections, startxref, headerOffset, quirks };
 }
@@ -204,6 +217,9 @@ function readTable(p: Parser, shift: number, quirks: string[]): Map<number, Xref
       else if (type === 'f') own.set(num, { type: 'free' });
       else throw malformed(`bad xref entry type '${type}' for object ${num}`);
     }
+    // A line that is neither an entry nor a subsection header (`0000001567 -0 n`, found by test/fuzz) was read as
+    // an undercounting header and then stopped at as an entry: nothing was consumed, and the loop would never end.
+    if (p.pos <= save) throw malformed(`bad cross-reference entry at offset ${save}`);
   }
 }
 

@@ -100,6 +100,8 @@ interface BatchDocument {
   open: boolean;
   answered: boolean;
   bytesIn: number;
+  /** The document was repaired to be read (what and how, when sealed in this call; what, when replayed). */
+  repaired?: { reason: string; how?: string };
   /** Resolves once the document's answer is written (or the call failed). */
   work: Promise<void> | undefined;
   /** What sealing needs, resolved at the start. */
@@ -400,8 +402,10 @@ class BatchStream {
       if (this.#abort.signal.aborted) throw abortReason(this.#abort.signal);
       const summary = fromBinary(SealSummarySchema, record.summary);
       const revision = appended;
+      if (summary.repaired !== '' && doc.repaired === undefined) doc.repaired = { reason: summary.repaired };
       // Durable in the audit log before the caller can see the sealed document.
       await doc.access.succeeded({
+        ...(doc.repaired === undefined ? {} : { repaired: doc.repaired }),
         outputSha256: digest.copy().update(revision).digest('hex'),
         revision: summary.revision,
         placement: { pages: summary.pages, byteRange: summary.byteRange.map(Number), fieldName: summary.fieldName, ...(replayed ? { replayed: true } : {}) },
@@ -451,6 +455,9 @@ class BatchStream {
       },
     );
     stop();
+    if (outcome.repaired !== undefined) {
+      doc.repaired = { reason: outcome.repaired, ...(outcome.repairedHow === undefined ? {} : { how: outcome.repairedHow }) };
+    }
     const summary = summaryOf(outcome, source.size + outcome.appended.byteLength);
     const facts = recorder?.facts(outcome.appended, outcome.signingTime);
     return {
@@ -559,6 +566,7 @@ class BatchStream {
       durationMs: performance.now() - doc.started,
       status: result.status,
       ...(result.errorCode === undefined ? {} : { errorCode: result.errorCode }),
+      ...(doc.repaired === undefined ? {} : { repaired: doc.repaired }),
       ...(result.replayed ? { replayed: true } : {}),
     });
     this.#inflight--;

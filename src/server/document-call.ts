@@ -44,6 +44,8 @@ export interface DocumentCall<H> {
   placement: string;
   bytesIn: number;
   bytesOut: number;
+  /** Set by a handler whose document had to be repaired to be read: the request line says so. */
+  repaired?: { reason: string; how?: string };
   /** Read the header (the first message), failing clearly when the stream does not start with one. */
   header(): Promise<H>;
   /**
@@ -146,6 +148,7 @@ export async function runDocumentCall<H>(
       durationMs,
       status: code,
       ...(errorCode === undefined ? {} : { errorCode }),
+      ...(dc.repaired === undefined ? {} : { repaired: dc.repaired }),
     });
   }
 }

@@ -125,6 +125,8 @@ export interface RequestRecord {
   status: string;
   /** The stable seald error code, when not OK. */
   errorCode?: string;
+  /** The document was repaired to be read: what was wrong and how (pdf/recovery.ts; structure only). */
+  repaired?: { reason: string; how?: string };
   /** True when a SealBatch document was answered from the idempotency store. */
   replayed?: boolean;
   /** A SealBatch call's documents, by outcome. */

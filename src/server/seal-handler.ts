@@ -125,11 +125,15 @@ async function sealWithActivation(
   stopSealTimer();
   if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
 
+  if (outcome.repaired !== undefined) {
+    dc.repaired = { reason: outcome.repaired, ...(outcome.repairedHow === undefined ? {} : { how: outcome.repairedHow }) };
+  }
   await sendDocument(call, source, outcome, lifetime, (sent) => (dc.bytesOut += sent));
   await access.succeeded({
     outputSha256: sourceDigest.copy().update(outcome.appended).digest('hex'),
     revision: outcome.revision,
     placement: { pages: outcome.pages, byteRange: outcome.byteRange, fieldName: outcome.fieldName },
+    ...(dc.repaired === undefined ? {} : { repaired: dc.repaired }),
   });
   await send(call, create(SealResponseSchema, { payload: { case: 'summary', value: summaryOf(outcome, dc.bytesOut) } }), lifetime);
   // Release the document (and its spool file) before the status: once a caller sees OK, nothing of it is left.

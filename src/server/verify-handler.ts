@@ -77,6 +77,7 @@ export function verifyResponse(report: VerificationReport, expectedSigners: read
     reasons: report.reasons,
     revisions: report.revisions,
     lastRevisionCovered: report.lastRevisionCovered,
+    repairedOriginal: report.repairedOriginal?.reason ?? '',
     signatures: report.signatures.map((s) =>
       create(SignatureVerificationSchema, {
         field: s.field,

@@ -169,3 +169,17 @@ export function manyHeaders(count: number): Buffer {
   parts.push('%%EOF\n');
   return bytes(parts.join(''));
 }
+
+/**
+ * An update whose trailer says `/Prev 0` (a writer that always emits the key, in an update as well): the chain stops
+ * at that update and the objects only earlier sections list are lost to a strict reader. DSS's
+ * pades-5-signatures-and-1-document-timestamp.pdf (esig/dss, dss-pades test resources) ends so, hiding its page
+ * tree. `update` writes a revision on a document; its /Prev is replaced by 0, padded to the same length.
+ */
+export function prevZeroInUpdate(pdf: Uint8Array, update: (b: Buffer) => Buffer): Buffer {
+  const updated = Buffer.concat([Buffer.from(pdf), update(Buffer.from(pdf))]);
+  const s = latin1(updated);
+  const at = s.lastIndexOf('/Prev ');
+  const m = /\/Prev (\d+)/.exec(s.slice(at))!;
+  return bytes(s.slice(0, at) + `/Prev 0${' '.repeat(m[1]!.length - 1)}` + s.slice(at + m[0].length));
+}

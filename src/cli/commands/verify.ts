@@ -177,6 +177,7 @@ export function humanReport(file: string, report: VerificationReport): string {
     `${file}: ${report.verdict}`,
     `  ${report.revisions} revision${report.revisions === 1 ? '' : 's'}, ${report.signatures.length} signature${report.signatures.length === 1 ? '' : 's'}, last revision ${report.lastRevisionCovered ? 'covered' : 'NOT covered'} by a signature`,
     ...report.reasons.map((r) => `  - ${r}`),
+    ...(report.repairedOriginal === undefined ? [] : [`  original repaired to be read (revisions 1..${report.repairedOriginal.revisions}): ${report.repairedOriginal.reason}`]),
     '',
   ];
   for (const s of report.signatures) lines.push(signatureTable(s));

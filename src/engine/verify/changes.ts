@@ -56,7 +56,8 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
   }
   // §7.5.6: an update's /Prev is the previous revision's startxref; another value reads a different history.
   const prevOffset = cur.xref.sections[0]?.trailer.get('Prev');
-  if (prevOffset !== prev.xref.startxref) {
+  // A revision written over a repaired original stands for its broken table instead of chaining to it (repaired-base.ts).
+  if (prevOffset !== prev.xref.startxref && rev.afterRepairedBase !== true) {
     add('forbidden', 'xref-out-of-place', `revision ${rev.number} chains to offset ${String(prevOffset)}, not to revision ${rev.number - 1}'s cross-reference section at ${prev.xref.startxref}`);
   }
   for (const s of rev.sections) {

@@ -89,6 +89,11 @@ export interface VerificationReport {
   /** True when the last revision is covered by a signature with intact integrity. */
   lastRevisionCovered: boolean;
   signatures: SignatureReport[];
+  /**
+   * Present when the original revisions (before any signature) were damaged and are read by repairing them, as seald
+   * repairs a file before sealing it (pdf/repaired-base.ts): how many, where they end, what was wrong.
+   */
+  repairedOriginal?: { revisions: number; end: number; reason: string };
 }
 
 /** The worse of two verdicts: INVALID > INDETERMINATE > VALID. */

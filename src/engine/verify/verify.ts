@@ -12,7 +12,8 @@
 import { SealdError } from '../../errors.ts';
 import { PdfDocument } from '../../pdf/document.ts';
 import { PdfRef, PdfStream, type PdfObject } from '../../pdf/objects.ts';
-import { afterEol, findEofMarkers, layoutRevisions, openRevision, prefixSource, type Revision, type RevisionLayout } from '../../pdf/revisions.ts';
+import { afterEol, findEofMarkers, prefixSource, type Revision, type RevisionLayout } from '../../pdf/revisions.ts';
+import { layoutForVerify, openForVerify } from '../../pdf/repaired-base.ts';
 import type { ByteSource } from '../../pdf/source.ts';
 import { analyseRevision, type RawChange } from './changes.ts';
 import { checkSignature } from './integrity.ts';
@@ -53,13 +54,14 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
   const opened = openLastComplete(source, eofs);
   if ('error' in opened) return failed(opened.verdict, opened.error);
   const { doc } = opened;
-  const layout = layoutRevisions(doc, eofs.filter((e) => e <= doc.source.size));
+  // An original seald repaired before sealing it is read by recovery, every signed revision strictly (repaired-base.ts).
+  const layout = layoutForVerify(doc, eofs.filter((e) => e <= doc.source.size));
   const revisions = layout.revisions;
   const docs = new Map<number, PdfDocument>();
   const docAt = (rev: Revision): PdfDocument => {
     let d = docs.get(rev.number);
     if (!d) {
-      d = rev.end >= doc.source.size ? doc : openRevision(doc.source, rev);
+      d = rev.end >= doc.source.size ? doc : openForVerify(doc.source, rev, layout);
       docs.set(rev.number, d);
     }
     return d;
@@ -154,7 +156,19 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
     reasons.push(`the last revision (${lastRevision}) is not covered by a signature; its changes are allowed`);
   }
   if (verdict === 'VALID' && reasons.length === 0) reasons.push('every signature is intact and trusted, and nothing not allowed changed after it');
-  return { reportVersion: 1, verdict, reasons, revisions: revisions.length, lastRevisionCovered, signatures: reports };
+  const repaired = layout.repairedBase;
+  if (repaired !== undefined) {
+    reasons.push(`the original (revision${repaired.revisions === 1 ? '' : 's'} 1${repaired.revisions === 1 ? '' : `–${repaired.revisions}`}, signed by none) was damaged and is read by repairing it: ${repaired.reason}`);
+  }
+  return {
+    reportVersion: 1,
+    verdict,
+    reasons,
+    revisions: revisions.length,
+    lastRevisionCovered,
+    signatures: reports,
+    ...(repaired === undefined ? {} : { repairedOriginal: { revisions: repaired.revisions, end: repaired.end, reason: repaired.reason } }),
+  };
 }
 
 const STRUCTURAL_TRICKS = new Set(['hidden-revision', 'xref-out-of-place', 'xref-points-outside-revision']);
