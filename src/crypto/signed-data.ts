@@ -10,14 +10,12 @@
  * (signedData 1.2.156.10197.6.1.4.2.2, data …4.2.1), SM3 as digestAlgorithm and SM2 as signatureAlgorithm.
  */
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { parseCertificate } from './certificate.ts';
-import { certificateFields, children, DerError, equalBytes, expectTag, oid, readTlv, type Tlv } from './der.ts';
+import { Certificate } from './certificate.ts';
+import { children, DerError, equalBytes, expectTag, oid, readTlv, type Tlv } from './der.ts';
 import { id_gmt0010_data, id_gmt0010_signedData, id_sm2, id_sm2sign, id_sm2sign_with_sm3, id_sm3 } from './oids-gm.ts';
 import type { Sm2PublicKey } from './sm2-curve.ts';
-import { sm2PublicKeyFromInfo } from './sm2-encoding.ts';
 import { SM2_DEFAULT_ID, sm2Z, verifySm2 } from './sm2-signature.ts';
 import { createSm3 } from './sm3.ts';
-import { x509 } from './trust.ts';
 
 const OID = {
   data: '1.2.840.113549.1.7.1',
@@ -206,11 +204,12 @@ const NIST_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
 function sm2KeyOf(certificate: Uint8Array): Sm2PublicKey | undefined {
   try {
     // Node's crypto knows RSA and the NIST curves: those keys, behind ecdsa-with-SHA256 in most CMS, skip pkijs.
-    const key = x509(certificate)?.publicKey;
+    const cert = Certificate.from(certificate);
+    const key = cert.publicKey;
     if (key?.asymmetricKeyType === 'rsa' || (key?.asymmetricKeyType === 'ec' && NIST_CURVES.has(key.asymmetricKeyDetails?.namedCurve ?? ''))) {
       return undefined;
     }
-    return sm2PublicKeyFromInfo(parseCertificate(certificate).subjectPublicKeyInfo);
+    return cert.sm2PublicKey;
   } catch {
     return undefined;
   }
@@ -219,14 +218,14 @@ function sm2KeyOf(certificate: Uint8Array): Sm2PublicKey | undefined {
 /** RFC 5652 §5.3: sid is issuerAndSerialNumber (SEQUENCE) or [0] subjectKeyIdentifier. */
 function matchesSid(der: Uint8Array, sid: Tlv): boolean {
   try {
-    const cert = certificateFields(der);
+    const cert = Certificate.from(der);
     if (sid.tag === 0x30) {
       const [issuer, serial] = children(sid);
-      return !!issuer && !!serial && equalBytes(issuer.bytes, cert.issuer.bytes) && equalBytes(serial.bytes, cert.serial.bytes);
+      return !!issuer && !!serial && equalBytes(issuer.bytes, cert.issuerName.bytes) && equalBytes(serial.bytes, cert.serialNumber.bytes);
     }
     if (sid.tag === 0x80) {
       const ski = cert.extensions.get(OID.subjectKeyIdentifier);
-      return ski !== undefined && equalBytes(readTlv(ski).value, sid.value);
+      return ski !== undefined && equalBytes(readTlv(ski.value).value, sid.value);
     }
   } catch {
     // a certificate that cannot be read is not the signer's
@@ -293,7 +292,7 @@ export function checkCms(
   }
   const hash = sigAlg.digest ?? cms.digestNode;
   if (hash === 'sha1') return { integrity: 'UNSUPPORTED', reason: 'SHA-1 signatures are not accepted' };
-  const key: KeyObject | undefined = x509(cms.signerCertificate)?.publicKey;
+  const key: KeyObject | undefined = Certificate.tryFrom(cms.signerCertificate)?.publicKey;
   if (!key) return { integrity: 'BAD_CMS', reason: "the signer's certificate cannot be read" };
   let ok: boolean;
   try {

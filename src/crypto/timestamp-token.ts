@@ -17,7 +17,7 @@ import {
   id_kp_timeStamping,
   id_sha256,
 } from './oids.ts';
-import { parseCertificate } from './certificate.ts';
+import { Certificate } from './certificate.ts';
 import { checkCms, parseCms } from './signed-data.ts';
 import { children, readTlv } from './der.ts';
 
@@ -179,7 +179,7 @@ function readToken(
   if (checked.integrity !== 'INTACT') {
     throw bad('TSA_BAD_TOKEN', `the time-stamp token's signature does not verify (${checked.reason ?? checked.integrity})`);
   }
-  checkTimestampingUsage(parseCertificate(cms.signerCertificate));
+  checkTimestampingUsage(Certificate.from(cms.signerCertificate));
   const token: TimestampToken = {
     der: tokenDer,
     genTime: info.genTime,
@@ -193,10 +193,14 @@ function readToken(
 }
 
 /** RFC 3161 §2.3: the TSA certificate has one extended key usage, id-kp-timeStamping, and it is critical. */
-function checkTimestampingUsage(cert: pkijs.Certificate): void {
-  const extension = cert.extensions?.find((e) => e.extnID === id_ce_extKeyUsage);
-  const usages = (extension?.parsedValue as pkijs.ExtKeyUsage | undefined)?.keyPurposes ?? [];
-  if (extension === undefined || !extension.critical || usages.length !== 1 || usages[0] !== id_kp_timeStamping) {
+function checkTimestampingUsage(cert: Certificate): void {
+  let usage: { purposes: string[]; critical: boolean } | undefined;
+  try {
+    usage = cert.extendedKeyUsage;
+  } catch {
+    usage = undefined; // unreadable: not a time-stamping certificate
+  }
+  if (usage === undefined || !usage.critical || usage.purposes.length !== 1 || usage.purposes[0] !== id_kp_timeStamping) {
     throw bad('TSA_BAD_CERTIFICATE', 'the certificate that signed the time-stamp token is not a time-stamping certificate (RFC 3161 §2.3)');
   }
 }

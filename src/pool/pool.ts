@@ -7,7 +7,8 @@
  */
 import type { Logger } from 'pino';
 import { SealdError } from '../errors.ts';
-import { certificatePublicKeyInfo, publicKeyParameters } from '../crypto/certificate.ts';
+import { certificatePublicKeyInfo } from '../crypto/certificate.ts';
+import { publicKeyParameters } from '../crypto/key-parameters.ts';
 import type { SignatureAlgorithm, Signer } from '../crypto/signer.ts';
 import type { SignatureActivation } from './activation.ts';
 import type { Pkcs11Config } from './config.ts';

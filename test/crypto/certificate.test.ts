@@ -7,8 +7,8 @@ import {
   derToPem,
   describeCertificate,
   pemToDer,
-  publicKeyParameters,
 } from '../../src/crypto/certificate.ts';
+import { publicKeyParameters } from '../../src/crypto/key-parameters.ts';
 import { SealdError } from '../../src/errors.ts';
 import { opensslOk } from './openssl.ts';
 import { createSoftwareFixture, type SoftwareFixture } from './software-signer.ts';
