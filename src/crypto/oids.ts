@@ -1,4 +1,8 @@
-/** Object identifiers used by seald's CMS and certificates, named as the defining documents name them. */
+/**
+ * Object identifiers used by seald's CMS and certificates, named as the defining documents name them: seald's one OID
+ * table, with its 国密 (GM/T 0006) part in oids-gm.ts. X.520 attribute types live with the Name reader that prints them
+ * (distinguished-name.ts).
+ */
 
 // RFC 5652 §4 / PKCS #7
 export const id_data = '1.2.840.113549.1.7.1';
@@ -8,6 +12,8 @@ export const id_contentType = '1.2.840.113549.1.9.3';
 export const id_messageDigest = '1.2.840.113549.1.9.4';
 // RFC 5035 §3
 export const id_aa_signingCertificateV2 = '1.2.840.113549.1.9.16.2.47';
+// RFC 2634 §5.4 (ESS signing-certificate, v1)
+export const id_aa_signingCertificate = '1.2.840.113549.1.9.16.2.12';
 // RFC 3161 Appendix A / RFC 5652 (unsigned attribute for a later timestamp)
 export const id_aa_signatureTimeStampToken = '1.2.840.113549.1.9.16.2.14';
 

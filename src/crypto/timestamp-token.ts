@@ -15,7 +15,10 @@ import {
   id_ce_extKeyUsage,
   id_ct_TSTInfo,
   id_kp_timeStamping,
+  id_sha1,
   id_sha256,
+  id_sha384,
+  id_sha512,
 } from './oids.ts';
 import { Certificate } from './certificate.ts';
 import { checkCms, parseCms } from './signed-data.ts';
@@ -112,10 +115,10 @@ export async function checkTimestampToken(tokenDer: Uint8Array, imprint: Uint8Ar
 
 /** RFC 3161 §2.4.1 messageImprint hash algorithms a verifier accepts in tokens others made, by OID. */
 const IMPRINT_HASHES: Record<string, string> = {
-  '1.3.14.3.2.26': 'sha1',
-  '2.16.840.1.101.3.4.2.1': 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
+  [id_sha1]: 'sha1',
+  [id_sha256]: 'sha256',
+  [id_sha384]: 'sha384',
+  [id_sha512]: 'sha512',
 };
 
 /**
