@@ -97,22 +97,32 @@ export class PooledToken {
       this.#setDown(`no token with ${describeWanted(this.config)} is present in ${this.lease.path}`);
       return;
     }
-    try {
-      this.#pin = resolvePin(this.config.pin);
-    } catch (error) {
-      this.#quarantine(`the PIN could not be read: ${(error as Error).message}`);
-      return;
-    }
-    if (isPinRejected(this.lease.path, this.serial, this.#pin)) {
-      this.#quarantine('the token already rejected this PIN in this process');
-      return;
-    }
+    if (!this.#takePin(this.serial)) return;
     if (this.#connect(this.#found)) {
       this.logger.info(
         { sessions: this.#sessions.size, keys: [...this.#keys.values()].map((k) => `${k.label} (${k.facts.type})`) },
         'token ready',
       );
     }
+  }
+
+  /**
+   * Read the PIN from its source unless it is held already. False, with the token quarantined, when it cannot be read
+   * or the token `serial` refused it before in this process (it is never presented twice).
+   */
+  #takePin(serial: string): boolean {
+    if (this.#pin !== undefined) return true;
+    try {
+      this.#pin = resolvePin(this.config.pin);
+    } catch (error) {
+      this.#quarantine(`the PIN could not be read: ${(error as Error).message}`);
+      return false;
+    }
+    if (isPinRejected(this.lease.path, serial, this.#pin)) {
+      this.#quarantine('the token already rejected this PIN in this process');
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -247,18 +257,7 @@ export class PooledToken {
       return;
     }
     this.#found = found;
-    if (this.#pin === undefined) {
-      try {
-        this.#pin = resolvePin(this.config.pin);
-      } catch (error) {
-        this.#quarantine(`the PIN could not be read: ${(error as Error).message}`);
-        return;
-      }
-      if (isPinRejected(this.lease.path, found.serial, this.#pin)) {
-        this.#quarantine('the token already rejected this PIN in this process');
-        return;
-      }
-    }
+    if (!this.#takePin(found.serial)) return;
     if (!this.#connect(found)) return;
     this.state = 'ready';
     this.reason = undefined;
