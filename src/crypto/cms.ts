@@ -12,7 +12,8 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SealdError } from '../errors.ts';
 import type { SignatureAlgorithm, Signer } from './signer.ts';
-import { certificatePublicKeyInfo, keyAlgorithmOf, parseCertificate, publicKeyParameters } from './certificate.ts';
+import { Certificate, certificatePublicKeyInfo } from './certificate.ts';
+import { publicKeyParameters } from './key-parameters.ts';
 import { maxEcdsaDerLength } from './ecdsa-signature.ts';
 import {
   ecdsa_with_SHA256,
@@ -76,10 +77,10 @@ function prepareParts(signer: Signer, documentDigest: Uint8Array): SignedDataPar
 function signerPartsOf(signerDer: Uint8Array): { sid: Uint8Array; keyAlgorithm: SignatureAlgorithm } {
   let parts = signerPartsCache.get(signerDer);
   if (parts === undefined) {
-    const certificate = parseCertificate(signerDer);
+    const certificate = Certificate.from(signerDer);
     parts = {
-      sid: tlv(0x30, new Uint8Array(certificate.issuer.valueBeforeDecode), new Uint8Array(certificate.serialNumber.toBER())),
-      keyAlgorithm: keyAlgorithmOf(certificate),
+      sid: tlv(0x30, certificate.issuerName.bytes, certificate.serialNumber.bytes),
+      keyAlgorithm: certificate.keyAlgorithm,
     };
     signerPartsCache.set(signerDer, parts);
   }

@@ -1,6 +1,6 @@
 /**
  * A minimal reader of BER/DER (ITU-T X.690 §8) for the few structures the verifier walks on every signature: CMS
- * SignedData, SignerInfo, attributes and certificate fields. It keeps every element's exact bytes, which is what
+ * SignedData, SignerInfo, attributes and certificate fields (certificate.ts). It keeps every element's exact bytes, which is what
  * signature checks need (the signed attributes are hashed as received), and costs a fraction of a full ASN.1 object
  * model. Definite lengths, and the indefinite lengths NSS writes for constructed elements (§8.1.3.6).
  */
@@ -86,29 +86,4 @@ export function expectTag(tlv: Tlv | undefined, tag: number, what: string): Tlv 
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
-
-/** RFC 5280 §4.1: the fields of a certificate the verifier compares (raw issuer Name, serial INTEGER, extensions). */
-export interface CertificateFields {
-  serial: Tlv;
-  issuer: Tlv;
-  extensions: Map<string, Uint8Array>;
-}
-
-export function certificateFields(der: Uint8Array): CertificateFields {
-  const tbs = children(expectTag(children(readTlv(der))[0], 0x30, 'tbsCertificate'));
-  let i = tbs[0]?.tag === 0xa0 ? 1 : 0; // [0] EXPLICIT version
-  const serial = expectTag(tbs[i++], 0x02, 'serialNumber');
-  i++; // signature AlgorithmIdentifier
-  const issuer = expectTag(tbs[i++], 0x30, 'issuer');
-  const extensions = new Map<string, Uint8Array>();
-  const ext = tbs.find((t) => t.tag === 0xa3); // [3] EXPLICIT Extensions
-  if (ext) {
-    for (const e of children(expectTag(children(ext)[0], 0x30, 'extensions'))) {
-      const parts = children(e);
-      const value = parts[parts.length - 1]!;
-      extensions.set(oid(parts[0]!), value.value); // extnValue: OCTET STRING holding the DER of the extension
-    }
-  }
-  return { serial, issuer, extensions };
 }

@@ -7,6 +7,7 @@ import { createHash, webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SealdError } from '../errors.ts';
+import { Certificate } from './certificate.ts';
 import { encodeSubjectName, type SubjectName } from './distinguished-name.ts';
 import {
   id_ce_authorityKeyIdentifier,
@@ -52,8 +53,9 @@ function certificateTime(date: Date): pkijs.Time {
 }
 
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value. */
-function keyIdentifier(spki: pkijs.PublicKeyInfo): Uint8Array {
-  return new Uint8Array(createHash('sha1').update(spki.subjectPublicKey.valueBlock.valueHexView).digest());
+/** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits. */
+function keyIdentifier(subjectPublicKey: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha1').update(subjectPublicKey).digest());
 }
 
 function extension(extnID: string, critical: boolean, value: asn1js.BaseBlock | Uint8Array): pkijs.Extension {
@@ -101,7 +103,7 @@ export async function createDevCa(validity?: Validity): Promise<DevCa> {
   const keys = await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify']);
   const spki = pkijs.PublicKeyInfo.fromBER(new Uint8Array(await webcrypto.subtle.exportKey('spki', keys.publicKey)));
   const name = encodeSubjectName(DEV_CA_SUBJECT);
-  const ski = keyIdentifier(spki);
+  const ski = keyIdentifier(spki.subjectPublicKey.valueBlock.valueHexView);
   const certificate = await signedCertificate({
     issuerName: name,
     subjectName: name,
@@ -127,7 +129,7 @@ export async function issueEndEntityCertificate(opts: {
   /** Where relying parties find revocation status: AIA id-ad-ocsp and a CRL distribution point (RFC 5280 §4.2.2.1, §4.2.1.13). */
   revocation?: { ocspUrl?: string; crlUrl?: string };
 }): Promise<Uint8Array> {
-  const caCert = pkijs.Certificate.fromBER(new Uint8Array(opts.ca.certificate));
+  const caCert = Certificate.from(opts.ca.certificate);
   let caKey: CryptoKey;
   try {
     caKey = (await webcrypto.subtle.importKey('pkcs8', new Uint8Array(opts.ca.privateKeyPkcs8), EC_P256, false, ['sign'])) as CryptoKey;
@@ -141,19 +143,19 @@ export async function issueEndEntityCertificate(opts: {
     throw new SealdError('invalid-input', 'BAD_PUBLIC_KEY', 'subjectPublicKeyInfo is not DER SubjectPublicKeyInfo', { cause });
   }
   return signedCertificate({
-    issuerName: new Uint8Array(caCert.subject.valueBeforeDecode),
+    issuerName: caCert.subjectName.bytes,
     subjectName: encodeSubjectName(opts.subject),
     subjectPublicKeyInfo: spki,
     validity: opts.validity,
     extensions: [
       extension(id_ce_basicConstraints, true, new pkijs.BasicConstraints({ cA: false }).toSchema()),
       extension(id_ce_keyUsage, true, KEY_USAGE_SIGNING),
-      extension(id_ce_subjectKeyIdentifier, false, new asn1js.OctetString({ valueHex: keyIdentifier(spki) })),
+      extension(id_ce_subjectKeyIdentifier, false, new asn1js.OctetString({ valueHex: keyIdentifier(spki.subjectPublicKey.valueBlock.valueHexView) })),
       extension(
         id_ce_authorityKeyIdentifier,
         false,
         new pkijs.AuthorityKeyIdentifier({
-          keyIdentifier: new asn1js.OctetString({ valueHex: keyIdentifier(caCert.subjectPublicKeyInfo) }),
+          keyIdentifier: new asn1js.OctetString({ valueHex: keyIdentifier(caCert.subjectPublicKey) }),
         }).toSchema(),
       ),
       ...revocationExtensions(opts.revocation),

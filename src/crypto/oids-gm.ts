@@ -1,7 +1,8 @@
 /**
  * Object identifiers of the Chinese commercial cryptography (国密) algorithms and of GM/T 0010's message syntax, as
- * GM/T 0006-2012 (密码应用标识规范) assigns them under 1.2.156.10197 (OSCCA). Kept apart from oids.ts until the OID
- * tables are merged; names follow the documents (and OpenSSL's short names where GM/T 0006 gives only a description).
+ * GM/T 0006-2012 (密码应用标识规范) assigns them under 1.2.156.10197 (OSCCA): the 国密 part of seald's one OID table,
+ * whose international part is oids.ts (one file per arc's authority; no OID literal lives anywhere else in crypto).
+ * Names follow the documents (and OpenSSL's short names where GM/T 0006 gives only a description).
  */
 
 // GM/T 0006-2012 algorithm identifiers

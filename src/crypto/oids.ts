@@ -1,4 +1,8 @@
-/** Object identifiers used by seald's CMS and certificates, named as the defining documents name them. */
+/**
+ * Object identifiers used by seald's CMS and certificates, named as the defining documents name them: seald's one OID
+ * table, with its 国密 (GM/T 0006) part in oids-gm.ts. X.520 attribute types live with the Name reader that prints them
+ * (distinguished-name.ts).
+ */
 
 // RFC 5652 §4 / PKCS #7
 export const id_data = '1.2.840.113549.1.7.1';
@@ -8,17 +12,27 @@ export const id_contentType = '1.2.840.113549.1.9.3';
 export const id_messageDigest = '1.2.840.113549.1.9.4';
 // RFC 5035 §3
 export const id_aa_signingCertificateV2 = '1.2.840.113549.1.9.16.2.47';
+// RFC 2634 §5.4 (ESS signing-certificate, v1)
+export const id_aa_signingCertificate = '1.2.840.113549.1.9.16.2.12';
 // RFC 3161 Appendix A / RFC 5652 (unsigned attribute for a later timestamp)
 export const id_aa_signatureTimeStampToken = '1.2.840.113549.1.9.16.2.14';
 
-// RFC 5754 §2.2
+// RFC 3279 §2.2.1 (OIW), RFC 5754 §2.2–2.4
+export const id_sha1 = '1.3.14.3.2.26';
 export const id_sha256 = '2.16.840.1.101.3.4.2.1';
+export const id_sha384 = '2.16.840.1.101.3.4.2.2';
+export const id_sha512 = '2.16.840.1.101.3.4.2.3';
 // RFC 4055 §5 / RFC 8017 Appendix A.1
 export const rsaEncryption = '1.2.840.113549.1.1.1';
+export const sha1WithRSAEncryption = '1.2.840.113549.1.1.5';
 export const sha256WithRSAEncryption = '1.2.840.113549.1.1.11';
+export const sha384WithRSAEncryption = '1.2.840.113549.1.1.12';
+export const sha512WithRSAEncryption = '1.2.840.113549.1.1.13';
 // RFC 5480 §2.1.1, RFC 5758 §3.2
 export const id_ecPublicKey = '1.2.840.10045.2.1';
 export const ecdsa_with_SHA256 = '1.2.840.10045.4.3.2';
+export const ecdsa_with_SHA384 = '1.2.840.10045.4.3.3';
+export const ecdsa_with_SHA512 = '1.2.840.10045.4.3.4';
 // RFC 5480 §2.1.1.1 named curves
 export const secp256r1 = '1.2.840.10045.3.1.7';
 export const secp384r1 = '1.3.132.0.34';

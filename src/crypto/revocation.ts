@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SealdError } from '../errors.ts';
+import { Certificate } from './certificate.ts';
+import { children, oid, readTlv } from './der.ts';
 import {
   id_ad_ocsp,
   id_ce_cRLDistributionPoints,
@@ -15,6 +17,7 @@ import {
   id_kp_OCSPSigning,
   id_pe_authorityInfoAccess,
   id_pkix_ocsp_basic,
+  id_sha1,
 } from './oids.ts';
 import { signatureHash, verifyWithCertificate } from './verify-signature.ts';
 
@@ -39,48 +42,61 @@ export interface FetchOptions {
   now?: Date;
 }
 
-const SHA1 = '1.3.14.3.2.26';
-const URI = 6;
+/** GeneralName uniformResourceIdentifier: [6] IMPLICIT IA5String (RFC 5280 §4.2.1.6). */
+const URI_TAG = 0x86;
 const MAX_BYTES = 8 * 1024 * 1024;
 
-/** The OCSP responder URLs of a certificate's authorityInfoAccess. */
-export function ocspUrls(certificate: pkijs.Certificate): string[] {
-  const extension = certificate.extensions?.find((e) => e.extnID === id_pe_authorityInfoAccess);
-  const info = extension?.parsedValue as pkijs.InfoAccess | undefined;
-  return (info?.accessDescriptions ?? [])
-    .filter((d) => d.accessMethod === id_ad_ocsp && d.accessLocation.type === URI)
-    .map((d) => String(d.accessLocation.value));
+function uri(value: Uint8Array): string {
+  return Buffer.from(value).toString('latin1');
 }
 
-/** The HTTP(S) URLs of a certificate's CRL distribution points. */
-export function crlUrls(certificate: pkijs.Certificate): string[] {
-  const extension = certificate.extensions?.find((e) => e.extnID === id_ce_cRLDistributionPoints);
-  const points = (extension?.parsedValue as pkijs.CRLDistributionPoints | undefined)?.distributionPoints ?? [];
+/**
+ * The OCSP responder URLs of a certificate's authorityInfoAccess (RFC 5280 §4.2.2.1):
+ *   AuthorityInfoAccessSyntax ::= SEQUENCE OF AccessDescription { accessMethod OID, accessLocation GeneralName }
+ */
+export function ocspUrls(certificate: Certificate): string[] {
+  const extension = certificate.extensions.get(id_pe_authorityInfoAccess);
+  if (extension === undefined) return [];
+  return children(readTlv(extension.value))
+    .map((description) => children(description))
+    .filter(([method, location]) => method !== undefined && oid(method) === id_ad_ocsp && location?.tag === URI_TAG)
+    .map(([, location]) => uri(location!.value));
+}
+
+/**
+ * The HTTP(S) URLs of a certificate's CRL distribution points (RFC 5280 §4.2.1.13):
+ *   DistributionPoint ::= SEQUENCE { distributionPoint [0] DistributionPointName OPTIONAL, … }
+ *   DistributionPointName ::= CHOICE { fullName [0] GeneralNames, nameRelativeToCRLIssuer [1] … }
+ */
+export function crlUrls(certificate: Certificate): string[] {
+  const extension = certificate.extensions.get(id_ce_cRLDistributionPoints);
+  if (extension === undefined) return [];
   const urls: string[] = [];
-  for (const point of points) {
-    const names = Array.isArray(point.distributionPoint) ? point.distributionPoint : [];
-    for (const name of names) {
-      if (name.type === URI && /^https?:/i.test(String(name.value))) urls.push(String(name.value));
+  for (const point of children(readTlv(extension.value))) {
+    const name = children(point).find((t) => t.tag === 0xa0);
+    const fullName = name === undefined ? undefined : children(name).find((t) => t.tag === 0xa0);
+    for (const general of fullName === undefined ? [] : children(fullName)) {
+      if (general.tag === URI_TAG && /^https?:/i.test(uri(general.value))) urls.push(uri(general.value));
     }
   }
   return urls;
 }
 
 /** RFC 6960 §4.1.1 CertID with SHA-1, the hash every responder understands. */
-function certId(certificate: pkijs.Certificate, issuer: pkijs.Certificate): pkijs.CertID {
-  const sha1 = (data: ArrayBuffer | Uint8Array): Uint8Array => new Uint8Array(createHash('sha1').update(new Uint8Array(data)).digest());
+function certId(certificate: Certificate, issuer: Certificate): pkijs.CertID {
+  const sha1 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha1').update(data).digest());
   return new pkijs.CertID({
-    hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: SHA1, algorithmParams: new asn1js.Null() }),
-    issuerNameHash: new asn1js.OctetString({ valueHex: sha1(issuer.subject.toSchema().toBER()) }),
-    issuerKeyHash: new asn1js.OctetString({ valueHex: sha1(issuer.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView) }),
-    serialNumber: certificate.serialNumber,
+    hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: id_sha1, algorithmParams: new asn1js.Null() }),
+    issuerNameHash: new asn1js.OctetString({ valueHex: sha1(issuer.subjectName.bytes) }),
+    issuerKeyHash: new asn1js.OctetString({ valueHex: sha1(issuer.subjectPublicKey) }),
+    serialNumber: asn1js.fromBER(new Uint8Array(certificate.serialNumber.bytes)).result as asn1js.Integer,
   });
 }
 
 /** Asks one OCSP responder about `certificate` and checks the answer. */
 export async function fetchOcsp(
-  certificate: pkijs.Certificate,
-  issuer: pkijs.Certificate,
+  certificate: Certificate,
+  issuer: Certificate,
   url: string,
   options: FetchOptions,
 ): Promise<RevocationAnswer> {
@@ -94,7 +110,7 @@ export async function fetchOcsp(
  * Checks an OCSP response about `certificate`. `now` is when it must be current (a freshly fetched answer); undefined
  * for evidence embedded in a document, which a verifier weighs against the signing time instead.
  */
-export function checkOcspResponse(der: Uint8Array, certificate: pkijs.Certificate, issuer: pkijs.Certificate, now: Date | undefined): RevocationAnswer {
+export function checkOcspResponse(der: Uint8Array, certificate: Certificate, issuer: Certificate, now: Date | undefined): RevocationAnswer {
   let response: pkijs.OCSPResponse;
   try {
     response = pkijs.OCSPResponse.fromBER(new Uint8Array(der));
@@ -111,7 +127,9 @@ export function checkOcspResponse(der: Uint8Array, certificate: pkijs.Certificat
   const single = basic.tbsResponseData.responses.find((r) => sameCertId(r.certID, wanted));
   if (single === undefined) throw unavailable('OCSP_BAD_RESPONSE', 'the OCSP response is not about this certificate');
 
-  const certificates = (basic.certs ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
+  const certificates = (basic.certs ?? [])
+    .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
+    .flatMap((c) => Certificate.tryFrom(new Uint8Array(c.toSchema().toBER())) ?? []);
   const hash = signatureHash(basic.signatureAlgorithm.algorithmId);
   const signers = [issuer, ...certificates.filter((c) => isDelegatedResponder(c, issuer))];
   const tbs = basic.tbsResponseData.tbsView;
@@ -127,7 +145,7 @@ export function checkOcspResponse(der: Uint8Array, certificate: pkijs.Certificat
     status: tag === 0 ? 'good' : tag === 1 ? 'revoked' : 'unknown',
     thisUpdate: single.thisUpdate,
     nextUpdate: single.nextUpdate,
-    certificates: certificates.map((c) => new Uint8Array(c.toSchema().toBER())),
+    certificates: certificates.map((c) => c.der),
   };
   if (tag === 1) {
     const revoked = single.certStatus as asn1js.Constructed;
@@ -138,18 +156,41 @@ export function checkOcspResponse(der: Uint8Array, certificate: pkijs.Certificat
 }
 
 /** RFC 6960 §4.2.2.2: a delegated responder's certificate is issued by the CA and has id-kp-OCSPSigning. */
-function isDelegatedResponder(candidate: pkijs.Certificate, issuer: pkijs.Certificate): boolean {
-  if (!candidate.issuer.isEqual(issuer.subject)) return false;
-  const eku = candidate.extensions?.find((e) => e.extnID === id_ce_extKeyUsage)?.parsedValue as pkijs.ExtKeyUsage | undefined;
-  if (!eku?.keyPurposes.includes(id_kp_OCSPSigning)) return false;
-  const hash = signatureHash(candidate.signatureAlgorithm.algorithmId);
-  return hash !== undefined && verifyWithCertificate(issuer, hash, candidate.tbsView, candidate.signatureValue.valueBlock.valueHexView);
+function isDelegatedResponder(candidate: Certificate, issuer: Certificate): boolean {
+  if (!sameName(nameOf(candidate.issuerName.bytes), issuer)) return false;
+  try {
+    if (!candidate.extendedKeyUsage?.purposes.includes(id_kp_OCSPSigning)) return false;
+  } catch {
+    return false;
+  }
+  const hash = signatureHash(candidate.signatureAlgorithm);
+  const signature = candidate.signatureValue;
+  return hash !== undefined && signature !== undefined && verifyWithCertificate(issuer, hash, candidate.tbsCertificate, signature);
+}
+
+function nameOf(der: Uint8Array): pkijs.RelativeDistinguishedNames | undefined {
+  try {
+    return pkijs.RelativeDistinguishedNames.fromBER(new Uint8Array(der));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `name` is `issuer`'s subject, compared as X.501 Names (attribute by attribute, strings case- and space-folded). */
+function sameName(name: pkijs.RelativeDistinguishedNames | undefined, issuer: Certificate): boolean {
+  const subject = nameOf(issuer.subjectName.bytes);
+  return name !== undefined && subject !== undefined && name.isEqual(subject);
+}
+
+/** A CertificateSerialNumber INTEGER's contents. */
+function serialOf(certificate: Certificate): Uint8Array {
+  return certificate.serialNumber.value;
 }
 
 function sameCertId(a: pkijs.CertID, b: pkijs.CertID): boolean {
   return (
     a.hashAlgorithm.algorithmId === b.hashAlgorithm.algorithmId &&
-    a.serialNumber.isEqual(b.serialNumber) &&
+    Buffer.compare(a.serialNumber.valueBlock.valueHexView, b.serialNumber.valueBlock.valueHexView) === 0 &&
     Buffer.compare(a.issuerNameHash.valueBlock.valueHexView, b.issuerNameHash.valueBlock.valueHexView) === 0 &&
     Buffer.compare(a.issuerKeyHash.valueBlock.valueHexView, b.issuerKeyHash.valueBlock.valueHexView) === 0
   );
@@ -157,8 +198,8 @@ function sameCertId(a: pkijs.CertID, b: pkijs.CertID): boolean {
 
 /** Downloads a CRL (DER or PEM) and checks it is the issuer's, current, and what it says of `certificate`. */
 export async function fetchCrl(
-  certificate: pkijs.Certificate,
-  issuer: pkijs.Certificate,
+  certificate: Certificate,
+  issuer: Certificate,
   url: string,
   options: FetchOptions,
 ): Promise<RevocationAnswer> {
@@ -167,7 +208,7 @@ export async function fetchCrl(
 }
 
 /** Checks a CRL (DER or PEM) for `certificate`; `now` as for checkOcspResponse. */
-export function checkCrl(body: Uint8Array, certificate: pkijs.Certificate, issuer: pkijs.Certificate, now: Date | undefined): RevocationAnswer {
+export function checkCrl(body: Uint8Array, certificate: Certificate, issuer: Certificate, now: Date | undefined): RevocationAnswer {
   const der = pemOrDer(body, 'X509 CRL');
   let crl: pkijs.CertificateRevocationList;
   try {
@@ -175,7 +216,7 @@ export function checkCrl(body: Uint8Array, certificate: pkijs.Certificate, issue
   } catch {
     throw unavailable('CRL_BAD', 'the CRL distribution point served something that is not a CRL');
   }
-  if (!crl.issuer.isEqual(issuer.subject)) throw unavailable('CRL_BAD', 'the CRL is not from the certificate’s issuer');
+  if (!sameName(crl.issuer, issuer)) throw unavailable('CRL_BAD', 'the CRL is not from the certificate’s issuer');
   const hash = signatureHash(crl.signature.algorithmId);
   if (hash === undefined || !verifyWithCertificate(issuer, hash, crl.tbsView, crl.signatureValue.valueBlock.valueHexView)) {
     throw unavailable('CRL_BAD_SIGNATURE', 'the CRL is not signed by the certificate’s issuer');
@@ -183,7 +224,8 @@ export function checkCrl(body: Uint8Array, certificate: pkijs.Certificate, issue
   const thisUpdate = crl.thisUpdate.value;
   const nextUpdate = crl.nextUpdate?.value;
   if (now !== undefined) checkFresh(thisUpdate, nextUpdate, now, 'CRL');
-  const entry = crl.revokedCertificates?.find((r) => r.userCertificate.isEqual(certificate.serialNumber));
+  const serial = serialOf(certificate);
+  const entry = crl.revokedCertificates?.find((r) => Buffer.compare(r.userCertificate.valueBlock.valueHexView, serial) === 0);
   return {
     kind: 'crl',
     der,

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { parseCertificate } from './certificate.ts';
+import { Certificate } from './certificate.ts';
 import { tlv } from './der-encode.ts';
 import { id_aa_signingCertificateV2, id_contentType, id_data, id_messageDigest } from './oids.ts';
 
@@ -36,16 +36,12 @@ export function signingCertificateV2Attribute(certificateDer: Uint8Array): pkijs
 const signingCertificates = new WeakMap<Uint8Array, pkijs.Attribute>();
 
 function signingCertificateV2(certificateDer: Uint8Array): pkijs.Attribute {
-  const cert = parseCertificate(certificateDer);
-  const certHash = createHash('sha256').update(certificateDer).digest();
-  const issuerSerial = new pkijs.IssuerSerial({
-    issuer: new pkijs.GeneralNames({ names: [new pkijs.GeneralName({ type: 4, value: cert.issuer })] }),
-    serialNumber: cert.serialNumber,
-  });
-  const essCertIdV2 = new asn1js.Sequence({
-    value: [new asn1js.OctetString({ valueHex: certHash }), issuerSerial.toSchema()],
-  });
-  const signingCertificateV2 = new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [essCertIdV2] })] });
+  const cert = Certificate.from(certificateDer);
+  const certHash = new Uint8Array(createHash('sha256').update(certificateDer).digest());
+  // GeneralNames with one directoryName ([4] EXPLICIT Name, RFC 5280 §4.2.1.6), the issuer Name as encoded.
+  const issuerSerial = tlv(0x30, tlv(0x30, tlv(0xa4, cert.issuerName.bytes)), cert.serialNumber.bytes);
+  const essCertIdV2 = tlv(0x30, tlv(0x04, certHash), issuerSerial);
+  const signingCertificateV2 = asn1js.fromBER(tlv(0x30, tlv(0x30, essCertIdV2))).result;
   return new pkijs.Attribute({ type: id_aa_signingCertificateV2, values: [signingCertificateV2] });
 }
 

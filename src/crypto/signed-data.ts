@@ -10,31 +10,25 @@
  * (signedData 1.2.156.10197.6.1.4.2.2, data …4.2.1), SM3 as digestAlgorithm and SM2 as signatureAlgorithm.
  */
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { parseCertificate } from './certificate.ts';
-import { certificateFields, children, DerError, equalBytes, expectTag, oid, readTlv, type Tlv } from './der.ts';
+import { Certificate } from './certificate.ts';
+import { children, DerError, equalBytes, expectTag, oid, readTlv, type Tlv } from './der.ts';
+import {
+  ecdsa_with_SHA256, ecdsa_with_SHA384, ecdsa_with_SHA512, id_aa_signingCertificate, id_aa_signingCertificateV2,
+  id_ce_subjectKeyIdentifier, id_contentType, id_data, id_ecPublicKey, id_messageDigest, id_sha1, id_sha256, id_sha384,
+  id_sha512, id_signedData, rsaEncryption, sha1WithRSAEncryption, sha256WithRSAEncryption, sha384WithRSAEncryption,
+  sha512WithRSAEncryption,
+} from './oids.ts';
 import { id_gmt0010_data, id_gmt0010_signedData, id_sm2, id_sm2sign, id_sm2sign_with_sm3, id_sm3 } from './oids-gm.ts';
 import type { Sm2PublicKey } from './sm2-curve.ts';
-import { sm2PublicKeyFromInfo } from './sm2-encoding.ts';
 import { SM2_DEFAULT_ID, sm2Z, verifySm2 } from './sm2-signature.ts';
 import { createSm3 } from './sm3.ts';
-import { x509 } from './trust.ts';
-
-const OID = {
-  data: '1.2.840.113549.1.7.1',
-  signedData: '1.2.840.113549.1.7.2',
-  contentType: '1.2.840.113549.1.9.3',
-  messageDigest: '1.2.840.113549.1.9.4',
-  signingCertificate: '1.2.840.113549.1.9.16.2.12',
-  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
-  subjectKeyIdentifier: '2.5.29.14',
-};
 
 /** Digest algorithms by OID (RFC 5754 §2, RFC 3370 §2.1) with Node's names; SHA-1 is recognised to be refused. */
 const DIGESTS: Record<string, { name: string; node: string }> = {
-  '1.3.14.3.2.26': { name: 'SHA-1', node: 'sha1' },
-  '2.16.840.1.101.3.4.2.1': { name: 'SHA-256', node: 'sha256' },
-  '2.16.840.1.101.3.4.2.2': { name: 'SHA-384', node: 'sha384' },
-  '2.16.840.1.101.3.4.2.3': { name: 'SHA-512', node: 'sha512' },
+  [id_sha1]: { name: 'SHA-1', node: 'sha1' },
+  [id_sha256]: { name: 'SHA-256', node: 'sha256' },
+  [id_sha384]: { name: 'SHA-384', node: 'sha384' },
+  [id_sha512]: { name: 'SHA-512', node: 'sha512' },
   // GM/T 0006-2012; GM/T 0010-2012: the digestAlgorithm of an SM2 SignerInfo
   [id_sm3]: { name: 'SM3', node: 'sm3' },
 };
@@ -45,19 +39,19 @@ const DIGESTS: Record<string, { name: string; node: string }> = {
  * treats an SM2 key as one more EC key. With an SM2 key every one of them means an SM2 signature (GB/T 32918.2) over
  * the digestAlgorithm, which must then be SM3.
  */
-const SM2_SIGNATURES = new Set([id_sm2sign_with_sm3, id_sm2sign, id_sm2, '1.2.840.10045.2.1', '1.2.840.10045.4.3.2']);
+const SM2_SIGNATURES = new Set([id_sm2sign_with_sm3, id_sm2sign, id_sm2, id_ecPublicKey, ecdsa_with_SHA256]);
 
 /** Signature algorithms (RFC 4055 §5, RFC 5758 §3.2); `digest` undefined = the SignerInfo's digestAlgorithm. */
 const SIGNATURES: Record<string, { name: string; digest?: string }> = {
-  '1.2.840.113549.1.1.1': { name: 'RSA' },
-  '1.2.840.113549.1.1.5': { name: 'sha1WithRSAEncryption', digest: 'sha1' },
-  '1.2.840.113549.1.1.11': { name: 'sha256WithRSAEncryption', digest: 'sha256' },
-  '1.2.840.113549.1.1.12': { name: 'sha384WithRSAEncryption', digest: 'sha384' },
-  '1.2.840.113549.1.1.13': { name: 'sha512WithRSAEncryption', digest: 'sha512' },
-  '1.2.840.10045.2.1': { name: 'ECDSA' },
-  '1.2.840.10045.4.3.2': { name: 'ecdsa-with-SHA256', digest: 'sha256' },
-  '1.2.840.10045.4.3.3': { name: 'ecdsa-with-SHA384', digest: 'sha384' },
-  '1.2.840.10045.4.3.4': { name: 'ecdsa-with-SHA512', digest: 'sha512' },
+  [rsaEncryption]: { name: 'RSA' },
+  [sha1WithRSAEncryption]: { name: 'sha1WithRSAEncryption', digest: 'sha1' },
+  [sha256WithRSAEncryption]: { name: 'sha256WithRSAEncryption', digest: 'sha256' },
+  [sha384WithRSAEncryption]: { name: 'sha384WithRSAEncryption', digest: 'sha384' },
+  [sha512WithRSAEncryption]: { name: 'sha512WithRSAEncryption', digest: 'sha512' },
+  [id_ecPublicKey]: { name: 'ECDSA' },
+  [ecdsa_with_SHA256]: { name: 'ecdsa-with-SHA256', digest: 'sha256' },
+  [ecdsa_with_SHA384]: { name: 'ecdsa-with-SHA384', digest: 'sha384' },
+  [ecdsa_with_SHA512]: { name: 'ecdsa-with-SHA512', digest: 'sha512' },
 };
 
 /** Integrity of one signature over its /ByteRange (ISO 32000-1 §12.8.1, RFC 5652 §5.4, RFC 5035). */
@@ -151,7 +145,7 @@ export function isSesSignature(contents: Uint8Array): boolean {
 function parseSignedData(contents: Uint8Array, encapsulated: boolean): ParsedCms {
   const info = children(expectTag(readTlv(contents), 0x30, 'ContentInfo'));
   const contentType = oid(expectTag(info[0], 0x06, 'contentType'));
-  if (contentType !== OID.signedData && contentType !== id_gmt0010_signedData) throw new DerError('the content type is not signedData');
+  if (contentType !== id_signedData && contentType !== id_gmt0010_signedData) throw new DerError('the content type is not signedData');
   const sd = children(expectTag(children(expectTag(info[1], 0xa0, 'content'))[0], 0x30, 'SignedData'));
   let i = 2; // version, digestAlgorithms
   const encap = children(expectTag(sd[i++], 0x30, 'encapContentInfo'));
@@ -206,11 +200,12 @@ const NIST_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
 function sm2KeyOf(certificate: Uint8Array): Sm2PublicKey | undefined {
   try {
     // Node's crypto knows RSA and the NIST curves: those keys, behind ecdsa-with-SHA256 in most CMS, skip pkijs.
-    const key = x509(certificate)?.publicKey;
+    const cert = Certificate.from(certificate);
+    const key = cert.publicKey;
     if (key?.asymmetricKeyType === 'rsa' || (key?.asymmetricKeyType === 'ec' && NIST_CURVES.has(key.asymmetricKeyDetails?.namedCurve ?? ''))) {
       return undefined;
     }
-    return sm2PublicKeyFromInfo(parseCertificate(certificate).subjectPublicKeyInfo);
+    return cert.sm2PublicKey;
   } catch {
     return undefined;
   }
@@ -219,14 +214,14 @@ function sm2KeyOf(certificate: Uint8Array): Sm2PublicKey | undefined {
 /** RFC 5652 §5.3: sid is issuerAndSerialNumber (SEQUENCE) or [0] subjectKeyIdentifier. */
 function matchesSid(der: Uint8Array, sid: Tlv): boolean {
   try {
-    const cert = certificateFields(der);
+    const cert = Certificate.from(der);
     if (sid.tag === 0x30) {
       const [issuer, serial] = children(sid);
-      return !!issuer && !!serial && equalBytes(issuer.bytes, cert.issuer.bytes) && equalBytes(serial.bytes, cert.serial.bytes);
+      return !!issuer && !!serial && equalBytes(issuer.bytes, cert.issuerName.bytes) && equalBytes(serial.bytes, cert.serialNumber.bytes);
     }
     if (sid.tag === 0x80) {
-      const ski = cert.extensions.get(OID.subjectKeyIdentifier);
-      return ski !== undefined && equalBytes(readTlv(ski).value, sid.value);
+      const ski = cert.extensions.get(id_ce_subjectKeyIdentifier);
+      return ski !== undefined && equalBytes(readTlv(ski.value).value, sid.value);
     }
   } catch {
     // a certificate that cannot be read is not the signer's
@@ -247,7 +242,7 @@ export function checkCms(
   cms: ParsedCms,
   documentDigest: Uint8Array,
   subFilter: string | undefined,
-  contentType: string = OID.data,
+  contentType: string = id_data,
   sm2ContentE?: Uint8Array,
 ): { integrity: Integrity; reason?: string } {
   if (!cms.signerCertificate) {
@@ -265,16 +260,16 @@ export function checkCms(
     return { integrity: 'UNSUPPORTED', reason: 'the CMS has no signed attributes (not supported: PAdES requires them)' };
   }
   // RFC 5652 §5.3: content-type and message-digest are both required once signed attributes are present.
-  const contentTypes = attribute(cms, OID.contentType);
-  const digests = attribute(cms, OID.messageDigest);
+  const contentTypes = attribute(cms, id_contentType);
+  const digests = attribute(cms, id_messageDigest);
   if (contentTypes.length !== 1 || digests.length !== 1) {
     return { integrity: 'BAD_CMS', reason: 'the signed attributes must hold exactly one content-type and one message-digest' };
   }
   const signedType = contentTypes[0]!.values[0];
   // GM/T 0010-2012 gives id-data its own OID; a detached SM2 signature over a PDF's bytes may carry either.
-  const accepted = contentType === OID.data ? [OID.data, id_gmt0010_data] : [contentType];
+  const accepted = contentType === id_data ? [id_data, id_gmt0010_data] : [contentType];
   if (!signedType || signedType.tag !== 0x06 || !accepted.includes(oid(signedType))) {
-    return { integrity: 'BAD_CMS', reason: `the signed content-type is not ${contentType === OID.data ? 'id-data' : contentType}` };
+    return { integrity: 'BAD_CMS', reason: `the signed content-type is not ${contentType === id_data ? 'id-data' : contentType}` };
   }
   const digestValue = digests[0]!.values[0];
   if (!digestValue || digestValue.tag !== 0x04) return { integrity: 'BAD_CMS', reason: 'the message-digest is not an OCTET STRING' };
@@ -293,7 +288,7 @@ export function checkCms(
   }
   const hash = sigAlg.digest ?? cms.digestNode;
   if (hash === 'sha1') return { integrity: 'UNSUPPORTED', reason: 'SHA-1 signatures are not accepted' };
-  const key: KeyObject | undefined = x509(cms.signerCertificate)?.publicKey;
+  const key: KeyObject | undefined = Certificate.tryFrom(cms.signerCertificate)?.publicKey;
   if (!key) return { integrity: 'BAD_CMS', reason: "the signer's certificate cannot be read" };
   let ok: boolean;
   try {
@@ -330,7 +325,7 @@ function checkSm2Signature(cms: ParsedCms, key: Sm2PublicKey, signed: Uint8Array
 function finishChecks(cms: ParsedCms, signerCertificate: Uint8Array, subFilter: string | undefined): { integrity: Integrity; reason?: string } {
   const certCheck = checkSigningCertificate(cms, signerCertificate);
   if (certCheck !== undefined) return { integrity: 'SIGNER_CERT_MISMATCH', reason: certCheck };
-  if (subFilter === 'ETSI.CAdES.detached' && attribute(cms, OID.signingCertificateV2).length === 0 && attribute(cms, OID.signingCertificate).length === 0) {
+  if (subFilter === 'ETSI.CAdES.detached' && attribute(cms, id_aa_signingCertificateV2).length === 0 && attribute(cms, id_aa_signingCertificate).length === 0) {
     return { integrity: 'SIGNER_CERT_MISMATCH', reason: 'a CAdES signature must sign its certificate (signing-certificate-v2 is missing)' };
   }
   return { integrity: 'INTACT' };
@@ -342,7 +337,7 @@ function finishChecks(cms: ParsedCms, signerCertificate: Uint8Array, subFilter: 
  *   ESSCertIDv2 ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier DEFAULT sha256, certHash OCTET STRING, … }
  */
 function checkSigningCertificate(cms: ParsedCms, signerDer: Uint8Array): string | undefined {
-  for (const [type, v2] of [[OID.signingCertificateV2, true], [OID.signingCertificate, false]] as const) {
+  for (const [type, v2] of [[id_aa_signingCertificateV2, true], [id_aa_signingCertificate, false]] as const) {
     const attrs = attribute(cms, type);
     if (attrs.length === 0) continue;
     if (attrs.length > 1) return 'more than one signing-certificate attribute';

@@ -15,9 +15,12 @@ import {
   id_ce_extKeyUsage,
   id_ct_TSTInfo,
   id_kp_timeStamping,
+  id_sha1,
   id_sha256,
+  id_sha384,
+  id_sha512,
 } from './oids.ts';
-import { parseCertificate } from './certificate.ts';
+import { Certificate } from './certificate.ts';
 import { checkCms, parseCms } from './signed-data.ts';
 import { children, readTlv } from './der.ts';
 import { id_sm3 } from './oids-gm.ts';
@@ -114,10 +117,10 @@ export async function checkTimestampToken(tokenDer: Uint8Array, imprint: Uint8Ar
 
 /** RFC 3161 §2.4.1 messageImprint hash algorithms a verifier accepts in tokens others made, by OID. */
 const IMPRINT_HASHES: Record<string, string> = {
-  '1.3.14.3.2.26': 'sha1',
-  '2.16.840.1.101.3.4.2.1': 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
+  [id_sha1]: 'sha1',
+  [id_sha256]: 'sha256',
+  [id_sha384]: 'sha384',
+  [id_sha512]: 'sha512',
   // GM/T 0006-2012: SM3, the imprint of Chinese TSAs (GM/T 0033-2014) and of GB/T 38540 seals' time-stamps
   [id_sm3]: 'sm3',
 };
@@ -185,7 +188,7 @@ function readToken(
   if (checked.integrity !== 'INTACT') {
     throw bad('TSA_BAD_TOKEN', `the time-stamp token's signature does not verify (${checked.reason ?? checked.integrity})`);
   }
-  checkTimestampingUsage(parseCertificate(cms.signerCertificate));
+  checkTimestampingUsage(Certificate.from(cms.signerCertificate));
   const token: TimestampToken = {
     der: tokenDer,
     genTime: info.genTime,
@@ -199,10 +202,14 @@ function readToken(
 }
 
 /** RFC 3161 §2.3: the TSA certificate has one extended key usage, id-kp-timeStamping, and it is critical. */
-function checkTimestampingUsage(cert: pkijs.Certificate): void {
-  const extension = cert.extensions?.find((e) => e.extnID === id_ce_extKeyUsage);
-  const usages = (extension?.parsedValue as pkijs.ExtKeyUsage | undefined)?.keyPurposes ?? [];
-  if (extension === undefined || !extension.critical || usages.length !== 1 || usages[0] !== id_kp_timeStamping) {
+function checkTimestampingUsage(cert: Certificate): void {
+  let usage: { purposes: string[]; critical: boolean } | undefined;
+  try {
+    usage = cert.extendedKeyUsage;
+  } catch {
+    usage = undefined; // unreadable: not a time-stamping certificate
+  }
+  if (usage === undefined || !usage.critical || usage.purposes.length !== 1 || usage.purposes[0] !== id_kp_timeStamping) {
     throw bad('TSA_BAD_CERTIFICATE', 'the certificate that signed the time-stamp token is not a time-stamping certificate (RFC 3161 §2.3)');
   }
 }

@@ -7,7 +7,7 @@
  * checked: a responder that is down or slow fails the call (UNAVAILABLE / DEADLINE_EXCEEDED).
  */
 import type { Hash } from 'node:crypto';
-import { parseCertificate } from '../crypto/certificate.ts';
+import { Certificate } from '../crypto/certificate.ts';
 import { signatureTimestampTokens } from '../crypto/timestamp-token.ts';
 import { crlUrls, fetchCrl, fetchOcsp, ocspUrls, type RevocationAnswer } from '../crypto/revocation.ts';
 import { SealdError } from '../errors.ts';
@@ -18,7 +18,7 @@ import { AppendedSource, type ByteSource } from '../pdf/source.ts';
 import { parseCms } from '../crypto/signed-data.ts';
 import { Budget, DEFAULT_VERIFY_LIMITS } from '../pdf/limits.ts';
 import { signatureFields } from '../pdf/signature-fields.ts';
-import { certificationPath, x509 } from '../crypto/trust.ts';
+import { certificationPath } from '../crypto/trust.ts';
 import { timestampDocument } from './doc-timestamp.ts';
 import type { Timestamper } from './seal.ts';
 
@@ -82,7 +82,7 @@ export async function addValidationData(source: ByteSource, options: LtvOptions)
       if (fetched.has(key(cert))) continue;
       fetched.add(key(cert));
       const answer = await revocationOf(cert, issuer, options);
-      if (answer === undefined) withoutRevocationSource.push(x509(cert)?.subject.replace(/\n/g, ', ') ?? '(unreadable certificate)');
+      if (answer === undefined) withoutRevocationSource.push(Certificate.tryFrom(cert)?.subjectLine ?? '(unreadable certificate)');
       else {
         answers.push(answer);
         for (const responder of answer.certificates) certificates.set(key(responder), responder);
@@ -119,14 +119,14 @@ export async function addValidationData(source: ByteSource, options: LtvOptions)
  * last certificate whose issuer is not at hand, comes with no issuer (nothing to ask about it).
  */
 function chainOf(leaf: Uint8Array, pool: readonly Uint8Array[], anchors: readonly Uint8Array[]): [Uint8Array, Uint8Array | undefined][] {
-  const cert = x509(leaf);
+  const cert = Certificate.tryFrom(leaf);
   if (cert === undefined) return [];
   const { chain, anchor } = certificationPath(cert, pool, anchors);
-  const path = anchor === undefined || anchor.raw.equals(chain.at(-1)!.raw) ? chain : [...chain, anchor];
+  const path = anchor === undefined || anchor.equals(chain.at(-1)!) ? chain : [...chain, anchor];
   return path.map((c, i) => {
-    const isAnchor = anchor !== undefined && c.raw.equals(anchor.raw);
+    const isAnchor = anchor !== undefined && c.equals(anchor);
     const issuer = isAnchor ? undefined : path[i + 1];
-    return [new Uint8Array(c.raw), issuer === undefined ? undefined : new Uint8Array(issuer.raw)];
+    return [c.der, issuer?.der];
   });
 }
 
@@ -135,8 +135,8 @@ function chainOf(leaf: Uint8Array, pool: readonly Uint8Array[], anchors: readonl
  * undefined when there is no source at all.
  */
 async function revocationOf(cert: Uint8Array, issuer: Uint8Array, options: LtvOptions): Promise<RevocationAnswer | undefined> {
-  const subject = parseCertificate(cert);
-  const parent = parseCertificate(issuer);
+  const subject = Certificate.from(cert);
+  const parent = Certificate.from(issuer);
   const fetchOptions = { timeoutMs: options.timeoutMs, ...(options.signal === undefined ? {} : { signal: options.signal }) };
   const ocsp = ocspUrls(subject)[0] ?? options.ocspResponder;
   if (ocsp !== undefined) return fetchOcsp(subject, parent, ocsp, fetchOptions);

@@ -41,3 +41,15 @@ export const DEVICE_FAULTS: ReadonlySet<string> = new Set([
   'CKR_TOKEN_NOT_RECOGNIZED',
   'CKR_DEVICE_MEMORY',
 ]);
+
+/** What a fault is, for the token's counters (TokenStatus.faults) and for what the token does about it. */
+export type FaultClass = 'session' | 'login' | 'device' | 'pin' | 'other';
+
+export function classifyFault(ckr: string | undefined): FaultClass {
+  if (ckr === undefined) return 'other';
+  if (SESSION_FAULTS.has(ckr)) return 'session';
+  if (LOGIN_FAULTS.has(ckr)) return 'login';
+  if (DEVICE_FAULTS.has(ckr)) return 'device';
+  if (PIN_FAULTS.has(ckr)) return 'pin';
+  return 'other';
+}

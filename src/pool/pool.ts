@@ -2,11 +2,13 @@
  * TokenPool: the tokens of one or more PKCS#11 modules, warmed up once, handing out Signers that sign
  * asynchronously. Tokens holding the same key (same CKA_LABEL and public key) form a replica set: each sign goes to
  * the least busy ready one, and to the next when a token goes down under it.
- * See token.ts for sessions, login, faults and recovery; module-registry.ts for initialisation.
+ * See token.ts for login, faults and recovery (session-pool.ts for session leases, sign-operation.ts for one C_Sign);
+ * module-registry.ts for initialisation.
  */
 import type { Logger } from 'pino';
 import { SealdError } from '../errors.ts';
-import { certificatePublicKeyInfo, publicKeyParameters } from '../crypto/certificate.ts';
+import { certificatePublicKeyInfo } from '../crypto/certificate.ts';
+import { publicKeyParameters } from '../crypto/key-parameters.ts';
 import type { SignatureAlgorithm, Signer } from '../crypto/signer.ts';
 import type { SignatureActivation } from './activation.ts';
 import type { Pkcs11Config } from './config.ts';

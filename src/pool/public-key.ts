@@ -7,6 +7,7 @@ import * as asn1js from 'asn1js';
 import graphene from 'graphene-pk11';
 import pkcs11js from 'pkcs11js';
 import { SealdError } from '../errors.ts';
+import { secp256r1, secp384r1, secp521r1 } from '../crypto/oids.ts';
 
 export type TokenKeyType = 'RSA' | 'EC';
 
@@ -17,9 +18,9 @@ interface Curve {
 
 // RFC 5480 §2.1.1.1 named curves.
 const CURVES: Record<string, Curve> = {
-  '1.2.840.10045.3.1.7': { jwk: 'P-256', fieldBytes: 32 },
-  '1.3.132.0.34': { jwk: 'P-384', fieldBytes: 48 },
-  '1.3.132.0.35': { jwk: 'P-521', fieldBytes: 66 },
+  [secp256r1]: { jwk: 'P-256', fieldBytes: 32 },
+  [secp384r1]: { jwk: 'P-384', fieldBytes: 48 },
+  [secp521r1]: { jwk: 'P-521', fieldBytes: 66 },
 };
 
 function base64url(bytes: Uint8Array): string {

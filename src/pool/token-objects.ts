@@ -11,8 +11,8 @@
  * start-up/reload only, never on the signing path.
  */
 import graphene from 'graphene-pk11';
-import { certificatePublicKeyInfo, describeCertificate } from '../crypto/certificate.ts';
-import { certificateFields, children, readTlv } from '../crypto/der.ts';
+import { Certificate, certificatePublicKeyInfo, describeCertificate } from '../crypto/certificate.ts';
+import { children, readTlv } from '../crypto/der.ts';
 import { SealdError } from '../errors.ts';
 import { withTokenSession, type AdminOptions } from './admin.ts';
 import { canonicalSpki, readTokenKeyFacts } from './public-key.ts';
@@ -103,7 +103,7 @@ export function writeCertificateChain(
         id,
         subject: Buffer.from(subjectDer(der)),
         value: Buffer.from(der),
-        serial: Buffer.from(certificateFields(der).serial.bytes), // CKA_SERIAL_NUMBER: the DER INTEGER
+        serial: Buffer.from(Certificate.from(der).serialNumber.bytes), // CKA_SERIAL_NUMBER: the DER INTEGER
       });
     }
     // Old objects go only once the new ones are in: an interrupted write leaves a chain, never none.

@@ -1,16 +1,15 @@
 /**
- * One token of a TokenPool: its sessions, login state, keys and health.
+ * One token of a TokenPool: its state machine (ready, down, quarantined), login, keys and health probes, and what a
+ * fault means for it. The parts it composes: session-pool.ts (session leases, FIFO queue), sign-operation.ts (one
+ * C_SignInit / context login / C_Sign), token-keys.ts (private keys by label), token-health.ts (status, timers),
+ * abort.ts (a caller that gives up).
  *
- * Longer than 400 lines because the token's state machine, its session leases and the sign path share one set of
- * invariants (a session returns only after its C_Sign, closes only when idle, a fault changes state once); split, each
- * part would have to re-establish them. Splitting the session lease out is the next step (issue "One house").
+ * Longer than 400 lines because what is left is one state machine: warm-up, login, quarantine, down, recovery,
+ * keep-alive and the sign path's fault handling each change the same private state (state, PIN, sessions, keys,
+ * fault counters), each exactly once per fault; spread over files they would need that state exposed.
  *
- * Everything synchronous (open sessions, log in, find keys) happens in warmUp(). A sign is C_SignInit (synchronous,
- * fast) then the callback form of C_Sign, which pkcs11js runs on the libuv thread pool — the event loop never waits
- * on the token. PKCS#11 allows one active operation per session (v2.40 §5.2, CKR_OPERATION_ACTIVE), so each sign
- * leases a whole session from a small pool, with a FIFO queue when all are busy. A session goes back to the pool
- * only when its C_Sign has completed, even when the caller gave up earlier; and sessions are closed only once no
- * sign runs on them (closing a session under an async sign crashed SoftHSM — NOTES.md).
+ * Everything synchronous (open sessions, log in, find keys) happens in warmUp(). A sign leases a whole session and
+ * runs C_Sign on the libuv thread pool — the event loop never waits on the token.
  *
  * Faults (pkcs11-errors.ts): a lost session is reopened; a logged-out token logs in again (once per sign); a device
  * fault marks the token down, and a probe with exponential back-off brings it back once no sign runs on it (close
@@ -23,98 +22,23 @@
  * activated signature outlives it (the token itself drops the context login after the one C_Sign).
  */
 import graphene from 'graphene-pk11';
-import pkcs11js from 'pkcs11js';
 import type { Logger } from 'pino';
 import { SealdError } from '../errors.ts';
-import { sha256DigestInfo } from '../crypto/digest-info.ts';
-import { ecdsaRawToDer } from '../crypto/ecdsa-signature.ts';
-import { defaultSessionCount, describePinSource, resolvePin, type PoolHealthConfig, type TokenConfig } from './config.ts';
+import { defaultSessionCount, describePinSource, resolvePin, type TokenConfig } from './config.ts';
 import type { ModuleLease } from './module-registry.ts';
-import { activationRefused, CKU_CONTEXT_SPECIFIC, type PinState, type SignatureActivation } from './activation.ts';
-import { ckrOf, DEVICE_FAULTS, LOGIN_FAULTS, PIN_FAULTS, SESSION_FAULTS } from './pkcs11-errors.ts';
-import { readTokenKeyFacts, type TokenKeyFacts } from './public-key.ts';
+import { activationRefused, type SignatureActivation } from './activation.ts';
+import { ckrOf, classifyFault, DEVICE_FAULTS, LOGIN_FAULTS, PIN_FAULTS, SESSION_FAULTS, type FaultClass } from './pkcs11-errors.ts';
+import type { TokenKeyFacts } from './public-key.ts';
 import { isPinRejected, markPinRejected } from './rejected-pins.ts';
+import { abortError, settleOrAbort } from './abort.ts';
+import { SessionPool, type PooledSession } from './session-pool.ts';
+import { cmsSignatureValue, ContextLoginRefused, readPinState, signInput, signOnce } from './sign-operation.ts';
 import { describeWanted, listTokens, matchTokens, type FoundToken } from './slots.ts';
+import { isLoggedOutState, RecoveryBackoff, tokenTiming, type SignObserver, type TokenState, type TokenStatus, type TokenTiming } from './token-health.ts';
+import { findPrivateKeys, type TokenKey } from './token-keys.ts';
 
-export type TokenState = 'ready' | 'quarantined' | 'down';
-
-/** Told of every signature a token made or failed: its outcome and how long the token took (session wait excluded). */
-export type SignObserver = (token: { label: string; serial: string }, outcome: 'ok' | 'error', seconds: number) => void;
-
-export interface TokenStatus {
-  label: string;
-  serial: string;
-  /** Path of the PKCS#11 module holding the token. */
-  module: string;
-  state: TokenState;
-  reason?: string;
-  sessions: number;
-  busy: number;
-  /** Labels of the private keys found at the last login. */
-  keys: string[];
-  /** Faults seen, by class: session, login, device, pin, other. */
-  faults: Record<FaultClass, number>;
-  /** Times the token came back after being down. */
-  recoveries: number;
-}
-
-export type FaultClass = 'session' | 'login' | 'device' | 'pin' | 'other';
-
-/** Timers of the health probes, in milliseconds. */
-export interface TokenTiming {
-  keepAliveMs: number;
-  retryMinMs: number;
-  retryMaxMs: number;
-}
-
-export function tokenTiming(health: PoolHealthConfig = {}): TokenTiming {
-  const ms = (seconds: number | undefined, fallback: number): number => Math.max(1, Math.round((seconds ?? fallback) * 1000));
-  return {
-    keepAliveMs: ms(health.keepAliveSeconds, 30),
-    retryMinMs: ms(health.retryMinSeconds, 1),
-    retryMaxMs: ms(health.retryMaxSeconds, 60),
-  };
-}
-
-// PKCS#11 v2.40 §5.6, CK_SESSION_INFO.state: sessions in these states see no private objects (not logged in).
-const CKS_RO_PUBLIC_SESSION = 0;
-const CKS_RW_PUBLIC_SESSION = 2;
-
-function classify(ckr: string | undefined): FaultClass {
-  if (ckr === undefined) return 'other';
-  if (SESSION_FAULTS.has(ckr)) return 'session';
-  if (LOGIN_FAULTS.has(ckr)) return 'login';
-  if (DEVICE_FAULTS.has(ckr)) return 'device';
-  if (PIN_FAULTS.has(ckr)) return 'pin';
-  return 'other';
-}
-
-interface TokenKey {
-  label: string;
-  handle: Buffer;
-  facts: TokenKeyFacts;
-}
-
-/** One session of the pool. `pinned` holds the buffers of the running C_Sign (pkcs11js issue #121). */
-interface PooledSession {
-  session: graphene.Session;
-  pinned: Buffer[];
-}
-
-interface Waiter {
-  grant(slot: PooledSession): void;
-  fail(error: SealdError): void;
-}
-
-/** The SealdError for an aborted signal: a timeout is a deadline, anything else a cancellation. */
-export function abortError(signal: AbortSignal): SealdError {
-  const reason: unknown = signal.reason;
-  if (reason instanceof SealdError) return reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') {
-    return new SealdError('deadline', 'DEADLINE_EXCEEDED', 'the signing request ran out of time');
-  }
-  return new SealdError('cancelled', 'CANCELLED', 'the signing request was cancelled');
-}
+export type { FaultClass } from './pkcs11-errors.ts';
+export { tokenTiming, type SignObserver, type TokenState, type TokenStatus, type TokenTiming } from './token-health.ts';
 
 export class PooledToken {
   readonly label: string;
@@ -130,14 +54,10 @@ export class PooledToken {
   #recoveries = 0;
   #keepAlive: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
-  #retryMs: number;
-  readonly #sessions: PooledSession[] = [];
-  readonly #free: PooledSession[] = [];
-  readonly #waiters: Waiter[] = [];
+  readonly #backoff: RecoveryBackoff;
+  readonly #sessions = new SessionPool();
   readonly #keys = new Map<string, TokenKey>();
-  #busy = 0;
   #closing = false;
-  #onIdle: (() => void) | undefined;
   #signObserver: SignObserver | undefined;
 
   private constructor(
@@ -150,7 +70,7 @@ export class PooledToken {
     this.#found = found;
     this.label = found?.label ?? config.label ?? '';
     this.serial = found?.serial ?? config.serial ?? '';
-    this.#retryMs = timing.retryMinMs;
+    this.#backoff = new RecoveryBackoff(timing);
   }
 
   /** Open sessions, log in and list keys (all synchronous PKCS#11 calls). Never throws for token faults: sets state. */
@@ -177,22 +97,32 @@ export class PooledToken {
       this.#setDown(`no token with ${describeWanted(this.config)} is present in ${this.lease.path}`);
       return;
     }
+    if (!this.#takePin(this.serial)) return;
+    if (this.#connect(this.#found)) {
+      this.logger.info(
+        { sessions: this.#sessions.size, keys: [...this.#keys.values()].map((k) => `${k.label} (${k.facts.type})`) },
+        'token ready',
+      );
+    }
+  }
+
+  /**
+   * Read the PIN from its source unless it is held already. False, with the token quarantined, when it cannot be read
+   * or the token `serial` refused it before in this process (it is never presented twice).
+   */
+  #takePin(serial: string): boolean {
+    if (this.#pin !== undefined) return true;
     try {
       this.#pin = resolvePin(this.config.pin);
     } catch (error) {
       this.#quarantine(`the PIN could not be read: ${(error as Error).message}`);
-      return;
+      return false;
     }
-    if (isPinRejected(this.lease.path, this.serial, this.#pin)) {
+    if (isPinRejected(this.lease.path, serial, this.#pin)) {
       this.#quarantine('the token already rejected this PIN in this process');
-      return;
+      return false;
     }
-    if (this.#connect(this.#found)) {
-      this.logger.info(
-        { sessions: this.#sessions.length, keys: [...this.#keys.values()].map((k) => `${k.label} (${k.facts.type})`) },
-        'token ready',
-      );
-    }
+    return true;
   }
 
   /**
@@ -212,26 +142,26 @@ export class PooledToken {
     }
     for (let i = 0; i < wanted; i++) {
       try {
-        this.#sessions.push({ session: found.slot.open(graphene.SessionFlag.SERIAL_SESSION), pinned: [] });
+        this.#sessions.add(found.slot.open(graphene.SessionFlag.SERIAL_SESSION));
       } catch (error) {
         const ckr = ckrOf(error);
-        if (this.#sessions.length === 0 || (ckr !== undefined && DEVICE_FAULTS.has(ckr))) {
+        if (this.#sessions.size === 0 || (ckr !== undefined && DEVICE_FAULTS.has(ckr))) {
           this.#count(ckr);
           this.#closeSessions();
           this.#setDown(`C_OpenSession failed: ${ckr ?? (error as Error).message}`);
           return false;
         }
-        this.logger.warn({ ckr, opened: this.#sessions.length, wanted }, 'token refused more sessions; continuing with fewer');
+        this.logger.warn({ ckr, opened: this.#sessions.size, wanted }, 'token refused more sessions; continuing with fewer');
         break;
       }
     }
-    this.#free.push(...this.#sessions);
-    if (!this.#login(this.#sessions[0]!.session)) {
+    const first = this.#sessions.first!;
+    if (!this.#login(first.session)) {
       this.#closeSessions();
       return false;
     }
     try {
-      this.#discoverKeys(this.#sessions[0]!.session);
+      this.#discoverKeys(first.session);
     } catch (error) {
       this.#count(ckrOf(error));
       this.#closeSessions();
@@ -242,7 +172,7 @@ export class PooledToken {
   }
 
   #count(ckr: string | undefined): void {
-    this.#faults[classify(ckr)]++;
+    this.#faults[classifyFault(ckr)]++;
   }
 
   /**
@@ -269,22 +199,7 @@ export class PooledToken {
 
   /** Index private keys by CKA_LABEL. Handles change after a re-login (SoftHSM drops private handles on logout). */
   #discoverKeys(session: graphene.Session): void {
-    const found = session.find({ class: graphene.ObjectClass.PRIVATE_KEY });
-    const keys = new Map<string, TokenKey>();
-    for (let i = 0; i < found.length; i++) {
-      const object = found.items(i);
-      const label = (object.getAttribute(pkcs11js.CKA_LABEL) as Buffer).toString('utf8');
-      const facts = readTokenKeyFacts(session, object);
-      if (facts === undefined) {
-        this.logger.debug({ key: label }, 'ignoring private key that is neither RSA nor EC');
-        continue;
-      }
-      if (keys.has(label)) {
-        this.logger.warn({ key: label }, 'two private keys share a label on this token; using the first');
-        continue;
-      }
-      keys.set(label, { label, handle: object.handle, facts });
-    }
+    const keys = findPrivateKeys(session, this.logger);
     this.#keys.clear();
     for (const [label, key] of keys) this.#keys.set(label, key);
     this.keysKnown = true;
@@ -303,7 +218,7 @@ export class PooledToken {
     const wasDown = this.state === 'down';
     this.state = 'down';
     this.reason = reason;
-    if (wasDown) this.logger.warn({ reason, retryMs: this.#retryMs }, 'token still down');
+    if (wasDown) this.logger.warn({ reason, retryMs: this.#backoff.ms }, 'token still down');
     else this.logger.error({ reason }, 'token down: signs go to replicas; probing it with back-off');
     this.#failWaiters();
     this.#scheduleRecovery();
@@ -311,8 +226,7 @@ export class PooledToken {
 
   #scheduleRecovery(): void {
     if (this.#closing || this.state !== 'down' || this.#retry !== undefined) return;
-    const wait = this.#retryMs;
-    this.#retryMs = Math.min(this.timing.retryMaxMs, this.#retryMs * 2);
+    const wait = this.#backoff.next();
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
       this.#recover();
@@ -327,7 +241,7 @@ export class PooledToken {
    */
   #recover(): void {
     if (this.#closing || this.state !== 'down') return;
-    if (this.#busy > 0) {
+    if (this.#sessions.busy > 0) {
       this.#scheduleRecovery();
       return;
     }
@@ -343,24 +257,13 @@ export class PooledToken {
       return;
     }
     this.#found = found;
-    if (this.#pin === undefined) {
-      try {
-        this.#pin = resolvePin(this.config.pin);
-      } catch (error) {
-        this.#quarantine(`the PIN could not be read: ${(error as Error).message}`);
-        return;
-      }
-      if (isPinRejected(this.lease.path, found.serial, this.#pin)) {
-        this.#quarantine('the token already rejected this PIN in this process');
-        return;
-      }
-    }
+    if (!this.#takePin(found.serial)) return;
     if (!this.#connect(found)) return;
     this.state = 'ready';
     this.reason = undefined;
-    this.#retryMs = this.timing.retryMinMs;
+    this.#backoff.reset();
     this.#recoveries++;
-    this.logger.warn({ sessions: this.#sessions.length, keys: [...this.#keys.keys()] }, 'token recovered: taking signs again');
+    this.logger.warn({ sessions: this.#sessions.size, keys: [...this.#keys.keys()] }, 'token recovered: taking signs again');
   }
 
   /**
@@ -370,10 +273,10 @@ export class PooledToken {
   #probeSessions(): void {
     if (this.#closing || this.state !== 'ready') return;
     let loggedOut: PooledSession | undefined;
-    for (const slot of [...this.#free]) {
+    for (const slot of this.#sessions.idle()) {
       try {
         const info = this.lease.lib.C_GetSessionInfo(slot.session.handle);
-        if (info.state === CKS_RO_PUBLIC_SESSION || info.state === CKS_RW_PUBLIC_SESSION) loggedOut = slot;
+        if (isLoggedOutState(info.state)) loggedOut = slot;
       } catch (error) {
         const ckr = ckrOf(error);
         this.#count(ckr);
@@ -420,7 +323,7 @@ export class PooledToken {
 
   /** Run a synchronous read on an idle session of a ready token (start-up and reload: token-objects.ts); undefined when none is idle. */
   readOnIdleSession<T>(read: (session: graphene.Session) => T): T | undefined {
-    const slot = this.#free[0];
+    const slot = this.#sessions.idle()[0];
     return slot === undefined || this.state !== 'ready' ? undefined : read(slot.session);
   }
 
@@ -439,7 +342,7 @@ export class PooledToken {
 
   /** Signs waiting or running per session: lower is better when choosing among tokens. */
   pressure(): number {
-    return (this.#busy + this.#waiters.length) / Math.max(1, this.#sessions.length);
+    return this.#sessions.pressure();
   }
 
   /** Report every signature of this token to `observer` (seald_slot_sign_duration_seconds). */
@@ -453,8 +356,8 @@ export class PooledToken {
       serial: this.serial,
       module: this.lease.path,
       state: this.state,
-      sessions: this.#sessions.length,
-      busy: this.#busy,
+      sessions: this.#sessions.size,
+      busy: this.#sessions.busy,
       keys: [...this.#keys.keys()].sort(),
       faults: { ...this.#faults },
       recoveries: this.#recoveries,
@@ -477,9 +380,8 @@ export class PooledToken {
     if (key.facts.alwaysAuthenticate && activation === undefined) {
       throw new SealdError('precondition', 'ACTIVATION_REQUIRED', `key "${keyLabel}" signs only with its holder's PIN (signature activation)`);
     }
-    // RSA: CKM_RSA_PKCS over the DigestInfo (RFC 8017 §9.2); ECDSA: CKM_ECDSA over the bare digest.
-    const input = key.facts.type === 'RSA' ? sha256DigestInfo(digest) : new Uint8Array(digest);
-    const slot = await this.#acquire(signal);
+    const input = signInput(key.facts, digest);
+    const slot = await this.#sessions.acquire(signal);
     if (signal?.aborted) {
       // Aborted between the grant and now: nothing has reached the token yet.
       this.#release(slot);
@@ -494,65 +396,17 @@ export class PooledToken {
         () => observe(this, 'error', (performance.now() - started) / 1000),
       );
     }
-    if (signal === undefined) return work;
-    return new Promise<Uint8Array>((resolve, reject) => {
-      // The caller hears of an abort at once; the session returns to the pool when C_Sign completes (in `work`).
-      const onAbort = () => reject(abortError(signal));
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-      work.then(
-        (signature) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(signature);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      );
-    });
+    // The caller hears of an abort at once; the session returns to the pool when C_Sign completes (in `work`).
+    return settleOrAbort(work, signal);
   }
 
-  #acquire(signal?: AbortSignal): Promise<PooledSession> {
-    const free = this.#free.pop();
-    if (free !== undefined) {
-      this.#busy++;
-      return Promise.resolve(free);
-    }
-    return new Promise<PooledSession>((resolve, reject) => {
-      const onAbort = () => {
-        const index = this.#waiters.indexOf(waiter);
-        if (index >= 0) this.#waiters.splice(index, 1);
-        reject(abortError(signal!));
-      };
-      const waiter: Waiter = {
-        grant: (slot) => {
-          signal?.removeEventListener('abort', onAbort);
-          this.#busy++;
-          resolve(slot);
-        },
-        fail: (error) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
-  }
-
+  /** Hand the session on to the next waiter only while the token is ready. */
   #release(slot: PooledSession): void {
-    this.#busy--;
-    const next = this.state === 'ready' ? this.#waiters.shift() : undefined;
-    if (next !== undefined) next.grant(slot);
-    else this.#free.push(slot);
-    if (this.#busy === 0 && this.#waiters.length === 0) this.#onIdle?.();
+    this.#sessions.release(slot, this.state === 'ready');
   }
 
   #failWaiters(): void {
-    const error = this.unavailableError();
-    for (const waiter of this.#waiters.splice(0)) waiter.fail(error);
-    if (this.#busy === 0) this.#onIdle?.();
+    this.#sessions.failWaiters(this.unavailableError());
   }
 
   async #signOnSession(slot: PooledSession, keyLabel: string, input: Uint8Array, activation: SignatureActivation | undefined): Promise<Uint8Array> {
@@ -565,8 +419,8 @@ export class PooledToken {
         throw new SealdError('not-found', 'KEY_NOT_FOUND', `token "${this.label}" no longer holds a private key labelled "${keyLabel}"`);
       }
       try {
-        const raw = await this.#signOnce(slot, key, input, activation);
-        return key.facts.type === 'EC' ? ecdsaRawToDer(raw) : raw;
+        const raw = await signOnce(this.lease.lib, slot, key, input, activation);
+        return cmsSignatureValue(key.facts, raw);
       } catch (error) {
         if (error instanceof SealdError) throw error;
         if (error instanceof ContextLoginRefused) throw this.#contextLoginFault(error);
@@ -592,62 +446,12 @@ export class PooledToken {
     }
   }
 
-  /**
-   * C_SignInit (synchronous), the context login of an activated signature (synchronous, one attempt), then C_Sign on
-   * the libuv thread pool.
-   */
-  async #signOnce(slot: PooledSession, key: TokenKey, input: Uint8Array, activation: SignatureActivation | undefined): Promise<Uint8Array> {
-    const data = Buffer.from(input);
-    const out = Buffer.alloc(key.facts.signatureLength);
-    const mechanism: pkcs11js.Mechanism = { mechanism: key.facts.type === 'RSA' ? pkcs11js.CKM_RSA_PKCS : pkcs11js.CKM_ECDSA };
-    this.lease.lib.C_SignInit(slot.session.handle, mechanism, key.handle);
-    if (activation !== undefined) {
-      try {
-        this.lease.lib.C_Login(slot.session.handle, CKU_CONTEXT_SPECIFIC, activation.present());
-      } catch (error) {
-        this.#endSignOperation(slot, key);
-        throw new ContextLoginRefused(error);
-      }
-    }
-    return new Promise<Uint8Array>((resolve, reject) => {
-      // pkcs11js #121: the worker thread reads `data` and writes `out` after this frame returns; keep both reachable.
-      slot.pinned = [data, out];
-      this.lease.lib.C_Sign(slot.session.handle, data, out, (error, signature) => {
-        slot.pinned = [];
-        if (error) reject(error);
-        else resolve(new Uint8Array(signature));
-      });
-    });
-  }
-
-  /**
-   * End the sign operation a refused context login left active (SoftHSM 2.6 then answers C_SignInit with
-   * CKR_OPERATION_ACTIVE). PKCS#11 v2.40 has no C_SessionCancel; a C_Sign that fails with anything but
-   * CKR_BUFFER_TOO_SMALL ends the operation (§5.12), and without the context login it fails (CKR_USER_NOT_LOGGED_IN).
-   */
-  #endSignOperation(slot: PooledSession, key: TokenKey): void {
-    try {
-      this.lease.lib.C_Sign(slot.session.handle, Buffer.alloc(32), Buffer.alloc(key.facts.signatureLength));
-    } catch {
-      // Expected: the failure is what ends the operation.
-    }
-  }
-
   /** What a refused context login means for the caller. Not a token fault: the token is not quarantined. */
   #contextLoginFault(refused: ContextLoginRefused): SealdError {
     const ckr = refused.ckr;
     if (ckr !== undefined && PIN_FAULTS.has(ckr)) {
-      let state: PinState | undefined;
-      try {
-        const flags = this.lease.lib.C_GetTokenInfo(this.#found!.slot.handle).flags;
-        state = {
-          countLow: (flags & pkcs11js.CKF_USER_PIN_COUNT_LOW) !== 0,
-          finalTry: (flags & pkcs11js.CKF_USER_PIN_FINAL_TRY) !== 0,
-          locked: (flags & pkcs11js.CKF_USER_PIN_LOCKED) !== 0,
-        };
-      } catch {
-        // No token info: report the refusal without the token's state.
-      }
+      // No token info: the refusal is reported without the token's state.
+      const state = readPinState(this.lease.lib, this.#found!.slot.handle);
       this.logger.warn({ ckr, pinCountLow: state?.countLow, pinFinalTry: state?.finalTry, pinLocked: state?.locked }, 'signature activation refused by the token');
       return activationRefused(ckr, this.label, state);
     }
@@ -695,33 +499,13 @@ export class PooledToken {
     clearInterval(this.#keepAlive);
     clearTimeout(this.#retry);
     this.#retry = undefined;
-    if (this.#busy > 0 || this.#waiters.length > 0) {
-      await new Promise<void>((resolve) => {
-        this.#onIdle = resolve;
-      });
-    }
+    await this.#sessions.whenIdle();
     // Let the last signs' callers receive their results (promise reactions) before the sessions go.
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.#closeSessions();
   }
 
   #closeSessions(): void {
-    for (const slot of this.#sessions.splice(0)) {
-      try {
-        slot.session.close();
-      } catch (error) {
-        this.logger.debug({ ckr: ckrOf(error) }, 'C_CloseSession failed');
-      }
-    }
-    this.#free.length = 0;
-  }
-}
-
-/** A C_Login(CKU_CONTEXT_SPECIFIC) the token refused (kept apart from the user login's PIN faults). */
-class ContextLoginRefused extends Error {
-  readonly ckr: string | undefined;
-  constructor(cause: unknown) {
-    super('context login refused', { cause });
-    this.ckr = ckrOf(cause);
+    this.#sessions.closeAll(this.logger);
   }
 }

@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import type { CertificateDescription } from '../crypto/certificate.ts';
-import { certificatePublicKeyInfo, describeCertificate, pemToDer, publicKeyParameters } from '../crypto/certificate.ts';
+import { certificatePublicKeyInfo, describeCertificate, pemToDer } from '../crypto/certificate.ts';
+import { publicKeyParameters } from '../crypto/key-parameters.ts';
 import type { Signer } from '../crypto/signer.ts';
 import type { SealMaterial } from '../engine/seal.ts';
 import { SealdError } from '../errors.ts';

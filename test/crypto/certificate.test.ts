@@ -2,13 +2,14 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  Certificate,
   certificatePublicKeyInfo,
   checkCertificateValidAt,
   derToPem,
   describeCertificate,
   pemToDer,
-  publicKeyParameters,
 } from '../../src/crypto/certificate.ts';
+import { publicKeyParameters } from '../../src/crypto/key-parameters.ts';
 import { SealdError } from '../../src/errors.ts';
 import { opensslOk } from './openssl.ts';
 import { createSoftwareFixture, type SoftwareFixture } from './software-signer.ts';
@@ -100,5 +101,26 @@ describe('certificate helpers', () => {
       fieldBytes: 32,
       orderBits: 256,
     });
+  });
+
+  it('the Certificate model reads what openssl reads: validity, CA flag, key usage, issuer, and the chain signature', async () => {
+    const [leafDer, caDer] = rsa.signer.certificates as [Uint8Array, Uint8Array];
+    expect(caDer).toBeDefined();
+    const leaf = Certificate.from(leafDer);
+    const ca = Certificate.from(caDer);
+    expect(Certificate.from(leafDer)).toBe(leaf); // decoded once per array
+    const { stdout } = await opensslOk(['x509', '-in', rsa.eePemPath, '-noout', '-startdate', '-enddate', '-ext', 'basicConstraints,keyUsage']);
+    expect(leaf.notBefore.getTime()).toBe(new Date(/notBefore=(.*)/.exec(stdout)![1]!).getTime());
+    expect(leaf.notAfter.getTime()).toBe(new Date(/notAfter=(.*)/.exec(stdout)![1]!).getTime());
+    expect(leaf.isCA).toBe(/CA:TRUE/.test(stdout));
+    expect(ca.isCA).toBe(true);
+    if (/Digital Signature/.test(stdout)) expect(leaf.keyUsage?.(0)).toBe(true);
+    expect(Buffer.from(leaf.issuerName.bytes).equals(Buffer.from(ca.subjectName.bytes))).toBe(true);
+    expect(leaf.isIssuedBy(ca)).toBe(true);
+    expect(ca.isIssuedBy(leaf)).toBe(false);
+    const tampered = new Uint8Array(leafDer);
+    tampered[Buffer.from(tampered).indexOf(Buffer.from('Test Root')) + 1] ^= 0x20; // the issuer Name inside tbsCertificate
+    expect(Certificate.from(tampered).verifySignedBy(ca)).toBe(false);
+    expect(() => Certificate.from(new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]))).toThrow(expect.objectContaining({ code: 'BAD_CERTIFICATE' }));
   });
 });

@@ -6,9 +6,8 @@ import { webcrypto } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { derToPem, parseCertificate } from '../../src/crypto/certificate.ts';
+import { Certificate, derToPem } from '../../src/crypto/certificate.ts';
 import { createDevCa, issueEndEntityCertificate, type DevCa } from '../../src/crypto/dev-ca.ts';
 import { checkOcspResponse, crlUrls, fetchCrl, fetchOcsp, ocspUrls } from '../../src/crypto/revocation.ts';
 import { SealdError } from '../../src/errors.ts';
@@ -16,7 +15,7 @@ import { startTestRevocation, type TestRevocation } from '../support/test-revoca
 
 let dir: string;
 let ca: DevCa;
-let caCert: pkijs.Certificate;
+let caCert: Certificate;
 let responder: TestRevocation;
 
 async function newCertificate(commonName: string): Promise<Uint8Array> {
@@ -41,7 +40,7 @@ async function failure(promise: Promise<unknown>): Promise<SealdError> {
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seald-revocation-'));
   ca = await createDevCa();
-  caCert = parseCertificate(ca.certificate);
+  caCert = Certificate.from(ca.certificate);
   fs.writeFileSync(path.join(dir, 'ca.pem'), derToPem(ca.certificate));
   fs.writeFileSync(path.join(dir, 'ca.key.pem'), derToPem(ca.privateKeyPkcs8, 'PRIVATE KEY'));
   responder = await startTestRevocation({
@@ -57,7 +56,7 @@ afterAll(async () => {
 
 describe('revocation', () => {
   it('reads the OCSP and CRL URLs the dev CA puts in a certificate', async () => {
-    const cert = parseCertificate(await newCertificate('urls'));
+    const cert = Certificate.from(await newCertificate('urls'));
     expect(ocspUrls(cert)).toEqual([responder.ocspUrl]);
     expect(crlUrls(cert)).toEqual([responder.crlUrl]);
     expect(ocspUrls(caCert)).toEqual([]);
@@ -65,7 +64,7 @@ describe('revocation', () => {
 
   it('gets good, then revoked, from both OCSP and the CRL', async () => {
     const der = await newCertificate('good then revoked');
-    const cert = parseCertificate(der);
+    const cert = Certificate.from(der);
     const ocsp = await fetchOcsp(cert, caCert, responder.ocspUrl, { timeoutMs: 5000 });
     expect(ocsp.status).toBe('good');
     expect(ocsp.nextUpdate!.getTime()).toBeGreaterThan(Date.now());
@@ -83,8 +82,8 @@ describe('revocation', () => {
   });
 
   it('refuses a tampered or misdirected OCSP response', async () => {
-    const cert = parseCertificate(await newCertificate('tamper'));
-    const other = parseCertificate(await newCertificate('other'));
+    const cert = Certificate.from(await newCertificate('tamper'));
+    const other = Certificate.from(await newCertificate('other'));
     const answer = await fetchOcsp(cert, caCert, responder.ocspUrl, { timeoutMs: 5000 });
     expect(() => checkOcspResponse(answer.der, other, caCert, new Date())).toThrow(/not about this certificate/);
     // Change a digit of producedAt (the first GeneralizedTime, tag 0x18 length 15) in the signed ResponseData.
@@ -98,7 +97,7 @@ describe('revocation', () => {
   });
 
   it('reports a responder that is down, slow or talking nonsense', async () => {
-    const cert = parseCertificate(await newCertificate('faults'));
+    const cert = Certificate.from(await newCertificate('faults'));
     try {
       responder.behaviour = 'garbage';
       expect((await failure(fetchOcsp(cert, caCert, responder.ocspUrl, { timeoutMs: 5000 }))).code).toBe('OCSP_BAD_RESPONSE');

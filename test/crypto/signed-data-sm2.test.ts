@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCertificate } from '../../src/crypto/certificate.ts';
 import { sm2p256v1 } from '../../src/crypto/sm2-curve.ts';
 import { encodeSm2Signature } from '../../src/crypto/sm2-encoding.ts';
 import { id_ecPublicKey, ecdsa_with_SHA256 } from '../../src/crypto/oids.ts';
@@ -23,10 +22,10 @@ function sm2Crl(issuer: Sm2Party, revoked: Uint8Array[]): Uint8Array {
   const crl = new pkijs.CertificateRevocationList({
     version: 1,
     signature: algorithm,
-    issuer: parseCertificate(issuer.certificate).subject,
+    issuer: pkijs.Certificate.fromBER(new Uint8Array(issuer.certificate)).subject,
     thisUpdate: new pkijs.Time({ type: 0, value: hourAgo }),
     revokedCertificates: revoked.map((der) => new pkijs.RevokedCertificate({
-      userCertificate: parseCertificate(der).serialNumber,
+      userCertificate: pkijs.Certificate.fromBER(new Uint8Array(der)).serialNumber,
       revocationDate: new pkijs.Time({ type: 0, value: hourAgo }),
     })),
   });

@@ -9,7 +9,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
-import { parseCertificate, pemToDer } from '../../src/crypto/certificate.ts';
+import * as pkijs from 'pkijs';
+import { pemToDer } from '../../src/crypto/certificate.ts';
 import { id_aa_signingCertificateV2, id_contentType, id_data, id_messageDigest, id_signedData } from '../../src/crypto/oids.ts';
 import { id_sm2sign_with_sm3, id_sm3 } from '../../src/crypto/oids-gm.ts';
 import { sm2p256v1 } from '../../src/crypto/sm2-curve.ts';
@@ -123,7 +124,7 @@ export function buildSm2Cms(options: Sm2CmsOptions): Uint8Array {
   const message = options.signedContent ?? signedAttrs;
   const signature = encodeSm2Signature(signSm2(sm2p256v1, options.signer.privateKey, message, options.id ?? SM2_DEFAULT_ID));
 
-  const signerCert = parseCertificate(options.signer.certificate);
+  const signerCert = pkijs.Certificate.fromBER(new Uint8Array(options.signer.certificate));
   const signerInfo = new asn1js.Sequence({
     value: [
       new asn1js.Integer({ value: 1 }),

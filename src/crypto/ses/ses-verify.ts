@@ -10,12 +10,11 @@
  * evaluator's business (trust.ts). SM2 signatures use GM/T 0009's default identity, as the standard prescribes.
  */
 import { createHash } from 'node:crypto';
-import { parseCertificate } from '../certificate.ts';
+import { Certificate } from '../certificate.ts';
 import { equalBytes } from '../der.ts';
 import { id_sm2, id_sm2sign, id_sm2sign_with_sm3, id_sm3 } from '../oids-gm.ts';
 import type { Integrity } from '../signed-data.ts';
 import { bytesToInteger } from '../sm2-curve.ts';
-import { sm2PublicKeyFromInfo } from '../sm2-encoding.ts';
 import { SM2_DEFAULT_ID, verifySm2 } from '../sm2-signature.ts';
 import { sm3 } from '../sm3.ts';
 import { signatureHash, verifyWithCertificate } from '../verify-signature.ts';
@@ -48,17 +47,13 @@ export function sesDataHashAlgorithm(ses: SesSignature): string | undefined {
 export function verifySesValue(certificate: Uint8Array, algorithm: string, message: Uint8Array, value: Uint8Array): SignatureCheck {
   let cert;
   try {
-    cert = parseCertificate(certificate);
+    cert = Certificate.from(certificate);
   } catch {
     return 'INVALID';
   }
   if (SM2_ALGORITHMS.has(algorithm)) {
-    let key;
-    try {
-      key = sm2PublicKeyFromInfo(cert.subjectPublicKeyInfo);
-    } catch {
-      return 'UNSUPPORTED';
-    }
+    const key = cert.sm2PublicKey;
+    if (key === undefined) return 'UNSUPPORTED';
     try {
       if (verifySm2(key, message, value, SM2_DEFAULT_ID)) return 'VALID';
       if (value.length === 64 && verifySm2(key, message, { r: bytesToInteger(value.subarray(0, 32)), s: bytesToInteger(value.subarray(32)) }, SM2_DEFAULT_ID)) {
