@@ -60,6 +60,7 @@ export async function checkSignature(
     trust: 'UNKNOWN',
     verdict: 'INDETERMINATE',
     reasons: [],
+    weakAlgorithm: null,
   };
   const fail = (integrity: SignatureReport['integrity'], reason: string): CheckedSignature => {
     report.integrity = integrity;

@@ -79,7 +79,11 @@ function locks(lock: FieldLock, name: string): boolean {
   return lock.action === 'Include' ? named : !named;
 }
 
-export function judge(changes: RawChange[], certification: Certification | undefined, fieldLocks: FieldLock[]): Change[] {
+/**
+ * `strict`: no annotation change after any signature, as if every signature certified with P=2 (for callers who want
+ * "no annotation after a seal"; the default follows pyHanko and DSS and allows them after approval signatures).
+ */
+export function judge(changes: RawChange[], certification: Certification | undefined, fieldLocks: FieldLock[], strict = false, firstSignature?: { revision: number; field: string }): Change[] {
   // The permissions in force at a revision: the certification's P and every /Lock /P signed before it; the strictest.
   const restrictions: Certification[] = [
     ...(certification ? [certification] : []),
@@ -98,6 +102,9 @@ export function judge(changes: RawChange[], certification: Certification | undef
       const lock = fieldLocks.find((l) => l.revision < c.revision && locks(l, c.field ?? ''));
       allowed = lock === undefined;
       if (lock) description += ` (locked by signature "${lock.signature}")`;
+    } else if (certified === undefined && strict && firstSignature !== undefined && c.revision > firstSignature.revision) {
+      allowed = false;
+      description += ` (strict mode: no annotation change after a signature such as "${firstSignature.field}")`;
     } else {
       allowed = certified === undefined || certified.p === 3;
       if (!allowed) description += ` (DocMDP P=${certified!.p} of "${certified!.field}" does not allow annotations)`;

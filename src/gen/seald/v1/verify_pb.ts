@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file seald/v1/verify.proto.
  */
 export const file_seald_v1_verify: GenFile = /*@__PURE__*/
-  fileDesc("ChVzZWFsZC92MS92ZXJpZnkucHJvdG8SCHNlYWxkLnYxIlUKDVZlcmlmeVJlcXVlc3QSKAoGaGVhZGVyGAEgASgLMhYuc2VhbGQudjEuVmVyaWZ5SGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIrQBCgxWZXJpZnlIZWFkZXISGgoNZG9jdW1lbnRfc2l6ZRgBIAEoA0gAiAEBEhkKEWRvY3VtZW50X3Bhc3N3b3JkGAIgASgJEhEKCXdhbnRfaHRtbBgDIAEoCBIXCg9yZXBvcnRfbGFuZ3VhZ2UYBCABKAkSGAoQZXhwZWN0ZWRfc2lnbmVycxgFIAMoCRIVCg1kb2N1bWVudF9uYW1lGAYgASgJQhAKDl9kb2N1bWVudF9zaXplIo8CCg5WZXJpZnlSZXNwb25zZRIiCgd2ZXJkaWN0GAEgASgOMhEuc2VhbGQudjEuVmVyZGljdBIPCgdyZWFzb25zGAIgAygJEhEKCXJldmlzaW9ucxgDIAEoDRIdChVsYXN0X3JldmlzaW9uX2NvdmVyZWQYBCABKAgSMwoKc2lnbmF0dXJlcxgFIAMoCzIfLnNlYWxkLnYxLlNpZ25hdHVyZVZlcmlmaWNhdGlvbhITCgtyZXBvcnRfanNvbhgGIAEoCRITCgtyZXBvcnRfaHRtbBgHIAEoCRI3ChBleHBlY3RlZF9zaWduZXJzGAggAygLMh0uc2VhbGQudjEuRXhwZWN0ZWRTaWduZXJDaGVjayJFChNFeHBlY3RlZFNpZ25lckNoZWNrEg4KBnNpZ25lchgBIAEoCRIOCgZzaWduZWQYAiABKAgSDgoGZmllbGRzGAMgAygJIoQCChVTaWduYXR1cmVWZXJpZmljYXRpb24SDQoFZmllbGQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SIgoHdmVyZGljdBgDIAEoDjIRLnNlYWxkLnYxLlZlcmRpY3QSEQoJaW50ZWdyaXR5GAQgASgJEg0KBXRydXN0GAUgASgJEhUKDWNoYW5nZXNfYWZ0ZXIYBiABKAkSHQoVY292ZXJzX3dob2xlX2RvY3VtZW50GAcgASgIEhYKDnNpZ25lcl9zdWJqZWN0GAggASgJEg8KB3JlYXNvbnMYCSADKAkSDQoFbGV2ZWwYCiABKAkSFgoOdGltZXN0YW1wX3RpbWUYCyABKAkqZQoHVmVyZGljdBIXChNWRVJESUNUX1VOU1BFQ0lGSUVEEAASEQoNVkVSRElDVF9WQUxJRBABEhMKD1ZFUkRJQ1RfSU5WQUxJRBACEhkKFVZFUkRJQ1RfSU5ERVRFUk1JTkFURRADMk4KDVZlcmlmeVNlcnZpY2USPQoGVmVyaWZ5Ehcuc2VhbGQudjEuVmVyaWZ5UmVxdWVzdBoYLnNlYWxkLnYxLlZlcmlmeVJlc3BvbnNlKAFiBnByb3RvMw");
+  fileDesc("ChVzZWFsZC92MS92ZXJpZnkucHJvdG8SCHNlYWxkLnYxIlUKDVZlcmlmeVJlcXVlc3QSKAoGaGVhZGVyGAEgASgLMhYuc2VhbGQudjEuVmVyaWZ5SGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkItQBCgxWZXJpZnlIZWFkZXISGgoNZG9jdW1lbnRfc2l6ZRgBIAEoA0gAiAEBEhkKEWRvY3VtZW50X3Bhc3N3b3JkGAIgASgJEhEKCXdhbnRfaHRtbBgDIAEoCBIXCg9yZXBvcnRfbGFuZ3VhZ2UYBCABKAkSGAoQZXhwZWN0ZWRfc2lnbmVycxgFIAMoCRIVCg1kb2N1bWVudF9uYW1lGAYgASgJEhMKBnN0cmljdBgHIAEoCEgBiAEBQhAKDl9kb2N1bWVudF9zaXplQgkKB19zdHJpY3QiywIKDlZlcmlmeVJlc3BvbnNlEiIKB3ZlcmRpY3QYASABKA4yES5zZWFsZC52MS5WZXJkaWN0Eg8KB3JlYXNvbnMYAiADKAkSEQoJcmV2aXNpb25zGAMgASgNEh0KFWxhc3RfcmV2aXNpb25fY292ZXJlZBgEIAEoCBIzCgpzaWduYXR1cmVzGAUgAygLMh8uc2VhbGQudjEuU2lnbmF0dXJlVmVyaWZpY2F0aW9uEhMKC3JlcG9ydF9qc29uGAYgASgJEhMKC3JlcG9ydF9odG1sGAcgASgJEjcKEGV4cGVjdGVkX3NpZ25lcnMYCCADKAsyHS5zZWFsZC52MS5FeHBlY3RlZFNpZ25lckNoZWNrEhIKCmluZGljYXRpb24YCSABKAkSFgoOc3ViX2luZGljYXRpb24YCiABKAkSDgoGc3RyaWN0GAsgASgIIkUKE0V4cGVjdGVkU2lnbmVyQ2hlY2sSDgoGc2lnbmVyGAEgASgJEg4KBnNpZ25lZBgCIAEoCBIOCgZmaWVsZHMYAyADKAkisAIKFVNpZ25hdHVyZVZlcmlmaWNhdGlvbhINCgVmaWVsZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoDRIiCgd2ZXJkaWN0GAMgASgOMhEuc2VhbGQudjEuVmVyZGljdBIRCglpbnRlZ3JpdHkYBCABKAkSDQoFdHJ1c3QYBSABKAkSFQoNY2hhbmdlc19hZnRlchgGIAEoCRIdChVjb3ZlcnNfd2hvbGVfZG9jdW1lbnQYByABKAgSFgoOc2lnbmVyX3N1YmplY3QYCCABKAkSDwoHcmVhc29ucxgJIAMoCRINCgVsZXZlbBgKIAEoCRIWCg50aW1lc3RhbXBfdGltZRgLIAEoCRISCgppbmRpY2F0aW9uGAwgASgJEhYKDnN1Yl9pbmRpY2F0aW9uGA0gASgJKmUKB1ZlcmRpY3QSFwoTVkVSRElDVF9VTlNQRUNJRklFRBAAEhEKDVZFUkRJQ1RfVkFMSUQQARITCg9WRVJESUNUX0lOVkFMSUQQAhIZChVWRVJESUNUX0lOREVURVJNSU5BVEUQAzJOCg1WZXJpZnlTZXJ2aWNlEj0KBlZlcmlmeRIXLnNlYWxkLnYxLlZlcmlmeVJlcXVlc3QaGC5zZWFsZC52MS5WZXJpZnlSZXNwb25zZSgBYgZwcm90bzM");
 
 /**
  * VerifyRequest is one message of the Verify request stream.
@@ -101,6 +101,15 @@ export type VerifyHeader = Message<"seald.v1.VerifyHeader"> & {
    * @generated from field: string document_name = 6;
    */
   documentName: string;
+
+  /**
+   * Strict mode: no annotation added, changed or removed after any signature is allowed (as after a DocMDP P=2
+   * certification), for callers who want "no annotation after a seal". Unset: the server's verify.strict (default
+   * false: annotations after approval signatures are allowed and reported, as pyHanko and EU DSS do).
+   *
+   * @generated from field: optional bool strict = 7;
+   */
+  strict?: boolean | undefined;
 };
 
 /**
@@ -170,6 +179,27 @@ export type VerifyResponse = Message<"seald.v1.VerifyResponse"> & {
    * @generated from field: repeated seald.v1.ExpectedSignerCheck expected_signers = 8;
    */
   expectedSigners: ExpectedSignerCheck[];
+
+  /**
+   * ETSI EN 319 102-1 main indication for the document: TOTAL-PASSED, TOTAL-FAILED or INDETERMINATE (matches verdict).
+   *
+   * @generated from field: string indication = 9;
+   */
+  indication: string;
+
+  /**
+   * Its sub-indication (HASH_FAILURE, SIG_CRYPTO_FAILURE, NO_CERTIFICATE_CHAIN_FOUND, REVOKED, …); empty when passed.
+   *
+   * @generated from field: string sub_indication = 10;
+   */
+  subIndication: string;
+
+  /**
+   * True when the document was verified in strict mode (VerifyHeader.strict or the server's default).
+   *
+   * @generated from field: bool strict = 11;
+   */
+  strict: boolean;
 };
 
 /**
@@ -290,6 +320,20 @@ export type SignatureVerification = Message<"seald.v1.SignatureVerification"> & 
    * @generated from field: string timestamp_time = 11;
    */
   timestampTime: string;
+
+  /**
+   * ETSI EN 319 102-1 main indication: TOTAL-PASSED, TOTAL-FAILED or INDETERMINATE (matches verdict).
+   *
+   * @generated from field: string indication = 12;
+   */
+  indication: string;
+
+  /**
+   * Its sub-indication; empty when TOTAL-PASSED (docs/verify.md lists them and what seald maps to each).
+   *
+   * @generated from field: string sub_indication = 13;
+   */
+  subIndication: string;
 };
 
 /**
