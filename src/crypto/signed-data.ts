@@ -29,7 +29,7 @@ const OID = {
   subjectKeyIdentifier: '2.5.29.14',
 };
 
-/** Digest algorithms by OID (RFC 5754 §2, RFC 3370 §2.1) with Node's names; SHA-1 is recognised to be refused. */
+/** Digest algorithms by OID (RFC 5754 §2, RFC 3370 §2.1) with Node's names; SHA-1 verifies, its weakness is judged by the engine. */
 const DIGESTS: Record<string, { name: string; node: string }> = {
   '1.3.14.3.2.26': { name: 'SHA-1', node: 'sha1' },
   '2.16.840.1.101.3.4.2.1': { name: 'SHA-256', node: 'sha256' },
@@ -58,6 +58,10 @@ const SIGNATURES: Record<string, { name: string; digest?: string }> = {
   '1.2.840.10045.4.3.2': { name: 'ecdsa-with-SHA256', digest: 'sha256' },
   '1.2.840.10045.4.3.3': { name: 'ecdsa-with-SHA384', digest: 'sha384' },
   '1.2.840.10045.4.3.4': { name: 'ecdsa-with-SHA512', digest: 'sha512' },
+  // RFC 3370 §3.1, RFC 5758 §3.1: DSA, still met in old e-contracts
+  '1.2.840.10040.4.1': { name: 'DSA' },
+  '1.2.840.10040.4.3': { name: 'dsa-with-SHA1', digest: 'sha1' },
+  '2.16.840.1.101.3.4.3.2': { name: 'dsa-with-SHA256', digest: 'sha256' },
 };
 
 /** Integrity of one signature over its /ByteRange (ISO 32000-1 §12.8.1, RFC 5652 §5.4, RFC 5035). */
@@ -292,7 +296,6 @@ export function checkCms(
     return { integrity: 'UNSUPPORTED', reason: `unsupported algorithm ${cms.signatureAlgorithm} with ${cms.digestAlgorithm}` };
   }
   const hash = sigAlg.digest ?? cms.digestNode;
-  if (hash === 'sha1') return { integrity: 'UNSUPPORTED', reason: 'SHA-1 signatures are not accepted' };
   const key: KeyObject | undefined = x509(cms.signerCertificate)?.publicKey;
   if (!key) return { integrity: 'BAD_CMS', reason: "the signer's certificate cannot be read" };
   let ok: boolean;

@@ -128,6 +128,9 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
       r.reasons.push(`changed after signing in a way that is not allowed: ${bad.slice(0, 5).map((c) => c.description).join('; ')}${bad.length > 5 ? `; and ${bad.length - 5} more` : ''}`);
     }
     r.verdict = signatureVerdict(r);
+    if (r.weakAlgorithm && r.verdict === 'INDETERMINATE' && r.trust === 'TRUSTED' && r.integrity === 'INTACT' && r.changesAfter !== 'NOT_ALLOWED') {
+      r.reasons.push(`the signature relies on ${r.weakAlgorithm}, a weak algorithm: acceptable only with a time-stamp from before its sunset (end of 2009), and none proves that`);
+    }
   }
   assignLevels(reports, revocationEmbedded, firstDssRevision(revisions, docAt));
 
@@ -188,9 +191,25 @@ function signatureVerdict(r: SignatureReport): SignatureReport['verdict'] {
     return r.integrity === 'UNSUPPORTED' && r.changesAfter !== 'NOT_ALLOWED' ? 'INDETERMINATE' : 'INVALID';
   }
   if (r.trust !== 'TRUSTED') return 'INDETERMINATE';
+  if (r.weakAlgorithm && !provenBeforeSunset(r)) return 'INDETERMINATE';
   // A signature time-stamp that is not for this signature: a forged time claim (integrity.ts signatureTime).
   if (r.signatureTimestamp === 'FAILED') return 'INDETERMINATE';
   return 'VALID';
+}
+
+/**
+ * SHA-1 is weak (ETSI TS 119 312; DSS's default validation policy): a signature that relies on it is acceptable only
+ * with a proof of existence — a verified time-stamp — from before its sunset, here the end of 2009 (after which
+ * ETSI's algorithm catalogue no longer lists SHA-1 for new signatures). Otherwise INDETERMINATE,
+ * CRYPTO_CONSTRAINTS_FAILURE_NO_POE: intact and perhaps genuine, but nothing proves it was made while SHA-1 was safe.
+ */
+const SHA1_SUNSET = Date.UTC(2010, 0, 1);
+
+function provenBeforeSunset(r: SignatureReport): boolean {
+  if (r.timestampTime === null) return false;
+  const proven = Date.parse(r.timestampTime);
+  if (!(proven < SHA1_SUNSET)) return false;
+  return true;
 }
 
 type Opened =
