@@ -18,8 +18,9 @@ import type { PdfDocument } from '../../pdf/document.ts';
 import { PdfDict, PdfRef, PdfStream, type PdfObject } from '../../pdf/objects.ts';
 import type { Revision } from '../../pdf/revisions.ts';
 import { examinedEntries, isContainer, relisted } from './xref-entries.ts';
+import { contentStreams, onlyGrown } from './page-parts.ts';
 import type { Budget } from '../../pdf/limits.ts';
-import { changedKeys, describeObject, sameValue, fieldInfo, isEmptyBox, overlaps, pageTree, rectOf, type PageEntry } from '../../pdf/compare.ts';
+import { changedKeys, deepEqual, describeObject, sameValue, fieldInfo, isEmptyBox, overlaps, pageTree, rectOf, type PageEntry } from '../../pdf/compare.ts';
 import { signatureFields, type SignatureField } from '../../pdf/signature-fields.ts';
 import { placementOf } from '../../pdf/placement-record.ts';
 import { appearanceUse, belongsToFilled, referrerIndex } from './appearance-use.ts';
@@ -224,23 +225,6 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
 
 type Add = (cls: ChangeClass, kind: string, description: string, field?: string) => void;
 
-const contentIndex = new WeakMap<PdfDocument, Map<number, number>>();
-
-/** Page content streams of a revision (§7.7.3.3 /Contents: a stream or an array of streams) → 0-based page. */
-function contentStreams(doc: PdfDocument, tree: { pages: PageEntry[] }): Map<number, number> {
-  let map = contentIndex.get(doc);
-  if (!map) {
-    map = new Map();
-    for (const [i, p] of tree.pages.entries()) {
-      const c = p.dict.get('Contents');
-      const arr = c instanceof PdfRef ? doc.resolve(c) : c;
-      for (const x of Array.isArray(arr) ? arr.slice(0, 10_000) : [c]) if (x instanceof PdfRef && !map.has(x.num)) map.set(x.num, i);
-    }
-    contentIndex.set(doc, map);
-  }
-  return map;
-}
-
 function existed(doc: PdfDocument, num: number): boolean {
   const e = doc.xref.entries.get(num);
   if (!e || e.type === 'free') return false;
@@ -288,6 +272,7 @@ function diffAcroForm(prev: PdfDocument, cur: PdfDocument, old: PdfObject, value
     if (k === 'Fields') diffFields(cur, prev.resolve(before.get(k)) ?? [], cur.resolve(value.get(k)) ?? null, add);
     else if (ACROFORM_SIGNING_KEYS.has(k)) continue;
     else if (ACROFORM_ADDABLE_KEYS.has(k) && !before.has(k)) add('signing', 'form-resources-added', `/AcroForm /${k} added`);
+    else if (k === 'DR' && onlyGrown(prev, cur, before.get(k), value.get(k), budget)) add('signing', 'form-resources-added', '/AcroForm /DR: resources added (none changed)');
     else add('forbidden', 'acroform-changed', `/AcroForm /${k} changed`);
   }
 }
@@ -398,7 +383,9 @@ function fieldChange(
   if (!(old instanceof PdfDict) || !(value instanceof PdfDict)) return undefined;
   const info = fieldInfo(prev, old);
   const keys = changedKeys(old, value, budget);
-  if (info.ft === undefined || !keys.every((k) => FORM_FILL_KEYS.has(k))) return undefined;
+  // A signer that fills an empty signature field may also set its widget's flags (pyHanko locks it: /F 4 → 132).
+  const signing = info.ft === 'Sig' && !old.has('V') && value.get('V') instanceof PdfRef;
+  if (info.ft === undefined || !keys.every((k) => FORM_FILL_KEYS.has(k) || (signing && k === 'F'))) return undefined;
   if (info.ft === 'Sig') {
     const v = value.get('V');
     if (!old.has('V') && v instanceof PdfRef && newSigNums.includes(v.num)) {
