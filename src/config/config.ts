@@ -76,6 +76,8 @@ export interface SealdConfig {
   pkcs11: Pkcs11Config & { env: Record<string, string>; moreModules?: Pkcs11Config[] };
   seals: SealConfig[];
   trust: { anchors: string[] };
+  /** Verification defaults: `strict` (no annotation change after a signature; docs/verify.md), default false. */
+  verify: { strict: boolean };
   /** Time-stamping authorities; undefined when none is configured. */
   tsa: TsaConfig | undefined;
   /** Long-term validation: a fallback OCSP responder. */
@@ -152,6 +154,7 @@ export const ENVIRONMENT_VARIABLES = {
   SEALD_TOKEN_PIN_ENV: 'pkcs11.tokens[0].pin (as { env })',
   SEALD_TOKEN_SESSIONS: 'pkcs11.tokens[0].sessions',
   SEALD_TRUST_ANCHORS: `trust.anchors (a list separated by "${path.delimiter}")`,
+  SEALD_VERIFY_STRICT: 'verify.strict (true or false)',
   SEALD_TSA_URLS: 'tsa.urls (comma-separated URLs)',
   SEALD_TSA_TIMEOUT_MS: 'tsa.timeout_ms',
   SEALD_LTV_OCSP_URL: 'ltv.ocsp_url',
@@ -313,6 +316,13 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     anchorsEnv !== undefined
       ? anchorsEnv.split(path.delimiter).filter((p) => p !== '').map(fromCwd)
       : stringList(trustFile.anchors, 'trust.anchors', source).map(fromFile);
+  const verifyFile = section(file, 'verify', source, ['strict']);
+  const strictEnv = envValue('SEALD_VERIFY_STRICT');
+  const strictValue = strictEnv !== undefined ? strictEnv : verifyFile.strict;
+  if (strictValue !== undefined && strictValue !== null && ![true, false, 'true', 'false'].includes(strictValue as string | boolean)) {
+    throw configError('verify.strict', 'expected true or false', strictEnv !== undefined ? 'SEALD_VERIFY_STRICT' : source);
+  }
+  const verifyStrict = strictValue === true || strictValue === 'true';
 
   // --- tls, policy, audit ---------------------------------------------------------------------------------------------
   const tls = tlsFrom(section(file, 'tls', source, ['cert', 'key', 'client_ca']), envValue, fromFile, fromCwd, source);
@@ -358,6 +368,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     pkcs11: { module: modulePath, env: moduleEnvVars, tokens, ...poolHealth(pkcs11File.health, source), ...moreModules(pkcs11File.more_modules, fromFile, configDir, source) },
     seals,
     trust: { anchors },
+    verify: { strict: verifyStrict },
     tsa: tsaFrom(file, envValue, fromFile, source, env),
     ltv: ltvFrom(file, envValue, source),
   };
@@ -365,7 +376,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
 
 // ---------------------------------------------------------------------------------------------------------------------
 
-const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'batch', 'log', 'pkcs11', 'seals', 'trust', 'tls', 'policy', 'audit', 'tsa', 'ltv', 'activation', PLAINTEXT_ON_NETWORK_KEY];
+const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'batch', 'log', 'pkcs11', 'seals', 'trust', 'verify', 'tls', 'policy', 'audit', 'tsa', 'ltv', 'activation', PLAINTEXT_ON_NETWORK_KEY];
 
 function parseConfigFile(text: string, source: string): Table {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });

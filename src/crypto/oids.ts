@@ -28,6 +28,10 @@ export const sha1WithRSAEncryption = '1.2.840.113549.1.1.5';
 export const sha256WithRSAEncryption = '1.2.840.113549.1.1.11';
 export const sha384WithRSAEncryption = '1.2.840.113549.1.1.12';
 export const sha512WithRSAEncryption = '1.2.840.113549.1.1.13';
+// RFC 3279 §2.3.2, RFC 5758 §3.1: DSA (verified in old documents, never made)
+export const id_dsa = '1.2.840.10040.4.1';
+export const id_dsa_with_sha1 = '1.2.840.10040.4.3';
+export const id_dsa_with_sha256 = '2.16.840.1.101.3.4.3.2';
 // RFC 5480 §2.1.1, RFC 5758 §3.2
 export const id_ecPublicKey = '1.2.840.10045.2.1';
 export const ecdsa_with_SHA256 = '1.2.840.10045.4.3.2';

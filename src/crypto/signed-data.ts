@@ -13,7 +13,7 @@ import { createHash, verify as verifySignature, type KeyObject } from 'node:cryp
 import { Certificate } from './certificate.ts';
 import { children, DerError, equalBytes, expectTag, oid, readTlv, type Tlv } from './der.ts';
 import {
-  ecdsa_with_SHA256, ecdsa_with_SHA384, ecdsa_with_SHA512, id_aa_signingCertificate, id_aa_signingCertificateV2,
+  ecdsa_with_SHA256, ecdsa_with_SHA384, id_dsa, id_dsa_with_sha1, id_dsa_with_sha256, ecdsa_with_SHA512, id_aa_signingCertificate, id_aa_signingCertificateV2,
   id_ce_subjectKeyIdentifier, id_contentType, id_data, id_ecPublicKey, id_messageDigest, id_sha1, id_sha256, id_sha384,
   id_sha512, id_signedData, rsaEncryption, sha1WithRSAEncryption, sha256WithRSAEncryption, sha384WithRSAEncryption,
   sha512WithRSAEncryption,
@@ -23,7 +23,7 @@ import type { Sm2PublicKey } from './sm2-curve.ts';
 import { SM2_DEFAULT_ID, sm2Z, verifySm2 } from './sm2-signature.ts';
 import { createSm3 } from './sm3.ts';
 
-/** Digest algorithms by OID (RFC 5754 §2, RFC 3370 §2.1) with Node's names; SHA-1 is recognised to be refused. */
+/** Digest algorithms by OID (RFC 5754 §2, RFC 3370 §2.1) with Node's names; SHA-1 verifies, its weakness is judged by the engine. */
 const DIGESTS: Record<string, { name: string; node: string }> = {
   [id_sha1]: { name: 'SHA-1', node: 'sha1' },
   [id_sha256]: { name: 'SHA-256', node: 'sha256' },
@@ -52,6 +52,10 @@ const SIGNATURES: Record<string, { name: string; digest?: string }> = {
   [ecdsa_with_SHA256]: { name: 'ecdsa-with-SHA256', digest: 'sha256' },
   [ecdsa_with_SHA384]: { name: 'ecdsa-with-SHA384', digest: 'sha384' },
   [ecdsa_with_SHA512]: { name: 'ecdsa-with-SHA512', digest: 'sha512' },
+  // RFC 3370 §3.1, RFC 5758 §3.1: DSA, still met in old e-contracts
+  [id_dsa]: { name: 'DSA' },
+  [id_dsa_with_sha1]: { name: 'dsa-with-SHA1', digest: 'sha1' },
+  [id_dsa_with_sha256]: { name: 'dsa-with-SHA256', digest: 'sha256' },
 };
 
 /** Integrity of one signature over its /ByteRange (ISO 32000-1 §12.8.1, RFC 5652 §5.4, RFC 5035). */
@@ -287,7 +291,6 @@ export function checkCms(
     return { integrity: 'UNSUPPORTED', reason: `unsupported algorithm ${cms.signatureAlgorithm} with ${cms.digestAlgorithm}` };
   }
   const hash = sigAlg.digest ?? cms.digestNode;
-  if (hash === 'sha1') return { integrity: 'UNSUPPORTED', reason: 'SHA-1 signatures are not accepted' };
   const key: KeyObject | undefined = Certificate.tryFrom(cms.signerCertificate)?.publicKey;
   if (!key) return { integrity: 'BAD_CMS', reason: "the signer's certificate cannot be read" };
   let ok: boolean;

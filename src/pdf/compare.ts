@@ -30,6 +30,37 @@ export function deepEqual(a: PdfObject | undefined, b: PdfObject | undefined, bu
   return false;
 }
 
+/** Stream dictionary keys that say how the bytes are stored, not what they are (ISO 32000-1 §7.3.8.2 Table 5). */
+const ENCODING_KEYS = new Set(['Length', 'Filter', 'DecodeParms', 'DL']);
+
+/**
+ * Same value, as deepEqual, except that two streams are also equal when they hold the same decoded bytes under the
+ * same other entries: a writer that re-compresses an unchanged stream, or writes its /Length direct, changes nothing
+ * a reader sees. A stream that cannot be decoded (an unsupported filter, a damaged one) is compared as stored.
+ */
+export function sameValue(
+  a: PdfObject | undefined,
+  b: PdfObject | undefined,
+  budget: Budget,
+  decodeA: (s: PdfStream) => Uint8Array,
+  decodeB: (s: PdfStream) => Uint8Array,
+): boolean {
+  if (deepEqual(a, b, budget)) return true;
+  if (!(a instanceof PdfStream && b instanceof PdfStream)) return false;
+  const keys = new Set([...a.dict.entries.keys(), ...b.dict.entries.keys()]);
+  for (const k of keys) if (!ENCODING_KEYS.has(k) && !deepEqual(a.dict.get(k), b.dict.get(k), budget)) return false;
+  let x: Uint8Array;
+  let y: Uint8Array;
+  try {
+    x = decodeA(a);
+    y = decodeB(b);
+  } catch {
+    return false;
+  }
+  budget.stream(x.length + y.length);
+  return Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
+}
+
 /** Keys whose values differ between two dictionaries (added, removed or changed). */
 export function changedKeys(a: PdfDict, b: PdfDict, budget: Budget): string[] {
   const keys = new Set([...a.entries.keys(), ...b.entries.keys()]);

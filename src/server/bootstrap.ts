@@ -114,6 +114,7 @@ export async function startSealdServer(
       sealDocument: options.sealDocument ?? checkedSealDocument,
       metricsRegistry: metrics,
       trustAnchors: loadTrustAnchors(config.trust.anchors),
+      verifyStrict: config.verify.strict,
       close: async () => {
         await pool.close();
         await releaseAccess();

@@ -23,6 +23,8 @@ export interface ServiceContext {
   audit: { append(entry: AuditEntry): Promise<unknown> };
   /** DER certificates the Verify RPC trusts (config trust.anchors). */
   trustAnchors: Uint8Array[];
+  /** The Verify RPC's strict mode when the header leaves it unset (config verify.strict; default false). */
+  verifyStrict?: boolean;
   /** Bounds documents in progress and spooled bytes (absent: no admission control). */
   admission?: Admission;
   /** The time-stamping authorities, when configured, and whether Seal time-stamps by default. */

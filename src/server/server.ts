@@ -75,6 +75,8 @@ export interface ServerParts {
   audit?: ServiceContext['audit'];
   /** DER trust anchors for the Verify RPC (none: every signer is UNTRUSTED). */
   trustAnchors?: Uint8Array[];
+  /** Verify's strict mode by default (config verify.strict). */
+  verifyStrict?: boolean;
   /** SealBatch settings; defaults: DEFAULTS, idempotency records in memory only. */
   batch?: BatchSettings;
   /** Signature activation settings (config `activation`); default: ACTIVATION_DEFAULTS (no PIN without TLS). */
@@ -124,6 +126,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     policy: parts.policy ?? { current: () => BUILT_IN_POLICY },
     audit: parts.audit ?? NO_AUDIT,
     trustAnchors: parts.trustAnchors ?? [],
+    verifyStrict: parts.verifyStrict ?? false,
     activation: new ActivationGate(parts.activation ?? ACTIVATION_DEFAULTS, parts.tls !== undefined),
     track(work) {
       const tracked = work.catch((error: unknown) => logger.error({ err: error }, 'call handler failed'));

@@ -41,7 +41,7 @@ async function handleVerify(context: ServiceContext, dc: DocumentCall<VerifyHead
   dc.access.authorize();
   const language = reportLanguage(header.reportLanguage);
   const { source } = await dc.receive(header);
-  const report = await verifyDocument(source, { trustAnchors: context.trustAnchors });
+  const report = await verifyDocument(source, { trustAnchors: context.trustAnchors, strict: header.strict ?? context.verifyStrict ?? false });
   if (dc.lifetime.signal.aborted) throw abortReason(dc.lifetime.signal);
   const expectedSigners = header.expectedSigners.filter((s) => s.trim() !== '');
   const html = header.wantHtml
@@ -92,9 +92,14 @@ export function verifyResponse(report: VerificationReport, expectedSigners: read
         level: s.level ?? '',
         timestampTime: s.timestampTime ?? '',
         ...(s.seal ? { seal: electronicSeal(s.seal) } : {}),
+        indication: s.indication ?? '',
+        subIndication: s.subIndication ?? '',
       }),
     ),
     reportJson: JSON.stringify(report),
+    indication: report.indication ?? '',
+    subIndication: report.subIndication ?? '',
+    strict: report.strict ?? false,
   });
 }
 

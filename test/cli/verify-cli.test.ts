@@ -17,6 +17,8 @@ import type { SealdServer } from '../../src/server/server.ts';
 import { ENCRYPTED_USER_PASSWORD, fixture } from '../fixtures/index.ts';
 import { run } from '../support/run.ts';
 import { openSealer, type Sealer } from '../engine/verify/sealer.ts';
+import { addAnnotation, appendUpdate } from '../engine/verify/attack-kit.ts';
+import { PdfString, dict, name } from '../../src/pdf/objects.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/seald.mjs', import.meta.url));
 
@@ -53,12 +55,13 @@ describe('seald verify', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout.toString());
-    expect(Object.keys(report).sort()).toEqual(['lastRevisionCovered', 'reasons', 'reportVersion', 'revisions', 'signatures', 'verdict']);
+    expect(Object.keys(report).sort()).toEqual(['indication', 'lastRevisionCovered', 'reasons', 'reportVersion', 'revisions', 'signatures', 'strict', 'subIndication', 'verdict']);
+    expect(report).toMatchObject({ indication: 'TOTAL-PASSED', subIndication: null, strict: false });
     expect(report).toMatchObject({ verdict: 'VALID', revisions: 2, lastRevisionCovered: true });
     expect(Object.keys(report.signatures[0]).sort()).toEqual([
       'byteRange', 'changes', 'changesAfter', 'claimedSigningTime', 'coversWholeDocument', 'digestAlgorithm', 'field',
-      'integrity', 'level', 'placement', 'reasons', 'revision', 'signatureAlgorithm', 'signatureTimestamp', 'signer', 'subFilter', 'timestampTime', 'trust',
-      'verdict',
+      'indication', 'integrity', 'level', 'placement', 'reasons', 'revision', 'signatureAlgorithm', 'signatureTimestamp', 'signer', 'subFilter',
+      'subIndication', 'timestampTime', 'trust', 'verdict', 'weakAlgorithm',
     ]);
     expect(report.signatures[0]).toMatchObject({
       field: '甲方', revision: 2, integrity: 'INTACT', trust: 'TRUSTED', changesAfter: 'NONE', coversWholeDocument: true,
@@ -88,6 +91,22 @@ describe('seald verify', () => {
     expect(text).toContain(`${bad}: INVALID`);
     expect(text).toMatch(/signature\s+甲方/);
     expect(text).toMatch(/integrity\s+DIGEST_MISMATCH/);
+    expect(text).toContain('(ETSI EN 319 102-1: TOTAL-FAILED / HASH_FAILURE)');
+  });
+
+  it('--strict: a comment after the seal is not allowed (exit 1); without it, allowed (exit 0)', async () => {
+    const commented = path.join(dir, 'commented.pdf');
+    fs.writeFileSync(commented, appendUpdate(fs.readFileSync(good), (doc, w) =>
+      addAnnotation(doc, w, 1, w.add(dict({ Type: name('Annot'), Subtype: name('Text'), Rect: [450, 700, 470, 720], Contents: PdfString.text('ok') })))));
+    const lenient = await seald(['verify', commented, '--json', '--trust', sealer.caPem]);
+    expect(lenient.code).toBe(0);
+    const strict = await seald(['verify', commented, '--json', '--strict', '--trust', sealer.caPem]);
+    expect(strict.code).toBe(1);
+    const report = JSON.parse(strict.stdout.toString());
+    expect(report).toMatchObject({ strict: true, verdict: 'INVALID', indication: 'TOTAL-FAILED', subIndication: 'FORMAT_FAILURE' });
+    expect(report.signatures[0].changes[0].description).toMatch(/strict mode: no annotation change after a signature/);
+    const fromEnv = await seald(['verify', commented, '--json', '--trust', sealer.caPem], { SEALD_VERIFY_STRICT: 'true' });
+    expect(fromEnv.code).toBe(1);
   });
 
   it('takes the trust anchors from the data directory’s configuration; without any, the signer is UNTRUSTED (exit 1)', async () => {
@@ -137,8 +156,11 @@ describe('the Verify RPC', () => {
     expect(response.verdict).toBe(Verdict.VALID);
     expect(response.signatures.map((s) => [s.field, s.integrity, s.trust, s.changesAfter])).toEqual([['甲方', 'INTACT', 'TRUSTED', 'NONE']]);
     expect(JSON.parse(response.reportJson).verdict).toBe('VALID');
+    expect([response.indication, response.subIndication, response.strict]).toEqual(['TOTAL-PASSED', '', false]);
+    expect(response.signatures[0]!.indication).toBe('TOTAL-PASSED');
     const forged = await verifyRemote([fs.readFileSync(bad)]);
     expect(forged.verdict).toBe(Verdict.INVALID);
+    expect([forged.signatures[0]!.indication, forged.signatures[0]!.subIndication]).toEqual(['TOTAL-FAILED', 'HASH_FAILURE']);
   });
 
   it('refuses a call without a header, and the CLI can ask the server', async () => {
@@ -147,5 +169,8 @@ describe('the Verify RPC', () => {
     const result = await seald(['verify', bad, '--json', '--server', server.address]);
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout.toString()).signatures[0].integrity).toBe('DIGEST_MISMATCH');
+    const strict = await seald(['verify', good, '--json', '--strict', '--server', server.address]);
+    expect(strict.code).toBe(0);
+    expect(JSON.parse(strict.stdout.toString()).strict).toBe(true);
   });
 });

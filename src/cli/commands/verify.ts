@@ -48,6 +48,7 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
     allowPositionals: true,
     options: {
       json: { type: 'boolean', default: false },
+      strict: { type: 'boolean' },
       trust: { type: 'string', multiple: true },
       config: { type: 'string' },
       'data-dir': { type: 'string' },
@@ -81,7 +82,7 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
   let page: string | undefined;
   if (values.server !== undefined) {
     const address = await channelTarget(serverAddresses(values.server, io.env));
-    ({ report, page } = await verifyRemote(address, file, timeout, clientTls(values, io.env), password, wantPage ? wanted : undefined));
+    ({ report, page } = await verifyRemote(address, file, timeout, clientTls(values, io.env), password, wantPage ? wanted : undefined, values.strict));
   } else {
     const anchors = await localAnchors(values, io);
     const source = await FileSource.open(path.resolve(file));
@@ -89,6 +90,7 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
     try {
       report = await verifyDocument(source, {
         trustAnchors: anchors,
+        strict: values.strict ?? io.env.SEALD_VERIFY_STRICT === 'true',
         ...(timeout === undefined ? {} : { limits: { maxMillis: timeout * 1000 } }),
       });
       if (wantPage) page = await htmlReport(source, report, wanted);
@@ -133,6 +135,7 @@ async function verifyRemote(
   tls: ClientTls | undefined,
   password: string,
   wanted: ReportRequest | undefined,
+  strict: boolean | undefined,
 ): Promise<{ report: VerificationReport; page: string | undefined }> {
   const client = new VerifyClient(address, channelCredentials(tls));
   try {
@@ -152,6 +155,7 @@ async function verifyRemote(
             value: {
               documentSize: BigInt(size),
               documentPassword: password,
+              ...(strict === undefined ? {} : { strict }),
               ...(wanted === undefined ? {} : { wantHtml: true, reportLanguage: wanted.language, expectedSigners: wanted.expectedSigners, documentName: wanted.documentName }),
             },
           },
@@ -174,7 +178,7 @@ async function verifyRemote(
 
 export function humanReport(file: string, report: VerificationReport): string {
   const lines = [
-    `${file}: ${report.verdict}`,
+    `${file}: ${report.verdict}${report.indication ? ` (ETSI EN 319 102-1: ${report.indication}${report.subIndication ? ` / ${report.subIndication}` : ''})` : ''}${report.strict ? ' [strict]' : ''}`,
     `  ${report.revisions} revision${report.revisions === 1 ? '' : 's'}, ${report.signatures.length} signature${report.signatures.length === 1 ? '' : 's'}, last revision ${report.lastRevisionCovered ? 'covered' : 'NOT covered'} by a signature`,
     ...report.reasons.map((r) => `  - ${r}`),
     ...(report.repairedOriginal === undefined ? [] : [`  original repaired to be read (revisions 1..${report.repairedOriginal.revisions}): ${report.repairedOriginal.reason}`]),
@@ -201,6 +205,7 @@ function signatureTable(s: SignatureReport): string {
     ['covers all', s.coversWholeDocument ? 'yes' : 'no'],
     ['changes after', s.changesAfter],
     ['trust', s.trust],
+    ['ETSI', s.indication ? `${s.indication}${s.subIndication ? ` / ${s.subIndication}` : ''}` : '-'],
   ];
   for (const c of s.changes) rows.push([`  rev ${c.revision}`, `${c.allowed ? 'allowed' : 'NOT ALLOWED'}: ${c.description}`]);
   for (const r of s.reasons) rows.push(['reason', r]);

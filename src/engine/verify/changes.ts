@@ -17,8 +17,10 @@
 import type { PdfDocument } from '../../pdf/document.ts';
 import { PdfDict, PdfRef, PdfStream, type PdfObject } from '../../pdf/objects.ts';
 import type { Revision } from '../../pdf/revisions.ts';
+import { examinedEntries, isContainer, relisted } from './xref-entries.ts';
+import { contentStreams, onlyGrown } from './page-parts.ts';
 import type { Budget } from '../../pdf/limits.ts';
-import { changedKeys, deepEqual, describeObject, fieldInfo, isEmptyBox, overlaps, pageTree, rectOf, type PageEntry } from '../../pdf/compare.ts';
+import { changedKeys, deepEqual, describeObject, sameValue, fieldInfo, isEmptyBox, overlaps, pageTree, rectOf, type PageEntry } from '../../pdf/compare.ts';
 import { signatureFields, type SignatureField } from '../../pdf/signature-fields.ts';
 import { placementOf } from '../../pdf/placement-record.ts';
 import { appearanceUse, belongsToFilled, referrerIndex } from './appearance-use.ts';
@@ -114,7 +116,7 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
   const pagesToDiffAnnots = new Set<number>();
   const filledFields = new Set<number>();
   const otherChanged: { num: number; old: PdfObject }[] = [];
-  for (const [num, entry] of rev.entries) {
+  for (const [num, entry] of examinedEntries(prev, cur, rev)) {
     budget.object();
     if (num === 0) continue;
     const prevEntry = prev.xref.entries.get(num);
@@ -123,6 +125,10 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
       if (hadObject) add('forbidden', 'object-deleted', `${describeObject(num, prev.getObject(refOf(prev, num)))} deleted`);
       continue;
     }
+    // Some writers re-list unchanged objects at their old places in every update (a 法大大 contract's update lists
+    // object 1 at offset 17). An entry that says exactly what the previous revision said changes nothing; one that
+    // points anywhere else in earlier bytes (an older version of the object, a hidden one) rewrites history.
+    if (relisted(prev, rev, num, entry)) continue;
     if (entry.type === 'offset' && (entry.offset < rev.start || entry.offset >= rev.eofEnd)) {
       add('forbidden', 'xref-points-outside-revision', `object ${num} is placed at offset ${entry.offset}, outside the bytes of revision ${rev.number}`);
       continue;
@@ -132,10 +138,13 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
       continue;
     }
     const value = cur.getObject(new PdfRef(num, entry.type === 'offset' ? entry.gen : 0));
-    if (value instanceof PdfStream && ['XRef', 'ObjStm'].includes(value.dict.name('Type') ?? '')) continue;
-    if (!hadObject || prevEntry === undefined) continue; // a new object: judged through what refers to it
-    const old = prev.getObject(refOf(prev, num));
-    if (deepEqual(old, value, budget)) continue; // written again, unchanged
+    const old = hadObject && prevEntry !== undefined ? prev.getObject(refOf(prev, num)) : undefined;
+    // Container streams carry no content of their own; the objects in them are compared one by one (examinedEntries).
+    // Only a container replacing a container: an old content stream re-typed /ObjStm still shows on its page.
+    if (isContainer(value) && (old === undefined || isContainer(old))) continue;
+    if (old === undefined) continue; // a new object: judged through what refers to it
+    // Written again unchanged — where another writer put it (an object stream) and however it encodes it.
+    if (sameValue(old, value, budget, (x) => prev.decode(x), (x) => cur.decode(x))) continue;
 
     if (num === prev.catalogRef.num) {
       diffCatalog(prev, cur, old, value, budget, add);
@@ -198,6 +207,8 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
         const users = [...use.widgets.filter((w) => !belongsToFilled(prev, w, filledFields)).map((w) => `annotation ${w}`), ...use.other.map((o) => `object ${o}`)];
         add('forbidden', 'shared-appearance-changed',
           `${describeObject(num, old)}, an appearance shown by ${users.slice(0, 4).join(', ')}${users.length > 4 ? ` and ${users.length - 4} more` : ''}, was rewritten: it changes what something other than the filled field shows`);
+      } else if (contentStreams(prev, prevTree).has(num)) {
+        add('forbidden', 'page-content-changed', `the content of page ${contentStreams(prev, prevTree).get(num)! + 1} was rewritten (${describeObject(num, old)})`);
       } else {
         const kind = old instanceof PdfStream && old.dict.name('Subtype') === 'Image' ? 'image-replaced' : 'object-changed';
         add('forbidden', kind, `${describeObject(num, old)} was changed`);
@@ -262,6 +273,7 @@ function diffAcroForm(prev: PdfDocument, cur: PdfDocument, old: PdfObject, value
     if (k === 'Fields') diffFields(cur, prev.resolve(before.get(k)) ?? [], cur.resolve(value.get(k)) ?? null, add);
     else if (ACROFORM_SIGNING_KEYS.has(k)) continue;
     else if (ACROFORM_ADDABLE_KEYS.has(k) && !before.has(k)) add('signing', 'form-resources-added', `/AcroForm /${k} added`);
+    else if (k === 'DR' && onlyGrown(prev, cur, before.get(k), value.get(k), budget)) add('signing', 'form-resources-added', '/AcroForm /DR: resources added (none changed)');
     else add('forbidden', 'acroform-changed', `/AcroForm /${k} changed`);
   }
 }
@@ -372,7 +384,9 @@ function fieldChange(
   if (!(old instanceof PdfDict) || !(value instanceof PdfDict)) return undefined;
   const info = fieldInfo(prev, old);
   const keys = changedKeys(old, value, budget);
-  if (info.ft === undefined || !keys.every((k) => FORM_FILL_KEYS.has(k))) return undefined;
+  // A signer that fills an empty signature field may also set its widget's flags (pyHanko locks it: /F 4 → 132).
+  const signing = info.ft === 'Sig' && !old.has('V') && value.get('V') instanceof PdfRef;
+  if (info.ft === undefined || !keys.every((k) => FORM_FILL_KEYS.has(k) || (signing && k === 'F'))) return undefined;
   if (info.ft === 'Sig') {
     const v = value.get('V');
     if (!old.has('V') && v instanceof PdfRef && newSigNums.includes(v.num)) {

@@ -62,6 +62,7 @@ export async function checkSignature(
     trust: 'UNKNOWN',
     verdict: 'INDETERMINATE',
     reasons: [],
+    weakAlgorithm: null,
   };
   const fail = (integrity: SignatureReport['integrity'], reason: string): CheckedSignature => {
     report.integrity = integrity;
@@ -160,6 +161,7 @@ export async function checkSignature(
   const digest = sm2E !== undefined ? new Uint8Array(0) : await digestRanges((s, e) => source.chunks(s, e), ranges, cms.digestNode);
   const checked = checkCms(cms, digest, report.subFilter ?? undefined, undefined, sm2E);
   if (checked.integrity !== 'INTACT') fail(checked.integrity, checked.reason ?? checked.integrity);
+  else if (cms.digestNode === 'sha1' || /sha1/i.test(cms.signatureAlgorithm)) report.weakAlgorithm = 'SHA-1';
 
   // PAdES B-T: a signature time-stamp over the signature value proves when the signature existed, if its token
   // verifies and its TSA chains to a trust anchor; the signer's certificate is then judged at that time.

@@ -30,6 +30,8 @@ export interface FieldLock {
   signature: string;
   action: 'All' | 'Include' | 'Exclude';
   fields: string[];
+  /** ISO 32000-2 §12.7.5.5 Table 236: a signature field's /Lock may carry /P, the DocMDP permission it imposes once signed. */
+  p?: 1 | 2 | 3;
 }
 
 function references(doc: PdfDocument, sig: PdfDict): PdfDict[] {
@@ -56,12 +58,17 @@ export function locksOf(doc: PdfDocument, field: SignatureField, revision: numbe
   for (const d of lockDicts) {
     if (!d) continue;
     const action = d.name('Action');
-    if (action !== 'All' && action !== 'Include' && action !== 'Exclude') continue;
+    const p = doc.resolve(d.get('P'));
+    const perm: { p?: 1 | 2 | 3 } = p === 1 || p === 2 || p === 3 ? { p } : {};
+    if (action !== 'All' && action !== 'Include' && action !== 'Exclude') {
+      if (perm.p !== undefined) out.push({ revision, signature: field.name, action: 'Include', fields: [], ...perm });
+      continue;
+    }
     const names = doc.resolve(d.get('Fields'));
     const fields = Array.isArray(names)
       ? names.map((n) => doc.resolve(n)).filter((n): n is PdfString => n instanceof PdfString).map((n) => n.asText())
       : [];
-    out.push({ revision, signature: field.name, action, fields });
+    out.push({ revision, signature: field.name, action, fields, ...perm });
   }
   return out;
 }
@@ -72,20 +79,32 @@ function locks(lock: FieldLock, name: string): boolean {
   return lock.action === 'Include' ? named : !named;
 }
 
-export function judge(changes: RawChange[], certification: Certification | undefined, fieldLocks: FieldLock[]): Change[] {
+/**
+ * `strict`: no annotation change after any signature, as if every signature certified with P=2 (for callers who want
+ * "no annotation after a seal"; the default follows pyHanko and DSS and allows them after approval signatures).
+ */
+export function judge(changes: RawChange[], certification: Certification | undefined, fieldLocks: FieldLock[], strict = false, firstSignature?: { revision: number; field: string }): Change[] {
+  // The permissions in force at a revision: the certification's P and every /Lock /P signed before it; the strictest.
+  const restrictions: Certification[] = [
+    ...(certification ? [certification] : []),
+    ...fieldLocks.filter((l) => l.p !== undefined).map((l) => ({ revision: l.revision, p: l.p!, field: l.signature })),
+  ];
   return changes.map((c) => {
-    const certified = certification !== undefined && c.revision > certification.revision ? certification : undefined;
+    const certified = restrictions.filter((r) => c.revision > r.revision).sort((x, y) => x.p - y.p)[0];
     let allowed: boolean;
     let description = c.description;
     if (c.class === 'forbidden') allowed = false;
     else if (certified?.p === 1) {
       allowed = false;
-      description += ` (the document is certified by "${certified.field}" with DocMDP P=1: no changes allowed)`;
+      description += ` (${certified === certification ? 'the document is certified by' : 'the field lock of'} "${certified.field}" ${certified === certification ? 'with' : 'sets'} DocMDP P=1: no changes allowed)`;
     } else if (c.class === 'signing' || c.class === 'metadata') allowed = true;
     else if (c.class === 'form-fill') {
       const lock = fieldLocks.find((l) => l.revision < c.revision && locks(l, c.field ?? ''));
       allowed = lock === undefined;
       if (lock) description += ` (locked by signature "${lock.signature}")`;
+    } else if (certified === undefined && strict && firstSignature !== undefined && c.revision > firstSignature.revision) {
+      allowed = false;
+      description += ` (strict mode: no annotation change after a signature such as "${firstSignature.field}")`;
     } else {
       allowed = certified === undefined || certified.p === 3;
       if (!allowed) description += ` (DocMDP P=${certified!.p} of "${certified!.field}" does not allow annotations)`;

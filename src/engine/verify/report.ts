@@ -12,6 +12,25 @@ export type { ElectronicSealReport, Integrity, PlacementReport, Trust };
 
 export type Verdict = 'VALID' | 'INVALID' | 'INDETERMINATE';
 
+/** ETSI EN 319 102-1 §5.1.3 main indications and the sub-indications seald maps to (indications.ts). */
+export type Indication = 'TOTAL-PASSED' | 'TOTAL-FAILED' | 'INDETERMINATE';
+
+export type SubIndication =
+  | 'FORMAT_FAILURE'
+  | 'HASH_FAILURE'
+  | 'SIG_CRYPTO_FAILURE'
+  | 'REVOKED'
+  | 'SIG_CONSTRAINTS_FAILURE'
+  | 'CERTIFICATE_CHAIN_GENERAL_FAILURE'
+  | 'CRYPTO_CONSTRAINTS_FAILURE'
+  | 'CRYPTO_CONSTRAINTS_FAILURE_NO_POE'
+  | 'NO_SIGNING_CERTIFICATE_FOUND'
+  | 'NO_CERTIFICATE_CHAIN_FOUND'
+  | 'OUT_OF_BOUNDS_NO_POE'
+  | 'NOT_YET_VALID'
+  | 'SIGNED_DATA_NOT_FOUND'
+  | 'GENERIC';
+
 
 export type SignatureTimestamp = 'NONE' | 'VERIFIED' | 'UNTRUSTED' | 'FAILED';
 
@@ -77,6 +96,15 @@ export interface SignatureReport {
   reasons: string[];
   /** Present only for a GB/T 38540 / GM/T 0031 electronic seal (国密): the seal's name, code, image and validity. */
   seal?: ElectronicSealReport;
+  /** ETSI EN 319 102-1 §5.1.3 main indication, matching `verdict` (indications.ts). Added by issue 17. */
+  indication?: Indication;
+  /** Its sub-indication (HASH_FAILURE, NO_CERTIFICATE_CHAIN_FOUND, …); null when TOTAL-PASSED. */
+  subIndication?: SubIndication | null;
+  /**
+   * A weak algorithm the signature relies on (SHA-1 digests, ETSI TS 119 312 / DSS's default policy): acceptable
+   * only with a proof of existence (a verified time-stamp) before its sunset; null when none.
+   */
+  weakAlgorithm?: string | null;
 }
 
 export interface VerificationReport {
@@ -94,6 +122,14 @@ export interface VerificationReport {
    * repairs a file before sealing it (pdf/repaired-base.ts): how many, where they end, what was wrong.
    */
   repairedOriginal?: { revisions: number; end: number; reason: string };
+  /** ETSI EN 319 102-1 main indication for the document: the worst of its signatures' (indications.ts). */
+  indication?: Indication;
+  subIndication?: SubIndication | null;
+  /**
+   * True when verified in strict mode: no annotation change is allowed after any signature (as after a DocMDP P=2
+   * certification), for callers who want "no annotation after a seal". Default false (docs/verify.md).
+   */
+  strict?: boolean;
 }
 
 /** The worse of two verdicts: INVALID > INDETERMINATE > VALID. */

@@ -20,6 +20,7 @@ import { checkSignature } from './integrity.ts';
 import { Budget, DEFAULT_VERIFY_LIMITS, LimitExceeded, type VerifyLimits } from '../../pdf/limits.ts';
 import { certificationOf, judge, locksOf, type Certification, type FieldLock } from './policy.ts';
 import { worse, type SignatureReport, type VerificationReport } from './report.ts';
+import { indicationOf, subIndicationOf } from './indications.ts';
 import { signatureFields, type SignatureField } from '../../pdf/signature-fields.ts';
 
 export interface VerifyOptions {
@@ -28,18 +29,20 @@ export interface VerifyOptions {
   limits?: Partial<VerifyLimits>;
   /** The time to check certificates at when a signature claims no time (default now). */
   now?: Date;
+  /** Strict mode: no annotation change allowed after any signature (policy.ts judge); default false. */
+  strict?: boolean;
 }
 
 export async function verifyDocument(source: ByteSource, options: VerifyOptions): Promise<VerificationReport> {
   const budget = new Budget({ ...DEFAULT_VERIFY_LIMITS, ...options.limits });
   try {
-    return await verifyWithin(source, options, budget);
+    return withIndications(await verifyWithin(source, options, budget), options.strict === true);
   } catch (error) {
-    if (error instanceof LimitExceeded) return failed('INDETERMINATE', `verification stopped: ${error.message}`);
-    if (error instanceof SealdError) return failed('INVALID', error.message);
+    if (error instanceof LimitExceeded) return withIndications(failed('INDETERMINATE', `verification stopped: ${error.message}`), options.strict === true);
+    if (error instanceof SealdError) return withIndications(failed('INVALID', error.message), options.strict === true);
     if (error instanceof RangeError || error instanceof TypeError) {
       // A structure deep or strange enough to trip the runtime: still an answer, not a crash.
-      return failed('INVALID', `the PDF cannot be analysed: ${error.message.slice(0, 200)}`);
+      return withIndications(failed('INVALID', `the PDF cannot be analysed: ${error.message.slice(0, 200)}`), options.strict === true);
     }
     throw error;
   }
@@ -115,7 +118,8 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
     locks.push(...locksOf(at, field, revision));
   }
   reports.sort((x, y) => (x.revision ?? Infinity) - (y.revision ?? Infinity));
-  const judged = judge(changes, certification, locks);
+  const first = reports.find((r) => r.revision !== null);
+  const judged = judge(changes, certification, locks, options.strict === true, first ? { revision: first.revision!, field: first.field } : undefined);
 
   for (const r of reports) {
     const after = r.revision === null ? [] : judged.filter((c) => c.revision > r.revision!);
@@ -126,6 +130,9 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
       r.reasons.push(`changed after signing in a way that is not allowed: ${bad.slice(0, 5).map((c) => c.description).join('; ')}${bad.length > 5 ? `; and ${bad.length - 5} more` : ''}`);
     }
     r.verdict = signatureVerdict(r);
+    if (r.weakAlgorithm && r.verdict === 'INDETERMINATE' && r.trust === 'TRUSTED' && r.integrity === 'INTACT' && r.changesAfter !== 'NOT_ALLOWED') {
+      r.reasons.push(`the signature relies on ${r.weakAlgorithm}, a weak algorithm: acceptable only with a time-stamp from before its sunset (end of 2009), and none proves that`);
+    }
   }
   assignLevels(reports, revocationEmbedded, firstDssRevision(revisions, docAt));
 
@@ -133,7 +140,7 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
   let verdict: VerificationReport['verdict'] = 'VALID';
   if (reports.length === 0) {
     verdict = 'INDETERMINATE';
-    reasons.push('the document has no signatures');
+    reasons.push(NO_SIGNATURES);
   }
   for (const r of reports) {
     verdict = worse(verdict, r.verdict);
@@ -171,6 +178,26 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
   };
 }
 
+/** ETSI EN 319 102-1 indications per signature and for the document (indications.ts); the strict flag. */
+function withIndications(report: VerificationReport, strict: boolean): VerificationReport {
+  for (const s of report.signatures) {
+    s.indication = indicationOf(s.verdict);
+    s.subIndication = subIndicationOf(s);
+  }
+  report.indication = indicationOf(report.verdict);
+  const cause = report.signatures.find((s) => s.verdict === report.verdict && s.subIndication !== null);
+  report.subIndication =
+    report.verdict === 'VALID' ? null
+    : cause ? cause.subIndication!
+    : report.verdict === 'INVALID' ? 'FORMAT_FAILURE' // a damaged file, an xref trick: the document's structure
+    : report.signatures.length === 0 && report.reasons[0] === NO_SIGNATURES ? 'SIGNED_DATA_NOT_FOUND'
+    : 'GENERIC';
+  report.strict = strict;
+  return report;
+}
+
+const NO_SIGNATURES = 'the document has no signatures';
+
 const STRUCTURAL_TRICKS = new Set(['hidden-revision', 'xref-out-of-place', 'xref-points-outside-revision']);
 
 function signatureVerdict(r: SignatureReport): SignatureReport['verdict'] {
@@ -178,9 +205,25 @@ function signatureVerdict(r: SignatureReport): SignatureReport['verdict'] {
     return r.integrity === 'UNSUPPORTED' && r.changesAfter !== 'NOT_ALLOWED' ? 'INDETERMINATE' : 'INVALID';
   }
   if (r.trust !== 'TRUSTED') return 'INDETERMINATE';
+  if (r.weakAlgorithm && !provenBeforeSunset(r)) return 'INDETERMINATE';
   // A signature time-stamp that is not for this signature: a forged time claim (integrity.ts signatureTime).
   if (r.signatureTimestamp === 'FAILED') return 'INDETERMINATE';
   return 'VALID';
+}
+
+/**
+ * SHA-1 is weak (ETSI TS 119 312; DSS's default validation policy): a signature that relies on it is acceptable only
+ * with a proof of existence — a verified time-stamp — from before its sunset, here the end of 2009 (after which
+ * ETSI's algorithm catalogue no longer lists SHA-1 for new signatures). Otherwise INDETERMINATE,
+ * CRYPTO_CONSTRAINTS_FAILURE_NO_POE: intact and perhaps genuine, but nothing proves it was made while SHA-1 was safe.
+ */
+const SHA1_SUNSET = Date.UTC(2010, 0, 1);
+
+function provenBeforeSunset(r: SignatureReport): boolean {
+  if (r.timestampTime === null) return false;
+  const proven = Date.parse(r.timestampTime);
+  if (!(proven < SHA1_SUNSET)) return false;
+  return true;
 }
 
 type Opened =

@@ -78,6 +78,8 @@ export interface SignatureShape {
   docMdp?: 1 | 2 | 3;
   /** Sign the existing empty signature field named `field` (set its /V) instead of adding a field. */
   existing?: boolean;
+  /** With `existing`: further entries set on the field being signed (e.g. /F 132: pyHanko locks the widget). */
+  fieldEntries?: Record<string, PdfObject>;
   /** Write the signature dictionary direct inside its field (/V << … >>), as some writers do. */
   direct?: boolean;
   /** No /V: an unsigned signature field with a visible appearance (the sneaky-signature attack). */
@@ -118,7 +120,9 @@ export async function appendSignature(bytes: Uint8Array, shape: SignatureShape):
   if (shape.existing && sig) {
     const af = doc.resolveDict(doc.catalog.get('AcroForm'))!;
     const ref = (doc.resolve(af.get('Fields')) as PdfRef[]).find((f) => (doc.resolveDict(f)!.get('T') as PdfString).asText() === shape.field)!;
-    w.update(ref, doc.resolveDict(ref)!.clone().set('V', sig));
+    const updated = doc.resolveDict(ref)!.clone().set('V', sig);
+    for (const [k, v] of Object.entries(shape.fieldEntries ?? {})) updated.set(k, v);
+    w.update(ref, updated);
     return finishSignature(bytes, w, shape);
   }
   const page = doc.page(shape.page ?? 1);

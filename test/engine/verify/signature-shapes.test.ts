@@ -10,7 +10,10 @@ import { verifyDocument } from '../../../src/engine/verify/verify.ts';
 import { bufferSource } from '../../../src/pdf/source.ts';
 import { createSoftwareFixture, type SoftwareFixture } from '../../crypto/software-signer.ts';
 import { fixture } from '../../fixtures/index.ts';
-import { appendSignature } from './attack-kit.ts';
+import { appendSignature, appendUpdate } from './attack-kit.ts';
+import type { PdfDocument } from '../../../src/pdf/document.ts';
+import type { IncrementalWriter } from '../../../src/pdf/incremental.ts';
+import { PdfDict, PdfRef, dict, name } from '../../../src/pdf/objects.ts';
 import { openSealer, type Sealer } from './sealer.ts';
 
 let sealer: Sealer;
@@ -62,4 +65,32 @@ it('a second signature filled into a field that was already empty in the signed 
   expect(report.signatures.map((s) => [s.field, s.integrity, s.verdict])).toEqual([['First', 'INTACT', 'VALID'], ['Second', 'INTACT', 'VALID']]);
   expect(report.signatures[0]!.changes.map((c) => [c.kind, c.allowed])).toEqual([['signature-added', true], ['signature-field-signed', true]]);
   expect(report.verdict).toBe('VALID');
+});
+
+it('signing an empty field may lock its widget (/F 4 → 132, as pyHanko does); other field entries may not change', async () => {
+  const withEmpty = await appendSignature(base, { field: 'Second', unsigned: true, rect: [0, 0, 0, 0] });
+  const first = await appendSignature(withEmpty, { field: 'First', signer: sw.signer });
+  const locked = await verify(await appendSignature(first, { field: 'Second', signer: sw.signer, existing: true, fieldEntries: { F: 132 } }));
+  expect(locked.verdict).toBe('VALID');
+  expect(locked.signatures[0]!.changes.map((c) => [c.kind, c.allowed])).toEqual([['signature-added', true], ['signature-field-signed', true]]);
+  const moved = await verify(await appendSignature(first, { field: 'Second', signer: sw.signer, existing: true, fieldEntries: { F: 132, Rect: [100, 100, 300, 200] } }));
+  expect(moved.verdict).toBe('INVALID');
+});
+
+it('/AcroForm /DR that only gains a font is allowed; one that re-points an existing font name is not', async () => {
+  const font = (base14: string) => dict({ Type: name('Font'), Subtype: name('Type1'), BaseFont: name(base14) });
+  const setDr = (bytes: Buffer, fonts: (doc: PdfDocument, w: IncrementalWriter, old: PdfDict | undefined) => PdfDict) =>
+    appendUpdate(bytes, (doc, w) => {
+      const ref = doc.catalog.get('AcroForm') as PdfRef;
+      const af = doc.resolveDict(ref)!;
+      const old = doc.resolveDict(doc.resolveDict(af.get('DR'))?.get('Font'));
+      w.update(ref, af.clone().set('DR', dict({ Font: fonts(doc, w, old) })));
+    });
+  const signed = await appendSignature(setDr(await appendSignature(base, { field: 'Empty', unsigned: true, rect: [0, 0, 0, 0] }), (_d, w) => dict({ Helv: w.add(font('Helvetica')) })), { field: 'First', signer: sw.signer });
+  const grown = await verify(setDr(signed, (_d, w, old) => old!.clone().set('ZaDb', w.add(font('ZapfDingbats')))));
+  expect(grown.verdict).toBe('VALID');
+  expect(grown.signatures[0]!.changes.map((c) => [c.kind, c.allowed])).toEqual([['form-resources-added', true]]);
+  const repointed = await verify(setDr(signed, (_d, w) => dict({ Helv: w.add(font('Courier')) })));
+  expect(repointed.verdict).toBe('INVALID');
+  expect(repointed.signatures[0]!.changes.map((c) => [c.kind, c.allowed])).toEqual([['acroform-changed', false]]);
 });

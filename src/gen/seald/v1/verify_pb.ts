@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file seald/v1/verify.proto.
  */
 export const file_seald_v1_verify: GenFile = /*@__PURE__*/
-  fileDesc("ChVzZWFsZC92MS92ZXJpZnkucHJvdG8SCHNlYWxkLnYxIlUKDVZlcmlmeVJlcXVlc3QSKAoGaGVhZGVyGAEgASgLMhYuc2VhbGQudjEuVmVyaWZ5SGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkIrQBCgxWZXJpZnlIZWFkZXISGgoNZG9jdW1lbnRfc2l6ZRgBIAEoA0gAiAEBEhkKEWRvY3VtZW50X3Bhc3N3b3JkGAIgASgJEhEKCXdhbnRfaHRtbBgDIAEoCBIXCg9yZXBvcnRfbGFuZ3VhZ2UYBCABKAkSGAoQZXhwZWN0ZWRfc2lnbmVycxgFIAMoCRIVCg1kb2N1bWVudF9uYW1lGAYgASgJQhAKDl9kb2N1bWVudF9zaXplIqoCCg5WZXJpZnlSZXNwb25zZRIiCgd2ZXJkaWN0GAEgASgOMhEuc2VhbGQudjEuVmVyZGljdBIPCgdyZWFzb25zGAIgAygJEhEKCXJldmlzaW9ucxgDIAEoDRIdChVsYXN0X3JldmlzaW9uX2NvdmVyZWQYBCABKAgSMwoKc2lnbmF0dXJlcxgFIAMoCzIfLnNlYWxkLnYxLlNpZ25hdHVyZVZlcmlmaWNhdGlvbhITCgtyZXBvcnRfanNvbhgGIAEoCRITCgtyZXBvcnRfaHRtbBgHIAEoCRI3ChBleHBlY3RlZF9zaWduZXJzGAggAygLMh0uc2VhbGQudjEuRXhwZWN0ZWRTaWduZXJDaGVjaxIZChFyZXBhaXJlZF9vcmlnaW5hbBgJIAEoCSJFChNFeHBlY3RlZFNpZ25lckNoZWNrEg4KBnNpZ25lchgBIAEoCRIOCgZzaWduZWQYAiABKAgSDgoGZmllbGRzGAMgAygJIqwCChVTaWduYXR1cmVWZXJpZmljYXRpb24SDQoFZmllbGQYASABKAkSEAoIcmV2aXNpb24YAiABKA0SIgoHdmVyZGljdBgDIAEoDjIRLnNlYWxkLnYxLlZlcmRpY3QSEQoJaW50ZWdyaXR5GAQgASgJEg0KBXRydXN0GAUgASgJEhUKDWNoYW5nZXNfYWZ0ZXIYBiABKAkSHQoVY292ZXJzX3dob2xlX2RvY3VtZW50GAcgASgIEhYKDnNpZ25lcl9zdWJqZWN0GAggASgJEg8KB3JlYXNvbnMYCSADKAkSDQoFbGV2ZWwYCiABKAkSFgoOdGltZXN0YW1wX3RpbWUYCyABKAkSJgoEc2VhbBgMIAEoCzIYLnNlYWxkLnYxLkVsZWN0cm9uaWNTZWFsIpACCg5FbGVjdHJvbmljU2VhbBIOCgZmb3JtYXQYASABKAkSDAoEbmFtZRgCIAEoCRIMCgRjb2RlGAMgASgJEgwKBHR5cGUYBCABKAUSEwoLdmFsaWRfc3RhcnQYBSABKAkSEQoJdmFsaWRfZW5kGAYgASgJEhAKCHZhbGlkaXR5GAcgASgJEg8KB3BpY3R1cmUYCCABKAwSFAoMcGljdHVyZV90eXBlGAkgASgJEhgKEHBpY3R1cmVfd2lkdGhfbW0YCiABKA0SGQoRcGljdHVyZV9oZWlnaHRfbW0YCyABKA0SFwoPbWFrZXJfc2lnbmF0dXJlGAwgASgJEhUKDW1ha2VyX3N1YmplY3QYDSABKAkqZQoHVmVyZGljdBIXChNWRVJESUNUX1VOU1BFQ0lGSUVEEAASEQoNVkVSRElDVF9WQUxJRBABEhMKD1ZFUkRJQ1RfSU5WQUxJRBACEhkKFVZFUkRJQ1RfSU5ERVRFUk1JTkFURRADMk4KDVZlcmlmeVNlcnZpY2USPQoGVmVyaWZ5Ehcuc2VhbGQudjEuVmVyaWZ5UmVxdWVzdBoYLnNlYWxkLnYxLlZlcmlmeVJlc3BvbnNlKAFiBnByb3RvMw");
+  fileDesc("ChVzZWFsZC92MS92ZXJpZnkucHJvdG8SCHNlYWxkLnYxIlUKDVZlcmlmeVJlcXVlc3QSKAoGaGVhZGVyGAEgASgLMhYuc2VhbGQudjEuVmVyaWZ5SGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkItQBCgxWZXJpZnlIZWFkZXISGgoNZG9jdW1lbnRfc2l6ZRgBIAEoA0gAiAEBEhkKEWRvY3VtZW50X3Bhc3N3b3JkGAIgASgJEhEKCXdhbnRfaHRtbBgDIAEoCBIXCg9yZXBvcnRfbGFuZ3VhZ2UYBCABKAkSGAoQZXhwZWN0ZWRfc2lnbmVycxgFIAMoCRIVCg1kb2N1bWVudF9uYW1lGAYgASgJEhMKBnN0cmljdBgHIAEoCEgBiAEBQhAKDl9kb2N1bWVudF9zaXplQgkKB19zdHJpY3Qi5gIKDlZlcmlmeVJlc3BvbnNlEiIKB3ZlcmRpY3QYASABKA4yES5zZWFsZC52MS5WZXJkaWN0Eg8KB3JlYXNvbnMYAiADKAkSEQoJcmV2aXNpb25zGAMgASgNEh0KFWxhc3RfcmV2aXNpb25fY292ZXJlZBgEIAEoCBIzCgpzaWduYXR1cmVzGAUgAygLMh8uc2VhbGQudjEuU2lnbmF0dXJlVmVyaWZpY2F0aW9uEhMKC3JlcG9ydF9qc29uGAYgASgJEhMKC3JlcG9ydF9odG1sGAcgASgJEjcKEGV4cGVjdGVkX3NpZ25lcnMYCCADKAsyHS5zZWFsZC52MS5FeHBlY3RlZFNpZ25lckNoZWNrEhkKEXJlcGFpcmVkX29yaWdpbmFsGAkgASgJEhIKCmluZGljYXRpb24YCiABKAkSFgoOc3ViX2luZGljYXRpb24YCyABKAkSDgoGc3RyaWN0GAwgASgIIkUKE0V4cGVjdGVkU2lnbmVyQ2hlY2sSDgoGc2lnbmVyGAEgASgJEg4KBnNpZ25lZBgCIAEoCBIOCgZmaWVsZHMYAyADKAki2AIKFVNpZ25hdHVyZVZlcmlmaWNhdGlvbhINCgVmaWVsZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoDRIiCgd2ZXJkaWN0GAMgASgOMhEuc2VhbGQudjEuVmVyZGljdBIRCglpbnRlZ3JpdHkYBCABKAkSDQoFdHJ1c3QYBSABKAkSFQoNY2hhbmdlc19hZnRlchgGIAEoCRIdChVjb3ZlcnNfd2hvbGVfZG9jdW1lbnQYByABKAgSFgoOc2lnbmVyX3N1YmplY3QYCCABKAkSDwoHcmVhc29ucxgJIAMoCRINCgVsZXZlbBgKIAEoCRIWCg50aW1lc3RhbXBfdGltZRgLIAEoCRImCgRzZWFsGAwgASgLMhguc2VhbGQudjEuRWxlY3Ryb25pY1NlYWwSEgoKaW5kaWNhdGlvbhgNIAEoCRIWCg5zdWJfaW5kaWNhdGlvbhgOIAEoCSKQAgoORWxlY3Ryb25pY1NlYWwSDgoGZm9ybWF0GAEgASgJEgwKBG5hbWUYAiABKAkSDAoEY29kZRgDIAEoCRIMCgR0eXBlGAQgASgFEhMKC3ZhbGlkX3N0YXJ0GAUgASgJEhEKCXZhbGlkX2VuZBgGIAEoCRIQCgh2YWxpZGl0eRgHIAEoCRIPCgdwaWN0dXJlGAggASgMEhQKDHBpY3R1cmVfdHlwZRgJIAEoCRIYChBwaWN0dXJlX3dpZHRoX21tGAogASgNEhkKEXBpY3R1cmVfaGVpZ2h0X21tGAsgASgNEhcKD21ha2VyX3NpZ25hdHVyZRgMIAEoCRIVCg1tYWtlcl9zdWJqZWN0GA0gASgJKmUKB1ZlcmRpY3QSFwoTVkVSRElDVF9VTlNQRUNJRklFRBAAEhEKDVZFUkRJQ1RfVkFMSUQQARITCg9WRVJESUNUX0lOVkFMSUQQAhIZChVWRVJESUNUX0lOREVURVJNSU5BVEUQAzJOCg1WZXJpZnlTZXJ2aWNlEj0KBlZlcmlmeRIXLnNlYWxkLnYxLlZlcmlmeVJlcXVlc3QaGC5zZWFsZC52MS5WZXJpZnlSZXNwb25zZSgBYgZwcm90bzM");
 
 /**
  * VerifyRequest is one message of the Verify request stream.
@@ -101,6 +101,15 @@ export type VerifyHeader = Message<"seald.v1.VerifyHeader"> & {
    * @generated from field: string document_name = 6;
    */
   documentName: string;
+
+  /**
+   * Strict mode: no annotation added, changed or removed after any signature is allowed (as after a DocMDP P=2
+   * certification), for callers who want "no annotation after a seal". Unset: the server's verify.strict (default
+   * false: annotations after approval signatures are allowed and reported, as pyHanko and EU DSS do).
+   *
+   * @generated from field: optional bool strict = 7;
+   */
+  strict?: boolean | undefined;
 };
 
 /**
@@ -178,6 +187,27 @@ export type VerifyResponse = Message<"seald.v1.VerifyResponse"> & {
    * @generated from field: string repaired_original = 9;
    */
   repairedOriginal: string;
+
+  /**
+   * ETSI EN 319 102-1 main indication for the document: TOTAL-PASSED, TOTAL-FAILED or INDETERMINATE (matches verdict).
+   *
+   * @generated from field: string indication = 10;
+   */
+  indication: string;
+
+  /**
+   * Its sub-indication (HASH_FAILURE, SIG_CRYPTO_FAILURE, NO_CERTIFICATE_CHAIN_FOUND, REVOKED, …); empty when passed.
+   *
+   * @generated from field: string sub_indication = 11;
+   */
+  subIndication: string;
+
+  /**
+   * True when the document was verified in strict mode (VerifyHeader.strict or the server's default).
+   *
+   * @generated from field: bool strict = 12;
+   */
+  strict: boolean;
 };
 
 /**
@@ -305,6 +335,20 @@ export type SignatureVerification = Message<"seald.v1.SignatureVerification"> & 
    * @generated from field: seald.v1.ElectronicSeal seal = 12;
    */
   seal?: ElectronicSeal | undefined;
+
+  /**
+   * ETSI EN 319 102-1 main indication: TOTAL-PASSED, TOTAL-FAILED or INDETERMINATE (matches verdict).
+   *
+   * @generated from field: string indication = 13;
+   */
+  indication: string;
+
+  /**
+   * Its sub-indication; empty when TOTAL-PASSED (docs/verify.md lists them and what seald maps to each).
+   *
+   * @generated from field: string sub_indication = 14;
+   */
+  subIndication: string;
 };
 
 /**
