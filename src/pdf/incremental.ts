@@ -60,8 +60,9 @@ export class IncrementalWriter {
   /** A new version of an existing object (same number and generation) in this revision. */
   update(ref: PdfRef, value: PdfObject): void {
     // A reference to an object the table does not define, numbered where this writer numbers its own (found by
-    // test/fuzz: a catalog whose /AcroForm object was lost): writing it would replace one of the new objects.
-    if (ref.num >= this.firstNumber) {
+    // test/fuzz: a catalog whose /AcroForm object was lost): writing it would replace one of the new objects. A number
+    // this writer gave out itself (reserve, add) is its own to update.
+    if (ref.num >= this.firstNumber && !this.objects.has(ref.num)) {
       throw new SealdError('invalid-input', 'PDF_MALFORMED', `the PDF is damaged: it refers to object ${ref.num}, which it does not define`);
     }
     // §7.5.4: a generation number is at most 65,535 (a reference `3 99999999999999999999 R` to an object in an object

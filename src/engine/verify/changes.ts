@@ -210,7 +210,9 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
       } else if (contentStreams(prev, prevTree).has(num)) {
         add('forbidden', 'page-content-changed', `the content of page ${contentStreams(prev, prevTree).get(num)! + 1} was rewritten (${describeObject(num, old)})`);
       } else {
-        const kind = old instanceof PdfStream && old.dict.name('Subtype') === 'Image' ? 'image-replaced' : 'object-changed';
+        const subtype = old instanceof PdfStream ? old.dict.name('Subtype') : undefined;
+        // A seal is drawn as an image or, from vector seal images, as a form XObject of paths (pdf/svg-seal.ts).
+        const kind = subtype === 'Image' ? 'image-replaced' : subtype === 'Form' ? 'form-replaced' : 'object-changed';
         add('forbidden', kind, `${describeObject(num, old)} was changed`);
       }
     }

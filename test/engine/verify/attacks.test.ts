@@ -297,13 +297,22 @@ describe('appended revisions the issue names', () => {
     expect(sig(report, 'Seal1').changes.map((c) => c.kind)).toContain('page-tree-changed');
   });
 
-  it('swaps an image XObject (the seal image itself)', async () => {
+  it('swaps the seal drawing itself (an image XObject, or the form of paths a vector seal is drawn as)', async () => {
     const { image } = sealParts(sealed);
+    let subtype: string | undefined;
     const attacked = appendUpdate(sealed, (doc, w) => {
       const old = doc.resolve(image) as PdfStream;
-      w.update(image, new PdfStream(old.dict.clone().set('Filter', null).set('Width', 1).set('Height', 1).set('SMask', null), Buffer.from([0, 0, 0])));
+      subtype = old.dict.name('Subtype');
+      w.update(
+        image,
+        subtype === 'Image'
+          ? new PdfStream(old.dict.clone().set('Filter', null).set('Width', 1).set('Height', 1).set('SMask', null), Buffer.from([0, 0, 0]))
+          : new PdfStream(old.dict.clone().set('Filter', null), Buffer.from('0 0 1 rg 0 0 10 10 re f', 'latin1')),
+      );
     });
-    expectNotAllowed(await verify(attacked), 'Seal1', 'image-replaced');
+    // The embedded org seal is an SVG now: drawn as a form XObject (pdf/svg-seal.ts).
+    expect(subtype).toBe('Form');
+    expectNotAllowed(await verify(attacked), 'Seal1', 'form-replaced');
   });
 
   it('overlays an annotation over the seal', async () => {
