@@ -26,6 +26,8 @@ export const TEST_TOOLS = [
   { package: 'libnss3-tools', commands: ['certutil', 'pk12util'], files: [] },
   // The CJK fixtures embed this font (test/fixtures/cjk-contract.ts).
   { package: 'fonts-wqy-zenhei', commands: [], files: ['/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc'] },
+  // A font without CJK glyphs: a seal image asked of it is refused by name (test/provision/seal-image.test.ts).
+  { package: 'fonts-dejavu-core', commands: [], files: ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'] },
   // The verification report for people is checked in a real browser: headless Chromium renders it to PNG and dumps its
   // DOM (test/report/browser.test.ts); `seald verify --pdf` prints with it too (src/report/print-pdf.ts).
   { package: 'chromium', commands: ['chromium'], files: [] },

@@ -52,7 +52,7 @@ describe('SealBatch with the seal\'s tokens removed mid-batch (SoftHSM, injected
     const inputs: BatchInput[] = files.map((file, i) => ({ id: path.basename(file), file, size: bytes[i]!.byteLength }));
     const { injector } = svc;
 
-    const run = async (pass: string, onResult?: (r: BatchResult) => void) => {
+    const batchPass = async (pass: string, onResult?: (r: BatchResult) => void) => {
       const results = new Map<string, BatchResult[]>();
       const chunks = new Map<string, Buffer[]>();
       const totals = await sealBatch(client, { sealId: 'org', placement }, inputs, {
@@ -73,7 +73,7 @@ describe('SealBatch with the seal\'s tokens removed mid-batch (SoftHSM, injected
     let sealedCount = 0;
     let failedCount = 0;
     let faults: ReturnType<typeof injector.add>[] = [];
-    const first = await run('first', (result) => {
+    const first = await batchPass('first', (result) => {
       if (result.ok) sealedCount++;
       else failedCount++;
       if (sealedCount === 4 && faults.length === 0 && failedCount === 0) {
@@ -104,7 +104,7 @@ describe('SealBatch with the seal\'s tokens removed mid-batch (SoftHSM, injected
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const signsBefore = injector.count('C_Sign');
-    const second = await run('second');
+    const second = await batchPass('second');
     expect(second.totals).toMatchObject({ documents: 36, failed: 0, sealed: failed.length, replayed: 36 - failed.length });
     expect(injector.count('C_Sign') - signsBefore).toBe(failed.length);
     for (const input of inputs) {

@@ -85,9 +85,9 @@ describe('the test tool list', () => {
     // Assembled, so that this file's own scan does not find them.
     const call = 'runOk';
     const usr = '/usr';
-    const source = `await ${call}('mutool', ['sign', file]);\nconst font = '${usr}/share/fonts/truetype/dejavu/DejaVuSans.ttf';\n`;
+    const source = `await ${call}('mutool', ['sign', file]);\nconst font = '${usr}/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf';\n`;
     expect(uncovered([[path.join(ROOT, 'test/x.ts'), source]], TEST_TOOLS)).toEqual([
-      'test/x.ts: reads /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+      'test/x.ts: reads /usr/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf',
       'test/x.ts: runs mutool',
     ]);
     const withoutQpdf = TEST_TOOLS.filter((tool) => tool.package !== 'qpdf');
