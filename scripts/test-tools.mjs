@@ -26,6 +26,9 @@ export const TEST_TOOLS = [
   { package: 'libnss3-tools', commands: ['certutil', 'pk12util'], files: [] },
   // The CJK fixtures embed this font (test/fixtures/cjk-contract.ts).
   { package: 'fonts-wqy-zenhei', commands: [], files: ['/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc'] },
+  // The committed glyph outlines (src/pdf/glyph-outlines.ts) are Noto Sans CJK SC's: test/provision/seal-image.test.ts
+  // compares them with the font and renders the seals against it.
+  { package: 'fonts-noto-cjk', commands: [], files: ['/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'] },
   // A font without CJK glyphs: a seal image asked of it is refused by name (test/provision/seal-image.test.ts).
   { package: 'fonts-dejavu-core', commands: [], files: ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'] },
   // The verification report for people is checked in a real browser: headless Chromium renders it to PNG and dumps its

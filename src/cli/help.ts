@@ -322,7 +322,7 @@ seal-image:
 Draw a seal image for a seal that has none yet, offline: the organisation's name in CJK glyphs along the
 upper arc, a star, the seal code along the lower arc and the kind's label (合同专用章 …), or for a person a
 square seal (张三之印; a legal representative's: 张三印). Characters come from the outlines seald ships
-(its demo names, digits) or an installed CJK font (Debian: fonts-wqy-zenhei) or --font.
+(its demo names, digits) or an installed CJK font (Debian: fonts-noto-cjk, or fonts-wqy-zenhei) or --font.
 
 Write .svg for the seal's \`image:\` in seald.yaml (drawn as vector paths: a few KB per seal, sharp at any
 resolution) or .png for people and other tools.

@@ -1,7 +1,7 @@
 /**
  * The seal images: real characters, checked against an independent renderer. A reference PDF is built with pdf-lib,
- * which embeds WenQuanYi Zen Hei itself (through @pdf-lib/fontkit) and draws each character as text at the place and
- * angle the seal's SVG gives it; poppler (pdftoppm) renders it at 300 dpi with FreeType; resvg renders seald's SVG at
+ * which embeds Noto Sans CJK SC itself (through @pdf-lib/fontkit, the SC face of Debian's collection) and draws each
+ * character as text at the place and angle the seal's SVG gives it; poppler (pdftoppm) renders it at 300 dpi with FreeType; resvg renders seald's SVG at
  * the same resolution. The seal's ink must cover the reference's glyphs and stay near them, and the same comparison
  * with the characters in the wrong order must fail (so the check can fail).
  */
@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fontkit from '@pdf-lib/fontkit';
+import * as nodeFontkit from 'fontkit';
 import { concatTransformationMatrix, PDFDocument, popGraphicsState, pushGraphicsState, rgb } from 'pdf-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSvgSeal } from '../../src/pdf/svg-seal.ts';
@@ -21,11 +22,16 @@ import {
   sealImageSvg,
 } from '../../src/provision/seal-image.ts';
 import { committedGlyphs, fontGlyphs, glyphSourceFor } from '../../src/provision/seal-image/glyphs.ts';
-import { multiply, type Matrix } from '../../src/pdf/vector-path.ts';
+import { GLYPH_UNITS_PER_EM } from '../../src/pdf/glyph-outlines.ts';
+import { multiply, toPathData, type Matrix } from '../../src/pdf/vector-path.ts';
 import { renderPage, type RenderedPage } from '../support/render.ts';
 import { decodePng, pixelAt } from '../support/png.ts';
 
-const FONT = '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc';
+// The committed outlines' font (Debian fonts-noto-cjk): a collection whose SC face they come from.
+const FONT = '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc';
+const FACE = 'NotoSansCJKsc-Regular';
+const OTHER_FONT = '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc'; // fonts-wqy-zenhei: different outlines
+const ROOT = path.resolve(import.meta.dirname, '../..');
 const NAME = '示例商贸有限公司';
 const SEAL_MM = 42;
 const DPI = 300;
@@ -49,7 +55,7 @@ function svgPaths(svg: string): SvgPath[] {
 /** The reference: pdf-lib draws `chars` as text with the SVG glyphs' matrices, and the SVG's plain paths as paths. */
 async function referencePdf(svg: string, chars: string[], file: string): Promise<void> {
   const doc = await PDFDocument.create();
-  doc.registerFontkit({ create: (data: Uint8Array) => fontkit.create(data, 'WenQuanYiZenHei') });
+  doc.registerFontkit({ create: (data: Uint8Array) => fontkit.create(data, FACE) });
   const font = await doc.embedFont(fs.readFileSync(FONT), { subset: true });
   const side = (SEAL_MM / 25.4) * 72;
   const page = doc.addPage([side, side]);
@@ -63,8 +69,8 @@ async function referencePdf(svg: string, chars: string[], file: string): Promise
   }
   glyphs.forEach((g, i) => {
     page.pushOperators(pushGraphicsState(), concatTransformationMatrix(...multiply(flip, g.transform!)));
-    // Size 1024 (the font's units per em): one font unit is one unit of the glyph's matrix.
-    page.drawText(chars[i]!, { x: 0, y: 0, size: 1024, font, color: rgb(0, 0, 0) });
+    // Size = the font's units per em (1000, checked below): one font unit is one unit of the glyph's matrix.
+    page.drawText(chars[i]!, { x: 0, y: 0, size: GLYPH_UNITS_PER_EM, font, color: rgb(0, 0, 0) });
     page.pushOperators(popGraphicsState());
   });
   fs.writeFileSync(file, await doc.save());
@@ -134,12 +140,41 @@ describe('the organisation seal (公章)', () => {
 
   it('uses the committed outlines for the demo name, identical to the font file', () => {
     expect(glyphSourceFor([NAME, code])).toBe(committedGlyphs);
+    const file = fontGlyphs(FONT);
+    expect(file.description).toBe(`${FONT} (${FACE})`); // the collection's SC face, not its first (Japanese) one
+    expect(committedGlyphs.unitsPerEm).toBe(file.unitsPerEm);
     expect(sealImageSvg({ name: NAME, font: FONT })).toBe(svg);
+    // Every committed glyph is the SC face's, rounded as the generator rounds (43 characters).
+    const chars = [...new Set([...NAME, ...'0123456789-./:年月日合同财务发票专用章张三法定代表人之印'])];
+    expect(chars).toHaveLength(43);
+    for (const ch of chars) {
+      const [ours, theirs] = [committedGlyphs.glyph(ch)!, file.glyph(ch)!];
+      expect([ours.advance, toPathData(ours.path)], ch).toEqual([theirs.advance, toPathData(theirs.path)]);
+    }
+    expect(committedGlyphs.glyph('0')!.path.filter((seg) => seg.op === 'C').length).toBeGreaterThan(4); // CFF: cubics
+    // The comparison tells fonts apart: WenQuanYi Zen Hei's outlines give another seal.
+    expect(sealImageSvg({ name: NAME, font: OTHER_FONT })).not.toBe(svg);
+  });
+
+  it('ships the outlines with the font\'s name, version, copyright and the OFL 1.1 text', () => {
+    const header = fs.readFileSync(path.join(ROOT, 'src/pdf/glyph-outlines.ts'), 'utf8').split('*/')[0]!;
+    const face = nodeFontkit.openSync(FONT, FACE) as { familyName: string; version: string; copyright: string; unitsPerEm: number };
+    expect(GLYPH_UNITS_PER_EM).toBe(face.unitsPerEm);
+    expect(header).toContain(`${face.familyName} (${FACE}, ${face.version})`);
+    expect(header).toContain(`Font copyright: ${face.copyright.trim()}`);
+    expect(header).toContain('SIL Open Font License, Version 1.1');
+    expect(header).not.toMatch(/GPL|WenQuanYi/);
+    const licence = fs.readFileSync(path.join(ROOT, header.match(/LICENSES\/[\w.-]+/)![0]), 'utf8');
+    expect(licence).toContain(face.copyright.trim());
+    expect(licence).toContain('SIL OPEN FONT LICENSE Version 1.1 - 26 February 2007');
+    expect(licence).toContain('5) The Font Software, modified or unmodified, in part or in whole, must');
   });
 
   it('reads names beyond the committed outlines from an installed font, and says what is missing otherwise', () => {
     const other = sealImageSvg({ name: '上海浦东新区某某国际贸易发展有限责任公司', kind: 'contract', code: '3101150012345' });
     expect(svgPaths(other).filter((p) => p.transform)).toHaveLength(20 + 13 + 5); // name, code, 合同专用章
+    // Noto CJK comes first among the installed fonts (fonts-wqy-zenhei is installed too), its SC face.
+    expect(glyphSourceFor(['上海浦东']).description).toBe(`${FONT} (${FACE})`);
     expect(() => sealImageSvg({ name: '上海某某', font: '/nonexistent.ttf' })).toThrow(/cannot read the font/);
     const latin = fontGlyphs('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf');
     expect(latin.glyph('上')).toBeUndefined();

@@ -1,7 +1,9 @@
 /**
  * Where a seal's characters come from: the outlines committed in src/pdf/glyph-outlines.ts when they hold every
  * character of the text (the embedded demo seals, seal codes, kind labels: `npm start` needs no font installed), else
- * a CJK font file read with fontkit (an installed WenQuanYi Zen Hei, Noto CJK or AR PL UMing, or `--font FILE`).
+ * a CJK font file read with fontkit (an installed Noto Sans/Serif CJK, WenQuanYi Zen Hei or AR PL UMing, or
+ * `--font FILE`). The committed outlines are Noto Sans CJK SC's (SIL OFL 1.1, LICENSES/OFL-1.1.txt); an installed
+ * font is only read at run time, so its licence (GPL for WenQuanYi and UMing) does not reach seald's source.
  */
 import { existsSync } from 'node:fs';
 import * as fontkit from 'fontkit';
@@ -22,15 +24,26 @@ export interface GlyphSource {
   glyph(ch: string): Glyph | undefined;
 }
 
-/** Fonts looked for when a text needs characters the committed outlines lack (Debian paths first). */
+/**
+ * Fonts looked for when a text needs characters the committed outlines lack: Noto CJK first (the committed outlines'
+ * font, so a seal mixing both looks alike), then the others; Debian paths before Fedora's.
+ */
 export const CJK_FONT_CANDIDATES = [
+  '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', // fonts-noto-cjk
+  '/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc',
   '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc', // fonts-wqy-zenhei
-  '/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc', // fonts-noto-cjk
-  '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc',
   '/usr/share/fonts/truetype/arphic/uming.ttc', // fonts-arphic-uming
-  '/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc', // Fedora
-  '/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc',
+  '/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc', // Fedora
+  '/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc',
 ];
+
+/**
+ * In a collection, the face for Simplified Chinese: Noto CJK's collections start with the Japanese face
+ * (NotoSansCJKjp-Regular) and hold an SC one (NotoSansCJKsc-Regular), UMing's hold a CN one; otherwise the first face.
+ */
+export function chineseFace<F extends { postscriptName: string }>(faces: readonly F[]): F | undefined {
+  return faces.find((f) => /(?:CJKsc|SC|CN)(?:-|$)/.test(f.postscriptName)) ?? faces[0];
+}
 
 const committed = new Map<string, Glyph>();
 
@@ -58,12 +71,12 @@ interface FontkitFont {
   glyphForCodePoint(cp: number): { id: number; advanceWidth: number; path: FontkitPath };
 }
 
-/** A font file (TrueType, OpenType, or the first font of a collection) as a glyph source. */
+/** A font file (TrueType, OpenType, or a collection's Simplified Chinese or else first face) as a glyph source. */
 export function fontGlyphs(file: string): GlyphSource {
   let font: FontkitFont;
   try {
     const opened = fontkit.openSync(file) as unknown as FontkitFont & { fonts?: FontkitFont[] };
-    font = opened.fonts?.[0] ?? opened;
+    font = (opened.fonts && chineseFace(opened.fonts)) ?? opened;
   } catch (error) {
     throw new SealdError('invalid-input', 'BAD_FONT', `cannot read the font ${file}: ${(error as Error).message}`);
   }
@@ -110,6 +123,6 @@ export function glyphSourceFor(texts: readonly string[], fontFile?: string): Gly
     'precondition',
     'CJK_FONT_MISSING',
     `no installed font has glyphs for ${covers(committedGlyphs).join('')}: install one (Debian: ` +
-      '`apt-get install fonts-wqy-zenhei`) or name a font file with --font',
+      '`apt-get install fonts-noto-cjk`) or name a font file with --font',
   );
 }
