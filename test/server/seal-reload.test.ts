@@ -86,7 +86,7 @@ describe('seal reload (SIGHUP)', () => {
 
     const edited = original
       // added: a second seal on the org key
-      .replace('seals:\n', `seals:\n  - id: org-contract\n    kind: contract\n    name: 合同专用章\n    key: org\n    certificates: seals/org.chain.pem\n    image: seals/org.png\n    size_mm: 40\n`)
+      .replace('seals:\n', `seals:\n  - id: org-contract\n    kind: contract\n    name: 合同专用章\n    key: org\n    certificates: seals/org.chain.pem\n    image: seals/org.svg\n    size_mm: 40\n`)
       // changed to a certificate for another key: refused, the old org stays
       .replace('certificates: seals/org.chain.pem # signer first, then the dev CA', 'certificates: seals/personal.chain.pem')
       // removed: personal
