@@ -196,7 +196,7 @@ ${certificate(s, m)}
 </ul>
 ${changes(s.changes, m)}
 <div class="details"><h4>${m.details}</h4>
-<p class="small">integrity ${s.integrity} · trust ${s.trust} · changesAfter ${s.changesAfter} · ${m.algorithms} ${s.subFilter ?? '?'} ${s.digestAlgorithm ?? '?'} ${s.signatureAlgorithm ?? '?'} · ByteRange [${(s.byteRange ?? []).join(' ')}]</p>
+<p class="small">integrity ${s.integrity} · trust ${s.trust} · changesAfter ${s.changesAfter} · ${m.algorithms}${s.algorithmFamily ? ` (${m.algorithmFamily[s.algorithmFamily]})` : ''} ${s.subFilter ?? '?'} ${s.digestAlgorithm ?? '?'} ${s.signatureAlgorithm ?? '?'} · ByteRange [${(s.byteRange ?? []).join(' ')}]</p>
 <ul class="small">${s.reasons.map((r) => html`<li>${r}</li>`)}</ul>
 </div>
 </section>`;

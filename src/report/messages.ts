@@ -47,6 +47,7 @@ export interface Messages {
   level: string;
   levels: Record<string, string>;
   algorithms: string;
+  algorithmFamily: Record<'GM' | 'INTERNATIONAL', string>;
   checks: string;
   integrity: Record<Integrity, string>;
   trust: Record<Trust, string>;
@@ -113,6 +114,7 @@ const zh: Messages = {
     'B-LTA': 'B-LTA（长期归档）',
   },
   algorithms: '算法',
+  algorithmFamily: { GM: '国密', INTERNATIONAL: '国际' },
   checks: '检查结果',
   integrity: {
     INTACT: '签章所覆盖的内容与签章时完全一致。',
@@ -232,6 +234,7 @@ const en: Messages = {
     'B-LTA': 'B-LTA (long-term archival)',
   },
   algorithms: 'Algorithms',
+  algorithmFamily: { GM: 'Chinese national (国密 SM2/SM3)', INTERNATIONAL: 'international' },
   checks: 'Checks',
   integrity: {
     INTACT: 'What the seal covers is exactly as it was sealed.',

@@ -94,6 +94,7 @@ export function verifyResponse(report: VerificationReport, expectedSigners: read
         ...(s.seal ? { seal: electronicSeal(s.seal) } : {}),
         indication: s.indication ?? '',
         subIndication: s.subIndication ?? '',
+        algorithmFamily: s.algorithmFamily ?? '',
       }),
     ),
     reportJson: JSON.stringify(report),

@@ -59,7 +59,7 @@ describe('seald verify', () => {
     expect(report).toMatchObject({ indication: 'TOTAL-PASSED', subIndication: null, strict: false });
     expect(report).toMatchObject({ verdict: 'VALID', revisions: 2, lastRevisionCovered: true });
     expect(Object.keys(report.signatures[0]).sort()).toEqual([
-      'byteRange', 'changes', 'changesAfter', 'claimedSigningTime', 'coversWholeDocument', 'digestAlgorithm', 'field',
+      'algorithmFamily', 'byteRange', 'changes', 'changesAfter', 'claimedSigningTime', 'coversWholeDocument', 'digestAlgorithm', 'field',
       'indication', 'integrity', 'level', 'placement', 'reasons', 'revision', 'signatureAlgorithm', 'signatureTimestamp', 'signer', 'subFilter',
       'subIndication', 'timestampTime', 'trust', 'verdict', 'weakAlgorithm',
     ]);
@@ -158,6 +158,7 @@ describe('the Verify RPC', () => {
     expect(JSON.parse(response.reportJson).verdict).toBe('VALID');
     expect([response.indication, response.subIndication, response.strict]).toEqual(['TOTAL-PASSED', '', false]);
     expect(response.signatures[0]!.indication).toBe('TOTAL-PASSED');
+    expect(response.signatures[0]!.algorithmFamily).toBe('INTERNATIONAL'); // RSA with SHA-256: not 国密
     const forged = await verifyRemote([fs.readFileSync(bad)]);
     expect(forged.verdict).toBe(Verdict.INVALID);
     expect([forged.signatures[0]!.indication, forged.signatures[0]!.subIndication]).toEqual(['TOTAL-FAILED', 'HASH_FAILURE']);

@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isServiceError, sealRemote, sealdErrorCode } from '../../src/cli/client.ts';
+import { connect, isServiceError, sealRemote, sealdErrorCode } from '../../src/cli/client.ts';
 import { main } from '../../src/cli/main.ts';
 import { SealHeaderSchema, SealRequestSchema } from '../../src/gen/seald/v1/seald_pb.ts';
 import { fixture } from '../fixtures/index.ts';
@@ -323,8 +323,11 @@ describe('the seal service under load and faults (2 SoftHSM tokens, one key)', (
     let received = 0;
     let stalled!: () => void;
     const stall = new Promise<void>((resolve) => (stalled = resolve));
+    // The bound is the client's receive window (src/rpc/channel-options.ts: 32 MiB by default, for throughput); a
+    // client with the protocol's 64 KB window shows the server stops writing when its reader stops.
+    const smallWindow = connect(svc.server.address, { 'grpc-node.flow_control_window': 65_535 });
     const downloading = sealRemote(
-      svc.client,
+      smallWindow,
       header,
       (async function* () {
         yield big;
@@ -344,6 +347,7 @@ describe('the seal service under load and faults (2 SoftHSM tokens, one key)', (
     await new Promise((r) => setTimeout(r, 1500));
     controller.abort();
     const failure = await downloading;
+    smallWindow.close();
     expect(isServiceError(failure) && failure.code).toBe(grpc.status.CANCELLED);
     // The cut-off upload ends as cancelled, or — when the end of the stream reaches the server before the cancel —
     // as a refused truncated PDF; either way the call is over.

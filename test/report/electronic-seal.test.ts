@@ -38,10 +38,12 @@ describe('an electronic seal in the reports', () => {
     expect(zh).toContain('法人章');
     expect(zh).toContain('签章时在有效期内');
     expect(zh).toContain('制章人对印章的签名有效');
+    expect(zh).toContain('算法 (国密)'); // the algorithm family (issue 19)
     const en = await htmlReport(bufferSource(pdf), report, { language: 'en', documentName: 'contract.pdf' });
     expect(en).toContain('Electronic seal (GB/T 38540)');
     expect(en).toContain('organisation seal');
     expect(en).toContain('valid when used');
+    expect(en).toContain('Algorithms (Chinese national (国密 SM2/SM3))');
     // A person's browser: the seal image decodes (the page's appearance is a plain rectangle, the seal's own is a PNG).
     const dir = mkdtempSync(join(tmpdir(), 'seald-gm-report-'));
     try {

@@ -55,6 +55,15 @@ export interface SignerReport {
   notAfter: string;
 }
 
+export type AlgorithmFamily = 'GM' | 'INTERNATIONAL';
+
+/** The family of the algorithms a signature uses: any SM2 or SM3 makes it 国密 (GM). */
+export function algorithmFamilyOf(s: Pick<SignatureReport, 'digestAlgorithm' | 'signatureAlgorithm'>): AlgorithmFamily | null {
+  const names = [s.digestAlgorithm, s.signatureAlgorithm].filter((n): n is string => n !== null && n !== '');
+  if (names.length === 0) return null;
+  return names.some((n) => /SM[23]/i.test(n)) ? 'GM' : 'INTERNATIONAL';
+}
+
 export interface SignatureReport {
   field: string;
   /** The revision this signature's /ByteRange ends with (1-based), or null when it ends at no revision end. */
@@ -96,6 +105,11 @@ export interface SignatureReport {
   reasons: string[];
   /** Present only for a GB/T 38540 / GM/T 0031 electronic seal (国密): the seal's name, code, image and validity. */
   seal?: ElectronicSealReport;
+  /**
+   * The algorithm family (issue 19): GM for 国密 (SM2 signatures, SM3 digests: GM/T 0003, GM/T 0004), INTERNATIONAL
+   * for RSA, ECDSA, DSA with SHA-1/SHA-2; null when no algorithm could be read.
+   */
+  algorithmFamily?: AlgorithmFamily | null;
   /** ETSI EN 319 102-1 §5.1.3 main indication, matching `verdict` (indications.ts). Added by issue 17. */
   indication?: Indication;
   /** Its sub-indication (HASH_FAILURE, NO_CERTIFICATE_CHAIN_FOUND, …); null when TOTAL-PASSED. */

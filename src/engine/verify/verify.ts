@@ -19,7 +19,7 @@ import { analyseRevision, type RawChange } from './changes.ts';
 import { checkSignature } from './integrity.ts';
 import { Budget, DEFAULT_VERIFY_LIMITS, LimitExceeded, type VerifyLimits } from '../../pdf/limits.ts';
 import { certificationOf, judge, locksOf, type Certification, type FieldLock } from './policy.ts';
-import { worse, type SignatureReport, type VerificationReport } from './report.ts';
+import { algorithmFamilyOf, worse, type SignatureReport, type VerificationReport } from './report.ts';
 import { indicationOf, subIndicationOf } from './indications.ts';
 import { signatureFields, type SignatureField } from '../../pdf/signature-fields.ts';
 
@@ -183,6 +183,7 @@ function withIndications(report: VerificationReport, strict: boolean): Verificat
   for (const s of report.signatures) {
     s.indication = indicationOf(s.verdict);
     s.subIndication = subIndicationOf(s);
+    s.algorithmFamily = algorithmFamilyOf(s);
   }
   report.indication = indicationOf(report.verdict);
   const cause = report.signatures.find((s) => s.verdict === report.verdict && s.subIndication !== null);

@@ -43,6 +43,7 @@ describe('GB/T 38540 / GM/T 0031 electronic seals in a PDF', () => {
         expect(sig.verdict).toBe('VALID');
         expect(sig.digestAlgorithm).toBe('SM3');
         expect(sig.signatureAlgorithm).toBe('SM2-with-SM3');
+        expect(sig.algorithmFamily).toBe('GM');
         expect(sig.signer?.subject).toContain('SM2 signer');
         expect(sig.seal).toMatchObject({
           format: layout === 'v4' ? 'GB/T 38540-2020' : 'GM/T 0031-2014',

@@ -51,6 +51,7 @@ describe('SM2/SM3 CMS in an adbe.pkcs7.detached signature', () => {
     expect(sig.subFilter).toBe('adbe.pkcs7.detached');
     expect(sig.digestAlgorithm).toBe('SM3');
     expect(sig.signatureAlgorithm).toBe('SM2-with-SM3');
+    expect(sig.algorithmFamily).toBe('GM');
     expect(sig.integrity).toBe('INTACT');
     expect(sig.trust).toBe('TRUSTED');
     expect(sig.signer?.subject).toContain('SM2 signer');
