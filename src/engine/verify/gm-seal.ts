@@ -10,7 +10,6 @@
  * seal was made), the seal's validity period at the signing time, and a time-stamp over the signature value when
  * there is one (RFC 3161, SM3 imprints included).
  */
-import { describeCertificate } from '../../crypto/certificate.ts';
 import { DerError } from '../../crypto/der.ts';
 import { parseSesSignature, type SesSignature } from '../../crypto/ses/ses-signature.ts';
 import { checkSesSignature, sealValidityAt, sesAlgorithmName, sesDataHashAlgorithm } from '../../crypto/ses/ses-verify.ts';
@@ -20,7 +19,7 @@ import { evaluateTrust } from '../../crypto/trust.ts';
 import { SealdError } from '../../errors.ts';
 import type { ByteSource } from '../../pdf/source.ts';
 import type { ElectronicSealReport } from './gm-seal-report.ts';
-import type { SignatureReport, SignerReport } from './report.ts';
+import { describeSigner, type SignatureReport } from './report.ts';
 
 interface SealContext {
   anchors: Uint8Array[];
@@ -155,20 +154,4 @@ export async function checkElectronicSeal(
   }
   if (proven === undefined && !ses.timeInfo && !claimed) report.reasons.push('the seal signature claims no signing time: certificates checked at the current time');
   return signer.revocationSource !== undefined;
-}
-
-function describeSigner(der: Uint8Array): SignerReport | null {
-  try {
-    const d = describeCertificate(der);
-    return {
-      subject: d.subject,
-      organisation: d.organization ?? null,
-      serial: d.serialNumber,
-      issuer: d.issuer,
-      notBefore: d.notBefore.toISOString(),
-      notAfter: d.notAfter.toISOString(),
-    };
-  } catch {
-    return null;
-  }
 }

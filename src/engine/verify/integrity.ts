@@ -4,7 +4,6 @@
  * nothing else, the end at the end of a revision — ISO 32000-1 §12.8.1, ISO 32000-2 §12.8.1), then the CMS
  * (cms.ts) over the digest of those ranges, then trust in the signer (trust.ts).
  */
-import { describeCertificate } from '../../crypto/certificate.ts';
 import { checkTimestampTokenOver, signatureTimestampTokens, timestampImprintHash, type TimestampToken } from '../../crypto/timestamp-token.ts';
 import { SealdError } from '../../errors.ts';
 import type { PdfDocument } from '../../pdf/document.ts';
@@ -14,7 +13,7 @@ import type { ByteSource } from '../../pdf/source.ts';
 import { checkCms, digestRanges, parseCms, sm2ContentHash } from '../../crypto/signed-data.ts';
 import { DerError, readTlv } from '../../crypto/der.ts';
 import { placementOf } from '../../pdf/placement-record.ts';
-import type { SignatureReport, SignerReport } from './report.ts';
+import { describeSigner, type SignatureReport, type SignerReport } from './report.ts';
 import { locateContents, signatureFields, type SignatureField } from '../../pdf/signature-fields.ts';
 import { evaluateTrust } from '../../crypto/trust.ts';
 import type { Budget } from '../../pdf/limits.ts';
@@ -262,22 +261,6 @@ function signerOf(der: Uint8Array): SignerReport | null {
     described.set(key, describeSigner(der));
   }
   return described.get(key)!;
-}
-
-function describeSigner(der: Uint8Array): SignerReport | null {
-  try {
-    const d = describeCertificate(der);
-    return {
-      subject: d.subject,
-      organisation: d.organization ?? null,
-      serial: d.serialNumber,
-      issuer: d.issuer,
-      notBefore: d.notBefore.toISOString(),
-      notAfter: d.notAfter.toISOString(),
-    };
-  } catch {
-    return null;
-  }
 }
 
 /** §7.9.4: D:YYYYMMDDHHmmSSOHH'mm' (all but the year optional). */

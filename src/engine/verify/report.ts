@@ -3,6 +3,7 @@
  * so its shape is stable and documented in docs/verify.md: add fields, never rename or remove one.
  */
 
+import { describeCertificate } from '../../crypto/certificate.ts';
 import type { Integrity } from '../../crypto/signed-data.ts';
 import type { Trust } from '../../crypto/trust.ts';
 import type { PlacementReport } from '../../pdf/placement-record.ts';
@@ -151,4 +152,21 @@ export function worse(a: Verdict, b: Verdict): Verdict {
   if (a === 'INVALID' || b === 'INVALID') return 'INVALID';
   if (a === 'INDETERMINATE' || b === 'INDETERMINATE') return 'INDETERMINATE';
   return 'VALID';
+}
+
+/** The signer's certificate as the report shows it; null when it cannot be read. */
+export function describeSigner(der: Uint8Array): SignerReport | null {
+  try {
+    const d = describeCertificate(der);
+    return {
+      subject: d.subject,
+      organisation: d.organization ?? null,
+      serial: d.serialNumber,
+      issuer: d.issuer,
+      notBefore: d.notBefore.toISOString(),
+      notAfter: d.notAfter.toISOString(),
+    };
+  } catch {
+    return null;
+  }
 }
