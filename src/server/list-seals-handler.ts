@@ -66,8 +66,15 @@ function sealInfo(seal: ConfiguredSeal, available: boolean): SealInfo {
     available,
     activationRequired: seal.config.activation === 'required',
     warnings: [expiryWarning(certificate.notAfter)].filter((w): w is string => w !== undefined),
-    ...(seal.imagePng !== undefined && seal.imagePng.byteLength <= MAX_LISTED_IMAGE_BYTES ? { imagePng: seal.imagePng } : {}),
+    ...listedImage(seal.imagePng),
     certificateChain: seal.chain ?? [],
     materialSource: seal.materialSource ?? 'file',
   });
+}
+
+/** The configured image in the field its format names (a vector seal is SVG text, pdf/image.ts tells them apart the same way). */
+function listedImage(bytes: Uint8Array | undefined): { imagePng?: Uint8Array; imageSvg?: Uint8Array } {
+  if (bytes === undefined || bytes.byteLength > MAX_LISTED_IMAGE_BYTES) return {};
+  const head = Buffer.from(bytes.subarray(0, 256)).toString('utf8').trimStart();
+  return head.startsWith('<') ? { imageSvg: bytes } : { imagePng: bytes };
 }

@@ -97,6 +97,9 @@ describe('seald end to end (SoftHSM, real engine)', () => {
     expect(seals[0]!.name).toBe('示例商贸有限公司');
     expect(seals[0]!.certificate!.subject).toContain('示例商贸有限公司');
     expect(seals[0]!.certificate!.keyAlgorithm).toMatch(/^(RSA-\d+|EC \S+)$/);
+    // The embedded seals are SVG (vector paths): listed as image_svg, not as a PNG.
+    expect(Buffer.from(seals[0]!.imageSvg).toString('utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+    expect(seals[0]!.imagePng).toHaveLength(0);
     const cert = seals[0]!.certificate!;
     expect(timestampDate(cert.notBefore!).getTime()).toBeLessThan(Date.now());
     expect(timestampDate(cert.notAfter!).getTime()).toBeGreaterThan(Date.now());
