@@ -17,6 +17,7 @@ import type { ServiceContext } from './context.ts';
 import type { ConfiguredSeal } from './seals.ts';
 import { grpcStatusOf } from '../rpc/status.ts';
 import { expiryWarning } from './seal-expiry.ts';
+import { looksLikeSvg } from '../pdf/svg-seal.ts';
 
 /** Images larger than this are left out of ListSeals (a seal image is typically 10–100 KiB). */
 export const MAX_LISTED_IMAGE_BYTES = 512 * 1024;
@@ -72,9 +73,8 @@ function sealInfo(seal: ConfiguredSeal, available: boolean): SealInfo {
   });
 }
 
-/** The configured image in the field its format names (a vector seal is SVG text, pdf/image.ts tells them apart the same way). */
+/** The configured image in the field its format names, told apart as the appearance writer tells them (pdf/svg-seal.ts). */
 function listedImage(bytes: Uint8Array | undefined): { imagePng?: Uint8Array; imageSvg?: Uint8Array } {
   if (bytes === undefined || bytes.byteLength > MAX_LISTED_IMAGE_BYTES) return {};
-  const head = Buffer.from(bytes.subarray(0, 256)).toString('utf8').trimStart();
-  return head.startsWith('<') ? { imageSvg: bytes } : { imagePng: bytes };
+  return looksLikeSvg(bytes) ? { imageSvg: bytes } : { imagePng: bytes };
 }

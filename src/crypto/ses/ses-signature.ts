@@ -51,7 +51,8 @@ export interface SesCertDigest {
   value: Uint8Array;
 }
 
-export interface SesSeal {
+/** What SES_SealInfo says of the seal. */
+export interface SesSealInfo {
   /** SES_Header.version and Vid (the vendor). */
   version: number;
   vid: string;
@@ -69,6 +70,9 @@ export interface SesSeal {
   validStart: Date | null;
   validEnd: Date | null;
   picture: SesPicture;
+}
+
+export interface SesSeal extends SesSealInfo {
   /** The seal maker's (制章人) certificate. */
   makerCertificate: Uint8Array;
   signAlgorithm: string;
@@ -175,22 +179,8 @@ function octetStrings(t: Tlv): Uint8Array[] {
   return children(t).map((c) => expectTag(c, 0x04, 'certificate').value);
 }
 
-interface SealInfo {
-  version: number;
-  vid: string;
-  esID: string;
-  type: number;
-  name: string;
-  certListType: number | null;
-  certList: Uint8Array[];
-  certDigests: SesCertDigest[];
-  createDate: Date | null;
-  validStart: Date | null;
-  validEnd: Date | null;
-  picture: SesPicture;
-}
 
-function sealInfo(t: Tlv | undefined): SealInfo {
+function sealInfo(t: Tlv | undefined): SesSealInfo {
   const info = children(expectTag(t, 0x30, 'SES_SealInfo'));
   const header = children(expectTag(info[0], 0x30, 'SES_Header'));
   if (stringOf(header[0], 'SES_Header.ID') !== 'ES') throw new DerError('SES_Header.ID is not "ES"');

@@ -20,12 +20,7 @@ import { SealdError } from '../../errors.ts';
 import type { ByteSource } from '../../pdf/source.ts';
 import type { ElectronicSealReport } from './gm-seal-report.ts';
 import { describeSigner, type SignatureReport } from './report.ts';
-
-interface SealContext {
-  anchors: Uint8Array[];
-  dss: { certs: Uint8Array[]; crls: Uint8Array[]; ocsps: Uint8Array[] };
-  now: Date;
-}
+import { tsaTrust, type TrustContext } from './trust-context.ts';
 
 /**
  * Fills `report` for the SES_Signature in `contents`. Returns true when the signer's revocation status was found in
@@ -36,7 +31,7 @@ export async function checkElectronicSeal(
   contents: Uint8Array,
   ranges: [number, number][],
   report: SignatureReport,
-  context: SealContext,
+  context: TrustContext,
   claimed: Date | undefined,
 ): Promise<boolean> {
   let ses: SesSignature;
@@ -91,15 +86,7 @@ export async function checkElectronicSeal(
   if (ses.timeStamp) {
     try {
       const token = await checkTimestampTokenOver(ses.timeStamp, ses.signature);
-      const tsa = evaluateTrust({
-        signer: token.tsaCertificate,
-        pool: [...token.certificates, ...context.dss.certs],
-        anchors: context.anchors,
-        crls: context.dss.crls,
-        ocsps: context.dss.ocsps,
-        at: token.genTime,
-        timeProven: true,
-      });
+      const tsa = tsaTrust(token, context);
       if (tsa.trust === 'TRUSTED') {
         proven = token.genTime;
         report.signatureTimestamp = 'VERIFIED';

@@ -13,18 +13,16 @@ import type { ByteSource } from '../../pdf/source.ts';
 import { checkCms, digestRanges, parseCms, sm2ContentHash } from '../../crypto/signed-data.ts';
 import { DerError, readTlv } from '../../crypto/der.ts';
 import { placementOf } from '../../pdf/placement-record.ts';
-import { describeSigner, type SignatureReport, type SignerReport } from './report.ts';
+import { describeSigner, type SignatureReport } from './report.ts';
 import { locateContents, signatureFields, type SignatureField } from '../../pdf/signature-fields.ts';
 import { evaluateTrust } from '../../crypto/trust.ts';
 import type { Budget } from '../../pdf/limits.ts';
 import { isSesSignature } from '../../crypto/signed-data.ts';
 import { checkElectronicSeal } from './gm-seal.ts';
+import { tsaTrust, type TrustContext } from './trust-context.ts';
 
-export interface CheckContext {
+export interface CheckContext extends TrustContext {
   budget: Budget;
-  anchors: Uint8Array[];
-  dss: { certs: Uint8Array[]; crls: Uint8Array[]; ocsps: Uint8Array[] };
-  now: Date;
 }
 
 /** A /Contents larger than this (as hex) is no signature anyone makes. */
@@ -122,17 +120,9 @@ export async function checkSignature(
       return fail(code === 'TSA_WRONG_IMPRINT' ? 'DIGEST_MISMATCH' : 'BAD_SIGNATURE', (error as Error).message);
     }
     report.digestAlgorithm = (timestampImprintHash(readTlv(contents.bytes).bytes) ?? 'sha256').toUpperCase().replace('SHA', 'SHA-');
-    report.signer = signerOf(token.tsaCertificate);
+    report.signer = describeSigner(token.tsaCertificate);
     report.timestampTime = token.genTime.toISOString();
-    const result = evaluateTrust({
-      signer: token.tsaCertificate,
-      pool: [...token.certificates, ...context.dss.certs],
-      anchors: context.anchors,
-      crls: context.dss.crls,
-      ocsps: context.dss.ocsps,
-      at: token.genTime,
-      timeProven: true,
-    });
+    const result = tsaTrust(token, context);
     report.trust = result.trust;
     report.reasons.push(...result.reasons.filter((r) => !r.includes('no timestamp proves')));
     return { report, revocationEmbedded: result.revocationSource !== undefined };
@@ -151,7 +141,7 @@ export async function checkSignature(
   const cms = parsed.cms;
   report.digestAlgorithm = cms.digestAlgorithm;
   report.signatureAlgorithm = cms.signatureAlgorithm;
-  if (cms.signerCertificate) report.signer = signerOf(cms.signerCertificate);
+  if (cms.signerCertificate) report.signer = describeSigner(cms.signerCertificate);
   if (!cms.digestNode) return fail('UNSUPPORTED', `unsupported digest algorithm ${cms.digestAlgorithm}`);
   // One pass over the signed bytes: an SM2 signature without signed attributes signs SM3(Z || content) and has no
   // message-digest to compare, so its pass replaces the plain digest (checkCms does not read it then).
@@ -231,15 +221,7 @@ async function signatureTime(
       continue;
     }
     if (time !== undefined) continue;
-    const tsa = evaluateTrust({
-      signer: checked.tsaCertificate,
-      pool: [...checked.certificates, ...context.dss.certs],
-      anchors: context.anchors,
-      crls: context.dss.crls,
-      ocsps: context.dss.ocsps,
-      at: checked.genTime,
-      timeProven: true,
-    });
+    const tsa = tsaTrust(checked, context);
     if (tsa.trust !== 'TRUSTED') {
       reasons.push(`the signature time-stamp's TSA is not trusted (${tsa.trust}): ${tsa.reasons[0] ?? ''}`);
       continue;
@@ -251,17 +233,6 @@ async function signatureTime(
   return { status: tokens.length === 0 ? 'NONE' : 'UNTRUSTED', time: undefined };
 }
 
-/** Signer descriptions by certificate: a document's signatures share few certificates. */
-const described = new Map<string, SignerReport | null>();
-
-function signerOf(der: Uint8Array): SignerReport | null {
-  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
-  if (!described.has(key)) {
-    if (described.size >= 512) described.delete(described.keys().next().value!);
-    described.set(key, describeSigner(der));
-  }
-  return described.get(key)!;
-}
 
 /** §7.9.4: D:YYYYMMDDHHmmSSOHH'mm' (all but the year optional). */
 export function parsePdfDate(text: string): Date | undefined {

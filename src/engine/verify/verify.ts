@@ -34,15 +34,20 @@ export interface VerifyOptions {
 }
 
 export async function verifyDocument(source: ByteSource, options: VerifyOptions): Promise<VerificationReport> {
+  return withIndications(await verifyOrFail(source, options), options.strict === true);
+}
+
+/** The report, or a failed one for a document that cannot be analysed within the limits. */
+async function verifyOrFail(source: ByteSource, options: VerifyOptions): Promise<VerificationReport> {
   const budget = new Budget({ ...DEFAULT_VERIFY_LIMITS, ...options.limits });
   try {
-    return withIndications(await verifyWithin(source, options, budget), options.strict === true);
+    return await verifyWithin(source, options, budget);
   } catch (error) {
-    if (error instanceof LimitExceeded) return withIndications(failed('INDETERMINATE', `verification stopped: ${error.message}`), options.strict === true);
-    if (error instanceof SealdError) return withIndications(failed('INVALID', error.message), options.strict === true);
+    if (error instanceof LimitExceeded) return failed('INDETERMINATE', `verification stopped: ${error.message}`);
+    if (error instanceof SealdError) return failed('INVALID', error.message);
     if (error instanceof RangeError || error instanceof TypeError) {
       // A structure deep or strange enough to trip the runtime: still an answer, not a crash.
-      return withIndications(failed('INVALID', `the PDF cannot be analysed: ${error.message.slice(0, 200)}`), options.strict === true);
+      return failed('INVALID', `the PDF cannot be analysed: ${error.message.slice(0, 200)}`);
     }
     throw error;
   }
