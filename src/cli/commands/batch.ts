@@ -29,16 +29,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { status as grpcStatus } from '@grpc/grpc-js';
-import {
-  connectBatch,
-  DEFAULT_BATCH_CONCURRENCY,
-  type BatchClient,
-  type BatchDefaults,
-  sealBatch,
-  type BatchInput,
-  type BatchResult,
-  ROUND_ROBIN,
-} from '../batch-client.ts';
+import { connectBatch, DEFAULT_BATCH_CONCURRENCY, sealBatch, ROUND_ROBIN } from '../batch-client.ts';
+import type { BatchClient, BatchDefaults, BatchInput, BatchResult } from '../batch-client.ts';
 import { channelTarget, isServiceError } from '../client.ts';
 import { connectPrepared, sealPrepared, type PreparedClient, type SealPreparedOptions } from '../prepare-client.ts';
 import { directoryJournal } from '../prepare-journal.ts';
