@@ -65,6 +65,8 @@ export interface PreparationJournal {
   get(id: string): Promise<PreparationFacts | undefined>;
   put(id: string, facts: PreparationFacts): Promise<void>;
   remove(id: string): Promise<void>;
+  /** Called once the call is over (tidy up: e.g. remove an empty directory). */
+  settle?(): Promise<void>;
 }
 
 export interface SealPreparedOptions extends Omit<SealBatchOptions, 'answer'> {
@@ -180,6 +182,7 @@ export async function sealPrepared(
   } finally {
     await ended;
     options.signal?.removeEventListener('abort', onAbort);
+    await options.journal?.settle?.();
   }
   if (failure !== undefined) throw failure;
   return totals;
@@ -260,8 +263,9 @@ async function sealOne(input: BatchInput, work: Preparation): Promise<BatchResul
       return { id: input.id, ok: true, summary, replayed: signature.replayed, bytesIn: 0, bytesOut };
     }
   } catch (error) {
+    // This process's own failure: the caller may see all of it (grpcStatusOf hides internal details from remote callers).
     const status = grpcStatusOf(error);
-    return refused(input.id, status.code, status.sealdCode, status.details);
+    return refused(input.id, status.code, status.sealdCode, error instanceof Error ? error.message : String(error));
   } finally {
     await source.close();
   }

@@ -36,7 +36,10 @@ export function directoryJournal(outDir: string): PreparationJournal {
     },
     async remove(id) {
       await fs.promises.rm(fileOf(id), { force: true });
-      await fs.promises.rmdir(dir).catch(() => undefined); // only once empty
+    },
+    async settle() {
+      // Only at the end of a call: removing it while documents are in flight would pull it from under their put().
+      await fs.promises.rmdir(dir).catch(() => undefined); // fails unless empty: entries left are for the next run
     },
   };
 }

@@ -9,6 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { status as Status } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +19,7 @@ import { ANONYMOUS } from '../../src/auth/principal.ts';
 import type { BatchResult } from '../../src/cli/batch-client.ts';
 import { connectPrepared, sealPrepared, type PreparationFacts, type PreparedClient } from '../../src/cli/prepare-client.ts';
 import type { SealdConfig } from '../../src/config/config.ts';
+import { SignPreparedRequestSchema, type SignPreparedResponse } from '../../src/gen/seald/v1/prepared_pb.ts';
 import { loadServerConfig, startSealdServer } from '../../src/server/bootstrap.ts';
 import type { SealdServer } from '../../src/server/server.ts';
 import { fixture, type FixtureName } from '../fixtures/index.ts';
@@ -257,5 +260,47 @@ describe('seald batch --prepare-locally (SoftHSM, real engine, real server)', ()
       ['ok', null],
     ]);
     expect(JSON.stringify(records)).not.toContain(pin);
+  });
+
+  it('answers what it cannot sign per document (digest length, missing description, skewed /M, too little room) and refuses a call without header', async () => {
+    const signsBefore = await signCount();
+    const call = client.signPrepared();
+    const answers: SignPreparedResponse[] = [];
+    call.on('data', (m: SignPreparedResponse) => void answers.push(m));
+    const ended = new Promise<{ code: number }>((resolve) => call.on('status', resolve));
+    call.on('error', () => undefined);
+    const description = (over: object = {}) => ({
+      inputSize: 10n,
+      inputSha256: new Uint8Array(32),
+      signingTime: timestampFromDate(new Date()),
+      contentsSize: 100_000,
+      ...over,
+    });
+    const send = (documentId: string, documentDigest: Uint8Array, desc?: object) =>
+      call.write(create(SignPreparedRequestSchema, { payload: { case: 'document', value: { documentId, documentDigest, ...(desc === undefined ? {} : { description: desc }) } } }));
+    call.write(create(SignPreparedRequestSchema, { payload: { case: 'header', value: { sealId: 'org' } } }));
+    send('short', new Uint8Array(20), description());
+    send('undescribed', new Uint8Array(32));
+    send('skewed', new Uint8Array(32), description({ signingTime: timestampFromDate(new Date(Date.now() - 3_600_000)) }));
+    send('cramped', new Uint8Array(32), description({ contentsSize: 100 }));
+    call.end();
+    expect((await ended).code).toBe(Status.OK);
+    expect(answers[0]!.payload.case).toBe('kit');
+    const errors = Object.fromEntries(answers.slice(1).map((a) => [a.documentId, a.payload.case === 'error' ? [a.payload.value.code, a.payload.value.errorCode] : a.payload.case]));
+    expect(errors).toEqual({
+      short: [Status.INVALID_ARGUMENT, 'BAD_DIGEST_LENGTH'],
+      undescribed: [Status.INVALID_ARGUMENT, 'DESCRIPTION_REQUIRED'],
+      skewed: [Status.FAILED_PRECONDITION, 'SIGNING_TIME_SKEW'],
+      cramped: [Status.INVALID_ARGUMENT, 'CONTENTS_TOO_SMALL'],
+    });
+    expect(await signCount()).toBe(signsBefore);
+
+    const headless = client.signPrepared();
+    headless.on('data', () => undefined);
+    headless.on('error', () => undefined);
+    const status = new Promise<{ code: number }>((resolve) => headless.on('status', resolve));
+    headless.write(create(SignPreparedRequestSchema, { payload: { case: 'document', value: { documentId: 'x', documentDigest: new Uint8Array(32) } } }));
+    headless.end();
+    expect((await status).code).toBe(Status.INVALID_ARGUMENT);
   });
 });
