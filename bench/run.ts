@@ -399,6 +399,20 @@ async function hugeDocument(key: BenchKey, corpusOptions: typeof DEFAULT_CORPUS)
     await server.stop();
     await rm(outDir, { recursive: true, force: true });
   }
+  // The same document prepared locally: the client holds the revision and reads the file twice, streaming.
+  const preparedConfig = path.join(key.dataDir, 'seald-prepared.yaml');
+  if (!existsSync(preparedConfig)) return; // written by the prepare-locally runner
+  const local = await SealdServerProcess.start({ root: sealdRoot, configPath: preparedConfig });
+  try {
+    const items = workList([huge], DEFAULT_CORPUS_DIR, await freshDir(path.join(OUT, 'results', 'huge-prepared')));
+    const result = await nodeRunner('seald-client.ts', items, ['--server', local.address, '--mode', 'prepared', '--placement', 'image', '--concurrency', '1']);
+    console.log(
+      `huge document, --prepare-locally: ${result.failures === 0 ? `sealed in ${result.seconds.toFixed(1)} s` : `FAILED: ${result.notes?.[0]}`}, client peak RSS ${mib(result.peakRss)} (goal < 300 MiB), server ${mib(local.peakRss())}`,
+    );
+  } finally {
+    await local.stop();
+    await rm(path.join(OUT, 'results', 'huge-prepared'), { recursive: true, force: true });
+  }
 }
 
 await main();
