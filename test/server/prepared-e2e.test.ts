@@ -23,8 +23,13 @@ import { SignPreparedRequestSchema, type SignPreparedResponse } from '../../src/
 import { loadServerConfig, startSealdServer } from '../../src/server/bootstrap.ts';
 import type { SealdServer } from '../../src/server/server.ts';
 import { fixture, type FixtureName } from '../fixtures/index.ts';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { id_aa_signatureTimeStampToken } from '../../src/crypto/oids.ts';
+import { createTestPki } from '../support/pki.ts';
 import { run } from '../support/run.ts';
-import { isPrefix, pdfsig, qpdfCheck } from '../support/tools.ts';
+import { startTestTsa } from '../support/test-tsa.ts';
+import { extractSignatures, isPrefix, pdfsig, qpdfCheck } from '../support/tools.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/seald.mjs', import.meta.url));
 const DOCUMENTS: FixtureName[] = ['simple', 'cjk-contract', 'xref-stream', 'linearized', 'hybrid'];
@@ -302,5 +307,39 @@ describe('seald batch --prepare-locally (SoftHSM, real engine, real server)', ()
     headless.write(create(SignPreparedRequestSchema, { payload: { case: 'document', value: { documentId: 'x', documentDigest: new Uint8Array(32) } } }));
     headless.end();
     expect((await status).code).toBe(Status.INVALID_ARGUMENT);
+  });
+
+  it('time-stamps when asked (PAdES B-T): the room reserved comes from the kit, the token verifies with openssl ts', async () => {
+    const pki = await createTestPki(path.join(dir, 'tsa-pki'), { caName: 'TSA CA', signerName: 'unused' });
+    const tsa = await startTestTsa({ dir: path.join(dir, 'tsa'), ca: { certPem: pki.caCertPem, keyPem: pki.caKeyPem } });
+    const logger = pino({ level: 'silent' });
+    const env = { SEALD_POLICY: policyFile, SEALD_TSA_URLS: tsa.url, SEALD_TSA_TIMEOUT_MS: '5000' };
+    const withTsa = await startSealdServer(await loadServerConfig({ dataDir, listen: '127.0.0.1:0', metrics: 'off' }, logger, env), logger);
+    const tsaClient = connectPrepared(withTsa.address);
+    try {
+      const input = path.join(inDir, 'cjk-contract.pdf');
+      const chunks: Buffer[] = [];
+      const results: BatchResult[] = [];
+      await sealPrepared(tsaClient, { sealId: 'org', placement, options: { timestamp: true } }, [{ id: 'bt', file: input }], {
+        onChunk: (_, chunk) => void chunks.push(Buffer.from(chunk)),
+        onResult: (result) => void results.push(result),
+      });
+      expect(results[0]).toMatchObject({ ok: true });
+      const output = path.join(dir, 'prepared-bt.pdf');
+      fs.writeFileSync(output, Buffer.concat(chunks));
+      await expectValid(input, output);
+      const [signature] = await extractSignatures(output);
+      const signerInfo = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(new Uint8Array(signature!.cms)).content }).signerInfos[0]!;
+      const token = signerInfo.unsignedAttrs!.attributes.find((a) => a.type === id_aa_signatureTimeStampToken)!;
+      const tokenFile = path.join(dir, 'prepared-token.der');
+      fs.writeFileSync(tokenFile, new Uint8Array((token.values[0] as asn1js.BaseBlock).toBER()));
+      const imprint = createHash('sha256').update(signerInfo.signature.valueBlock.valueHexView).digest('hex');
+      const verify = await run('openssl', ['ts', '-verify', '-digest', imprint, '-token_in', '-in', tokenFile, '-CAfile', pki.caCertPem, '-untrusted', tsa.certPem]);
+      expect(verify.stdout.toString() + verify.stderr.toString()).toContain('Verification: OK');
+    } finally {
+      tsaClient.close();
+      await withTsa.shutdown('test over');
+      await tsa.close();
+    }
   });
 });
