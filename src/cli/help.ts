@@ -50,9 +50,11 @@ const SIGNATURE_HELP = `Signature:
   --certify LEVEL     make the seal a certification signature (DocMDP): no-changes (P=1, no later revision
                       at all) or form-filling (P=2, later form filling and single-mark seals only). Refused
                       on a document that is already certified or already carries a signature
-  --date-stamp[=FORMAT]  draw the signing date (/M, UTC) under the seal (时间章); FORMAT with YYYY MM DD
+  --date-stamp[=FORMAT]  draw the signing date (/M) under the seal (时间章); FORMAT with YYYY MM DD
                       HH mm ss, digits, - . / : 年 月 日 (default the seal's, else YYYY年MM月DD日)
   --no-date-stamp     no date stamp, even where the seal draws one by default
+  --time-zone ZONE    the zone /M is written in and the date stamp drawn in: Asia/Shanghai, +08:00, UTC or
+                      local (the server's zone); default the seal's configured time_zone, else UTC
 `;
 
 export const MAIN_HELP = `Usage: seald <command> [options]
