@@ -35,6 +35,11 @@ export interface Messages {
   pages: string;
   sealImage: string;
   noSealImage: string;
+  where: string;
+  pageNumber(n: number): string;
+  morePages(n: number): string;
+  pageOutlineOnly: string;
+  crossPageStrips: string;
   certificate: string;
   subject: string;
   issuer: string;
@@ -97,6 +102,11 @@ const zh: Messages = {
   pages: '页码',
   sealImage: '印章图像（文档中显示的样子）',
   noSealImage: '该签章没有可显示的印章图像。',
+  where: '盖章位置',
+  pageNumber: (n) => `第 ${n} 页`,
+  morePages: (n) => `另有 ${n} 页盖有该印章，未逐一显示。`,
+  pageOutlineOnly: '页面未能渲染：图中为页面轮廓和印章所在的位置。',
+  crossPageStrips: '骑缝章：各页上的部分并排显示，拼起来是一枚完整的印章。',
   certificate: '证书',
   subject: '主体',
   issuer: '颁发者',
@@ -217,6 +227,11 @@ const en: Messages = {
   pages: 'Pages',
   sealImage: 'The seal as it appears in the document',
   noSealImage: 'This signature shows no seal image.',
+  where: 'Where the seal is',
+  pageNumber: (n) => `page ${n}`,
+  morePages: (n) => `The seal marks ${n} more page${n === 1 ? '' : 's'}, not shown here.`,
+  pageOutlineOnly: 'The page could not be rendered: its outline, with the position of the seal.',
+  crossPageStrips: 'Cross-page seal: its part on each page, side by side; together they make the whole seal.',
   certificate: 'Certificate',
   subject: 'Subject',
   issuer: 'Issuer',
