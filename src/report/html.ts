@@ -166,7 +166,9 @@ function expectedSection(results: readonly ExpectedSignerResult[], m: Messages):
 function signatureSection(s: SignatureReport, index: number, input: HtmlReportInput, m: Messages): Html {
   const image = input.images.get(s.field);
   const placement = s.placement;
-  const kind = isTimestamp(s) ? m.kinds.timestamp : placement ? `${m.kinds.seal} · ${m.placement[placement.kind] ?? placement.kind}` : m.kinds.seal;
+  const kind = isTimestamp(s)
+    ? m.kinds.timestamp
+    : [sealKindOf(s, m), m.kinds.seal, placement ? (m.placement[placement.kind] ?? placement.kind) : undefined].filter((k) => k !== undefined).join(' · ');
   const figure = isTimestamp(s)
     ? null
     : html`<figure class="seal-image">${
@@ -204,6 +206,19 @@ ${changes(s.changes, m)}
 <ul class="small">${s.reasons.map((r) => html`<li>${r}</li>`)}</ul>
 </div>
 </section>`;
+}
+
+/**
+ * The seal's kind (公章, 合同专用章 …) when the verification carries one: a `kind` on the signature, as seald's kind
+ * names spell it (src/auth/seal-kinds.ts) or as the proto's SealKind (SEAL_KIND_CONTRACT); an unknown word is shown
+ * as it is (escaped like every string), a missing one not at all.
+ */
+function sealKindOf(s: SignatureReport, m: Messages): string | undefined {
+  const kind = (s as SignatureReport & { kind?: unknown }).kind;
+  if (typeof kind !== 'string' || kind.trim() === '') return undefined;
+  const key = kind.trim().toLowerCase().replace(/^seal_kind_/, '').replace(/-/g, '_');
+  if (key === 'unspecified') return undefined;
+  return m.sealKinds[key === 'organization' ? 'official' : key] ?? kind.trim().slice(0, 64);
 }
 
 /** The one sentence that explains the verdict: the first thing that is wrong, else that all is well. */

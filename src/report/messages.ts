@@ -31,6 +31,8 @@ export interface Messages {
   holder: string;
   kind: string;
   kinds: { seal: string; timestamp: string };
+  /** The seal's kind (src/auth/seal-kinds.ts), when the verification names it. */
+  sealKinds: Record<string, string>;
   placement: Record<string, string>;
   pages: string;
   sealImage: string;
@@ -98,6 +100,9 @@ const zh: Messages = {
   holder: '印章持有者',
   kind: '类型',
   kinds: { seal: '电子签章', timestamp: '文档时间戳' },
+  sealKinds: {
+    official: '公章', contract: '合同专用章', finance: '财务专用章', invoice: '发票专用章', legal_representative: '法定代表人章', personal: '个人章',
+  },
   placement: { Position: '普通签章', MultiPage: '多页签章', CrossPage: '骑缝章', Keyword: '关键字签章' },
   pages: '页码',
   sealImage: '印章图像（文档中显示的样子）',
@@ -223,6 +228,10 @@ const en: Messages = {
   holder: 'Seal holder',
   kind: 'Kind',
   kinds: { seal: 'Electronic seal', timestamp: 'Document time-stamp' },
+  sealKinds: {
+    official: 'official seal (公章)', contract: 'contract seal (合同专用章)', finance: 'finance seal (财务专用章)',
+    invoice: 'invoice seal (发票专用章)', legal_representative: "legal representative's seal (法定代表人章)", personal: 'personal seal (个人章)',
+  },
   placement: { Position: 'at a position', MultiPage: 'multi-page seal', CrossPage: 'cross-page seal (across the page edges)', Keyword: 'at a keyword' },
   pages: 'Pages',
   sealImage: 'The seal as it appears in the document',
