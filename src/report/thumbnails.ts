@@ -74,6 +74,7 @@ export async function signatureThumbnails(
       const onPage = byPage.get(number)!;
       const page = onPage[0]!.page;
       const [width, height] = displayedSize(page);
+      if (!(width > 0 && height > 0)) continue; // a degenerate crop box: nothing to draw the marks on
       const thumbnail: PageThumbnail = { page: number, width, height, marks: onPage.map((m) => userSpaceToDisplayedRect(page, m.rect)) };
       const left = deadline - Date.now();
       if (options.renderer !== undefined && left > 0) {
