@@ -16,6 +16,7 @@ import { checkCertifiable, type DocMdpPermission } from '../pdf/certification.ts
 import { SealdError } from '../errors.ts';
 import { checkDateStampFormat, DEFAULT_DATE_STAMP_FORMAT, formatDateStamp } from '../pdf/date-stamp.ts';
 import { DATE_STAMP_BAND } from '../pdf/appearance.ts';
+import { DEFAULT_TIME_ZONE, utcOffsetMinutes as utcOffsetAt } from '../pdf/pdf-date.ts';
 
 export type { Placement, PositionPlacement } from './placements.ts';
 
@@ -29,6 +30,8 @@ export interface SealMaterial {
   defaultHeight: number;
   /** The seal's configured date stamp format, when it draws the signing date by default (config seals[].date_stamp). */
   dateStampFormat?: string;
+  /** The zone /M and the date stamp are written in (config time_zone; pdf/pdf-date.ts); default UTC. */
+  timeZone?: string;
 }
 
 export interface SealOptions {
@@ -39,6 +42,11 @@ export interface SealOptions {
   fieldName?: string;
   /** Claimed signing time written to /M; default now. */
   signingTime?: Date;
+  /**
+   * The zone /M is written in (§7.9.4, D:…+08'00') and the date stamp drawn in: an IANA name (Asia/Shanghai), an
+   * offset (+08:00), UTC or local. Default: the seal's (SealMaterial.timeZone), else UTC.
+   */
+  timeZone?: string;
   /**
    * 24 bytes the trailer's new /ID is drawn from; default random. With the signing time, the signer's signature and
    * the time-stamp token of an earlier seal, it regenerates that seal's revision byte for byte.
@@ -124,6 +132,7 @@ async function sealOnce(
   const signerCert = seal.signer.certificates[0];
   if (!signerCert) throw new SealdError('internal', 'NO_CERTIFICATE', `seal "${seal.id}" has no certificate`);
   checkCertificateValidAt(signerCert, signingTime);
+  const utcOffsetMinutes = utcOffsetAt(options.timeZone ?? seal.timeZone ?? DEFAULT_TIME_ZONE, signingTime);
 
   const dateStampFormat = dateStampFormatOf(seal, options);
   if (dateStampFormat !== undefined) checkDateStampFormat(dateStampFormat);
@@ -148,6 +157,7 @@ async function sealOnce(
   const prepared = prepareSignature(doc, {
     fieldName,
     signingTime,
+    utcOffsetMinutes,
     reason: options.reason,
     location: options.location,
     contactInfo: options.contactInfo,
@@ -158,7 +168,7 @@ async function sealOnce(
     placementKind: plan.kind,
     ...(options.certify === undefined ? {} : { certification: DOC_MDP[options.certify] }),
     ...(options.idEntropy === undefined ? {} : { idEntropy: options.idEntropy }),
-    ...(dateStampFormat === undefined ? {} : { dateStamp: { text: formatDateStamp(dateStampFormat, signingTime) } }),
+    ...(dateStampFormat === undefined ? {} : { dateStamp: { text: formatDateStamp(dateStampFormat, signingTime, utcOffsetMinutes) } }),
   });
 
   const documentDigest = await digestByteRange(source, prepared.bytes, prepared.byteRange, options.sourceDigest);

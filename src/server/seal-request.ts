@@ -8,6 +8,7 @@ import type { SealOptions, SealOutcome } from '../engine/seal.ts';
 import { SealdError } from '../errors.ts';
 import { Certification, SealSummarySchema, type SealHeader } from '../gen/seald/v1/seald_pb.ts';
 import type { ByteSource } from '../pdf/source.ts';
+import { checkTimeZone } from '../pdf/pdf-date.ts';
 import type { ServiceContext } from './context.ts';
 import type { Logger } from './logger.ts';
 import type { ConfiguredSeal } from './seals.ts';
@@ -70,6 +71,10 @@ export function optionsOf(header: SealHeader, context: ServiceContext): Omit<Sea
       break;
     default:
       throw new SealdError('invalid-input', 'BAD_CERTIFICATION', `options.certification ${given.certification as number} is not a known certification`);
+  }
+  if (given.timeZone !== '') {
+    checkTimeZone(given.timeZone); // before the upload: a zone nobody knows fails the request at once
+    options.timeZone = given.timeZone;
   }
   const stamp = given.dateStamp;
   if (stamp !== undefined) {
