@@ -50,9 +50,11 @@ const SIGNATURE_HELP = `Signature:
   --certify LEVEL     make the seal a certification signature (DocMDP): no-changes (P=1, no later revision
                       at all) or form-filling (P=2, later form filling and single-mark seals only). Refused
                       on a document that is already certified or already carries a signature
-  --date-stamp[=FORMAT]  draw the signing date (/M, UTC) under the seal (时间章); FORMAT with YYYY MM DD
+  --date-stamp[=FORMAT]  draw the signing date (/M) under the seal (时间章); FORMAT with YYYY MM DD
                       HH mm ss, digits, - . / : 年 月 日 (default the seal's, else YYYY年MM月DD日)
   --no-date-stamp     no date stamp, even where the seal draws one by default
+  --time-zone ZONE    the zone /M is written in and the date stamp drawn in: Asia/Shanghai, +08:00, UTC or
+                      local (the server's zone); default the seal's configured time_zone, else UTC
 `;
 
 export const MAIN_HELP = `Usage: seald <command> [options]
@@ -322,8 +324,9 @@ the key is refused. The module, token and PIN come from the configuration's pkcs
 
 seal-image:
 Draw a seal image for a seal that has none yet, offline: the organisation's name in CJK glyphs along the
-upper arc, a star, the seal code along the lower arc and the kind's label (合同专用章 …), or for a person a
-square seal (张三之印; a legal representative's: 张三印). Characters come from the outlines seald ships
+upper arc, a star, the seal code along the lower arc and the kind's label (合同专用章 …); for an invoice seal
+the oval of its pattern (40 × 30 mm: the name along the upper edge, the taxpayer identification number across
+the middle, 发票专用章 below); or for a person a square seal (张三之印; a legal representative's: 张三印). Characters come from the outlines seald ships
 (its demo names, digits) or an installed CJK font (Debian: fonts-noto-cjk, or fonts-wqy-zenhei) or --font.
 
 Write .svg for the seal's \`image:\` in seald.yaml (drawn as vector paths: a few KB per seal, sharp at any
@@ -331,9 +334,11 @@ resolution) or .png for people and other tools.
 
   --name NAME         the organisation or person (required)
   --kind KIND         official (default), contract, finance, invoice, legal-representative, personal
-  --code DIGITS       the seal code along the lower arc (default 13 digits derived from the name; "" for none)
+  --code DIGITS       the seal code along the lower arc, or an invoice seal's taxpayer number (default 13
+                      digits derived from the name, 18 for invoice; "" for none)
   --font FILE         a TrueType/OpenType font (or collection) for the characters
-  --size PX           the PNG's width and height (default 600; 42 mm at 300 dpi needs 496)
+  --size PX           the PNG's width (default 600; 42 mm at 300 dpi needs 496); its height is the width,
+                      or 3/4 of it for the oval invoice seal
   -o, --output FILE   where to write it (required; .svg or .png)
   -h, --help          this help
 `;

@@ -200,6 +200,7 @@ function materialOf(kit: PreparationKit): PreparationMaterial {
     defaultWidth: kit.defaultWidth,
     defaultHeight: kit.defaultHeight,
     ...(kit.dateStampFormat === '' ? {} : { dateStampFormat: kit.dateStampFormat }),
+    ...(kit.timeZone === '' ? {} : { timeZone: kit.timeZone }),
     signerCertificate,
     contentsSize: kit.contentsSize,
   };

@@ -309,7 +309,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
   if (tokens.length === 0) throw configError('pkcs11.tokens', 'at least one token is required', source);
 
   // --- seals and trust ---------------------------------------------------------------------------------------------
-  const seals = sealsFrom(file.seals, fromFile, source);
+  // time_zone: every seal's default zone for /M and the date stamp (seals-config.ts SealConfig.timeZone).
+  const seals = sealsFrom(file.seals, fromFile, source, optionalString(file, 'time_zone', source));
   const trustFile = section(file, 'trust', source, ['anchors']);
   const anchorsEnv = envValue('SEALD_TRUST_ANCHORS');
   const anchors =
@@ -376,7 +377,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
 
 // ---------------------------------------------------------------------------------------------------------------------
 
-const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'batch', 'log', 'pkcs11', 'seals', 'trust', 'verify', 'tls', 'policy', 'audit', 'tsa', 'ltv', 'activation', PLAINTEXT_ON_NETWORK_KEY];
+const TOP_LEVEL_KEYS = ['listen', 'metrics', 'data_dir', 'limits', 'batch', 'log', 'pkcs11', 'seals', 'trust', 'verify', 'tls', 'policy', 'audit', 'tsa', 'ltv', 'activation', 'time_zone', PLAINTEXT_ON_NETWORK_KEY];
 
 function parseConfigFile(text: string, source: string): Table {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });

@@ -30,6 +30,12 @@ export interface SealConfig {
    * (src/pdf/date-stamp.ts). A request's SignatureOptions.date_stamp overrides it.
    */
   dateStamp?: string;
+  /**
+   * The zone /M and the date stamp are written in (seals[].time_zone, else the top-level time_zone): an IANA name
+   * such as Asia/Shanghai, an offset such as +08:00, UTC or local (src/pdf/pdf-date.ts; checked when the seal loads).
+   * Absent: UTC. A request's SignatureOptions.time_zone overrides it.
+   */
+  timeZone?: string;
 }
 
 /** Mutual TLS: the server's certificate chain and key, and the CA bundle client certificates must chain to. */
@@ -39,7 +45,7 @@ export interface TlsConfig {
   clientCa: string;
 }
 
-export function sealsFrom(value: unknown, fromFile: (p: string) => string, source: string): SealConfig[] {
+export function sealsFrom(value: unknown, fromFile: (p: string) => string, source: string, timeZone?: string): SealConfig[] {
   if (value === undefined || value === null) throw configError('seals', 'at least one seal is required', source);
   if (!Array.isArray(value) || value.length === 0) throw configError('seals', 'expected a non-empty list of seals', source);
   const seen = new Set<string>();
@@ -53,7 +59,7 @@ export function sealsFrom(value: unknown, fromFile: (p: string) => string, sourc
   return value.map((item: unknown, index) => {
     const name = `seals[${index}]`;
     if (!isTable(item)) throw configError(name, 'expected a mapping', source);
-    checkKeys(item, ['id', 'kind', 'name', 'key', 'certificates', 'image', 'size_mm', 'activation', 'date_stamp'], `${name}.`, source);
+    checkKeys(item, ['id', 'kind', 'name', 'key', 'certificates', 'image', 'size_mm', 'activation', 'date_stamp', 'time_zone'], `${name}.`, source);
     const id = requiredString(item, 'id', `${name}.id`, source);
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) {
       throw configError(`${name}.id`, `"${id}": use letters, digits, ".", "_" and "-"`, source);
@@ -77,9 +83,11 @@ export function sealsFrom(value: unknown, fromFile: (p: string) => string, sourc
     if (dateStamp !== undefined && dateStamp !== true && dateStamp !== false && (typeof dateStamp !== 'string' || dateStamp === '')) {
       throw configError(`${name}.date_stamp`, `expected true, false or a format such as "YYYY年MM月DD日", got ${JSON.stringify(dateStamp)}`, source);
     }
+    const zone = optionalString(item, 'time_zone', source, name) ?? timeZone;
     return {
       id,
       kind,
+      ...(zone === undefined ? {} : { timeZone: zone }),
       ...(activation === undefined ? {} : { activation }),
       ...(dateStamp === undefined || dateStamp === false ? {} : { dateStamp: dateStamp === true ? 'YYYY年MM月DD日' : dateStamp }),
       name: requiredString(item, 'name', `${name}.name`, source),

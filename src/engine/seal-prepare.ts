@@ -18,6 +18,7 @@ import { DATE_STAMP_BAND } from '../pdf/appearance.ts';
 import { checkCertifiable, type DocMdpPermission } from '../pdf/certification.ts';
 import { checkDateStampFormat, DEFAULT_DATE_STAMP_FORMAT, formatDateStamp } from '../pdf/date-stamp.ts';
 import { PdfDocument } from '../pdf/document.ts';
+import { DEFAULT_TIME_ZONE, utcOffsetMinutes as utcOffsetAt } from '../pdf/pdf-date.ts';
 import { checkSealable, embedCms, prepareSignature, uniqueFieldName, type PreparedSignature } from '../pdf/signature.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import { planPlacement, type Placement } from './placements.ts';
@@ -55,6 +56,7 @@ export async function prepareSeal(
 ): Promise<PreparedSeal> {
   const signingTime = options.signingTime ?? new Date();
   checkCertificateValidAt(seal.signerCertificate, signingTime);
+  const utcOffsetMinutes = utcOffsetAt(options.timeZone ?? seal.timeZone ?? DEFAULT_TIME_ZONE, signingTime);
 
   const dateStampFormat = dateStampFormatOf(seal, options);
   if (dateStampFormat !== undefined) checkDateStampFormat(dateStampFormat);
@@ -74,6 +76,7 @@ export async function prepareSeal(
   const signature = prepareSignature(doc, {
     fieldName,
     signingTime,
+    utcOffsetMinutes,
     reason: options.reason,
     location: options.location,
     contactInfo: options.contactInfo,
@@ -84,7 +87,7 @@ export async function prepareSeal(
     placementKind: plan.kind,
     ...(options.certify === undefined ? {} : { certification: DOC_MDP[options.certify] }),
     ...(options.idEntropy === undefined ? {} : { idEntropy: options.idEntropy }),
-    ...(dateStampFormat === undefined ? {} : { dateStamp: { text: formatDateStamp(dateStampFormat, signingTime) } }),
+    ...(dateStampFormat === undefined ? {} : { dateStamp: { text: formatDateStamp(dateStampFormat, signingTime, utcOffsetMinutes) } }),
   });
   const documentDigest = await digestByteRange(source, signature.bytes, signature.byteRange, options.sourceDigest);
   return {

@@ -15,6 +15,8 @@ export interface SealAppearance {
   defaultHeight: number;
   /** The seal's configured date stamp format, when it draws the signing date by default (config seals[].date_stamp). */
   dateStampFormat?: string;
+  /** The zone /M and the date stamp are written in (config time_zone; pdf/pdf-date.ts); default UTC. */
+  timeZone?: string;
 }
 
 /** A seal ready to use: its appearance, its key (through a Signer) and certificate chain (in the signer). */
@@ -30,6 +32,11 @@ export interface SealOptions {
   fieldName?: string;
   /** Claimed signing time written to /M; default now. */
   signingTime?: Date;
+  /**
+   * The zone /M is written in (§7.9.4, D:…+08'00') and the date stamp drawn in: an IANA name (Asia/Shanghai), an
+   * offset (+08:00), UTC or local. Default: the seal's (SealAppearance.timeZone), else UTC.
+   */
+  timeZone?: string;
   /**
    * 24 bytes the trailer's new /ID is drawn from; default random. With the signing time, the signer's signature and
    * the time-stamp token of an earlier seal, it regenerates that seal's revision byte for byte.

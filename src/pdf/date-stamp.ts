@@ -1,21 +1,23 @@
 /**
- * The date stamp (时间章): the signing date drawn under the seal, from the same instant as the signature dictionary's
- * /M (§12.8.1, Table 252; seald writes /M in UTC, signature.ts pdfDate, so the date drawn is the UTC date), as
- * filled glyph outlines (glyph-outlines.ts): no font is embedded, the stamp costs a few hundred bytes.
+ * The date stamp (时间章): the signing date drawn under the seal, the same wall-clock date and time as the signature
+ * dictionary's /M (§12.8.1, Table 252), which is written in the seal's time zone with its offset (pdf-date.ts,
+ * §7.9.4), as filled glyph outlines (glyph-outlines.ts): no font is embedded, the stamp costs a few hundred bytes.
  *
- * Format tokens: YYYY, MM, DD, HH, mm, ss (zero padded, UTC); every other character is drawn as it is and must be one
- * of the committed glyphs (digits, - . / : and 年月日) or a space.
+ * Format tokens: YYYY, MM, DD, HH, mm, ss (zero padded, in the zone of /M); every other character is drawn as it is
+ * and must be one of the committed glyphs (digits, - . / : and 年月日) or a space.
  */
 import { SealdError } from '../errors.ts';
 import { GLYPH_OUTLINES, GLYPH_UNITS_PER_EM } from './glyph-outlines.ts';
 import { parsePathData, toPdfPathOps } from './vector-path.ts';
+import { wallClock } from './pdf-date.ts';
 
 export const DEFAULT_DATE_STAMP_FORMAT = 'YYYY年MM月DD日';
 const MAX_FORMAT_LENGTH = 40;
 
-/** The text of the stamp for `date` (UTC). */
-export function formatDateStamp(format: string, date: Date): string {
+/** The text of the stamp for the instant `at`, in the zone `offsetMinutes` east of UT (/M's zone; default UT). */
+export function formatDateStamp(format: string, at: Date, offsetMinutes = 0): string {
   const p = (v: number, n = 2): string => String(v).padStart(n, '0');
+  const date = wallClock(at, offsetMinutes);
   return format.replace(/YYYY|MM|DD|HH|mm|ss/g, (token) => {
     switch (token) {
       case 'YYYY': return p(date.getUTCFullYear(), 4);

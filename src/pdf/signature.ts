@@ -16,6 +16,7 @@ import type { SealImage } from './image.ts';
 import { Appearances, type DateStamp, type SealWindow } from './appearance.ts';
 import { sealingRefusal } from './encryption/permissions.ts';
 import { docMdpReference, setDocMdp, type DocMdpPermission } from './certification.ts';
+import { pdfDate } from './pdf-date.ts';
 import { SealdError } from '../errors.ts';
 
 /** Where one mark goes: a rectangle on a page, in the page's default user space. */
@@ -34,6 +35,8 @@ export type PlacementKind = 'Position' | 'MultiPage' | 'CrossPage' | 'Keyword';
 export interface SignatureSpec {
   fieldName: string;
   signingTime: Date;
+  /** /M's zone, minutes east of UT (pdf-date.ts utcOffsetMinutes); default 0, UT. */
+  utcOffsetMinutes?: number;
   reason?: string;
   location?: string;
   contactInfo?: string;
@@ -128,7 +131,7 @@ export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): Prepare
       Filter: name('Adobe.PPKLite'),
       SubFilter: name('ETSI.CAdES.detached'),
       ...signaturePlaceholders(spec.contentsSize),
-      M: new PdfString(Buffer.from(pdfDate(spec.signingTime), 'latin1')),
+      M: new PdfString(Buffer.from(pdfDate(spec.signingTime, spec.utcOffsetMinutes), 'latin1')),
       Reason: spec.reason ? PdfString.text(spec.reason) : undefined,
       Location: spec.location ? PdfString.text(spec.location) : undefined,
       ContactInfo: spec.contactInfo ? PdfString.text(spec.contactInfo) : undefined,
@@ -278,12 +281,6 @@ export function addField(doc: PdfDocument, w: IncrementalWriter, field: PdfRef, 
   else cat.set('AcroForm', existing ? af : w.add(af));
   changeCatalog?.(cat);
   if (changeCatalog !== undefined || !inPlace) w.update(doc.catalogRef, cat);
-}
-
-/** §7.9.4 date: D:YYYYMMDDHHmmSS+00'00' (UTC). */
-export function pdfDate(d: Date): string {
-  const p = (v: number, n = 2) => String(v).padStart(n, '0');
-  return `D:${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}+00'00'`;
 }
 
 function round(v: number): number {

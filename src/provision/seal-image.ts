@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { encodePng } from './png-encode.ts';
 import { glyphSourceFor } from './seal-image/glyphs.ts';
 import {
+  invoiceSealSvg,
   KIND_LABELS,
   organizationSealSvg,
   SEAL_KINDS,
@@ -57,15 +58,17 @@ export function sealImageSvg(opts: SealSvgOptions): string {
     const glyphs = glyphSourceFor(squareSealText({ name: opts.name, kind }), opts.font);
     return squareSealSvg({ name: opts.name, kind }, glyphs);
   }
-  const code = opts.code ?? demoSealCode(opts.name);
+  // An invoice seal carries the taxpayer identification number (18 characters, the unified social credit code).
+  const code = opts.code ?? demoSealCode(opts.name, kind === 'invoice' ? 18 : 13);
   if (!/^[0-9A-Za-z-]{0,24}$/.test(code)) {
     throw new SealdError('invalid-input', 'BAD_SEAL_CODE', 'the seal code takes up to 24 digits, letters or hyphens');
   }
   const glyphs = glyphSourceFor([opts.name, code, KIND_LABELS[kind]], opts.font);
+  if (kind === 'invoice') return invoiceSealSvg({ name: opts.name, code }, glyphs);
   return organizationSealSvg({ name: opts.name, code, kind }, glyphs);
 }
 
-/** Render an SVG to a square RGBA PNG `sizePx` wide (resvg, anti-aliased, transparent background). */
+/** Render an SVG to an RGBA PNG `sizePx` wide, as tall as its aspect (resvg, anti-aliased, transparent background). */
 export function renderSealPng(svg: string, sizePx: number): Buffer {
   const size = checkedSize(sizePx);
   // Loaded on first use: resvg is a native module, and `seald serve` (whose demo seals are SVG) never needs it.
@@ -88,10 +91,13 @@ function checkedSize(sizePx: number): number {
   return sizePx;
 }
 
-/** Thirteen digits derived from the name: the look of the code on a Chinese official seal, not a real one. */
-export function demoSealCode(name: string): string {
+/**
+ * Digits derived from the name: the look of the 13-digit code on a Chinese official seal (or, 18 long, of an invoice
+ * seal's taxpayer identification number), not a real one.
+ */
+export function demoSealCode(name: string, length = 13): string {
   const digest = createHash('sha256').update(name, 'utf8').digest();
   let digits = '';
-  for (let i = 0; i < 13; i++) digits += String(digest[i]! % 10);
+  for (let i = 0; i < length; i++) digits += String(digest[i]! % 10);
   return digits;
 }

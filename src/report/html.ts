@@ -16,12 +16,15 @@ import type { ReportLanguage } from './language.ts';
 import { MESSAGES, type Messages } from './messages.ts';
 import type { SealImage } from './seal-images.ts';
 import { REPORT_STYLE } from './style.ts';
+import type { SignatureThumbnails } from './thumbnails.ts';
 
 export interface HtmlReportInput {
   report: VerificationReport;
   language: ReportLanguage;
   /** field name → the seal image its widget shows. */
   images: ReadonlyMap<string, SealImage>;
+  /** field name → the pages its seal marks (thumbnails.ts); a signature without an entry shows none. */
+  thumbnails?: ReadonlyMap<string, SignatureThumbnails>;
   /** Present when the caller named expected signers. */
   expected?: readonly ExpectedSignerResult[];
   document: { name: string; size: number; sha256: string };
@@ -163,7 +166,9 @@ function expectedSection(results: readonly ExpectedSignerResult[], m: Messages):
 function signatureSection(s: SignatureReport, index: number, input: HtmlReportInput, m: Messages): Html {
   const image = input.images.get(s.field);
   const placement = s.placement;
-  const kind = isTimestamp(s) ? m.kinds.timestamp : placement ? `${m.kinds.seal} · ${m.placement[placement.kind] ?? placement.kind}` : m.kinds.seal;
+  const kind = isTimestamp(s)
+    ? m.kinds.timestamp
+    : [sealKindOf(s, m), m.kinds.seal, placement ? (m.placement[placement.kind] ?? placement.kind) : undefined].filter((k) => k !== undefined).join(' · ');
   const figure = isTimestamp(s)
     ? null
     : html`<figure class="seal-image">${
@@ -186,6 +191,7 @@ ${row(m.signingTime, timeCell(s, m))}
 ${row(m.level, s.level === null ? '—' : (m.levels[s.level] ?? s.level))}
 </table>
 </div>
+${where(input.thumbnails?.get(s.field), placement?.kind, m)}
 ${s.seal ? new Html(electronicSealHtml(s.seal, input.language)) : null}
 ${certificate(s, m)}
 <h3>${m.checks}</h3>
@@ -200,6 +206,19 @@ ${changes(s.changes, m)}
 <ul class="small">${s.reasons.map((r) => html`<li>${r}</li>`)}</ul>
 </div>
 </section>`;
+}
+
+/**
+ * The seal's kind (公章, 合同专用章 …) when the verification carries one: a `kind` on the signature, as seald's kind
+ * names spell it (src/auth/seal-kinds.ts) or as the proto's SealKind (SEAL_KIND_CONTRACT); an unknown word is shown
+ * as it is (escaped like every string), a missing one not at all.
+ */
+function sealKindOf(s: SignatureReport, m: Messages): string | undefined {
+  const kind = (s as SignatureReport & { kind?: unknown }).kind;
+  if (typeof kind !== 'string' || kind.trim() === '') return undefined;
+  const key = kind.trim().toLowerCase().replace(/^seal_kind_/, '').replace(/-/g, '_');
+  if (key === 'unspecified') return undefined;
+  return m.sealKinds[key === 'organization' ? 'official' : key] ?? kind.trim().slice(0, 64);
 }
 
 /** The one sentence that explains the verdict: the first thing that is wrong, else that all is well. */
@@ -235,4 +254,23 @@ function changes(list: readonly Change[], m: Messages): Html {
 <table class="changes"><tbody>${list.map(
     (c) => html`<tr class="${c.allowed ? 'change-allowed' : 'change-not-allowed'}"><td>${m.inRevision(c.revision)}</td><td>${mark(c.allowed)} ${c.allowed ? m.allowed : m.notAllowed}</td><td>${m.changeKinds[c.kind] ?? c.kind}<br><span class="small">${c.description}</span></td></tr>`,
   )}</tbody></table>`;
+}
+
+/** The pages a seal marks, each with the seal's rectangle over the page (or its outline), side by side. */
+function where(thumbnails: SignatureThumbnails | undefined, kind: string | undefined, m: Messages): Html | null {
+  if (thumbnails === undefined || thumbnails.pages.length === 0) return null;
+  const pct = (v: number, of: number): string => `${Math.round(Math.min(100, Math.max(0, (v / of) * 100)) * 100) / 100}%`;
+  const notes = [
+    kind === 'CrossPage' ? m.crossPageStrips : null,
+    thumbnails.pages.some((p) => p.image === undefined) ? m.pageOutlineOnly : null,
+    thumbnails.morePages > 0 ? m.morePages(thumbnails.morePages) : null,
+  ].filter((n) => n !== null);
+  return html`<h3>${m.where}</h3>
+<figure class="where"><div class="thumbnails">${thumbnails.pages.map(
+    (p) => html`<div class="thumbnail"><div class="${p.image === undefined ? 'page page-outline' : 'page'}" style="aspect-ratio: ${Math.round(p.width)} / ${Math.round(p.height)}">${
+      p.image === undefined ? null : html`<img class="page-image" src="${p.image}" alt="${m.pageNumber(p.page)}">`
+    }${p.marks.map(
+      (r) => html`<span class="seal-rect" style="left: ${pct(r.x, p.width)}; top: ${pct(p.height - r.y - r.height, p.height)}; width: ${pct(r.width, p.width)}; height: ${pct(r.height, p.height)}"></span>`,
+    )}</div><div class="small">${m.pageNumber(p.page)}</div></div>`,
+  )}</div>${notes.length === 0 ? null : html`<figcaption class="small">${notes.join(' ')}</figcaption>`}</figure>`;
 }

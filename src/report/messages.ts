@@ -31,10 +31,17 @@ export interface Messages {
   holder: string;
   kind: string;
   kinds: { seal: string; timestamp: string };
+  /** The seal's kind (src/auth/seal-kinds.ts), when the verification names it. */
+  sealKinds: Record<string, string>;
   placement: Record<string, string>;
   pages: string;
   sealImage: string;
   noSealImage: string;
+  where: string;
+  pageNumber(n: number): string;
+  morePages(n: number): string;
+  pageOutlineOnly: string;
+  crossPageStrips: string;
   certificate: string;
   subject: string;
   issuer: string;
@@ -93,10 +100,18 @@ const zh: Messages = {
   holder: '印章持有者',
   kind: '类型',
   kinds: { seal: '电子签章', timestamp: '文档时间戳' },
+  sealKinds: {
+    official: '公章', contract: '合同专用章', finance: '财务专用章', invoice: '发票专用章', legal_representative: '法定代表人章', personal: '个人章',
+  },
   placement: { Position: '普通签章', MultiPage: '多页签章', CrossPage: '骑缝章', Keyword: '关键字签章' },
   pages: '页码',
   sealImage: '印章图像（文档中显示的样子）',
   noSealImage: '该签章没有可显示的印章图像。',
+  where: '盖章位置',
+  pageNumber: (n) => `第 ${n} 页`,
+  morePages: (n) => `另有 ${n} 页盖有该印章，未逐一显示。`,
+  pageOutlineOnly: '页面未能渲染：图中为页面轮廓和印章所在的位置。',
+  crossPageStrips: '骑缝章：各页上的部分并排显示，拼起来是一枚完整的印章。',
   certificate: '证书',
   subject: '主体',
   issuer: '颁发者',
@@ -213,10 +228,19 @@ const en: Messages = {
   holder: 'Seal holder',
   kind: 'Kind',
   kinds: { seal: 'Electronic seal', timestamp: 'Document time-stamp' },
+  sealKinds: {
+    official: 'official seal (公章)', contract: 'contract seal (合同专用章)', finance: 'finance seal (财务专用章)',
+    invoice: 'invoice seal (发票专用章)', legal_representative: "legal representative's seal (法定代表人章)", personal: 'personal seal (个人章)',
+  },
   placement: { Position: 'at a position', MultiPage: 'multi-page seal', CrossPage: 'cross-page seal (across the page edges)', Keyword: 'at a keyword' },
   pages: 'Pages',
   sealImage: 'The seal as it appears in the document',
   noSealImage: 'This signature shows no seal image.',
+  where: 'Where the seal is',
+  pageNumber: (n) => `page ${n}`,
+  morePages: (n) => `The seal marks ${n} more page${n === 1 ? '' : 's'}, not shown here.`,
+  pageOutlineOnly: 'The page could not be rendered: its outline, with the position of the seal.',
+  crossPageStrips: 'Cross-page seal: its part on each page, side by side; together they make the whole seal.',
   certificate: 'Certificate',
   subject: 'Subject',
   issuer: 'Issuer',

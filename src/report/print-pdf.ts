@@ -8,24 +8,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SealdError } from '../errors.ts';
+import { findExecutable } from './find-executable.ts';
 
 const CANDIDATES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
 
 /** The Chromium to print with: SEALD_CHROMIUM, else the first of the usual names on PATH. */
 export function findChromium(env: NodeJS.ProcessEnv): string | undefined {
-  if (env.SEALD_CHROMIUM) return fs.existsSync(env.SEALD_CHROMIUM) ? env.SEALD_CHROMIUM : undefined;
-  for (const dir of (env.PATH ?? '').split(path.delimiter).filter((d) => d !== '')) {
-    for (const name of CANDIDATES) {
-      const file = path.join(dir, name);
-      try {
-        fs.accessSync(file, fs.constants.X_OK);
-        return file;
-      } catch {
-        // next
-      }
-    }
-  }
-  return undefined;
+  return findExecutable(CANDIDATES, env, env.SEALD_CHROMIUM);
 }
 
 /** The flags every headless run uses: no sandbox (containers run as root), no GPU, nothing fetched from the network. */

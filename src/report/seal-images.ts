@@ -5,14 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { signatureWidget, widgetAppearanceImage, type AppearanceImage } from '../pdf/appearance-image.ts';
-import { PdfDocument } from '../pdf/document.ts';
 import { Budget, DEFAULT_VERIFY_LIMITS } from '../pdf/limits.ts';
-import { findEofMarkers, layoutRevisions, openRevision } from '../pdf/revisions.ts';
 import { signatureFields } from '../pdf/signature-fields.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import { encodePng } from '../provision/png-encode.ts';
 import { renderSealPng } from '../provision/seal-image.ts';
 import type { VerificationReport } from '../engine/verify/report.ts';
+import { RevisionDocuments } from './revision-documents.ts';
 
 export interface SealImage {
   /** `data:image/png;base64,…` or `data:image/jpeg;base64,…`. */
@@ -25,31 +24,19 @@ export interface SealImage {
 const MAX_SIDE = 600;
 
 /** field name → its seal image, for the signatures of `report` whose widget shows one this can read. */
-export async function sealImages(source: ByteSource, report: VerificationReport): Promise<Map<string, SealImage>> {
+export async function sealImages(
+  source: ByteSource,
+  report: VerificationReport,
+  opened?: RevisionDocuments,
+): Promise<Map<string, SealImage>> {
   const images = new Map<string, SealImage>();
   if (report.signatures.length === 0) return images;
-  let last: PdfDocument;
-  try {
-    last = PdfDocument.open(source);
-  } catch {
-    return images;
-  }
+  const docs = opened ?? (await RevisionDocuments.open(source));
+  if (docs === undefined) return images;
   const budget = new Budget(DEFAULT_VERIFY_LIMITS);
-  const revisions = layoutRevisions(last, await findEofMarkers(source)).revisions;
-  const docs = new Map<number, PdfDocument>();
-  const docAt = (revision: number | null): PdfDocument => {
-    const rev = revisions[(revision ?? 0) - 1];
-    if (rev === undefined || rev.end >= source.size) return last;
-    let doc = docs.get(rev.number);
-    if (doc === undefined) {
-      doc = openRevision(source, rev);
-      docs.set(rev.number, doc);
-    }
-    return doc;
-  };
   for (const signature of report.signatures) {
     try {
-      const doc = docAt(signature.revision);
+      const doc = docs.at(signature.revision);
       const field = signatureFields(doc, budget).find((f) => f.name === signature.field);
       const widget = field === undefined ? undefined : signatureWidget(field.field, (o) => doc.resolve(o));
       const image = widget === undefined ? undefined : widgetAppearanceImage(widget, (o) => doc.resolve(o));

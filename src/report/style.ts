@@ -10,6 +10,9 @@ export const BADGE_COLOURS = {
   INDETERMINATE: [0xb2, 0x6a, 0x00],
 } as const;
 
+/** The seal's rectangle on a page thumbnail: a blue that no seal (red) and no badge uses. */
+export const THUMBNAIL_MARK = [0x09, 0x69, 0xda] as const;
+
 const hex = (rgb: readonly number[]): string => `#${rgb.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
 
 export const REPORT_STYLE = `
@@ -45,6 +48,14 @@ section, header { padding: 12px 0; border-bottom: 1px solid #d1d9e0; }
 .seal-image figcaption { font-size: 11px; color: #59636e; }
 .no-image { width: 42mm; height: 42mm; border: 1px dashed #aaa; display: flex; align-items: center; justify-content: center;
   font-size: 12px; color: #59636e; padding: 6px; }
+.where { margin: 4px 0 0; }
+.thumbnails { display: flex; gap: 4mm; flex-wrap: wrap; align-items: flex-end; }
+.thumbnail { width: 36mm; text-align: center; }
+.thumbnail .page { position: relative; width: 100%; background: #fff; border: 1px solid #8c959f; overflow: hidden; }
+.thumbnail .page-outline { background: repeating-linear-gradient(0deg, #fff 0 9px, #eef1f4 9px 10px); }
+.thumbnail .page-image { display: block; width: 100%; height: 100%; }
+.seal-rect { position: absolute; border: 2px solid ${hex(THUMBNAIL_MARK)}; background: ${hex(THUMBNAIL_MARK)}22;
+  -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 .checks { list-style: none; padding: 0; margin: 0; }
 .checks li { margin: 2px 0; }
 .mark { display: inline-block; width: 1.2em; font-weight: 700; text-align: center; }
@@ -65,7 +76,7 @@ footer { padding-top: 10px; font-size: 12px; color: #59636e; }
   body { background: #fff; }
   main { max-width: none; padding: 0; }
   section.signature { break-before: auto; }
-  .signature-body, .checks, .certificate, .changes tr, .expected { break-inside: avoid; }
+  .signature-body, .where, .checks, .certificate, .changes tr, .expected { break-inside: avoid; }
   h2, h3 { break-after: avoid; }
   a { text-decoration: none; }
 }

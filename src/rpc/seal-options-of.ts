@@ -8,7 +8,7 @@ import type { SealOptions } from '../engine/seal.ts';
 import { SealdError } from '../errors.ts';
 import { Certification, type SignatureOptions } from '../gen/seald/v1/seald_pb.ts';
 
-export type DictionaryOptions = Pick<SealOptions, 'reason' | 'location' | 'contactInfo' | 'fieldName' | 'certify' | 'dateStamp'>;
+export type DictionaryOptions = Pick<SealOptions, 'reason' | 'location' | 'contactInfo' | 'fieldName' | 'certify' | 'dateStamp' | 'timeZone'>;
 
 export function sealOptionsOf(given: SignatureOptions | undefined): DictionaryOptions {
   const options: DictionaryOptions = {};
@@ -29,6 +29,8 @@ export function sealOptionsOf(given: SignatureOptions | undefined): DictionaryOp
     default:
       throw new SealdError('invalid-input', 'BAD_CERTIFICATION', `options.certification ${given.certification as number} is not a known certification`);
   }
+  // Checked by the engine where it is used (pdf/pdf-date.ts); the server checks it before the upload too.
+  if (given.timeZone !== '') options.timeZone = given.timeZone;
   const stamp = given.dateStamp;
   if (stamp !== undefined) {
     options.dateStamp = {

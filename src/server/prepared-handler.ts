@@ -194,6 +194,7 @@ class PreparedStream {
               maxClockSkewSeconds: MAX_CLOCK_SKEW_SECONDS,
               maxInflight: this.options.maxInflight,
               activationRequired: seal.config.activation === 'required',
+              timeZone: material.timeZone ?? '',
             }),
           },
         }),

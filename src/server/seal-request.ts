@@ -9,6 +9,7 @@ import { SealdError } from '../errors.ts';
 import { SealSummarySchema, type SealHeader } from '../gen/seald/v1/seald_pb.ts';
 import { sealOptionsOf } from '../rpc/seal-options-of.ts';
 import type { ByteSource } from '../pdf/source.ts';
+import { checkTimeZone } from '../pdf/pdf-date.ts';
 import type { ServiceContext } from './context.ts';
 import type { Logger } from './logger.ts';
 import type { ConfiguredSeal } from './seals.ts';
@@ -55,6 +56,7 @@ export function optionsOf(header: SealHeader, context: ServiceContext): Omit<Sea
     }
     options.timestamper = timestamps.client;
   }
+  if (given !== undefined && given.timeZone !== '') checkTimeZone(given.timeZone); // before the upload: a zone nobody knows fails at once
   return { ...options, ...sealOptionsOf(given) };
 }
 

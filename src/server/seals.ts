@@ -12,6 +12,7 @@ import type { SealMaterial } from '../engine/seal.ts';
 import { SealdError } from '../errors.ts';
 import { prepareSealImage } from '../pdf/image.ts';
 import { checkDateStampFormat } from '../pdf/date-stamp.ts';
+import { checkTimeZone } from '../pdf/pdf-date.ts';
 import type { SealConfig } from '../config/config.ts';
 import type { SignatureActivation } from '../pool/activation.ts';
 import type { Logger } from './logger.ts';
@@ -95,6 +96,7 @@ export async function loadSeal(
   }
   const certificate = describeCertificate(chain[0]!);
   if (config.dateStamp !== undefined) checkDateStampFormat(config.dateStamp);
+  if (config.timeZone !== undefined) checkTimeZone(config.timeZone);
   let imagePng: Uint8Array;
   if (config.image !== undefined) {
     imagePng = new Uint8Array(await readFile(config.image, 'image', null));
@@ -116,6 +118,7 @@ export async function loadSeal(
     defaultWidth: image.width * scale,
     defaultHeight: image.height * scale,
     ...(config.dateStamp === undefined ? {} : { dateStampFormat: config.dateStamp }),
+    ...(config.timeZone === undefined ? {} : { timeZone: config.timeZone }),
   };
   const seal: ConfiguredSeal = { config, material, certificate, keyDescription: describeKey(chain[0]!), chain, imagePng, materialSource: onToken === undefined ? 'file' : 'token' };
   const activated = tokenSigner.activated?.bind(tokenSigner);

@@ -21,6 +21,7 @@ import type { ElectronicSealReport, Verdict as VerdictName, VerificationReport }
 import { verifyDocument } from '../engine/verify/verify.ts';
 import { SealdError } from '../errors.ts';
 import { htmlReport } from '../report/document-report.ts';
+import { findPageRenderer } from '../report/page-render.ts';
 import { checkExpectedSigners, parseExpectedSigner } from '../report/expected-signers.ts';
 import { isReportLanguage, type ReportLanguage } from '../report/language.ts';
 import { abortReason } from './call.ts';
@@ -45,7 +46,7 @@ async function handleVerify(context: ServiceContext, dc: DocumentCall<VerifyHead
   if (dc.lifetime.signal.aborted) throw abortReason(dc.lifetime.signal);
   const expectedSigners = header.expectedSigners.filter((s) => s.trim() !== '');
   const html = header.wantHtml
-    ? await htmlReport(source, report, { language, documentName: header.documentName || 'document.pdf', expectedSigners })
+    ? await htmlReport(source, report, { language, documentName: header.documentName || 'document.pdf', expectedSigners, pageRenderer: findPageRenderer(process.env) })
     : undefined;
   if (dc.lifetime.signal.aborted) throw abortReason(dc.lifetime.signal);
   dc.log.info({ bytes: source.size, verdict: report.verdict, signatures: report.signatures.length, html: html !== undefined, ms: Math.round(performance.now() - dc.started) }, 'verified');

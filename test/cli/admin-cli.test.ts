@@ -27,6 +27,15 @@ describe('seald admin seal-image', () => {
     expect(b.code, b.stderr.toString()).toBe(0);
     const img = decodePng(fs.readFileSync(png));
     expect([img.width, img.height]).toEqual([496, 496]);
+    // The invoice seal is an oval 40 × 30 mm: --size is its width.
+    const invoice = path.join(dir, 'invoice.png');
+    const c = await seald(['admin', 'seal-image', '--name', '示例商贸有限公司', '--kind', 'invoice', '--code', '911101085923662400', '--size', '472', '-o', invoice]);
+    expect(c.code, c.stderr.toString()).toBe(0);
+    const oval = decodePng(fs.readFileSync(invoice));
+    expect([oval.width, oval.height]).toEqual([472, 354]);
+    const invoiceSvg = path.join(dir, 'invoice.svg');
+    expect((await seald(['admin', 'seal-image', '--name', '示例商贸有限公司', '--kind', 'invoice', '-o', invoiceSvg])).code).toBe(0);
+    expect(prepareSealImage(fs.readFileSync(invoiceSvg))).toMatchObject({ kind: 'vector', width: 2000, height: 1500 });
   });
 
   it('has its help, listed in the main help', async () => {

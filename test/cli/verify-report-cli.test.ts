@@ -59,7 +59,9 @@ describe('seald verify --html', () => {
     expect(page).toContain('<html lang="zh-CN">');
     expect(page).toContain('two-seals.pdf');
     expect(page).toContain('确认：各方均已完成有效签章。');
-    expect(page.match(/data:image\/png;base64,/g)).toHaveLength(2);
+    // Two seal images and, rendered by pdftoppm, the page each seal marks.
+    expect(page.match(/data:image\/png;base64,/g)).toHaveLength(4);
+    expect(page.match(/<img class="page-image" src="data:image\/png;base64,/g)).toHaveLength(2);
 
     const missing = await seald(['verify', two, '--trust', sealer.caPem, '--html', out, '--expect-signer', 'O=乙方公司']);
     expect(missing.code).toBe(1);
@@ -86,7 +88,8 @@ describe('seald verify --html', () => {
     expect(page).toContain('forged.pdf');
     expect(page).toContain('data-verdict="INVALID">Invalid<');
     expect(page).toContain('the content of a page was changed');
-    expect(page.match(/data:image\/png;base64,/g)).toHaveLength(2);
+    expect(page.match(/data:image\/png;base64,/g)).toHaveLength(4);
+    expect(page.match(/<img class="page-image" src="data:image\/png;base64,/g)).toHaveLength(2);
   }, 60_000);
 });
 

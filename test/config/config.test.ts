@@ -66,6 +66,15 @@ describe('loadConfig', () => {
     expect(config.trust.anchors).toEqual([path.join(dir, 'ca/dev-ca.pem')]);
   });
 
+  it('gives every seal the top-level time_zone unless the seal names its own', async () => {
+    const withZone = BASE.replace('size_mm: 20 }', 'size_mm: 20, time_zone: "+09:00" }');
+    const config = await loadConfig({ flags: { config: writeConfig(`${withZone}time_zone: Asia/Shanghai\n`) }, env: {}, cwd: dir });
+    expect(config.seals.map((s) => s.timeZone)).toEqual(['Asia/Shanghai', '+09:00']);
+    const none = await loadConfig({ flags: { config: writeConfig(BASE, 'plain.yaml') }, env: {}, cwd: dir });
+    expect(none.seals.map((s) => s.timeZone)).toEqual([undefined, undefined]);
+    await expect(loadConfig({ flags: { config: writeConfig(`${BASE}time_zone: [1]\n`, 'bad.yaml') }, env: {}, cwd: dir })).rejects.toThrow(/time_zone/);
+  });
+
   it('reads every optional setting from the file, resolving paths against the file', async () => {
     const configPath = writeConfig(`${BASE}
 listen: 0.0.0.0:6000

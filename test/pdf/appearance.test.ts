@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealDocument } from '../../src/engine/seal.ts';
 import { checkDateStampFormat, formatDateStamp } from '../../src/pdf/date-stamp.ts';
+import { checkTimeZone, pdfDate, utcOffsetMinutes } from '../../src/pdf/pdf-date.ts';
+import { parsePdfDate } from '../../src/engine/verify/integrity.ts';
 import { prepareSealImage } from '../../src/pdf/image.ts';
 import { bufferSource } from '../../src/pdf/source.ts';
 import { looksLikeSvg, readSvgSeal } from '../../src/pdf/svg-seal.ts';
@@ -85,6 +87,27 @@ describe('the date stamp format', () => {
     expect(() => checkDateStampFormat('Date: YYYY')).toThrow(/cannot draw "D", "a", "t", "e"/);
     expect(() => checkDateStampFormat('')).toThrow(/1 to 40/);
   });
+
+  it('writes §7.9.4 dates in a zone with its offset at that instant, and refuses a zone nobody knows', () => {
+    const late = new Date('2026-12-01T23:30:00Z'); // 07:30 on 2 December in Beijing
+    expect(utcOffsetMinutes('Asia/Shanghai', late)).toBe(480);
+    expect(pdfDate(late, 480)).toBe("D:20261202073000+08'00'");
+    expect(pdfDate(late)).toBe("D:20261201233000+00'00'");
+    expect(formatDateStamp('YYYY年MM月DD日 HH:mm', late, 480)).toBe('2026年12月02日 07:30');
+    // Daylight saving time: Berlin is +01:00 in winter, +02:00 in summer; fixed and negative offsets.
+    expect(utcOffsetMinutes('Europe/Berlin', late)).toBe(60);
+    expect(utcOffsetMinutes('Europe/Berlin', new Date('2026-07-01T12:00:00Z'))).toBe(120);
+    expect(pdfDate(late, utcOffsetMinutes('-03:30', late))).toBe("D:20261201200000-03'30'");
+    expect(utcOffsetMinutes('+0545', late)).toBe(345);
+    expect(utcOffsetMinutes('UTC', late)).toBe(0);
+    // What verify reads back is the same instant.
+    expect(parsePdfDate(pdfDate(late, 480))?.getTime()).toBe(late.getTime());
+    expect(parsePdfDate(pdfDate(late, -210))?.getTime()).toBe(late.getTime());
+    for (const bad of ['Mars/Olympus', '', '+25:00', 'Asia/Shanghai; rm -rf']) {
+      expect(() => checkTimeZone(bad), bad).toThrow(expect.objectContaining({ code: 'BAD_TIME_ZONE' }));
+    }
+    expect(() => checkTimeZone('local')).not.toThrow();
+  });
 });
 
 describe('a sealed page with the date stamp (时间章)', () => {
@@ -100,8 +123,9 @@ describe('a sealed page with the date stamp (时间章)', () => {
   const SEAL = 119; // openOrgSeal's default size, points
   const BAND = SEAL / 0.8 - SEAL; // the band under the seal (appearance.ts DATE_STAMP_BAND)
 
-  async function sealed(name: string, signingTime: Date, dateStamp?: { enabled?: boolean; format?: string }) {
-    const out = await sealDocument(bufferSource(input), org.seal, { kind: 'position', page: 2, ...CENTRE }, { signingTime, ...(dateStamp ? { dateStamp } : {}) });
+  async function sealed(name: string, signingTime: Date, dateStamp?: { enabled?: boolean; format?: string }, timeZone?: string) {
+    const options = { signingTime, ...(dateStamp ? { dateStamp } : {}), ...(timeZone ? { timeZone } : {}) };
+    const out = await sealDocument(bufferSource(input), org.seal, { kind: 'position', page: 2, ...CENTRE }, options);
     const file = path.join(org.dir, `${name}.pdf`);
     const bytes = Buffer.concat([input, out.appended]);
     fs.writeFileSync(file, bytes);
@@ -142,6 +166,35 @@ describe('a sealed page with the date stamp (时间章)', () => {
     const img3 = await renderPage(plain.file, 2, 150);
     expect(redPixels(img3, { x: b.x, y: CENTRE.y - SEAL / 2 - 20, w: SEAL, h: 18 }).inside).toBe(0);
     expect(plain.appended.length).toBeLessThan(day1.appended.length);
+  });
+
+  it('at 23:30 UTC in Asia/Shanghai: /M says 07:30+08:00 the next day, and the stamp draws that day', async () => {
+    const late = new Date('2027-03-01T23:30:00Z');
+    const beijing = await sealed('beijing', late, { enabled: true }, 'Asia/Shanghai');
+    const text = Buffer.from(beijing.appended).toString('latin1');
+    expect(text).toContain("/M (D:20270302073000+08'00')");
+    expect((await qpdfCheck(beijing.file)).status).toBe('ok');
+    const report = await pdfsig(beijing.file, { trustCaPems: [org.caPem] });
+    expect(report.signatures[0]!.signatureValid, report.signatures[0]!.raw).toBe(true);
+
+    // The same seal written in UTC at the same instant draws 2027年03月01日; one at 03:00 UTC on 2 March draws
+    // 2027年03月02日. Poppler's page is pixel for pixel the latter's: the digits of the Beijing date, nothing else.
+    const utcSameInstant = await sealed('utc-late', late, { enabled: true });
+    expect(Buffer.from(utcSameInstant.appended).toString('latin1')).toContain("/M (D:20270301233000+00'00')");
+    const utcNextDay = await sealed('utc-next-day', new Date('2027-03-02T03:00:00Z'), { enabled: true });
+    const [beijingPage, sameInstantPage, nextDayPage] = await Promise.all(
+      [beijing, utcSameInstant, utcNextDay].map((s) => renderPage(s.file, 2, 150)),
+    );
+    expect(redPixels(beijingPage!, band()).inside).toBeGreaterThan(200);
+    expect(beijingPage!.rgb.equals(nextDayPage!.rgb)).toBe(true);
+    expect(beijingPage!.rgb.equals(sameInstantPage!.rgb)).toBe(false);
+    expect(redPixels(beijingPage!, band()).inside).not.toBe(redPixels(sameInstantPage!, band()).inside);
+  });
+
+  it('refuses an unknown time zone before anything is signed', async () => {
+    await expect(
+      sealDocument(bufferSource(input), org.seal, { kind: 'position', page: 1, x: 300, y: 300 }, { timeZone: 'Asia/Peking Duck' }),
+    ).rejects.toMatchObject({ code: 'BAD_TIME_ZONE' });
   });
 
   it('refuses a format it cannot draw before anything is signed', async () => {

@@ -53,19 +53,20 @@ function svgPaths(svg: string): SvgPath[] {
 }
 
 /** The reference: pdf-lib draws `chars` as text with the SVG glyphs' matrices, and the SVG's plain paths as paths. */
-async function referencePdf(svg: string, chars: string[], file: string): Promise<void> {
+async function referencePdf(svg: string, chars: string[], file: string, [widthMm, heightMm] = [SEAL_MM, SEAL_MM]): Promise<void> {
   const doc = await PDFDocument.create();
   doc.registerFontkit({ create: (data: Uint8Array) => fontkit.create(data, FACE) });
   const font = await doc.embedFont(fs.readFileSync(FONT), { subset: true });
-  const side = (SEAL_MM / 25.4) * 72;
-  const page = doc.addPage([side, side]);
+  const side = (widthMm / 25.4) * 72;
+  const height = (heightMm / 25.4) * 72;
+  const page = doc.addPage([side, height]);
   const s = side / 2000;
-  const flip: Matrix = [s, 0, 0, -s, 0, 2000 * s]; // the SVG's y-down viewBox onto the page
+  const flip: Matrix = [s, 0, 0, -s, 0, height]; // the SVG's y-down viewBox onto the page
   const paths = svgPaths(svg);
   const glyphs = paths.filter((p) => p.transform !== undefined);
   expect(glyphs).toHaveLength(chars.length);
   for (const p of paths.filter((q) => q.transform === undefined)) {
-    page.drawSvgPath(p.d, { x: 0, y: side, scale: s, color: rgb(0, 0, 0) });
+    page.drawSvgPath(p.d, { x: 0, y: height, scale: s, color: rgb(0, 0, 0) });
   }
   glyphs.forEach((g, i) => {
     page.pushOperators(pushGraphicsState(), concatTransformationMatrix(...multiply(flip, g.transform!)));
@@ -204,6 +205,52 @@ describe('the organisation seal (公章)', () => {
     const alphas = new Set<number>();
     for (let i = 3; i < img.rgba.length; i += 4) alphas.add(img.rgba[i]!);
     expect(alphas.size).toBeGreaterThan(16); // partial coverage along every edge
+  });
+});
+
+describe('the invoice seal (发票专用章)', () => {
+  const TAX_NUMBER = '911101085923662400';
+  const svg = sealImageSvg({ name: NAME, kind: 'invoice', code: TAX_NUMBER });
+  const OVAL_PX = Math.round((40 / 25.4) * DPI); // 472 × 354
+
+  it('is the oval of its pattern: name along the upper edge, the number across the middle, 发票专用章 below; pdftoppm agrees', async () => {
+    const read = readSvgSeal(Buffer.from(svg));
+    expect([read.width, read.height]).toEqual([2000, 1500]); // 40 × 30 mm
+    const ours = inkOfPng(renderSealPng(svg, OVAL_PX));
+    expect([ours.w, ours.h]).toEqual([OVAL_PX, Math.round((OVAL_PX * 3) / 4)]);
+    const file = path.join(dir, 'invoice.pdf');
+    await referencePdf(svg, [...NAME, ...TAX_NUMBER, ...'发票专用章'], file, [40, 30]);
+    const ref = inkOfRender(await renderPage(file, 1, DPI));
+    const { recall, precision } = compare(ours, ref);
+    expect(recall).toBeGreaterThan(0.97);
+    expect(precision).toBeGreaterThan(0.97);
+    // Where each part is: the name's glyphs in the upper third, the number on the middle row, the label under it.
+    const rows = (from: number, to: number) => {
+      let ink = 0;
+      for (let y = Math.round(ours.h * from); y < Math.round(ours.h * to); y++) {
+        for (let x = Math.round(ours.w * 0.3); x < Math.round(ours.w * 0.7); x++) ink += ours.ink[y * ours.w + x]!;
+      }
+      return ink;
+    };
+    expect(rows(0.1, 0.3)).toBeGreaterThan(1500); // the name along the top
+    expect(rows(0.44, 0.56)).toBeGreaterThan(1500); // the number
+    expect(rows(0.68, 0.82)).toBeGreaterThan(1500); // 发票专用章
+    expect(rows(0.6, 0.64) + rows(0.86, 0.94)).toBeLessThan(200); // clear between and below them
+    // The number's row alone agrees too, and fails with its characters in the wrong order: it reads the digits.
+    const middle = (img: ReturnType<typeof inkOfPng>) => ({ ...img, ink: img.ink.map((v, i) => (Math.abs(i / img.w / img.h - 0.5) < 0.07 ? v : 0)) });
+    expect(compare(middle(ours), middle(ref)).recall).toBeGreaterThan(0.97);
+    const wrong = path.join(dir, 'invoice-wrong.pdf');
+    await referencePdf(svg, [...NAME, ...[...TAX_NUMBER].reverse(), ...'发票专用章'], wrong, [40, 30]);
+    expect(compare(middle(ours), middle(inkOfRender(await renderPage(wrong, 1, DPI)))).recall).toBeLessThan(0.85);
+  });
+
+  it('takes an 18-character number by default, and letters in it from an installed font', () => {
+    const byDefault = sealImageSvg({ name: NAME, kind: 'invoice' });
+    expect(svgPaths(byDefault).filter((p) => p.transform)).toHaveLength(8 + 18 + 5);
+    expect(svgPaths(byDefault)[0]!.transform).toBeUndefined(); // the oval ring, and no star
+    expect(svgPaths(byDefault).filter((p) => !p.transform)).toHaveLength(1);
+    const letters = sealImageSvg({ name: NAME, kind: 'invoice', code: '91310115MA1K4ABC2X' });
+    expect(svgPaths(letters).filter((p) => p.transform)).toHaveLength(8 + 18 + 5);
   });
 });
 

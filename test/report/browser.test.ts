@@ -1,7 +1,8 @@
 /**
  * The report for people in a real browser (headless Chromium, Debian's package): for two valid seals, a forged change
  * after a seal and a cross-page seal, in zh and en, what a person would check — the badges are there and coloured,
- * every seal image decoded (no broken image), the words are the page's language; a forged signer name stays text;
+ * every seal image and page thumbnail decoded (no broken image), each thumbnail's seal rectangle on its page, the
+ * words are the page's language; a forged signer name stays text;
  * and two screenshots as a person sees the page (its CSP intact), kept in docs/ (SEALD_UPDATE_SCREENSHOTS=1 rewrites them).
  */
 import * as fs from 'node:fs';
@@ -13,9 +14,10 @@ import { verifyDocument } from '../../src/engine/verify/verify.ts';
 import { decodePng } from '../../src/pdf/png.ts';
 import { bufferSource } from '../../src/pdf/source.ts';
 import { htmlReport } from '../../src/report/document-report.ts';
+import { findPageRenderer } from '../../src/report/page-render.ts';
 import { renderReportHtml } from '../../src/report/html.ts';
 import type { ReportLanguage } from '../../src/report/language.ts';
-import { BADGE_COLOURS } from '../../src/report/style.ts';
+import { BADGE_COLOURS, THUMBNAIL_MARK } from '../../src/report/style.ts';
 import { openSealer, type Sealer } from '../engine/verify/sealer.ts';
 import { pooled, probe, screenshot, WINDOW } from './chromium.ts';
 import { reportDocuments, type ReportDocuments } from './documents.ts';
@@ -41,7 +43,8 @@ beforeAll(async () => {
     reports.set(name, report);
     const expectedSigners = name === 'crossPage' ? [] : report.signatures.map((s) => `CN=${s.signer!.subject.split(',')[0]!.slice(3)}`);
     for (const language of ['zh', 'en'] as const) {
-      pages.set(`${name}-${language}`, await htmlReport(bufferSource(docs[name]), report, { language, documentName: `${name}.pdf`, generatedAt: AT, expectedSigners }));
+      const options = { language, documentName: `${name}.pdf`, generatedAt: AT, expectedSigners, pageRenderer: findPageRenderer(process.env) };
+      pages.set(`${name}-${language}`, await htmlReport(bufferSource(docs[name]), report, options));
     }
   }
 }, 120_000);
@@ -67,12 +70,21 @@ describe('the report in Chromium', () => {
       const report = reports.get(name)!;
       const where = `${name} ${language}`;
       expect(p.lang, where).toBe(language === 'zh' ? 'zh-CN' : 'en');
-      // One image per seal, each decoded by the browser.
-      expect(p.images, where).toHaveLength(report.signatures.length);
+      // One image per seal and one thumbnail per page it marks (骑缝章: three), each decoded by the browser.
+      const seals = p.images.filter((i) => i.className !== 'page-image');
+      const thumbnails = p.images.filter((i) => i.className === 'page-image');
+      expect(seals, where).toHaveLength(report.signatures.length);
+      expect(thumbnails, where).toHaveLength(name === 'crossPage' ? 3 : report.signatures.length);
       for (const image of p.images) {
         expect(image.complete, where).toBe(true);
         expect(image.naturalWidth, where).toBeGreaterThan(100);
         expect(image.naturalHeight, where).toBeGreaterThan(100);
+      }
+      // On each thumbnail the seal's rectangle, laid out inside its page and big enough to see.
+      expect(p.sealRects, where).toHaveLength(thumbnails.length);
+      for (const r of p.sealRects) {
+        expect(r.withinPage, where).toBe(true);
+        expect(r.width * r.height, where).toBeGreaterThan(20);
       }
       // The document's badge, one per seal in the order list and one per seal section, each in its verdict's colour.
       const verdicts: Verdict[] = [report.verdict, ...report.signatures.map((s) => s.verdict), ...report.signatures.map((s) => s.verdict)];
@@ -113,7 +125,8 @@ describe('the report in Chromium', () => {
       const image = decodePng(png);
       expect([image.width, image.height]).toEqual([...WINDOW]);
       const exact = (c: readonly number[]) => (i: number) => image.rgb[i * 3] === c[0] && image.rgb[i * 3 + 1] === c[1] && image.rgb[i * 3 + 2] === c[2];
-      const tally = { VALID: 0, INVALID: 0, INDETERMINATE: 0, sealRed: 0 };
+      const tally = { VALID: 0, INVALID: 0, INDETERMINATE: 0, sealRed: 0, thumbnailMark: 0 };
+      const markBlue = exact(THUMBNAIL_MARK);
       const valid = exact(BADGE_COLOURS.VALID);
       const invalid = exact(BADGE_COLOURS.INVALID);
       const indeterminate = exact(BADGE_COLOURS.INDETERMINATE);
@@ -121,6 +134,7 @@ describe('the report in Chromium', () => {
         if (valid(i)) tally.VALID++;
         else if (invalid(i)) tally.INVALID++;
         else if (indeterminate(i)) tally.INDETERMINATE++;
+        else if (markBlue(i)) tally.thumbnailMark++;
         else if (image.rgb[i * 3]! > 180 && image.rgb[i * 3 + 1]! < 90 && image.rgb[i * 3 + 2]! < 90) tally.sealRed++;
       }
       return tally;
@@ -131,6 +145,8 @@ describe('the report in Chromium', () => {
     expect(zh.INVALID + zh.INDETERMINATE).toBe(0);
     // The first seal's image: thousands of red pixels that no badge accounts for.
     expect(zh.sealRed).toBeGreaterThan(3000);
+    // The first seal's page thumbnail, with the seal's rectangle outlined in its blue.
+    expect(zh.thumbnailMark).toBeGreaterThan(80);
     const en = count(shots[1]!);
     expect(en.INVALID).toBeGreaterThan(2 * 1000); // the document's and 甲方's badges
     expect(en.VALID).toBeGreaterThan(1000); // 乙方's

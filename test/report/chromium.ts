@@ -33,8 +33,10 @@ export async function screenshot(html: string, dir: string, name: string): Promi
 export interface Probe {
   lang: string;
   title: string;
-  /** Every <img>: complete and its decoded width. */
-  images: { complete: boolean; naturalWidth: number; naturalHeight: number }[];
+  /** Every <img>: its class (page-image: a page thumbnail), complete and its decoded size. */
+  images: { className: string; complete: boolean; naturalWidth: number; naturalHeight: number }[];
+  /** Every seal rectangle on a thumbnail: its laid-out size in CSS px and whether it lies within its page. */
+  sealRects: { width: number; height: number; withinPage: boolean }[];
   /** Every badge: its verdict, its text and its computed background colour. */
   badges: { verdict: string; text: string; background: string }[];
   /** The page's visible text. */
@@ -45,7 +47,13 @@ const PROBE_SCRIPT = `<script>addEventListener('load', () => {
   const probe = {
     lang: document.documentElement.lang,
     title: document.title,
-    images: [...document.images].map((i) => ({ complete: i.complete, naturalWidth: i.naturalWidth, naturalHeight: i.naturalHeight })),
+    images: [...document.images].map((i) => ({ className: i.className, complete: i.complete, naturalWidth: i.naturalWidth, naturalHeight: i.naturalHeight })),
+    sealRects: [...document.querySelectorAll('.seal-rect')].map((r) => {
+      const box = r.getBoundingClientRect();
+      const page = r.parentElement.getBoundingClientRect();
+      const within = box.left >= page.left - 1 && box.right <= page.right + 1 && box.top >= page.top - 1 && box.bottom <= page.bottom + 1;
+      return { width: box.width, height: box.height, withinPage: within };
+    }),
     badges: [...document.querySelectorAll('.badge')].map((b) => ({ verdict: b.dataset.verdict, text: b.textContent, background: getComputedStyle(b).backgroundColor })),
     text: document.body.innerText,
   };

@@ -150,6 +150,22 @@ describe('expected signers (确认双方完成签章)', () => {
   });
 });
 
+describe('the seal kind, when the verification carries one', () => {
+  it('is shown in words beside the placement; absent, nothing is guessed; unknown words stay escaped text', () => {
+    const two = reports.get('twoSeals')!;
+    const withKinds = (kinds: unknown[]): VerificationReport => ({ ...two, signatures: two.signatures.map((sig, i) => ({ ...sig, kind: kinds[i] })) });
+    const page = (report: VerificationReport, language: 'zh' | 'en') => renderReportHtml({ report, language, images: new Map(), document: DOCUMENT, generatedAt: AT });
+    const zh = page(withKinds(['contract', 'SEAL_KIND_LEGAL_REPRESENTATIVE']), 'zh');
+    expect(zh).toContain('<td>合同专用章 · 电子签章 · 普通签章</td>');
+    expect(zh).toContain('<td>法定代表人章 · 电子签章 · 普通签章</td>');
+    const en = page(withKinds(['invoice', '<b>x</b>']), 'en');
+    expect(en).toContain('<td>invoice seal (发票专用章) · Electronic seal · at a position</td>');
+    expect(en).toContain('<td>&lt;b&gt;x&lt;/b&gt; · Electronic seal · at a position</td>');
+    const none = page(withKinds([undefined, 7]), 'zh');
+    expect(none.match(/<td>电子签章 · 普通签章<\/td>/g)).toHaveLength(2);
+  });
+});
+
 describe('seal images, read back from the widget appearance', () => {
   it('each seald seal: a PNG of the seal image, red on transparent, at most 600 px', async () => {
     for (const name of ['twoSeals', 'crossPage'] as const) {

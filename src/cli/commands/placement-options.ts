@@ -207,6 +207,7 @@ export const SIGNATURE_OPTIONS = {
   // `--date-stamp` alone or `--date-stamp=FORMAT` (dateStampArgs makes the bare flag an empty value).
   'date-stamp': { type: 'string' },
   'no-date-stamp': { type: 'boolean' },
+  'time-zone': { type: 'string' },
 } as const;
 
 const CERTIFICATIONS: Record<string, Certification> = {
@@ -232,6 +233,7 @@ export function signatureOptionsFrom(values: {
   certify?: string;
   'date-stamp'?: string;
   'no-date-stamp'?: boolean;
+  'time-zone'?: string;
 }, command = 'seal'): MessageInitShape<typeof SignatureOptionsSchema> {
   const certification = values.certify === undefined ? Certification.UNSPECIFIED : CERTIFICATIONS[values.certify];
   if (certification === undefined) {
@@ -250,5 +252,6 @@ export function signatureOptionsFrom(values: {
     fieldName: values.field ?? '',
     ...(values.timestamp === undefined ? {} : { timestamp: values.timestamp }),
     certification,
+    timeZone: values['time-zone'] ?? '',
   };
 }

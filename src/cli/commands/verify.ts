@@ -32,6 +32,7 @@ import { htmlReport } from '../../report/document-report.ts';
 import { checkExpectedSigners, parseExpectedSigner, type ExpectedSignerResult } from '../../report/expected-signers.ts';
 import { isReportLanguage, languageFromLocale, type ReportLanguage } from '../../report/language.ts';
 import { printReportPdf } from '../../report/print-pdf.ts';
+import { findPageRenderer } from '../../report/page-render.ts';
 
 /** What the people's report needs from the command line: where to write it, in which language, whom to expect. */
 interface ReportRequest {
@@ -93,7 +94,7 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
         strict: values.strict ?? io.env.SEALD_VERIFY_STRICT === 'true',
         ...(timeout === undefined ? {} : { limits: { maxMillis: timeout * 1000 } }),
       });
-      if (wantPage) page = await htmlReport(source, report, wanted);
+      if (wantPage) page = await htmlReport(source, report, { ...wanted, pageRenderer: findPageRenderer(io.env) });
     } finally {
       await source.close();
     }

@@ -4,6 +4,8 @@
  * - an organisation seal (公章 and the special-purpose seals, 合同专用章 …): a round seal with a thick ring, the
  *   organisation's name along the upper arc with each character upright towards the rim, a five-pointed star in the
  *   centre, the kind's label under the star, and the 13-digit seal code along the lower arc;
+ * - an invoice seal (发票专用章): an oval, the taxpayer's name along its upper edge, the taxpayer identification number
+ *   across the middle and 发票专用章 below it (invoiceSealSvg);
  * - a personal seal (名章) and a legal representative's seal (法定代表人章): a square frame with the name filling it,
  *   read in columns from the right, padded with 之印 / 印 as such seals are.
  *
@@ -84,6 +86,55 @@ export function organizationSealSvg(spec: OrganizationSealSpec, glyphs: GlyphSou
   return svg(shapes, 2, 0.007 * S);
 }
 
+/**
+ * The invoice seal as the State Taxation Administration's notice on its pattern describes it (国家税务总局公告 2011 年
+ * 第 7 号, 发票专用章式样): an oval with a 40 mm long and 30 mm short axis and a 1 mm border; the taxpayer's name
+ * along the upper edge, left to right, 4.2 mm high; the taxpayer identification number across the middle, 3.7 mm high
+ * and 1.3 mm wide a character; 发票专用章 under it, 4.6 mm high and 3 mm wide; no star. The viewBox is 2000 × 1500
+ * (50 units a millimetre).
+ */
+export function invoiceSealSvg(spec: { name: string; code: string }, glyphs: GlyphSource): string {
+  const mm = S / 40;
+  const [cx, cy] = [S / 2, (S * 3) / 8];
+  // As the round seal's ring, the border reaches to 0.4 % of the edge.
+  const [rx, ry] = [0.496 * S, 0.496 * ((S * 3) / 4)];
+  const border = 1 * mm;
+  const shapes: Shape[] = [{ path: ellipseRing(cx, cy, rx, ry, border) }];
+  const name = [...spec.name.trim()].filter((ch) => ch.trim() !== '');
+  if (name.length === 0) throw new SealdError('invalid-input', 'BAD_SEAL_NAME', 'the seal needs a name');
+  // The name: on an ellipse inside the border, spread evenly by arc length over at most 210° of the upper edge (its
+  // ends beside the number's row).
+  const h = 4.2 * mm;
+  const [a, b] = [rx - border - 1 * mm - h / 2, ry - border - 1 * mm - h / 2];
+  const span = (105 / 180) * Math.PI;
+  const arc = ellipseArc(a, b, Math.PI / 2 - span, Math.PI / 2 + span);
+  const pitch = Math.min(h * 1.05, arc.length / name.length);
+  name.forEach((ch, i) => {
+    // Left to right: the first character furthest along the arc (the larger parameter is further left).
+    const t = arc.parameterAt(arc.length / 2 + (pitch * name.length) / 2 - (i + 0.5) * pitch);
+    const up = Math.atan2(a * Math.sin(t), b * Math.cos(t)); // the ellipse's outward normal, y up
+    // Where the oval bends hard (its ends), the characters' inner sides sit on a tighter curve: narrow them so that
+    // neighbours do not touch there (radius of curvature (a² sin² t + b² cos² t)^{3/2} / ab).
+    const bend = Math.pow(a * a * Math.sin(t) ** 2 + b * b * Math.cos(t) ** 2, 1.5) / (a * b);
+    const w = Math.min(0.82 * h, pitch * 0.92 * Math.max(0.5, (bend - h / 2) / bend));
+    shapes.push(placeGlyph(glyphs, ch, cx + a * Math.cos(t), cy - b * Math.sin(t), w, h, Math.PI / 2 - up));
+  });
+  // The identification number: narrow characters across the middle.
+  const code = [...spec.code.trim()];
+  if (code.length > 0) {
+    const pc = Math.min(1.4 * mm, (2 * (rx - border) - 12 * mm) / code.length);
+    const wc = Math.min(1.3 * mm, pc * 0.87);
+    code.forEach((ch, i) => {
+      shapes.push(placeGlyph(glyphs, ch, cx + (i - (code.length - 1) / 2) * pc, cy, wc, 3.7 * mm, 0));
+    });
+  }
+  const label = [...KIND_LABELS.invoice];
+  label.forEach((ch, i) => {
+    shapes.push(placeGlyph(glyphs, ch, cx + (i - (label.length - 1) / 2) * 3.4 * mm, cy + 7.5 * mm, 3 * mm, 4.6 * mm, 0));
+  });
+  return svg(shapes, 1, 0.007 * S, [S, (S * 3) / 4]);
+}
+
 export interface PersonalSealSpec {
   name: string;
   kind: 'personal' | 'legal-representative';
@@ -120,8 +171,11 @@ export function squareSealSvg(spec: PersonalSealSpec, glyphs: GlyphSource): stri
   return svg(shapes, 1, 0.012 * S);
 }
 
-/** Glyph shapes (all but the first `plain`) get an outline stroke of `weight`: the font's light strokes made bold. */
-function svg(shapes: Shape[], plain: number, weight: number): string {
+/**
+ * Glyph shapes (all but the first `plain`) get an outline stroke of `weight`: the font's light strokes made bold.
+ * `size` is the viewBox's width and height (default S × S).
+ */
+function svg(shapes: Shape[], plain: number, weight: number, [width, height]: readonly [number, number] = [S, S]): string {
   const paths = shapes
     .map(({ path, transform }, i) => {
       // The stroke is drawn in the path's own units: divide by the transform's scale to keep `weight` in the viewBox.
@@ -131,7 +185,7 @@ function svg(shapes: Shape[], plain: number, weight: number): string {
       return `<path fill="${FILL}"${stroke}${matrix} d="${toPathData(path)}"/>`;
     })
     .join('\n');
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${S} ${S}" width="${S}" height="${S}">\n${paths}\n</svg>\n`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">\n${paths}\n</svg>\n`;
 }
 
 function glyphOf(glyphs: GlyphSource, ch: string) {
@@ -171,16 +225,50 @@ function num(v: number, decimals: number): string {
 const KAPPA = 0.5522847498; // cubic Bézier quarter circle
 
 function circle(cx: number, cy: number, r: number, clockwise: boolean): Segment[] {
-  const k = r * KAPPA;
+  return ellipse(cx, cy, r, r, clockwise);
+}
+
+/** An axis-aligned ellipse as four cubic Béziers (the same quarter-curve constant scales with each radius). */
+function ellipse(cx: number, cy: number, rx: number, ry: number, clockwise: boolean): Segment[] {
+  const [kx, ky] = [rx * KAPPA, ry * KAPPA];
   const s = clockwise ? 1 : -1;
   return [
-    { op: 'M', p: [cx + r, cy] },
-    { op: 'C', p: [cx + r, cy + s * k, cx + k, cy + s * r, cx, cy + s * r] },
-    { op: 'C', p: [cx - k, cy + s * r, cx - r, cy + s * k, cx - r, cy] },
-    { op: 'C', p: [cx - r, cy - s * k, cx - k, cy - s * r, cx, cy - s * r] },
-    { op: 'C', p: [cx + k, cy - s * r, cx + r, cy - s * k, cx + r, cy] },
+    { op: 'M', p: [cx + rx, cy] },
+    { op: 'C', p: [cx + rx, cy + s * ky, cx + kx, cy + s * ry, cx, cy + s * ry] },
+    { op: 'C', p: [cx - kx, cy + s * ry, cx - rx, cy + s * ky, cx - rx, cy] },
+    { op: 'C', p: [cx - rx, cy - s * ky, cx - kx, cy - s * ry, cx, cy - s * ry] },
+    { op: 'C', p: [cx + kx, cy - s * ry, cx + rx, cy - s * ky, cx + rx, cy] },
     { op: 'Z' },
   ];
+}
+
+/** An oval ring `t` wide: the inner ellipse's radii `t` shorter (close to the true offset curve for a thin border). */
+function ellipseRing(cx: number, cy: number, rx: number, ry: number, t: number): Segment[] {
+  return [...ellipse(cx, cy, rx, ry, true), ...ellipse(cx, cy, rx - t, ry - t, false)];
+}
+
+/**
+ * The arc of the ellipse (a cos t, b sin t) from t0 to t1, measured: its length, and the parameter at a length from
+ * t0 (sampled every 0.25°, linear between samples), so that characters can be spaced evenly along it.
+ */
+function ellipseArc(a: number, b: number, t0: number, t1: number): { length: number; parameterAt(s: number): number } {
+  const steps = Math.ceil(((t1 - t0) * 180) / Math.PI / 0.25);
+  const lengths = [0];
+  for (let i = 1; i <= steps; i++) {
+    const [p, q] = [t0 + ((i - 1) * (t1 - t0)) / steps, t0 + (i * (t1 - t0)) / steps];
+    lengths.push(lengths[i - 1]! + Math.hypot(a * (Math.cos(q) - Math.cos(p)), b * (Math.sin(q) - Math.sin(p))));
+  }
+  const length = lengths[steps]!;
+  return {
+    length,
+    parameterAt(s) {
+      const target = Math.min(length, Math.max(0, s));
+      let i = 1;
+      while (i < steps && lengths[i]! < target) i++;
+      const f = (target - lengths[i - 1]!) / Math.max(1e-9, lengths[i]! - lengths[i - 1]!);
+      return t0 + ((i - 1 + f) * (t1 - t0)) / steps;
+    },
+  };
 }
 
 /** A ring: two circles wound opposite ways, so nonzero filling leaves the inside clear. */
