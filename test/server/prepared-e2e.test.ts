@@ -228,6 +228,23 @@ describe('seald batch --prepare-locally (SoftHSM, real engine, real server)', ()
     }
   });
 
+  it('writes /M and the date stamp in the zone asked for, as the server does', async () => {
+    const one = path.join(dir, 'one');
+    fs.mkdirSync(one);
+    fs.copyFileSync(path.join(inDir, 'simple.pdf'), path.join(one, 'simple.pdf'));
+    const zoned = ['--seal', 'org', '--page', '1', '--x', '200', '--y', '300', '--time-zone', 'Asia/Shanghai', '--date-stamp', '--server', server.address];
+    for (const [out, extra] of [['zoned-local', ['--prepare-locally']], ['zoned-remote', []]] as const) {
+      const result = await seald(['batch', one, '-o', path.join(dir, out), ...zoned, ...extra]);
+      expect([out, result.code]).toEqual([out, 0]);
+    }
+    const inputSize = fs.statSync(path.join(one, 'simple.pdf')).size;
+    const [mine, theirs] = ['zoned-local', 'zoned-remote'].map((d) => fs.readFileSync(path.join(dir, d, 'simple.pdf')));
+    for (const sealed of [mine!, theirs!]) expect(sealed.subarray(inputSize).toString('latin1')).toMatch(/\/M ?\(D:\d{14}\+08'00'\)/);
+    expect(mine!.length).toBe(theirs!.length);
+    expect(revisionShape(mine!, inputSize)).toBe(revisionShape(theirs!, inputSize));
+    await expectValid(path.join(one, 'simple.pdf'), path.join(dir, 'zoned-local', 'simple.pdf'));
+  });
+
   it('resumes without a second signature: the same preparation facts are answered from the idempotency store', async () => {
     const file = path.join(inDir, 'simple.pdf');
     const journal = new Map<string, PreparationFacts>();
