@@ -2,7 +2,7 @@
  * `npm run bench`: every runner on the same corpus and the same RSA-2048 key, N rounds, medians printed as docs/s,
  * MB/s, peak RSS and ratios to the floor; every output checked by pdfsig; seald's server memory and latency.
  *
- *   npm run bench -- [--runs 3] [--passes 5] [--concurrency 4] [--only floor,seald,pdfbox,…] [--skip …]
+ *   npm run bench -- [--runs 3] [--passes 5] [--concurrency 4] [--only floor,seald,prepare-locally,pdfbox,…] [--skip …]
  *                    [--flat 10000] [--huge] [--profile] [--seald-root DIR] [--small N]
  *
  * --passes N    each round is one batch of the corpus N times over (distinct outputs, so distinct documents to seald's
@@ -96,7 +96,7 @@ async function nodeRunner(script: string, items: WorkItem[], args: string[], env
   return result;
 }
 
-async function sealdRound(key: BenchKey, items: WorkItem[], mode: 'unary' | 'batch', placement: string, cpuProfDir?: string): Promise<RunResult> {
+async function sealdRound(key: BenchKey, items: WorkItem[], mode: 'unary' | 'batch' | 'prepared', placement: string, cpuProfDir?: string): Promise<RunResult> {
   const server = await SealdServerProcess.start({ root: sealdRoot, configPath: key.configPath, ...(cpuProfDir === undefined ? {} : { cpuProfDir }) });
   try {
     const result = await nodeRunner('seald-client.ts', items, ['--server', server.address, '--mode', mode, '--placement', placement, '--concurrency', String(concurrency)]);
@@ -134,6 +134,24 @@ function timestampedRunner(key: BenchKey): Runner {
       } finally {
         await tsa.close();
       }
+    },
+  };
+}
+
+/**
+ * `seald batch --prepare-locally` (issue 21 item 3): the client writes and hashes each revision with seald's engine and
+ * the server signs digests only. Its own configuration grants the bench's anonymous caller sign-digest, which no
+ * default grants. Selected with `--only floor,prepare-locally`.
+ */
+function preparedRunner(key: BenchKey): Runner {
+  return {
+    name: 'prepare-locally',
+    verifiable: true,
+    run: async (items) => {
+      const configPath = path.join(key.dataDir, 'seald-prepared.yaml');
+      const grant = 'policy:\n  principals:\n    - name: bench\n      match: { anonymous: true }\n      grants:\n        - seals: ["*"]\n          operations: ["*", sign-digest]\n';
+      await writeFile(configPath, `${await readFile(key.configPath, 'utf8')}\n${grant}`);
+      return sealdRound({ ...key, configPath }, items, 'prepared', 'image');
     },
   };
 }
@@ -191,6 +209,7 @@ async function main(): Promise<void> {
     sealdRunner(key, 'batch', 'image'),
     sealdRunner(key, 'batch', 'cross-page'),
     timestampedRunner(key),
+    preparedRunner(key),
   ];
   for (const peer of PEERS) {
     const unavailable = await peer.unavailable(peerContext);
@@ -247,12 +266,25 @@ async function main(): Promise<void> {
     }
     goals(seald, floorSeconds, done);
   }
+  const prepared = done.find((row) => row.runner.name === 'prepare-locally');
+  if (prepared !== undefined) preparedGoals(prepared, floorSeconds, done);
 
   if (values.profile) await profileRound(key, files);
   if (values.flat !== undefined) await flatRss(key, files, Number(values.flat));
   if (values.huge) await hugeDocument(key, corpusOptions);
   if (done.length === 0) return;
   await writeFile(path.join(OUT, 'results.json'), JSON.stringify(done.map((r) => ({ runner: r.runner.name, results: r.results.map((x) => ({ ...x, smallLatenciesMs: undefined })), verify: r.verify })), null, 1));
+}
+
+/** Issue 21 item 3: --prepare-locally within 1.3× the floor and at least 1.5× mutool; the client's peak RSS beside it. */
+function preparedGoals(row: Row, floorSeconds: number | undefined, rows: Row[]): void {
+  const seconds = median(row.results.map((r) => r.seconds));
+  const lines: string[] = [];
+  if (floorSeconds !== undefined) lines.push(`time ÷ floor ${(seconds / floorSeconds).toFixed(2)} (goal ≤ 1.3)`);
+  const mutool = rows.find((r) => r.runner.name === 'mutool');
+  if (mutool !== undefined) lines.push(`× mutool ${(median(mutool.results.map((r) => r.seconds)) / seconds).toFixed(1)} (goal ≥ 1.5)`);
+  lines.push(`client peak RSS ${mib(Math.max(...row.results.map((r) => r.peakRss ?? 0)))}, server ${mib(Math.max(...row.results.map((r) => r.serverPeakRss ?? 0)))}`);
+  console.log(`goals (prepare-locally): ${lines.join('; ')}`);
 }
 
 function goals(seald: Row, floorSeconds: number | undefined, rows: Row[]): void {
@@ -366,6 +398,20 @@ async function hugeDocument(key: BenchKey, corpusOptions: typeof DEFAULT_CORPUS)
   } finally {
     await server.stop();
     await rm(outDir, { recursive: true, force: true });
+  }
+  // The same document prepared locally: the client holds the revision and reads the file twice, streaming.
+  const preparedConfig = path.join(key.dataDir, 'seald-prepared.yaml');
+  if (!existsSync(preparedConfig)) return; // written by the prepare-locally runner
+  const local = await SealdServerProcess.start({ root: sealdRoot, configPath: preparedConfig });
+  try {
+    const items = workList([huge], DEFAULT_CORPUS_DIR, await freshDir(path.join(OUT, 'results', 'huge-prepared')));
+    const result = await nodeRunner('seald-client.ts', items, ['--server', local.address, '--mode', 'prepared', '--placement', 'image', '--concurrency', '1']);
+    console.log(
+      `huge document, --prepare-locally: ${result.failures === 0 ? `sealed in ${result.seconds.toFixed(1)} s` : `FAILED: ${result.notes?.[0]}`}, client peak RSS ${mib(result.peakRss)} (goal < 300 MiB), server ${mib(local.peakRss())}`,
+    );
+  } finally {
+    await local.stop();
+    await rm(path.join(OUT, 'results', 'huge-prepared'), { recursive: true, force: true });
   }
 }
 

@@ -4,6 +4,8 @@
  *
  *   --mode unary       one Seal RPC per document (src/cli/client.ts)
  *   --mode batch       one SealBatch stream for the whole list (src/cli/batch-client.ts)
+ *   --mode prepared    `seald batch --prepare-locally`: each revision written and hashed here, one SignPrepared stream
+ *                      carrying only digests (src/cli/prepare-client.ts); the server needs the grant sign-digest
  *   --placement image  the seal image at a fixed position on page 1 (every corpus file has an A4 page 1)
  *   --placement cross-page   a cross-page seal over every page (crossPagePlacement())
  *
@@ -83,6 +85,51 @@ async function sealBatchStream(items: WorkItem[], concurrency: number, server: s
   return { docs: items.length, bytes, seconds: Number(ended - started) / 1e9, failures, smallLatenciesMs, notes, window, peakRss: process.resourceUsage().maxRSS * 1024 };
 }
 
+/** One SignPrepared stream for the whole list: the PDF work in this process, only digests and CMSs on the wire. */
+async function sealPreparedStream(items: WorkItem[], concurrency: number, server: string, placement: Placement): Promise<RunResult> {
+  const { connectPrepared, sealPrepared } = await import('../../src/cli/prepare-client.ts');
+  const client = connectPrepared(server);
+  const outputs = new Map<string, Promise<FileHandle>>();
+  const startedAt = new Map<string, bigint>();
+  const nonce = `${process.pid}-${Date.now()}`;
+  const idOf = (item: WorkItem): string => `${nonce}:${item.output}`;
+  const byId = new Map(items.map((item) => [idOf(item), item]));
+  const smallLatenciesMs: number[] = [];
+  const notes: string[] = [];
+  let bytes = 0;
+  const started = process.hrtime.bigint();
+  const totals = await sealPrepared(
+    client,
+    { sealId: 'org', placement },
+    items.map((item) => ({ id: idOf(item), size: item.bytes, file: item.input })),
+    {
+      concurrency,
+      onStart: (id) => void startedAt.set(id, process.hrtime.bigint()),
+      onChunk: async (id, chunk) => {
+        let output = outputs.get(id);
+        if (output === undefined) outputs.set(id, (output = open(byId.get(id)!.output, 'w')));
+        await (await output).write(chunk);
+      },
+      onResult: async (result) => {
+        const item = byId.get(result.id)!;
+        await (await outputs.get(result.id))?.close();
+        outputs.delete(result.id);
+        if (result.ok) {
+          bytes += item.bytes;
+          if (item.kind === 'small') smallLatenciesMs.push(Number(process.hrtime.bigint() - startedAt.get(result.id)!) / 1e6);
+        } else if (notes.length < 3) {
+          notes.push(`${path.basename(item.input)}: ${result.status} ${result.errorCode} ${result.message}`);
+        }
+      },
+    },
+  );
+  const ended = process.hrtime.bigint();
+  client.close();
+  const window: [number, number] = [Number(started / 1000n), Number(ended / 1000n)];
+  const failures = items.length - totals.sealed - totals.replayed;
+  return { docs: items.length, bytes, seconds: Number(ended - started) / 1e9, failures, smallLatenciesMs, notes, window, peakRss: process.resourceUsage().maxRSS * 1024 };
+}
+
 async function sealUnary(items: WorkItem[], concurrency: number, server: string, placement: Placement): Promise<RunResult> {
   const client = connect(server, { 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
   let bytes = 0;
@@ -118,7 +165,12 @@ async function main(): Promise<void> {
   const { items, concurrency, values } = await runnerArgs(['server', 'mode', 'placement']);
   const server = String(values.server);
   const placement = values.placement === 'cross-page' ? crossPagePlacement() : imagePlacement();
-  const result = values.mode === 'batch' ? await sealBatchStream(items, concurrency, server, placement) : await sealUnary(items, concurrency, server, placement);
+  const result =
+    values.mode === 'batch'
+      ? await sealBatchStream(items, concurrency, server, placement)
+      : values.mode === 'prepared'
+        ? await sealPreparedStream(items, concurrency, server, placement)
+        : await sealUnary(items, concurrency, server, placement);
   console.log(JSON.stringify(result));
 }
 

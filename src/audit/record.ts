@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 export interface AuditEntry {
   /** Who: the principal's name (`anonymous` for an unauthenticated loopback caller). */
   principal: string;
-  /** seal, timestamp, verify, rollback, list, locate, batch. */
+  /** seal, timestamp, verify, rollback, list, locate, batch, sign-digest. */
   operation: string;
   requestId: string;
   /** `ok`, or the gRPC status name of the refusal or failure (PERMISSION_DENIED, FAILED_PRECONDITION…). */
@@ -34,6 +34,29 @@ export interface AuditEntry {
   repaired?: { reason: string; how?: string };
   /** The TLS client certificate's serial (hex), when the caller authenticated with one. */
   clientCertificateSerial?: string;
+  /** sign-digest: the SHA-256 (hex) of the byte ranges the server signed without seeing them (the CMS message-digest). */
+  documentDigest?: string;
+  /**
+   * sign-digest: what the client declared the digest to be of (document id, input size and SHA-256, pages,
+   * placement, field name, revision and its size, /ByteRange, signing time). Declared, not checked: the server
+   * never sees the document.
+   */
+  declared?: DeclaredDocumentRecord;
+}
+
+/** A prepared document as its client described it (PreparedService.SignPrepared), as recorded. */
+export interface DeclaredDocumentRecord {
+  documentId: string;
+  inputSize: number;
+  inputSha256: string;
+  pages: number[];
+  placement?: unknown;
+  fieldName: string;
+  revision: number;
+  revisionSize: number;
+  byteRange: number[];
+  signingTime?: string;
+  contentsSize: number;
 }
 
 export interface AuditRecord extends AuditEntry {
@@ -59,6 +82,8 @@ const ENTRY_KEYS: readonly (keyof AuditEntry)[] = [
   'outputSha256',
   'revision',
   'placement',
+  'documentDigest',
+  'declared',
   'repaired',
   'result',
   'errorCode',

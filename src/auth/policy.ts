@@ -18,7 +18,7 @@
  * only what the caller asked for, never which other seals exist.
  */
 import { SealdError } from '../errors.ts';
-import { isOperation, OPERATIONS, SEAL_OPERATIONS, type Operation } from './operations.ts';
+import { isOperation, OPERATIONS, ORDINARY_OPERATIONS, SEAL_OPERATIONS, type Operation } from './operations.ts';
 import type { Principal } from './principal.ts';
 import { SEAL_KIND_WORDS, sealKindOf, type SealKindName } from './seal-kinds.ts';
 
@@ -77,7 +77,8 @@ export interface MissingPermission {
 
 /** The built-in policy when none is configured: the caller without TLS (loopback) and any verified client may do everything. */
 export function defaultPolicy(): Policy {
-  const everything: Grant = { seals: ['*'], operations: [...OPERATIONS], disabled: false };
+  // Everything but the named-only operations (sign-digest): those are granted deliberately or not at all.
+  const everything: Grant = { seals: ['*'], operations: [...ORDINARY_OPERATIONS], disabled: false };
   return {
     source: '(built-in default: every caller may do everything)',
     principals: [
@@ -128,7 +129,7 @@ export function authorize(
     for (const grant of entry.grants) {
       if (!grant.operations.includes(operation)) continue;
       if (usesSeal && !coversSeal(grant, sealId, details.sealKind)) continue;
-      const refusal = grantRefusal(grant, now, details);
+      const refusal = grantRefusal(grant, operation, now, details);
       if (refusal === undefined) return undefined;
       reasons.push(refusal);
     }
@@ -143,8 +144,12 @@ function coversSeal(grant: Grant, sealId: string, kind: SealKindName | undefined
 }
 
 /** Why a grant that names the operation and seal does not cover this call, or undefined when it does. */
-function grantRefusal(grant: Grant, now: Date, details: AuthorizationDetails): string | undefined {
+function grantRefusal(grant: Grant, operation: Operation, now: Date, details: AuthorizationDetails): string | undefined {
   if (grant.disabled) return 'the grant is suspended';
+  if (operation === 'sign-digest' && (grant.pages !== undefined || grant.placements !== undefined)) {
+    // The server signs a digest of a revision it never sees: it cannot know where the marks went.
+    return 'a grant limited to pages or placements cannot cover sign-digest (the server cannot see where a prepared document is sealed)';
+  }
   if (grant.notBefore !== undefined && now < grant.notBefore) return `the grant starts on ${grant.notBefore.toISOString()}`;
   if (grant.notAfter !== undefined && now > grant.notAfter) return `the grant ended on ${grant.notAfter.toISOString()}`;
   if (grant.pages !== undefined && details.pages !== undefined) {
@@ -245,7 +250,8 @@ function parseGrant(value: unknown, at: string, source: string): Grant {
   if (!isTable(value)) throw policyError(at, 'expected a mapping', source);
   checkKeys(value, ['seals', 'kinds', 'operations', 'not_before', 'not_after', 'pages', 'placements', 'disabled'], at, source);
   const operations = stringList(value.operations, `${at}.operations`, source);
-  const expanded = operations.includes('*') ? [...OPERATIONS] : operations;
+  // `*` is every ordinary operation; named-only ones (sign-digest) must be listed by name.
+  const expanded = operations.includes('*') ? [...ORDINARY_OPERATIONS, ...operations.filter((op) => op !== '*')] : operations;
   for (const op of expanded) {
     if (!isOperation(op)) throw policyError(`${at}.operations`, `unknown operation "${op}" (expected ${OPERATIONS.join(', ')} or *)`, source);
   }
@@ -256,7 +262,7 @@ function parseGrant(value: unknown, at: string, source: string): Grant {
     return kind;
   });
   if (seals.length === 0 && kinds === undefined && expanded.some((op) => SEAL_OPERATIONS.has(op as Operation))) {
-    throw policyError(`${at}.seals`, 'required for seal, rollback and batch (seal ids, or "*"), unless kinds names seal kinds', source);
+    throw policyError(`${at}.seals`, 'required for seal, rollback, batch and sign-digest (seal ids, or "*"), unless kinds names seal kinds', source);
   }
   const grant: Grant = { seals, operations: expanded as Operation[], disabled: parseFlag(value.disabled, `${at}.disabled`, source) };
   if (kinds !== undefined) grant.kinds = kinds;

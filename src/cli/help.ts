@@ -269,6 +269,8 @@ Other:
   --json              print the report on stdout instead of the totals
   --server ADDRESS    server address (default $SEALD_SERVER, else 127.0.0.1:50051); see \`seald help seal\`
   --timeout SECONDS   give up on the whole batch after this long (default: no limit)
+  --prepare-locally   write and hash each revision here and send the server only its digest (no document
+                      bytes cross the network; needs the grant sign-digest, see docs/batch.md)
   --password-file FILE  the password of an encrypted input (user, or owner to lift its permissions)
   --pin-file FILE     the seal holder's PIN, for a seal that requires signature activation (sent over TLS only)
   --pin-stdin         read that PIN from standard input instead

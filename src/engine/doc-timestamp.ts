@@ -8,7 +8,8 @@ import { PdfDocument } from '../pdf/document.ts';
 import { prepareDocTimestamp } from '../pdf/doc-timestamp.ts';
 import { checkSealable, embedCms, uniqueFieldName } from '../pdf/signature.ts';
 import { SealdError } from '../errors.ts';
-import { digestByteRange, type Timestamper } from './seal.ts';
+import { digestByteRange } from './seal-prepare.ts';
+import type { Timestamper } from './seal-types.ts';
 
 export interface DocTimestampOptions {
   /** Field name; default `Timestamp<n>`. */

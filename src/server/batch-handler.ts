@@ -52,7 +52,7 @@ import {
 import { callAccess, placementDetails, type CallAccess } from './access.ts';
 import { logRequest, type Logger } from './logger.ts';
 import { principalOf } from './tls.ts';
-import { placementOf } from './placement-of.ts';
+import { placementOf } from '../rpc/placement-of.ts';
 import { availableSeal, optionsOf, release, RESPONSE_CHUNK_BYTES, summaryOf } from './seal-request.ts';
 import { documentSpool, finishSpool } from './upload.ts';
 import { RequestReader, STOPPED, type BatchCall } from './batch-reader.ts';

@@ -15,14 +15,15 @@ export type BatchCall = grpc.ServerDuplexStream<SealBatchRequest, SealBatchRespo
 /** What `next` returns once one of its stop signals is aborted. */
 export const STOPPED = Symbol('stopped');
 
-export class RequestReader {
-  readonly #queue: SealBatchRequest[] = [];
+/** Reads any request stream of small messages (SealBatch's, and PreparedService's SignPrepared). */
+export class RequestReader<M = SealBatchRequest> {
+  readonly #queue: M[] = [];
   #ended = false;
   #failure: unknown;
   #wake: (() => void) | undefined;
 
-  constructor(private readonly call: BatchCall) {
-    call.on('data', (message: SealBatchRequest) => {
+  constructor(private readonly call: { on(event: string, listener: (...args: never[]) => void): unknown; pause(): unknown; resume(): unknown }) {
+    call.on('data', (message: M) => {
       this.#queue.push(message);
       call.pause();
       this.#notify();
@@ -38,7 +39,7 @@ export class RequestReader {
   }
 
   /** The next message, undefined at the end, STOPPED once one of `stops` is aborted. */
-  async next(stops: readonly AbortSignal[]): Promise<SealBatchRequest | undefined | typeof STOPPED> {
+  async next(stops: readonly AbortSignal[]): Promise<M | undefined | typeof STOPPED> {
     for (;;) {
       const message = this.#queue.shift();
       if (message !== undefined) {

@@ -20,7 +20,7 @@ import { abortReason } from './call.ts';
 import { placementDetails } from './access.ts';
 import { runDocumentCall, type DocumentCall } from './document-call.ts';
 import type { ServiceContext } from './context.ts';
-import { placementOf } from './placement-of.ts';
+import { placementOf } from '../rpc/placement-of.ts';
 
 export function locateHandler(context: ServiceContext): grpc.handleClientStreamingCall<LocateRequest, LocateResponse> {
   return (call, callback) => {

@@ -19,7 +19,7 @@ import { abortReason, type CallLifetime } from './call.ts';
 import { runDocumentCall, type DocumentCall } from './document-call.ts';
 import type { AdmissionTicket } from './admission.ts';
 import type { ServiceContext } from './context.ts';
-import { placementOf } from './placement-of.ts';
+import { placementOf } from '../rpc/placement-of.ts';
 import { documentSizeHint, send } from './upload.ts';
 import { availableSeal, optionsOf, RESPONSE_CHUNK_BYTES, summaryOf } from './seal-request.ts';
 

@@ -6,7 +6,8 @@ import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { SealOptions, SealOutcome } from '../engine/seal.ts';
 import { SealdError } from '../errors.ts';
-import { Certification, SealSummarySchema, type SealHeader } from '../gen/seald/v1/seald_pb.ts';
+import { SealSummarySchema, type SealHeader } from '../gen/seald/v1/seald_pb.ts';
+import { sealOptionsOf } from '../rpc/seal-options-of.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import { checkTimeZone } from '../pdf/pdf-date.ts';
 import type { ServiceContext } from './context.ts';
@@ -55,35 +56,8 @@ export function optionsOf(header: SealHeader, context: ServiceContext): Omit<Sea
     }
     options.timestamper = timestamps.client;
   }
-  if (given === undefined) return options;
-  if (given.reason !== '') options.reason = given.reason;
-  if (given.location !== '') options.location = given.location;
-  if (given.contactInfo !== '') options.contactInfo = given.contactInfo;
-  if (given.fieldName !== '') options.fieldName = given.fieldName;
-  switch (given.certification) {
-    case Certification.UNSPECIFIED:
-      break;
-    case Certification.NO_CHANGES:
-      options.certify = 'no-changes';
-      break;
-    case Certification.FORM_FILLING:
-      options.certify = 'form-filling';
-      break;
-    default:
-      throw new SealdError('invalid-input', 'BAD_CERTIFICATION', `options.certification ${given.certification as number} is not a known certification`);
-  }
-  if (given.timeZone !== '') {
-    checkTimeZone(given.timeZone); // before the upload: a zone nobody knows fails the request at once
-    options.timeZone = given.timeZone;
-  }
-  const stamp = given.dateStamp;
-  if (stamp !== undefined) {
-    options.dateStamp = {
-      ...(stamp.enabled === undefined ? {} : { enabled: stamp.enabled }),
-      ...(stamp.format === '' ? {} : { format: stamp.format }),
-    };
-  }
-  return options;
+  if (given !== undefined && given.timeZone !== '') checkTimeZone(given.timeZone); // before the upload: a zone nobody knows fails at once
+  return { ...options, ...sealOptionsOf(given) };
 }
 
 export function summaryOf(outcome: SealOutcome, documentSize: number) {

@@ -1,5 +1,5 @@
 /**
- * The gRPC server: SealService, BatchService, grpc.health.v1.Health and server reflection on one port, Prometheus
+ * The gRPC server: SealService, BatchService, PreparedService, grpc.health.v1.Health and server reflection on one port, Prometheus
  * metrics on another, and a graceful shutdown (stop accepting, let in-flight calls finish within the drain time, cancel what
  * is left, wait for the handlers to clean up, then release the tokens).
  *
@@ -23,6 +23,8 @@ import { ACTIVATION_DEFAULTS } from '../config/activation-config.ts';
 import { ActivationGate } from './activation.ts';
 import { BatchService, file_seald_v1_batch } from '../gen/seald/v1/batch_pb.ts';
 import { sealBatchHandler } from './batch-handler.ts';
+import { file_seald_v1_prepared, PreparedService } from '../gen/seald/v1/prepared_pb.ts';
+import { signPreparedHandler } from './prepared-handler.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import type { ServiceContext } from './context.ts';
 import { grpcServiceDefinition, type GrpcServiceHandlers } from '../rpc/grpc-service.ts';
@@ -168,6 +170,10 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     sealBatch: sealBatchHandler(context, { maxInflight: batch.inflightDocuments, idempotency, draining: draining.signal }),
   };
   server.addService(grpcServiceDefinition(BatchService), batchHandlers);
+  // Local preparation (seald batch --prepare-locally): digests only, under the named-only grant sign-digest.
+  server.addService(grpcServiceDefinition(PreparedService), {
+    signPrepared: signPreparedHandler(context, { maxInflight: batch.inflightDocuments, idempotency, draining: draining.signal }),
+  } satisfies GrpcServiceHandlers<typeof PreparedService.method>);
   const health = new HealthMonitor(
     () => [...parts.seals.values()].every((seal) => parts.isAvailable(seal)),
     logger,
@@ -180,7 +186,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
       getPoolStatus: poolStatusHandler({ tokens, seals: parts.seals }, logger),
     } satisfies GrpcServiceHandlers<typeof PoolService.method>);
   }
-  addReflection(server, [file_seald_v1_seald, file_seald_v1_rollback, file_seald_v1_verify, file_seald_v1_batch, file_seald_v1_pool, file_seald_v1_timestamp]);
+  addReflection(server, [file_seald_v1_seald, file_seald_v1_rollback, file_seald_v1_verify, file_seald_v1_batch, file_seald_v1_pool, file_seald_v1_timestamp, file_seald_v1_prepared]);
 
   let tlsListener: TlsListener | undefined;
   const port =

@@ -21,7 +21,9 @@ export const ALLOWED: Record<string, readonly string[]> = {
   config: ['pool', 'auth', 'audit', 'crypto'],
   provision: ['pdf', 'crypto', 'pool', 'config'],
   metrics: ['crypto', 'pool'],
-  rpc: ['gen'],
+  // placement-of.ts: the proto Placement as the engine's, shared by the server and by a client that prepares its
+  // documents itself (seald batch --prepare-locally); it needs the engine's placement types.
+  rpc: ['gen', 'engine'],
   // The verification report for people (HTML): the engine's report, the seal images read back through pdf, and
   // provision's PNG encoder (png-encode.ts, zlib only) to embed decoded pixels as data: URIs.
   report: ['engine', 'pdf', 'provision'],

@@ -77,6 +77,26 @@ describe('authorize', () => {
   });
 });
 
+describe('sign-digest (local preparation): granted by name only', () => {
+  const grants = (operations: string[], limits: object = {}) =>
+    policy({ principals: [{ name: 'erp', match: { subject: { CN: 'erp' } }, grants: [{ seals: ['org'], operations, ...limits }] }] });
+
+  it('is in neither the built-in default nor "*", and is allowed when named', () => {
+    expect(authorize(defaultPolicy(), ANONYMOUS, 'sign-digest', 'org')?.permission).toBe('sign-digest on seal "org"');
+    expect(authorize(grants(['*']), erp, 'seal', 'org')).toBeUndefined();
+    expect(authorize(grants(['*']), erp, 'sign-digest', 'org')?.reason).toBe('no grant covers it');
+    expect(authorize(grants(['*', 'sign-digest']), erp, 'sign-digest', 'org')).toBeUndefined();
+    expect(authorize(grants(['sign-digest']), erp, 'sign-digest', 'other')?.permission).toBe('sign-digest on seal "other"');
+  });
+
+  it('is never covered by a grant limited to pages or placements: the server cannot see where the marks went', () => {
+    for (const limits of [{ pages: [1] }, { placements: ['position'] }]) {
+      expect(authorize(grants(['sign-digest'], limits), erp, 'sign-digest', 'org')?.reason).toMatch(/cannot cover sign-digest/);
+      expect(authorize(grants(['seal'], limits), erp, 'seal', 'org', { pages: [1], placement: 'position' })).toBeUndefined();
+    }
+  });
+});
+
 describe('grants by seal kind', () => {
   const p = policy({
     principals: [

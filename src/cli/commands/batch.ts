@@ -13,6 +13,9 @@
  * pauses fit in --retry-budget seconds; every other failure is final. The report gives each document's attempts and
  * the rounds run, and each retry round is announced on stderr.
  *
+ * --prepare-locally: each revision is written and hashed here, only its digest goes to the server (grant sign-digest),
+ * the CMS is embedded and checked here; the rest is the same (cli/prepare-client.ts, docs/batch.md).
+ *
  * Inputs: the *.pdf entries of IN_DIR that are regular files or symbolic links to regular files; any other entry
  * with a .pdf name (a directory, a broken link) is listed in the report under `ignored` with the reason.
  *
@@ -26,15 +29,11 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { status as grpcStatus } from '@grpc/grpc-js';
-import {
-  connectBatch,
-  DEFAULT_BATCH_CONCURRENCY,
-  sealBatch,
-  type BatchInput,
-  type BatchResult,
-  ROUND_ROBIN,
-} from '../batch-client.ts';
+import { connectBatch, DEFAULT_BATCH_CONCURRENCY, sealBatch, ROUND_ROBIN } from '../batch-client.ts';
+import type { BatchClient, BatchDefaults, BatchInput, BatchResult } from '../batch-client.ts';
 import { channelTarget, isServiceError } from '../client.ts';
+import { connectPrepared, sealPrepared, type PreparedClient, type SealPreparedOptions } from '../prepare-client.ts';
+import { directoryJournal } from '../prepare-journal.ts';
 import { describeFailure, EXIT_FAILURE, processIo, UsageError, type CliIo } from '../io.ts';
 import { AtomicOutputFile } from '../output-file.ts';
 import { dateStampArgs, parseNumber, placementFromOptions, PLACEMENT_OPTIONS, signatureOptionsFrom, SIGNATURE_OPTIONS } from './placement-options.ts';
@@ -98,6 +97,7 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
       progress: { type: 'string', default: 'auto' },
       timeout: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'prepare-locally': { type: 'boolean', default: false },
       ...SERVER_OPTION,
       ...PASSWORD_OPTION,
       ...PIN_OPTIONS,
@@ -161,7 +161,8 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
   const started = new Date();
   const byName = new Map(toSeal.map((doc) => [doc.name, doc]));
   const outputs = new Map<string, AtomicOutputFile>();
-  const client = connectBatch(await channelTarget(servers), { 'grpc.service_config': JSON.stringify(ROUND_ROBIN) }, tls);
+  const [target, channelOptions, prepareLocally] = [await channelTarget(servers), { 'grpc.service_config': JSON.stringify(ROUND_ROBIN) }, values['prepare-locally']];
+  const client = prepareLocally ? connectPrepared(target, channelOptions, tls) : connectBatch(target, channelOptions, tls);
   const deadline = timeout === undefined ? undefined : new Date(Date.now() + timeout * 1000);
   let batchError: unknown;
   const retries = { rounds: 0, pausedSeconds: 0, maxRounds: retryLimit, budgetSeconds: retryBudgetMs / 1000 };
@@ -218,14 +219,12 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
       ...(password === '' ? {} : { password }),
       ...(pin === undefined ? {} : { activationPin: pin }),
     }));
-    await sealBatch(
-      client,
-      {
-        sealId,
-        placement,
-        options: signatureOptionsFrom(values, 'batch'),
-      },
-      inputs,
+    const run = prepareLocally
+      ? (defaults: BatchDefaults, callbacks: SealPreparedOptions) =>
+          sealPrepared(client as PreparedClient, defaults, inputs, { ...callbacks, journal: directoryJournal(outDir) })
+      : (defaults: BatchDefaults, callbacks: SealPreparedOptions) => sealBatch(client as BatchClient, defaults, inputs, callbacks);
+    await run(
+      { sealId, placement, options: signatureOptionsFrom(values, 'batch') },
       {
         concurrency,
         ...(deadline === undefined ? {} : { deadline }),

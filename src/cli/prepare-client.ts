@@ -1,0 +1,291 @@
+/**
+ * The client side of PreparedService.SignPrepared (`seald batch --prepare-locally`): each document is prepared here
+ * with seald's own engine (engine/seal-prepare.ts: parse, plan the placement, write the revision with its /Contents
+ * placeholder, hash the byte ranges), only its digest and description go to the server, and the CMS that comes back
+ * is embedded and checked here (engine/output-check.ts) before the document is handed to `onChunk` — the original
+ * bytes, then the new revision — and `onResult`, exactly as sealBatch (batch-client.ts) hands them over. The
+ * documents' bytes never cross the network.
+ *
+ * The first answer of the call is the seal's preparation kit (appearance, certificate chain, bytes to reserve for
+ * the CMS): with it the revision written here is the one the server would write for the same document, signing
+ * time and /ID entropy.
+ *
+ * Resumption: with a `journal`, the signing time and /ID entropy of each preparation are kept (under the document's
+ * id, with its input SHA-256) before its digest is sent, and dropped once its result is handled. A run that died in
+ * between prepares the document again with the same facts, so the digest is the same and the server answers from
+ * its idempotency store instead of signing twice. Facts too old for the server's clock check (SIGNING_TIME_SKEW,
+ * meaning the server kept no signature for them) are dropped and the document is prepared afresh.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { create } from '@bufbuild/protobuf';
+import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import * as grpc from '@grpc/grpc-js';
+import { checkSealOutput } from '../engine/output-check.ts';
+import { embedSeal, prepareSeal, type PreparationMaterial, type PreparedSeal } from '../engine/seal.ts';
+import type { Placement } from '../engine/placements.ts';
+import { SealdError } from '../errors.ts';
+import {
+  PreparedService,
+  SignPreparedRequestSchema,
+  type PreparationKit,
+  type PreparedSignature,
+  type SignPreparedRequest,
+  type SignPreparedResponse,
+} from '../gen/seald/v1/prepared_pb.ts';
+import type { DocumentError } from '../gen/seald/v1/batch_pb.ts';
+import { PlacementSchema, SealSummarySchema, SignatureOptionsSchema } from '../gen/seald/v1/seald_pb.ts';
+import { FileSource } from '../pdf/file-source.ts';
+import { prepareSealImage } from '../pdf/image.ts';
+import { CLIENT_CHANNEL_OPTIONS } from '../rpc/channel-options.ts';
+import { grpcClientConstructor, type GrpcServiceClient } from '../rpc/grpc-service.ts';
+import { placementOf } from '../rpc/placement-of.ts';
+import { sealOptionsOf, type DictionaryOptions } from '../rpc/seal-options-of.ts';
+import { grpcStatusOf, statusName } from '../rpc/status.ts';
+import { DEFAULT_BATCH_CONCURRENCY, type BatchDefaults, type BatchInput, type BatchResult, type BatchTotals, type SealBatchOptions } from './batch-client.ts';
+import { channelCredentials, type ClientTls } from './client.ts';
+
+export type PreparedClient = GrpcServiceClient<typeof PreparedService.method>;
+
+const PreparedClientConstructor = grpcClientConstructor(PreparedService);
+
+export function connectPrepared(address: string, options: grpc.ClientOptions = {}, tls?: ClientTls): PreparedClient {
+  return new PreparedClientConstructor(address, channelCredentials(tls), { ...CLIENT_CHANNEL_OPTIONS, ...options });
+}
+
+/** The facts of one preparation that make it repeatable byte for byte. */
+export interface PreparationFacts {
+  inputSha256: string;
+  signingTime: string;
+  idEntropy: string;
+}
+
+/** Where those facts are kept between runs (seald batch: a small file per document in OUT_DIR). */
+export interface PreparationJournal {
+  get(id: string): Promise<PreparationFacts | undefined>;
+  put(id: string, facts: PreparationFacts): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** Called once the call is over (tidy up: e.g. remove an empty directory). */
+  settle?(): Promise<void>;
+}
+
+export interface SealPreparedOptions extends Omit<SealBatchOptions, 'answer'> {
+  journal?: PreparationJournal;
+}
+
+type Answer = { case: 'signature'; value: PreparedSignature } | { case: 'error'; value: DocumentError };
+
+export async function sealPrepared(
+  client: PreparedClient,
+  defaults: BatchDefaults,
+  inputs: Iterable<BatchInput>,
+  options: SealPreparedOptions = {},
+): Promise<BatchTotals> {
+  const metadata = new grpc.Metadata();
+  if (options.requestId !== undefined) metadata.set('x-request-id', options.requestId);
+  const call = client.signPrepared(metadata, options.deadline === undefined ? {} : { deadline: options.deadline });
+  const onAbort = (): void => call.cancel();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  let failure: unknown;
+  let kitArrived: (kit: PreparationKit) => void = () => undefined;
+  const kit = new Promise<PreparationKit | undefined>((resolve) => (kitArrived = resolve));
+  const waiting = new Map<string, (answer: Answer | undefined) => void>();
+  const ended = new Promise<void>((resolve) => {
+    call.on('data', (message: SignPreparedResponse) => {
+      const { payload } = message;
+      if (payload.case === 'kit') kitArrived(payload.value);
+      else if (payload.case === 'signature' || payload.case === 'error') waiting.get(message.documentId)?.(payload);
+    });
+    call.on('error', (error: unknown) => {
+      failure ??= error;
+    });
+    call.once('status', () => {
+      kitArrived(undefined as unknown as PreparationKit);
+      for (const answer of waiting.values()) answer(undefined);
+      resolve();
+    });
+  });
+  const write = async (request: SignPreparedRequest): Promise<void> => {
+    if (!call.write(request)) await Promise.race([once(call, 'drain'), ended]);
+  };
+
+  const totals: BatchTotals = { documents: 0, sealed: 0, replayed: 0, failed: 0, bytesIn: 0, bytesOut: 0, concurrency: 0 };
+  const signatureOptions = create(SignatureOptionsSchema, defaults.options ?? {});
+  try {
+    await write(
+      create(SignPreparedRequestSchema, {
+        payload: { case: 'header', value: { sealId: defaults.sealId, ...(signatureOptions.timestamp === undefined ? {} : { timestamp: signatureOptions.timestamp }) } },
+      }),
+    );
+    const given = await kit;
+    if (given === undefined) throw failure ?? new Error('the SignPrepared call ended before the preparation kit');
+    const material = materialOf(given);
+    const placement = placementOf(create(PlacementSchema, defaults.placement ?? {}));
+    const dictionary = sealOptionsOf(signatureOptions);
+    const concurrency = Math.max(1, Math.min(options.concurrency ?? DEFAULT_BATCH_CONCURRENCY, given.maxInflight || 1));
+    totals.concurrency = concurrency;
+
+    const sign = (input: BatchInput, prepared: PreparedSeal, inputSha256: Uint8Array, size: number): Promise<Answer | undefined> => {
+      const answered = new Promise<Answer | undefined>((resolve) => waiting.set(input.id, resolve));
+      void write(
+        create(SignPreparedRequestSchema, {
+          payload: {
+            case: 'document',
+            value: {
+              documentId: input.id,
+              documentDigest: prepared.documentDigest,
+              description: {
+                inputSize: BigInt(size),
+                inputSha256,
+                pages: prepared.pages,
+                placement: create(PlacementSchema, defaults.placement ?? {}),
+                fieldName: prepared.fieldName,
+                revision: prepared.signature.revision,
+                revisionSize: BigInt(prepared.signature.bytes.byteLength),
+                byteRange: prepared.signature.byteRange.map(BigInt),
+                signingTime: timestampFromDate(prepared.signingTime),
+                contentsSize: prepared.contentsSize,
+                options: signatureOptions,
+              },
+              ...(input.activationPin === undefined ? {} : { activation: { pin: Buffer.from(input.activationPin) } }),
+            },
+          },
+        }),
+      );
+      return answered.finally(() => waiting.delete(input.id));
+    };
+
+    const one = async (input: BatchInput): Promise<void> => {
+      totals.documents++;
+      const result = await sealOne(input, { material, placement, dictionary, sign, journal: options.journal, onChunk: options.onChunk });
+      if (!result.ok) totals.failed++;
+      else if (result.replayed) totals.replayed++;
+      else totals.sealed++;
+      totals.bytesOut += result.ok ? result.bytesOut : 0;
+      await options.onResult?.(result);
+      if (result.ok || result.errorCode !== 'SIGNING_TIME_SKEW') await options.journal?.remove(input.id);
+    };
+    const running = new Set<Promise<void>>();
+    for (const input of inputs) {
+      if (failure !== undefined) break;
+      options.onStart?.(input.id);
+      const work: Promise<void> = one(input).finally(() => running.delete(work));
+      running.add(work);
+      if (running.size >= concurrency) await Promise.race(running);
+    }
+    await Promise.all(running);
+    call.end();
+  } catch (error) {
+    failure ??= error;
+    call.cancel();
+  } finally {
+    await ended;
+    options.signal?.removeEventListener('abort', onAbort);
+    await options.journal?.settle?.();
+  }
+  if (failure !== undefined) throw failure;
+  return totals;
+}
+
+/** The seal as the kit describes it, in the shape the engine prepares with (the image prepared as the server does). */
+function materialOf(kit: PreparationKit): PreparationMaterial {
+  const [signerCertificate] = kit.certificateChain;
+  if (signerCertificate === undefined || kit.image.byteLength === 0 || kit.contentsSize <= 0) {
+    throw new SealdError('internal', 'KIT_INCOMPLETE', `the server's preparation kit for seal "${kit.sealId}" lacks its certificate, image or contents size`);
+  }
+  return {
+    id: kit.sealId,
+    image: prepareSealImage(kit.image),
+    defaultWidth: kit.defaultWidth,
+    defaultHeight: kit.defaultHeight,
+    ...(kit.dateStampFormat === '' ? {} : { dateStampFormat: kit.dateStampFormat }),
+    ...(kit.timeZone === '' ? {} : { timeZone: kit.timeZone }),
+    signerCertificate,
+    contentsSize: kit.contentsSize,
+  };
+}
+
+interface Preparation {
+  material: PreparationMaterial;
+  placement: Placement;
+  dictionary: DictionaryOptions;
+  sign(input: BatchInput, prepared: PreparedSeal, inputSha256: Uint8Array, size: number): Promise<Answer | undefined>;
+  journal: PreparationJournal | undefined;
+  onChunk: SealBatchOptions['onChunk'];
+}
+
+/** Prepare, have signed, embed, check and hand over one document; every failure is its own result. */
+async function sealOne(input: BatchInput, work: Preparation): Promise<BatchResult> {
+  if (input.file === undefined) throw new Error(`document ${input.id}: --prepare-locally reads documents from files`);
+  const source = await FileSource.open(input.file);
+  try {
+    const hash = createHash('sha256');
+    for await (const chunk of source.chunks(0, source.size)) hash.update(chunk);
+    const inputSha256 = hash.copy().digest();
+    for (let fresh = false; ; fresh = true) {
+      const facts = await factsFor(input.id, inputSha256.toString('hex'), work.journal, fresh);
+      const prepared = await prepareSeal(source, work.material, work.placement, {
+        ...work.dictionary,
+        signingTime: new Date(facts.signingTime),
+        idEntropy: Buffer.from(facts.idEntropy, 'hex'),
+        sourceDigest: hash,
+        ...(input.password === undefined ? {} : { password: input.password }),
+      });
+      const answer = await work.sign(input, prepared, inputSha256, source.size);
+      if (answer === undefined) throw new SealdError('unavailable', 'CALL_ENDED', 'the call ended before this document was answered');
+      if (answer.case === 'error') {
+        if (answer.value.errorCode === 'SIGNING_TIME_SKEW' && !fresh && facts.reused) continue;
+        return refused(input.id, answer.value.code, answer.value.errorCode, answer.value.message);
+      }
+      const signature = answer.value;
+      const outcome = embedSeal(prepared, signature.cms, signature.timestampTime === undefined ? undefined : timestampDate(signature.timestampTime));
+      checkSealOutput(source, outcome, work.material.signerCertificate);
+      let bytesOut = 0;
+      for await (const chunk of source.chunks(0, source.size)) {
+        await work.onChunk?.(input.id, chunk);
+        bytesOut += chunk.byteLength;
+      }
+      await work.onChunk?.(input.id, outcome.appended);
+      bytesOut += outcome.appended.byteLength;
+      const summary = create(SealSummarySchema, {
+        fieldName: outcome.fieldName,
+        revision: outcome.revision,
+        byteRange: outcome.byteRange.map(BigInt),
+        documentDigest: outcome.documentDigest,
+        digestAlgorithm: 'SHA-256',
+        signerSubject: outcome.signerSubject,
+        signingTime: timestampFromDate(outcome.signingTime),
+        pages: outcome.pages,
+        documentSize: BigInt(bytesOut),
+        ...(outcome.timestampTime === undefined ? {} : { timestampTime: timestampFromDate(outcome.timestampTime) }),
+        ...(outcome.repaired === undefined ? {} : { repaired: outcome.repaired }),
+      });
+      return { id: input.id, ok: true, summary, replayed: signature.replayed, bytesIn: 0, bytesOut };
+    }
+  } catch (error) {
+    // This process's own failure: the caller may see all of it (grpcStatusOf hides internal details from remote callers).
+    const status = grpcStatusOf(error);
+    return refused(input.id, status.code, status.sealdCode, error instanceof Error ? error.message : String(error));
+  } finally {
+    await source.close();
+  }
+}
+
+/** The journal's facts for this input when it has them (`reused`), else fresh ones, journalled before use. */
+async function factsFor(
+  id: string,
+  inputSha256: string,
+  journal: PreparationJournal | undefined,
+  fresh: boolean,
+): Promise<PreparationFacts & { reused: boolean }> {
+  const kept = fresh ? undefined : await journal?.get(id);
+  if (kept !== undefined && kept.inputSha256 === inputSha256) return { ...kept, reused: true };
+  const facts = { inputSha256, signingTime: new Date().toISOString(), idEntropy: randomBytes(24).toString('hex') };
+  await journal?.put(id, facts);
+  return { ...facts, reused: false };
+}
+
+function refused(id: string, code: number, errorCode: string, message: string): BatchResult {
+  return { id, ok: false, code, status: statusName(code), errorCode, message, bytesIn: 0 };
+}
