@@ -13,8 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
@@ -25,6 +24,10 @@ import type { SubjectName } from '../crypto/distinguished-name.ts';
 import { findKeyPublicInfo, generateKeyPair, initializeToken, listTokenLabels, type AdminKeyType } from '../pool/admin.ts';
 import { canonicalSpki } from '../pool/public-key.ts';
 import { sealImageSvg } from './seal-image.ts';
+import { exists, writeAtomic } from './files.ts';
+import { ensureDemoTls, hasDemoTls } from './demo-tls.ts';
+import { isLoopbackAddress } from '../config/activation-config.ts';
+import type { TlsConfig } from '../config/seals-config.ts';
 
 const run = promisify(execFile);
 
@@ -50,6 +53,19 @@ export interface EmbeddedDefaultsOptions {
   moduleCandidates?: string[];
   /** Install softhsm2 with apt-get when missing and running as root (default true). */
   allowInstall?: boolean;
+  /**
+   * The gRPC listen address the server will use (default loopback). Off loopback the demo serves mutual TLS with
+   * certificates from the dev CA (demo-tls.ts), since plaintext there is refused (src/config/network-config.ts).
+   */
+  listen?: string;
+  /** Further names for the server certificate (SEALD_TLS_SERVER_NAMES): the names clients dial. */
+  tlsServerNames?: readonly string[];
+}
+
+export interface EmbeddedDefaults {
+  configPath: string;
+  /** Set when the demo serves TLS: off loopback, or once its data directory holds TLS material. */
+  tls?: TlsConfig;
 }
 
 interface SealPlan {
@@ -86,23 +102,6 @@ const SEALS: SealPlan[] = [
     draw: () => sealImageSvg({ name: DEMO_PERSON, kind: 'legal-representative' }),
   },
 ];
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Write via a temporary file and rename, so an interrupted start never leaves half a file behind. */
-async function writeAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, data, { mode });
-  await chmod(temp, mode); // the umask may have narrowed or (for 0600) we want it exact
-  await rename(temp, file);
-}
 
 async function findModule(candidates: string[]): Promise<string | undefined> {
   for (const candidate of candidates) if (await exists(candidate)) return candidate;
@@ -240,7 +239,8 @@ seals:
     size_mm: 20
     activation: required              # seald seal --seal legal-rep --pin-file token.pin (SoftHSM: the user PIN)
 activation:
-  # The demo listens on loopback without TLS; PINs may travel in the clear only because of this development key.
+  # On loopback the demo listens without TLS; PINs may travel in the clear there only because of this development
+  # key. Off loopback the demo serves mutual TLS (certificates in tls/, from the dev CA) and this key has no effect.
   insecure_accept_pins_over_plaintext_for_development: true
 trust:
   anchors: [ca/dev-ca.pem]
@@ -251,7 +251,7 @@ export async function ensureEmbeddedDefaults(
   dataDir: string,
   logger: Logger,
   options: EmbeddedDefaultsOptions = {},
-): Promise<{ configPath: string }> {
+): Promise<EmbeddedDefaults> {
   const dir = path.resolve(dataDir);
   const log = logger.child({ component: 'embedded-defaults', dataDir: dir });
   const module = await locateSoftHsm(options, log);
@@ -322,6 +322,14 @@ export async function ensureEmbeddedDefaults(
   if (!(await exists(configPath))) {
     await writeAtomic(configPath, configYaml(module));
     log.info({ config: configPath }, 'wrote embedded default configuration');
+  }
+  // --- TLS off loopback -------------------------------------------------------------------------------------------
+  // A data directory that once served on the network keeps serving TLS on every address: a client on the same data
+  // directory (the CLI, the container HEALTHCHECK) then always knows to use it. Remove <data dir>/tls to go back.
+  const listen = options.listen ?? '127.0.0.1:50051';
+  if (!isLoopbackAddress(listen) || (await hasDemoTls(dir))) {
+    const tls = await ensureDemoTls(dir, ca, listen, options.tlsServerNames ?? [], log);
+    return { configPath, tls };
   }
   return { configPath };
 }

@@ -51,7 +51,6 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
       strict: { type: 'boolean' },
       trust: { type: 'string', multiple: true },
       config: { type: 'string' },
-      'data-dir': { type: 'string' },
       timeout: { type: 'string' },
       html: { type: 'string' },
       pdf: { type: 'string' },
