@@ -23,6 +23,7 @@ import { createDevCa, issueEndEntityCertificate, type DevCa } from '../crypto/de
 import type { SubjectName } from '../crypto/distinguished-name.ts';
 import { findKeyPublicInfo, generateKeyPair, initializeToken, listTokenLabels, type AdminKeyType } from '../pool/admin.ts';
 import { canonicalSpki } from '../pool/public-key.ts';
+import { readSealObjectsWith, writeCertificateChain, writeSealImage } from '../pool/token-objects.ts';
 import { sealImageSvg } from './seal-image.ts';
 import { exists, writeAtomic } from './files.ts';
 import { ensureDemoTls, hasDemoTls } from './demo-tls.ts';
@@ -184,17 +185,11 @@ async function ensureDevCa(dir: string, log: Logger): Promise<{ ca: DevCa; creat
   return { ca, created: true };
 }
 
-/** Why an existing chain file cannot be reused, or undefined when it can. */
-async function staleChainReason(chainPath: string, spki: Uint8Array, ca: DevCa): Promise<string | undefined> {
-  if (!(await exists(chainPath))) return 'missing';
-  let chain: Uint8Array[];
-  try {
-    chain = pemToDer(await readFile(chainPath, 'utf8'));
-  } catch {
-    return 'unreadable';
-  }
+/** Why the chain stored on the token for a key cannot be reused, or undefined when it can. */
+function staleChainReason(chain: Uint8Array[], spki: Uint8Array, ca: DevCa): string | undefined {
   const [signer, issuer] = chain;
-  if (signer === undefined || issuer === undefined) return 'incomplete';
+  if (signer === undefined) return 'missing';
+  if (issuer === undefined) return 'incomplete';
   if (!Buffer.from(issuer).equals(Buffer.from(ca.certificate))) return 'issued by another CA';
   try {
     if (!canonicalSpki(certificatePublicKeyInfo(signer)).equals(canonicalSpki(spki))) return 'for another key';
@@ -215,27 +210,24 @@ pkcs11:
   tokens:
     - label: ${EMBEDDED_TOKEN_LABEL}
       pin: { file: token.pin }
+# Each seal by token and key label alone: its certificate chain and image are read from the token, next to the key
+# (written there with \`seald admin write-certificate|write-image\`; copies in seals/). To use files instead, add
+# certificates: seals/<id>.chain.pem and image: seals/<id>.svg (or a PNG) to a seal.
 seals:
   - id: org
     kind: official                    # 公章; also contract, finance, invoice, legal_representative, personal
     name: ${DEMO_ORGANIZATION}          # display name (Example Trading Co., Ltd. — a demo company)
-    key: org                          # CKA_LABEL on the token
-    certificates: seals/org.chain.pem # signer first, then the dev CA
-    image: seals/org.svg
+    key: org                          # CKA_LABEL on the token (the first token above)
     size_mm: 42
   - id: personal
     kind: personal
     name: ${DEMO_PERSON}
     key: personal
-    certificates: seals/personal.chain.pem
-    image: seals/personal.svg
     size_mm: 20
   - id: legal-rep                     # 法定代表人章: every signature needs the holder's PIN
     kind: legal_representative
     name: ${DEMO_PERSON}（法定代表人）
     key: legal-rep                    # generated with CKA_ALWAYS_AUTHENTICATE
-    certificates: seals/legal-rep.chain.pem
-    image: seals/legal-rep.svg
     size_mm: 20
     activation: required              # seald seal --seal legal-rep --pin-file token.pin (SoftHSM: the user PIN)
 activation:
@@ -301,8 +293,11 @@ export async function ensureEmbeddedDefaults(
         ...admin,
       });
     }
-    const chainPath = path.join(dir, 'seals', `${seal.id}.chain.pem`);
-    const stale = caCreated ? 'new CA' : await staleChainReason(chainPath, spki, ca);
+    // The seal's certificate chain and image live on the token next to its key, written with the code of
+    // `seald admin write-certificate|write-image` (src/pool/token-objects.ts), as an operator would. Copies go to
+    // seals/ for anyone who prefers files (seals[].certificates / image) or wants to write them onto another token.
+    const onToken = readSealObjectsWith(module, EMBEDDED_TOKEN_LABEL, userPin, seal.id, admin);
+    const stale = caCreated ? 'new CA' : staleChainReason(onToken.chain, spki, ca);
     if (stale !== undefined) {
       const now = Date.now();
       const certificate = await issueEndEntityCertificate({
@@ -311,11 +306,15 @@ export async function ensureEmbeddedDefaults(
         subject: seal.subject,
         validity: { notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 2 * 365 * 86_400_000) },
       });
-      await writeAtomic(chainPath, derToPem(certificate) + derToPem(ca.certificate));
+      writeCertificateChain(module, EMBEDDED_TOKEN_LABEL, userPin, seal.id, [certificate, ca.certificate], admin);
+      await writeAtomic(path.join(dir, 'seals', `${seal.id}.chain.pem`), derToPem(certificate) + derToPem(ca.certificate));
       log.info({ seal: seal.id, subject: describeCertificate(certificate).subject, reason: stale }, 'issued seal certificate');
     }
-    const imagePath = path.join(dir, 'seals', `${seal.id}.svg`);
-    if (!(await exists(imagePath))) await writeAtomic(imagePath, seal.draw());
+    if (onToken.imagePng === undefined) {
+      const svg = seal.draw();
+      writeSealImage(module, EMBEDDED_TOKEN_LABEL, userPin, seal.id, Buffer.from(svg, 'utf8'), admin);
+      await writeAtomic(path.join(dir, 'seals', `${seal.id}.svg`), svg);
+    }
   }
 
   const configPath = path.join(dir, 'seald.yaml');

@@ -87,8 +87,8 @@ describe('seal reload (SIGHUP)', () => {
     const edited = original
       // added: a second seal on the org key
       .replace('seals:\n', `seals:\n  - id: org-contract\n    kind: contract\n    name: 合同专用章\n    key: org\n    certificates: seals/org.chain.pem\n    image: seals/org.svg\n    size_mm: 40\n`)
-      // changed to a certificate for another key: refused, the old org stays
-      .replace('certificates: seals/org.chain.pem # signer first, then the dev CA', 'certificates: seals/personal.chain.pem')
+      // changed to a certificate for another key (a file instead of the token's): refused, the old org stays
+      .replace(/(    key: org .*\n)/, '$1    certificates: seals/personal.chain.pem\n')
       // removed: personal
       .replace(/  - id: personal\n(?:    .*\n)+?(?=  - id: )/, '');
     expect(edited).not.toBe(original);
