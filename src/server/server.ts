@@ -169,7 +169,8 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   };
   server.addService(grpcServiceDefinition(BatchService), batchHandlers);
   const health = new HealthMonitor(
-    () => [...parts.seals.values()].every((seal) => parts.isAvailable(seal)),
+    // A disabled seal signs nothing: its token's state does not make the server unhealthy.
+    () => [...parts.seals.values()].every((seal) => seal.config.disabled === true || parts.isAvailable(seal)),
     logger,
     parts.healthIntervalMs,
   );
