@@ -29,6 +29,8 @@ export interface SealMaterial {
   defaultHeight: number;
   /** The seal's configured date stamp format, when it draws the signing date by default (config seals[].date_stamp). */
   dateStampFormat?: string;
+  /** The seal's kind (official, contract, …): recorded in the signed signature dictionary, read back by verify. */
+  kind?: string;
 }
 
 export interface SealOptions {
@@ -156,6 +158,7 @@ async function sealOnce(
     mark: first,
     otherMarks: others,
     placementKind: plan.kind,
+    ...(seal.kind === undefined ? {} : { sealKind: seal.kind }),
     ...(options.certify === undefined ? {} : { certification: DOC_MDP[options.certify] }),
     ...(options.idEntropy === undefined ? {} : { idEntropy: options.idEntropy }),
     ...(dateStampFormat === undefined ? {} : { dateStamp: { text: formatDateStamp(dateStampFormat, signingTime) } }),

@@ -116,6 +116,7 @@ export async function loadSeal(
     defaultWidth: image.width * scale,
     defaultHeight: image.height * scale,
     ...(config.dateStamp === undefined ? {} : { dateStampFormat: config.dateStamp }),
+    kind: config.kind, // recorded in the signature dictionary (/Seald_SealKind), reported by verify
   };
   const seal: ConfiguredSeal = { config, material, certificate, keyDescription: describeKey(chain[0]!), chain, imagePng, materialSource: onToken === undefined ? 'file' : 'token' };
   const activated = tokenSigner.activated?.bind(tokenSigner);

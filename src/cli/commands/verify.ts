@@ -199,6 +199,7 @@ function signatureTable(s: SignatureReport): string {
     ['timestamp', s.timestampTime ?? '-'],
     ['level', s.level ?? '-'],
     ['placement', s.placement ? `${s.placement.kind} pages ${s.placement.pages.join(',')}` : '-'],
+    ['seal kind', s.sealKind ?? '-'],
     ['algorithms', `${s.subFilter ?? '?'} ${s.digestAlgorithm ?? '?'} ${s.signatureAlgorithm ?? '?'}${s.algorithmFamily === 'GM' ? ' (国密)' : ''}`],
     ['integrity', s.integrity],
     ['covers all', s.coversWholeDocument ? 'yes' : 'no'],
