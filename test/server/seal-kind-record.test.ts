@@ -7,7 +7,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { create } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VerifyRequestSchema, VerifyService, type VerifyResponse } from '../../src/gen/seald/v1/verify_pb.ts';
+import { grpcClientConstructor } from '../../src/rpc/grpc-service.ts';
 import { fixture } from '../fixtures/index.ts';
 import { run } from '../support/run.ts';
 import { extractSignatures, pdfsig } from '../support/tools.ts';
@@ -67,6 +71,22 @@ describe('the seal kind in the signature dictionary', () => {
     const table = await seald(['verify', sealed, '--trust', anchor]);
     expect(table.stdout.toString()).toMatch(/seal kind\s+official/);
     expect(table.stdout.toString()).toMatch(/seal kind\s+personal/);
+  });
+
+  it('the Verify RPC sets SignatureVerification.seal_kind', async () => {
+    const client = new (grpcClientConstructor(VerifyService))(server.address, grpc.credentials.createInsecure());
+    try {
+      const bytes = fs.readFileSync(sealed);
+      const response = await new Promise<VerifyResponse>((resolve, reject) => {
+        const call = client.verify(new grpc.Metadata(), {}, (error, value) => (error !== null || value === undefined ? reject(error) : resolve(value)));
+        call.write(create(VerifyRequestSchema, { payload: { case: 'header', value: { documentSize: BigInt(bytes.length) } } }));
+        call.write(create(VerifyRequestSchema, { payload: { case: 'chunk', value: bytes } }));
+        call.end();
+      });
+      expect(response.signatures.map((s) => s.sealKind)).toEqual(['official', 'personal']);
+    } finally {
+      client.close();
+    }
   });
 
   it('a changed kind breaks the signature', async () => {
