@@ -6,6 +6,8 @@ export const TLS_OPTIONS_HELP = `TLS (all three, or none for plaintext):
   --tls-ca FILE       CA bundle (PEM) that the server's certificate must chain to ($SEALD_TLS_CA)
   --tls-cert FILE     this client's certificate (PEM) ($SEALD_TLS_CERT)
   --tls-key FILE      its private key (PEM) ($SEALD_TLS_KEY)
+  --data-dir DIR      without --tls-cert/--tls-key: when DIR ($SEALD_DATA_DIR, else ./.seald) holds an embedded
+                      demo that serves TLS (started off loopback), use its client certificate and dev CA
 `;
 
 /** The placement options of `seal` and `locate` (parsed in commands/placement-options.ts). */

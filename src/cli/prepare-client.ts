@@ -201,6 +201,7 @@ function materialOf(kit: PreparationKit): PreparationMaterial {
     defaultHeight: kit.defaultHeight,
     ...(kit.dateStampFormat === '' ? {} : { dateStampFormat: kit.dateStampFormat }),
     ...(kit.timeZone === '' ? {} : { timeZone: kit.timeZone }),
+    ...(kit.sealKind === '' ? {} : { kind: kit.sealKind }),
     signerCertificate,
     contentsSize: kit.contentsSize,
   };

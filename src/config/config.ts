@@ -115,7 +115,7 @@ export interface LoadConfigOptions {
    * Called when neither --config nor SEALD_CONFIG names a file: provisions a ready-to-run configuration in the data
    * directory and says where it is (the server passes ensureEmbeddedDefaults).
    */
-  provisionDefaults?: (dataDir: string) => Promise<{ configPath: string }>;
+  provisionDefaults?: (dataDir: string, listen: string) => Promise<{ configPath: string; tls?: TlsConfig }>;
 }
 
 export const DEFAULTS = {
@@ -161,6 +161,7 @@ export const ENVIRONMENT_VARIABLES = {
   SEALD_TLS_CERT: 'tls.cert',
   SEALD_TLS_KEY: 'tls.key',
   SEALD_TLS_CLIENT_CA: 'tls.client_ca',
+  SEALD_TLS_SERVER_NAMES: 'embedded defaults only: more names for the demo server certificate (comma-separated)',
   SEALD_POLICY: 'policy (a policy file)',
   SEALD_AUDIT_DIR: 'audit.dir',
 } as const;
@@ -177,12 +178,16 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
 
   const dataDirOverride = flags.dataDir ?? envValue('SEALD_DATA_DIR');
   let configPath = flags.config ?? envValue('SEALD_CONFIG');
+  /** The embedded defaults' TLS (off loopback): used when the file and environment configure none. */
+  let provisionedTls: TlsConfig | undefined;
   if (configPath === undefined) {
     if (options.provisionDefaults === undefined) {
       throw new SealdError('invalid-input', 'CONFIG_MISSING', 'no configuration file (use --config or SEALD_CONFIG)');
     }
     const dataDir = fromCwd(dataDirOverride ?? DEFAULTS.dataDir);
-    ({ configPath } = await options.provisionDefaults(dataDir));
+    // The generated file names no listen address: the flag or environment decides, as below.
+    const provisioned = await options.provisionDefaults(dataDir, flags.listen ?? envValue('SEALD_LISTEN') ?? DEFAULTS.listen);
+    ({ configPath, tls: provisionedTls } = provisioned);
   }
   configPath = fromCwd(configPath);
 
@@ -326,7 +331,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
   const verifyStrict = strictValue === true || strictValue === 'true';
 
   // --- tls, policy, audit ---------------------------------------------------------------------------------------------
-  const tls = tlsFrom(section(file, 'tls', source, ['cert', 'key', 'client_ca']), envValue, fromFile, fromCwd, source);
+  const tls = tlsFrom(section(file, 'tls', source, ['cert', 'key', 'client_ca']), envValue, fromFile, fromCwd, source) ?? provisionedTls;
   const policyEnv = envValue('SEALD_POLICY');
   const policy: PolicySource | undefined =
     policyEnv !== undefined
@@ -358,7 +363,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     plaintextOnNetwork,
     policy,
     audit,
-    activation: activationFrom(file, listen, source),
+    activation: activationFrom(file, listen, tls !== undefined, source),
     configPath,
     listen,
     metrics,

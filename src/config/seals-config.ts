@@ -36,6 +36,11 @@ export interface SealConfig {
    * Absent: UTC. A request's SignatureOptions.time_zone overrides it.
    */
   timeZone?: string;
+  /**
+   * `disabled: true`: the seal stays configured and listed (ListSeals says disabled) but seals nothing
+   * (FAILED_PRECONDITION, SEAL_DISABLED) until a reload enables it again — a temporary stop without losing its set-up.
+   */
+  disabled?: true;
 }
 
 /** Mutual TLS: the server's certificate chain and key, and the CA bundle client certificates must chain to. */
@@ -59,7 +64,7 @@ export function sealsFrom(value: unknown, fromFile: (p: string) => string, sourc
   return value.map((item: unknown, index) => {
     const name = `seals[${index}]`;
     if (!isTable(item)) throw configError(name, 'expected a mapping', source);
-    checkKeys(item, ['id', 'kind', 'name', 'key', 'certificates', 'image', 'size_mm', 'activation', 'date_stamp', 'time_zone'], `${name}.`, source);
+    checkKeys(item, ['id', 'kind', 'name', 'key', 'certificates', 'image', 'size_mm', 'activation', 'date_stamp', 'time_zone', 'disabled'], `${name}.`, source);
     const id = requiredString(item, 'id', `${name}.id`, source);
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) {
       throw configError(`${name}.id`, `"${id}": use letters, digits, ".", "_" and "-"`, source);
@@ -79,6 +84,10 @@ export function sealsFrom(value: unknown, fromFile: (p: string) => string, sourc
     if (activation !== undefined && activation !== 'required' && activation !== 'none') {
       throw configError(`${name}.activation`, `expected required or none, got ${JSON.stringify(activation)}`, source);
     }
+    const disabled = item.disabled;
+    if (disabled !== undefined && disabled !== null && typeof disabled !== 'boolean') {
+      throw configError(`${name}.disabled`, `expected true or false, got ${JSON.stringify(disabled)}`, source);
+    }
     const dateStamp = item.date_stamp;
     if (dateStamp !== undefined && dateStamp !== true && dateStamp !== false && (typeof dateStamp !== 'string' || dateStamp === '')) {
       throw configError(`${name}.date_stamp`, `expected true, false or a format such as "YYYY年MM月DD日", got ${JSON.stringify(dateStamp)}`, source);
@@ -89,6 +98,7 @@ export function sealsFrom(value: unknown, fromFile: (p: string) => string, sourc
       kind,
       ...(zone === undefined ? {} : { timeZone: zone }),
       ...(activation === undefined ? {} : { activation }),
+      ...(disabled === true ? { disabled: true as const } : {}),
       ...(dateStamp === undefined || dateStamp === false ? {} : { dateStamp: dateStamp === true ? 'YYYY年MM月DD日' : dateStamp }),
       name: requiredString(item, 'name', `${name}.name`, source),
       key: requiredString(item, 'key', `${name}.key`, source),

@@ -4,6 +4,7 @@
  * (only their SubjectPublicKeyInfo is needed). Profile per RFC 5280 §4.2.1.
  */
 import { createHash, webcrypto } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SealdError } from '../errors.ts';
@@ -14,7 +15,11 @@ import {
   id_ce_basicConstraints,
   id_ce_keyUsage,
   id_ce_cRLDistributionPoints,
+  id_ce_extKeyUsage,
+  id_ce_subjectAltName,
   id_ce_subjectKeyIdentifier,
+  id_kp_clientAuth,
+  id_kp_serverAuth,
   id_ad_ocsp,
   id_pe_authorityInfoAccess,
 } from './oids.ts';
@@ -128,6 +133,8 @@ export async function issueEndEntityCertificate(opts: {
   validity: Validity;
   /** Where relying parties find revocation status: AIA id-ad-ocsp and a CRL distribution point (RFC 5280 §4.2.2.1, §4.2.1.13). */
   revocation?: { ocspUrl?: string; crlUrl?: string };
+  /** A TLS certificate (the embedded demo's gRPC port): subjectAltName and extendedKeyUsage, RFC 5280 §4.2.1.6, §4.2.1.12. */
+  tls?: TlsProfile;
 }): Promise<Uint8Array> {
   const caCert = Certificate.from(opts.ca.certificate);
   let caKey: CryptoKey;
@@ -159,12 +166,47 @@ export async function issueEndEntityCertificate(opts: {
         }).toSchema(),
       ),
       ...revocationExtensions(opts.revocation),
+      ...(opts.tls === undefined ? [] : tlsExtensions(opts.tls)),
     ],
     issuerKey: caKey,
   });
 }
 
 const URI = 6; // GeneralName uniformResourceIdentifier [6]
+const DNS_NAME = 2; // GeneralName dNSName [2]
+const IP_ADDRESS = 7; // GeneralName iPAddress [7]
+
+export interface TlsProfile {
+  /** serverAuth and/or clientAuth (RFC 5280 §4.2.1.12). */
+  usage: ('serverAuth' | 'clientAuth')[];
+  /** dNSName entries (RFC 5280 §4.2.1.6; RFC 6125 matches a server against these, never against the CN). */
+  dnsNames?: string[];
+  /** iPAddress entries, IPv4 or IPv6 literals. */
+  ipAddresses?: string[];
+}
+
+/** An IP literal as the 4 or 16 octets of a GeneralName iPAddress (RFC 5280 §4.2.1.6). */
+function ipOctets(address: string): Uint8Array {
+  if (isIPv4(address)) return Uint8Array.from(address.split('.').map(Number));
+  if (!isIPv6(address)) throw new SealdError('invalid-input', 'BAD_IP_ADDRESS', `not an IP address: ${address}`);
+  const [head, tail = ''] = address.includes('::') ? address.split('::') : [address, undefined];
+  const groups = (text: string | undefined): number[] => (text === undefined || text === '' ? [] : text.split(':').map((g) => parseInt(g, 16)));
+  const first = groups(head);
+  const last = address.includes('::') ? groups(tail) : [];
+  const all = [...first, ...new Array<number>(8 - first.length - last.length).fill(0), ...last];
+  return Uint8Array.from(all.flatMap((g) => [g >> 8, g & 0xff]));
+}
+
+function tlsExtensions(profile: TlsProfile): pkijs.Extension[] {
+  const purposes = profile.usage.map((u) => (u === 'serverAuth' ? id_kp_serverAuth : id_kp_clientAuth));
+  const extensions = [extension(id_ce_extKeyUsage, false, new pkijs.ExtKeyUsage({ keyPurposes: purposes }).toSchema())];
+  const names = [
+    ...(profile.dnsNames ?? []).map((value) => new pkijs.GeneralName({ type: DNS_NAME, value })),
+    ...(profile.ipAddresses ?? []).map((ip) => new pkijs.GeneralName({ type: IP_ADDRESS, value: new asn1js.OctetString({ valueHex: ipOctets(ip) }) })),
+  ];
+  if (names.length > 0) extensions.push(extension(id_ce_subjectAltName, false, new pkijs.GeneralNames({ names }).toSchema()));
+  return extensions;
+}
 
 function revocationExtensions(revocation: { ocspUrl?: string; crlUrl?: string } | undefined): pkijs.Extension[] {
   const extensions: pkijs.Extension[] = [];

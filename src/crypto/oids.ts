@@ -50,6 +50,10 @@ export const id_ce_authorityKeyIdentifier = '2.5.29.35';
 // RFC 5280 §4.2.1.12
 export const id_ce_extKeyUsage = '2.5.29.37';
 export const id_kp_timeStamping = '1.3.6.1.5.5.7.3.8';
+export const id_kp_serverAuth = '1.3.6.1.5.5.7.3.1';
+export const id_kp_clientAuth = '1.3.6.1.5.5.7.3.2';
+// RFC 5280 §4.2.1.6
+export const id_ce_subjectAltName = '2.5.29.17';
 // RFC 3161 §2.4.2
 export const id_ct_TSTInfo = '1.2.840.113549.1.9.16.1.4';
 // RFC 5280 §4.2.1.13, §4.2.2.1

@@ -85,6 +85,7 @@ export async function prepareSeal(
     mark: first,
     otherMarks: others,
     placementKind: plan.kind,
+    ...(seal.kind === undefined ? {} : { sealKind: seal.kind }),
     ...(options.certify === undefined ? {} : { certification: DOC_MDP[options.certify] }),
     ...(options.idEntropy === undefined ? {} : { idEntropy: options.idEntropy }),
     ...(dateStampFormat === undefined ? {} : { dateStamp: { text: formatDateStamp(dateStampFormat, signingTime, utcOffsetMinutes) } }),

@@ -17,6 +17,8 @@ export interface SealAppearance {
   dateStampFormat?: string;
   /** The zone /M and the date stamp are written in (config time_zone; pdf/pdf-date.ts); default UTC. */
   timeZone?: string;
+  /** The seal's kind (official, contract, …): recorded in the signed signature dictionary, read back by verify. */
+  kind?: string;
 }
 
 /** A seal ready to use: its appearance, its key (through a Signer) and certificate chain (in the signer). */

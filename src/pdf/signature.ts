@@ -9,6 +9,7 @@
  * in the same update so the one signature covers them all and removing the revision removes them all. All marks share
  * one image XObject (and its /SMask).
  */
+import { isSealKindName, SEAL_KIND_KEY } from './seal-kind-record.ts';
 import { PdfDict, PdfRaw, PdfRef, PdfString, dict, name, type PdfObject } from './objects.ts';
 import { IncrementalWriter } from './incremental.ts';
 import type { PdfDocument, PageInfo, Rect } from './document.ts';
@@ -49,6 +50,8 @@ export interface SignatureSpec {
   otherMarks?: readonly Mark[];
   /** Default Position. */
   placementKind?: PlacementKind;
+  /** The seal's kind (official, contract, …), written as /Seald_SealKind (seal-kind-record.ts); omitted when unset. */
+  sealKind?: string;
   /**
    * Make this a certification signature with this DocMDP permission (§12.8.2.2, Table 254): 1 no changes, 2 form
    * filling and signing. The caller checks checkCertifiable first.
@@ -119,6 +122,9 @@ export function uniqueFieldName(doc: PdfDocument, wanted?: string): string {
 }
 
 export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): PreparedSignature {
+  if (spec.sealKind !== undefined && !isSealKindName(spec.sealKind)) {
+    throw new SealdError('invalid-input', 'BAD_SEAL_KIND', `"${spec.sealKind}" is not a seal kind name`);
+  }
   const w = new IncrementalWriter(doc, spec.idEntropy);
   const { mark } = spec;
   const others = spec.otherMarks ?? [];
@@ -138,6 +144,7 @@ export function prepareSignature(doc: PdfDocument, spec: SignatureSpec): Prepare
       Prop_Build: dict({ App: dict({ Name: name('seald') }) }),
       // Readers and validators ignore dictionary keys they do not know; seald's verifier reports the placement.
       Seald_Placement: dict({ Kind: name(spec.placementKind ?? 'Position'), Pages: pages }),
+      [SEAL_KIND_KEY]: spec.sealKind === undefined ? undefined : name(spec.sealKind),
       Reference: spec.certification === undefined ? undefined : [docMdpReference(spec.certification)],
     }),
   );

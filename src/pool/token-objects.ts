@@ -112,10 +112,22 @@ export function writeCertificateChain(
   });
 }
 
-/** Store `png` as the key's seal image, replacing the one there. */
+/**
+ * An SVG document's start (an XML declaration and comments may precede the root): the embedded demo's seals are
+ * vector drawings (src/provision/seal-image.ts) and keep that form on the token. A gate on write only; what the
+ * bytes draw is decided when the seal loads (pdf/image.ts prepareSealImage).
+ */
+function startsAsSvg(bytes: Uint8Array): boolean {
+  const head = Buffer.from(bytes.subarray(0, 1024)).toString('utf8').replace(/^\uFEFF/, '');
+  return /^\s*(<\?xml[^>]*\?>\s*)?(<!--[\s\S]*?-->\s*)*<svg[\s>]/.test(head);
+}
+
+/** Store `png` (or an SVG seal drawing) as the key's seal image, replacing the one there. */
 export function writeSealImage(modulePath: string, tokenLabel: string, pin: string, keyLabel: string, png: Uint8Array, opts: AdminOptions = {}): void {
   if (png.byteLength > MAX_SEAL_IMAGE_BYTES) throw new SealdError('invalid-input', 'IMAGE_TOO_LARGE', `the seal image is ${png.byteLength} bytes (at most ${MAX_SEAL_IMAGE_BYTES})`);
-  if (!Buffer.from(png.subarray(0, 8)).equals(PNG_SIGNATURE)) throw new SealdError('invalid-input', 'IMAGE_NOT_PNG', 'the seal image is not a PNG file');
+  if (!Buffer.from(png.subarray(0, 8)).equals(PNG_SIGNATURE) && !startsAsSvg(png)) {
+    throw new SealdError('invalid-input', 'IMAGE_NOT_PNG', 'the seal image is neither a PNG nor an SVG file');
+  }
   withTokenSession(modulePath, tokenLabel, pin, opts, (session) => {
     privateKey(session, keyLabel); // an image for a key that is not there would never be found
     const old = session.find({ class: graphene.ObjectClass.DATA, application: SEAL_IMAGE_APPLICATION, label: keyLabel });

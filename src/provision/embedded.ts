@@ -13,8 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
@@ -24,7 +23,12 @@ import { createDevCa, issueEndEntityCertificate, type DevCa } from '../crypto/de
 import type { SubjectName } from '../crypto/distinguished-name.ts';
 import { findKeyPublicInfo, generateKeyPair, initializeToken, listTokenLabels, type AdminKeyType } from '../pool/admin.ts';
 import { canonicalSpki } from '../pool/public-key.ts';
+import { readSealObjectsWith, writeCertificateChain, writeSealImage } from '../pool/token-objects.ts';
 import { sealImageSvg } from './seal-image.ts';
+import { exists, writeAtomic } from './files.ts';
+import { ensureDemoTls, hasDemoTls } from './demo-tls.ts';
+import { isLoopbackAddress } from '../config/activation-config.ts';
+import type { TlsConfig } from '../config/seals-config.ts';
 
 const run = promisify(execFile);
 
@@ -50,6 +54,19 @@ export interface EmbeddedDefaultsOptions {
   moduleCandidates?: string[];
   /** Install softhsm2 with apt-get when missing and running as root (default true). */
   allowInstall?: boolean;
+  /**
+   * The gRPC listen address the server will use (default loopback). Off loopback the demo serves mutual TLS with
+   * certificates from the dev CA (demo-tls.ts), since plaintext there is refused (src/config/network-config.ts).
+   */
+  listen?: string;
+  /** Further names for the server certificate (SEALD_TLS_SERVER_NAMES): the names clients dial. */
+  tlsServerNames?: readonly string[];
+}
+
+export interface EmbeddedDefaults {
+  configPath: string;
+  /** Set when the demo serves TLS: off loopback, or once its data directory holds TLS material. */
+  tls?: TlsConfig;
 }
 
 interface SealPlan {
@@ -86,23 +103,6 @@ const SEALS: SealPlan[] = [
     draw: () => sealImageSvg({ name: DEMO_PERSON, kind: 'legal-representative' }),
   },
 ];
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Write via a temporary file and rename, so an interrupted start never leaves half a file behind. */
-async function writeAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, data, { mode });
-  await chmod(temp, mode); // the umask may have narrowed or (for 0600) we want it exact
-  await rename(temp, file);
-}
 
 async function findModule(candidates: string[]): Promise<string | undefined> {
   for (const candidate of candidates) if (await exists(candidate)) return candidate;
@@ -185,17 +185,11 @@ async function ensureDevCa(dir: string, log: Logger): Promise<{ ca: DevCa; creat
   return { ca, created: true };
 }
 
-/** Why an existing chain file cannot be reused, or undefined when it can. */
-async function staleChainReason(chainPath: string, spki: Uint8Array, ca: DevCa): Promise<string | undefined> {
-  if (!(await exists(chainPath))) return 'missing';
-  let chain: Uint8Array[];
-  try {
-    chain = pemToDer(await readFile(chainPath, 'utf8'));
-  } catch {
-    return 'unreadable';
-  }
+/** Why the chain stored on the token for a key cannot be reused, or undefined when it can. */
+function staleChainReason(chain: Uint8Array[], spki: Uint8Array, ca: DevCa): string | undefined {
   const [signer, issuer] = chain;
-  if (signer === undefined || issuer === undefined) return 'incomplete';
+  if (signer === undefined) return 'missing';
+  if (issuer === undefined) return 'incomplete';
   if (!Buffer.from(issuer).equals(Buffer.from(ca.certificate))) return 'issued by another CA';
   try {
     if (!canonicalSpki(certificatePublicKeyInfo(signer)).equals(canonicalSpki(spki))) return 'for another key';
@@ -216,31 +210,29 @@ pkcs11:
   tokens:
     - label: ${EMBEDDED_TOKEN_LABEL}
       pin: { file: token.pin }
+# Each seal by token and key label alone: its certificate chain and image are read from the token, next to the key
+# (written there with \`seald admin write-certificate|write-image\`; copies in seals/). To use files instead, add
+# certificates: seals/<id>.chain.pem and image: seals/<id>.svg (or a PNG) to a seal.
 seals:
   - id: org
     kind: official                    # 公章; also contract, finance, invoice, legal_representative, personal
     name: ${DEMO_ORGANIZATION}          # display name (Example Trading Co., Ltd. — a demo company)
-    key: org                          # CKA_LABEL on the token
-    certificates: seals/org.chain.pem # signer first, then the dev CA
-    image: seals/org.svg
+    key: org                          # CKA_LABEL on the token (the first token above)
     size_mm: 42
   - id: personal
     kind: personal
     name: ${DEMO_PERSON}
     key: personal
-    certificates: seals/personal.chain.pem
-    image: seals/personal.svg
     size_mm: 20
   - id: legal-rep                     # 法定代表人章: every signature needs the holder's PIN
     kind: legal_representative
     name: ${DEMO_PERSON}（法定代表人）
     key: legal-rep                    # generated with CKA_ALWAYS_AUTHENTICATE
-    certificates: seals/legal-rep.chain.pem
-    image: seals/legal-rep.svg
     size_mm: 20
     activation: required              # seald seal --seal legal-rep --pin-file token.pin (SoftHSM: the user PIN)
 activation:
-  # The demo listens on loopback without TLS; PINs may travel in the clear only because of this development key.
+  # On loopback the demo listens without TLS; PINs may travel in the clear there only because of this development
+  # key. Off loopback the demo serves mutual TLS (certificates in tls/, from the dev CA) and this key has no effect.
   insecure_accept_pins_over_plaintext_for_development: true
 trust:
   anchors: [ca/dev-ca.pem]
@@ -251,7 +243,7 @@ export async function ensureEmbeddedDefaults(
   dataDir: string,
   logger: Logger,
   options: EmbeddedDefaultsOptions = {},
-): Promise<{ configPath: string }> {
+): Promise<EmbeddedDefaults> {
   const dir = path.resolve(dataDir);
   const log = logger.child({ component: 'embedded-defaults', dataDir: dir });
   const module = await locateSoftHsm(options, log);
@@ -301,8 +293,11 @@ export async function ensureEmbeddedDefaults(
         ...admin,
       });
     }
-    const chainPath = path.join(dir, 'seals', `${seal.id}.chain.pem`);
-    const stale = caCreated ? 'new CA' : await staleChainReason(chainPath, spki, ca);
+    // The seal's certificate chain and image live on the token next to its key, written with the code of
+    // `seald admin write-certificate|write-image` (src/pool/token-objects.ts), as an operator would. Copies go to
+    // seals/ for anyone who prefers files (seals[].certificates / image) or wants to write them onto another token.
+    const onToken = readSealObjectsWith(module, EMBEDDED_TOKEN_LABEL, userPin, seal.id, admin);
+    const stale = caCreated ? 'new CA' : staleChainReason(onToken.chain, spki, ca);
     if (stale !== undefined) {
       const now = Date.now();
       const certificate = await issueEndEntityCertificate({
@@ -311,17 +306,29 @@ export async function ensureEmbeddedDefaults(
         subject: seal.subject,
         validity: { notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 2 * 365 * 86_400_000) },
       });
-      await writeAtomic(chainPath, derToPem(certificate) + derToPem(ca.certificate));
+      writeCertificateChain(module, EMBEDDED_TOKEN_LABEL, userPin, seal.id, [certificate, ca.certificate], admin);
+      await writeAtomic(path.join(dir, 'seals', `${seal.id}.chain.pem`), derToPem(certificate) + derToPem(ca.certificate));
       log.info({ seal: seal.id, subject: describeCertificate(certificate).subject, reason: stale }, 'issued seal certificate');
     }
-    const imagePath = path.join(dir, 'seals', `${seal.id}.svg`);
-    if (!(await exists(imagePath))) await writeAtomic(imagePath, seal.draw());
+    if (onToken.imagePng === undefined) {
+      const svg = seal.draw();
+      writeSealImage(module, EMBEDDED_TOKEN_LABEL, userPin, seal.id, Buffer.from(svg, 'utf8'), admin);
+      await writeAtomic(path.join(dir, 'seals', `${seal.id}.svg`), svg);
+    }
   }
 
   const configPath = path.join(dir, 'seald.yaml');
   if (!(await exists(configPath))) {
     await writeAtomic(configPath, configYaml(module));
     log.info({ config: configPath }, 'wrote embedded default configuration');
+  }
+  // --- TLS off loopback -------------------------------------------------------------------------------------------
+  // A data directory that once served on the network keeps serving TLS on every address: a client on the same data
+  // directory (the CLI, the container HEALTHCHECK) then always knows to use it. Remove <data dir>/tls to go back.
+  const listen = options.listen ?? '127.0.0.1:50051';
+  if (!isLoopbackAddress(listen) || (await hasDemoTls(dir))) {
+    const tls = await ensureDemoTls(dir, ca, listen, options.tlsServerNames ?? [], log);
+    return { configPath, tls };
   }
   return { configPath };
 }

@@ -16,9 +16,10 @@ export function loadServerConfig(
     flags,
     env,
     // Loaded only when needed: a configured production server never runs the demo provisioning code.
-    provisionDefaults: async (dataDir) => {
+    provisionDefaults: async (dataDir, listen) => {
       const { ensureEmbeddedDefaults } = await import('./embedded.ts');
-      return ensureEmbeddedDefaults(dataDir, logger);
+      const names = (env.SEALD_TLS_SERVER_NAMES ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+      return ensureEmbeddedDefaults(dataDir, logger, { listen, tlsServerNames: names });
     },
   });
 }

@@ -18,6 +18,7 @@ import { createMetrics, slotLabel, timedSigner, tsaObserver, type SealdMetrics }
 import type { TsaConfig } from '../config/tsa-config.ts';
 import { loadSeals } from './seals.ts';
 import { reloadSeals } from './seal-reload.ts';
+import { watchConfigFile } from './config-watch.ts';
 import { loadConfig, type SealConfig } from '../config/config.ts';
 import type { Signer } from '../crypto/signer.ts';
 import { startServer, type SealdServer } from './server.ts';
@@ -51,15 +52,18 @@ export async function startSealdServer(
     policy.close();
     throw error;
   });
-  // SIGHUP reloads the policy and the seals (the seals once the pool is open; seal-reload.ts).
+  // SIGHUP reloads the policy and the seals (the seals once the pool is open; seal-reload.ts); so does saving the
+  // configuration file (config-watch.ts; the policy store watches its own file).
   let reloadSealsNow: (() => Promise<unknown>) | undefined;
   const onHangup = (): void => {
     void policy.reload('SIGHUP');
     void reloadSealsNow?.();
   };
   process.on('SIGHUP', onHangup);
+  let stopWatching = (): void => undefined;
   const releaseAccess = async (): Promise<void> => {
     process.off('SIGHUP', onHangup);
+    stopWatching();
     policy.close();
     await auditLog.close();
   };
@@ -91,18 +95,33 @@ export async function startSealdServer(
     for (const token of pool.status().tokens) logger.info({ token }, 'token');
     const wrapSigner = (signer: Signer, seal: SealConfig): Signer => timedSigner(signer, seal.id, metrics);
     const seals = await loadSeals(config.seals, pool, logger, wrapSigner);
+    // SIGHUP and a saved configuration file take this one path. A change that arrives while a reload runs (which
+    // may have read the file before it) queues exactly one more reload after it, so the last save always counts.
     let reloading: Promise<unknown> | undefined;
-    reloadSealsNow = () =>
-      (reloading ??= (async () => {
-        try {
-          const next = await loadConfig({ flags: { config: config.configPath }, env: {} });
-          await reloadSeals(seals, next.seals, pool, logger, wrapSigner);
-        } catch (error) {
-          logger.error({ err: error, config: config.configPath }, 'seals not reloaded: the configuration does not load; every seal stays as it was');
-        } finally {
-          reloading = undefined;
-        }
+    let again = false;
+    const reloadOnce = async (): Promise<void> => {
+      try {
+        const next = await loadConfig({ flags: { config: config.configPath }, env: {} });
+        await reloadSeals(seals, next.seals, pool, logger, wrapSigner);
+      } catch (error) {
+        logger.error({ err: error, config: config.configPath }, 'seals not reloaded: the configuration does not load; every seal stays as it was');
+      }
+    };
+    reloadSealsNow = () => {
+      if (reloading !== undefined) {
+        again = true;
+        return reloading;
+      }
+      return (reloading = (async () => {
+        do {
+          again = false;
+          await reloadOnce();
+        } while (again);
+        reloading = undefined;
       })());
+    };
+    const configWatch = watchConfigFile(config.configPath, () => void reloadSealsNow?.(), logger);
+    stopWatching = () => configWatch.close();
     return await startServer({
       listen: config.listen,
       metrics: config.metrics,

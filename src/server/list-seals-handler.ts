@@ -66,6 +66,7 @@ function sealInfo(seal: ConfiguredSeal, available: boolean): SealInfo {
     }),
     available,
     activationRequired: seal.config.activation === 'required',
+    disabled: seal.config.disabled === true,
     warnings: [expiryWarning(certificate.notAfter)].filter((w): w is string => w !== undefined),
     ...listedImage(seal.imagePng),
     certificateChain: seal.chain ?? [],

@@ -195,6 +195,7 @@ class PreparedStream {
               maxInflight: this.options.maxInflight,
               activationRequired: seal.config.activation === 'required',
               timeZone: material.timeZone ?? '',
+              sealKind: material.kind ?? '',
             }),
           },
         }),

@@ -18,11 +18,18 @@ import { Spool } from './spool.ts';
 /** Response chunk size: under grpc-js's default 4 MiB message limit with room to spare. */
 export const RESPONSE_CHUNK_BYTES = 1024 * 1024;
 
-/** The configured seal named `sealId`, refused before any upload when it is unknown or cannot sign now. */
+/** The configured seal named `sealId`, refused before any upload when it is unknown, disabled or cannot sign now. */
 export function availableSeal(context: ServiceContext, sealId: string): ConfiguredSeal {
   const seal = context.seals.get(sealId);
   if (seal === undefined) {
     throw new SealdError('not-found', 'SEAL_NOT_FOUND', `unknown seal "${sealId}"`);
+  }
+  if (seal.config.disabled === true) {
+    throw new SealdError(
+      'precondition',
+      'SEAL_DISABLED',
+      `seal "${seal.config.id}" is disabled in the configuration (disabled: true): an operator must enable it and reload before it seals again`,
+    );
   }
   if (!context.isAvailable(seal)) {
     // Say so before the upload: the document could not be sealed now anyway.

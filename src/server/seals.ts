@@ -119,6 +119,7 @@ export async function loadSeal(
     defaultHeight: image.height * scale,
     ...(config.dateStamp === undefined ? {} : { dateStampFormat: config.dateStamp }),
     ...(config.timeZone === undefined ? {} : { timeZone: config.timeZone }),
+    kind: config.kind, // recorded in the signature dictionary (/Seald_SealKind), reported by verify
   };
   const seal: ConfiguredSeal = { config, material, certificate, keyDescription: describeKey(chain[0]!), chain, imagePng, materialSource: onToken === undefined ? 'file' : 'token' };
   const activated = tokenSigner.activated?.bind(tokenSigner);

@@ -175,7 +175,8 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     signPrepared: signPreparedHandler(context, { maxInflight: batch.inflightDocuments, idempotency, draining: draining.signal }),
   } satisfies GrpcServiceHandlers<typeof PreparedService.method>);
   const health = new HealthMonitor(
-    () => [...parts.seals.values()].every((seal) => parts.isAvailable(seal)),
+    // A disabled seal signs nothing: its token's state does not make the server unhealthy.
+    () => [...parts.seals.values()].every((seal) => seal.config.disabled === true || parts.isAvailable(seal)),
     logger,
     parts.healthIntervalMs,
   );

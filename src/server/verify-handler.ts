@@ -96,6 +96,7 @@ export function verifyResponse(report: VerificationReport, expectedSigners: read
         indication: s.indication ?? '',
         subIndication: s.subIndication ?? '',
         algorithmFamily: s.algorithmFamily ?? '',
+        sealKind: s.sealKind ?? '',
       }),
     ),
     reportJson: JSON.stringify(report),

@@ -60,7 +60,7 @@ describe('seald verify', () => {
     expect(report).toMatchObject({ verdict: 'VALID', revisions: 2, lastRevisionCovered: true });
     expect(Object.keys(report.signatures[0]).sort()).toEqual([
       'algorithmFamily', 'byteRange', 'changes', 'changesAfter', 'claimedSigningTime', 'coversWholeDocument', 'digestAlgorithm', 'field',
-      'indication', 'integrity', 'level', 'placement', 'reasons', 'revision', 'signatureAlgorithm', 'signatureTimestamp', 'signer', 'subFilter',
+      'indication', 'integrity', 'level', 'placement', 'reasons', 'revision', 'sealKind', 'signatureAlgorithm', 'signatureTimestamp', 'signer', 'subFilter',
       'subIndication', 'timestampTime', 'trust', 'verdict', 'weakAlgorithm',
     ]);
     expect(report.signatures[0]).toMatchObject({

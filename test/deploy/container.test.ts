@@ -39,6 +39,7 @@ describe.skipIf(noRuntime !== undefined)(`the demo image${noRuntime === undefine
   let dir: string;
   let logs = '';
   let logsEnded: Promise<void>;
+  let tlsArgs: string[] = [];
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seald-container-'));
@@ -54,7 +55,19 @@ describe.skipIf(noRuntime !== undefined)(`the demo image${noRuntime === undefine
     logsEnded = new Promise((resolve) => stream.on('end', () => resolve()).on('error', () => resolve()));
     stream.on('data', (line: Buffer | string) => (logs += line.toString()));
     address = `${container.getHost()}:${container.getMappedPort(GRPC_PORT)}`;
-    client = await connectServers([address]);
+    // The demo listens on 0.0.0.0, so it serves mutual TLS from its dev CA (src/provision/demo-tls.ts): take the
+    // client certificate it provisioned, as an operator would copy it out of the volume.
+    for (const file of ['ca/dev-ca.pem', 'tls/client.pem', 'tls/client.key.pem']) {
+      const copy = await container.exec(['cat', `/var/lib/seald/${file}`]);
+      expect(copy.exitCode, file).toBe(0);
+      fs.writeFileSync(path.join(dir, path.basename(file)), copy.output);
+    }
+    tlsArgs = ['--tls-ca', path.join(dir, 'dev-ca.pem'), '--tls-cert', path.join(dir, 'client.pem'), '--tls-key', path.join(dir, 'client.key.pem')];
+    client = await connectServers([address], {}, {
+      ca: fs.readFileSync(path.join(dir, 'dev-ca.pem')),
+      cert: fs.readFileSync(path.join(dir, 'client.pem')),
+      key: fs.readFileSync(path.join(dir, 'client.key.pem')),
+    });
   }, 900_000);
 
   afterAll(async () => {
@@ -64,7 +77,7 @@ describe.skipIf(noRuntime !== undefined)(`the demo image${noRuntime === undefine
   });
 
   it('reports SERVING through the published port', async () => {
-    const result = await run(process.execPath, [BIN, 'health', '--server', address]);
+    const result = await run(process.execPath, [BIN, 'health', '--server', address, ...tlsArgs]);
     expect(result.stdout.toString()).toBe('SERVING\n');
     expect(result.code).toBe(0);
     const metrics = await (await fetch(`http://${container.getHost()}:${container.getMappedPort(METRICS_PORT)}/metrics`)).text();

@@ -30,6 +30,7 @@ interface Container {
 }
 interface Probe {
   grpc?: { port: number; service?: string };
+  exec?: { command: string[] };
   httpGet?: { port: number | string; path: string };
 }
 interface Volume {
@@ -160,8 +161,17 @@ describe.each(OVERLAYS)('the %s overlay matches what seald reads', (overlay) => 
       expect(config.listen).toBe(env.SEALD_LISTEN);
       expect(config.metrics).toBe(env.SEALD_METRICS);
     }
-    expect(seald.readinessProbe!.grpc!.port).toBe(listenPort);
-    expect(HEALTH_SERVICES).toContain(seald.readinessProbe!.grpc!.service ?? '');
+    if (config === undefined) {
+      // The demo serves TLS from its own dev CA (it listens on 0.0.0.0): the kubelet's gRPC probe is plaintext, so
+      // readiness is `seald health` in the pod, with the data dir's client certificate (test/deploy/demo-start.test.ts).
+      const command = seald.readinessProbe!.exec!.command;
+      expect(command.slice(0, 3)).toEqual(['node', '/app/bin/seald.mjs', 'health']);
+      expect(command[command.indexOf('--server') + 1]).toBe(`127.0.0.1:${listenPort}`);
+      expect(HEALTH_SERVICES).toContain(command[command.indexOf('--service') + 1]);
+    } else {
+      expect(seald.readinessProbe!.grpc!.port).toBe(listenPort);
+      expect(HEALTH_SERVICES).toContain(seald.readinessProbe!.grpc!.service ?? '');
+    }
     for (const probe of [seald.livenessProbe!, seald.startupProbe!]) {
       expect(probe.httpGet!.path).toBe('/metrics');
       expect(typeof probe.httpGet!.port === 'number' ? probe.httpGet!.port : port(probe.httpGet!.port)).toBe(metricsPort);

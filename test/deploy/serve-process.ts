@@ -28,12 +28,16 @@ export interface LogEntry {
   [key: string]: unknown;
 }
 
-export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'serve', '--listen', '127.0.0.1:0', '--metrics', '127.0.0.1:0', ...args],
-    { env: { ...process.env, SEALD_CONFIG: '', SEALD_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+export function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+  return startNode([BIN, 'serve', '--listen', '127.0.0.1:0', '--metrics', '127.0.0.1:0', ...args], env);
+}
+
+/** `node ARGV…` as a server process (e.g. a container's ENTRYPOINT with its node flags), until "seald listening". */
+export async function startNode(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, argv, {
+    env: { ...process.env, SEALD_CONFIG: '', SEALD_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: LogEntry[] = [];
   const lines: string[] = [];
   let stderr = '';

@@ -19,6 +19,7 @@ import { fixture } from '../fixtures/index.ts';
 import { extractSignatures, isPrefix, pdfsig, qpdfCheck } from '../support/tools.ts';
 import { run } from '../support/run.ts';
 import { startTestTsa, type TestTsa } from '../support/test-tsa.ts';
+import { sealFiles } from '../provision/demo-seal-files.ts';
 
 let dataDir: string;
 let pool: TokenPool;
@@ -34,8 +35,8 @@ beforeAll(async () => {
   const seal = config.seals.find((s) => s.id === 'org')!;
   org = {
     id: 'org',
-    signer: pool.signer('org', pemToDer(fs.readFileSync(seal.certificates!, 'utf8'))),
-    image: prepareSealImage(fs.readFileSync(seal.image!)),
+    signer: pool.signer('org', pemToDer(fs.readFileSync(sealFiles(config, seal).certificates, 'utf8'))),
+    image: prepareSealImage(fs.readFileSync(sealFiles(config, seal).image)),
     defaultWidth: 119,
     defaultHeight: 119,
   };

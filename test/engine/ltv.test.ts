@@ -27,6 +27,7 @@ import { extractSignatures, pdfsig, qpdfCheck } from '../support/tools.ts';
 import { run } from '../support/run.ts';
 import { startTestRevocation, type TestRevocation } from '../support/test-revocation.ts';
 import { startTestTsa, type TestTsa } from '../support/test-tsa.ts';
+import { sealFiles } from '../provision/demo-seal-files.ts';
 
 let dir: string;
 let pool: TokenPool;
@@ -48,7 +49,7 @@ beforeAll(async () => {
   responder = await startTestRevocation({ dir: path.join(dir, 'revocation'), ca: { certPem: caPem, keyPem: caKeyPem } });
   tsa = await startTestTsa({ dir: path.join(dir, 'tsa'), ca: { certPem: caPem, keyPem: caKeyPem } });
   const seal = config.seals.find((s) => s.id === 'org')!;
-  const demoChain = pemToDer(fs.readFileSync(seal.certificates!, 'utf8'));
+  const demoChain = pemToDer(fs.readFileSync(sealFiles(config, seal).certificates, 'utf8'));
   orgCertificate = await issueEndEntityCertificate({
     ca: { certificate: caDer, privateKeyPkcs8: Buffer.from(fs.readFileSync(caKeyPem, 'utf8').replace(/-----[A-Z ]+-----|\s/g, ''), 'base64') },
     subjectPublicKeyInfo: certificatePublicKeyInfo(demoChain[0]!),
@@ -60,7 +61,7 @@ beforeAll(async () => {
   org = {
     id: 'org',
     signer: pool.signer('org', [orgCertificate, caDer]),
-    image: prepareSealImage(fs.readFileSync(seal.image!)),
+    image: prepareSealImage(fs.readFileSync(sealFiles(config, seal).image)),
     defaultWidth: 119,
     defaultHeight: 119,
   };

@@ -11,6 +11,7 @@ import { prepareSealImage } from '../../src/pdf/image.ts';
 import { TokenPool } from '../../src/pool/pool.ts';
 import type { SealMaterial } from '../../src/engine/seal.ts';
 import { loadServerConfig } from '../../src/provision/load-config.ts';
+import { sealFiles } from '../provision/demo-seal-files.ts';
 
 export interface OrgSeal {
   seal: SealMaterial;
@@ -25,12 +26,12 @@ export async function openOrgSeal(): Promise<OrgSeal> {
   const config = await loadServerConfig({ dataDir: dir, listen: '127.0.0.1:0', metrics: 'off' }, logger, {});
   const pool = await TokenPool.open(config.pkcs11, logger);
   const sealConfig = config.seals.find((s) => s.id === 'org')!;
-  const chain = pemToDer(fs.readFileSync(sealConfig.certificates!, 'utf8'));
+  const chain = pemToDer(fs.readFileSync(sealFiles(config, sealConfig).certificates, 'utf8'));
   return {
     seal: {
       id: 'org',
       signer: pool.signer('org', chain),
-      image: prepareSealImage(fs.readFileSync(sealConfig.image!)),
+      image: prepareSealImage(fs.readFileSync(sealFiles(config, sealConfig).image)),
       defaultWidth: 119,
       defaultHeight: 119,
     },

@@ -25,6 +25,7 @@ import { fixture } from '../fixtures/index.ts';
 import { extractSignatures, opensslCmsVerify, pdfsig, qpdfCheck } from '../support/tools.ts';
 import { run } from '../support/run.ts';
 import { startTestTsa, type TestTsa } from '../support/test-tsa.ts';
+import { sealFiles } from '../provision/demo-seal-files.ts';
 
 let dataDir: string;
 let pool: TokenPool;
@@ -39,7 +40,7 @@ beforeAll(async () => {
   const config = await loadServerConfig({ dataDir, listen: '127.0.0.1:0', metrics: 'off' }, logger, {});
   pool = await TokenPool.open(config.pkcs11, logger);
   const seal = config.seals.find((s) => s.id === 'org')!;
-  const signer = pool.signer('org', pemToDer(fs.readFileSync(seal.certificates!, 'utf8')));
+  const signer = pool.signer('org', pemToDer(fs.readFileSync(sealFiles(config, seal).certificates, 'utf8')));
   const counting: Signer = {
     certificates: signer.certificates,
     algorithm: signer.algorithm,
@@ -48,7 +49,7 @@ beforeAll(async () => {
       return signer.signDigest(digest, signal);
     },
   };
-  org = { id: 'org', signer: counting, image: prepareSealImage(fs.readFileSync(seal.image!)), defaultWidth: 119, defaultHeight: 119 };
+  org = { id: 'org', signer: counting, image: prepareSealImage(fs.readFileSync(sealFiles(config, seal).image)), defaultWidth: 119, defaultHeight: 119 };
   devCaPem = path.join(dataDir, 'ca', 'dev-ca.pem');
   tsa = await startTestTsa({ dir: path.join(dataDir, 'tsa'), ca: { certPem: devCaPem, keyPem: path.join(dataDir, 'ca', 'dev-ca.key.pem') } });
 });

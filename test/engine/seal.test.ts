@@ -19,6 +19,7 @@ import { sealDocument, type SealMaterial } from '../../src/engine/seal.ts';
 import { SealdError } from '../../src/errors.ts';
 import { fixture } from '../fixtures/index.ts';
 import { pdfsig } from '../support/tools.ts';
+import { sealFiles } from '../provision/demo-seal-files.ts';
 
 let dataDir: string;
 let pool: TokenPool;
@@ -48,11 +49,11 @@ beforeAll(async () => {
   const config = await loadServerConfig({ dataDir, listen: '127.0.0.1:0', metrics: 'off' }, logger, {});
   pool = await TokenPool.open(config.pkcs11, logger);
   const seal = config.seals.find((s) => s.id === 'org')!;
-  orgChain = pemToDer(fs.readFileSync(seal.certificates!, 'utf8'));
+  orgChain = pemToDer(fs.readFileSync(sealFiles(config, seal).certificates, 'utf8'));
   org = {
     id: 'org',
     signer: counting(pool.signer('org', orgChain)),
-    image: prepareSealImage(fs.readFileSync(seal.image!)),
+    image: prepareSealImage(fs.readFileSync(sealFiles(config, seal).image)),
     defaultWidth: 119,
     defaultHeight: 119,
   };

@@ -18,6 +18,7 @@ import { checkedSealDocument } from '../../src/engine/output-check.ts';
 import { fixture, type FixtureName } from '../fixtures/index.ts';
 import { pdfsig, qpdfCheck } from '../support/tools.ts';
 import * as damage from './damaged-fixtures.ts';
+import { sealFiles } from '../provision/demo-seal-files.ts';
 
 let dataDir: string;
 let pool: TokenPool;
@@ -29,11 +30,11 @@ beforeAll(async () => {
   const config = await loadServerConfig({ dataDir, listen: '127.0.0.1:0', metrics: 'off' }, logger, {});
   pool = await TokenPool.open(config.pkcs11, logger);
   const seal = config.seals.find((s) => s.id === 'org')!;
-  const chain = pemToDer(fs.readFileSync(seal.certificates!, 'utf8'));
+  const chain = pemToDer(fs.readFileSync(sealFiles(config, seal).certificates, 'utf8'));
   org = {
     id: 'org',
     signer: pool.signer('org', chain),
-    image: prepareSealImage(fs.readFileSync(seal.image!)),
+    image: prepareSealImage(fs.readFileSync(sealFiles(config, seal).image)),
     defaultWidth: 119,
     defaultHeight: 119,
   };

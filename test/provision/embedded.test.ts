@@ -1,10 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certificatePublicKeyInfo, describeCertificate, pemToDer } from '../../src/crypto/certificate.ts';
+import { certificatePublicKeyInfo, derToPem, describeCertificate, pemToDer } from '../../src/crypto/certificate.ts';
+import { issueEndEntityCertificate } from '../../src/crypto/dev-ca.ts';
+import { readSealObjectsWith, writeCertificateChain } from '../../src/pool/token-objects.ts';
 import { createPadesCms } from '../../src/crypto/cms.ts';
 import { SignatureActivation, TokenPool } from '../../src/pool/pool.ts';
 import { moduleLeases } from '../../src/pool/module-registry.ts';
@@ -12,6 +15,8 @@ import { loadConfig } from '../../src/config/config.ts';
 import { prepareSealImage } from '../../src/pdf/image.ts';
 import { ensureEmbeddedDefaults } from '../../src/provision/embedded.ts';
 import { openssl } from '../crypto/openssl.ts';
+import { connect, listSeals, type SealClient } from '../../src/cli/client.ts';
+import { startServe, type ServeProcess } from '../deploy/serve-process.ts';
 import { capturedLogger } from '../pool/softhsm.ts';
 
 /** Every file under dir (token store excluded) → its bytes, to prove a second start changes nothing. */
@@ -44,6 +49,16 @@ describe('embedded defaults', () => {
 
   afterAll(() => rm(root, { recursive: true, force: true }));
 
+  const module = (): string => (parse(readFileSync(configPath, 'utf8')) as { pkcs11: { module: string } }).pkcs11.module;
+  const pin = (): string => readFileSync(join(dataDir, 'token.pin'), 'utf8').trim();
+  const softhsmEnv = () => ({ env: { SOFTHSM2_CONF: join(dataDir, 'softhsm2.conf') } });
+  /** What the server reads for a seal: the objects next to its key on the demo token. */
+  const tokenObjects = (key: string) => readSealObjectsWith(module(), 'seald-demo', pin(), key, softhsmEnv());
+  const devCa = async () => ({
+    certificate: pemToDer(await readFile(join(dataDir, 'ca/dev-ca.pem'), 'utf8'))[0]!,
+    privateKeyPkcs8: new Uint8Array(createPrivateKey(await readFile(join(dataDir, 'ca/dev-ca.key.pem'), 'utf8')).export({ type: 'pkcs8', format: 'der' })),
+  });
+
   it('writes the configuration, token store, PINs, CA, chains and images', async () => {
     expect(configPath).toBe(join(dataDir, 'seald.yaml'));
     for (const file of ['seald.yaml', 'softhsm2.conf', 'token.pin', 'so.pin', 'ca/dev-ca.pem', 'ca/dev-ca.key.pem', 'seals/org.chain.pem', 'seals/personal.chain.pem', 'seals/org.svg', 'seals/personal.svg', 'seals/legal-rep.svg']) {
@@ -64,19 +79,11 @@ describe('embedded defaults', () => {
       env: { SOFTHSM2_CONF: 'softhsm2.conf' },
       tokens: [{ label: 'seald-demo', pin: { file: 'token.pin' } }],
     });
+    // Seals by token and key label only: chains and images are read from the token (seald admin write-*).
     expect(yaml.seals).toEqual([
-      { id: 'org', kind: 'official', name: '示例商贸有限公司', key: 'org', certificates: 'seals/org.chain.pem', image: 'seals/org.svg', size_mm: 42 },
-      { id: 'personal', kind: 'personal', name: '张三', key: 'personal', certificates: 'seals/personal.chain.pem', image: 'seals/personal.svg', size_mm: 20 },
-      {
-        id: 'legal-rep',
-        kind: 'legal_representative',
-        name: '张三（法定代表人）',
-        key: 'legal-rep',
-        certificates: 'seals/legal-rep.chain.pem',
-        image: 'seals/legal-rep.svg',
-        size_mm: 20,
-        activation: 'required',
-      },
+      { id: 'org', kind: 'official', name: '示例商贸有限公司', key: 'org', size_mm: 42 },
+      { id: 'personal', kind: 'personal', name: '张三', key: 'personal', size_mm: 20 },
+      { id: 'legal-rep', kind: 'legal_representative', name: '张三（法定代表人）', key: 'legal-rep', size_mm: 20, activation: 'required' },
     ]);
     expect(yaml.trust).toEqual({ anchors: ['ca/dev-ca.pem'] });
     expect(log.lines.join('')).not.toContain((await readFile(join(dataDir, 'token.pin'), 'utf8')).trim());
@@ -89,10 +96,14 @@ describe('embedded defaults', () => {
       ['org', 'CN=示例商贸有限公司 电子印章,O=示例商贸有限公司,C=CN', 'RSASSA-PKCS1-v1_5'],
       ['personal', 'CN=张三,O=示例商贸有限公司,C=CN', 'ECDSA'],
     ] as const) {
-      const chainPath = join(dataDir, `seals/${seal}.chain.pem`);
+      // The chain on the token (where the server reads it), checked by openssl; the copy in seals/ is the same.
+      const chainPath = join(root, `${seal}.token-chain.pem`);
+      const onToken = tokenObjects(seal);
+      await writeFile(chainPath, onToken.chain.map((der) => derToPem(der)).join(''));
+      expect(await readFile(chainPath, 'utf8')).toBe(await readFile(join(dataDir, `seals/${seal}.chain.pem`), 'utf8'));
       const verified = await openssl(['verify', '-CAfile', caPath, chainPath]);
       expect(verified.stdout.trim()).toBe(`${chainPath}: OK`);
-      const [signer, issuer] = pemToDer(await readFile(chainPath, 'utf8'));
+      const [signer, issuer] = onToken.chain;
       expect(Buffer.from(issuer!).equals(Buffer.from(pemToDer(await readFile(caPath, 'utf8'))[0]!))).toBe(true);
       const d = describeCertificate(signer!);
       expect(d.subject).toBe(subject);
@@ -111,7 +122,8 @@ describe('embedded defaults', () => {
       expect(pool.status().tokens).toEqual([expect.objectContaining({ label: 'seald-demo', state: 'ready' })]);
       for (const seal of config.seals) {
         expect(pool.hasKey(seal.key)).toBe(true);
-        const chain = pemToDer(await readFile(seal.certificates!, 'utf8'));
+        expect(seal.certificates).toBeUndefined();
+        const chain = tokenObjects(seal.key).chain;
         // The certificate's public key is the token key's.
         expect(Buffer.from(pool.publicKeyInfo(seal.key)).equals(Buffer.from(certificatePublicKeyInfo(chain[0]!)))).toBe(true);
         const data = randomBytes(1000);
@@ -147,17 +159,25 @@ describe('embedded defaults', () => {
     expect([...before.keys()].filter((name) => name.startsWith('tokens/') && !isTokenState(name)).length).toBeGreaterThanOrEqual(4);
   });
 
-  it('recreates only what is missing (an image and a chain), for the same key', async () => {
-    const orgChain = join(dataDir, 'seals/org.chain.pem');
-    const personalChain = await readFile(join(dataDir, 'seals/personal.chain.pem'));
-    const oldSpki = certificatePublicKeyInfo(pemToDer(await readFile(orgChain, 'utf8'))[0]!);
-    await rm(orgChain);
-    await rm(join(dataDir, 'seals/org.svg'));
+  it('the token is the truth: the seals/ copies are not needed; a chain that no longer fits is issued again, for the same key', async () => {
+    const personalChain = tokenObjects('personal').chain;
+    const oldSpki = certificatePublicKeyInfo(tokenObjects('org').chain[0]!);
+    // The copies gone: nothing is issued or written again.
+    await rm(join(dataDir, 'seals'), { recursive: true });
+    log.lines.length = 0;
     await ensureEmbeddedDefaults(dataDir, log.logger);
-    const newChain = pemToDer(await readFile(orgChain, 'utf8'));
-    expect(Buffer.from(certificatePublicKeyInfo(newChain[0]!)).equals(Buffer.from(oldSpki))).toBe(true);
-    expect((await readFile(join(dataDir, 'seals/personal.chain.pem'))).equals(personalChain)).toBe(true);
-    expect((await stat(join(dataDir, 'seals/org.svg'))).size).toBeGreaterThan(0);
+    expect(log.lines.join('')).not.toContain('issued seal certificate');
+    // An expired certificate for the org key, written where the server reads it: re-issued at the next start.
+    const ca = await devCa();
+    const day = 86_400_000;
+    const expired = await issueEndEntityCertificate({ ca, subjectPublicKeyInfo: oldSpki, subject: { commonName: 'expired' }, validity: { notBefore: new Date(Date.now() - 2 * day), notAfter: new Date(Date.now() - day) } });
+    writeCertificateChain(module(), 'seald-demo', pin(), 'org', [expired, ca.certificate], softhsmEnv());
+    await ensureEmbeddedDefaults(dataDir, log.logger);
+    expect(log.lines.join('')).toContain('"reason":"expired"');
+    const renewed = tokenObjects('org').chain;
+    expect(describeCertificate(renewed[0]!).notAfter.getTime()).toBeGreaterThan(Date.now() + 365 * day);
+    expect(Buffer.from(certificatePublicKeyInfo(renewed[0]!)).equals(Buffer.from(oldSpki))).toBe(true);
+    expect(tokenObjects('personal').chain.map((c) => Buffer.from(c).toString('hex'))).toEqual(personalChain.map((c) => Buffer.from(c).toString('hex')));
   });
 
   it('says how to install SoftHSM2 when it is missing', async () => {
@@ -168,4 +188,38 @@ describe('embedded defaults', () => {
     expect(error).toMatchObject({ category: 'unavailable', code: 'SOFTHSM_MISSING' });
     expect((error as Error).message).toContain('sudo apt-get install softhsm2');
   });
+});
+
+describe('a fresh data dir served: the seals come from the token', () => {
+  let root: string;
+  let server: ServeProcess | undefined;
+  let client: SealClient | undefined;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'seald-defaults-served-'));
+  });
+  afterAll(async () => {
+    client?.close();
+    await server?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('ListSeals shows every seal with its image and chain read from the token (no seal files in the config)', async () => {
+    const dataDir = join(root, 'data');
+    server = await startServe(['--data-dir', dataDir]);
+    // The copies in seals/ play no part: gone before the first call.
+    await rm(join(dataDir, 'seals'), { recursive: true });
+    client = connect(server.address);
+    const { seals } = await listSeals(client);
+    expect(seals.map((s) => s.id)).toEqual(['org', 'personal', 'legal-rep']);
+    const anchor = pemToDer(await readFile(join(dataDir, 'ca/dev-ca.pem'), 'utf8'))[0]!;
+    for (const seal of seals) {
+      expect(seal.materialSource, seal.id).toBe('token');
+      expect(Buffer.from(seal.imageSvg).toString('utf8'), seal.id).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+      expect(seal.certificateChain, seal.id).toHaveLength(2);
+      expect(Buffer.from(seal.certificateChain[1]!).equals(Buffer.from(anchor)), seal.id).toBe(true);
+      expect(describeCertificate(seal.certificateChain[0]!).serialNumber).toBe(seal.certificate!.serialNumber);
+      expect(seal.available, seal.id).toBe(true);
+    }
+    expect(seals.find((s) => s.id === 'legal-rep')!.activationRequired).toBe(true);
+  }, 120_000);
 });

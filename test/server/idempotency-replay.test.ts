@@ -28,6 +28,7 @@ import {
 import { fixture } from '../fixtures/index.ts';
 import { pdfsig } from '../support/tools.ts';
 import { startTestTsa, type TestTsa } from '../support/test-tsa.ts';
+import { sealFiles } from '../provision/demo-seal-files.ts';
 
 let dataDir: string;
 let pool: TokenPool;
@@ -43,7 +44,7 @@ beforeAll(async () => {
   const config = await loadServerConfig({ dataDir, listen: '127.0.0.1:0', metrics: 'off' }, logger, {});
   pool = await TokenPool.open(config.pkcs11, logger);
   const seal = config.seals.find((s) => s.id === 'org')!;
-  const signer = pool.signer('org', pemToDer(fs.readFileSync(seal.certificates!, 'utf8')));
+  const signer = pool.signer('org', pemToDer(fs.readFileSync(sealFiles(config, seal).certificates, 'utf8')));
   const counting: Signer = {
     certificates: signer.certificates,
     algorithm: signer.algorithm,
@@ -52,7 +53,7 @@ beforeAll(async () => {
       return signer.signDigest(digest, signal);
     },
   };
-  sealImage = fs.readFileSync(seal.image!);
+  sealImage = fs.readFileSync(sealFiles(config, seal).image);
   org = { id: 'org', signer: counting, image: prepareSealImage(sealImage), defaultWidth: 119, defaultHeight: 119 };
   devCaPem = path.join(dataDir, 'ca', 'dev-ca.pem');
   tsa = await startTestTsa({ dir: path.join(dataDir, 'tsa'), ca: { certPem: devCaPem, keyPem: path.join(dataDir, 'ca', 'dev-ca.key.pem') } });

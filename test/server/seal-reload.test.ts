@@ -49,7 +49,20 @@ async function reload(): Promise<Record<string, unknown>> {
     if (Date.now() > deadline) throw new Error('no reload within 20 s');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return logs.filter((l) => l.msg === 'seals reloaded').at(-1)!;
+  // The first reload after the signal: saving the file also starts one (config-watch.ts), which finds nothing new.
+  return logs.filter((l) => l.msg === 'seals reloaded')[before]!;
+}
+
+/** Save the configuration and wait for the reload the file watch starts (no signal). */
+async function saveAndWait(text: string): Promise<Record<string, unknown>> {
+  const before = logs.filter((l) => l.msg === 'seals reloaded').length;
+  fs.writeFileSync(config.configPath, text);
+  const deadline = Date.now() + 20_000;
+  while (logs.filter((l) => l.msg === 'seals reloaded').length === before) {
+    if (Date.now() > deadline) throw new Error('the file watch started no reload within 20 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return logs.filter((l) => l.msg === 'seals reloaded')[before]!;
 }
 
 function sealCall(sealId: string, chunks: () => AsyncIterable<Uint8Array>, size: number) {
@@ -87,8 +100,8 @@ describe('seal reload (SIGHUP)', () => {
     const edited = original
       // added: a second seal on the org key
       .replace('seals:\n', `seals:\n  - id: org-contract\n    kind: contract\n    name: 合同专用章\n    key: org\n    certificates: seals/org.chain.pem\n    image: seals/org.svg\n    size_mm: 40\n`)
-      // changed to a certificate for another key: refused, the old org stays
-      .replace('certificates: seals/org.chain.pem # signer first, then the dev CA', 'certificates: seals/personal.chain.pem')
+      // changed to a certificate for another key (a file instead of the token's): refused, the old org stays
+      .replace(/(    key: org .*\n)/, '$1    certificates: seals/personal.chain.pem\n')
       // removed: personal
       .replace(/  - id: personal\n(?:    .*\n)+?(?=  - id: )/, '');
     expect(edited).not.toBe(original);
@@ -115,4 +128,71 @@ describe('seal reload (SIGHUP)', () => {
     const gone = await sealOnce('personal').catch((e: grpc.ServiceError) => e);
     expect((gone as grpc.ServiceError).code).toBe(grpc.status.NOT_FOUND);
   }, 180_000);
+});
+
+describe('disabled seals and the file watch', () => {
+  const disableOrg = (text: string): string => text.replace(/(  - id: org\n)/, '$1    disabled: true\n');
+
+  it('saving `disabled: true` reloads without a signal: listed as disabled, Seal refused with FAILED_PRECONDITION; an in-flight call finishes', async () => {
+    const bytes = fs.readFileSync(await fixture('simple'));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const inFlight = sealCall(
+      'org',
+      async function* () {
+        yield bytes.subarray(0, 100);
+        await gate;
+        yield bytes.subarray(100);
+      },
+      bytes.byteLength,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the header is in: the call holds its seal
+
+    const edited = disableOrg(original);
+    expect(edited).toContain('    disabled: true\n');
+    const result = await saveAndWait(edited);
+    expect(result.changed).toContain('org');
+    expect(logs.some((l) => l.msg === 'configuration file changed: reloading the seals')).toBe(true);
+
+    const listed = (await listSeals(client)).seals.find((s) => s.id === 'org')!;
+    expect(listed.disabled).toBe(true);
+    expect((await listSeals(client)).seals.filter((s) => s.disabled).map((s) => s.id)).toEqual(['org']);
+    const refused = (await sealOnce('org').catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
+    expect(refused.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(refused.details).toMatch(/seal "org" is disabled in the configuration/);
+    expect(refused.metadata.get('seald-error-code')).toEqual(['SEAL_DISABLED']);
+    // Other seals seal on; the server stays healthy.
+    const personal = path.join(dataDir, 'while-disabled.pdf');
+    fs.writeFileSync(personal, await sealOnce('personal'));
+    expect((await pdfsig(personal, { trustCaPems: config.trust.anchors })).signatures.map((s) => s.validationText)).toEqual(['Signature is Valid.']);
+    expect(server.health.status).toBe('SERVING');
+
+    // The call that started before the reload seals with the seal it started with.
+    release();
+    const output = path.join(dataDir, 'in-flight-disabled.pdf');
+    fs.writeFileSync(output, await inFlight);
+    expect((await pdfsig(output, { trustCaPems: config.trust.anchors })).signatures.map((s) => s.validationText)).toEqual(['Signature is Valid.']);
+  }, 120_000);
+
+  it('saving it enabled again: the seal seals', async () => {
+    const result = await saveAndWait(original);
+    expect(result.changed).toContain('org');
+    expect((await listSeals(client)).seals.find((s) => s.id === 'org')!.disabled).toBe(false);
+    const output = path.join(dataDir, 'enabled-again.pdf');
+    fs.writeFileSync(output, await sealOnce('org'));
+    expect((await pdfsig(output, { trustCaPems: config.trust.anchors })).signatures.map((s) => s.validationText)).toEqual(['Signature is Valid.']);
+  }, 120_000);
+
+  it('a configuration with a bad `disabled` value is refused at reload; every seal stays as it was', async () => {
+    const before = logs.length;
+    fs.writeFileSync(config.configPath, original.replace(/(  - id: org\n)/, '$1    disabled: sometimes\n'));
+    const deadline = Date.now() + 20_000;
+    while (!logs.slice(before).some((l) => l.msg.startsWith('seals not reloaded'))) {
+      if (Date.now() > deadline) throw new Error('no refusal logged within 20 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(JSON.stringify(logs.slice(before))).toContain('disabled');
+    expect((await listSeals(client)).seals.find((s) => s.id === 'org')!.disabled).toBe(false);
+    fs.writeFileSync(config.configPath, original);
+  }, 60_000);
 });

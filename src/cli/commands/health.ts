@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { EXIT_FAILURE, UsageError, type CliIo } from '../io.ts';
-import { serverAddresses, SERVER_OPTION } from './server-option.ts';
+import { channelCredentials } from '../client.ts';
+import { clientTls, serverAddresses, SERVER_OPTION } from './server-option.ts';
 
 const HealthClient = grpc.makeGenericClientConstructor(healthService as grpc.ServiceDefinition, 'Health');
 
@@ -21,7 +22,8 @@ export async function healthCommand(args: string[], io: CliIo): Promise<number> 
   if (!Number.isFinite(timeout) || timeout <= 0) {
     throw new UsageError(`--timeout: expected a positive number, got "${values.timeout}"`, 'health');
   }
-  const client = new HealthClient(servers[0]!, grpc.credentials.createInsecure());
+  // TLS as every client command: flags, SEALD_TLS_*, or the demo's data directory (the container HEALTHCHECK).
+  const client = new HealthClient(servers[0]!, channelCredentials(clientTls(values, io.env)));
   try {
     const status = await new Promise<string>((resolve, reject) => {
       client.Check(

@@ -3,8 +3,10 @@
  * repeated), or a gRPC target URI (`dns:///seald-headless:50051`, `ipv4:10.0.0.1:50051,10.0.0.2:50051`). Several
  * addresses or a name with several records are balanced round-robin (client.ts connectServers).
  */
-import { checkAddress } from '../../config/config.ts';
+import { checkAddress, DEFAULTS } from '../../config/config.ts';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { demoTlsFiles } from '../../provision/demo-tls.ts';
 import { DEFAULT_SERVER, type ClientTls } from '../client.ts';
 import { UsageError } from '../io.ts';
 
@@ -13,6 +15,7 @@ export const SERVER_OPTION = {
   'tls-ca': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  'data-dir': { type: 'string' },
 } as const;
 
 /** Target URI schemes grpc-js resolves: DNS (re-resolved on connection loss) and static IP lists. */
@@ -47,19 +50,19 @@ export function serverAddresses(flags: readonly string[] | undefined, env: NodeJ
   return entries;
 }
 
-/** --tls-ca/--tls-cert/--tls-key, else $SEALD_TLS_CA/_CERT/_KEY: all three for mutual TLS, or none for plaintext. */
+/**
+ * --tls-ca/--tls-cert/--tls-key, else $SEALD_TLS_CA/_CERT/_KEY: all three for mutual TLS. Else, when the data
+ * directory (--data-dir, $SEALD_DATA_DIR, ./.seald) holds the embedded demo's TLS material (a demo that serves on the
+ * network, src/provision/demo-tls.ts), its client certificate and the dev CA (or the --tls-ca given). Else plaintext.
+ */
 export function clientTls(
-  flags: { 'tls-ca'?: string | undefined; 'tls-cert'?: string | undefined; 'tls-key'?: string | undefined },
+  flags: { 'tls-ca'?: string | undefined; 'tls-cert'?: string | undefined; 'tls-key'?: string | undefined; 'data-dir'?: string | undefined },
   env: NodeJS.ProcessEnv,
 ): ClientTls | undefined {
   const pick = (flag: string | undefined, name: string): string | undefined => flag ?? (env[name] === '' ? undefined : env[name]);
   const ca = pick(flags['tls-ca'], 'SEALD_TLS_CA');
   const cert = pick(flags['tls-cert'], 'SEALD_TLS_CERT');
   const key = pick(flags['tls-key'], 'SEALD_TLS_KEY');
-  if (ca === undefined && cert === undefined && key === undefined) return undefined;
-  if (ca === undefined || cert === undefined || key === undefined) {
-    throw new UsageError('mutual TLS needs --tls-ca, --tls-cert and --tls-key (or SEALD_TLS_CA, SEALD_TLS_CERT, SEALD_TLS_KEY)');
-  }
   const read = (file: string, what: string): Buffer => {
     try {
       return fs.readFileSync(file);
@@ -67,5 +70,15 @@ export function clientTls(
       throw new UsageError(`${what}: cannot read ${file}`);
     }
   };
+  if (cert === undefined && key === undefined) {
+    const demo = demoTlsFiles(path.resolve(pick(flags['data-dir'], 'SEALD_DATA_DIR') ?? DEFAULTS.dataDir));
+    if (fs.existsSync(demo.clientCert) && fs.existsSync(demo.clientKey)) {
+      return { ca: read(ca ?? demo.ca, ca === undefined ? 'the data directory\'s dev CA' : '--tls-ca'), cert: read(demo.clientCert, 'the demo client certificate'), key: read(demo.clientKey, 'the demo client key') };
+    }
+  }
+  if (ca === undefined && cert === undefined && key === undefined) return undefined;
+  if (ca === undefined || cert === undefined || key === undefined) {
+    throw new UsageError('mutual TLS needs --tls-ca, --tls-cert and --tls-key (or SEALD_TLS_CA, SEALD_TLS_CERT, SEALD_TLS_KEY)');
+  }
   return { ca: read(ca, '--tls-ca'), cert: read(cert, '--tls-cert'), key: read(key, '--tls-key') };
 }

@@ -68,6 +68,9 @@ export async function checkElectronicSeal(
     makerTrust: 'UNKNOWN',
   };
   report.seal = sealReport;
+  // GB/T 38540-2020 §6 SES_ESPropertyInfo.type: 1 a unit's (organisation's) seal, 2 a personal seal; other values
+  // are the issuer's own and name no kind seald knows.
+  report.sealKind ??= GB_SEAL_TYPE_KIND[seal.type] ?? null;
   if (hash === undefined) {
     report.integrity = 'UNSUPPORTED';
     report.reasons.push(`the seal signature's algorithm ${ses.signatureAlgorithm} names no hash seald knows for dataHash`);
@@ -142,3 +145,6 @@ export async function checkElectronicSeal(
   if (proven === undefined && !ses.timeInfo && !claimed) report.reasons.push('the seal signature claims no signing time: certificates checked at the current time');
   return signer.revocationSource !== undefined;
 }
+
+/** The kind names (src/auth/seal-kinds.ts) of GB/T 38540's seal types. */
+const GB_SEAL_TYPE_KIND: Record<number, string> = { 1: 'official', 2: 'personal' };

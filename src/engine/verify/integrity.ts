@@ -13,6 +13,7 @@ import type { ByteSource } from '../../pdf/source.ts';
 import { checkCms, digestRanges, parseCms, sm2ContentHash } from '../../crypto/signed-data.ts';
 import { DerError, readTlv } from '../../crypto/der.ts';
 import { placementOf } from '../../pdf/placement-record.ts';
+import { sealKindRecordOf } from '../../pdf/seal-kind-record.ts';
 import { describeSigner, type SignatureReport } from './report.ts';
 import { locateContents, signatureFields, type SignatureField } from '../../pdf/signature-fields.ts';
 import { evaluateTrust } from '../../crypto/trust.ts';
@@ -43,6 +44,7 @@ export async function checkSignature(
     field: field.name,
     revision: null,
     placement: placementOf(doc, sig),
+    sealKind: sealKindRecordOf(doc, sig),
     signer: null,
     claimedSigningTime: claimed?.toISOString() ?? null,
     timestampTime: null,

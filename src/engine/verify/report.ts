@@ -70,6 +70,12 @@ export interface SignatureReport {
   /** The revision this signature's /ByteRange ends with (1-based), or null when it ends at no revision end. */
   revision: number | null;
   placement: PlacementReport | null;
+  /**
+   * The kind of seal (official, contract, finance, invoice, legal_representative, personal): from seald's signed
+   * /Seald_SealKind (pdf/seal-kind-record.ts), or for a GB/T 38540 / GM/T 0031 seal its property type (1 official,
+   * 2 personal); null when the signature names none.
+   */
+  sealKind?: string | null;
   signer: SignerReport | null;
   /** /M of the signature dictionary, ISO 8601; a claim of the signer, not proven. */
   claimedSigningTime: string | null;

@@ -56,6 +56,8 @@ describe('GB/T 38540 / GM/T 0031 electronic seals in a PDF', () => {
           picture: { type: 'PNG', width: 40, height: 40 },
         });
         expect(sig.seal!.maker?.subject).toContain('SM2 other');
+        // property.type 1 (a unit's seal) is reported as the kind `official` (issue 22: sealKind in the report).
+        expect(sig.sealKind).toBe('official');
         expect(Buffer.from(sig.seal!.picture.data, 'base64').subarray(1, 4).toString()).toBe('PNG');
       });
     }
