@@ -59,6 +59,7 @@ export class PooledToken {
   readonly #keys = new Map<string, TokenKey>();
   #closing = false;
   #signObserver: SignObserver | undefined;
+  #moduleLost: (() => boolean) | undefined;
 
   private constructor(
     private readonly lease: ModuleLease,
@@ -246,12 +247,11 @@ export class PooledToken {
       return;
     }
     this.#closeSessions();
-    let found: FoundToken | undefined;
-    try {
-      found = matchTokens(listTokens(this.lease.module), this.config).find((t) => this.serial === '' || t.serial === this.serial);
-    } catch (error) {
-      this.#count(ckrOf(error));
-    }
+    let found = this.#findAgain();
+    // The module itself may be what failed: p11-kit's client module answers CKR_DEVICE_ERROR to every call once its
+    // server went away, and reconnects only in a new C_Initialize. The pool re-initialises the module when every token
+    // on it is down and idle (pool.ts), then the token is looked for once more.
+    if (found === undefined && this.#moduleLost?.() === true) found = this.#findAgain();
     if (found === undefined) {
       this.#setDown(`no token with ${describeWanted(this.config)}${this.serial ? ` and serial ${this.serial}` : ''} is present`);
       return;
@@ -264,6 +264,31 @@ export class PooledToken {
     this.#backoff.reset();
     this.#recoveries++;
     this.logger.warn({ sessions: this.#sessions.size, keys: [...this.#keys.keys()] }, 'token recovered: taking signs again');
+  }
+
+  /** The configured token among the module's slots now (same serial once known), or undefined (fault counted). */
+  #findAgain(): FoundToken | undefined {
+    try {
+      return matchTokens(listTokens(this.lease.module), this.config).find((t) => this.serial === '' || t.serial === this.serial);
+    } catch (error) {
+      this.#count(ckrOf(error));
+      return undefined;
+    }
+  }
+
+  /** `reset` is asked to re-initialise the module when a recovery probe cannot find the token; true when it did. */
+  onModuleLost(reset: () => boolean): void {
+    this.#moduleLost = reset;
+  }
+
+  /** Down, with no sign running: its sessions may go (before its module is re-initialised, which voids every handle). */
+  get idleAndDown(): boolean {
+    return this.state === 'down' && this.#sessions.busy === 0;
+  }
+
+  /** Close every session of an idle, down token (the module is about to be re-initialised). */
+  dropSessions(): void {
+    if (this.idleAndDown) this.#closeSessions();
   }
 
   /**
