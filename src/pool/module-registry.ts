@@ -15,6 +15,7 @@ import graphene from 'graphene-pk11';
 import pkcs11js from 'pkcs11js';
 import type { Logger } from 'pino';
 import { SealdError } from '../errors.ts';
+import { CallGate, servesOneCallAtATime } from './call-gate.ts';
 import { ckrOf } from './pkcs11-errors.ts';
 
 /** PKCS#11 v2.40 §5.4, CK_C_INITIALIZE_ARGS.flags. */
@@ -30,6 +31,8 @@ interface ModuleEntry {
   refs: number;
   initialised: boolean;
   env: Record<string, string>;
+  /** Set when the module serves one call at a time (call-gate.ts); signs on it then take turns. */
+  gate: CallGate | undefined;
 }
 
 export interface ModuleLease {
@@ -37,6 +40,8 @@ export interface ModuleLease {
   readonly module: graphene.Module;
   /** The pkcs11js binding under the graphene module (same object graphene's sessions call). */
   readonly lib: pkcs11js.PKCS11;
+  /** Present when the module serves one call at a time (p11-kit's client): signs take turns through it (call-gate.ts). */
+  readonly gate: CallGate | undefined;
   /** Drop this lease; the last one finalises the module. Idempotent. The caller must have no PKCS#11 call running. */
   release(): void;
   /**
@@ -94,7 +99,7 @@ export function acquireModule(path: string, opts: { env?: Record<string, string>
       });
     }
     const binding = module.lib as unknown as pkcs11js.PKCS11;
-    entry = { path: key, module, lib: binding, binding, refs: 0, initialised: false, env: {} };
+    entry = { path: key, module, lib: binding, binding, refs: 0, initialised: false, env: {}, gate: undefined };
     entries.set(key, entry);
   }
   if (!entry.initialised) {
@@ -110,6 +115,9 @@ export function acquireModule(path: string, opts: { env?: Record<string, string>
     module: held.module,
     get lib() {
       return held.lib;
+    },
+    get gate() {
+      return held.gate;
     },
     release() {
       if (released) return;
@@ -155,6 +163,8 @@ function initialize(entry: ModuleEntry, path: string, logger: Logger | undefined
   }
   const info = entry.lib.C_GetInfo();
   entry.initialised = true;
+  // Kept across a re-initialisation: signs may be queued on it.
+  entry.gate ??= servesOneCallAtATime(info.manufacturerID) ? new CallGate() : undefined;
   logger?.info(
     {
       module: entry.path,
@@ -162,6 +172,7 @@ function initialize(entry: ModuleEntry, path: string, logger: Logger | undefined
       manufacturer: info.manufacturerID.trim(),
       version: `${info.libraryVersion.major}.${info.libraryVersion.minor}`,
       cryptoki: `${info.cryptokiVersion.major}.${info.cryptokiVersion.minor}`,
+      oneCallAtATime: entry.gate !== undefined,
     },
     'PKCS#11 module initialised (CKF_OS_LOCKING_OK)',
   );

@@ -94,12 +94,12 @@ class PoolSigner implements ActivatableSigner {
 }
 
 /**
- * Re-initialise a module whose tokens are all down and idle (no C_Sign running: finalising under a running sign is
+ * Re-initialise a module whose tokens are all down (or quarantined) and idle (no C_Sign running: finalising under a running sign is
  * known to crash SoftHSM, NOTES.md). Their sessions are closed first, since a new C_Initialize voids every handle and
  * may hand the same numbers out again. True when the module was re-initialised.
  */
 function reinitializeWhenAllDown(lease: ModuleLease, tokens: readonly PooledToken[], logger: Logger): boolean {
-  if (!tokens.every((t) => t.idleAndDown)) return false;
+  if (!tokens.every((t) => t.idleAndUnusable)) return false;
   for (const token of tokens) token.dropSessions();
   try {
     lease.reinitialize();

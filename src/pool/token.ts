@@ -281,14 +281,17 @@ export class PooledToken {
     this.#moduleLost = reset;
   }
 
-  /** Down, with no sign running: its sessions may go (before its module is re-initialised, which voids every handle). */
-  get idleAndDown(): boolean {
-    return this.state === 'down' && this.#sessions.busy === 0;
+  /**
+   * Not signing (down or quarantined) and no sign running: its sessions may go (before its module is re-initialised,
+   * which voids every handle).
+   */
+  get idleAndUnusable(): boolean {
+    return this.state !== 'ready' && this.#sessions.busy === 0;
   }
 
-  /** Close every session of an idle, down token (the module is about to be re-initialised). */
+  /** Close every session of an idle, unusable token (the module is about to be re-initialised). */
   dropSessions(): void {
-    if (this.idleAndDown) this.#closeSessions();
+    if (this.idleAndUnusable) this.#closeSessions();
   }
 
   /**
@@ -297,6 +300,8 @@ export class PooledToken {
    */
   #probeSessions(): void {
     if (this.#closing || this.state !== 'ready') return;
+    // A sign holds the module's one connection: it proves the module alive, and a synchronous probe would wait for it.
+    if (this.lease.gate?.busy === true) return;
     let loggedOut: PooledSession | undefined;
     for (const slot of this.#sessions.idle()) {
       try {
@@ -434,7 +439,23 @@ export class PooledToken {
     this.#sessions.failWaiters(this.unavailableError());
   }
 
+  /**
+   * On a module that serves one call at a time (call-gate.ts), the whole sign — C_SignInit, context login, C_Sign and
+   * any reopen or re-login — runs once no other sign is on the module; the token's state is checked again after the
+   * wait, since it may have gone down meanwhile.
+   */
   async #signOnSession(slot: PooledSession, keyLabel: string, input: Uint8Array, activation: SignatureActivation | undefined): Promise<Uint8Array> {
+    const gate = this.lease.gate;
+    if (gate === undefined) return this.#signWithRetries(slot, keyLabel, input, activation);
+    await gate.enter();
+    try {
+      return await this.#signWithRetries(slot, keyLabel, input, activation);
+    } finally {
+      gate.leave();
+    }
+  }
+
+  async #signWithRetries(slot: PooledSession, keyLabel: string, input: Uint8Array, activation: SignatureActivation | undefined): Promise<Uint8Array> {
     let reopened = false;
     let reloggedIn = false;
     for (;;) {

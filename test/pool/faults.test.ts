@@ -292,4 +292,5 @@ describe.each(PKCS11_PATHS)('token faults under load on a replica set (real Soft
     expect(lines.some((l) => l.level === 50 && /quarantined/.test(l.msg))).toBe(true);
     expect(log.lines.join('')).not.toContain(PIN);
   });
+
 });
