@@ -1,14 +1,15 @@
 /**
  * seald on a remote PKCS#11 module against the same token reached directly (issue 21 item 4).
  *
- *   npx tsx bench/remote-module.ts [--rounds 3] [--concurrency 8] [--spy] [--only direct|remote]
+ *   npx tsx bench/remote-module.ts [--rounds 3] [--concurrency 8] [--only direct|remote] [--spy] [--profile]
+ *                                  [--sessions N] [--uv N] [--verbose]
  *
  * The bench token (bench/token.ts) is served by `p11-kit server` over a Unix socket (test/pool/p11-kit-remote.ts) and
  * a second `seald serve` loads p11-kit-client.so with P11_KIT_SERVER_ADDRESS; both servers get the same
- * configuration otherwise. Each round runs the `seald batch` CLI over the bench corpus (76 documents) against each
- * server, start-up of the CLI included, as the issue's figures were taken. The server's event-loop delay is read
- * from its metrics endpoint (seald_nodejs_eventloop_lag… is not exported: the bench reads
- * `seald_event_loop_delay_seconds` when present, else nothing).
+ * configuration otherwise (bench/out/data/seald-remote.yaml beside the bench's own), idempotency off. Each round runs
+ * the `seald batch` CLI over the bench corpus (76 documents) against each server, start-up of the CLI included, as
+ * the issue's figures were taken. --sessions sets the remote token's session count, --uv the servers'
+ * UV_THREADPOOL_SIZE, --profile writes V8 CPU profiles to bench/out/profile-remote/ (read them with bench/profile.ts).
  *
  * --spy loads the remote module through OpenSC's pkcs11-spy.so (PKCS11SPY=p11-kit-client.so) and prints how many
  * times each PKCS#11 function ran per sealed document: an independent count of what seald asks of the module.
