@@ -18,6 +18,10 @@ export const TEST_TOOLS = [
   // depends on libsofthsm2, which ships the module.
   { package: 'softhsm2', commands: ['softhsm2-util'], files: [] },
   { package: 'libsofthsm2', commands: [], files: ['/usr/lib/softhsm/libsofthsm2.so'] },
+  // The second, remote PKCS#11 path of the pool tests: SoftHSM behind `p11-kit server`, reached through p11-kit's
+  // client module (test/pool/p11-kit-remote.ts, pkcs11-paths.ts).
+  { package: 'p11-kit', commands: ['p11-kit'], files: [] },
+  { package: 'p11-kit-modules', commands: [], files: ['/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so'] },
   { package: 'poppler-utils', commands: ['pdfsig', 'pdfinfo', 'pdftotext', 'pdftoppm', 'pdffonts'], files: [] },
   // pdftotext reads non-embedded CJK fonts only through poppler-data's CMaps (the keyword finder is checked with it).
   { package: 'poppler-data', commands: [], files: ['/usr/share/poppler/cMap'] },

@@ -15,6 +15,7 @@ import graphene from 'graphene-pk11';
 import pkcs11js from 'pkcs11js';
 import type { Logger } from 'pino';
 import { SealdError } from '../errors.ts';
+import { CallGate, servesOneCallAtATime } from './call-gate.ts';
 import { ckrOf } from './pkcs11-errors.ts';
 
 /** PKCS#11 v2.40 §5.4, CK_C_INITIALIZE_ARGS.flags. */
@@ -30,6 +31,8 @@ interface ModuleEntry {
   refs: number;
   initialised: boolean;
   env: Record<string, string>;
+  /** Set when the module serves one call at a time (call-gate.ts); signs on it then take turns. */
+  gate: CallGate | undefined;
 }
 
 export interface ModuleLease {
@@ -37,8 +40,17 @@ export interface ModuleLease {
   readonly module: graphene.Module;
   /** The pkcs11js binding under the graphene module (same object graphene's sessions call). */
   readonly lib: pkcs11js.PKCS11;
+  /** Present when the module serves one call at a time (p11-kit's client): signs take turns through it (call-gate.ts). */
+  readonly gate: CallGate | undefined;
   /** Drop this lease; the last one finalises the module. Idempotent. The caller must have no PKCS#11 call running. */
   release(): void;
+  /**
+   * C_Finalize then C_Initialize again (same flags, same environment): the one way PKCS#11 offers to reset a module
+   * whose connection to its device is gone. Every session and login of every lease holder ends. For the pool's
+   * recovery of a module that answers every call with a device fault (token.ts); the caller must have no PKCS#11
+   * call running on the module.
+   */
+  reinitialize(): void;
 }
 
 const entries = new Map<string, ModuleEntry>();
@@ -58,8 +70,9 @@ function canonicalPath(path: string): string {
 
 /**
  * Lease the module at `path`, loading and initialising it (with CKF_OS_LOCKING_OK) if nobody holds it.
- * `env` is applied to process.env before the first C_Initialize; a lease asking for other values while the module
- * is initialised is refused, because the module has already read its environment.
+ * `env` is applied to process.env before the library is loaded and before each first C_Initialize; a lease asking for
+ * other values while the module is initialised is refused, because the module has already read its environment (and a
+ * module that reads it on load, like p11-kit's client, keeps the first values for the life of the process).
  */
 export function acquireModule(path: string, opts: { env?: Record<string, string>; logger?: Logger } = {}): ModuleLease {
   const key = canonicalPath(path);
@@ -74,6 +87,9 @@ export function acquireModule(path: string, opts: { env?: Record<string, string>
     );
   }
   if (entry === undefined) {
+    // Some modules read their environment when loaded, not in C_Initialize: p11-kit's client module takes
+    // P11_KIT_SERVER_ADDRESS in C_GetFunctionList, which graphene calls on load (and never reads it again).
+    for (const [name, value] of Object.entries(env)) process.env[name] = value;
     let module: graphene.Module;
     try {
       module = graphene.Module.load(key);
@@ -83,35 +99,13 @@ export function acquireModule(path: string, opts: { env?: Record<string, string>
       });
     }
     const binding = module.lib as unknown as pkcs11js.PKCS11;
-    entry = { path: key, module, lib: binding, binding, refs: 0, initialised: false, env: {} };
+    entry = { path: key, module, lib: binding, binding, refs: 0, initialised: false, env: {}, gate: undefined };
     entries.set(key, entry);
   }
   if (!entry.initialised) {
     for (const [name, value] of Object.entries(env)) process.env[name] = value;
-    try {
-      entry.lib.C_Initialize({ flags: CKF_OS_LOCKING_OK });
-    } catch (cause) {
-      if (ckrOf(cause) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
-        throw new SealdError('unavailable', 'PKCS11_INITIALIZE', `C_Initialize of ${path} failed: ${ckrOf(cause) ?? (cause as Error).message}`, {
-          cause,
-        });
-      }
-      // Someone outside this registry initialised it (another binding of the same library): its flags apply.
-      opts.logger?.warn({ module: key }, 'PKCS#11 module was already initialised outside seald; CKF_OS_LOCKING_OK cannot be guaranteed');
-    }
-    const info = entry.lib.C_GetInfo();
-    entry.initialised = true;
+    initialize(entry, path, opts.logger);
     entry.env = { ...env };
-    opts.logger?.info(
-      {
-        module: key,
-        library: info.libraryDescription.trim(),
-        manufacturer: info.manufacturerID.trim(),
-        version: `${info.libraryVersion.major}.${info.libraryVersion.minor}`,
-        cryptoki: `${info.cryptokiVersion.major}.${info.cryptokiVersion.minor}`,
-      },
-      'PKCS#11 module initialised (CKF_OS_LOCKING_OK)',
-    );
   }
   entry.refs++;
   const held = entry;
@@ -121,6 +115,9 @@ export function acquireModule(path: string, opts: { env?: Record<string, string>
     module: held.module,
     get lib() {
       return held.lib;
+    },
+    get gate() {
+      return held.gate;
     },
     release() {
       if (released) return;
@@ -136,7 +133,49 @@ export function acquireModule(path: string, opts: { env?: Record<string, string>
         opts.logger?.info({ module: held.path }, 'PKCS#11 module finalised');
       }
     },
+    reinitialize() {
+      if (released) throw new SealdError('precondition', 'PKCS11_NOT_LEASED', `PKCS#11 module ${path} is not in use: lease it first`);
+      try {
+        held.lib.C_Finalize();
+      } catch (cause) {
+        // Expected when the module lost its device: the finalise is only there to allow the C_Initialize.
+        opts.logger?.debug({ module: held.path, ckr: ckrOf(cause) }, 'C_Finalize before re-initialising failed');
+      }
+      held.initialised = false;
+      initialize(held, path, opts.logger);
+      opts.logger?.warn({ module: held.path }, 'PKCS#11 module re-initialised');
+    },
   };
+}
+
+/** C_Initialize with CKF_OS_LOCKING_OK, then C_GetInfo for the log; marks the entry initialised. */
+function initialize(entry: ModuleEntry, path: string, logger: Logger | undefined): void {
+  try {
+    entry.lib.C_Initialize({ flags: CKF_OS_LOCKING_OK });
+  } catch (cause) {
+    if (ckrOf(cause) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
+      throw new SealdError('unavailable', 'PKCS11_INITIALIZE', `C_Initialize of ${path} failed: ${ckrOf(cause) ?? (cause as Error).message}`, {
+        cause,
+      });
+    }
+    // Someone outside this registry initialised it (another binding of the same library): its flags apply.
+    logger?.warn({ module: entry.path }, 'PKCS#11 module was already initialised outside seald; CKF_OS_LOCKING_OK cannot be guaranteed');
+  }
+  const info = entry.lib.C_GetInfo();
+  entry.initialised = true;
+  // Kept across a re-initialisation: signs may be queued on it.
+  entry.gate ??= servesOneCallAtATime(info.manufacturerID) ? new CallGate() : undefined;
+  logger?.info(
+    {
+      module: entry.path,
+      library: info.libraryDescription.trim(),
+      manufacturer: info.manufacturerID.trim(),
+      version: `${info.libraryVersion.major}.${info.libraryVersion.minor}`,
+      cryptoki: `${info.cryptokiVersion.major}.${info.cryptokiVersion.minor}`,
+      oneCallAtATime: entry.gate !== undefined,
+    },
+    'PKCS#11 module initialised (CKF_OS_LOCKING_OK)',
+  );
 }
 
 /** Leases currently held on a module (0 when it is not loaded or finalised). For status and tests. */

@@ -93,6 +93,23 @@ class PoolSigner implements ActivatableSigner {
   }
 }
 
+/**
+ * Re-initialise a module whose tokens are all down (or quarantined) and idle (no C_Sign running: finalising under a running sign is
+ * known to crash SoftHSM, NOTES.md). Their sessions are closed first, since a new C_Initialize voids every handle and
+ * may hand the same numbers out again. True when the module was re-initialised.
+ */
+function reinitializeWhenAllDown(lease: ModuleLease, tokens: readonly PooledToken[], logger: Logger): boolean {
+  if (!tokens.every((t) => t.idleAndUnusable)) return false;
+  for (const token of tokens) token.dropSessions();
+  try {
+    lease.reinitialize();
+    return true;
+  } catch (error) {
+    logger.warn({ module: lease.path, err: (error as Error).message }, 'PKCS#11 module could not be re-initialised; probing again later');
+    return false;
+  }
+}
+
 export class TokenPool {
   #closed: Promise<void> | undefined;
 
@@ -137,6 +154,8 @@ export class TokenPool {
           }
           tokens.push(PooledToken.warmUp(lease, found, tokenConfig, log, timing));
         }
+        const onModule = tokens.slice(tokens.length - moduleConfig.tokens.length);
+        for (const token of onModule) token.onModuleLost(() => reinitializeWhenAllDown(lease, onModule, log));
       }
     } catch (error) {
       await Promise.all(tokens.map((t) => t.close()));

@@ -59,6 +59,7 @@ export class PooledToken {
   readonly #keys = new Map<string, TokenKey>();
   #closing = false;
   #signObserver: SignObserver | undefined;
+  #moduleLost: (() => boolean) | undefined;
 
   private constructor(
     private readonly lease: ModuleLease,
@@ -246,12 +247,11 @@ export class PooledToken {
       return;
     }
     this.#closeSessions();
-    let found: FoundToken | undefined;
-    try {
-      found = matchTokens(listTokens(this.lease.module), this.config).find((t) => this.serial === '' || t.serial === this.serial);
-    } catch (error) {
-      this.#count(ckrOf(error));
-    }
+    let found = this.#findAgain();
+    // The module itself may be what failed: p11-kit's client module answers CKR_DEVICE_ERROR to every call once its
+    // server went away, and reconnects only in a new C_Initialize. The pool re-initialises the module when every token
+    // on it is down and idle (pool.ts), then the token is looked for once more.
+    if (found === undefined && this.#moduleLost?.() === true) found = this.#findAgain();
     if (found === undefined) {
       this.#setDown(`no token with ${describeWanted(this.config)}${this.serial ? ` and serial ${this.serial}` : ''} is present`);
       return;
@@ -266,12 +266,42 @@ export class PooledToken {
     this.logger.warn({ sessions: this.#sessions.size, keys: [...this.#keys.keys()] }, 'token recovered: taking signs again');
   }
 
+  /** The configured token among the module's slots now (same serial once known), or undefined (fault counted). */
+  #findAgain(): FoundToken | undefined {
+    try {
+      return matchTokens(listTokens(this.lease.module), this.config).find((t) => this.serial === '' || t.serial === this.serial);
+    } catch (error) {
+      this.#count(ckrOf(error));
+      return undefined;
+    }
+  }
+
+  /** `reset` is asked to re-initialise the module when a recovery probe cannot find the token; true when it did. */
+  onModuleLost(reset: () => boolean): void {
+    this.#moduleLost = reset;
+  }
+
+  /**
+   * Not signing (down or quarantined) and no sign running: its sessions may go (before its module is re-initialised,
+   * which voids every handle).
+   */
+  get idleAndUnusable(): boolean {
+    return this.state !== 'ready' && this.#sessions.busy === 0;
+  }
+
+  /** Close every session of an idle, unusable token (the module is about to be re-initialised). */
+  dropSessions(): void {
+    if (this.idleAndUnusable) this.#closeSessions();
+  }
+
   /**
    * Keep-alive: ask the token about each idle session (C_GetSessionInfo, synchronous and cheap). A lost session is
    * reopened, a lost login redone, a device fault takes the token down — before a request meets any of them.
    */
   #probeSessions(): void {
     if (this.#closing || this.state !== 'ready') return;
+    // A sign holds the module's one connection: it proves the module alive, and a synchronous probe would wait for it.
+    if (this.lease.gate?.busy === true) return;
     let loggedOut: PooledSession | undefined;
     for (const slot of this.#sessions.idle()) {
       try {
@@ -409,7 +439,23 @@ export class PooledToken {
     this.#sessions.failWaiters(this.unavailableError());
   }
 
+  /**
+   * On a module that serves one call at a time (call-gate.ts), the whole sign — C_SignInit, context login, C_Sign and
+   * any reopen or re-login — runs once no other sign is on the module; the token's state is checked again after the
+   * wait, since it may have gone down meanwhile.
+   */
   async #signOnSession(slot: PooledSession, keyLabel: string, input: Uint8Array, activation: SignatureActivation | undefined): Promise<Uint8Array> {
+    const gate = this.lease.gate;
+    if (gate === undefined) return this.#signWithRetries(slot, keyLabel, input, activation);
+    await gate.enter();
+    try {
+      return await this.#signWithRetries(slot, keyLabel, input, activation);
+    } finally {
+      gate.leave();
+    }
+  }
+
+  async #signWithRetries(slot: PooledSession, keyLabel: string, input: Uint8Array, activation: SignatureActivation | undefined): Promise<Uint8Array> {
     let reopened = false;
     let reloggedIn = false;
     for (;;) {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../src/pool/admin.ts';
 import { TokenPool } from '../../src/pool/pool.ts';
 import type { Signer } from '../../src/crypto/signer.ts';
+import { openPkcs11Path, PKCS11_PATHS, type Pkcs11Path } from './pkcs11-paths.ts';
 import { capturedLogger, createSoftHsm, SOFTHSM_MODULE, type SoftHsm } from './softhsm.ts';
 
 const PIN = 'perf-PIN-1';
@@ -42,8 +43,9 @@ async function measure(signer: Signer, publicKey: KeyObject, total: number) {
   };
 }
 
-describe('event loop under 4-in-flight signing', () => {
+describe.each(PKCS11_PATHS)('event loop under 4-in-flight signing (SoftHSM through %s)', (pathName) => {
   let pool: TokenPool;
+  let p11: Pkcs11Path;
   let rsaKey: KeyObject;
   let ecKey: KeyObject;
   let hsm: SoftHsm;
@@ -55,14 +57,16 @@ describe('event loop under 4-in-flight signing', () => {
     const ec = generateKeyPair(SOFTHSM_MODULE, 'perf', PIN, { label: 'ec', type: 'EC-P256', env: hsm.env });
     rsaKey = createPublicKey({ key: Buffer.from(rsa), format: 'der', type: 'spki' });
     ecKey = createPublicKey({ key: Buffer.from(ec), format: 'der', type: 'spki' });
+    p11 = await openPkcs11Path(pathName, hsm);
     pool = await TokenPool.open(
-      { module: SOFTHSM_MODULE, env: hsm.env, tokens: [{ label: 'perf', pin: { value: PIN }, sessions: IN_FLIGHT }] },
+      { module: p11.module, env: p11.env, tokens: [{ label: 'perf', pin: { value: PIN }, sessions: IN_FLIGHT }] },
       capturedLogger().logger,
     );
   });
 
   afterAll(async () => {
     await pool?.close();
+    await p11?.close();
     if (hsm) await rm(hsm.dir, { recursive: true, force: true });
   });
 
@@ -76,19 +80,19 @@ describe('event loop under 4-in-flight signing', () => {
 
   it('200 RSA-2048 signs: all verify; event-loop delay reported', async () => {
     const result = await measure(pool.signer('rsa', []), rsaKey, 200);
-    console.log(`RSA-2048, ${IN_FLIGHT} in flight, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}:`, result);
+    console.log(`[${pathName}] RSA-2048, ${IN_FLIGHT} in flight, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}:`, result);
     expect(result.verified).toBe(200);
   });
 
   it('2000 RSA-2048 signs (a longer sample for the percentiles): all verify', async () => {
     const result = await measure(pool.signer('rsa', []), rsaKey, 2000);
-    console.log(`RSA-2048 x2000, ${IN_FLIGHT} in flight:`, result);
+    console.log(`[${pathName}] RSA-2048 x2000, ${IN_FLIGHT} in flight:`, result);
     expect(result.verified).toBe(2000);
   });
 
   it('1000 ECDSA P-256 signs: all verify; event-loop delay reported', async () => {
     const result = await measure(pool.signer('ec', []), ecKey, 1000);
-    console.log(`ECDSA P-256, ${IN_FLIGHT} in flight:`, result);
+    console.log(`[${pathName}] ECDSA P-256, ${IN_FLIGHT} in flight:`, result);
     expect(result.verified).toBe(1000);
   });
 });

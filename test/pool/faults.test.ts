@@ -14,7 +14,8 @@ import { SealdError } from '../../src/errors.ts';
 import { moduleLeases } from '../../src/pool/module-registry.ts';
 import { TokenPool } from '../../src/pool/pool.ts';
 import { FaultInjector, type FaultRule } from './fault-injector.ts';
-import { capturedLogger, createSoftHsm, SOFTHSM_MODULE, type SoftHsm } from './softhsm.ts';
+import { openPkcs11Path, PKCS11_PATHS, type Pkcs11Path } from './pkcs11-paths.ts';
+import { capturedLogger, createSoftHsm, type SoftHsm } from './softhsm.ts';
 
 const PIN = 'replica-PIN-9';
 const WORKERS = 8;
@@ -28,8 +29,9 @@ interface LoadResult {
   badSignatures: number;
 }
 
-describe('token faults under load on a replica set (real SoftHSM, injected faults)', () => {
+describe.each(PKCS11_PATHS)('token faults under load on a replica set (real SoftHSM through %s, injected faults)', (pathName) => {
   let hsm: SoftHsm;
+  let p11: Pkcs11Path;
   let injector: FaultInjector;
   let pool: TokenPool;
   let signer: Signer;
@@ -55,11 +57,12 @@ describe('token faults under load on a replica set (real SoftHSM, injected fault
       subject: { commonName: 'replica test' },
       validity: { notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000) },
     });
-    injector = FaultInjector.install(SOFTHSM_MODULE, hsm.env);
+    p11 = await openPkcs11Path(pathName, hsm);
+    injector = FaultInjector.install(p11.module, p11.env);
     pool = await TokenPool.open(
       {
-        module: SOFTHSM_MODULE,
-        env: hsm.env,
+        module: p11.module,
+        env: p11.env,
         tokens: [
           { label: 'rep-a', pin: { value: PIN }, sessions: 2 },
           { label: 'rep-b', pin: { value: PIN }, sessions: 2 },
@@ -83,7 +86,8 @@ describe('token faults under load on a replica set (real SoftHSM, injected fault
     expect(injector.openSessions).toBe(0);
     expect(injector.violations).toEqual([]);
     injector?.uninstall();
-    expect(moduleLeases(SOFTHSM_MODULE)).toBe(0);
+    expect(moduleLeases(p11.module)).toBe(0);
+    await p11?.close();
     if (hsm) await rm(hsm.dir, { recursive: true, force: true });
   });
 
@@ -288,4 +292,5 @@ describe('token faults under load on a replica set (real SoftHSM, injected fault
     expect(lines.some((l) => l.level === 50 && /quarantined/.test(l.msg))).toBe(true);
     expect(log.lines.join('')).not.toContain(PIN);
   });
+
 });

@@ -6,13 +6,15 @@ import { createDevCa, issueEndEntityCertificate } from '../../src/crypto/dev-ca.
 import { generateKeyPair } from '../../src/pool/admin.ts';
 import { acquireModule, type ModuleLease } from '../../src/pool/module-registry.ts';
 import { TokenPool } from '../../src/pool/pool.ts';
+import { openPkcs11Path, PKCS11_PATHS, type Pkcs11Path } from './pkcs11-paths.ts';
 import { capturedLogger, createSoftHsm, SOFTHSM_MODULE, type SoftHsm } from './softhsm.ts';
 
 const RIGHT_PIN = 'right-PIN-42';
 const WRONG_PIN = 'wrong-PIN-x7';
 
-describe('wrong PIN → quarantine after exactly one C_Login', () => {
+describe.each(PKCS11_PATHS)('wrong PIN → quarantine after exactly one C_Login (SoftHSM through %s)', (pathName) => {
   let hsm: SoftHsm;
+  let p11: Pkcs11Path;
   let lease: ModuleLease;
   let logins = 0;
   let spki: Uint8Array;
@@ -32,7 +34,8 @@ describe('wrong PIN → quarantine after exactly one C_Login', () => {
       validity: { notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000) },
     });
     // Count real login attempts: wrap the module's own C_Login (graphene's Session.login calls it).
-    lease = acquireModule(SOFTHSM_MODULE, { env: hsm.env });
+    p11 = await openPkcs11Path(pathName, hsm);
+    lease = acquireModule(p11.module, { env: p11.env });
     const realLogin = lease.lib.C_Login;
     lease.lib.C_Login = function (this: unknown, ...args: unknown[]) {
       logins++;
@@ -43,11 +46,12 @@ describe('wrong PIN → quarantine after exactly one C_Login', () => {
   afterAll(async () => {
     await Promise.all(pools.map((p) => p.close()));
     lease?.release();
+    await p11?.close();
     if (hsm) await rm(hsm.dir, { recursive: true, force: true });
   });
 
   async function open(pin: { value?: string; file?: string; env?: string }): Promise<TokenPool> {
-    const pool = await TokenPool.open({ module: SOFTHSM_MODULE, env: hsm.env, tokens: [{ label: 'q', pin }] }, log.logger);
+    const pool = await TokenPool.open({ module: p11.module, env: p11.env, tokens: [{ label: 'q', pin }] }, log.logger);
     pools.push(pool);
     return pool;
   }

@@ -1,7 +1,7 @@
 /**
  * A real seald server (bootstrap: config → token pool → seals → gRPC, with the output check) over a replica set of
  * two SoftHSM tokens holding the same RSA key, with the fault injector around the real module, for the service
- * tests of the pool under load and faults.
+ * tests of the pool under load and faults; on SoftHSM directly or behind p11-kit (pkcs11-paths.ts).
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -17,7 +17,8 @@ import { drawOrganizationSeal } from '../../src/provision/seal-image.ts';
 import { startSealdServer } from '../../src/server/bootstrap.ts';
 import type { SealdServer } from '../../src/server/server.ts';
 import { FaultInjector } from './fault-injector.ts';
-import { createSoftHsm, SOFTHSM_MODULE, type SoftHsm } from './softhsm.ts';
+import { openPkcs11Path, type Pkcs11PathName } from './pkcs11-paths.ts';
+import { createSoftHsm, type SoftHsm } from './softhsm.ts';
 
 const PIN = 'service-PIN-5';
 
@@ -34,7 +35,7 @@ export interface ServiceSetup {
   close(): Promise<void>;
 }
 
-export async function startService(limits: Record<string, string | number> = {}): Promise<ServiceSetup> {
+export async function startService(limits: Record<string, string | number> = {}, pathName: Pkcs11PathName = 'direct'): Promise<ServiceSetup> {
   const hsm = await createSoftHsm();
   await hsm.initToken('svc-a', PIN);
   await hsm.initToken('svc-b', PIN);
@@ -49,6 +50,7 @@ export async function startService(limits: Record<string, string | number> = {})
     subject: { organization: 'Load Test Ltd', commonName: 'Load Test Ltd seal' },
     validity: { notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000) },
   });
+  const p11 = await openPkcs11Path(pathName, hsm);
   const dir = join(hsm.dir, 'server');
   await mkdir(dir);
   const caPem = join(dir, 'ca.pem');
@@ -65,8 +67,8 @@ export async function startService(limits: Record<string, string | number> = {})
       'limits:',
       ...limitLines,
       'pkcs11:',
-      `  module: ${SOFTHSM_MODULE}`,
-      `  env: { SOFTHSM2_CONF: ${hsm.conf} }`,
+      `  module: ${p11.module}`,
+      `  env: ${JSON.stringify(p11.env)}`,
       '  health: { keep_alive_seconds: 2, retry_min_seconds: 0.05, retry_max_seconds: 0.5 }',
       '  tokens:',
       '    - { label: svc-a, pin: { file: pin } }',
@@ -76,7 +78,7 @@ export async function startService(limits: Record<string, string | number> = {})
       '',
     ].join('\n'),
   );
-  const injector = FaultInjector.install(SOFTHSM_MODULE, hsm.env);
+  const injector = FaultInjector.install(p11.module, p11.env);
   const logs: string[] = [];
   const logger = pino(
     { level: 'info' },
@@ -110,6 +112,7 @@ export async function startService(limits: Record<string, string | number> = {})
       client.close();
       await server.shutdown('test over');
       injector.uninstall();
+      await p11.close();
       await rm(hsm.dir, { recursive: true, force: true });
     },
   };

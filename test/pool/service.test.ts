@@ -23,6 +23,7 @@ import { extractSignatures, opensslCmsVerify, pdfsig } from '../support/tools.ts
 import { healthCheck, spoolFiles } from '../server/harness.ts';
 import { measureLoopDelay } from './loop-delay.ts';
 import { paddedPdf, startService, type ServiceSetup } from './service-setup.ts';
+import { PKCS11_PATHS } from './pkcs11-paths.ts';
 
 const header = create(SealHeaderSchema, {
   sealId: 'org',
@@ -35,12 +36,12 @@ interface Outcome {
   error?: unknown;
 }
 
-describe('the seal service under load and faults (2 SoftHSM tokens, one key)', () => {
+describe.each(PKCS11_PATHS)('the seal service under load and faults (2 SoftHSM tokens through %s, one key)', (pathName) => {
   let svc: ServiceSetup;
   let documents: Uint8Array[];
 
   beforeAll(async () => {
-    svc = await startService();
+    svc = await startService({}, pathName);
     documents = [
       await readFile(await fixture('simple')),
       await readFile(await fixture('cjk-contract')),
