@@ -136,7 +136,7 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
     }
     r.verdict = signatureVerdict(r);
     if (r.weakAlgorithm && r.verdict === 'INDETERMINATE' && r.trust === 'TRUSTED' && r.integrity === 'INTACT' && r.changesAfter !== 'NOT_ALLOWED') {
-      r.reasons.push(`the signature relies on ${r.weakAlgorithm}, a weak algorithm: acceptable only with a time-stamp from before its sunset (end of 2009), and none proves that`);
+      r.reasons.push(`the signature relies on ${r.weakAlgorithm}, a weak algorithm: acceptable only with a time-stamp from before its sunset (2012-08-01, as EU DSS's default policy), and none proves that`);
     }
   }
   assignLevels(reports, revocationEmbedded, firstDssRevision(revisions, docAt));
@@ -155,8 +155,11 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
     verdict = worse(verdict, 'INVALID');
     reasons.push(opened.damaged);
   }
-  // Structure that hides or rewrites history is forged whether or not a signature it hides is still found.
-  const tricks = judged.filter((c) => STRUCTURAL_TRICKS.has(c.kind));
+  // Structure that hides or rewrites history is forged whether or not a signature it hides is still found — once a
+  // signature exists to be fooled. Up to the first signed revision every signature covers the bytes as they are, so
+  // a writer's quirk there fools no one (MS Word's hybrid files: an empty update whose /XRefStm, in the original's
+  // bytes, lists the original's compressed objects; DSS's TEST2_signed_with_zero_policy_hash.pdf).
+  const tricks = judged.filter((c) => STRUCTURAL_TRICKS.has(c.kind) && (first === undefined || c.revision > first.revision!));
   if (tricks.length > 0) {
     verdict = worse(verdict, 'INVALID');
     reasons.push(`the file's structure hides or rewrites revisions: ${tricks.slice(0, 3).map((c) => c.description).join('; ')}`);
@@ -218,12 +221,13 @@ function signatureVerdict(r: SignatureReport): SignatureReport['verdict'] {
 }
 
 /**
- * SHA-1 is weak (ETSI TS 119 312; DSS's default validation policy): a signature that relies on it is acceptable only
- * with a proof of existence — a verified time-stamp — from before its sunset, here the end of 2009 (after which
- * ETSI's algorithm catalogue no longer lists SHA-1 for new signatures). Otherwise INDETERMINATE,
+ * SHA-1 is weak: a signature that relies on it is acceptable only with a proof of existence — a verified time-stamp
+ * — from before its sunset. The date is EU DSS's default validation policy's: `AlgoExpirationDate`,
+ * `<Algo Date="2012-08-01">SHA1</Algo>` (ETSI TS 119 312 v1.5.1), in esig/dss
+ * dss-policy-jaxb/src/main/resources/policy/constraint.xml at d9473b8efe. Otherwise INDETERMINATE,
  * CRYPTO_CONSTRAINTS_FAILURE_NO_POE: intact and perhaps genuine, but nothing proves it was made while SHA-1 was safe.
  */
-const SHA1_SUNSET = Date.UTC(2010, 0, 1);
+const SHA1_SUNSET = Date.UTC(2012, 7, 1);
 
 function provenBeforeSunset(r: SignatureReport): boolean {
   if (r.timestampTime === null) return false;
