@@ -8,7 +8,8 @@
  *
  * With --expect, each file the manifest names is scored against the verdict its suite's own test asserts
  * (docs/verify.md, "Measured on other people's files"): SOUND must not be INVALID (else a false alarm), FLAGGED must
- * be INVALID (else a forged document passed), INDETERMINATE must be neither VALID nor INVALID.
+ * be INVALID (else a forged document passed), INDETERMINATE must be neither VALID nor INVALID, TST_FAILED needs a
+ * signature time-stamp FAILED or a document time-stamp not INTACT (else a forged time passed).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -55,6 +56,9 @@ for (const name of [...names].sort()) {
   if (want === 'SOUND' && report.verdict === 'INVALID') score.falseAlarms.push(line);
   else if (want === 'FLAGGED' && report.verdict !== 'INVALID') score.forgedPassed.push(line);
   else if (want === 'INDETERMINATE' && report.verdict !== 'INDETERMINATE') score.other.push(`(expected INDETERMINATE) ${line}`);
+  else if (want === 'TST_FAILED' && !report.signatures.some((s) => s.signatureTimestamp === 'FAILED' || (s.subFilter === 'ETSI.RFC3161' && s.integrity !== 'INTACT'))) {
+    score.forgedPassed.push(`(a time-stamp should fail) ${line}`);
+  }
   else score.exact++;
 }
 console.log(`${files} signed files in ${dir}`);

@@ -26,6 +26,7 @@ import { placementOf } from '../../pdf/placement-record.ts';
 import { appearanceUse, belongsToFilled, referrerIndex } from './appearance-use.ts';
 import { isMarkupAnnotation, isSealMark, protectedBoxesOf } from './annotation-rules.ts';
 import { structureObjects } from './structure-tree.ts';
+import { fieldChange } from './field-changes.ts';
 
 export type ChangeClass = 'signing' | 'metadata' | 'form-fill' | 'annotation' | 'forbidden';
 
@@ -42,7 +43,6 @@ export interface RawChange {
 const ACROFORM_SIGNING_KEYS = new Set(['Fields', 'SigFlags']);
 /** Keys it may add when absent before (a signer's default resources for its appearance). */
 const ACROFORM_ADDABLE_KEYS = new Set(['DR', 'DA']);
-const FORM_FILL_KEYS = new Set(['V', 'AP', 'AS', 'M']);
 /** Catalog entries that describe the document without changing what it shows or does (§7.7.2 Table 28, §14.3.2). */
 const CATALOG_METADATA_KEYS = new Set(['Metadata', 'Version', 'Extensions']);
 
@@ -82,6 +82,7 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
   const prevAcroForm = prev.resolveDict(acroFormRef);
   const fieldsRef = prevAcroForm?.get('Fields');
   const dssNums = dssObjectNumbers(prev);
+  const drNums = defaultResourceNumbers(prev, prevAcroForm);
 
   const prevSigs = signatureFields(prev, budget);
   const curSigs = signatureFields(cur, budget);
@@ -167,6 +168,10 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
       pagesToDiffAnnots.add(annotsArrays.get(num)!);
     } else if (prevTree.nodes.has(num)) {
       add('forbidden', 'page-tree-changed', `page tree node ${num} changed (/Kids or /Count)`);
+    } else if (drNums.has(num) && onlyGrown(prev, cur, old, value, budget)) {
+      // An indirect /DR (or one of its resource dictionaries) that only gains names: a page may share the object,
+      // so a name re-pointed here is judged as any other change (otherChanged), an added one shows nowhere yet.
+      add('signing', 'form-resources-added', `/AcroForm /DR: resources added (none changed) in object ${num}`);
     } else if (dssNums.has(num)) {
       add('signing', 'dss-updated', 'the DSS (validation data) was updated');
     } else if (structureNums.has(num)) {
@@ -183,7 +188,7 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
         add('annotation', 'annotation-modified', `a /${value.name('Subtype') ?? '?'} annotation on page ${page} was modified`);
       }
     } else {
-      const filled = fieldChange(prev, num, old, value, newSigs.map((s) => s.sigRef?.num), budget);
+      const filled = fieldChange(prev, cur, num, old, value, newSigs.map((s) => s.sigRef?.num), budget);
       if (filled) {
         add(filled.cls, filled.kind, filled.description, filled.field);
         filledFields.add(num);
@@ -276,8 +281,26 @@ function diffAcroForm(prev: PdfDocument, cur: PdfDocument, old: PdfObject, value
     else if (ACROFORM_SIGNING_KEYS.has(k)) continue;
     else if (ACROFORM_ADDABLE_KEYS.has(k) && !before.has(k)) add('signing', 'form-resources-added', `/AcroForm /${k} added`);
     else if (k === 'DR' && onlyGrown(prev, cur, before.get(k), value.get(k), budget)) add('signing', 'form-resources-added', '/AcroForm /DR: resources added (none changed)');
+    // /DR holds the resources a viewer uses to draw appearances it generates (§12.7.3.3); appearance streams already
+    // in the file carry their own /Resources, so changing it changes nothing shown — unless the viewer is told to
+    // regenerate them (/NeedAppearances). PDFBox re-points /DR /XObject /FRM at every signature (DSS's PAdES-LT.pdf).
+    else if (k === 'DR' && !needAppearances(cur, value)) add('signing', 'form-resources-changed', '/AcroForm /DR: the default resources for appearances drawn later changed');
     else add('forbidden', 'acroform-changed', `/AcroForm /${k} changed`);
   }
+}
+
+/** The indirect objects of /AcroForm /DR: the dictionary and its resource-type subdictionaries (§12.7.3.3). */
+function defaultResourceNumbers(doc: PdfDocument, acroForm: PdfDict | undefined): Set<number> {
+  const out = new Set<number>();
+  const dr = acroForm?.get('DR');
+  if (dr instanceof PdfRef) out.add(dr.num);
+  const d = doc.resolveDict(dr);
+  for (const [, v] of d?.entries ?? []) if (v instanceof PdfRef) out.add(v.num);
+  return out;
+}
+
+function needAppearances(doc: PdfDocument, acroForm: PdfDict): boolean {
+  return doc.resolve(acroForm.get('NeedAppearances')) === true;
 }
 
 /** /Fields may only grow, and only by signature fields (§12.7.4.5). */
@@ -366,36 +389,3 @@ function diffAnnots(
     add('annotation', 'annotation-added', `a /${subtype} annotation added on page ${page}`);
   }
 }
-
-interface FieldChange {
-  cls: ChangeClass;
-  kind: string;
-  description: string;
-  field?: string;
-}
-
-/** An existing field or widget: only an empty signature field being signed, or form filling (§12.7.4). */
-function fieldChange(
-  prev: PdfDocument,
-  num: number,
-  old: PdfObject,
-  value: PdfObject,
-  newSigNums: (number | undefined)[],
-  budget: Budget,
-): FieldChange | undefined {
-  if (!(old instanceof PdfDict) || !(value instanceof PdfDict)) return undefined;
-  const info = fieldInfo(prev, old);
-  const keys = changedKeys(old, value, budget);
-  // A signer that fills an empty signature field may also set its widget's flags (pyHanko locks it: /F 4 → 132).
-  const signing = info.ft === 'Sig' && !old.has('V') && value.get('V') instanceof PdfRef;
-  if (info.ft === undefined || !keys.every((k) => FORM_FILL_KEYS.has(k) || (signing && k === 'F'))) return undefined;
-  if (info.ft === 'Sig') {
-    const v = value.get('V');
-    if (!old.has('V') && v instanceof PdfRef && newSigNums.includes(v.num)) {
-      return { cls: 'signing', kind: 'signature-field-signed', description: `the empty signature field "${info.name}" was signed` };
-    }
-    return undefined;
-  }
-  return { cls: 'form-fill', kind: 'form-field-filled', description: `form field "${info.name}" filled in`, field: info.name };
-}
-
