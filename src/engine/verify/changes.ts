@@ -43,6 +43,8 @@ export interface RawChange {
 const ACROFORM_SIGNING_KEYS = new Set(['Fields', 'SigFlags']);
 /** Keys it may add when absent before (a signer's default resources for its appearance). */
 const ACROFORM_ADDABLE_KEYS = new Set(['DR', 'DA']);
+/** Page tree node entries (ISO 32000-1 §7.7.3.2 Table 29) and the attributes pages inherit (§7.7.3.4). */
+const PAGE_TREE_KEYS = new Set(['Type', 'Parent', 'Kids', 'Count', 'Resources', 'MediaBox', 'CropBox', 'Rotate']);
 /** Catalog entries that describe the document without changing what it shows or does (§7.7.2 Table 28, §14.3.2). */
 const CATALOG_METADATA_KEYS = new Set(['Metadata', 'Version', 'Extensions']);
 
@@ -167,7 +169,11 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
     } else if (annotsArrays.has(num)) {
       pagesToDiffAnnots.add(annotsArrays.get(num)!);
     } else if (prevTree.nodes.has(num)) {
-      add('forbidden', 'page-tree-changed', `page tree node ${num} changed (/Kids or /Count)`);
+      const keys = old instanceof PdfDict && value instanceof PdfDict ? changedKeys(old, value, budget) : ['(type)'];
+      // A writer's private mark on a page tree node (iText adds /ITXT to the root: DSS's pkcs7_sha1.pdf) shows nothing;
+      // the keys of Table 29 and the inheritable page attributes (§7.7.3.4) do.
+      if (keys.every((k) => !PAGE_TREE_KEYS.has(k) && k !== '(type)')) add('metadata', 'writer-mark', `page tree node ${num}: ${keys.map((k) => `/${k}`).join(', ')} set (a key no page attribute uses)`);
+      else add('forbidden', 'page-tree-changed', `page tree node ${num} changed (/Kids or /Count)`);
     } else if (drNums.has(num) && onlyGrown(prev, cur, old, value, budget)) {
       // An indirect /DR (or one of its resource dictionaries) that only gains names: a page may share the object,
       // so a name re-pointed here is judged as any other change (otherChanged), an added one shows nowhere yet.
@@ -252,6 +258,17 @@ function dssObjectNumbers(doc: PdfDocument): Set<number> {
   for (const key of ['Certs', 'OCSPs', 'CRLs', 'VRI']) {
     const v = dict?.get(key);
     if (v instanceof PdfRef) nums.add(v.num);
+  }
+  // The VRI entries of each signature and their /Cert, /CRL, /OCSP arrays (ETSI EN 319 142-1 §5.4.2.3), which a
+  // later LTV update extends in place (DSS's wrong-digest-algo.pdf).
+  const vri = doc.resolveDict(dict?.get('VRI'));
+  for (const [, entry] of [...(vri?.entries ?? [])].slice(0, 10_000)) {
+    if (entry instanceof PdfRef) nums.add(entry.num);
+    const e = doc.resolveDict(entry);
+    for (const key of ['Cert', 'CRL', 'OCSP', 'TS']) {
+      const v = e?.get(key);
+      if (v instanceof PdfRef) nums.add(v.num);
+    }
   }
   return nums;
 }
