@@ -283,8 +283,18 @@ function diffCatalog(prev: PdfDocument, cur: PdfDocument, old: PdfObject, value:
     else if (k === 'DSS') add('signing', 'dss-updated', 'the DSS (validation data) was added or updated');
     else if (k === 'StructTreeRoot' || k === 'MarkInfo') add('annotation', 'structure-updated', `catalog /${k} ${old.has(k) ? 'updated' : 'added'} (tagged PDF, §14.7)`);
     else if (CATALOG_METADATA_KEYS.has(k)) add('metadata', 'metadata-updated', `catalog /${k} ${old.has(k) ? (value.has(k) ? 'updated' : 'removed') : 'added'}`);
-    else add('forbidden', 'catalog-changed', `catalog entry /${k} ${old.has(k) ? (value.has(k) ? 're-pointed' : 'removed') : 'added'}`);
+    else if (k === 'Names' && onlyNamedAppearances(prev, cur, old.get(k), value.get(k), budget)) {
+      // §7.7.4 Table 31 /AP: a name tree of annotation appearance streams (a viewer's comment icons, DSS's
+      // pades-signed-annot-added.pdf); the other trees (/JavaScript, /EmbeddedFiles …) stay as they were.
+      add('annotation', 'annotation-appearances-named', 'the document name dictionary\'s /AP tree (named annotation appearances) set');
+    } else add('forbidden', 'catalog-changed', `catalog entry /${k} ${old.has(k) ? (value.has(k) ? 're-pointed' : 'removed') : 'added'}`);
   }
+}
+
+function onlyNamedAppearances(prev: PdfDocument, cur: PdfDocument, old: PdfObject | undefined, now: PdfObject | undefined, budget: Budget): boolean {
+  const a = prev.resolveDict(old) ?? new PdfDict();
+  const b = cur.resolveDict(now);
+  return b !== undefined && changedKeys(a, b, budget).every((key) => key === 'AP');
 }
 
 function diffAcroForm(prev: PdfDocument, cur: PdfDocument, old: PdfObject, value: PdfObject, budget: Budget, add: Add): void {

@@ -1,7 +1,9 @@
 /**
  * Harmless habits of other writers found on EU DSS's validation files (issue 17), each beside the change it must not
  * excuse: iText marks the root page tree node with its version (/ITXT, pkcs7_sha1.pdf) — a /Rotate there turns every
- * page; an LTV update extends a /VRI entry's /Cert array in place (wrong-digest-algo.pdf): validation data.
+ * page; an LTV update extends a /VRI entry's /Cert array in place (wrong-digest-algo.pdf): validation data; a
+ * viewer names its comment icons in the catalog's /Names /AP tree (pades-signed-annot-added.pdf) — a /JavaScript
+ * tree added beside it runs code.
  */
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,5 +68,26 @@ describe("a /VRI entry's /Cert array extended in place", () => {
     const report = await verify(extended);
     expect(report.verdict).toBe('VALID');
     expect(kinds(report)).toEqual([['dss-updated', true]]);
+  });
+});
+
+describe('the catalog /Names dictionary set after a seal', () => {
+  const withNames = (bytes: Buffer, tree: 'AP' | 'JavaScript'): Buffer =>
+    appendUpdate(bytes, (doc, w) => {
+      const target = tree === 'AP' ? w.add(stream('0 g 0 0 24 24 re f')) : w.add(dict({ S: name('JavaScript'), JS: PdfString.text('app.alert(1)') }));
+      const names = dict({ [tree]: dict({ Names: [PdfString.text('icon'), target] }) });
+      w.update(doc.catalogRef, doc.catalog.clone().set('Names', w.add(names)));
+    });
+
+  it('with only an /AP tree (named annotation appearances): VALID, reported', async () => {
+    const report = await verify(withNames(await seal(original), 'AP'));
+    expect(report.verdict).toBe('VALID');
+    expect(kinds(report)).toEqual([['annotation-appearances-named', true]]);
+  });
+
+  it('with a /JavaScript tree: INVALID', async () => {
+    const report = await verify(withNames(await seal(original), 'JavaScript'));
+    expect(report.verdict).toBe('INVALID');
+    expect(kinds(report)).toEqual([['catalog-changed', false]]);
   });
 });
