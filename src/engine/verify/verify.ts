@@ -16,6 +16,7 @@ import { afterEol, findEofMarkers, prefixSource, type Revision, type RevisionLay
 import { layoutForVerify, openForVerify } from '../../pdf/repaired-base.ts';
 import type { ByteSource } from '../../pdf/source.ts';
 import { analyseRevision, type RawChange } from './changes.ts';
+import { permsOf } from './perms.ts';
 import { checkSignature } from './integrity.ts';
 import { Budget, DEFAULT_VERIFY_LIMITS, LimitExceeded, type VerifyLimits } from '../../pdf/limits.ts';
 import { certificationOf, judge, locksOf, type Certification, type FieldLock } from './policy.ts';
@@ -85,16 +86,23 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
 
   // Signatures of every revision: one that a later revision dropped from the form is still reported (and its
   // changes after show how it was dropped).
-  const fields: { field: SignatureField; doc: PdfDocument }[] = [];
-  const seen = new Set<string>();
+  const fields: { field: SignatureField; doc: PdfDocument; otherFields: string[] }[] = [];
+  const seen = new Map<string, (typeof fields)[number]>();
   for (const rev of [...revisions].reverse()) {
     const at = docAt(rev);
     for (const field of signatureFields(at, budget)) {
       // One signature dictionary, however many revisions list it: by its object, or by its field's when it is direct.
+      // Two fields whose /V is the same dictionary (a writer's habit, DSS's signature-referenced-from-multiple-fields
+      // .pdf) are one signature: judged once, both names reported.
       const key = field.sigRef ? `sig ${field.sigRef.num}` : field.fieldRef ? `field ${field.fieldRef.num}` : `${rev.number}:${field.name}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      fields.push({ field, doc: at });
+      const earlier = seen.get(key);
+      if (earlier) {
+        if (field.name !== earlier.field.name && !earlier.otherFields.includes(field.name)) earlier.otherFields.push(field.name);
+        continue;
+      }
+      const entry = { field, doc: at, otherFields: [] };
+      seen.set(key, entry);
+      fields.push(entry);
     }
     if (fields.length > budget.limits.maxSignatures) break;
   }
@@ -106,7 +114,8 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
   const reports: SignatureReport[] = [];
   const revocationEmbedded = new Set<SignatureReport>();
   const dss = dssMaterial(doc);
-  for (const { field, doc: at } of fields) {
+  const perms = permsOf(doc);
+  for (const { field, doc: at, otherFields } of fields) {
     budget.time();
     const checked = await checkSignature(source, at, field, layout, docAt, {
       budget,
@@ -114,9 +123,19 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
       dss,
       now: options.now ?? new Date(),
     });
+    if (otherFields.length > 0) {
+      checked.report.otherFields = otherFields;
+      checked.report.reasons.push(`the same signature dictionary is also the value of field${otherFields.length > 1 ? 's' : ''} ${otherFields.map((f) => `"${f}"`).join(', ')}: one signature, judged once`);
+    }
     reports.push(checked.report);
     if (checked.revocationEmbedded) revocationEmbedded.add(checked.report);
+    const sigNum = field.sigRef?.num;
+    if (sigNum !== undefined && sigNum === perms.docMdp) checked.report.perms = 'DocMDP';
+    const rights = perms.usageRights.find((u) => u.num !== undefined && u.num === sigNum);
+    if (rights) checked.report.perms = rights.entry;
     const revision = checked.report.revision;
+    const level = certificationOf(at, field, revision ?? 0)?.p;
+    if (level !== undefined) checked.report.certificationLevel = level;
     if (revision === null) continue;
     const c = certificationOf(at, field, revision);
     if (c && (!certification || c.revision < certification.revision)) certification = c;
@@ -171,6 +190,12 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
     reasons.push(`the last revision (${lastRevision}) is not covered by a signature; its changes are allowed`);
   }
   if (verdict === 'VALID' && reasons.length === 0) reasons.push('every signature is intact and trusted, and nothing not allowed changed after it');
+  // Usage rights signatures no field holds (§12.8.2.3): reported with the rights they grant, not judged.
+  const reportedSigs = new Set(fields.map((f) => f.field.sigRef?.num).filter((n) => n !== undefined));
+  const usageRights = perms.usageRights.filter((u) => u.num === undefined || !reportedSigs.has(u.num)).map(({ num: _num, ...u }) => u);
+  for (const u of usageRights) {
+    reasons.push(`a usage rights signature (/Perms /${u.entry}${u.name ? `, "${u.name}"` : ''}) enables in its vendor's reader: ${u.permissions.join('; ') || 'nothing listed'}; it approves no content and is not judged`);
+  }
   const repaired = layout.repairedBase;
   if (repaired !== undefined) {
     reasons.push(`the original (revision${repaired.revisions === 1 ? '' : 's'} 1${repaired.revisions === 1 ? '' : `–${repaired.revisions}`}, signed by none) was damaged and is read by repairing it: ${repaired.reason}`);
@@ -183,6 +208,7 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
     lastRevisionCovered,
     signatures: reports,
     ...(repaired === undefined ? {} : { repairedOriginal: { revisions: repaired.revisions, end: repaired.end, reason: repaired.reason } }),
+    ...(usageRights.length === 0 ? {} : { usageRights }),
   };
 }
 
