@@ -6,7 +6,7 @@ import type { PdfDocument } from '../../pdf/document.ts';
 import { PdfDict, PdfRef, type PdfObject } from '../../pdf/objects.ts';
 import type { Budget } from '../../pdf/limits.ts';
 import { changedKeys, fieldInfo, sameValue } from '../../pdf/compare.ts';
-import type { ChangeClass } from './changes.ts';
+import type { ChangeClass } from './change-class.ts';
 
 // /I: the selected options of a choice field (§12.7.4.4 Table 231), set with /V when a list entry is chosen; /DA: the
 // font and colour the filled-in value is drawn with (§12.7.3.3; DSS's DSS-3577.pdf switches to a font with more glyphs).
