@@ -107,6 +107,8 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
   const infoNum = infoRef instanceof PdfRef ? infoRef.num : undefined;
   const xmpRef = prevCatalog.get('Metadata');
   const structureNums = structureObjects(prev, budget);
+  const extensionsRef = prevCatalog.get('Extensions');
+  const extensionsNum = extensionsRef instanceof PdfRef ? extensionsRef.num : undefined;
   const metadataNums = new Set([infoNum, xmpRef instanceof PdfRef ? xmpRef.num : undefined].filter((n): n is number => n !== undefined));
   // Annotations of the signed revision by object number → 1-based page, for modifications.
   const annotationPages = new Map<number, number>();
@@ -211,7 +213,11 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
     for (const { num, old } of otherChanged) {
       const use = appearanceUse(prev, num, referrers);
       const own = use.widgets.length > 0 && use.other.length === 0 && use.widgets.every((w) => belongsToFilled(prev, w, filledFields));
-      if (own) {
+      const refs = referrers.get(num) ?? [];
+      if (num === extensionsNum && refs.every((r) => r.from === prev.catalogRef.num && r.path.join('/') === 'Extensions')) {
+        // The catalog's /Extensions (§7.12) written in place, reached from nowhere else (pyHanko's extensions-update-indirect).
+        add('metadata', 'metadata-updated', `catalog /Extensions updated (${describeObject(num, old)})`);
+      } else if (own) {
         add('form-fill', 'appearance-updated', `the appearance of filled field "${fieldInfo(prev, prev.resolveDict(refOf(prev, use.widgets[0]!))!).name}" was rewritten (${describeObject(num, old)})`);
       } else if (use.widgets.length > 0 || use.appearance) {
         const users = [...use.widgets.filter((w) => !belongsToFilled(prev, w, filledFields)).map((w) => `annotation ${w}`), ...use.other.map((o) => `object ${o}`)];

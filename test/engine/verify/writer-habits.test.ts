@@ -91,3 +91,32 @@ describe('the catalog /Names dictionary set after a seal', () => {
     expect(kinds(report)).toEqual([['catalog-changed', false]]);
   });
 });
+
+describe("the catalog's indirect /Extensions written again in place (pyHanko's extensions-update-indirect.pdf)", () => {
+  const prepared = async (alsoNamedBy?: string): Promise<{ sealed: Buffer; ext: PdfRef }> => {
+    let ext!: PdfRef;
+    const withExt = appendUpdate(original, (doc, w) => {
+      ext = w.add(dict({}));
+      const catalog = doc.catalog.clone().set('Extensions', ext);
+      if (alsoNamedBy !== undefined) catalog.set(alsoNamedBy, ext);
+      w.update(doc.catalogRef, catalog);
+    });
+    return { sealed: await seal(withExt), ext };
+  };
+  const declare = (bytes: Buffer, ext: PdfRef): Buffer =>
+    appendUpdate(bytes, (_doc, w) => w.update(ext, dict({ ISO_: [dict({ Type: name('DeveloperExtensions'), BaseVersion: name('2.0'), ExtensionLevel: 32002 })] })));
+
+  it('reached only from /Extensions: metadata, VALID', async () => {
+    const { sealed, ext } = await prepared();
+    const report = await verify(declare(sealed, ext));
+    expect(report.verdict).toBe('VALID');
+    expect(kinds(report)).toEqual([['metadata-updated', true]]);
+  });
+
+  it('the same object also named by another catalog entry: INVALID', async () => {
+    const { sealed, ext } = await prepared('DontOverrideMe');
+    const report = await verify(declare(sealed, ext));
+    expect(report.verdict).toBe('INVALID');
+    expect(kinds(report)).toEqual([['object-changed', false]]);
+  });
+});
