@@ -318,10 +318,16 @@ function diffAnnots(
     if (!annot) continue;
     const subtype = annot.name('Subtype') ?? '?';
     const box = rectOf(cur, annot);
-    const newSig = newSigs.find((s) => s.field === annot || fieldInfo(cur, annot).name === s.name);
+    // A widget is the new signature's when it is the field itself, a kid that names it as /Parent, or a kid its
+    // /Kids lists without a /Parent back (pyHanko's separate-annots-kids-indir.pdf; §12.7.3.1 wants the /Parent).
+    const listedKid = (s: { field: PdfDict }): boolean => {
+      const kids = cur.resolve(s.field.get('Kids'));
+      return a instanceof PdfRef && Array.isArray(kids) && kids.some((k) => k instanceof PdfRef && k.num === a.num);
+    };
+    const newSig = newSigs.find((s) => s.field === annot || fieldInfo(cur, annot).name === s.name || listedKid(s));
     if (subtype === 'Widget') {
       const info = fieldInfo(cur, annot);
-      if (info.ft === 'Sig' && newSig) {
+      if ((info.ft === 'Sig' || (newSig && listedKid(newSig))) && newSig) {
         add('signing', 'signature-widget-added', `the widget of signature "${newSig.name}" on page ${page}`);
       } else if (info.ft === 'Sig' && isEmptyBox(box)) {
         add('signing', 'signature-field-added', `an empty, invisible signature field "${info.name}" on page ${page}`);

@@ -92,6 +92,9 @@ export interface SignatureShape {
   fieldEntries?: Record<string, PdfObject>;
   /** Write the signature dictionary direct inside its field (/V << … >>), as some writers do. */
   direct?: boolean;
+  /** The field with its widget as a separate kid (an indirect /Kids array; the widget has no /Parent, as pyHanko's
+   *  separate-annots-kids-indir.pdf). */
+  separateKid?: boolean;
   /** A second field, named so, whose /V is the same signature dictionary (written in the same revision). */
   alsoField?: string;
   /** No /V: an unsigned signature field with a visible appearance (the sneaky-signature attack). */
@@ -149,6 +152,13 @@ export async function appendSignature(bytes: Uint8Array, shape: SignatureShape):
     const ap = w.add(new PdfStream(dict({ Type: name('XObject'), Subtype: name('Form'), BBox: [0, 0, 10, 10] }), Buffer.from('1 0 0 rg 0 0 10 10 re f\n', 'latin1')));
     const stamp = w.add(dict({ Type: name('Annot'), Subtype: name('Stamp'), F: 132, Rect: mark.rect, P: doc.page(mark.page).ref, AP: dict({ N: ap }) }));
     byPage.set(mark.page, [...(byPage.get(mark.page) ?? []), stamp]);
+  }
+  if (shape.separateKid) {
+    const kid = w.add(dict({ Type: name('Annot'), Subtype: name('Widget'), F: 4, Rect: rect, P: page.ref, AP: dict({ N: appearance }) }));
+    const field = w.add(dict({ FT: name('Sig'), T: PdfString.text(shape.field), V: sig, Kids: w.add([kid]) }));
+    addAnnotation(doc, w, page.number, kid);
+    addField(doc, w, field);
+    return finishSignature(bytes, w, shape);
   }
   if (shape.alsoField !== undefined) {
     const twin = w.add(dict({ Type: name('Annot'), Subtype: name('Widget'), FT: name('Sig'), T: PdfString.text(shape.alsoField), V: sig, F: 132, Rect: [0, 0, 0, 0], P: page.ref }));
