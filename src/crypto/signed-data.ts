@@ -240,7 +240,8 @@ function attribute(cms: ParsedCms, type: string): Attribute[] {
 /**
  * Check the parsed CMS against the digest of what it signs (computed with `cms.digestNode`): the byte ranges of a PDF
  * signature (content-type id-data), or a time-stamp token's TSTInfo (`contentType` id-ct-TSTInfo).
- * `sm2ContentE` is sm2ContentHash's value, needed only by an SM2 SignerInfo without signed attributes.
+ * `sm2ContentE` is sm2ContentHash's value, needed only by an SM2 SignerInfo without signed attributes; `content`, the
+ * signed content itself for a SignerInfo without them (adbe.pkcs7.sha1's encapsulated digest, RFC 5652 §5.4).
  */
 export function checkCms(
   cms: ParsedCms,
@@ -248,6 +249,7 @@ export function checkCms(
   subFilter: string | undefined,
   contentType: string = id_data,
   sm2ContentE?: Uint8Array,
+  content?: Uint8Array,
 ): { integrity: Integrity; reason?: string } {
   if (!cms.signerCertificate) {
     return { integrity: 'SIGNER_CERT_MISMATCH', reason: "the signer's certificate named by the SignerInfo is not in the CMS" };
@@ -258,6 +260,13 @@ export function checkCms(
       // No message-digest to compare first: changed bytes and a wrong signature cannot be told apart.
       return { ...sm2, reason: `${sm2.reason}; without signed attributes the signature covers the signed bytes themselves, so changed bytes also end here` };
     }
+    return finishChecks(cms, cms.signerCertificate, subFilter);
+  }
+  if (!cms.signedAttrs && content && SIGNATURES[cms.signatureOid] && cms.digestNode) {
+    const key = Certificate.tryFrom(cms.signerCertificate)?.publicKey;
+    if (!key) return { integrity: 'BAD_CMS', reason: "the signer's certificate cannot be read" };
+    const hash = SIGNATURES[cms.signatureOid]!.digest ?? cms.digestNode;
+    if (!safeVerify(hash, content, key, cms.signature)) return { integrity: 'BAD_SIGNATURE', reason: "the CMS signature does not verify with the signer's certificate" };
     return finishChecks(cms, cms.signerCertificate, subFilter);
   }
   if (!cms.signedAttrs) {
@@ -293,13 +302,7 @@ export function checkCms(
   const hash = sigAlg.digest ?? cms.digestNode;
   const key: KeyObject | undefined = Certificate.tryFrom(cms.signerCertificate)?.publicKey;
   if (!key) return { integrity: 'BAD_CMS', reason: "the signer's certificate cannot be read" };
-  let ok: boolean;
-  try {
-    ok = verifySignature(hash, cms.signedAttrs, key, cms.signature);
-  } catch {
-    ok = false;
-  }
-  if (!ok) return { integrity: 'BAD_SIGNATURE', reason: "the CMS signature does not verify with the signer's certificate" };
+  if (!safeVerify(hash, cms.signedAttrs, key, cms.signature)) return { integrity: 'BAD_SIGNATURE', reason: "the CMS signature does not verify with the signer's certificate" };
   return finishChecks(cms, cms.signerCertificate, subFilter);
 }
 
@@ -322,6 +325,14 @@ function checkSm2Signature(cms: ParsedCms, key: Sm2PublicKey, signed: Uint8Array
   }
   if (!ok) return { integrity: 'BAD_SIGNATURE', reason: "the SM2 signature does not verify with the signer's certificate (identity 1234567812345678)" };
   return undefined;
+}
+
+function safeVerify(hash: string, data: Uint8Array, key: KeyObject, signature: Uint8Array): boolean {
+  try {
+    return verifySignature(hash, data, key, signature);
+  } catch {
+    return false;
+  }
 }
 
 /** What follows a verified signature: signing-certificate(-v2) and the CAdES requirement on it. */

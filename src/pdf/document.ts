@@ -265,7 +265,15 @@ export class PdfDocument {
   /** Number of revisions: sections of the /Prev chain, the two of a linearized file's first revision counted once. */
   get revisionCount(): number {
     const n = this.xref.sections.length;
-    return this.isLinearized() && n >= 2 ? n - 1 : n;
+    return this.linearizedFirstRevision() ? n - 1 : n;
+  }
+
+  /** The oldest two sections are a linearized file's first-page and main ones (§F.3): the newer lies before the older
+   *  (an update's never does, so a /Linearized an update brings into a small file's first KiB is not taken for one). */
+  linearizedFirstRevision(): boolean {
+    const s = this.xref.sections;
+    const n = s.length;
+    return this.isLinearized() && n >= 2 && s[n - 2]!.offset < s[n - 1]!.offset;
   }
 
   isLinearized(): boolean {

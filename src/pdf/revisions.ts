@@ -65,8 +65,10 @@ export function layoutRevisions(doc: PdfDocument, eofs: number[]): RevisionLayou
   const source = doc.source;
   const chain = [...doc.xref.sections].reverse(); // oldest first
   const groups: XrefSection[][] = chain.map((s) => [s]);
-  if (doc.isLinearized() && groups.length >= 2) {
-    // §F.3: the first-page section's trailer points with /Prev to the main one; together they are revision 1.
+  // §F.3: the first-page section's trailer points with /Prev to the main one; together they are revision 1 — only
+  // when it really lies before the main one (document.ts linearizedFirstRevision: an appended linearization
+  // dictionary, the 2026 bypass, is no first-page section).
+  if (doc.linearizedFirstRevision()) {
     groups.splice(0, 2, [chain[1]!, chain[0]!]);
   }
   const claimed = new Set<number>();

@@ -203,6 +203,7 @@ ${certificate(s, m)}
 ${changes(s.changes, m)}
 <div class="details"><h4>${m.details}</h4>
 <p class="small">integrity ${s.integrity} · trust ${s.trust} · changesAfter ${s.changesAfter} · ${m.algorithms}${s.algorithmFamily ? ` (${m.algorithmFamily[s.algorithmFamily]})` : ''} ${s.subFilter ?? '?'} ${s.digestAlgorithm ?? '?'} ${s.signatureAlgorithm ?? '?'} · ByteRange [${(s.byteRange ?? []).join(' ')}]</p>
+${s.certificationLevel !== undefined || s.perms !== undefined || s.otherFields !== undefined ? html`<p class="small">${s.certificationLevel !== undefined ? `DocMDP P=${s.certificationLevel} ` : ''}${s.perms !== undefined ? `/Perms /${s.perms} ` : ''}${s.otherFields !== undefined ? `+ ${s.otherFields.join(', ')}` : ''}</p>` : ''}
 <ul class="small">${s.reasons.map((r) => html`<li>${r}</li>`)}</ul>
 </div>
 </section>`;

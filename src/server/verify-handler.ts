@@ -97,12 +97,16 @@ export function verifyResponse(report: VerificationReport, expectedSigners: read
         subIndication: s.subIndication ?? '',
         algorithmFamily: s.algorithmFamily ?? '',
         sealKind: s.sealKind ?? '',
+        otherFields: s.otherFields ?? [],
+        certificationLevel: s.certificationLevel ?? 0,
+        perms: s.perms ?? '',
       }),
     ),
     reportJson: JSON.stringify(report),
     indication: report.indication ?? '',
     subIndication: report.subIndication ?? '',
     strict: report.strict ?? false,
+    usageRights: (report.usageRights ?? []).map((u) => `${u.entry}: ${u.permissions.join('; ')}`),
   });
 }
 

@@ -182,11 +182,14 @@ export function humanReport(file: string, report: VerificationReport): string {
     `  ${report.revisions} revision${report.revisions === 1 ? '' : 's'}, ${report.signatures.length} signature${report.signatures.length === 1 ? '' : 's'}, last revision ${report.lastRevisionCovered ? 'covered' : 'NOT covered'} by a signature`,
     ...report.reasons.map((r) => `  - ${r}`),
     ...(report.repairedOriginal === undefined ? [] : [`  original repaired to be read (revisions 1..${report.repairedOriginal.revisions}): ${report.repairedOriginal.reason}`]),
+    ...(report.usageRights ?? []).map((u) => `  usage rights (/Perms /${u.entry}, not judged): ${u.permissions.join('; ')}`),
     '',
   ];
   for (const s of report.signatures) lines.push(signatureTable(s));
   return lines.join('\n');
 }
+
+const CERTIFICATION_LEVELS = { 1: 'no changes', 2: 'form filling and signing', 3: 'form filling, signing and annotations' } as const;
 
 function signatureTable(s: SignatureReport): string {
   const rows: [string, string][] = [
@@ -208,6 +211,9 @@ function signatureTable(s: SignatureReport): string {
     ['trust', s.trust],
     ['ETSI', s.indication ? `${s.indication}${s.subIndication ? ` / ${s.subIndication}` : ''}` : '-'],
   ];
+  if (s.certificationLevel !== undefined) rows.push(['certification', `DocMDP P=${s.certificationLevel} (${CERTIFICATION_LEVELS[s.certificationLevel]})`]);
+  if (s.perms !== undefined) rows.push(['/Perms', `/${s.perms}`]);
+  if (s.otherFields !== undefined) rows.push(['also field', s.otherFields.join(', ')]);
   for (const c of s.changes) rows.push([`  rev ${c.revision}`, `${c.allowed ? 'allowed' : 'NOT ALLOWED'}: ${c.description}`]);
   for (const r of s.reasons) rows.push(['reason', r]);
   return formatTable(['signature', s.field], rows);

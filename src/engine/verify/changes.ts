@@ -26,8 +26,12 @@ import { placementOf } from '../../pdf/placement-record.ts';
 import { appearanceUse, belongsToFilled, referrerIndex } from './appearance-use.ts';
 import { isMarkupAnnotation, isSealMark, protectedBoxesOf } from './annotation-rules.ts';
 import { structureObjects } from './structure-tree.ts';
+import { fieldChange } from './field-changes.ts';
+import { defaultResourceNumbers, diffAcroForm, diffCatalog, diffFields } from './form-and-catalog.ts';
 
-export type ChangeClass = 'signing' | 'metadata' | 'form-fill' | 'annotation' | 'forbidden';
+import type { Add, ChangeClass } from './change-class.ts';
+
+export type { ChangeClass } from './change-class.ts';
 
 export interface RawChange {
   revision: number;
@@ -38,13 +42,8 @@ export interface RawChange {
   field?: string;
 }
 
-/** Keys of /AcroForm a signing revision may add or change (§12.7.2 Table 218). */
-const ACROFORM_SIGNING_KEYS = new Set(['Fields', 'SigFlags']);
-/** Keys it may add when absent before (a signer's default resources for its appearance). */
-const ACROFORM_ADDABLE_KEYS = new Set(['DR', 'DA']);
-const FORM_FILL_KEYS = new Set(['V', 'AP', 'AS', 'M']);
-/** Catalog entries that describe the document without changing what it shows or does (§7.7.2 Table 28, §14.3.2). */
-const CATALOG_METADATA_KEYS = new Set(['Metadata', 'Version', 'Extensions']);
+/** Page tree node entries (ISO 32000-1 §7.7.3.2 Table 29) and the attributes pages inherit (§7.7.3.4). */
+const PAGE_TREE_KEYS = new Set(['Type', 'Parent', 'Kids', 'Count', 'Resources', 'MediaBox', 'CropBox', 'Rotate']);
 
 export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revision, budget: Budget): RawChange[] {
   const out: RawChange[] = [];
@@ -56,8 +55,10 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
   if (cur.catalogRef.num !== prev.catalogRef.num || cur.catalogRef.gen !== prev.catalogRef.gen) {
     add('forbidden', 'root-repointed', `the trailer /Root now points to object ${cur.catalogRef.num} instead of ${prev.catalogRef.num}`);
   }
-  // §7.5.6: an update's /Prev is the previous revision's startxref; another value reads a different history.
-  const prevOffset = cur.xref.sections[0]?.trailer.get('Prev');
+  // §7.5.6: an update's /Prev is the previous revision's startxref; another value reads a different history. /Prev
+  // counts from `%PDF-` (as every offset written in the file, §7.5.2), startxref here from the file's first byte.
+  const trailerPrev = cur.xref.sections[0]?.trailer.get('Prev');
+  const prevOffset = typeof trailerPrev === 'number' ? trailerPrev + cur.xref.headerOffset : trailerPrev;
   // A revision written over a repaired original stands for its broken table instead of chaining to it (repaired-base.ts).
   if (prevOffset !== prev.xref.startxref && rev.afterRepairedBase !== true) {
     add('forbidden', 'xref-out-of-place', `revision ${rev.number} chains to offset ${String(prevOffset)}, not to revision ${rev.number - 1}'s cross-reference section at ${prev.xref.startxref}`);
@@ -82,6 +83,7 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
   const prevAcroForm = prev.resolveDict(acroFormRef);
   const fieldsRef = prevAcroForm?.get('Fields');
   const dssNums = dssObjectNumbers(prev);
+  const drNums = defaultResourceNumbers(prev, prevAcroForm);
 
   const prevSigs = signatureFields(prev, budget);
   const curSigs = signatureFields(cur, budget);
@@ -105,6 +107,8 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
   const infoNum = infoRef instanceof PdfRef ? infoRef.num : undefined;
   const xmpRef = prevCatalog.get('Metadata');
   const structureNums = structureObjects(prev, budget);
+  const extensionsRef = prevCatalog.get('Extensions');
+  const extensionsNum = extensionsRef instanceof PdfRef ? extensionsRef.num : undefined;
   const metadataNums = new Set([infoNum, xmpRef instanceof PdfRef ? xmpRef.num : undefined].filter((n): n is number => n !== undefined));
   // Annotations of the signed revision by object number → 1-based page, for modifications.
   const annotationPages = new Map<number, number>();
@@ -166,7 +170,15 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
     } else if (annotsArrays.has(num)) {
       pagesToDiffAnnots.add(annotsArrays.get(num)!);
     } else if (prevTree.nodes.has(num)) {
-      add('forbidden', 'page-tree-changed', `page tree node ${num} changed (/Kids or /Count)`);
+      const keys = old instanceof PdfDict && value instanceof PdfDict ? changedKeys(old, value, budget) : ['(type)'];
+      // A writer's private mark on a page tree node (iText adds /ITXT to the root: DSS's pkcs7_sha1.pdf) shows nothing;
+      // the keys of Table 29 and the inheritable page attributes (§7.7.3.4) do.
+      if (keys.every((k) => !PAGE_TREE_KEYS.has(k) && k !== '(type)')) add('metadata', 'writer-mark', `page tree node ${num}: ${keys.map((k) => `/${k}`).join(', ')} set (a key no page attribute uses)`);
+      else add('forbidden', 'page-tree-changed', `page tree node ${num} changed (/Kids or /Count)`);
+    } else if (drNums.has(num) && onlyGrown(prev, cur, old, value, budget)) {
+      // An indirect /DR (or one of its resource dictionaries) that only gains names: a page may share the object,
+      // so a name re-pointed here is judged as any other change (otherChanged), an added one shows nowhere yet.
+      add('signing', 'form-resources-added', `/AcroForm /DR: resources added (none changed) in object ${num}`);
     } else if (dssNums.has(num)) {
       add('signing', 'dss-updated', 'the DSS (validation data) was updated');
     } else if (structureNums.has(num)) {
@@ -183,7 +195,7 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
         add('annotation', 'annotation-modified', `a /${value.name('Subtype') ?? '?'} annotation on page ${page} was modified`);
       }
     } else {
-      const filled = fieldChange(prev, num, old, value, newSigs.map((s) => s.sigRef?.num), budget);
+      const filled = fieldChange(prev, cur, num, old, value, newSigs.map((s) => s.sigRef?.num), budget);
       if (filled) {
         add(filled.cls, filled.kind, filled.description, filled.field);
         filledFields.add(num);
@@ -201,7 +213,11 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
     for (const { num, old } of otherChanged) {
       const use = appearanceUse(prev, num, referrers);
       const own = use.widgets.length > 0 && use.other.length === 0 && use.widgets.every((w) => belongsToFilled(prev, w, filledFields));
-      if (own) {
+      const refs = referrers.get(num) ?? [];
+      if (num === extensionsNum && refs.every((r) => r.from === prev.catalogRef.num && r.path.join('/') === 'Extensions')) {
+        // The catalog's /Extensions (§7.12) written in place, reached from nowhere else (pyHanko's extensions-update-indirect).
+        add('metadata', 'metadata-updated', `catalog /Extensions updated (${describeObject(num, old)})`);
+      } else if (own) {
         add('form-fill', 'appearance-updated', `the appearance of filled field "${fieldInfo(prev, prev.resolveDict(refOf(prev, use.widgets[0]!))!).name}" was rewritten (${describeObject(num, old)})`);
       } else if (use.widgets.length > 0 || use.appearance) {
         const users = [...use.widgets.filter((w) => !belongsToFilled(prev, w, filledFields)).map((w) => `annotation ${w}`), ...use.other.map((o) => `object ${o}`)];
@@ -226,7 +242,6 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
   return out;
 }
 
-type Add = (cls: ChangeClass, kind: string, description: string, field?: string) => void;
 
 function existed(doc: PdfDocument, num: number): boolean {
   const e = doc.xref.entries.get(num);
@@ -248,55 +263,18 @@ function dssObjectNumbers(doc: PdfDocument): Set<number> {
     const v = dict?.get(key);
     if (v instanceof PdfRef) nums.add(v.num);
   }
+  // The VRI entries of each signature and their /Cert, /CRL, /OCSP arrays (ETSI EN 319 142-1 §5.4.2.3), which a
+  // later LTV update extends in place (DSS's wrong-digest-algo.pdf).
+  const vri = doc.resolveDict(dict?.get('VRI'));
+  for (const [, entry] of [...(vri?.entries ?? [])].slice(0, 10_000)) {
+    if (entry instanceof PdfRef) nums.add(entry.num);
+    const e = doc.resolveDict(entry);
+    for (const key of ['Cert', 'CRL', 'OCSP', 'TS']) {
+      const v = e?.get(key);
+      if (v instanceof PdfRef) nums.add(v.num);
+    }
+  }
   return nums;
-}
-
-function diffCatalog(prev: PdfDocument, cur: PdfDocument, old: PdfObject, value: PdfObject, budget: Budget, add: Add): void {
-  if (!(old instanceof PdfDict) || !(value instanceof PdfDict)) {
-    add('forbidden', 'catalog-changed', 'the catalog was replaced by something else');
-    return;
-  }
-  for (const k of changedKeys(old, value, budget)) {
-    if (k === 'AcroForm') diffAcroForm(prev, cur, prev.resolve(old.get(k)) ?? null, cur.resolve(value.get(k)) ?? null, budget, add);
-    else if (k === 'DSS') add('signing', 'dss-updated', 'the DSS (validation data) was added or updated');
-    else if (k === 'StructTreeRoot' || k === 'MarkInfo') add('annotation', 'structure-updated', `catalog /${k} ${old.has(k) ? 'updated' : 'added'} (tagged PDF, §14.7)`);
-    else if (CATALOG_METADATA_KEYS.has(k)) add('metadata', 'metadata-updated', `catalog /${k} ${old.has(k) ? (value.has(k) ? 'updated' : 'removed') : 'added'}`);
-    else add('forbidden', 'catalog-changed', `catalog entry /${k} ${old.has(k) ? (value.has(k) ? 're-pointed' : 'removed') : 'added'}`);
-  }
-}
-
-function diffAcroForm(prev: PdfDocument, cur: PdfDocument, old: PdfObject, value: PdfObject, budget: Budget, add: Add): void {
-  if (!(value instanceof PdfDict)) {
-    add('forbidden', 'acroform-changed', 'the interactive form (/AcroForm) was removed or replaced');
-    return;
-  }
-  const before = old instanceof PdfDict ? old : new PdfDict();
-  for (const k of changedKeys(before, value, budget)) {
-    if (k === 'Fields') diffFields(cur, prev.resolve(before.get(k)) ?? [], cur.resolve(value.get(k)) ?? null, add);
-    else if (ACROFORM_SIGNING_KEYS.has(k)) continue;
-    else if (ACROFORM_ADDABLE_KEYS.has(k) && !before.has(k)) add('signing', 'form-resources-added', `/AcroForm /${k} added`);
-    else if (k === 'DR' && onlyGrown(prev, cur, before.get(k), value.get(k), budget)) add('signing', 'form-resources-added', '/AcroForm /DR: resources added (none changed)');
-    else add('forbidden', 'acroform-changed', `/AcroForm /${k} changed`);
-  }
-}
-
-/** /Fields may only grow, and only by signature fields (§12.7.4.5). */
-function diffFields(cur: PdfDocument, old: PdfObject, value: PdfObject, add: Add): void {
-  if (!Array.isArray(value)) {
-    add('forbidden', 'fields-changed', '/AcroForm /Fields is no longer an array');
-    return;
-  }
-  const before = Array.isArray(old) ? old : [];
-  const key = (o: PdfObject): string => (o instanceof PdfRef ? `${o.num} ${o.gen}` : 'direct');
-  const now = new Set(value.map(key));
-  for (const f of before) if (!now.has(key(f))) add('forbidden', 'field-removed', `form field ${key(f)} removed from /Fields`);
-  const had = new Set(before.map(key));
-  for (const f of value) {
-    if (had.has(key(f))) continue;
-    const dict = cur.resolveDict(f);
-    const info = dict ? fieldInfo(cur, dict) : { name: '?', ft: undefined };
-    if (info.ft !== 'Sig') add('forbidden', 'form-field-added', `form field "${info.name}" (${info.ft ?? 'no type'}) added`);
-  }
 }
 
 function diffAnnots(
@@ -340,10 +318,16 @@ function diffAnnots(
     if (!annot) continue;
     const subtype = annot.name('Subtype') ?? '?';
     const box = rectOf(cur, annot);
-    const newSig = newSigs.find((s) => s.field === annot || fieldInfo(cur, annot).name === s.name);
+    // A widget is the new signature's when it is the field itself, a kid that names it as /Parent, or a kid its
+    // /Kids lists without a /Parent back (pyHanko's separate-annots-kids-indir.pdf; §12.7.3.1 wants the /Parent).
+    const listedKid = (s: { field: PdfDict }): boolean => {
+      const kids = cur.resolve(s.field.get('Kids'));
+      return a instanceof PdfRef && Array.isArray(kids) && kids.some((k) => k instanceof PdfRef && k.num === a.num);
+    };
+    const newSig = newSigs.find((s) => s.field === annot || fieldInfo(cur, annot).name === s.name || listedKid(s));
     if (subtype === 'Widget') {
       const info = fieldInfo(cur, annot);
-      if (info.ft === 'Sig' && newSig) {
+      if ((info.ft === 'Sig' || (newSig && listedKid(newSig))) && newSig) {
         add('signing', 'signature-widget-added', `the widget of signature "${newSig.name}" on page ${page}`);
       } else if (info.ft === 'Sig' && isEmptyBox(box)) {
         add('signing', 'signature-field-added', `an empty, invisible signature field "${info.name}" on page ${page}`);
@@ -366,36 +350,3 @@ function diffAnnots(
     add('annotation', 'annotation-added', `a /${subtype} annotation added on page ${page}`);
   }
 }
-
-interface FieldChange {
-  cls: ChangeClass;
-  kind: string;
-  description: string;
-  field?: string;
-}
-
-/** An existing field or widget: only an empty signature field being signed, or form filling (§12.7.4). */
-function fieldChange(
-  prev: PdfDocument,
-  num: number,
-  old: PdfObject,
-  value: PdfObject,
-  newSigNums: (number | undefined)[],
-  budget: Budget,
-): FieldChange | undefined {
-  if (!(old instanceof PdfDict) || !(value instanceof PdfDict)) return undefined;
-  const info = fieldInfo(prev, old);
-  const keys = changedKeys(old, value, budget);
-  // A signer that fills an empty signature field may also set its widget's flags (pyHanko locks it: /F 4 → 132).
-  const signing = info.ft === 'Sig' && !old.has('V') && value.get('V') instanceof PdfRef;
-  if (info.ft === undefined || !keys.every((k) => FORM_FILL_KEYS.has(k) || (signing && k === 'F'))) return undefined;
-  if (info.ft === 'Sig') {
-    const v = value.get('V');
-    if (!old.has('V') && v instanceof PdfRef && newSigNums.includes(v.num)) {
-      return { cls: 'signing', kind: 'signature-field-signed', description: `the empty signature field "${info.name}" was signed` };
-    }
-    return undefined;
-  }
-  return { cls: 'form-fill', kind: 'form-field-filled', description: `form field "${info.name}" filled in`, field: info.name };
-}
-

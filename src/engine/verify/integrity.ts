@@ -10,8 +10,9 @@ import type { PdfDocument } from '../../pdf/document.ts';
 import { PdfString } from '../../pdf/objects.ts';
 import type { Revision, RevisionLayout } from '../../pdf/revisions.ts';
 import type { ByteSource } from '../../pdf/source.ts';
-import { checkCms, digestRanges, parseCms, sm2ContentHash } from '../../crypto/signed-data.ts';
-import { DerError, readTlv } from '../../crypto/der.ts';
+import { checkCms, digestRanges, parseCms, sm2ContentHash, type Integrity, type ParsedCms } from '../../crypto/signed-data.ts';
+import { createHash } from 'node:crypto';
+import { DerError, equalBytes, readTlv } from '../../crypto/der.ts';
 import { placementOf } from '../../pdf/placement-record.ts';
 import { sealKindRecordOf } from '../../pdf/seal-kind-record.ts';
 import { describeSigner, type SignatureReport } from './report.ts';
@@ -138,7 +139,10 @@ export async function checkSignature(
   if (report.subFilter !== null && !['adbe.pkcs7.detached', 'adbe.pkcs7.sha1', 'ETSI.CAdES.detached'].includes(report.subFilter)) {
     return fail('UNSUPPORTED', `/Filter /${sig.name('Filter') ?? '(none)'} /SubFilter /${report.subFilter} is not a signature format seald verifies${report.subFilter.startsWith('fxit.sm.') ? ': a GB/T 38540 / GM/T 0031 electronic seal carrier whose /Contents is no SES_Signature seald recognises' : ''}`);
   }
-  const parsed = parseCms(contents.bytes);
+  // ISO 32000-1 §12.8.3.3.1: under adbe.pkcs7.sha1 the CMS encapsulates the SHA-1 digest of the byte ranges (eContent)
+  // and signs that content; every other CMS SubFilter is detached.
+  const sha1Content = report.subFilter === 'adbe.pkcs7.sha1';
+  const parsed = parseCms(contents.bytes, { encapsulated: sha1Content });
   if (!parsed.ok) return fail(parsed.integrity, parsed.reason);
   const cms = parsed.cms;
   report.digestAlgorithm = cms.digestAlgorithm;
@@ -150,9 +154,9 @@ export async function checkSignature(
   const ranges: [number, number][] = [[a, b], [c, d]];
   const sm2E = await sm2ContentHash(cms, (s, e) => source.chunks(s, e), ranges);
   const digest = sm2E !== undefined ? new Uint8Array(0) : await digestRanges((s, e) => source.chunks(s, e), ranges, cms.digestNode);
-  const checked = checkCms(cms, digest, report.subFilter ?? undefined, undefined, sm2E);
+  const checked = sha1Content ? await checkPkcs7Sha1(cms, source, ranges) : checkCms(cms, digest, report.subFilter ?? undefined, undefined, sm2E);
   if (checked.integrity !== 'INTACT') fail(checked.integrity, checked.reason ?? checked.integrity);
-  else if (cms.digestNode === 'sha1' || /sha1/i.test(cms.signatureAlgorithm)) report.weakAlgorithm = 'SHA-1';
+  else if (sha1Content || cms.digestNode === 'sha1' || /sha1/i.test(cms.signatureAlgorithm)) report.weakAlgorithm = 'SHA-1';
 
   // PAdES B-T: a signature time-stamp over the signature value proves when the signature existed, if its token
   // verifies and its TSA chains to a trust anchor; the signer's certificate is then judged at that time.
@@ -244,4 +248,20 @@ export function parsePdfDate(text: string): Date | undefined {
   let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
   if (!z && sign) t -= (sign === '+' ? 1 : -1) * (Number(oh) * 60 + Number(om)) * 60_000;
   return Number.isNaN(t) ? undefined : new Date(t);
+}
+
+/**
+ * adbe.pkcs7.sha1 (ISO 32000-1 §12.8.3.3.1, deprecated in ISO 32000-2): the encapsulated content is the SHA-1 digest
+ * of the byte ranges, and the SignerInfo signs it — through signed attributes whose message-digest is the digest of
+ * that content (RFC 5652 §5.4), or directly. Both are checked; SHA-1 is then reported as the weak algorithm it is.
+ */
+async function checkPkcs7Sha1(cms: ParsedCms, source: ByteSource, ranges: [number, number][]): Promise<{ integrity: Integrity; reason?: string }> {
+  const content = cms.content?.bytes;
+  if (!content) return { integrity: 'BAD_CMS', reason: 'adbe.pkcs7.sha1: the CMS encapsulates no content, where the SHA-1 digest of the signed bytes belongs (ISO 32000-1 §12.8.3.3.1)' };
+  const sha1 = await digestRanges((s, e) => source.chunks(s, e), ranges, 'sha1');
+  if (!equalBytes(content, sha1)) {
+    return { integrity: 'DIGEST_MISMATCH', reason: 'the signed bytes have changed: their SHA-1 digest is not the one the CMS encapsulates (adbe.pkcs7.sha1)' };
+  }
+  const contentDigest = new Uint8Array(createHash(cms.digestNode!).update(content).digest());
+  return checkCms(cms, contentDigest, 'adbe.pkcs7.sha1', undefined, undefined, content);
 }

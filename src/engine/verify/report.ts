@@ -67,6 +67,12 @@ export function algorithmFamilyOf(s: Pick<SignatureReport, 'digestAlgorithm' | '
 
 export interface SignatureReport {
   field: string;
+  /** Other fields whose value is this same signature dictionary (judged once); present only when there are some. */
+  otherFields?: string[];
+  /** The DocMDP P of a certification signature (1 no changes, 2 form filling and signing, 3 also annotations); only then. */
+  certificationLevel?: 1 | 2 | 3;
+  /** The catalog /Perms entry that names this signature (`DocMDP`, `UR3`, `UR`); only then. */
+  perms?: string;
   /** The revision this signature's /ByteRange ends with (1-based), or null when it ends at no revision end. */
   revision: number | null;
   placement: PlacementReport | null;
@@ -128,6 +134,8 @@ export interface SignatureReport {
   weakAlgorithm?: string | null;
 }
 
+import type { UsageRights } from './perms.ts';
+
 export interface VerificationReport {
   /** Version of this report's shape. */
   reportVersion: 1;
@@ -151,6 +159,8 @@ export interface VerificationReport {
    * certification), for callers who want "no annotation after a seal". Default false (docs/verify.md).
    */
   strict?: boolean;
+  /** Usage rights signatures (/Perms /UR3 or /UR, ISO 32000-1 §12.8.2.3) that are no field's value: found, not judged. */
+  usageRights?: UsageRights[];
 }
 
 /** The worse of two verdicts: INVALID > INDETERMINATE > VALID. */

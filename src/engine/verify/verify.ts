@@ -16,6 +16,7 @@ import { afterEol, findEofMarkers, prefixSource, type Revision, type RevisionLay
 import { layoutForVerify, openForVerify } from '../../pdf/repaired-base.ts';
 import type { ByteSource } from '../../pdf/source.ts';
 import { analyseRevision, type RawChange } from './changes.ts';
+import { permsOf } from './perms.ts';
 import { checkSignature } from './integrity.ts';
 import { Budget, DEFAULT_VERIFY_LIMITS, LimitExceeded, type VerifyLimits } from '../../pdf/limits.ts';
 import { certificationOf, judge, locksOf, type Certification, type FieldLock } from './policy.ts';
@@ -85,16 +86,23 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
 
   // Signatures of every revision: one that a later revision dropped from the form is still reported (and its
   // changes after show how it was dropped).
-  const fields: { field: SignatureField; doc: PdfDocument }[] = [];
-  const seen = new Set<string>();
+  const fields: { field: SignatureField; doc: PdfDocument; otherFields: string[] }[] = [];
+  const seen = new Map<string, (typeof fields)[number]>();
   for (const rev of [...revisions].reverse()) {
     const at = docAt(rev);
     for (const field of signatureFields(at, budget)) {
       // One signature dictionary, however many revisions list it: by its object, or by its field's when it is direct.
+      // Two fields whose /V is the same dictionary (a writer's habit, DSS's signature-referenced-from-multiple-fields
+      // .pdf) are one signature: judged once, both names reported.
       const key = field.sigRef ? `sig ${field.sigRef.num}` : field.fieldRef ? `field ${field.fieldRef.num}` : `${rev.number}:${field.name}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      fields.push({ field, doc: at });
+      const earlier = seen.get(key);
+      if (earlier) {
+        if (field.name !== earlier.field.name && !earlier.otherFields.includes(field.name)) earlier.otherFields.push(field.name);
+        continue;
+      }
+      const entry = { field, doc: at, otherFields: [] };
+      seen.set(key, entry);
+      fields.push(entry);
     }
     if (fields.length > budget.limits.maxSignatures) break;
   }
@@ -106,7 +114,8 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
   const reports: SignatureReport[] = [];
   const revocationEmbedded = new Set<SignatureReport>();
   const dss = dssMaterial(doc);
-  for (const { field, doc: at } of fields) {
+  const perms = permsOf(doc);
+  for (const { field, doc: at, otherFields } of fields) {
     budget.time();
     const checked = await checkSignature(source, at, field, layout, docAt, {
       budget,
@@ -114,9 +123,19 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
       dss,
       now: options.now ?? new Date(),
     });
+    if (otherFields.length > 0) {
+      checked.report.otherFields = otherFields;
+      checked.report.reasons.push(`the same signature dictionary is also the value of field${otherFields.length > 1 ? 's' : ''} ${otherFields.map((f) => `"${f}"`).join(', ')}: one signature, judged once`);
+    }
     reports.push(checked.report);
     if (checked.revocationEmbedded) revocationEmbedded.add(checked.report);
+    const sigNum = field.sigRef?.num;
+    if (sigNum !== undefined && sigNum === perms.docMdp) checked.report.perms = 'DocMDP';
+    const rights = perms.usageRights.find((u) => u.num !== undefined && u.num === sigNum);
+    if (rights) checked.report.perms = rights.entry;
     const revision = checked.report.revision;
+    const level = certificationOf(at, field, revision ?? 0)?.p;
+    if (level !== undefined) checked.report.certificationLevel = level;
     if (revision === null) continue;
     const c = certificationOf(at, field, revision);
     if (c && (!certification || c.revision < certification.revision)) certification = c;
@@ -136,7 +155,7 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
     }
     r.verdict = signatureVerdict(r);
     if (r.weakAlgorithm && r.verdict === 'INDETERMINATE' && r.trust === 'TRUSTED' && r.integrity === 'INTACT' && r.changesAfter !== 'NOT_ALLOWED') {
-      r.reasons.push(`the signature relies on ${r.weakAlgorithm}, a weak algorithm: acceptable only with a time-stamp from before its sunset (end of 2009), and none proves that`);
+      r.reasons.push(`the signature relies on ${r.weakAlgorithm}, a weak algorithm: acceptable only with a time-stamp from before its sunset (2012-08-01, as EU DSS's default policy), and none proves that`);
     }
   }
   assignLevels(reports, revocationEmbedded, firstDssRevision(revisions, docAt));
@@ -155,8 +174,11 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
     verdict = worse(verdict, 'INVALID');
     reasons.push(opened.damaged);
   }
-  // Structure that hides or rewrites history is forged whether or not a signature it hides is still found.
-  const tricks = judged.filter((c) => STRUCTURAL_TRICKS.has(c.kind));
+  // Structure that hides or rewrites history is forged whether or not a signature it hides is still found — once a
+  // signature exists to be fooled. Up to the first signed revision every signature covers the bytes as they are, so
+  // a writer's quirk there fools no one (MS Word's hybrid files: an empty update whose /XRefStm, in the original's
+  // bytes, lists the original's compressed objects; DSS's TEST2_signed_with_zero_policy_hash.pdf).
+  const tricks = judged.filter((c) => STRUCTURAL_TRICKS.has(c.kind) && (first === undefined || c.revision > first.revision!));
   if (tricks.length > 0) {
     verdict = worse(verdict, 'INVALID');
     reasons.push(`the file's structure hides or rewrites revisions: ${tricks.slice(0, 3).map((c) => c.description).join('; ')}`);
@@ -168,6 +190,12 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
     reasons.push(`the last revision (${lastRevision}) is not covered by a signature; its changes are allowed`);
   }
   if (verdict === 'VALID' && reasons.length === 0) reasons.push('every signature is intact and trusted, and nothing not allowed changed after it');
+  // Usage rights signatures no field holds (§12.8.2.3): reported with the rights they grant, not judged.
+  const reportedSigs = new Set(fields.map((f) => f.field.sigRef?.num).filter((n) => n !== undefined));
+  const usageRights = perms.usageRights.filter((u) => u.num === undefined || !reportedSigs.has(u.num)).map(({ num: _num, ...u }) => u);
+  for (const u of usageRights) {
+    reasons.push(`a usage rights signature (/Perms /${u.entry}${u.name ? `, "${u.name}"` : ''}) enables in its vendor's reader: ${u.permissions.join('; ') || 'nothing listed'}; it approves no content and is not judged`);
+  }
   const repaired = layout.repairedBase;
   if (repaired !== undefined) {
     reasons.push(`the original (revision${repaired.revisions === 1 ? '' : 's'} 1${repaired.revisions === 1 ? '' : `–${repaired.revisions}`}, signed by none) was damaged and is read by repairing it: ${repaired.reason}`);
@@ -180,6 +208,7 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
     lastRevisionCovered,
     signatures: reports,
     ...(repaired === undefined ? {} : { repairedOriginal: { revisions: repaired.revisions, end: repaired.end, reason: repaired.reason } }),
+    ...(usageRights.length === 0 ? {} : { usageRights }),
   };
 }
 
@@ -218,12 +247,13 @@ function signatureVerdict(r: SignatureReport): SignatureReport['verdict'] {
 }
 
 /**
- * SHA-1 is weak (ETSI TS 119 312; DSS's default validation policy): a signature that relies on it is acceptable only
- * with a proof of existence — a verified time-stamp — from before its sunset, here the end of 2009 (after which
- * ETSI's algorithm catalogue no longer lists SHA-1 for new signatures). Otherwise INDETERMINATE,
+ * SHA-1 is weak: a signature that relies on it is acceptable only with a proof of existence — a verified time-stamp
+ * — from before its sunset. The date is EU DSS's default validation policy's: `AlgoExpirationDate`,
+ * `<Algo Date="2012-08-01">SHA1</Algo>` (ETSI TS 119 312 v1.5.1), in esig/dss
+ * dss-policy-jaxb/src/main/resources/policy/constraint.xml at d9473b8efe. Otherwise INDETERMINATE,
  * CRYPTO_CONSTRAINTS_FAILURE_NO_POE: intact and perhaps genuine, but nothing proves it was made while SHA-1 was safe.
  */
-const SHA1_SUNSET = Date.UTC(2010, 0, 1);
+const SHA1_SUNSET = Date.UTC(2012, 7, 1);
 
 function provenBeforeSunset(r: SignatureReport): boolean {
   if (r.timestampTime === null) return false;

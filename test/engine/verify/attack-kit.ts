@@ -38,6 +38,16 @@ export function addAnnotation(doc: PdfDocument, w: IncrementalWriter, page: numb
   w.update(p.ref, updated);
 }
 
+/** Add several fields to /AcroForm /Fields in one go. */
+function addFields(doc: PdfDocument, w: IncrementalWriter, fields: PdfRef[]): void {
+  const catalog = doc.catalog.clone();
+  const af = doc.resolveDict(catalog.get('AcroForm'))?.clone() ?? new PdfDict();
+  const existing = doc.resolve(af.get('Fields'));
+  af.set('Fields', [...(Array.isArray(existing) ? existing : []), ...fields]).set('SigFlags', 3);
+  catalog.set('AcroForm', w.add(af));
+  w.update(doc.catalogRef, catalog);
+}
+
 export function addField(doc: PdfDocument, w: IncrementalWriter, field: PdfRef, catalogExtra: Record<string, PdfObject> = {}): void {
   const catalog = doc.catalog.clone();
   const afEntry = catalog.get('AcroForm');
@@ -82,6 +92,11 @@ export interface SignatureShape {
   fieldEntries?: Record<string, PdfObject>;
   /** Write the signature dictionary direct inside its field (/V << … >>), as some writers do. */
   direct?: boolean;
+  /** The field with its widget as a separate kid (an indirect /Kids array; the widget has no /Parent, as pyHanko's
+   *  separate-annots-kids-indir.pdf). */
+  separateKid?: boolean;
+  /** A second field, named so, whose /V is the same signature dictionary (written in the same revision). */
+  alsoField?: string;
   /** No /V: an unsigned signature field with a visible appearance (the sneaky-signature attack). */
   unsigned?: boolean;
   /** seald's placement record and extra marks: locked, printable /Stamp annotations in the same revision. */
@@ -137,6 +152,20 @@ export async function appendSignature(bytes: Uint8Array, shape: SignatureShape):
     const ap = w.add(new PdfStream(dict({ Type: name('XObject'), Subtype: name('Form'), BBox: [0, 0, 10, 10] }), Buffer.from('1 0 0 rg 0 0 10 10 re f\n', 'latin1')));
     const stamp = w.add(dict({ Type: name('Annot'), Subtype: name('Stamp'), F: 132, Rect: mark.rect, P: doc.page(mark.page).ref, AP: dict({ N: ap }) }));
     byPage.set(mark.page, [...(byPage.get(mark.page) ?? []), stamp]);
+  }
+  if (shape.separateKid) {
+    const kid = w.add(dict({ Type: name('Annot'), Subtype: name('Widget'), F: 4, Rect: rect, P: page.ref, AP: dict({ N: appearance }) }));
+    const field = w.add(dict({ FT: name('Sig'), T: PdfString.text(shape.field), V: sig, Kids: w.add([kid]) }));
+    addAnnotation(doc, w, page.number, kid);
+    addField(doc, w, field);
+    return finishSignature(bytes, w, shape);
+  }
+  if (shape.alsoField !== undefined) {
+    const twin = w.add(dict({ Type: name('Annot'), Subtype: name('Widget'), FT: name('Sig'), T: PdfString.text(shape.alsoField), V: sig, F: 132, Rect: [0, 0, 0, 0], P: page.ref }));
+    byPage.get(page.number)!.push(twin);
+    for (const [n, refs] of byPage) addAnnotation(doc, w, n, ...refs);
+    addFields(doc, w, [widget, twin]);
+    return finishSignature(bytes, w, shape);
   }
   for (const [n, refs] of byPage) addAnnotation(doc, w, n, ...refs);
   addField(doc, w, widget, shape.docMdp !== undefined && sig instanceof PdfRef ? { Perms: dict({ DocMDP: sig }) } : {});

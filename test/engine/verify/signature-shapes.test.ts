@@ -94,3 +94,10 @@ it('/AcroForm /DR that only gains a font is allowed; one that re-points an exist
   expect(repointed.verdict).toBe('INVALID');
   expect(repointed.signatures[0]!.changes.map((c) => [c.kind, c.allowed])).toEqual([['acroform-changed', false]]);
 });
+
+it("a signature field whose widget is a separate kid with no /Parent back (pyHanko's separate-annots-kids-indir.pdf): its widget is the signature's", async () => {
+  const first = await appendSignature(base, { field: 'First', signer: sw.signer, separateKid: true });
+  const report = await verify(await appendSignature(first, { field: 'Second', signer: sw.signer, separateKid: true, rect: [300, 200, 400, 260] }));
+  expect(report.verdict).toBe('VALID');
+  expect(report.signatures[0]!.changes.map((c) => [c.kind, c.allowed])).toEqual([['signature-added', true], ['signature-widget-added', true]]);
+});
