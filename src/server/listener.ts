@@ -7,8 +7,8 @@
  * per stream, §6.9.2; the connection window, raised with WINDOW_UPDATE on stream 0 via `session.setLocalWindowSize`).
  *
  * Today both are the protocol's default, 65,535 bytes. Session 7 raised them to 8 MiB per stream and 32 MiB per
- * connection; that moved the bare hop (floor over gRPC 1.51× → 0.80× the floor on an idle machine) but not seald's
- * own batch, whose time goes to sealing, not to waiting for WINDOW_UPDATEs — and it cost memory: the bytes a client
+ * connection; that moved the bare hop (floor over gRPC 1.51× → 0.80× the floor on an idle machine) while seald's own
+ * batch stayed within noise (its time goes to sealing) — and it cost memory: the bytes a client
  * may send ahead sit in the server (nghttp2's and grpc-js's buffers, then decoded 1 MiB messages) while the batch
  * reader is paused at its in-flight limit (batch-reader.ts). Session 8 measured the server's VmHWM over the bench
  * corpus (380 documents, 3 rounds, loaded machine; bench/README.md, "Session 8: memory"):
@@ -17,11 +17,12 @@
  *   65,535 / 65,535 (defaults)      138–142 MiB      174–189 MiB
  *   1 MiB / 16 MiB                  139–144 MiB      183–200 MiB
  *   2 MiB / 16 MiB                  141–159 MiB      193–216 MiB
- *   8 MiB / 32 MiB (session 7)      150–159 MiB      190–216 MiB
+ *   8 MiB / 32 MiB (session 7)      150–167 MiB      190–228 MiB (two runs of 3 rounds)
  *
- * Only the defaults kept the cross-page runner under the 200 MiB goal in every round, and seald's docs/s did not drop
- * with them. What they cost is the bare hop (bench/runners/floor-grpc.ts listens here too, so the floor over gRPC is
- * measured with the same windows): a deployment that moves large documents over a long link and has memory to spare
+ * Only the defaults kept the cross-page runner under the 200 MiB goal in every round (less in-memory spooling did
+ * not: 204–216 MiB). Whether they cost seald docs/s the loaded machine could not tell (the 8/32 runs were both the
+ * slowest and the fastest); an idle-machine A/B should. What they surely cost is the bare hop
+ * (bench/runners/floor-grpc.ts listens here too, so the floor over gRPC is measured with the same windows): a deployment that moves large documents over a long link and has memory to spare
  * raises these two constants, at 15–30 MiB more peak for the figures above. The client side sets its own receive
  * window (`grpc-node.flow_control_window`, src/rpc/channel-options.ts): it governs answers, small in a batch.
  */
