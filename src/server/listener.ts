@@ -22,9 +22,10 @@
  * Only the defaults kept the cross-page runner under the 200 MiB goal in every round (less in-memory spooling did
  * not: 204–216 MiB). Whether they cost seald docs/s the loaded machine could not tell (the 8/32 runs were both the
  * slowest and the fastest); an idle-machine A/B should. What they surely cost is the bare hop
- * (bench/runners/floor-grpc.ts listens here too, so the floor over gRPC is measured with the same windows): a deployment that moves large documents over a long link and has memory to spare
- * raises these two constants, at 15–30 MiB more peak for the figures above. The client side sets its own receive
- * window (`grpc-node.flow_control_window`, src/rpc/channel-options.ts): it governs answers, small in a batch.
+ * (bench/runners/floor-grpc.ts listens here too, so the floor over gRPC is measured with the same windows): a
+ * deployment that moves large documents over a long link and has memory to spare raises these two constants, at 15–40
+ * MiB more peak for the figures above. The client side sets its own receive window (`grpc-node.flow_control_window`,
+ * src/rpc/channel-options.ts): it governs answers, small in a batch.
  */
 // The module object itself (what grpc-js's require('http2') returns), not an ES namespace: its factory is replaced
 // for the duration of one call below.
