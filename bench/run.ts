@@ -231,7 +231,7 @@ async function main(): Promise<void> {
       try {
         const result = await row.runner.run(await batchList(files, DEFAULT_CORPUS_DIR, outDir));
         row.results.push(result);
-        console.log(`round ${round}: ${row.runner.name.padEnd(18)} ${result.seconds.toFixed(2)} s, ${result.failures} failed${result.notes?.length ? ` (${result.notes[0]})` : ''}`);
+        console.log(`round ${round}: ${row.runner.name.padEnd(18)} ${result.seconds.toFixed(2)} s, ${result.failures} failed${result.serverPeakRss === undefined ? '' : `, server VmHWM ${mib(result.serverPeakRss)}`}${result.notes?.length ? ` (${result.notes[0]})` : ''}`);
       } catch (error) {
         console.log(`round ${round}: ${row.runner.name} failed: ${(error as Error).message}`);
       }

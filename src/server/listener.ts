@@ -1,20 +1,31 @@
 /**
  * seald's own listeners for the gRPC port, and the HTTP/2 flow-control windows of the sessions on them.
  *
- * grpc-js has no server option for HTTP/2 flow control: a server session receives with the protocol's default
- * windows (65,535 bytes for the connection and for each stream, RFC 9113 §6.9.2), so a client uploading documents
- * waits for a WINDOW_UPDATE every 64 KB, a round trip through both event loops. seald therefore owns its listeners
- * (node:net here, node:tls in tls.ts) and hands each connection to grpc-js through a connection injector, whose HTTP/2
- * server is created with these settings:
+ * grpc-js has no server option for HTTP/2 flow control. seald therefore owns its listeners (node:net here, node:tls
+ * in tls.ts) and hands each connection to grpc-js through a connection injector, whose HTTP/2 server is created with
+ * the windows below: the one place to set what a client may send ahead (RFC 9113 §6.9: SETTINGS_INITIAL_WINDOW_SIZE
+ * per stream, §6.9.2; the connection window, raised with WINDOW_UPDATE on stream 0 via `session.setLocalWindowSize`).
  *
- * - SETTINGS_INITIAL_WINDOW_SIZE 8 MiB (the `settings` of the HTTP/2 server): each stream may send 8 MiB ahead.
- * - the connection's local window raised to 32 MiB (`session.setLocalWindowSize` on each new session): several
- *   documents of a batch, or several Seal calls on one connection, upload side by side without waiting.
+ * Today both are the protocol's default, 65,535 bytes. Session 7 raised them to 8 MiB per stream and 32 MiB per
+ * connection; that moved the bare hop (floor over gRPC 1.51× → 0.80× the floor on an idle machine) while seald's own
+ * batch stayed within noise (its time goes to sealing) — and it cost memory: the bytes a client
+ * may send ahead sit in the server (nghttp2's and grpc-js's buffers, then decoded 1 MiB messages) while the batch
+ * reader is paused at its in-flight limit (batch-reader.ts). Session 8 measured the server's VmHWM over the bench
+ * corpus (380 documents, 3 rounds, loaded machine; bench/README.md, "Session 8: memory"):
  *
- * The client side sets its own receive window with the channel option `grpc-node.flow_control_window`
- * (src/cli/client.ts). Memory: a window is permission to send, not a buffer the server allocates; what a call
- * reads is still bounded by its flow control (a batch stops reading at its in-flight limit: batch-reader.ts), so
- * the most a stalled connection can hold is its 32 MiB window. Measured effect: bench/README.md, "Session 7".
+ *   windows (stream / connection)   seald batch      cross-page seal
+ *   65,535 / 65,535 (defaults)      138–142 MiB      174–189 MiB
+ *   1 MiB / 16 MiB                  139–144 MiB      183–200 MiB
+ *   2 MiB / 16 MiB                  141–159 MiB      193–216 MiB
+ *   8 MiB / 32 MiB (session 7)      150–167 MiB      190–228 MiB (two runs of 3 rounds)
+ *
+ * Only the defaults kept the cross-page runner under the 200 MiB goal in every round (less in-memory spooling did
+ * not: 204–216 MiB). Whether they cost seald docs/s the loaded machine could not tell (the 8/32 runs were both the
+ * slowest and the fastest); an idle-machine A/B should. What they surely cost is the bare hop
+ * (bench/runners/floor-grpc.ts listens here too, so the floor over gRPC is measured with the same windows): a
+ * deployment that moves large documents over a long link and has memory to spare raises these two constants, at 15–40
+ * MiB more peak for the figures above. The client side sets its own receive window (`grpc-node.flow_control_window`,
+ * src/rpc/channel-options.ts): it governs answers, small in a batch.
  */
 // The module object itself (what grpc-js's require('http2') returns), not an ES namespace: its factory is replaced
 // for the duration of one call below.
@@ -22,8 +33,10 @@ import http2 from 'node:http2';
 import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 
-export const HTTP2_STREAM_WINDOW_BYTES = 8 * 1024 * 1024;
-export const HTTP2_CONNECTION_WINDOW_BYTES = 32 * 1024 * 1024;
+/** RFC 9113 §6.5.2's default SETTINGS_INITIAL_WINDOW_SIZE: memory first (see above). */
+export const HTTP2_STREAM_WINDOW_BYTES = 65_535;
+/** The connection window's initial size (RFC 9113 §6.9.2): not raised (see above). */
+export const HTTP2_CONNECTION_WINDOW_BYTES = 65_535;
 
 export type ConnectionInjector = ReturnType<grpc.Server['createConnectionInjector']>;
 

@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 describe('the server\'s HTTP/2 windows', () => {
-  it('announces an 8 MiB initial stream window and grants a 32 MiB connection window', async () => {
+  it('announces the initial stream window of listener.ts and grants its connection window', async () => {
     h = await startBatchHarness();
     const session = http2.connect(`http://${h.server.address}`);
     try {
