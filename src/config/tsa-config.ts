@@ -16,7 +16,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { TsaEndpoint } from '../crypto/tsa-client.ts';
-import type { TimestampMode } from '../engine/best-effort-timestamp.ts';
 import { configError, isTable, optionalString, positiveInteger, section, type Table } from './values.ts';
 
 export interface TsaConfig {
@@ -26,7 +25,7 @@ export interface TsaConfig {
   /** Whether Seal adds a signature time-stamp when the request leaves it unset. */
   sealTimestamp: boolean;
   /** What a TSA failure does to a Seal whose request leaves SignatureOptions.timestamp_mode unset. */
-  sealTimestampMode: TimestampMode;
+  sealTimestampMode: 'strict' | 'best-effort';
 }
 
 export const TSA_DEFAULT_TIMEOUT_MS = 10_000;

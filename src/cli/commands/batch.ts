@@ -65,8 +65,7 @@ interface DocumentReport {
   revision?: number;
   signingTime?: string | null;
   documentDigest?: string;
-  /** Sealed without its best-effort signature time-stamp (B-B): the TSA error the server gave. */
-  timestampMissing?: string;
+  timestampMissing?: string; // sealed B-B without its best-effort time-stamp: the TSA error the server gave
   error?: { status: string; code: string; message: string };
 }
 
