@@ -173,6 +173,18 @@ describe('best-effort signature time-stamps', () => {
     expect(await metrics(server)).toMatch(/seald_timestamp_skipped_total\{reason="TSA_UNAVAILABLE"\} 3\b/);
   });
 
+  it('seald batch --prepare-locally --timestamp-best-effort is refused (SignPrepared time-stamps strictly), nothing written', async () => {
+    const inDir = path.join(dir, 'batch-in');
+    const outDir = path.join(dir, 'prepared-out');
+    const result = await cli([
+      'batch', inDir, '-o', outDir, '--seal', 'org', '--page', '1', '--x', '300', '--y', '300',
+      '--timestamp-best-effort', '--prepare-locally', '--retries', '0', '--server', server.address,
+    ]); // prettier-ignore
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/--timestamp-best-effort is not offered with --prepare-locally/);
+    expect(fs.readdirSync(outDir).filter((name) => name.endsWith('.pdf'))).toEqual([]);
+  });
+
   it('a server that never reached its TSA seals B-B without the room (no token size is known)', async () => {
     const output = path.join(dir, 'never.pdf');
     const result = await seal(await fixture('simple'), output, neverReached.address, '--timestamp-best-effort');
