@@ -3,7 +3,8 @@
  * servers): with the TSA up a best-effort seal is B-T as usual; with it stopped, a best-effort seal is B-B (pdfsig
  * valid, no signature-time-stamp-token attribute in `openssl cms -cmsout -print`), keeps the room reserved for the
  * token, says why in the summary and counts seald_timestamp_skipped_total; a strict seal is UNAVAILABLE and writes
- * nothing; `seald batch --timestamp-best-effort` reports each missing time-stamp. A server that never reached its TSA
+ * nothing; `seald batch --timestamp-best-effort` reports each missing time-stamp, and a re-sent batch is replayed
+ * byte for byte from the idempotency store (still reported missing, not counted again). A server that never reached its TSA
  * (nothing measured) seals B-B without the room.
  */
 import * as fs from 'node:fs';
@@ -171,6 +172,22 @@ describe('best-effort signature time-stamps', () => {
       ['sealed', 'TSA_UNAVAILABLE'],
     ]);
     expect(await metrics(server)).toMatch(/seald_timestamp_skipped_total\{reason="TSA_UNAVAILABLE"\} 3\b/);
+
+    // Sent again (outputs deleted): answered from the idempotency store, the same B-B bytes, still reported missing.
+    const first = ['a.pdf', 'b.pdf'].map((name) => fs.readFileSync(path.join(outDir, name)));
+    for (const name of ['a.pdf', 'b.pdf', 'seald-batch-report.json']) fs.rmSync(path.join(outDir, name));
+    const again = await cli([
+      'batch', inDir, '-o', outDir, '--seal', 'org', '--page', '1', '--x', '300', '--y', '300',
+      '--timestamp-best-effort', '--progress', 'none', '--json', '--server', server.address,
+    ]); // prettier-ignore
+    expect(again.code).toBe(0);
+    const replayed = JSON.parse(again.stdout) as typeof report;
+    expect(replayed.documents.map((d) => [d.status, d.timestampMissing?.split(':')[0]])).toEqual([
+      ['replayed', 'TSA_UNAVAILABLE'],
+      ['replayed', 'TSA_UNAVAILABLE'],
+    ]);
+    ['a.pdf', 'b.pdf'].forEach((name, i) => expect(fs.readFileSync(path.join(outDir, name)).equals(first[i]!)).toBe(true));
+    expect(await metrics(server)).toMatch(/seald_timestamp_skipped_total\{reason="TSA_UNAVAILABLE"\} 3\b/); // not sealed again
   });
 
   it('seald batch --prepare-locally --timestamp-best-effort is refused (SignPrepared time-stamps strictly), nothing written', async () => {
