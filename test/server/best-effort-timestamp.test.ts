@@ -4,8 +4,8 @@
  * valid, no signature-time-stamp-token attribute in `openssl cms -cmsout -print`), keeps the room reserved for the
  * token, says why in the summary and counts seald_timestamp_skipped_total; a strict seal is UNAVAILABLE and writes
  * nothing; `seald batch --timestamp-best-effort` reports each missing time-stamp, and a re-sent batch is replayed
- * byte for byte from the idempotency store (still reported missing, not counted again). A server that never reached its TSA
- * (nothing measured) seals B-B without the room.
+ * byte for byte from the idempotency store (still reported missing, not counted again). A server that never reached
+ * its TSA (nothing measured) seals B-B without the room.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
