@@ -49,6 +49,9 @@ const SIGNATURE_HELP = `Signature:
   --field NAME        signature field name (default Seal<n>)
   --timestamp         add a signature time-stamp from the server's TSA (PAdES B-T; default: the server's
                       tsa.seal_timestamp)
+  --timestamp-best-effort  ask for that time-stamp, but should the TSAs fail (down, too slow, a bad
+                      answer) seal without it (PAdES B-B) and report it missing with the reason, instead
+                      of failing (default: the server's tsa.seal_timestamp_mode, strict unless set)
   --certify LEVEL     make the seal a certification signature (DocMDP): no-changes (P=1, no later revision
                       at all) or form-filling (P=2, later form filling and single-mark seals only). Refused
                       on a document that is already certified or already carries a signature

@@ -34,7 +34,7 @@ import {
   type SignPreparedResponse,
 } from '../gen/seald/v1/prepared_pb.ts';
 import type { DocumentError } from '../gen/seald/v1/batch_pb.ts';
-import { PlacementSchema, SealSummarySchema, SignatureOptionsSchema } from '../gen/seald/v1/seald_pb.ts';
+import { PlacementSchema, SealSummarySchema, SignatureOptionsSchema, TimestampMode } from '../gen/seald/v1/seald_pb.ts';
 import { FileSource } from '../pdf/file-source.ts';
 import { prepareSealImage } from '../pdf/image.ts';
 import { CLIENT_CHANNEL_OPTIONS } from '../rpc/channel-options.ts';
@@ -113,6 +113,10 @@ export async function sealPrepared(
   const totals: BatchTotals = { documents: 0, sealed: 0, replayed: 0, failed: 0, bytesIn: 0, bytesOut: 0, concurrency: 0 };
   const signatureOptions = create(SignatureOptionsSchema, defaults.options ?? {});
   try {
+    if (signatureOptions.timestampMode === TimestampMode.BEST_EFFORT) {
+      // SignPrepared time-stamps strictly: refuse rather than quietly fail documents the caller meant to seal B-B.
+      throw new SealdError('invalid-input', 'BEST_EFFORT_NOT_PREPARED', '--timestamp-best-effort is not offered with --prepare-locally');
+    }
     await write(
       create(SignPreparedRequestSchema, {
         payload: { case: 'header', value: { sealId: defaults.sealId, ...(signatureOptions.timestamp === undefined ? {} : { timestamp: signatureOptions.timestamp }) } },

@@ -38,6 +38,8 @@ export function formatMb(bytes: number): string {
 export interface DocumentProgress {
   status: 'sealed' | 'replayed' | 'skipped' | 'failed' | 'not-run';
   bytes: number;
+  /** Sealed without its best-effort time-stamp: why (printed in the lines and bar modes: a pipeline must add one). */
+  timestampMissing?: string;
   error?: { status: string; code: string; message: string };
 }
 
@@ -63,14 +65,18 @@ export class Progress {
     this.#done++;
     this.#bytesDone += report.bytes;
     if (report.status === 'failed') this.#failed++;
+    const untimed = report.timestampMissing === undefined ? '' : `, without time-stamp: ${report.timestampMissing}`;
     if (this.mode === 'lines') {
       const what =
         report.status === 'failed'
           ? `failed ${name}: ${report.error!.status} ${report.error!.code}: ${report.error!.message}`
-          : `${report.status} ${name} (${formatMb(report.bytes)})`;
+          : `${report.status} ${name} (${formatMb(report.bytes)})${untimed}`;
       this.io.stderr(`[${this.#done}/${this.total}] ${what}\n`);
     } else if (this.mode === 'bar' && report.status === 'failed') {
       this.io.stderr(`\r\x1b[Kfailed ${name}: ${report.error!.code}: ${report.error!.message}\n`);
+      this.#draw(true);
+    } else if (this.mode === 'bar' && untimed !== '') {
+      this.io.stderr(`\r\x1b[K${report.status} ${name}${untimed}\n`);
       this.#draw(true);
     } else {
       this.#draw(false);

@@ -10,6 +10,7 @@
  *     timeout_ms: 10000                # per TSA, per request
  *     policy: 1.2.156.xxxx             # optional: require this TSA policy
  *     seal_timestamp: false            # PAdES B-T for every Seal unless the request says otherwise
+ *     seal_timestamp_mode: strict      # or best-effort: a TSA failure seals B-B and reports the missing time-stamp
  *
  * SEALD_TSA_URLS (comma-separated URLs) replaces `urls`; SEALD_TSA_TIMEOUT_MS replaces `timeout_ms`.
  */
@@ -23,6 +24,8 @@ export interface TsaConfig {
   policy?: string;
   /** Whether Seal adds a signature time-stamp when the request leaves it unset. */
   sealTimestamp: boolean;
+  /** What a TSA failure does to a Seal whose request leaves SignatureOptions.timestamp_mode unset. */
+  sealTimestampMode: 'strict' | 'best-effort';
 }
 
 export const TSA_DEFAULT_TIMEOUT_MS = 10_000;
@@ -34,7 +37,7 @@ export function tsaFrom(
   source: string,
   env: NodeJS.ProcessEnv,
 ): TsaConfig | undefined {
-  const tsa = section(file, 'tsa', source, ['urls', 'timeout_ms', 'policy', 'seal_timestamp']);
+  const tsa = section(file, 'tsa', source, ['urls', 'timeout_ms', 'policy', 'seal_timestamp', 'seal_timestamp_mode']);
   const urlsEnv = envValue('SEALD_TSA_URLS');
   const endpoints =
     urlsEnv !== undefined
@@ -56,7 +59,15 @@ export function tsaFrom(
   if (tsa.seal_timestamp !== undefined && typeof tsa.seal_timestamp !== 'boolean') {
     throw configError('tsa.seal_timestamp', 'expected true or false', source);
   }
-  return { endpoints, timeoutMs, ...(policy === undefined ? {} : { policy }), sealTimestamp: tsa.seal_timestamp === true };
+  const mode = tsa.seal_timestamp_mode ?? 'strict';
+  if (mode !== 'strict' && mode !== 'best-effort') throw configError('tsa.seal_timestamp_mode', 'expected strict or best-effort', source);
+  return {
+    endpoints,
+    timeoutMs,
+    ...(policy === undefined ? {} : { policy }),
+    sealTimestamp: tsa.seal_timestamp === true,
+    sealTimestampMode: mode,
+  };
 }
 
 function endpointsFrom(value: unknown, fromFile: (p: string) => string, source: string, env: NodeJS.ProcessEnv): TsaEndpoint[] {

@@ -33,9 +33,10 @@ export interface PadesCmsOptions {
   signal?: AbortSignal;
   /**
    * PAdES B-T (EN 319 142-1 §5.3): called with the SHA-256 of the signature value once it exists; returns the DER of
-   * an RFC 3161 TimeStampToken for it, which goes in the unsigned attribute signature-time-stamp-token.
+   * an RFC 3161 TimeStampToken for it, which goes in the unsigned attribute signature-time-stamp-token; undefined
+   * when the caller settles for no token (a best-effort time-stamp whose TSA failed: the CMS stays B-B).
    */
-  timestamp?: (imprint: Uint8Array, signal?: AbortSignal) => Promise<Uint8Array>;
+  timestamp?: (imprint: Uint8Array, signal?: AbortSignal) => Promise<Uint8Array | undefined>;
 }
 
 /** The parts of one SignedData that do not depend on the signature value, as DER. */
@@ -142,6 +143,7 @@ export async function createPadesCms(opts: PadesCmsOptions): Promise<Uint8Array>
   if (opts.timestamp === undefined) return encodeContentInfo(parts, signature);
   const imprint = new Uint8Array(createHash('sha256').update(signature).digest());
   const token = await opts.timestamp(imprint, signal);
+  if (token === undefined) return encodeContentInfo(parts, signature);
   return encodeContentInfo(parts, signature, [signatureTimestampAttribute(token)]);
 }
 

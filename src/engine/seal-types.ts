@@ -5,6 +5,7 @@
 import type { Hash } from 'node:crypto';
 import type { Signer } from '../crypto/signer.ts';
 import type { SealImage } from '../pdf/image.ts';
+import type { MissingTimestamp, TimestampMode } from './best-effort-timestamp.ts';
 
 /** What a seal looks like on the page: everything the revision needs of it except its key. */
 export interface SealAppearance {
@@ -57,6 +58,11 @@ export interface SealOptions {
   approvePages?: (pages: readonly number[]) => void;
   /** PAdES B-T: a signature time-stamp from these TSAs goes into the CMS (src/crypto/tsa-client.ts). */
   timestamper?: Timestamper;
+  /**
+   * What a time-stamp the TSAs cannot give does (best-effort-timestamp.ts): `strict` (default) fails the seal;
+   * `best-effort` seals without it (B-B) and says why in SealOutcome.timestampMissing.
+   */
+  timestampMode?: TimestampMode;
   /** The user or owner password of an encrypted document; without one, the empty user password is tried. */
   password?: string | Uint8Array;
   /**
@@ -96,6 +102,8 @@ export interface SealOutcome {
   pages: number[];
   /** genTime of the signature time-stamp, when one was asked for. */
   timestampTime?: Date;
+  /** Why a best-effort time-stamp is missing (the TSA error); the seal is B-B. */
+  timestampMissing?: MissingTimestamp;
   /** What was wrong with an input that had to be repaired to be sealed (pdf/recovery.ts). */
   repaired?: string;
   /** How it was repaired (the table rebuilt by scanning: objects found, trailer used), for the log and audit. */

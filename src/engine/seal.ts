@@ -10,10 +10,12 @@ import type { Placement } from './placements.ts';
 import type { SealMaterial, SealOptions, SealOutcome, Timestamper } from './seal-types.ts';
 import { SealdError } from '../errors.ts';
 import { embedSeal, prepareSeal } from './seal-prepare.ts';
+import { isTsaFailure, missingTimestampOf, type MissingTimestamp } from './best-effort-timestamp.ts';
 
 export type { Placement, PositionPlacement } from './placements.ts';
 export { digestByteRange, embedSeal, prepareSeal, type PreparedSeal, type PreparationMaterial } from './seal-prepare.ts';
 export type { Certify, SealAppearance, SealMaterial, SealOptions, SealOutcome, Timestamper } from './seal-types.ts';
+export type { MissingTimestamp, TimestampMode } from './best-effort-timestamp.ts';
 
 export function sealDocument(
   source: ByteSource,
@@ -33,35 +35,55 @@ async function sealOnce(
 ): Promise<SealOutcome> {
   const signerCertificate = seal.signer.certificates[0];
   if (!signerCertificate) throw new SealdError('internal', 'NO_CERTIFICATE', `seal "${seal.id}" has no certificate`);
-  const timestamper = options.timestamper;
-  const contentsSize = await contentsSizeWith(seal.signer, timestamper, options.signal);
+  const bestEffort = options.timestampMode === 'best-effort';
+  let timestamper = options.timestamper;
+  let timestampMissing: MissingTimestamp | undefined;
+  let contentsSize: number;
+  try {
+    contentsSize = await contentsSizeWith(seal.signer, timestamper, options.signal);
+  } catch (error) {
+    if (!bestEffort || timestamper === undefined || !isTsaFailure(error, options.signal)) throw error;
+    // No token measured yet and the TSAs fail: no room is known to reserve, and asking again would only fail again.
+    timestampMissing = missingTimestampOf(error);
+    timestamper = undefined;
+    contentsSize = contentsSizeOf(seal.signer);
+  }
   const prepared = await prepareSeal(source, { ...seal, signerCertificate, contentsSize }, placement, options);
   if (options.signal?.aborted) {
     throw new SealdError('cancelled', 'CANCELLED', 'the seal was cancelled before signing; nothing was written');
   }
   let timestampTime: Date | undefined;
+  const tsa = timestamper;
   const cms = await createPadesCms({
     signer: seal.signer,
     documentDigest: prepared.documentDigest,
     signal: options.signal,
     timestamp:
-      timestamper &&
+      tsa &&
       (async (imprint, signal) => {
-        const token = await timestamper.timestamp(imprint, signal);
-        timestampTime = token.genTime;
-        return token.der;
+        try {
+          const token = await tsa.timestamp(imprint, signal);
+          timestampTime = token.genTime;
+          return token.der;
+        } catch (error) {
+          if (!bestEffort || !isTsaFailure(error, signal)) throw error;
+          // B-B: the room reserved for the token stays zero padding in /Contents (ISO 32000-1 §12.8.1 allows it).
+          timestampMissing = missingTimestampOf(error);
+          return undefined;
+        }
       }),
   });
-  if (cms.length > contentsSize && timestamper !== undefined) {
+  if (cms.length > contentsSize && tsa !== undefined) {
     // A token larger than any measured (a failover TSA, say): remember its size and do it again once, with room for
     // it (one more token signature and TSA round trip, on a rare path).
-    timestamper.noteTokenSize(cms.length - contentsSizeOf(seal.signer));
+    tsa.noteTokenSize(cms.length - contentsSizeOf(seal.signer));
     if (retried) {
       throw new SealdError('unavailable', 'TIMESTAMP_TOO_LARGE', "the TSA's tokens keep growing past the reserved space; retry later");
     }
     return sealOnce(source, seal, placement, options, true);
   }
-  return embedSeal(prepared, cms, timestampTime);
+  const outcome = embedSeal(prepared, cms, timestampTime);
+  return timestampMissing === undefined ? outcome : { ...outcome, timestampMissing };
 }
 
 const contentsSizes = new WeakMap<Signer, number>();

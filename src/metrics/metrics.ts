@@ -44,6 +44,8 @@ export interface SealdMetrics {
   readonly tsaRequestDuration: Histogram<'tsa' | 'outcome'>;
   /** Failed TSA requests, by TSA and reason (http, timeout, bad_response…). */
   readonly tsaErrors: Counter<'tsa' | 'reason'>;
+  /** Seals made without the time-stamp they asked for (best-effort mode, the TSAs failing), by the TSA error code. */
+  readonly timestampSkipped: Counter<'reason'>;
   /** Signatures requested through timedSigner and not yet returned (feeds seald_pool_queue_depth). */
   readonly signsInFlight: Gauge;
   /** Pool gauges (sessions, sessions in use, queue depth, slot state) read `source` at each scrape. */
@@ -180,6 +182,12 @@ export function createMetrics(): SealdMetrics {
       name: 'seald_tsa_errors_total',
       help: 'Failed RFC 3161 timestamp requests, by TSA and reason.',
       labelNames: ['tsa', 'reason'] as const,
+      registers: [registry],
+    }),
+    timestampSkipped: new Counter({
+      name: 'seald_timestamp_skipped_total',
+      help: 'Seals made without their signature time-stamp (best-effort mode: PAdES B-B), by the TSA error code.',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     watchPool(source: PoolStatusSource) {

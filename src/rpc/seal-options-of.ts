@@ -1,12 +1,12 @@
 /**
  * The proto SignatureOptions as the engine's SealOptions (signature dictionary entries, certification, date stamp):
  * what the server applies for Seal and SealBatch, and what a client applies when it prepares a document itself
- * (seald batch --prepare-locally), so both write the same signature dictionary. The time-stamp choice is not here:
- * only the server has a TSA.
+ * (seald batch --prepare-locally), so both write the same signature dictionary. Whether to time-stamp is the
+ * server's choice (only it has a TSA); how a TSA failure is treated (timestampModeOf) is mapped here.
  */
-import type { SealOptions } from '../engine/seal.ts';
+import type { SealOptions, TimestampMode } from '../engine/seal.ts';
 import { SealdError } from '../errors.ts';
-import { Certification, type SignatureOptions } from '../gen/seald/v1/seald_pb.ts';
+import { Certification, TimestampMode as ProtoTimestampMode, type SignatureOptions } from '../gen/seald/v1/seald_pb.ts';
 
 export type DictionaryOptions = Pick<SealOptions, 'reason' | 'location' | 'contactInfo' | 'fieldName' | 'certify' | 'dateStamp' | 'timeZone'>;
 
@@ -39,4 +39,19 @@ export function sealOptionsOf(given: SignatureOptions | undefined): DictionaryOp
     };
   }
   return options;
+}
+
+/** The proto TimestampMode as the engine's; undefined for UNSPECIFIED (the server's default applies). */
+export function timestampModeOf(mode: ProtoTimestampMode | undefined): TimestampMode | undefined {
+  switch (mode) {
+    case undefined:
+    case ProtoTimestampMode.UNSPECIFIED:
+      return undefined;
+    case ProtoTimestampMode.STRICT:
+      return 'strict';
+    case ProtoTimestampMode.BEST_EFFORT:
+      return 'best-effort';
+    default:
+      throw new SealdError('invalid-input', 'BAD_TIMESTAMP_MODE', `options.timestamp_mode ${mode as number} is not a known mode`);
+  }
 }

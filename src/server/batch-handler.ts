@@ -45,6 +45,7 @@ import {
   decodeReplayFacts,
   encodeReplayFacts,
   isRecordedRevision,
+  missingTimestamper,
   replayMaterial,
   replayTimestamper,
   SealRecorder,
@@ -53,7 +54,7 @@ import { callAccess, placementDetails, type CallAccess } from './access.ts';
 import { logRequest, type Logger } from './logger.ts';
 import { principalOf } from './tls.ts';
 import { placementOf } from '../rpc/placement-of.ts';
-import { availableSeal, optionsOf, release, RESPONSE_CHUNK_BYTES, summaryOf } from './seal-request.ts';
+import { availableSeal, noteMissingTimestamp, optionsOf, release, RESPONSE_CHUNK_BYTES, summaryOf } from './seal-request.ts';
 import { documentSpool, finishSpool } from './upload.ts';
 import { RequestReader, STOPPED, type BatchCall } from './batch-reader.ts';
 import { Spool } from './spool.ts';
@@ -455,11 +456,12 @@ class BatchStream {
       },
     );
     stop();
+    noteMissingTimestamp(this.context, this.#log.child({ documentId: doc.id }), outcome);
     if (outcome.repaired !== undefined) {
       doc.repaired = { reason: outcome.repaired, ...(outcome.repairedHow === undefined ? {} : { how: outcome.repairedHow }) };
     }
     const summary = summaryOf(outcome, source.size + outcome.appended.byteLength);
-    const facts = recorder?.facts(outcome.appended, outcome.signingTime);
+    const facts = recorder?.facts(outcome.appended, outcome.signingTime, outcome.timestampMissing !== undefined);
     return {
       appended: outcome.appended,
       summary: toBinary(SealSummarySchema, summary),
@@ -483,6 +485,7 @@ class BatchStream {
     const outcome = await this.context.sealDocument(source, replayMaterial(plan.activation.material, facts), plan.placement, {
       ...options,
       ...(facts.timestamp === undefined ? {} : { timestamper: replayTimestamper(facts.timestamp) }),
+      ...(facts.missingTimestamp === undefined ? {} : { timestamper: missingTimestamper(facts.missingTimestamp) }),
       signingTime: facts.signingTime,
       idEntropy: facts.idEntropy,
       sourceDigest: digest,

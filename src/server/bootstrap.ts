@@ -161,7 +161,7 @@ function timestampsOf(tsa: TsaConfig, metrics: SealdMetrics): NonNullable<Servic
     ...(tsa.policy === undefined ? {} : { policy: tsa.policy }),
     observer: tsaObserver(metrics),
   });
-  return { client, sealByDefault: tsa.sealTimestamp, timeoutMs: tsa.timeoutMs };
+  return { client, sealByDefault: tsa.sealTimestamp, sealMode: tsa.sealTimestampMode, timeoutMs: tsa.timeoutMs };
 }
 
 /**

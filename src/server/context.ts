@@ -1,7 +1,7 @@
 /** What the service handlers share: configured seals, limits, logger, metrics, the engine entry point. */
 import type { AuditEntry } from '../audit/record.ts';
 import type { Policy } from '../auth/policy.ts';
-import type { sealDocument, Timestamper } from '../engine/seal.ts';
+import type { sealDocument, Timestamper, TimestampMode } from '../engine/seal.ts';
 import type { Admission } from './admission.ts';
 import type { ActivationGate } from './activation.ts';
 import type { Limits } from '../config/config.ts';
@@ -28,7 +28,7 @@ export interface ServiceContext {
   /** Bounds documents in progress and spooled bytes (absent: no admission control). */
   admission?: Admission;
   /** The time-stamping authorities, when configured, and whether Seal time-stamps by default. */
-  timestamps?: { client: Timestamper; sealByDefault: boolean; timeoutMs: number };
+  timestamps?: { client: Timestamper; sealByDefault: boolean; sealMode: TimestampMode; timeoutMs: number };
   /** An OCSP responder for certificates whose AIA names none (config ltv.ocsp_url). */
   ltvOcspUrl?: string;
   /** Signature activation: PIN checks before any token call, the wrong-PIN throttle (src/server/activation.ts). */

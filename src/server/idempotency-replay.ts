@@ -12,10 +12,12 @@
  *
  * Encoding (big-endian): version 1 (u8), flags (u8, bit 0: time-stamp), revision length (u32), revision SHA-256
  * (32 bytes), signing time (ms, f64), /ID entropy (24 bytes), signature length (u16) and bytes; with a time-stamp:
- * reserved token size (u32), genTime (ms, f64), token length (u32) and DER.
+ * reserved token size (u32), genTime (ms, f64), token length (u32) and DER; a best-effort seal whose TSA failed after
+ * its room was reserved (flags bit 1) keeps only the reserved token size (u32), and replays B-B into the same room.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { SealMaterial, Timestamper } from '../engine/seal.ts';
+import { SealdError } from '../errors.ts';
 import type { Signer } from '../crypto/signer.ts';
 
 const VERSION = 1;
@@ -28,14 +30,18 @@ export interface ReplayFacts {
   idEntropy: Uint8Array;
   signature: Uint8Array;
   timestamp?: { sizeBound: number; genTime: Date; der: Uint8Array };
+  /** A best-effort seal made without its token: the room that was reserved for it. */
+  missingTimestamp?: { sizeBound: number };
 }
 
 export function encodeReplayFacts(facts: ReplayFacts): Uint8Array {
   const ts = facts.timestamp;
-  const size = 2 + 4 + 32 + 8 + ID_ENTROPY_BYTES + 2 + facts.signature.byteLength + (ts === undefined ? 0 : 4 + 8 + 4 + ts.der.byteLength);
+  const missing = facts.missingTimestamp;
+  const size =
+    2 + 4 + 32 + 8 + ID_ENTROPY_BYTES + 2 + facts.signature.byteLength + (ts === undefined ? 0 : 4 + 8 + 4 + ts.der.byteLength) + (missing === undefined ? 0 : 4);
   const out = Buffer.alloc(size);
   let at = out.writeUInt8(VERSION, 0);
-  at = out.writeUInt8(ts === undefined ? 0 : 1, at);
+  at = out.writeUInt8((ts === undefined ? 0 : 1) | (missing === undefined ? 0 : 2), at);
   at = out.writeUInt32BE(facts.revisionLength, at);
   out.set(facts.revisionSha256, at);
   at += 32;
@@ -50,7 +56,9 @@ export function encodeReplayFacts(facts: ReplayFacts): Uint8Array {
     at = out.writeDoubleBE(ts.genTime.getTime(), at);
     at = out.writeUInt32BE(ts.der.byteLength, at);
     out.set(ts.der, at);
+    at += ts.der.byteLength;
   }
+  if (missing !== undefined) out.writeUInt32BE(missing.sizeBound, at);
   return out;
 }
 
@@ -82,8 +90,21 @@ export function decodeReplayFacts(bytes: Uint8Array): ReplayFacts | undefined {
       timestamp = { sizeBound, genTime, der: b.subarray(at, at + derLength) };
       at += derLength;
     }
+    let missingTimestamp: ReplayFacts['missingTimestamp'];
+    if ((flags & 2) === 2) {
+      missingTimestamp = { sizeBound: b.readUInt32BE(at) };
+      at += 4;
+    }
     if (at !== b.byteLength || signature.byteLength !== signatureLength || idEntropy.byteLength !== ID_ENTROPY_BYTES) return undefined;
-    return { revisionLength, revisionSha256, signingTime, idEntropy, signature, ...(timestamp === undefined ? {} : { timestamp }) };
+    return {
+      revisionLength,
+      revisionSha256,
+      signingTime,
+      idEntropy,
+      signature,
+      ...(timestamp === undefined ? {} : { timestamp }),
+      ...(missingTimestamp === undefined ? {} : { missingTimestamp }),
+    };
   } catch {
     return undefined; // read past the end: a short record
   }
@@ -128,10 +149,16 @@ export class SealRecorder {
     };
   }
 
-  /** The facts of the seal that wrote `revision` at `signingTime`; undefined if a part was not seen. */
-  facts(revision: Uint8Array, signingTime: Date): ReplayFacts | undefined {
+  /**
+   * The facts of the seal that wrote `revision` at `signingTime` (`timestampMissing`: a best-effort seal made without
+   * its token); undefined if a part was not seen.
+   */
+  facts(revision: Uint8Array, signingTime: Date, timestampMissing = false): ReplayFacts | undefined {
     if (this.#signature === undefined) return undefined;
     const ts = this.#timestamp;
+    if (ts !== undefined && timestampMissing && ts.der === undefined) {
+      return { ...this.#common(revision, signingTime, this.#signature), missingTimestamp: { sizeBound: ts.sizeBound } };
+    }
     if (ts !== undefined && (ts.der === undefined || ts.genTime === undefined)) return undefined;
     return {
       revisionLength: revision.byteLength,
@@ -140,6 +167,16 @@ export class SealRecorder {
       idEntropy: this.idEntropy,
       signature: this.#signature,
       ...(ts === undefined ? {} : { timestamp: { sizeBound: ts.sizeBound, genTime: ts.genTime!, der: ts.der! } }),
+    };
+  }
+
+  #common(revision: Uint8Array, signingTime: Date, signature: Uint8Array): ReplayFacts {
+    return {
+      revisionLength: revision.byteLength,
+      revisionSha256: createHash('sha256').update(revision).digest(),
+      signingTime,
+      idEntropy: this.idEntropy,
+      signature,
     };
   }
 }
@@ -158,6 +195,20 @@ export function replayTimestamper(timestamp: NonNullable<ReplayFacts['timestamp'
   return {
     tokenSizeBound: async () => timestamp.sizeBound,
     timestamp: async () => ({ der: timestamp.der, genTime: timestamp.genTime }),
+    noteTokenSize: () => undefined,
+  };
+}
+
+/**
+ * A time-stamper for replaying a best-effort seal made without its token: the same room, and the same failure (the
+ * engine, in best-effort mode, seals B-B into that room again).
+ */
+export function missingTimestamper(missing: NonNullable<ReplayFacts['missingTimestamp']>): Timestamper {
+  return {
+    tokenSizeBound: async () => missing.sizeBound,
+    timestamp: async () => {
+      throw new SealdError('unavailable', 'TSA_UNAVAILABLE', 'replaying a seal that was made without its time-stamp');
+    },
     noteTokenSize: () => undefined,
   };
 }

@@ -21,7 +21,7 @@ import type { AdmissionTicket } from './admission.ts';
 import type { ServiceContext } from './context.ts';
 import { placementOf } from '../rpc/placement-of.ts';
 import { documentSizeHint, send } from './upload.ts';
-import { availableSeal, optionsOf, RESPONSE_CHUNK_BYTES, summaryOf } from './seal-request.ts';
+import { availableSeal, noteMissingTimestamp, optionsOf, RESPONSE_CHUNK_BYTES, summaryOf } from './seal-request.ts';
 
 type SealCall = grpc.ServerDuplexStream<SealRequest, SealResponse>;
 
@@ -124,6 +124,7 @@ async function sealWithActivation(
   });
   stopSealTimer();
   if (lifetime.signal.aborted) throw abortReason(lifetime.signal);
+  noteMissingTimestamp(context, dc.log, outcome);
 
   if (outcome.repaired !== undefined) {
     dc.repaired = { reason: outcome.repaired, ...(outcome.repairedHow === undefined ? {} : { how: outcome.repairedHow }) };

@@ -7,7 +7,7 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { SealOptions, SealOutcome } from '../engine/seal.ts';
 import { SealdError } from '../errors.ts';
 import { SealSummarySchema, type SealHeader } from '../gen/seald/v1/seald_pb.ts';
-import { sealOptionsOf } from '../rpc/seal-options-of.ts';
+import { sealOptionsOf, timestampModeOf } from '../rpc/seal-options-of.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import { checkTimeZone } from '../pdf/pdf-date.ts';
 import type { ServiceContext } from './context.ts';
@@ -57,14 +57,25 @@ export function optionsOf(header: SealHeader, context: ServiceContext): Omit<Sea
   const options: Omit<SealOptions, 'signal' | 'sourceDigest'> = {};
   const given = header.options;
   const timestamps = context.timestamps;
-  if (given?.timestamp ?? timestamps?.sealByDefault ?? false) {
+  const askedMode = timestampModeOf(given?.timestampMode);
+  // Asking for best-effort is asking for a time-stamp; `timestamp: false` still means none.
+  if (given?.timestamp ?? (askedMode === 'best-effort' || (timestamps?.sealByDefault ?? false))) {
     if (timestamps === undefined) {
       throw new SealdError('precondition', 'TSA_NOT_CONFIGURED', 'a signature time-stamp was asked for, but this server has no TSA configured (tsa.urls)');
     }
     options.timestamper = timestamps.client;
+    options.timestampMode = askedMode ?? timestamps.sealMode;
   }
   if (given !== undefined && given.timeZone !== '') checkTimeZone(given.timeZone); // before the upload: a zone nobody knows fails at once
   return { ...options, ...sealOptionsOf(given) };
+}
+
+/** A seal that went without its best-effort time-stamp: counted and logged (a warning: a pipeline must add one). */
+export function noteMissingTimestamp(context: ServiceContext, log: Logger, outcome: SealOutcome): void {
+  const missing = outcome.timestampMissing;
+  if (missing === undefined) return;
+  context.metrics.timestampSkipped.inc({ reason: missing.code });
+  log.warn({ field: outcome.fieldName, tsaError: missing.code, reason: missing.message }, 'sealed without the signature time-stamp (best-effort: PAdES B-B)');
 }
 
 export function summaryOf(outcome: SealOutcome, documentSize: number) {
@@ -80,5 +91,8 @@ export function summaryOf(outcome: SealOutcome, documentSize: number) {
     documentSize: BigInt(documentSize),
     ...(outcome.timestampTime === undefined ? {} : { timestampTime: timestampFromDate(outcome.timestampTime) }),
     ...(outcome.repaired === undefined ? {} : { repaired: outcome.repaired }),
+    ...(outcome.timestampMissing === undefined
+      ? {}
+      : { timestampMissing: `${outcome.timestampMissing.code}: ${outcome.timestampMissing.message}` }),
   });
 }

@@ -50,6 +50,7 @@ describe('tsa configuration', () => {
   timeout_ms: 2500
   policy: 1.2.3.4.5
   seal_timestamp: true
+  seal_timestamp_mode: best-effort
 `,
       { TSA3_PASSWORD: 'from-env' },
     );
@@ -62,7 +63,15 @@ describe('tsa configuration', () => {
       timeoutMs: 2500,
       policy: '1.2.3.4.5',
       sealTimestamp: true,
+      sealTimestampMode: 'best-effort',
     });
+  });
+
+  it('makes strict the default time-stamp mode and refuses a mode it does not know', async () => {
+    expect((await load('tsa: { urls: [http://tsa.example/] }\n'))?.tsa?.sealTimestampMode).toBe('strict');
+    await expect(load('tsa: { urls: [http://tsa.example/], seal_timestamp_mode: lenient }\n')).rejects.toThrow(
+      /tsa\.seal_timestamp_mode.*expected strict or best-effort/,
+    );
   });
 
   it('takes SEALD_TSA_URLS and SEALD_TSA_TIMEOUT_MS over the file', async () => {

@@ -130,4 +130,58 @@ describe('sealDocument with a signature time-stamp (PAdES B-T)', () => {
       tsa.behaviour = { kind: 'ok' };
     }
   });
+
+  it('best-effort: a TSA too slow or answering for another imprint leaves the seal B-B in the reserved room, and says why', async () => {
+    const client = new TsaClient({ endpoints: [{ url: tsa.url }], timeoutMs: 10_000 });
+    const input = fs.readFileSync(await fixture('simple'));
+    const withToken = await sealDocument(bufferSource(input), org, { page: 1, x: 200, y: 200 }, { timestamper: client, timestampMode: 'best-effort' });
+    expect(withToken.timestampTime).toBeInstanceOf(Date);
+    expect(withToken.timestampMissing).toBeUndefined();
+    const room = withToken.byteRange[2] - withToken.byteRange[1];
+    // Per case: the TSA's behaviour, the client's timeout (the TSA runs `openssl ts` per request: slow on a loaded
+    // machine, so only the slow case has a short one), and the error code the seal must report.
+    const cases: [NonNullable<typeof tsa.behaviour>, number, string][] = [
+      [{ kind: 'slow', delayMs: 1500 }, 400, 'TSA_TIMEOUT'],
+      [{ kind: 'wrong-imprint' }, 10_000, 'TSA_UNAVAILABLE'],
+    ];
+    try {
+      for (const [behaviour, timeoutMs, code] of cases) {
+        const measured = new TsaClient({ endpoints: [{ url: tsa.url }], timeoutMs });
+        measured.noteTokenSize((await client.tokenSizeBound()) - 64); // the same room as the seal above
+        tsa.behaviour = behaviour;
+        const outcome = await sealDocument(bufferSource(input), org, { page: 1, x: 200, y: 200 }, { timestamper: measured, timestampMode: 'best-effort' });
+        expect(outcome.timestampTime).toBeUndefined();
+        expect(outcome.timestampMissing?.code).toBe(code);
+        expect(Math.abs(outcome.byteRange[2] - outcome.byteRange[1] - room)).toBeLessThanOrEqual(4); // the token's room, as zero padding
+        const file = path.join(dataDir, `best-effort-${behaviour.kind}.pdf`);
+        fs.writeFileSync(file, Buffer.concat([input, outcome.appended]));
+        const [signature] = await extractSignatures(file);
+        const signerInfo = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(new Uint8Array(signature!.cms)).content }).signerInfos[0]!;
+        expect(signerInfo.unsignedAttrs).toBeUndefined();
+        expect((await pdfsig(file)).signatures[0]!.signatureValid).toBe(true);
+      }
+    } finally {
+      tsa.behaviour = { kind: 'ok' };
+    }
+  });
+
+  it('best-effort still fails a seal its caller cancelled while the TSA was being asked', async () => {
+    const client = new TsaClient({ endpoints: [{ url: tsa.url }], timeoutMs: 5000 });
+    await client.tokenSizeBound();
+    tsa.behaviour = { kind: 'slow', delayMs: 1500 };
+    try {
+      const error = await sealDocument(bufferSource(fs.readFileSync(await fixture('simple'))), org, { page: 1, x: 200, y: 200 }, {
+        timestamper: client,
+        timestampMode: 'best-effort',
+        signal: AbortSignal.timeout(500),
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(SealdError);
+      expect((error as SealdError).category).toBe('cancelled');
+    } finally {
+      tsa.behaviour = { kind: 'ok' };
+    }
+  });
 });

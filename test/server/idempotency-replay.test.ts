@@ -21,6 +21,7 @@ import {
   decodeReplayFacts,
   encodeReplayFacts,
   isRecordedRevision,
+  missingTimestamper,
   replayMaterial,
   replayTimestamper,
   SealRecorder,
@@ -108,6 +109,37 @@ describe('replay facts', () => {
       reason: 'replay test',
     });
     expect(isRecordedRevision(other.appended, back)).toBe(false);
+  });
+
+  it('regenerate a best-effort seal made without its token (TSA down after its room was reserved) byte for byte', async () => {
+    const input = fs.readFileSync(await fixture('simple'));
+    const placement = { page: 1, x: 300, y: 300 };
+    const recorder = new SealRecorder();
+    const client = new TsaClient({ endpoints: [{ url: tsa.url }], timeoutMs: 5000 }); // stopped by the test above
+    client.noteTokenSize(4000); // as if a token had been measured before the TSA went down: its room is reserved
+    const original = await sealDocument(bufferSource(input), recorder.material(org), placement, {
+      timestamper: recorder.timestamper(client),
+      timestampMode: 'best-effort',
+      idEntropy: recorder.idEntropy,
+    });
+    expect(original.timestampMissing?.code).toBe('TSA_UNAVAILABLE');
+    expect(recorder.facts(original.appended, original.signingTime)).toBeUndefined(); // without knowing it was B-B
+    const back = decodeReplayFacts(encodeReplayFacts(recorder.facts(original.appended, original.signingTime, true)!))!;
+    expect(back.missingTimestamp).toEqual({ sizeBound: 4000 + 64 });
+    expect(back.timestamp).toBeUndefined();
+
+    const signsBefore = signs;
+    const replayed = await sealDocument(bufferSource(input), replayMaterial(org, back), placement, {
+      timestamper: missingTimestamper(back.missingTimestamp!),
+      timestampMode: 'best-effort',
+      signingTime: back.signingTime,
+      idEntropy: back.idEntropy,
+    });
+    expect(signs).toBe(signsBefore);
+    expect(isRecordedRevision(replayed.appended, back)).toBe(true);
+    const output = path.join(dataDir, 'replayed-bb.pdf');
+    fs.writeFileSync(output, Buffer.concat([input, replayed.appended]));
+    expect((await pdfsig(output, { trustCaPems: [devCaPem] })).signatures.at(-1)!.validationText).toBe('Signature is Valid.');
   });
 
   it('refuse a truncated or unknown record', () => {

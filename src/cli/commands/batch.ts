@@ -65,6 +65,7 @@ interface DocumentReport {
   revision?: number;
   signingTime?: string | null;
   documentDigest?: string;
+  timestampMissing?: string; // sealed B-B without its best-effort time-stamp: the TSA error the server gave
   error?: { status: string; code: string; message: string };
 }
 
@@ -326,6 +327,7 @@ async function settleDocument(result: BatchResult, report: DocumentReport, outpu
   report.revision = summary.revision;
   report.signingTime = summary.signingTime === undefined ? null : timestampDate(summary.signingTime).toISOString();
   report.documentDigest = Buffer.from(summary.documentDigest).toString('hex');
+  if (summary.timestampMissing !== '') report.timestampMissing = summary.timestampMissing;
 }
 
 interface Totals {
@@ -335,6 +337,7 @@ interface Totals {
   skipped: number;
   failed: number;
   notRun: number;
+  timestampMissing: number;
   bytesIn: number;
   seconds: number;
 }
@@ -362,6 +365,7 @@ function buildReport(
     skipped: count('skipped'),
     failed: count('failed'),
     notRun: count('not-run'),
+    timestampMissing: documents.filter((d) => d.timestampMissing !== undefined).length,
     bytesIn: documents.filter((d) => d.status === 'sealed' || d.status === 'replayed').reduce((n, d) => n + d.bytes, 0),
     seconds: (finished.getTime() - run.started.getTime()) / 1000,
   };
@@ -386,6 +390,7 @@ function describeTotals(totals: Totals, retried: number, reportPath: string): st
   if (totals.replayed > 0) parts.push(`${totals.replayed} replayed`);
   parts.push(`${totals.skipped} skipped`, `${totals.failed} failed`);
   if (totals.notRun > 0) parts.push(`${totals.notRun} not run`);
+  if (totals.timestampMissing > 0) parts.push(`${totals.timestampMissing} without time-stamp`);
   if (retried > 0) parts.push(`${retried} retried`);
   return (
     `${parts.join(', ')} of ${totals.documents} documents ` +

@@ -8,7 +8,7 @@
  *   --anchor A (--page N | --pages SPEC) [--margin X[,Y]]   relative to the page as displayed
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
-import { Anchor, Certification, Edge, LengthUnit, Occurrence, PlacementSchema, type Placement, type SignatureOptionsSchema } from '../../gen/seald/v1/seald_pb.ts';
+import { Anchor, Certification, Edge, LengthUnit, Occurrence, PlacementSchema, TimestampMode, type Placement, type SignatureOptionsSchema } from '../../gen/seald/v1/seald_pb.ts';
 import { UsageError } from '../io.ts';
 
 export const PLACEMENT_OPTIONS = {
@@ -203,6 +203,7 @@ export const SIGNATURE_OPTIONS = {
   contact: { type: 'string' },
   field: { type: 'string' },
   timestamp: { type: 'boolean' },
+  'timestamp-best-effort': { type: 'boolean' },
   certify: { type: 'string' },
   // `--date-stamp` alone or `--date-stamp=FORMAT` (dateStampArgs makes the bare flag an empty value).
   'date-stamp': { type: 'string' },
@@ -223,13 +224,17 @@ export function dateStampArgs(args: readonly string[]): string[] {
   return args.map((arg) => (arg === '--date-stamp' ? '--date-stamp=' : arg));
 }
 
-/** The proto SignatureOptions they make (an unset --timestamp leaves the server's default). */
+/**
+ * The proto SignatureOptions they make (an unset --timestamp leaves the server's default; --timestamp-best-effort
+ * asks for a time-stamp that, should the TSAs fail, is left out and reported instead of failing the seal).
+ */
 export function signatureOptionsFrom(values: {
   reason?: string;
   location?: string;
   contact?: string;
   field?: string;
   timestamp?: boolean;
+  'timestamp-best-effort'?: boolean;
   certify?: string;
   'date-stamp'?: string;
   'no-date-stamp'?: boolean;
@@ -251,6 +256,7 @@ export function signatureOptionsFrom(values: {
     contactInfo: values.contact ?? '',
     fieldName: values.field ?? '',
     ...(values.timestamp === undefined ? {} : { timestamp: values.timestamp }),
+    ...(values['timestamp-best-effort'] === true ? { timestampMode: TimestampMode.BEST_EFFORT } : {}),
     certification,
     timeZone: values['time-zone'] ?? '',
   };

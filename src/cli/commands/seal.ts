@@ -105,6 +105,7 @@ function summaryJson(summary: SealSummary, input: string, output: string) {
     documentSize: Number(summary.documentSize),
     timestampTime: summary.timestampTime === undefined ? null : timestampDate(summary.timestampTime).toISOString(),
     repaired: summary.repaired === '' ? null : summary.repaired,
+    timestampMissing: summary.timestampMissing === '' ? null : summary.timestampMissing,
   };
 }
 
@@ -115,7 +116,7 @@ function describeSummary(summary: SealSummary, input: string, output: string): s
     ['revision', String(json.revision)],
     ['signer', json.signerSubject],
     ['signing time', json.signingTime ?? '-'],
-    ['time-stamp', json.timestampTime ?? '-'],
+    ['time-stamp', json.timestampTime ?? (json.timestampMissing === null ? '-' : `missing (best-effort): ${json.timestampMissing}`)],
     ['pages', json.pages.join(', ')],
     ['byte range', json.byteRange.join(' ')],
     ['digest', `${json.digestAlgorithm} ${json.documentDigest}`],
