@@ -26,6 +26,7 @@ import { prepareSealImage } from '../../src/pdf/image.ts';
 import { TokenPool } from '../../src/pool/pool.ts';
 import { fixture } from '../fixtures/index.ts';
 import { pdfsig, qpdfCheck, redPixels, renderPage } from '../support/tools.ts';
+import { sealFiles } from '../provision/demo-seal-files.ts';
 
 let root: string;
 let server: SealdServer;
@@ -55,8 +56,9 @@ beforeAll(async () => {
   // The reference seals sign on the server's own token (one SoftHSM configuration per process) with its org key.
   pool = await TokenPool.open(config.pkcs11, logger);
   const sealConfig = config.seals.find((s) => s.id === 'org')!;
-  const chain = pemToDer(fs.readFileSync(sealConfig.certificates!, 'utf8'));
-  orgSeal = { id: 'org', signer: pool.signer('org', chain), image: prepareSealImage(fs.readFileSync(sealConfig.image!)), defaultWidth: 119, defaultHeight: 119 };
+  const files = sealFiles(config, sealConfig);
+  const chain = pemToDer(fs.readFileSync(files.certificates, 'utf8'));
+  orgSeal = { id: 'org', signer: pool.signer('org', chain), image: prepareSealImage(fs.readFileSync(files.image)), defaultWidth: 119, defaultHeight: 119 };
   input = fs.readFileSync(await fixture('cjk-contract'));
 }, 120_000);
 
