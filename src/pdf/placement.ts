@@ -5,6 +5,7 @@
  */
 import type { PageInfo, Rect } from './document.ts';
 import { SealdError } from '../errors.ts';
+import { toDisplay } from './text/display.ts';
 
 /** A rectangle on the page as displayed: lower-left corner and size, in points. */
 export interface DisplayedRect {
@@ -39,21 +40,10 @@ export function toUserSpace(page: PageInfo, u: number, v: number): [number, numb
   }
 }
 
-/** The inverse of toUserSpace: a point of default user space as the reader sees it (u right, v up, from lower left). */
-export function toDisplayed(page: PageInfo, x: number, y: number): [number, number] {
-  const [x0, y0, x1, y1] = page.cropBox;
-  switch (page.rotate) {
-    case 90: return [y - y0, x1 - x];
-    case 180: return [x1 - x, y1 - y];
-    case 270: return [y1 - y, x - x0];
-    default: return [x - x0, y - y0];
-  }
-}
-
 /** A user-space rectangle (an annotation's /Rect) as the reader sees it on the page: what a report draws it as. */
 export function userSpaceToDisplayedRect(page: PageInfo, [ax, ay, bx, by]: Rect): DisplayedRect {
-  const [u0, v0] = toDisplayed(page, ax, ay);
-  const [u1, v1] = toDisplayed(page, bx, by);
+  const [u0, v0] = toDisplay(page, ax, ay);
+  const [u1, v1] = toDisplay(page, bx, by);
   return { x: Math.min(u0, u1), y: Math.min(v0, v1), width: Math.abs(u1 - u0), height: Math.abs(v1 - v0) };
 }
 

@@ -18,7 +18,7 @@
  * Longer than 400 lines because one BatchStream owns the call's reading loop, in-flight documents, answer queue and
  * drain together: each of those steps reads and changes the same per-call state.
  */
-import { once, setMaxListeners } from 'node:events';
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type * as grpc from '@grpc/grpc-js';
@@ -38,7 +38,7 @@ import {
   type SealBatchResponse,
 } from '../gen/seald/v1/batch_pb.ts';
 import { SealHeaderSchema, SealSummarySchema } from '../gen/seald/v1/seald_pb.ts';
-import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
+import { abortReason, callLifetime, requestIdOf, writeOrDrain, type CallLifetime } from './call.ts';
 import type { ServiceContext } from './context.ts';
 import { idempotencyKey, type IdempotencyStore, type SealRecord } from './idempotency.ts';
 import {
@@ -625,16 +625,8 @@ class BatchStream {
   }
 
   /** Write one message, waiting for the stream to drain when its buffer is full. */
-  async #send(message: SealBatchResponse): Promise<void> {
-    const signal = this.#abort.signal;
-    if (signal.aborted) throw abortReason(signal);
-    if (this.call.write(message)) return;
-    try {
-      await once(this.call, 'drain', { signal });
-    } catch (error) {
-      if (signal.aborted) throw abortReason(signal);
-      throw error;
-    }
+  #send(message: SealBatchResponse): Promise<void> {
+    return writeOrDrain(this.call, message, this.#abort.signal);
   }
 
   /** The next request message; undefined at the end of the stream; DRAINING once the server shuts down. */

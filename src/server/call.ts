@@ -1,5 +1,6 @@
 /** Per-call plumbing shared by the handlers: request ids, cancellation and deadlines as an AbortSignal. */
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { SealdError } from '../errors.ts';
 
@@ -81,6 +82,21 @@ export function abortReason(signal: AbortSignal): SealdError {
   return signal.reason instanceof SealdError
     ? signal.reason
     : new SealdError('cancelled', 'CANCELLED', 'the call was cancelled');
+}
+
+/**
+ * Write one message to a streaming call, waiting for the stream to drain when its buffer is full (the client's
+ * HTTP/2 window bounds what the server holds); a cancelled call ends the wait with its reason.
+ */
+export async function writeOrDrain<T>(call: grpc.ServerWritableStream<unknown, T> | grpc.ServerDuplexStream<unknown, T>, message: T, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) throw abortReason(signal);
+  if (call.write(message)) return;
+  try {
+    await once(call, 'drain', { signal });
+  } catch (error) {
+    if (signal.aborted) throw abortReason(signal);
+    throw error;
+  }
 }
 
 /**

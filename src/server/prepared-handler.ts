@@ -10,7 +10,6 @@
  * so gRPC flow control holds the client back). A document's failure is its own DocumentError; only a protocol
  * violation, a refused header, a cancel, a deadline or a shutdown ends the call.
  */
-import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { create, toBinary, fromBinary } from '@bufbuild/protobuf';
@@ -31,7 +30,7 @@ import {
 import type { DeclaredDocumentRecord } from '../audit/record.ts';
 import { grpcStatusOf, statusName } from '../rpc/status.ts';
 import { callAccess } from './access.ts';
-import { abortReason, callLifetime, requestIdOf, type CallLifetime } from './call.ts';
+import { abortReason, callLifetime, requestIdOf, writeOrDrain, type CallLifetime } from './call.ts';
 import type { ServiceContext } from './context.ts';
 import { idempotencyKey, type IdempotencyStore } from './idempotency.ts';
 import { logRequest, type Logger } from './logger.ts';
@@ -305,16 +304,8 @@ class PreparedStream {
   }
 
   /** Write one message, waiting for the stream to drain when its buffer is full. */
-  async #send(message: SignPreparedResponse): Promise<void> {
-    const signal = this.#lifetime.signal;
-    if (signal.aborted) throw abortReason(signal);
-    if (this.call.write(message)) return;
-    try {
-      await once(this.call, 'drain', { signal });
-    } catch (error) {
-      if (signal.aborted) throw abortReason(signal);
-      throw error;
-    }
+  #send(message: SignPreparedResponse): Promise<void> {
+    return writeOrDrain(this.call, message, this.#lifetime.signal);
   }
 }
 
