@@ -38,6 +38,8 @@ export interface Limits {
   maxConcurrentDocuments?: number;
   maxQueuedDocuments?: number;
   maxSpooledBytes?: number;
+  /** The HTTP/2 stream window the server grants (limits.http2_window_bytes; src/server/listener.ts); unset: 65,535. */
+  http2WindowBytes?: number;
 }
 
 export interface AuditConfig {
@@ -143,6 +145,7 @@ export const ENVIRONMENT_VARIABLES = {
   SEALD_LOG_LEVEL: 'log.level',
   SEALD_MAX_DOCUMENT_BYTES: 'limits.max_document_bytes',
   SEALD_SPOOL_MEMORY_BYTES: 'limits.spool_memory_bytes',
+  SEALD_HTTP2_WINDOW_BYTES: 'limits.http2_window_bytes',
   SEALD_TMP_DIR: 'limits.tmp_dir',
   SEALD_DRAIN_SECONDS: 'limits.drain_seconds',
   SEALD_BATCH_INFLIGHT_DOCUMENTS: 'batch.inflight_documents',
@@ -236,6 +239,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     'max_concurrent_documents',
     'max_queued_documents',
     'max_spooled_bytes',
+    'http2_window_bytes',
   ]);
   const byteSetting = (key: string, envName: keyof typeof ENVIRONMENT_VARIABLES, fallback: number): number => {
     const fromEnv = envValue(envName);
@@ -245,6 +249,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
   };
   const maxDocumentBytes = byteSetting('max_document_bytes', 'SEALD_MAX_DOCUMENT_BYTES', DEFAULTS.maxDocumentBytes);
   const spoolMemoryBytes = byteSetting('spool_memory_bytes', 'SEALD_SPOOL_MEMORY_BYTES', DEFAULTS.spoolMemoryBytes);
+  const http2WindowBytes = byteSetting('http2_window_bytes', 'SEALD_HTTP2_WINDOW_BYTES', 65_535);
+  if (http2WindowBytes < 65_535 || http2WindowBytes > 2 ** 29) {
+    throw configError('limits.http2_window_bytes', `expected 64 KiB (65535, the protocol's default) to 512 MiB, got ${http2WindowBytes}`, source);
+  }
   const tmpDirEnv = envValue('SEALD_TMP_DIR');
   const tmpDirFile = optionalString(limitsFile, 'tmp_dir', source, 'limits');
   const tmpDir =
@@ -368,7 +376,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     listen,
     metrics,
     dataDir,
-    limits: { maxDocumentBytes, spoolMemoryBytes, tmpDir, drainSeconds, ...admission },
+    limits: { maxDocumentBytes, spoolMemoryBytes, tmpDir, drainSeconds, ...admission, ...(http2WindowBytes === 65_535 ? {} : { http2WindowBytes }) },
     batch,
     log: { level: levelText as LogLevel },
     pkcs11: { module: modulePath, env: moduleEnvVars, tokens, ...poolHealth(pkcs11File.health, source), ...moreModules(pkcs11File.more_modules, fromFile, configDir, source) },

@@ -23,8 +23,9 @@
  * not: 204–216 MiB). Whether they cost seald docs/s the loaded machine could not tell (the 8/32 runs were both the
  * slowest and the fastest); an idle-machine A/B should. What they surely cost is the bare hop
  * (bench/runners/floor-grpc.ts listens here too, so the floor over gRPC is measured with the same windows): a
- * deployment that moves large documents over a long link and has memory to spare raises these two constants, at 15–40
- * MiB more peak for the figures above. The client side sets its own receive window (`grpc-node.flow_control_window`,
+ * deployment that moves large documents over a long link and has memory to spare raises them with
+ * `limits.http2_window_bytes` (SEALD_HTTP2_WINDOW_BYTES: the stream window; the connection's is four times it), at
+ * 15–40 MiB more peak for the figures above; on an idle machine 8 MiB bought seald 20–27 % (bench/README.md). The client side sets its own receive window (`grpc-node.flow_control_window`,
  * src/rpc/channel-options.ts): it governs answers, small in a batch.
  */
 // The module object itself (what grpc-js's require('http2') returns), not an ES namespace: its factory is replaced
@@ -38,6 +39,26 @@ export const HTTP2_STREAM_WINDOW_BYTES = 65_535;
 /** The connection window's initial size (RFC 9113 §6.9.2): not raised (see above). */
 export const HTTP2_CONNECTION_WINDOW_BYTES = 65_535;
 
+/** The windows a server session grants: per stream (SETTINGS_INITIAL_WINDOW_SIZE) and for the connection. */
+export interface Http2Windows {
+  stream: number;
+  connection: number;
+}
+
+export const DEFAULT_HTTP2_WINDOWS: Http2Windows = { stream: HTTP2_STREAM_WINDOW_BYTES, connection: HTTP2_CONNECTION_WINDOW_BYTES };
+
+/** RFC 9113 §6.9.1: a flow-control window never exceeds 2^31-1 octets. */
+export const MAX_HTTP2_WINDOW_BYTES = 2 ** 31 - 1;
+
+/**
+ * The windows for a configured stream window (limits.http2_window_bytes): the connection's is four times it, so four
+ * documents of a batch upload side by side (the 8 MiB / 32 MiB pair measured in session 7); undefined: the defaults.
+ */
+export function http2WindowsFor(streamBytes: number | undefined): Http2Windows {
+  if (streamBytes === undefined) return DEFAULT_HTTP2_WINDOWS;
+  return { stream: streamBytes, connection: Math.min(MAX_HTTP2_WINDOW_BYTES, Math.max(HTTP2_CONNECTION_WINDOW_BYTES, 4 * streamBytes)) };
+}
+
 export type ConnectionInjector = ReturnType<grpc.Server['createConnectionInjector']>;
 
 /**
@@ -45,15 +66,15 @@ export type ConnectionInjector = ReturnType<grpc.Server['createConnectionInjecto
  * `http2.createServer` while `createConnectionInjector` runs (synchronously); for that one call the factory adds the
  * initial window setting and a session listener that raises the connection window, then is put back.
  */
-export function tunedConnectionInjector(server: grpc.Server): ConnectionInjector {
+export function tunedConnectionInjector(server: grpc.Server, windows: Http2Windows = DEFAULT_HTTP2_WINDOWS): ConnectionInjector {
   const original = http2.createServer;
   const tuned = ((options: http2.ServerOptions = {}, listener?: Parameters<typeof http2.createServer>[1]) => {
     const created = original(
-      { ...options, settings: { ...options.settings, initialWindowSize: HTTP2_STREAM_WINDOW_BYTES } },
+      { ...options, settings: { ...options.settings, initialWindowSize: windows.stream } },
       listener,
     );
     created.on('session', (session: http2.ServerHttp2Session) => {
-      session.setLocalWindowSize(HTTP2_CONNECTION_WINDOW_BYTES);
+      session.setLocalWindowSize(windows.connection);
     });
     return created;
   }) as typeof http2.createServer;
@@ -72,8 +93,8 @@ export interface Listener {
 }
 
 /** Listen on `host:port` without TLS; each connection goes to grpc-js through a tuned injector. */
-export async function listenPlaintext(server: grpc.Server, listen: string): Promise<Listener> {
-  const injector = tunedConnectionInjector(server);
+export async function listenPlaintext(server: grpc.Server, listen: string, windows: Http2Windows = DEFAULT_HTTP2_WINDOWS): Promise<Listener> {
+  const injector = tunedConnectionInjector(server, windows);
   const listener = net.createServer((socket) => injector.injectConnection(socket));
   await listenOn(listener, listen);
   const address = listener.address();

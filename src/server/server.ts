@@ -40,7 +40,7 @@ import type { ConfiguredSeal } from './seals.ts';
 import { removeStaleSpoolFiles } from './spool.ts';
 import { watchSealExpiry } from './seal-expiry.ts';
 import { listenTls, type TlsListener } from './tls.ts';
-import { listenPlaintext } from './listener.ts';
+import { http2WindowsFor, listenPlaintext } from './listener.ts';
 import { verifyHandler } from './verify-handler.ts';
 
 /**
@@ -190,10 +190,11 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
   addReflection(server, [file_seald_v1_seald, file_seald_v1_rollback, file_seald_v1_verify, file_seald_v1_batch, file_seald_v1_pool, file_seald_v1_timestamp, file_seald_v1_prepared]);
 
   let tlsListener: TlsListener | undefined;
+  const windows = http2WindowsFor(limits.http2WindowBytes); // seald's listeners: HTTP/2 windows (listener.ts)
   const port =
     parts.tls === undefined
-      ? (tlsListener = await listenPlaintext(server, parts.listen)).port // seald's listener: HTTP/2 windows (listener.ts)
-      : (tlsListener = await listenTls(server, parts.listen, parts.tls, logger)).port;
+      ? (tlsListener = await listenPlaintext(server, parts.listen, windows)).port
+      : (tlsListener = await listenTls(server, parts.listen, parts.tls, logger, windows)).port;
   const host = parts.listen.slice(0, parts.listen.lastIndexOf(':'));
   const address = `${host}:${port}`;
 

@@ -12,7 +12,7 @@ import { ANONYMOUS, principalFromCertificate, type Principal } from '../auth/pri
 import { SealdError } from '../errors.ts';
 import type { TlsConfig } from '../config/config.ts';
 import type { Logger } from './logger.ts';
-import { listenOn, tunedConnectionInjector } from './listener.ts';
+import { DEFAULT_HTTP2_WINDOWS, listenOn, tunedConnectionInjector, type Http2Windows } from './listener.ts';
 
 export interface TlsListener {
   readonly port: number;
@@ -44,9 +44,9 @@ export function loadTlsMaterial(config: TlsConfig): TlsMaterial {
   return material;
 }
 
-export async function listenTls(server: grpc.Server, listen: string, config: TlsConfig, logger: Logger): Promise<TlsListener> {
+export async function listenTls(server: grpc.Server, listen: string, config: TlsConfig, logger: Logger, windows: Http2Windows = DEFAULT_HTTP2_WINDOWS): Promise<TlsListener> {
   const material = loadTlsMaterial(config);
-  const injector = tunedConnectionInjector(server); // HTTP/2 windows: listener.ts
+  const injector = tunedConnectionInjector(server, windows); // HTTP/2 windows: listener.ts
   const listener = tls.createServer({
     ...material,
     requestCert: true,

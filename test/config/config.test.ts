@@ -82,7 +82,7 @@ insecure_plaintext_on_network: true
 metrics: off
 data_dir: data
 log: { level: debug }
-limits: { max_document_bytes: 64 MiB, spool_memory_bytes: 1048576, tmp_dir: spool-here, drain_seconds: 5 }
+limits: { max_document_bytes: 64 MiB, spool_memory_bytes: 1048576, tmp_dir: spool-here, drain_seconds: 5, http2_window_bytes: 8MiB }
 `);
     const config = await loadConfig({ flags: { config: configPath }, env: {}, cwd: '/elsewhere' });
     expect(config.listen).toBe('0.0.0.0:6000');
@@ -94,6 +94,7 @@ limits: { max_document_bytes: 64 MiB, spool_memory_bytes: 1048576, tmp_dir: spoo
       spoolMemoryBytes: 1024 * 1024,
       tmpDir: path.join(dir, 'spool-here'),
       drainSeconds: 5,
+      http2WindowBytes: 8 * 1024 * 1024,
     });
   });
 
@@ -190,6 +191,8 @@ log: { level: warn }
     ['bad listen', `${BASE}\nlisten: localhost\n`, /listen: expected host:port/],
     ['bad log level', `${BASE}\nlog: { level: loud }\n`, /log\.level: expected one of/],
     ['bad drain', `${BASE}\nlimits: { drain_seconds: -1 }\n`, /limits\.drain_seconds/],
+    ['HTTP/2 window under the protocol default', `${BASE}\nlimits: { http2_window_bytes: 1000 }\n`, /limits\.http2_window_bytes: expected 64 KiB/],
+    ['HTTP/2 window over 512 MiB', `${BASE}\nlimits: { http2_window_bytes: 1GiB }\n`, /limits\.http2_window_bytes: expected 64 KiB/],
     ['missing module', BASE.replace('  module: /usr/lib/softhsm/libsofthsm2.so\n', ''), /pkcs11\.module: required/],
     ['pin with two sources', BASE.replace('pin: { file: token.pin }', 'pin: { file: a, env: B }'), /pkcs11\.tokens\[0\]\.pin: set exactly one/],
     ['seal kind', BASE.replace('kind: personal', 'kind: robot'), /seals\[1\]\.kind: expected one of official, contract, finance, invoice, legal_representative, personal .*got "robot"/],

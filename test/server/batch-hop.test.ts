@@ -38,6 +38,25 @@ describe('the server\'s HTTP/2 windows', () => {
     }
   });
 
+  it('limits.http2_window_bytes raises the stream window it announces, and the connection window to four times it', async () => {
+    h = await startBatchHarness({ limits: { http2WindowBytes: 8 * 1024 * 1024 } });
+    const session = http2.connect(`http://${h.server.address}`);
+    try {
+      const settings = await new Promise<http2.Settings>((resolve, reject) => {
+        session.once('remoteSettings', resolve);
+        session.once('error', reject);
+      });
+      expect(settings.initialWindowSize).toBe(8 * 1024 * 1024);
+      const until = Date.now() + 5000;
+      while (session.state.remoteWindowSize !== 32 * 1024 * 1024 && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(session.state.remoteWindowSize).toBe(32 * 1024 * 1024);
+    } finally {
+      session.close();
+    }
+  });
+
   it('the batch client announces a 32 MiB initial window to the server it connects to', async () => {
     // A bare HTTP/2 server stands in for seald: only the client's SETTINGS frame is looked at.
     const server = http2.createServer();
