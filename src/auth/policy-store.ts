@@ -120,7 +120,8 @@ export class PolicyStore {
   }
 }
 
-function fileStamp(file: string): string | undefined {
+/** What tells a changed file from an untouched one (inode, size, times): a watcher's spare event reloads nothing. */
+export function fileStamp(file: string): string | undefined {
   try {
     const s = fs.statSync(file, { bigint: true });
     return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;

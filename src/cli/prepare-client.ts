@@ -34,13 +34,14 @@ import {
   type SignPreparedResponse,
 } from '../gen/seald/v1/prepared_pb.ts';
 import type { DocumentError } from '../gen/seald/v1/batch_pb.ts';
-import { PlacementSchema, SealSummarySchema, SignatureOptionsSchema, TimestampMode } from '../gen/seald/v1/seald_pb.ts';
+import { PlacementSchema, SignatureOptionsSchema, TimestampMode } from '../gen/seald/v1/seald_pb.ts';
 import { FileSource } from '../pdf/file-source.ts';
 import { prepareSealImage } from '../pdf/image.ts';
 import { CLIENT_CHANNEL_OPTIONS } from '../rpc/channel-options.ts';
 import { grpcClientConstructor, type GrpcServiceClient } from '../rpc/grpc-service.ts';
 import { placementOf } from '../rpc/placement-of.ts';
 import { sealOptionsOf, type DictionaryOptions } from '../rpc/seal-options-of.ts';
+import { summaryOf } from '../rpc/seal-summary.ts';
 import { grpcStatusOf, statusName } from '../rpc/status.ts';
 import { DEFAULT_BATCH_CONCURRENCY, type BatchDefaults, type BatchInput, type BatchResult, type BatchTotals, type SealBatchOptions } from './batch-client.ts';
 import { channelCredentials, type ClientTls } from './client.ts';
@@ -253,19 +254,7 @@ async function sealOne(input: BatchInput, work: Preparation): Promise<BatchResul
       }
       await work.onChunk?.(input.id, outcome.appended);
       bytesOut += outcome.appended.byteLength;
-      const summary = create(SealSummarySchema, {
-        fieldName: outcome.fieldName,
-        revision: outcome.revision,
-        byteRange: outcome.byteRange.map(BigInt),
-        documentDigest: outcome.documentDigest,
-        digestAlgorithm: 'SHA-256',
-        signerSubject: outcome.signerSubject,
-        signingTime: timestampFromDate(outcome.signingTime),
-        pages: outcome.pages,
-        documentSize: BigInt(bytesOut),
-        ...(outcome.timestampTime === undefined ? {} : { timestampTime: timestampFromDate(outcome.timestampTime) }),
-        ...(outcome.repaired === undefined ? {} : { repaired: outcome.repaired }),
-      });
+      const summary = summaryOf(outcome, bytesOut);
       return { id: input.id, ok: true, summary, replayed: signature.replayed, bytesIn: 0, bytesOut };
     }
   } catch (error) {

@@ -52,38 +52,55 @@ async function sealOnce(
   if (options.signal?.aborted) {
     throw new SealdError('cancelled', 'CANCELLED', 'the seal was cancelled before signing; nothing was written');
   }
-  let timestampTime: Date | undefined;
-  const tsa = timestamper;
-  const cms = await createPadesCms({
-    signer: seal.signer,
-    documentDigest: prepared.documentDigest,
-    signal: options.signal,
-    timestamp:
-      tsa &&
-      (async (imprint, signal) => {
-        try {
-          const token = await tsa.timestamp(imprint, signal);
-          timestampTime = token.genTime;
-          return token.der;
-        } catch (error) {
-          if (!bestEffort || !isTsaFailure(error, signal)) throw error;
-          // B-B: the room reserved for the token stays zero padding in /Contents (ISO 32000-1 §12.8.1 allows it).
-          timestampMissing = missingTimestampOf(error);
-          return undefined;
-        }
-      }),
-  });
-  if (cms.length > contentsSize && tsa !== undefined) {
+  const signed = await signDigest(seal.signer, prepared.documentDigest, timestamper, bestEffort, options.signal);
+  const { cms } = signed;
+  timestampMissing ??= signed.timestampMissing;
+  if (cms.length > contentsSize && timestamper !== undefined) {
     // A token larger than any measured (a failover TSA, say): remember its size and do it again once, with room for
     // it (one more token signature and TSA round trip, on a rare path).
-    tsa.noteTokenSize(cms.length - contentsSizeOf(seal.signer));
+    timestamper.noteTokenSize(cms.length - contentsSizeOf(seal.signer));
     if (retried) {
       throw new SealdError('unavailable', 'TIMESTAMP_TOO_LARGE', "the TSA's tokens keep growing past the reserved space; retry later");
     }
     return sealOnce(source, seal, placement, options, true);
   }
-  const outcome = embedSeal(prepared, cms, timestampTime);
+  const outcome = embedSeal(prepared, cms, signed.timestampTime);
   return timestampMissing === undefined ? outcome : { ...outcome, timestampMissing };
+}
+
+/**
+ * The PAdES CMS over `documentDigest`, with a signature time-stamp when a timestamper is given — for a seal and for a
+ * digest a client prepared alike. Best-effort: a TSA failure leaves the token out (B-B; the room reserved for it stays
+ * zero padding in /Contents, ISO 32000-1 §12.8.1) and says why instead of failing.
+ */
+async function signDigest(
+  signer: Signer,
+  documentDigest: Uint8Array,
+  timestamper: Timestamper | undefined,
+  bestEffort: boolean,
+  signal: AbortSignal | undefined,
+): Promise<{ cms: Uint8Array; timestampTime?: Date; timestampMissing?: MissingTimestamp }> {
+  let timestampTime: Date | undefined;
+  let timestampMissing: MissingTimestamp | undefined;
+  const cms = await createPadesCms({
+    signer,
+    documentDigest,
+    signal,
+    timestamp:
+      timestamper &&
+      (async (imprint, callSignal) => {
+        try {
+          const token = await timestamper.timestamp(imprint, callSignal);
+          timestampTime = token.genTime;
+          return token.der;
+        } catch (error) {
+          if (!bestEffort || !isTsaFailure(error, callSignal)) throw error;
+          timestampMissing = missingTimestampOf(error);
+          return undefined;
+        }
+      }),
+  });
+  return { cms, ...(timestampTime === undefined ? {} : { timestampTime }), ...(timestampMissing === undefined ? {} : { timestampMissing }) };
 }
 
 const contentsSizes = new WeakMap<Signer, number>();
@@ -110,19 +127,7 @@ export async function signPreparedDigest(
   options: { contentsSize: number; timestamper?: Timestamper; signal?: AbortSignal },
 ): Promise<{ cms: Uint8Array; timestampTime?: Date }> {
   const { timestamper } = options;
-  let timestampTime: Date | undefined;
-  const cms = await createPadesCms({
-    signer,
-    documentDigest,
-    signal: options.signal,
-    timestamp:
-      timestamper &&
-      (async (imprint, signal) => {
-        const token = await timestamper.timestamp(imprint, signal);
-        timestampTime = token.genTime;
-        return token.der;
-      }),
-  });
+  const { cms, timestampTime } = await signDigest(signer, documentDigest, timestamper, false, options.signal);
   if (cms.length > options.contentsSize) {
     if (timestamper !== undefined) {
       timestamper.noteTokenSize(cms.length - contentsSizeOf(signer));

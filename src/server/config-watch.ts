@@ -6,21 +6,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileStamp } from '../auth/policy-store.ts';
 import type { Logger } from './logger.ts';
 
 export const CONFIG_RELOAD_DEBOUNCE_MS = 200;
 
 export interface ConfigWatch {
   close(): void;
-}
-
-function fileStamp(file: string): string | undefined {
-  try {
-    const s = fs.statSync(file, { bigint: true });
-    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-  } catch {
-    return undefined; // mid-rename or removed: the next event, or the next stat, decides
-  }
 }
 
 export function watchConfigFile(file: string, reload: (reason: string) => void, logger: Logger, debounceMs = CONFIG_RELOAD_DEBOUNCE_MS): ConfigWatch {

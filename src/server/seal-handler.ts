@@ -21,7 +21,8 @@ import type { AdmissionTicket } from './admission.ts';
 import type { ServiceContext } from './context.ts';
 import { placementOf } from '../rpc/placement-of.ts';
 import { documentSizeHint, send } from './upload.ts';
-import { availableSeal, noteMissingTimestamp, optionsOf, RESPONSE_CHUNK_BYTES, summaryOf } from './seal-request.ts';
+import { availableSeal, noteMissingTimestamp, optionsOf, RESPONSE_CHUNK_BYTES } from './seal-request.ts';
+import { summaryOf } from '../rpc/seal-summary.ts';
 
 type SealCall = grpc.ServerDuplexStream<SealRequest, SealResponse>;
 

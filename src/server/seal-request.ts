@@ -2,11 +2,9 @@
  * What a seal request means, for Seal and SealBatch alike: the configured seal it names (refused before any upload
  * when unknown or unable to sign), its signature options, its summary, and the chunk size answers are sent in.
  */
-import { create } from '@bufbuild/protobuf';
-import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { SealOptions, SealOutcome } from '../engine/seal.ts';
 import { SealdError } from '../errors.ts';
-import { SealSummarySchema, type SealHeader } from '../gen/seald/v1/seald_pb.ts';
+import type { SealHeader } from '../gen/seald/v1/seald_pb.ts';
 import { sealOptionsOf, timestampModeOf } from '../rpc/seal-options-of.ts';
 import type { ByteSource } from '../pdf/source.ts';
 import { checkTimeZone } from '../pdf/pdf-date.ts';
@@ -78,21 +76,3 @@ export function noteMissingTimestamp(context: ServiceContext, log: Logger, outco
   log.warn({ field: outcome.fieldName, tsaError: missing.code, reason: missing.message }, 'sealed without the signature time-stamp (best-effort: PAdES B-B)');
 }
 
-export function summaryOf(outcome: SealOutcome, documentSize: number) {
-  return create(SealSummarySchema, {
-    fieldName: outcome.fieldName,
-    revision: outcome.revision,
-    byteRange: outcome.byteRange.map((n) => BigInt(n)),
-    documentDigest: outcome.documentDigest,
-    digestAlgorithm: 'SHA-256',
-    signerSubject: outcome.signerSubject,
-    signingTime: timestampFromDate(outcome.signingTime),
-    pages: outcome.pages,
-    documentSize: BigInt(documentSize),
-    ...(outcome.timestampTime === undefined ? {} : { timestampTime: timestampFromDate(outcome.timestampTime) }),
-    ...(outcome.repaired === undefined ? {} : { repaired: outcome.repaired }),
-    ...(outcome.timestampMissing === undefined
-      ? {}
-      : { timestampMissing: `${outcome.timestampMissing.code}: ${outcome.timestampMissing.message}` }),
-  });
-}
