@@ -2,6 +2,7 @@
 import type { PdfDocument } from './document.ts';
 import { PdfDict, PdfName, PdfRef, PdfStream, PdfString, type PdfObject } from './objects.ts';
 import type { Budget } from './limits.ts';
+import type { DocumentObjects } from './page-tree.ts';
 
 const MAX_EQUAL_DEPTH = 64;
 
@@ -116,11 +117,12 @@ function walkPageTree(doc: PdfDocument, budget: Budget): PageTree {
 
 export type Box = [number, number, number, number];
 
-export function rectOf(doc: PdfDocument, dict: PdfDict): Box | undefined {
+/** An annotation's /Rect (ISO 32000-1 §12.5.2: any two diagonally opposite corners), normalised; undefined when malformed. */
+export function rectOf(doc: Pick<DocumentObjects, 'resolve'>, dict: PdfDict): Box | undefined {
   const r = doc.resolve(dict.get('Rect'));
   if (!Array.isArray(r) || r.length !== 4) return undefined;
   const n = r.map((x) => doc.resolve(x));
-  if (!n.every((x) => typeof x === 'number')) return undefined;
+  if (!n.every((x) => typeof x === 'number' && Number.isFinite(x))) return undefined;
   const [a, b, c, d] = n as number[];
   return [Math.min(a!, c!), Math.min(b!, d!), Math.max(a!, c!), Math.max(b!, d!)];
 }

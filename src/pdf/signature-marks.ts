@@ -9,6 +9,7 @@
  */
 import { findPage, pageCount, type DocumentObjects, type PageInfo, type Rect } from './page-tree.ts';
 import { PdfDict, PdfRef, PdfStream, type PdfObject } from './objects.ts';
+import { rectOf } from './compare.ts';
 
 export interface SignatureMark {
   page: PageInfo;
@@ -37,7 +38,7 @@ export function signatureMarks(
     const total = pageCount(doc);
     const seal = sealXObjects(doc, widget);
     const widgetPage = pageOfWidget(doc, widget, widgetRef, total);
-    const rect = rectOf(doc, widget);
+    const rect = markRectOf(doc, widget);
     if (widgetPage !== undefined && rect !== undefined) marks.push({ page: widgetPage, rect });
     if (seal.size === 0) return marks;
     for (const number of [...new Set(pages)].slice(0, MAX_MARK_PAGES)) {
@@ -48,7 +49,7 @@ export function signatureMarks(
         if (!(annot instanceof PdfDict) || annot === widget || annot.name('Subtype') !== 'Stamp') continue;
         if (entry instanceof PdfRef && widgetRef !== undefined && entry.num === widgetRef.num) continue;
         const shared = [...sealXObjects(doc, annot)].some((num) => seal.has(num));
-        const stampRect = shared ? rectOf(doc, annot) : undefined;
+        const stampRect = shared ? markRectOf(doc, annot) : undefined;
         if (stampRect !== undefined) marks.push({ page, rect: stampRect });
       }
     }
@@ -78,14 +79,10 @@ function annotsOf(doc: DocumentObjects, page: PageInfo): PdfObject[] {
   return Array.isArray(annots) ? annots.slice(0, MAX_ANNOTS_PER_PAGE) : [];
 }
 
-/** §12.5.2: /Rect, any two diagonally opposite corners; undefined when missing, malformed or of zero area. */
-function rectOf(doc: DocumentObjects, annot: PdfDict): Rect | undefined {
-  const raw = doc.resolve(annot.get('Rect'));
-  if (!Array.isArray(raw) || raw.length !== 4) return undefined;
-  const n = raw.map((v) => doc.resolve(v));
-  if (!n.every((v): v is number => typeof v === 'number' && Number.isFinite(v))) return undefined;
-  const rect: Rect = [Math.min(n[0]!, n[2]!), Math.min(n[1]!, n[3]!), Math.max(n[0]!, n[2]!), Math.max(n[1]!, n[3]!)];
-  return rect[2] - rect[0] > 0.5 && rect[3] - rect[1] > 0.5 ? rect : undefined;
+/** The annotation's /Rect (compare.ts), or undefined when it is missing, malformed or of (near) zero area. */
+function markRectOf(doc: DocumentObjects, annot: PdfDict): Rect | undefined {
+  const rect = rectOf(doc, annot);
+  return rect !== undefined && rect[2] - rect[0] > 0.5 && rect[3] - rect[1] > 0.5 ? rect : undefined;
 }
 
 /** Object numbers of the XObjects the annotation's normal appearance names in its /Resources (§8.10, §12.5.5). */
