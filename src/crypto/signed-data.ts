@@ -22,6 +22,7 @@ import { id_gmt0010_data, id_gmt0010_signedData, id_sm2, id_sm2sign, id_sm2sign_
 import type { Sm2PublicKey } from './sm2-curve.ts';
 import { SM2_DEFAULT_ID, sm2Z, verifySm2 } from './sm2-signature.ts';
 import { createSm3 } from './sm3.ts';
+import { checkSigningCertificate } from './signing-certificate.ts';
 
 /** Digest algorithms by OID (RFC 5754 §2, RFC 3370 §2.1) with Node's names; SHA-1 verifies, its weakness is judged by the engine. */
 const DIGESTS: Record<string, { name: string; node: string }> = {
@@ -91,17 +92,22 @@ export interface ParsedCms {
   signature: Uint8Array;
   /** The encapsulated content (a time-stamp token's TSTInfo), when parsing allowed one. */
   content?: { type: string; bytes: Uint8Array };
+  /** How many SignerInfos the SignedData holds; the fields above are the first one's. More than one only with `anyShape`. */
+  signerInfos: number;
 }
 
 export type CmsParse = { ok: true; cms: ParsedCms } | { ok: false; integrity: Integrity; reason: string };
 
 /**
  * Reads a CMS SignedData with one SignerInfo. A PDF signature's CMS is detached; `encapsulated` accepts the one kind
- * of CMS seald reads that carries its content: an RFC 3161 time-stamp token (its TSTInfo).
+ * of CMS seald reads that carries its content: an RFC 3161 time-stamp token (its TSTInfo). `anyShape` also accepts
+ * what RFC 5652 allows and PAdES forbids (ETSI EN 319 142-1 §6.3: one SignerInfo, no eContent) — an enveloping
+ * SignedData, several SignerInfos — and reads the first SignerInfo, so a verifier can say what the shape is and still
+ * check what can be checked, instead of calling a well-formed CMS malformed.
  */
-export function parseCms(contents: Uint8Array, options: { encapsulated?: boolean } = {}): CmsParse {
+export function parseCms(contents: Uint8Array, options: { encapsulated?: boolean; anyShape?: boolean } = {}): CmsParse {
   try {
-    return { ok: true, cms: parseSignedData(contents, options.encapsulated === true) };
+    return { ok: true, cms: parseSignedData(contents, options.encapsulated === true || options.anyShape === true, options.anyShape === true) };
   } catch (e) {
     if (!(e instanceof DerError)) throw e;
     if (isSesSignature(contents)) {
@@ -146,7 +152,7 @@ export function isSesSignature(contents: Uint8Array): boolean {
  * SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, signedAttrs [0] IMPLICIT SET OPTIONAL,
  *                           signatureAlgorithm, signature OCTET STRING, unsignedAttrs [1] IMPLICIT OPTIONAL }
  */
-function parseSignedData(contents: Uint8Array, encapsulated: boolean): ParsedCms {
+function parseSignedData(contents: Uint8Array, encapsulated: boolean, severalSigners: boolean): ParsedCms {
   const info = children(expectTag(readTlv(contents), 0x30, 'ContentInfo'));
   const contentType = oid(expectTag(info[0], 0x06, 'contentType'));
   if (contentType !== id_signedData && contentType !== id_gmt0010_signedData) throw new DerError('the content type is not signedData');
@@ -160,7 +166,7 @@ function parseSignedData(contents: Uint8Array, encapsulated: boolean): ParsedCms
   if (sd[i]?.tag === 0xa0) for (const c of children(sd[i++]!)) if (c.tag === 0x30) certificates.push(c.bytes);
   if (sd[i]?.tag === 0xa1) i++;
   const infos = children(expectTag(sd[i], 0x31, 'signerInfos'));
-  if (infos.length !== 1) throw new DerError(`the CMS has ${infos.length} SignerInfos; a PDF signature has exactly one`);
+  if (infos.length === 0 || (infos.length > 1 && !severalSigners)) throw new DerError(`the CMS has ${infos.length} SignerInfos; a PDF signature has exactly one`);
 
   const si = children(expectTag(infos[0], 0x30, 'SignerInfo'));
   const sid = si[1];
@@ -193,6 +199,7 @@ function parseSignedData(contents: Uint8Array, encapsulated: boolean): ParsedCms
     signedAttrs,
     attributes,
     signature,
+    signerInfos: infos.length,
     ...(eContent === undefined ? {} : { content: { type: oid(expectTag(encap[0], 0x06, 'eContentType')), bytes: eContent } }),
   };
 }
@@ -337,45 +344,12 @@ function safeVerify(hash: string, data: Uint8Array, key: KeyObject, signature: U
 
 /** What follows a verified signature: signing-certificate(-v2) and the CAdES requirement on it. */
 function finishChecks(cms: ParsedCms, signerCertificate: Uint8Array, subFilter: string | undefined): { integrity: Integrity; reason?: string } {
-  const certCheck = checkSigningCertificate(cms, signerCertificate);
+  const certCheck = checkSigningCertificate(cms.attributes, signerCertificate, (algorithm) => DIGESTS[algorithm]?.node, (node, data) => createDigest(node).update(data).digest());
   if (certCheck !== undefined) return { integrity: 'SIGNER_CERT_MISMATCH', reason: certCheck };
   if (subFilter === 'ETSI.CAdES.detached' && attribute(cms, id_aa_signingCertificateV2).length === 0 && attribute(cms, id_aa_signingCertificate).length === 0) {
     return { integrity: 'SIGNER_CERT_MISMATCH', reason: 'a CAdES signature must sign its certificate (signing-certificate-v2 is missing)' };
   }
   return { integrity: 'INTACT' };
-}
-
-/**
- * RFC 5035 §3 / RFC 2634 §5.4: the first ESSCertID(v2) must be the hash of the signer's certificate.
- *   SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2, … }
- *   ESSCertIDv2 ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier DEFAULT sha256, certHash OCTET STRING, … }
- */
-function checkSigningCertificate(cms: ParsedCms, signerDer: Uint8Array): string | undefined {
-  for (const [type, v2] of [[id_aa_signingCertificateV2, true], [id_aa_signingCertificate, false]] as const) {
-    const attrs = attribute(cms, type);
-    if (attrs.length === 0) continue;
-    if (attrs.length > 1) return 'more than one signing-certificate attribute';
-    try {
-      const certs = children(expectTag(children(expectTag(attrs[0]!.values[0], 0x30, 'SigningCertificate'))[0], 0x30, 'certs'));
-      const first = children(expectTag(certs[0], 0x30, 'ESSCertID'));
-      let hashName = v2 ? 'sha256' : 'sha1';
-      let i = 0;
-      if (v2 && first[0]?.tag === 0x30) {
-        const algOid = oid(expectTag(children(first[0])[0], 0x06, 'hashAlgorithm'));
-        const d = DIGESTS[algOid];
-        if (!d) return `signing-certificate-v2 uses an unknown hash ${algOid}`;
-        hashName = d.node;
-        i = 1;
-      }
-      const certHash = expectTag(first[i], 0x04, 'certHash').value;
-      if (!equalBytes(certHash, createDigest(hashName).update(signerDer).digest())) {
-        return `the signed ${v2 ? 'signing-certificate-v2' : 'signing-certificate'} names another certificate than the one that signed`;
-      }
-    } catch {
-      return 'the signing-certificate attribute cannot be parsed';
-    }
-  }
-  return undefined;
 }
 
 /** Digest the byte ranges with the CMS's digest algorithm. */
