@@ -11,9 +11,14 @@
  * signer's certificate unidentified: refused.
  */
 import { createHash } from 'node:crypto';
-import { children, equalBytes, expectTag, oid } from './der.ts';
+import { children, equalBytes, expectTag, oid, type Tlv } from './der.ts';
 import { id_aa_signingCertificate, id_aa_signingCertificateV2 } from './oids.ts';
-import type { Attribute } from './signed-data.ts';
+
+/** A signed attribute as signed-data.ts reads it (RFC 5652 §5.3: attrType and the SET OF attrValues). */
+interface Attribute {
+  type: string;
+  values: Tlv[];
+}
 
 /** Hash algorithms an ESSCertIDv2 may name (RFC 5035 §4), with Node's names; `sm3` is hashed by the caller's `digest`. */
 export type HashBy = (node: string, data: Uint8Array) => Uint8Array;
