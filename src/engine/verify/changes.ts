@@ -171,6 +171,11 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
       const i = pageIndex.get(num)!;
       const keys = old instanceof PdfDict && value instanceof PdfDict ? changedKeys(old, value, budget) : ['(type)'];
       for (const k of keys) {
+        // /Contents or /Resources re-pointed to a new object of the same value changes nothing a reader sees: a writer
+        // that writes the page's resources anew, equal, in every update (SecCommerce: DSS's Signature-P-DE_SCI-4.pdf,
+        // 17 → 35 → 51). Compared one level down, by value (streams by decoded bytes); the objects the value refers to
+        // are the same ones, and each of those an update redefines is judged where it stands (examinedEntries).
+        if ((k === 'Contents' || k === 'Resources') && samePageEntry(prev, cur, (old as PdfDict).get(k), (value as PdfDict).get(k), budget)) continue;
         if (k === 'Annots') pagesToDiffAnnots.add(i);
         else if (k === 'StructParents') add('annotation', 'structure-updated', `page ${i + 1}: /StructParents set (tagged PDF, §14.7.4.4)`);
         else if (k === 'Tabs') add('annotation', 'page-tab-order', `page ${i + 1}: the tab order of its annotations (/Tabs) set`);
@@ -360,4 +365,10 @@ function diffAnnots(
     }
     add('annotation', 'annotation-added', `a /${subtype} annotation added on page ${page}`);
   }
+}
+
+/** A page entry's old and new values, each resolved in its own revision, are the same value (compare.ts sameValue). */
+function samePageEntry(prev: PdfDocument, cur: PdfDocument, a: PdfObject | undefined, b: PdfObject | undefined, budget: Budget): boolean {
+  if (a === undefined || b === undefined) return false;
+  return sameValue(prev.resolve(a), cur.resolve(b), budget, (x) => prev.decode(x), (x) => cur.decode(x));
 }
