@@ -9,15 +9,16 @@
  * GB/T 35275-2017) keeps RFC 5652's structures and changes only object identifiers — its own content types
  * (signedData 1.2.156.10197.6.1.4.2.2, data …4.2.1), SM3 as digestAlgorithm and SM2 as signatureAlgorithm.
  */
-import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { constants, createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { Certificate } from './certificate.ts';
 import { children, DerError, equalBytes, expectTag, oid, readTlv, type Tlv } from './der.ts';
 import {
   ecdsa_with_SHA256, ecdsa_with_SHA384, id_dsa, id_dsa_with_sha1, id_dsa_with_sha256, ecdsa_with_SHA512, id_aa_signingCertificate, id_aa_signingCertificateV2,
   id_ce_subjectKeyIdentifier, id_contentType, id_data, id_ecPublicKey, id_messageDigest, id_sha1, id_sha256, id_sha384,
   id_sha512, id_signedData, rsaEncryption, sha1WithRSAEncryption, sha256WithRSAEncryption, sha384WithRSAEncryption,
-  sha512WithRSAEncryption,
+  sha512WithRSAEncryption, id_RSASSA_PSS,
 } from './oids.ts';
+import { pssParameters, type PssParameters } from './rsassa-pss.ts';
 import { id_gmt0010_data, id_gmt0010_signedData, id_sm2, id_sm2sign, id_sm2sign_with_sm3, id_sm3 } from './oids-gm.ts';
 import type { Sm2PublicKey } from './sm2-curve.ts';
 import { SM2_DEFAULT_ID, sm2Z, verifySm2 } from './sm2-signature.ts';
@@ -49,6 +50,8 @@ const SIGNATURES: Record<string, { name: string; digest?: string }> = {
   [sha256WithRSAEncryption]: { name: 'sha256WithRSAEncryption', digest: 'sha256' },
   [sha384WithRSAEncryption]: { name: 'sha384WithRSAEncryption', digest: 'sha384' },
   [sha512WithRSAEncryption]: { name: 'sha512WithRSAEncryption', digest: 'sha512' },
+  // RFC 4056 §2: the hash is in the parameters (ParsedCms.pss)
+  [id_RSASSA_PSS]: { name: 'RSASSA-PSS' },
   [id_ecPublicKey]: { name: 'ECDSA' },
   [ecdsa_with_SHA256]: { name: 'ecdsa-with-SHA256', digest: 'sha256' },
   [ecdsa_with_SHA384]: { name: 'ecdsa-with-SHA384', digest: 'sha384' },
@@ -92,6 +95,8 @@ export interface ParsedCms {
   signature: Uint8Array;
   /** The encapsulated content (a time-stamp token's TSTInfo), when parsing allowed one. */
   content?: { type: string; bytes: Uint8Array };
+  /** RSASSA-PSS's parameters (hash, salt length), or why they cannot be verified; only for an RSASSA-PSS SignerInfo. */
+  pss?: PssParameters | string;
   /** How many SignerInfos the SignedData holds; the fields above are the first one's. More than one only with `anyShape`. */
   signerInfos: number;
 }
@@ -184,7 +189,8 @@ function parseSignedData(contents: Uint8Array, encapsulated: boolean, severalSig
       attributes.push({ type: oid(expectTag(parts[0], 0x06, 'attrType')), values: children(expectTag(parts[1], 0x31, 'attrValues')) });
     }
   }
-  const signatureOid = oid(expectTag(children(expectTag(si[j++], 0x30, 'signatureAlgorithm'))[0], 0x06, 'signatureAlgorithm'));
+  const [signatureAlg, signatureParams] = children(expectTag(si[j++], 0x30, 'signatureAlgorithm'));
+  const signatureOid = oid(expectTag(signatureAlg, 0x06, 'signatureAlgorithm'));
   const signature = expectTag(si[j], 0x04, 'signature').value;
   const signerCertificate = certificates.find((der) => matchesSid(der, sid));
   const sm2Signer = SM2_SIGNATURES.has(signatureOid) && signerCertificate ? sm2KeyOf(signerCertificate) : undefined;
@@ -200,6 +206,7 @@ function parseSignedData(contents: Uint8Array, encapsulated: boolean, severalSig
     attributes,
     signature,
     signerInfos: infos.length,
+    ...(signatureOid === id_RSASSA_PSS ? { pss: pssParameters(signatureParams) } : {}),
     ...(eContent === undefined ? {} : { content: { type: oid(expectTag(encap[0], 0x06, 'eContentType')), bytes: eContent } }),
   };
 }
@@ -273,7 +280,8 @@ export function checkCms(
     const key = Certificate.tryFrom(cms.signerCertificate)?.publicKey;
     if (!key) return { integrity: 'BAD_CMS', reason: "the signer's certificate cannot be read" };
     const hash = SIGNATURES[cms.signatureOid]!.digest ?? cms.digestNode;
-    if (!safeVerify(hash, content, key, cms.signature)) return { integrity: 'BAD_SIGNATURE', reason: "the CMS signature does not verify with the signer's certificate" };
+    if (typeof cms.pss === 'string') return { integrity: 'UNSUPPORTED', reason: `unsupported algorithm: ${cms.pss}` };
+    if (!safeVerify(hash, content, key, cms.signature, cms.pss)) return { integrity: 'BAD_SIGNATURE', reason: "the CMS signature does not verify with the signer's certificate" };
     return finishChecks(cms, cms.signerCertificate, subFilter);
   }
   if (!cms.signedAttrs) {
@@ -309,7 +317,8 @@ export function checkCms(
   const hash = sigAlg.digest ?? cms.digestNode;
   const key: KeyObject | undefined = Certificate.tryFrom(cms.signerCertificate)?.publicKey;
   if (!key) return { integrity: 'BAD_CMS', reason: "the signer's certificate cannot be read" };
-  if (!safeVerify(hash, cms.signedAttrs, key, cms.signature)) return { integrity: 'BAD_SIGNATURE', reason: "the CMS signature does not verify with the signer's certificate" };
+  if (typeof cms.pss === 'string') return { integrity: 'UNSUPPORTED', reason: `unsupported algorithm: ${cms.pss}` };
+  if (!safeVerify(hash, cms.signedAttrs, key, cms.signature, cms.pss)) return { integrity: 'BAD_SIGNATURE', reason: "the CMS signature does not verify with the signer's certificate" };
   return finishChecks(cms, cms.signerCertificate, subFilter);
 }
 
@@ -334,8 +343,14 @@ function checkSm2Signature(cms: ParsedCms, key: Sm2PublicKey, signed: Uint8Array
   return undefined;
 }
 
-function safeVerify(hash: string, data: Uint8Array, key: KeyObject, signature: Uint8Array): boolean {
+function safeVerify(hash: string, data: Uint8Array, key: KeyObject, signature: Uint8Array, pss?: PssParameters): boolean {
   try {
+    if (pss !== undefined) {
+      // RFC 4056 §2: the message hash (and MGF1's, checked equal by rsassa-pss.ts) and salt length from the parameters.
+      const pssHash = DIGESTS[pss.hash]?.node;
+      if (pssHash === undefined) return false;
+      return verifySignature(pssHash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: pss.saltLength }, signature);
+    }
     return verifySignature(hash, data, key, signature);
   } catch {
     return false;

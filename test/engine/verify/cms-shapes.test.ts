@@ -5,6 +5,8 @@
  * ETSI EN 319 142-1 §6.3 do not. Before this change seald called both BAD_CMS (INVALID), a false alarm on an intact
  * signature. Each is made by OpenSSL (`cms -sign -nodetach` over the ranges; `cms -sign` with two -signer) and
  * cross-checked by `openssl cms -verify`; each has a forged twin — a byte changed under it — that stays INVALID.
+ * Beside them, a SignerInfo signed with RSASSA-PSS (RFC 4056; DSS's Signature-P-DE_SCI-4.pdf, UNSUPPORTED before):
+ * made by OpenSSL with `-keyopt rsa_padding_mode:pss`, verified; its signature value altered, SIG_CRYPTO_FAILURE.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -108,4 +110,25 @@ it('the detached single-signer CMS OpenSSL makes the same way stays a plain sign
   const sig = await verify(pdf);
   expect(sig).toMatchObject({ integrity: 'INTACT', trust: 'TRUSTED', verdict: 'VALID', level: 'B-B' });
   expect(sig.formatFailure).toBeUndefined();
+});
+
+describe('an RSASSA-PSS SignerInfo (RFC 4056)', () => {
+  const make = () => signedBy('pss', () => ['-signer', one.eePemPath, '-inkey', one.eeKeyPath, '-keyopt', 'rsa_padding_mode:pss', '-keyopt', 'rsa_pss_saltlen:32']);
+
+  it('verifies: INTACT, VALID, signatureAlgorithm RSASSA-PSS (OpenSSL verifies it too)', async () => {
+    const { pdf, cms, ranges } = await make();
+    execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', cms, '-content', ranges, '-CAfile', one.caPemPath, '-purpose', 'any', '-binary', '-out', '/dev/null'], { stdio: 'pipe' });
+    expect(execFileSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', cms]).toString()).toMatch(/rsassaPss/);
+    expect(await verify(pdf)).toMatchObject({ integrity: 'INTACT', signatureAlgorithm: 'RSASSA-PSS', trust: 'TRUSTED', verdict: 'VALID' });
+  });
+
+  it('forged twin: the signature value altered is SIG_CRYPTO_FAILURE, INVALID', async () => {
+    const { pdf } = await make();
+    const { hex, gap } = signatureContents(pdf);
+    // The signature OCTET STRING ends OpenSSL's CMS (no unsigned attributes): flip its last byte.
+    const last = gap[0] + 1 + hex.length - 2;
+    pdf.write((parseInt(pdf.toString('latin1', last, last + 2), 16) ^ 0x01).toString(16).padStart(2, '0'), last, 'latin1');
+    const sig = await verify(pdf);
+    expect([sig.integrity, sig.verdict, sig.subIndication]).toEqual(['BAD_SIGNATURE', 'INVALID', 'SIG_CRYPTO_FAILURE']);
+  });
 });
