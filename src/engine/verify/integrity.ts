@@ -22,6 +22,7 @@ import { isSesSignature } from '../../crypto/signed-data.ts';
 import { checkElectronicSeal } from './gm-seal.ts';
 import { judgeSignerTrust, tsaTrust, type TrustContext } from './trust-context.ts';
 import { checkX509RsaSha1 } from './x509-rsa-sha1.ts';
+import { sm3 } from '../../crypto/sm3.ts';
 
 export interface CheckContext extends TrustContext {
   budget: Budget;
@@ -165,9 +166,10 @@ export async function checkSignature(
   // message-digest to compare, so its pass replaces the plain digest (checkCms does not read it then).
   const ranges: [number, number][] = [[a, b], [c, d]];
   const sm2E = await sm2ContentHash(cms, (s, e) => source.chunks(s, e), ranges);
-  const digest = sm2E !== undefined ? new Uint8Array(0) : await digestRanges((s, e) => source.chunks(s, e), ranges, cms.digestNode);
+  // An enveloping CMS needs the plain digest too: its eContent is compared with the ranges by it (checkEnveloped).
+  const digest = sm2E !== undefined && !enveloping ? new Uint8Array(0) : await digestRanges((s, e) => source.chunks(s, e), ranges, cms.digestNode);
   const checked = sha1Content ? await checkPkcs7Sha1(cms, source, ranges)
-    : enveloping ? checkEnveloped(cms, digest, report.subFilter ?? undefined)
+    : enveloping ? checkEnveloped(cms, digest, report.subFilter ?? undefined, sm2E)
     : checkCms(cms, digest, report.subFilter ?? undefined, undefined, sm2E);
   if (checked.integrity !== 'INTACT') fail(checked.integrity, checked.reason ?? checked.integrity);
   else if (sha1Content || cms.digestNode === 'sha1' || /sha1/i.test(cms.signatureAlgorithm)) report.weakAlgorithm = 'SHA-1';
@@ -284,10 +286,11 @@ function notPadesShape(cms: ParsedCms, enveloping: boolean): string | undefined 
  * covers — compared by their digest with the CMS's digest algorithm — and the SignerInfo is then checked over it as
  * over a detached signature's bytes (RFC 5652 §5.4: the message digest is over the eContent's octets).
  */
-function checkEnveloped(cms: ParsedCms, rangesDigest: Uint8Array, subFilter: string | undefined): { integrity: Integrity; reason?: string } {
+function checkEnveloped(cms: ParsedCms, rangesDigest: Uint8Array, subFilter: string | undefined, sm2E: Uint8Array | undefined): { integrity: Integrity; reason?: string } {
   const content = cms.content!.bytes;
-  if (!equalBytes(new Uint8Array(createHash(cms.digestNode!).update(content).digest()), rangesDigest)) {
+  const contentDigest = cms.digestNode === 'sm3' ? sm3(content) : new Uint8Array(createHash(cms.digestNode!).update(content).digest());
+  if (!equalBytes(contentDigest, rangesDigest)) {
     return { integrity: 'DIGEST_MISMATCH', reason: 'the content the CMS envelops is not the bytes the /ByteRange covers: they have changed' };
   }
-  return checkCms(cms, rangesDigest, subFilter, undefined, undefined, content);
+  return checkCms(cms, rangesDigest, subFilter, undefined, sm2E, content);
 }
