@@ -138,7 +138,8 @@ export async function checkSignature(
   }
   // ISO 32000-1 §12.8.3.2: a PKCS#1 RSA signature of the SHA-1 digest, the certificates in /Cert (x509-rsa-sha1.ts).
   if (report.subFilter === 'adbe.x509.rsa_sha1') {
-    const revocationEmbedded = await checkX509RsaSha1(source, revDoc, signed.sig, contents.bytes, [[a, b], [c, d]], report, context, claimed);
+    const x509 = { source, doc: revDoc, sig: signed.sig, contents: contents.bytes, ranges: [[a, b], [c, d]] as [number, number][], claimed };
+    const revocationEmbedded = await checkX509RsaSha1(x509, report, context);
     return { report, revocationEmbedded };
   }
   // ISO 32000-1 §12.8.3.3, ISO 32000-2 §12.8.3.4: these hold a CMS; another SubFilter (GB/T 38540 seals under /fxit.sm.detached) is UNSUPPORTED, not BAD_CMS

@@ -14,16 +14,22 @@ import type { ByteSource } from '../../pdf/source.ts';
 import { describeSigner, type SignatureReport } from './report.ts';
 import { judgeSignerTrust, type TrustContext } from './trust-context.ts';
 
+/** One adbe.x509.rsa_sha1 signature as integrity.ts found it: its signed revision's dictionary, /Contents, ranges. */
+export interface X509RsaSha1Signature {
+  source: ByteSource;
+  /** The revision the signature covers, and its signature dictionary there. */
+  doc: PdfDocument;
+  sig: PdfDict;
+  contents: Uint8Array;
+  ranges: [number, number][];
+  claimed: Date | undefined;
+}
+
 /** Fills `report` (integrity, signer, algorithms, trust); true when the signer's revocation status was embedded. */
 export async function checkX509RsaSha1(
-  source: ByteSource,
-  doc: PdfDocument,
-  sig: PdfDict,
-  contents: Uint8Array,
-  ranges: [number, number][],
+  { source, doc, sig, contents, ranges, claimed }: X509RsaSha1Signature,
   report: SignatureReport,
   context: TrustContext,
-  claimed: Date | undefined,
 ): Promise<boolean> {
   report.digestAlgorithm = 'SHA-1';
   report.signatureAlgorithm = 'sha1WithRSAEncryption';

@@ -240,3 +240,12 @@ export function firstContents(doc: PdfDocument): number {
   if (!(first instanceof PdfRef)) throw new Error('page 1 has no indirect content stream');
   return first.num;
 }
+
+/** A copy with one bit of the signed bytes flipped: inside the original's /Creator string, before every signature. */
+export function flipSignedByte(pdf: Buffer): Buffer {
+  const copy = Buffer.from(pdf);
+  const at = copy.indexOf('/Creator <') + 14;
+  if (at <= 14) throw new Error('no /Creator string to change');
+  copy[at] = copy[at]! ^ 0x01;
+  return copy;
+}

@@ -19,7 +19,7 @@ import type { SignatureReport } from '../../../src/engine/verify/report.ts';
 import { verifyDocument } from '../../../src/engine/verify/verify.ts';
 import { createSoftwareFixture, type SoftwareFixture } from '../../crypto/software-signer.ts';
 import { fixture } from '../../fixtures/index.ts';
-import { appendSignature, signatureContents } from './attack-kit.ts';
+import { appendSignature, flipSignedByte, signatureContents } from './attack-kit.ts';
 
 let one: SoftwareFixture;
 let two: SoftwareFixture;
@@ -53,15 +53,6 @@ async function signedBy(label: string, args: (ranges: string) => string[]): Prom
   return { pdf: out, cms: cmsFile, ranges };
 }
 
-/** Flip one bit of the signed bytes (inside the original's /Creator, before the signature). */
-function tamper(pdf: Buffer): Buffer {
-  const copy = Buffer.from(pdf);
-  const at = copy.indexOf('/Creator <') + 14;
-  expect(at).toBeGreaterThan(14);
-  copy[at] = copy[at]! ^ 0x01;
-  return copy;
-}
-
 describe('an enveloping CMS (eContent = the signed bytes)', () => {
   const make = () => signedBy('enveloping', () => ['-nodetach', '-signer', one.eePemPath, '-inkey', one.eeKeyPath]);
 
@@ -77,7 +68,7 @@ describe('an enveloping CMS (eContent = the signed bytes)', () => {
   });
 
   it('forged twin: a byte changed under it is HASH_FAILURE, INVALID', async () => {
-    const sig = await verify(tamper((await make()).pdf));
+    const sig = await verify(flipSignedByte((await make()).pdf));
     expect([sig.integrity, sig.verdict, sig.subIndication]).toEqual(['DIGEST_MISMATCH', 'INVALID', 'HASH_FAILURE']);
   });
 });
@@ -100,7 +91,7 @@ describe('a SignedData with two SignerInfos', () => {
   });
 
   it('forged twin: a byte changed under it is HASH_FAILURE, INVALID', async () => {
-    const sig = await verify(tamper((await make()).pdf));
+    const sig = await verify(flipSignedByte((await make()).pdf));
     expect([sig.integrity, sig.verdict, sig.subIndication]).toEqual(['DIGEST_MISMATCH', 'INVALID', 'HASH_FAILURE']);
   });
 });

@@ -18,7 +18,7 @@ import type { SignatureReport } from '../../../src/engine/verify/report.ts';
 import { verifyDocument } from '../../../src/engine/verify/verify.ts';
 import { createSoftwareFixture, type SoftwareFixture } from '../../crypto/software-signer.ts';
 import { fixture } from '../../fixtures/index.ts';
-import { appendSignature, signatureContents } from './attack-kit.ts';
+import { appendSignature, flipSignedByte, signatureContents } from './attack-kit.ts';
 
 let sw: SoftwareFixture;
 let other: SoftwareFixture;
@@ -76,10 +76,7 @@ describe('adbe.x509.rsa_sha1', () => {
   });
 
   it('forged twins: a byte changed under it is HASH_FAILURE, another key SIG_CRYPTO_FAILURE — both INVALID', async () => {
-    const { pdf } = await signedRsaSha1();
-    const at = pdf.indexOf('/Creator <') + 14;
-    expect(at).toBeGreaterThan(14);
-    pdf[at] = pdf[at]! ^ 0x01;
+    const pdf = flipSignedByte((await signedRsaSha1()).pdf);
     const changed = await verify(pdf);
     expect([changed.integrity, changed.verdict, changed.subIndication]).toEqual(['DIGEST_MISMATCH', 'INVALID', 'HASH_FAILURE']);
     const wrongKey = await verify((await signedRsaSha1({ key: other.eeKeyPath })).pdf);
