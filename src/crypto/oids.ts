@@ -28,6 +28,9 @@ export const sha1WithRSAEncryption = '1.2.840.113549.1.1.5';
 export const sha256WithRSAEncryption = '1.2.840.113549.1.1.11';
 export const sha384WithRSAEncryption = '1.2.840.113549.1.1.12';
 export const sha512WithRSAEncryption = '1.2.840.113549.1.1.13';
+// RFC 4055 §3.1, RFC 8017 Appendix A.2.3: RSASSA-PSS and its mask generation function
+export const id_RSASSA_PSS = '1.2.840.113549.1.1.10';
+export const id_mgf1 = '1.2.840.113549.1.1.8';
 // RFC 3279 §2.3.2, RFC 5758 §3.1: DSA (verified in old documents, never made)
 export const id_dsa = '1.2.840.10040.4.1';
 export const id_dsa_with_sha1 = '1.2.840.10040.4.3';

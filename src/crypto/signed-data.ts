@@ -9,19 +9,21 @@
  * GB/T 35275-2017) keeps RFC 5652's structures and changes only object identifiers — its own content types
  * (signedData 1.2.156.10197.6.1.4.2.2, data …4.2.1), SM3 as digestAlgorithm and SM2 as signatureAlgorithm.
  */
-import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { constants, createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { Certificate } from './certificate.ts';
 import { children, DerError, equalBytes, expectTag, oid, readTlv, type Tlv } from './der.ts';
 import {
   ecdsa_with_SHA256, ecdsa_with_SHA384, id_dsa, id_dsa_with_sha1, id_dsa_with_sha256, ecdsa_with_SHA512, id_aa_signingCertificate, id_aa_signingCertificateV2,
   id_ce_subjectKeyIdentifier, id_contentType, id_data, id_ecPublicKey, id_messageDigest, id_sha1, id_sha256, id_sha384,
   id_sha512, id_signedData, rsaEncryption, sha1WithRSAEncryption, sha256WithRSAEncryption, sha384WithRSAEncryption,
-  sha512WithRSAEncryption,
+  sha512WithRSAEncryption, id_RSASSA_PSS,
 } from './oids.ts';
+import { pssParameters, type PssParameters } from './rsassa-pss.ts';
 import { id_gmt0010_data, id_gmt0010_signedData, id_sm2, id_sm2sign, id_sm2sign_with_sm3, id_sm3 } from './oids-gm.ts';
 import type { Sm2PublicKey } from './sm2-curve.ts';
 import { SM2_DEFAULT_ID, sm2Z, verifySm2 } from './sm2-signature.ts';
 import { createSm3 } from './sm3.ts';
+import { checkSigningCertificate } from './signing-certificate.ts';
 
 /** Digest algorithms by OID (RFC 5754 §2, RFC 3370 §2.1) with Node's names; SHA-1 verifies, its weakness is judged by the engine. */
 const DIGESTS: Record<string, { name: string; node: string }> = {
@@ -48,6 +50,8 @@ const SIGNATURES: Record<string, { name: string; digest?: string }> = {
   [sha256WithRSAEncryption]: { name: 'sha256WithRSAEncryption', digest: 'sha256' },
   [sha384WithRSAEncryption]: { name: 'sha384WithRSAEncryption', digest: 'sha384' },
   [sha512WithRSAEncryption]: { name: 'sha512WithRSAEncryption', digest: 'sha512' },
+  // RFC 4056 §2: the hash is in the parameters (ParsedCms.pss)
+  [id_RSASSA_PSS]: { name: 'RSASSA-PSS' },
   [id_ecPublicKey]: { name: 'ECDSA' },
   [ecdsa_with_SHA256]: { name: 'ecdsa-with-SHA256', digest: 'sha256' },
   [ecdsa_with_SHA384]: { name: 'ecdsa-with-SHA384', digest: 'sha384' },
@@ -91,17 +95,24 @@ export interface ParsedCms {
   signature: Uint8Array;
   /** The encapsulated content (a time-stamp token's TSTInfo), when parsing allowed one. */
   content?: { type: string; bytes: Uint8Array };
+  /** RSASSA-PSS's parameters (hash, salt length), or why they cannot be verified; only for an RSASSA-PSS SignerInfo. */
+  pss?: PssParameters | string;
+  /** How many SignerInfos the SignedData holds; the fields above are the first one's. More than one only with `anyShape`. */
+  signerInfos: number;
 }
 
 export type CmsParse = { ok: true; cms: ParsedCms } | { ok: false; integrity: Integrity; reason: string };
 
 /**
  * Reads a CMS SignedData with one SignerInfo. A PDF signature's CMS is detached; `encapsulated` accepts the one kind
- * of CMS seald reads that carries its content: an RFC 3161 time-stamp token (its TSTInfo).
+ * of CMS seald reads that carries its content: an RFC 3161 time-stamp token (its TSTInfo). `anyShape` also accepts
+ * what RFC 5652 allows and PAdES forbids (ETSI EN 319 142-1 §6.3: one SignerInfo, no eContent) — an enveloping
+ * SignedData, several SignerInfos — and reads the first SignerInfo, so a verifier can say what the shape is and still
+ * check what can be checked, instead of calling a well-formed CMS malformed.
  */
-export function parseCms(contents: Uint8Array, options: { encapsulated?: boolean } = {}): CmsParse {
+export function parseCms(contents: Uint8Array, options: { encapsulated?: boolean; anyShape?: boolean } = {}): CmsParse {
   try {
-    return { ok: true, cms: parseSignedData(contents, options.encapsulated === true) };
+    return { ok: true, cms: parseSignedData(contents, options.encapsulated === true || options.anyShape === true, options.anyShape === true) };
   } catch (e) {
     if (!(e instanceof DerError)) throw e;
     if (isSesSignature(contents)) {
@@ -146,7 +157,7 @@ export function isSesSignature(contents: Uint8Array): boolean {
  * SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, signedAttrs [0] IMPLICIT SET OPTIONAL,
  *                           signatureAlgorithm, signature OCTET STRING, unsignedAttrs [1] IMPLICIT OPTIONAL }
  */
-function parseSignedData(contents: Uint8Array, encapsulated: boolean): ParsedCms {
+function parseSignedData(contents: Uint8Array, encapsulated: boolean, severalSigners: boolean): ParsedCms {
   const info = children(expectTag(readTlv(contents), 0x30, 'ContentInfo'));
   const contentType = oid(expectTag(info[0], 0x06, 'contentType'));
   if (contentType !== id_signedData && contentType !== id_gmt0010_signedData) throw new DerError('the content type is not signedData');
@@ -160,7 +171,7 @@ function parseSignedData(contents: Uint8Array, encapsulated: boolean): ParsedCms
   if (sd[i]?.tag === 0xa0) for (const c of children(sd[i++]!)) if (c.tag === 0x30) certificates.push(c.bytes);
   if (sd[i]?.tag === 0xa1) i++;
   const infos = children(expectTag(sd[i], 0x31, 'signerInfos'));
-  if (infos.length !== 1) throw new DerError(`the CMS has ${infos.length} SignerInfos; a PDF signature has exactly one`);
+  if (infos.length === 0 || (infos.length > 1 && !severalSigners)) throw new DerError(`the CMS has ${infos.length} SignerInfos; a PDF signature has exactly one`);
 
   const si = children(expectTag(infos[0], 0x30, 'SignerInfo'));
   const sid = si[1];
@@ -178,7 +189,8 @@ function parseSignedData(contents: Uint8Array, encapsulated: boolean): ParsedCms
       attributes.push({ type: oid(expectTag(parts[0], 0x06, 'attrType')), values: children(expectTag(parts[1], 0x31, 'attrValues')) });
     }
   }
-  const signatureOid = oid(expectTag(children(expectTag(si[j++], 0x30, 'signatureAlgorithm'))[0], 0x06, 'signatureAlgorithm'));
+  const [signatureAlg, signatureParams] = children(expectTag(si[j++], 0x30, 'signatureAlgorithm'));
+  const signatureOid = oid(expectTag(signatureAlg, 0x06, 'signatureAlgorithm'));
   const signature = expectTag(si[j], 0x04, 'signature').value;
   const signerCertificate = certificates.find((der) => matchesSid(der, sid));
   const sm2Signer = SM2_SIGNATURES.has(signatureOid) && signerCertificate ? sm2KeyOf(signerCertificate) : undefined;
@@ -193,6 +205,8 @@ function parseSignedData(contents: Uint8Array, encapsulated: boolean): ParsedCms
     signedAttrs,
     attributes,
     signature,
+    signerInfos: infos.length,
+    ...(signatureOid === id_RSASSA_PSS ? { pss: pssParameters(signatureParams) } : {}),
     ...(eContent === undefined ? {} : { content: { type: oid(expectTag(encap[0], 0x06, 'eContentType')), bytes: eContent } }),
   };
 }
@@ -266,7 +280,8 @@ export function checkCms(
     const key = Certificate.tryFrom(cms.signerCertificate)?.publicKey;
     if (!key) return { integrity: 'BAD_CMS', reason: "the signer's certificate cannot be read" };
     const hash = SIGNATURES[cms.signatureOid]!.digest ?? cms.digestNode;
-    if (!safeVerify(hash, content, key, cms.signature)) return { integrity: 'BAD_SIGNATURE', reason: "the CMS signature does not verify with the signer's certificate" };
+    if (typeof cms.pss === 'string') return { integrity: 'UNSUPPORTED', reason: `unsupported algorithm: ${cms.pss}` };
+    if (!safeVerify(hash, content, key, cms.signature, cms.pss)) return { integrity: 'BAD_SIGNATURE', reason: "the CMS signature does not verify with the signer's certificate" };
     return finishChecks(cms, cms.signerCertificate, subFilter);
   }
   if (!cms.signedAttrs) {
@@ -302,7 +317,8 @@ export function checkCms(
   const hash = sigAlg.digest ?? cms.digestNode;
   const key: KeyObject | undefined = Certificate.tryFrom(cms.signerCertificate)?.publicKey;
   if (!key) return { integrity: 'BAD_CMS', reason: "the signer's certificate cannot be read" };
-  if (!safeVerify(hash, cms.signedAttrs, key, cms.signature)) return { integrity: 'BAD_SIGNATURE', reason: "the CMS signature does not verify with the signer's certificate" };
+  if (typeof cms.pss === 'string') return { integrity: 'UNSUPPORTED', reason: `unsupported algorithm: ${cms.pss}` };
+  if (!safeVerify(hash, cms.signedAttrs, key, cms.signature, cms.pss)) return { integrity: 'BAD_SIGNATURE', reason: "the CMS signature does not verify with the signer's certificate" };
   return finishChecks(cms, cms.signerCertificate, subFilter);
 }
 
@@ -327,8 +343,14 @@ function checkSm2Signature(cms: ParsedCms, key: Sm2PublicKey, signed: Uint8Array
   return undefined;
 }
 
-function safeVerify(hash: string, data: Uint8Array, key: KeyObject, signature: Uint8Array): boolean {
+function safeVerify(hash: string, data: Uint8Array, key: KeyObject, signature: Uint8Array, pss?: PssParameters): boolean {
   try {
+    if (pss !== undefined) {
+      // RFC 4056 §2: the message hash (and MGF1's, checked equal by rsassa-pss.ts) and salt length from the parameters.
+      const pssHash = DIGESTS[pss.hash]?.node;
+      if (pssHash === undefined) return false;
+      return verifySignature(pssHash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: pss.saltLength }, signature);
+    }
     return verifySignature(hash, data, key, signature);
   } catch {
     return false;
@@ -337,45 +359,12 @@ function safeVerify(hash: string, data: Uint8Array, key: KeyObject, signature: U
 
 /** What follows a verified signature: signing-certificate(-v2) and the CAdES requirement on it. */
 function finishChecks(cms: ParsedCms, signerCertificate: Uint8Array, subFilter: string | undefined): { integrity: Integrity; reason?: string } {
-  const certCheck = checkSigningCertificate(cms, signerCertificate);
+  const certCheck = checkSigningCertificate(cms.attributes, signerCertificate, (algorithm) => DIGESTS[algorithm]?.node, (node, data) => createDigest(node).update(data).digest());
   if (certCheck !== undefined) return { integrity: 'SIGNER_CERT_MISMATCH', reason: certCheck };
   if (subFilter === 'ETSI.CAdES.detached' && attribute(cms, id_aa_signingCertificateV2).length === 0 && attribute(cms, id_aa_signingCertificate).length === 0) {
     return { integrity: 'SIGNER_CERT_MISMATCH', reason: 'a CAdES signature must sign its certificate (signing-certificate-v2 is missing)' };
   }
   return { integrity: 'INTACT' };
-}
-
-/**
- * RFC 5035 §3 / RFC 2634 §5.4: the first ESSCertID(v2) must be the hash of the signer's certificate.
- *   SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2, … }
- *   ESSCertIDv2 ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier DEFAULT sha256, certHash OCTET STRING, … }
- */
-function checkSigningCertificate(cms: ParsedCms, signerDer: Uint8Array): string | undefined {
-  for (const [type, v2] of [[id_aa_signingCertificateV2, true], [id_aa_signingCertificate, false]] as const) {
-    const attrs = attribute(cms, type);
-    if (attrs.length === 0) continue;
-    if (attrs.length > 1) return 'more than one signing-certificate attribute';
-    try {
-      const certs = children(expectTag(children(expectTag(attrs[0]!.values[0], 0x30, 'SigningCertificate'))[0], 0x30, 'certs'));
-      const first = children(expectTag(certs[0], 0x30, 'ESSCertID'));
-      let hashName = v2 ? 'sha256' : 'sha1';
-      let i = 0;
-      if (v2 && first[0]?.tag === 0x30) {
-        const algOid = oid(expectTag(children(first[0])[0], 0x06, 'hashAlgorithm'));
-        const d = DIGESTS[algOid];
-        if (!d) return `signing-certificate-v2 uses an unknown hash ${algOid}`;
-        hashName = d.node;
-        i = 1;
-      }
-      const certHash = expectTag(first[i], 0x04, 'certHash').value;
-      if (!equalBytes(certHash, createDigest(hashName).update(signerDer).digest())) {
-        return `the signed ${v2 ? 'signing-certificate-v2' : 'signing-certificate'} names another certificate than the one that signed`;
-      }
-    } catch {
-      return 'the signing-certificate attribute cannot be parsed';
-    }
-  }
-  return undefined;
 }
 
 /** Digest the byte ranges with the CMS's digest algorithm. */

@@ -186,7 +186,8 @@ function readToken(
   const tstDigest = cms.digestNode === 'sm3' ? sm3(content.bytes) : new Uint8Array(createHash(cms.digestNode).update(content.bytes).digest());
   const checked = checkCms(cms, tstDigest, undefined, id_ct_TSTInfo);
   if (checked.integrity !== 'INTACT') {
-    throw bad('TSA_BAD_TOKEN', `the time-stamp token's signature does not verify (${checked.reason ?? checked.integrity})`);
+    const what = checked.integrity === 'SIGNER_CERT_MISMATCH' ? "the time-stamp token's signing certificate is not identified" : "the time-stamp token's signature does not verify";
+    throw bad('TSA_BAD_TOKEN', `${what} (${checked.reason ?? checked.integrity})`);
   }
   checkTimestampingUsage(Certificate.from(cms.signerCertificate));
   const token: TimestampToken = {

@@ -51,9 +51,20 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
     out.push({ revision: rev.number, class: cls, kind, description, ...(field === undefined ? {} : { field }) });
   };
 
-  // The trailer: /Root must keep pointing at the same catalog (§7.5.6: an update adds, it does not re-point).
+  // The trailer's /Root re-pointed to another catalog object. Some writers write the catalog anew in every update
+  // (e-Szigno's MscPDFLib: DSS's pades-ocsp-sign-cert.pdf, objects 1 → 39 → 55), so the re-pointing is judged by
+  // value: the new catalog against the old one, entry by entry, by the rules of a catalog updated in place
+  // (form-and-catalog.ts diffCatalog, ISO 32000-1 §7.7.2). Equal or allowed content (a /DSS, /Extensions, a grown
+  // /AcroForm) is `catalog-moved`; a changed /Pages, /OpenAction, /Names, /AcroForm field set … is `root-repointed`.
   if (cur.catalogRef.num !== prev.catalogRef.num || cur.catalogRef.gen !== prev.catalogRef.gen) {
-    add('forbidden', 'root-repointed', `the trailer /Root now points to object ${cur.catalogRef.num} instead of ${prev.catalogRef.num}`);
+    const found: RawChange[] = [];
+    diffCatalog(prev, cur, prev.catalog, cur.getObject(cur.catalogRef), budget, (cls, kind, description, field) => {
+      found.push({ revision: rev.number, class: cls, kind, description, ...(field === undefined ? {} : { field }) });
+    });
+    const what = `the trailer /Root now points to object ${cur.catalogRef.num} instead of ${prev.catalogRef.num}`;
+    if (found.some((c) => c.class === 'forbidden')) add('forbidden', 'root-repointed', `${what}, a catalog that differs from the old one in what the document shows or does`);
+    else add('metadata', 'catalog-moved', `${what}, a new catalog object equal to the old one${found.length > 0 ? ' but for allowed changes' : ''}`);
+    out.push(...found);
   }
   // §7.5.6: an update's /Prev is the previous revision's startxref; another value reads a different history. /Prev
   // counts from `%PDF-` (as every offset written in the file, §7.5.2), startxref here from the file's first byte.
@@ -160,6 +171,11 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
       const i = pageIndex.get(num)!;
       const keys = old instanceof PdfDict && value instanceof PdfDict ? changedKeys(old, value, budget) : ['(type)'];
       for (const k of keys) {
+        // /Contents or /Resources re-pointed to a new object of the same value changes nothing a reader sees: a writer
+        // that writes the page's resources anew, equal, in every update (SecCommerce: DSS's Signature-P-DE_SCI-4.pdf,
+        // 17 → 35 → 51). Compared one level down, by value (streams by decoded bytes); the objects the value refers to
+        // are the same ones, and each of those an update redefines is judged where it stands (examinedEntries).
+        if ((k === 'Contents' || k === 'Resources') && samePageEntry(prev, cur, (old as PdfDict).get(k), (value as PdfDict).get(k), budget)) continue;
         if (k === 'Annots') pagesToDiffAnnots.add(i);
         else if (k === 'StructParents') add('annotation', 'structure-updated', `page ${i + 1}: /StructParents set (tagged PDF, §14.7.4.4)`);
         else if (k === 'Tabs') add('annotation', 'page-tab-order', `page ${i + 1}: the tab order of its annotations (/Tabs) set`);
@@ -349,4 +365,10 @@ function diffAnnots(
     }
     add('annotation', 'annotation-added', `a /${subtype} annotation added on page ${page}`);
   }
+}
+
+/** A page entry's old and new values, each resolved in its own revision, are the same value (compare.ts sameValue). */
+function samePageEntry(prev: PdfDocument, cur: PdfDocument, a: PdfObject | undefined, b: PdfObject | undefined, budget: Budget): boolean {
+  if (a === undefined || b === undefined) return false;
+  return sameValue(prev.resolve(a), cur.resolve(b), budget, (x) => prev.decode(x), (x) => cur.decode(x));
 }

@@ -32,6 +32,8 @@ export function subIndicationOf(r: SignatureReport): SubIndication | null {
   }
   // DSS reports PDF modifications that no DocMDP/FieldMDP allows as a format failure of the signature.
   if (r.changesAfter === 'NOT_ALLOWED') return 'FORMAT_FAILURE';
+  // A well-formed CMS in a shape PAdES forbids (report.ts formatFailure): DSS's "not an ETSI PDF signature".
+  if (r.formatFailure !== undefined && r.trust !== 'REVOKED') return 'FORMAT_FAILURE';
   switch (r.trust) {
     case 'REVOKED':
       return 'REVOKED';

@@ -17,11 +17,12 @@ import { placementOf } from '../../pdf/placement-record.ts';
 import { sealKindRecordOf } from '../../pdf/seal-kind-record.ts';
 import { describeSigner, type SignatureReport } from './report.ts';
 import { locateContents, signatureFields, type SignatureField } from '../../pdf/signature-fields.ts';
-import { evaluateTrust } from '../../crypto/trust.ts';
 import type { Budget } from '../../pdf/limits.ts';
 import { isSesSignature } from '../../crypto/signed-data.ts';
 import { checkElectronicSeal } from './gm-seal.ts';
-import { tsaTrust, type TrustContext } from './trust-context.ts';
+import { judgeSignerTrust, tsaTrust, type TrustContext } from './trust-context.ts';
+import { checkX509RsaSha1 } from './x509-rsa-sha1.ts';
+import { sm3 } from '../../crypto/sm3.ts';
 
 export interface CheckContext extends TrustContext {
   budget: Budget;
@@ -135,6 +136,12 @@ export async function checkSignature(
     const revocationEmbedded = await checkElectronicSeal(source, contents.bytes, [[a, b], [c, d]], report, context, claimed);
     return { report, revocationEmbedded };
   }
+  // ISO 32000-1 §12.8.3.2: a PKCS#1 RSA signature of the SHA-1 digest, the certificates in /Cert (x509-rsa-sha1.ts).
+  if (report.subFilter === 'adbe.x509.rsa_sha1') {
+    const x509 = { source, doc: revDoc, sig: signed.sig, contents: contents.bytes, ranges: [[a, b], [c, d]] as [number, number][], claimed };
+    const revocationEmbedded = await checkX509RsaSha1(x509, report, context);
+    return { report, revocationEmbedded };
+  }
   // ISO 32000-1 §12.8.3.3, ISO 32000-2 §12.8.3.4: these hold a CMS; another SubFilter (GB/T 38540 seals under /fxit.sm.detached) is UNSUPPORTED, not BAD_CMS
   if (report.subFilter !== null && !['adbe.pkcs7.detached', 'adbe.pkcs7.sha1', 'ETSI.CAdES.detached'].includes(report.subFilter)) {
     return fail('UNSUPPORTED', `/Filter /${sig.name('Filter') ?? '(none)'} /SubFilter /${report.subFilter} is not a signature format seald verifies${report.subFilter.startsWith('fxit.sm.') ? ': a GB/T 38540 / GM/T 0031 electronic seal carrier whose /Contents is no SES_Signature seald recognises' : ''}`);
@@ -142,9 +149,16 @@ export async function checkSignature(
   // ISO 32000-1 §12.8.3.3.1: under adbe.pkcs7.sha1 the CMS encapsulates the SHA-1 digest of the byte ranges (eContent)
   // and signs that content; every other CMS SubFilter is detached.
   const sha1Content = report.subFilter === 'adbe.pkcs7.sha1';
-  const parsed = parseCms(contents.bytes, { encapsulated: sha1Content });
+  const parsed = parseCms(contents.bytes, { anyShape: true });
   if (!parsed.ok) return fail(parsed.integrity, parsed.reason);
   const cms = parsed.cms;
+  // A well-formed CMS in a shape PAdES forbids is no broken CMS: what can be checked is, the format is reported.
+  const enveloping = !sha1Content && cms.content !== undefined;
+  const formatFailure = notPadesShape(cms, enveloping);
+  if (formatFailure !== undefined) {
+    report.formatFailure = formatFailure;
+    report.reasons.push(formatFailure);
+  }
   report.digestAlgorithm = cms.digestAlgorithm;
   report.signatureAlgorithm = cms.signatureAlgorithm;
   if (cms.signerCertificate) report.signer = describeSigner(cms.signerCertificate);
@@ -153,8 +167,11 @@ export async function checkSignature(
   // message-digest to compare, so its pass replaces the plain digest (checkCms does not read it then).
   const ranges: [number, number][] = [[a, b], [c, d]];
   const sm2E = await sm2ContentHash(cms, (s, e) => source.chunks(s, e), ranges);
-  const digest = sm2E !== undefined ? new Uint8Array(0) : await digestRanges((s, e) => source.chunks(s, e), ranges, cms.digestNode);
-  const checked = sha1Content ? await checkPkcs7Sha1(cms, source, ranges) : checkCms(cms, digest, report.subFilter ?? undefined, undefined, sm2E);
+  // An enveloping CMS needs the plain digest too: its eContent is compared with the ranges by it (checkEnveloped).
+  const digest = sm2E !== undefined && !enveloping ? new Uint8Array(0) : await digestRanges((s, e) => source.chunks(s, e), ranges, cms.digestNode);
+  const checked = sha1Content ? await checkPkcs7Sha1(cms, source, ranges)
+    : enveloping ? checkEnveloped(cms, digest, report.subFilter ?? undefined, sm2E)
+    : checkCms(cms, digest, report.subFilter ?? undefined, undefined, sm2E);
   if (checked.integrity !== 'INTACT') fail(checked.integrity, checked.reason ?? checked.integrity);
   else if (sha1Content || cms.digestNode === 'sha1' || /sha1/i.test(cms.signatureAlgorithm)) report.weakAlgorithm = 'SHA-1';
 
@@ -167,22 +184,7 @@ export async function checkSignature(
     proven = stamped.time;
   }
   if (proven !== undefined) report.timestampTime = proven.toISOString();
-  let revocationEmbedded = false;
-  if (cms.signerCertificate) {
-    const result = evaluateTrust({
-      signer: cms.signerCertificate,
-      pool: [...cms.certificates, ...context.dss.certs],
-      anchors: context.anchors,
-      crls: context.dss.crls,
-      ocsps: context.dss.ocsps,
-      at: proven ?? claimed ?? context.now,
-      timeProven: proven !== undefined,
-    });
-    report.trust = result.trust;
-    report.reasons.push(...result.reasons);
-    revocationEmbedded = result.revocationSource !== undefined;
-    if (!claimed && proven === undefined) report.reasons.push('the signature claims no signing time (/M): certificates checked at the current time');
-  }
+  const revocationEmbedded = cms.signerCertificate ? judgeSignerTrust(report, cms.signerCertificate, cms.certificates, context, proven, claimed) : false;
   return { report, revocationEmbedded };
 }
 
@@ -264,4 +266,32 @@ async function checkPkcs7Sha1(cms: ParsedCms, source: ByteSource, ranges: [numbe
   }
   const contentDigest = new Uint8Array(createHash(cms.digestNode!).update(content).digest());
   return checkCms(cms, contentDigest, 'adbe.pkcs7.sha1', undefined, undefined, content);
+}
+
+/**
+ * Shapes RFC 5652 allows and a PDF signature may not have: ISO 32000-1 §12.8.3.3.1 (adbe.pkcs7.detached: no
+ * encapsulated data, one SignerInfo) and ETSI EN 319 142-1 §6.3 (PAdES: a detached CMS with a single signer). EU DSS
+ * reports them as "not an ETSI PDF signature" (INDETERMINATE, FORMAT_FAILURE: ETSI EN 319 102-1 §5.2.2, the format
+ * checking building block). undefined for the shape PAdES wants (adbe.pkcs7.sha1's encapsulated digest included).
+ */
+function notPadesShape(cms: ParsedCms, enveloping: boolean): string | undefined {
+  const why: string[] = [];
+  if (enveloping) why.push('the CMS envelops the signed bytes (eContent present) where a PDF signature\'s CMS is detached');
+  if (cms.signerInfos > 1) why.push(`the CMS holds ${cms.signerInfos} SignerInfos where a PDF signature has exactly one (only the first is checked)`);
+  if (why.length === 0) return undefined;
+  return `not a PAdES signature: ${why.join('; ')} (ISO 32000-1 §12.8.3.3.1, ETSI EN 319 142-1 §6.3) — a well-formed CMS, judged INDETERMINATE with a format failure`;
+}
+
+/**
+ * An enveloping SignedData (DSS's pades-enveloping-cms.pdf): its eContent must be exactly the bytes the /ByteRange
+ * covers — compared by their digest with the CMS's digest algorithm — and the SignerInfo is then checked over it as
+ * over a detached signature's bytes (RFC 5652 §5.4: the message digest is over the eContent's octets).
+ */
+function checkEnveloped(cms: ParsedCms, rangesDigest: Uint8Array, subFilter: string | undefined, sm2E: Uint8Array | undefined): { integrity: Integrity; reason?: string } {
+  const content = cms.content!.bytes;
+  const contentDigest = cms.digestNode === 'sm3' ? sm3(content) : new Uint8Array(createHash(cms.digestNode!).update(content).digest());
+  if (!equalBytes(contentDigest, rangesDigest)) {
+    return { integrity: 'DIGEST_MISMATCH', reason: 'the content the CMS envelops is not the bytes the /ByteRange covers: they have changed' };
+  }
+  return checkCms(cms, rangesDigest, subFilter, undefined, sm2E, content);
 }

@@ -116,6 +116,12 @@ export interface SignatureReport {
   trust: Trust;
   verdict: Verdict;
   reasons: string[];
+  /**
+   * Why the signature is not a PAdES one although its CMS is well-formed (an enveloping SignedData, several
+   * SignerInfos: ISO 32000-1 §12.8.3.3.1, ETSI EN 319 142-1 §6.3); present only then. The signature is then at best
+   * INDETERMINATE with FORMAT_FAILURE, as EU DSS reports it; its integrity is still checked.
+   */
+  formatFailure?: string;
   /** Present only for a GB/T 38540 / GM/T 0031 electronic seal (国密): the seal's name, code, image and validity. */
   seal?: ElectronicSealReport;
   /**

@@ -239,7 +239,7 @@ function signatureVerdict(r: SignatureReport): SignatureReport['verdict'] {
   if (r.integrity !== 'INTACT' || r.changesAfter === 'NOT_ALLOWED' || r.trust === 'REVOKED') {
     return r.integrity === 'UNSUPPORTED' && r.changesAfter !== 'NOT_ALLOWED' ? 'INDETERMINATE' : 'INVALID';
   }
-  if (r.trust !== 'TRUSTED') return 'INDETERMINATE';
+  if (r.formatFailure !== undefined || r.trust !== 'TRUSTED') return 'INDETERMINATE';
   if (r.weakAlgorithm && !provenBeforeSunset(r)) return 'INDETERMINATE';
   // A signature time-stamp that is not for this signature: a forged time claim (integrity.ts signatureTime).
   if (r.signatureTimestamp === 'FAILED') return 'INDETERMINATE';
@@ -379,7 +379,7 @@ function assignLevels(reports: SignatureReport[], revocationEmbedded: ReadonlySe
     .filter((r) => r.subFilter === 'ETSI.RFC3161' && r.verdict === 'VALID' && r.revision !== null)
     .map((r) => r.revision!);
   for (const r of reports) {
-    if (r.subFilter === 'ETSI.RFC3161' || r.integrity !== 'INTACT' || r.revision === null) continue;
+    if (r.subFilter === 'ETSI.RFC3161' || r.integrity !== 'INTACT' || r.revision === null || r.formatFailure !== undefined) continue;
     const t = r.timestampTime !== null || documentTimestamps.some((rev) => rev > r.revision!);
     const lt = t && revocationEmbedded.has(r);
     const lta = lt && dssRevision !== undefined && documentTimestamps.some((rev) => rev > dssRevision);

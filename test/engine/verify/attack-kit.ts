@@ -102,6 +102,8 @@ export interface SignatureShape {
   /** seald's placement record and extra marks: locked, printable /Stamp annotations in the same revision. */
   placement?: { kind: string; pages: number[] };
   marks?: { page: number; rect: [number, number, number, number] }[];
+  /** Bytes reserved for /Contents (default 8192): an enveloping CMS carries the whole signed file. */
+  contentsBytes?: number;
 }
 
 const CONTENTS_BYTES = 8192;
@@ -123,7 +125,7 @@ export async function appendSignature(bytes: Uint8Array, shape: SignatureShape):
     M: new PdfString(Buffer.from(pdfDateNow(), 'latin1')),
   };
   if (!shape.customByteRange) sigEntries.ByteRange = new PdfRaw(Buffer.from(BR_PLACEHOLDER, 'latin1'), 'BR');
-  if (!shape.customContents) sigEntries.Contents = new PdfRaw(Buffer.from(`<${'0'.repeat(CONTENTS_BYTES * 2)}>`, 'latin1'), 'CT');
+  if (!shape.customContents) sigEntries.Contents = new PdfRaw(Buffer.from(`<${'0'.repeat((shape.contentsBytes ?? CONTENTS_BYTES) * 2)}>`, 'latin1'), 'CT');
   if (shape.docMdp !== undefined) {
     sigEntries.Reference = [
       dict({ Type: name('SigRef'), TransformMethod: name('DocMDP'), TransformParams: dict({ Type: name('TransformParams'), P: shape.docMdp, V: name('1.2') }) }),
@@ -179,7 +181,7 @@ async function finishSignature(bytes: Uint8Array, w: IncrementalWriter, shape: S
   const ct = section.marks.get('CT');
   const br = section.marks.get('BR');
   if (ct !== undefined && br !== undefined) {
-    const end = ct + CONTENTS_BYTES * 2 + 2;
+    const end = ct + (shape.contentsBytes ?? CONTENTS_BYTES) * 2 + 2;
     const range: [number, number, number, number] = [0, ct, end, out.length - end];
     out.write(`[${range.join(' ')}]`.padEnd(BR_PLACEHOLDER.length, ' '), br, 'latin1');
     if (shape.contentsHex !== undefined) out.write(shape.contentsHex, ct + 1, 'latin1');
@@ -237,4 +239,13 @@ export function firstContents(doc: PdfDocument): number {
   const first = Array.isArray(c) ? c[0] : c;
   if (!(first instanceof PdfRef)) throw new Error('page 1 has no indirect content stream');
   return first.num;
+}
+
+/** A copy with one bit of the signed bytes flipped: inside the original's /Creator string, before every signature. */
+export function flipSignedByte(pdf: Buffer): Buffer {
+  const copy = Buffer.from(pdf);
+  const at = copy.indexOf('/Creator <') + 14;
+  if (at <= 14) throw new Error('no /Creator string to change');
+  copy[at] = copy[at]! ^ 0x01;
+  return copy;
 }

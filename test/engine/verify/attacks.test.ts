@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pemToDer } from '../../../src/crypto/certificate.ts';
 import { PdfDict, PdfRef, PdfStream, PdfString, dict, name } from '../../../src/pdf/objects.ts';
 import { bufferSource } from '../../../src/pdf/source.ts';
+import type { PdfDocument } from '../../../src/pdf/document.ts';
+import type { IncrementalWriter } from '../../../src/pdf/incremental.ts';
 import type { SignatureReport, VerificationReport } from '../../../src/engine/verify/report.ts';
 import { verifyDocument } from '../../../src/engine/verify/verify.ts';
 import { createSoftwareFixture, type SoftwareFixture } from '../../crypto/software-signer.ts';
@@ -44,6 +46,18 @@ function sig(report: VerificationReport, field: string): SignatureReport {
 }
 
 /** INVALID, the signature NOT_ALLOWED, with a not-allowed change of `kind` among its changes. */
+/** An update whose trailer /Root points to a new catalog object, `catalog(doc, w)`. */
+function repointRoot(bytes: Buffer, catalog: (doc: PdfDocument, w: IncrementalWriter) => PdfDict): Buffer {
+  let newRoot = 0;
+  const updated = appendUpdate(bytes, (doc, w) => {
+    newRoot = w.add(catalog(doc, w)).num;
+  });
+  const text = updated.toString('latin1');
+  const at = text.lastIndexOf('/Root ');
+  const rootNum = open(bytes).catalogRef.num;
+  return Buffer.from(text.slice(0, at) + text.slice(at).replace(`/Root ${rootNum} 0 R`, `/Root ${newRoot} 0 R`), 'latin1');
+}
+
 function expectNotAllowed(report: VerificationReport, field: string, kind: string): void {
   expect(report.verdict).toBe('INVALID');
   const s = sig(report, field);
@@ -324,16 +338,29 @@ describe('appended revisions the issue names', () => {
     expectNotAllowed(await verify(attacked), 'Seal1', 'overlay-on-signature');
   });
 
-  it('re-points /Root to a copy of the catalog', async () => {
-    let newRoot = 0;
-    const attacked = appendUpdate(sealed, (doc, w) => {
-      newRoot = w.add(doc.catalog.clone()).num;
-    });
-    const text = attacked.toString('latin1');
-    const at = text.lastIndexOf('/Root ');
-    const rootNum = open(sealed).catalogRef.num;
-    const report = await verify(Buffer.from(text.slice(0, at) + text.slice(at).replace(`/Root ${rootNum} 0 R`, `/Root ${newRoot} 0 R`), 'latin1'));
+  // Until issue 17's last round every re-pointed /Root was an attack and this fixture re-pointed it to an unchanged
+  // copy. A writer that writes the catalog anew in each update (DSS's pades-ocsp-sign-cert.pdf) made that a false
+  // alarm: the new catalog is now compared with the old one by value (changes.ts). The forged case is a copy whose
+  // /Pages is another node (same pages, a tree the signer never saw), or which gains an /OpenAction.
+  it('re-points /Root to a copy of the catalog with a changed /Pages, or a new /OpenAction: root-repointed', async () => {
+    const pagesChanged = repointRoot(sealed, (doc, w) => doc.catalog.clone().set('Pages', w.add(doc.resolveDict(doc.catalog.get('Pages'))!.clone())));
+    const report = await verify(pagesChanged);
     expectNotAllowed(report, 'Seal1', 'root-repointed');
+    expect(sig(report, 'Seal1').changes.filter((c) => !c.allowed).map((c) => c.description)).toContain('catalog entry /Pages re-pointed');
+    const openAction = repointRoot(sealed, (doc, w) => {
+      const js = w.add(dict({ S: name('JavaScript'), JS: PdfString.text('app.alert(1)') }));
+      return doc.catalog.clone().set('OpenAction', js);
+    });
+    expectNotAllowed(await verify(openAction), 'Seal1', 'root-repointed');
+  });
+
+  it('sound twin: /Root re-pointed to an unchanged copy, or one that only adds /DSS: catalog-moved, allowed, VALID', async () => {
+    const copy = await verify(repointRoot(sealed, (doc) => doc.catalog.clone()));
+    expect(copy.verdict).toBe('VALID');
+    expect(sig(copy, 'Seal1').changes.map((c) => [c.kind, c.allowed])).toEqual([['catalog-moved', true]]);
+    const withDss = await verify(repointRoot(sealed, (doc, w) => doc.catalog.clone().set('DSS', w.add(dict({ Certs: [] })))));
+    expect(withDss.verdict).toBe('VALID');
+    expect(sig(withDss, 'Seal1').changes.map((c) => [c.kind, c.allowed])).toEqual([['catalog-moved', true], ['dss-updated', true]]);
   });
 
   it('a truncated file: INVALID, the surviving signature reports the damage', async () => {

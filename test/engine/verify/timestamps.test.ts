@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pemToDer } from '../../../src/crypto/certificate.ts';
 import { TsaClient } from '../../../src/crypto/tsa-client.ts';
 import type { SignatureReport, VerificationReport } from '../../../src/engine/verify/report.ts';
@@ -17,6 +17,7 @@ import { fixture } from '../../fixtures/index.ts';
 import { startTestTsa, type TestTsa } from '../../support/test-tsa.ts';
 import { appendSignature } from './attack-kit.ts';
 import { openSealer, type Sealer } from './sealer.ts';
+import { withSigningCertificates, type EssAttribute } from './token-kit.ts';
 
 let sealer: Sealer;
 let sw: SoftwareFixture;
@@ -67,4 +68,34 @@ it('a time-stamp token copied from another signature of the same document: the t
   expect(sig(report, 'A')).toMatchObject({ level: 'B-T', signatureTimestamp: 'VERIFIED', verdict: 'VALID' });
   expect(report.verdict).toBe('INDETERMINATE');
   expect(report.reasons).toContain('signature "B": INDETERMINATE');
+});
+
+describe('the signing-certificate attributes of a signature time-stamp (RFC 2634 §5.4, RFC 5035 §3, ETSI EN 319 122-1 §5.2.2.3)', () => {
+  /** A signature whose time-stamp token the TSA re-issued with these signing-certificate attributes. */
+  const stampedWith = (attributes: EssAttribute[]) => {
+    const tsaDir = path.join(sealer.dataDir, 'tsa');
+    const cert = pemToDer(fs.readFileSync(path.join(tsaDir, 'tsa.pem'), 'utf8'))[0]!;
+    const key = fs.readFileSync(path.join(tsaDir, 'tsa.key'), 'utf8');
+    return appendSignature(base, {
+      field: 'A', signer: sw.signer,
+      timestamp: async (imprint) => withSigningCertificates((await client.timestamp(imprint)).der, cert, key, attributes),
+    });
+  };
+  const stamp = async (attributes: EssAttribute[]): Promise<SignatureReport> => sig(await verify(await stampedWith(attributes)), 'A');
+
+  it('one v2, one v1, or a v1 and a v2 naming the same TSA certificate (DSS PAdES-LT.pdf, accepted by DSS): the token verifies, B-T', async () => {
+    for (const kinds of [['v2'], ['v1'], ['v1', 'v2']] as const) {
+      const a = await stamp(kinds.map((kind) => ({ kind })));
+      expect(a, kinds.join()).toMatchObject({ signatureTimestamp: 'VERIFIED', level: 'B-T', verdict: 'VALID' });
+    }
+  });
+
+  it('one type twice, or a v1 and a v2 naming different certificates: the signing certificate is not identified, the time-stamp FAILED', async () => {
+    const twice = await stamp([{ kind: 'v2' }, { kind: 'v2' }]);
+    expect(twice).toMatchObject({ integrity: 'INTACT', signatureTimestamp: 'FAILED', timestampTime: null, level: 'B-B', verdict: 'INDETERMINATE', subIndication: 'SIG_CONSTRAINTS_FAILURE' });
+    expect(twice.reasons.some((r) => /2 signing-certificate-v2 attributes.*not identified/.test(r))).toBe(true);
+    const disagreeing = await stamp([{ kind: 'v1', names: sw.signer.certificates[0]! }, { kind: 'v2' }]);
+    expect(disagreeing.signatureTimestamp).toBe('FAILED');
+    expect(disagreeing.reasons.some((r) => /signing-certificate names another certificate/.test(r))).toBe(true);
+  });
 });

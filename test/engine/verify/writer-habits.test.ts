@@ -3,11 +3,14 @@
  * excuse: iText marks the root page tree node with its version (/ITXT, pkcs7_sha1.pdf) — a /Rotate there turns every
  * page; an LTV update extends a /VRI entry's /Cert array in place (wrong-digest-algo.pdf): validation data; a
  * viewer names its comment icons in the catalog's /Names /AP tree (pades-signed-annot-added.pdf) — a /JavaScript
- * tree added beside it runs code.
+ * tree added beside it runs code; a writer re-points a page's /Resources (and /Contents) to new objects of the same
+ * value in every update (SecCommerce, Signature-P-DE_SCI-4.pdf: 17 → 35 → 51) — a new dictionary with one font
+ * swapped changes what the page shows.
  */
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PdfDict, PdfRef, PdfString, dict, name } from '../../../src/pdf/objects.ts';
+import { PdfDict, PdfRef, PdfStream, PdfString, dict, name } from '../../../src/pdf/objects.ts';
+import type { IncrementalWriter } from '../../../src/pdf/incremental.ts';
 import { bufferSource } from '../../../src/pdf/source.ts';
 import type { VerificationReport } from '../../../src/engine/verify/report.ts';
 import { verifyDocument } from '../../../src/engine/verify/verify.ts';
@@ -118,5 +121,36 @@ describe("the catalog's indirect /Extensions written again in place (pyHanko's e
     const report = await verify(declare(sealed, ext));
     expect(report.verdict).toBe('INVALID');
     expect(kinds(report)).toEqual([['object-changed', false]]);
+  });
+});
+
+describe("a page's /Resources and /Contents re-pointed to new objects", () => {
+  /** An update that re-points page 1's /Resources to a copy (edited by `edit`) and its /Contents to a re-encoded copy. */
+  const repointed = (bytes: Buffer, edit: (resources: PdfDict, w: IncrementalWriter) => void = () => undefined): Buffer =>
+    appendUpdate(bytes, (doc, w) => {
+      const page = doc.page(1);
+      const resources = doc.resolveDict(page.dict.get('Resources'))!.clone();
+      edit(resources, w);
+      const contents = doc.resolve(page.dict.get('Contents'));
+      const updated = page.dict.clone().set('Resources', w.add(resources));
+      // The same content, stored uncompressed in a new stream: equal by its decoded bytes.
+      if (contents instanceof PdfStream) updated.set('Contents', w.add(new PdfStream(dict({}), doc.decode(contents))));
+      w.update(page.ref, updated);
+    });
+
+  it('of the same value (a new, equal dictionary and stream): VALID, nothing changed', async () => {
+    const sealed = await seal(original);
+    const report = await verify(repointed(sealed));
+    expect(report.verdict).toBe('VALID');
+    expect(kinds(report)).toEqual([]);
+  });
+
+  it('with one font swapped in the new dictionary: INVALID, page-resources-changed', async () => {
+    const sealed = await seal(original);
+    const report = await verify(repointed(sealed, (resources, w) => {
+      resources.set('Font', dict({ F1: w.add(dict({ Type: name('Font'), Subtype: name('Type1'), BaseFont: name('Courier') })) }));
+    }));
+    expect(report.verdict).toBe('INVALID');
+    expect(kinds(report)).toEqual([['page-resources-changed', false]]);
   });
 });
