@@ -103,14 +103,19 @@ async function signDigest(
   return { cms, ...(timestampTime === undefined ? {} : { timestampTime }), ...(timestampMissing === undefined ? {} : { timestampMissing }) };
 }
 
-const contentsSizes = new WeakMap<Signer, number>();
+/**
+ * Keyed by the chain, not the Signer: the server hands the engine a new Signer per seal (the idempotency recorder's
+ * and activation's wrappers) over the same certificates array, and a cache per Signer object missed every time
+ * (maxPadesCmsSize builds a public key object from the certificate: 0.32 ms per seal, bench/README.md session 9).
+ */
+const contentsSizes = new WeakMap<readonly Uint8Array[], number>();
 
-/** Bytes to reserve for the CMS: exact for the signer's chain and key, computed once per signer. */
+/** Bytes to reserve for the CMS: exact for the signer's chain and key, computed once per chain. */
 export function contentsSizeOf(signer: Signer): number {
-  let size = contentsSizes.get(signer);
+  let size = contentsSizes.get(signer.certificates);
   if (size === undefined) {
     size = maxPadesCmsSize(signer);
-    contentsSizes.set(signer, size);
+    contentsSizes.set(signer.certificates, size);
   }
   return size;
 }
