@@ -16,6 +16,8 @@ import { verifyDocument } from '../../../src/engine/verify/verify.ts';
 import type { PageRasterizer, VisualCheckOptions } from '../../../src/engine/verify/visual-check.ts';
 import { findPageRasterizer } from '../../../src/report/page-raster.ts';
 import { fixture } from '../../fixtures/index.ts';
+import { humanReport } from '../../../src/cli/commands/verify.ts';
+import { htmlReport } from '../../../src/report/document-report.ts';
 import { renderPage, type RenderedPage } from '../../support/render.ts';
 import { comparePage } from '../../../src/engine/verify/visual-compare.ts';
 import { findPage } from '../../../src/pdf/page-tree.ts';
@@ -133,6 +135,13 @@ describe('the visual check', () => {
     const [before, after] = [await rendered(sealed, 'sealed.pdf'), await rendered(attacked, 'attacked.pdf')];
     expect(darkPixels(before, TITLE)).toBeGreaterThan(100);
     expect(darkPixels(after, TITLE)).toBe(0);
+    // What people read: the CLI's table and the HTML report (both languages) say so.
+    expect(humanReport('attacked.pdf', report)).toMatch(/visual check\s+│?\s*DIFFERENT: page 1: signed content in \[/);
+    const en = await htmlReport(bufferSource(attacked), report, { language: 'en', documentName: 'attacked.pdf' });
+    expect(en).toContain('sealed content is covered or shows differently (a shadow attack)');
+    expect(en).toContain('visualCheck DIFFERENT: page 1');
+    const zh = await htmlReport(bufferSource(attacked), report, { language: 'zh', documentName: 'attacked.pdf' });
+    expect(zh).toContain('签章时的内容被遮盖或显示不同（影子攻击）');
   });
 
   it('a highlight-like translucent annotation over the title hides nothing: SAME', async () => {
