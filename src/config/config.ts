@@ -11,6 +11,9 @@ import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { SealdError } from '../errors.ts';
 import { activationFrom, type ActivationSettings } from './activation-config.ts';
+import { verifyFrom, VERIFY_KEYS, type VerifySettings } from './verify-config.ts';
+
+export type { VisualCheckSettings } from './verify-config.ts';
 import { ltvFrom, tsaFrom, type TsaConfig } from './tsa-config.ts';
 import { plaintextOnNetworkFrom, PLAINTEXT_ON_NETWORK_KEY } from './network-config.ts';
 import { applyTokenEnv, moreModules, pkcs11Env, poolHealth, tokensFrom } from './pool-config.ts';
@@ -60,13 +63,6 @@ export interface BatchSettings {
   idempotencyDir?: string;
 }
 
-/** The visual shadow check's operator settings (config `verify`, docs/verify.md); unset budgets: the engine's defaults. */
-export interface VisualCheckSettings {
-  enabled: boolean;
-  budgetMs?: number;
-  maxPages?: number;
-}
-
 export interface SealdConfig {
   /** The file this configuration was read from. */
   configPath: string;
@@ -89,7 +85,7 @@ export interface SealdConfig {
    * Verification defaults: `strict` (no annotation change after a signature; docs/verify.md), default false; `visual`,
    * the visual shadow check (on by default where pdftoppm is installed; its time budget per document and page cap).
    */
-  verify: { strict: boolean; visual: VisualCheckSettings };
+  verify: VerifySettings;
   /** Time-stamping authorities; undefined when none is configured. */
   tsa: TsaConfig | undefined;
   /** Long-term validation: a fallback OCSP responder. */
@@ -341,24 +337,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     anchorsEnv !== undefined
       ? anchorsEnv.split(path.delimiter).filter((p) => p !== '').map(fromCwd)
       : stringList(trustFile.anchors, 'trust.anchors', source).map(fromFile);
-  const verifyFile = section(file, 'verify', source, ['strict', 'visual_check', 'visual_budget_ms', 'visual_max_pages']);
-  const strictEnv = envValue('SEALD_VERIFY_STRICT');
-  const strictValue = strictEnv !== undefined ? strictEnv : verifyFile.strict;
-  if (strictValue !== undefined && strictValue !== null && ![true, false, 'true', 'false'].includes(strictValue as string | boolean)) {
-    throw configError('verify.strict', 'expected true or false', strictEnv !== undefined ? 'SEALD_VERIFY_STRICT' : source);
-  }
-  const verifyStrict = strictValue === true || strictValue === 'true';
-  const visualEnv = envValue('SEALD_VERIFY_VISUAL_CHECK');
-  const visualValue = visualEnv !== undefined ? visualEnv : verifyFile.visual_check;
-  if (visualValue !== undefined && visualValue !== null && ![true, false, 'true', 'false'].includes(visualValue as string | boolean)) {
-    throw configError('verify.visual_check', 'expected true or false', visualEnv !== undefined ? 'SEALD_VERIFY_VISUAL_CHECK' : source);
-  }
-  // Budgets left unset take the engine's defaults (engine/verify/visual-check.ts: 10 s, 10 pages per document).
-  const visual: VisualCheckSettings = {
-    enabled: visualValue !== false && visualValue !== 'false',
-    ...(verifyFile.visual_budget_ms == null ? {} : { budgetMs: positiveInteger(verifyFile.visual_budget_ms, 'verify.visual_budget_ms', source) }),
-    ...(verifyFile.visual_max_pages == null ? {} : { maxPages: positiveInteger(verifyFile.visual_max_pages, 'verify.visual_max_pages', source) }),
-  };
+  const verify = verifyFrom(section(file, 'verify', source, VERIFY_KEYS), envValue('SEALD_VERIFY_STRICT'), envValue('SEALD_VERIFY_VISUAL_CHECK'), source);
 
   // --- tls, policy, audit ---------------------------------------------------------------------------------------------
   const tls = tlsFrom(section(file, 'tls', source, ['cert', 'key', 'client_ca']), envValue, fromFile, fromCwd, source) ?? provisionedTls;
@@ -404,7 +383,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     pkcs11: { module: modulePath, env: moduleEnvVars, tokens, ...poolHealth(pkcs11File.health, source), ...moreModules(pkcs11File.more_modules, fromFile, configDir, source) },
     seals,
     trust: { anchors },
-    verify: { strict: verifyStrict, visual },
+    verify,
     tsa: tsaFrom(file, envValue, fromFile, source, env),
     ltv: ltvFrom(file, envValue, source),
   };
