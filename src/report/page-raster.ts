@@ -2,14 +2,15 @@
  * The visual check's renderer (engine/verify/visual-check.ts PageRasterizer): pdftoppm (page-render.ts finds and runs
  * it, on stdin, with a deadline and a bounded output) writing the page's crop box as a binary PPM (P6, Netpbm) at the
  * check's resolution, with or without its annotations (-hide-annotations). The CLI and the server hand it to
- * verifyDocument; the engine itself starts no process.
+ * verifyDocument; the engine itself starts no process. No password is given (it would show in the process list): an
+ * encrypted document's pages cannot be rendered, and its check is SKIPPED.
  */
 import type { PageRaster, PageRasterizer } from '../engine/verify/visual-check.ts';
 import { findExecutable } from './find-executable.ts';
 import { runPdftoppm } from './page-render.ts';
 
-/** A page larger than this many pixels (a 200-inch poster at 72 dpi) is not rendered: the check says so. */
-const MAX_PIXELS = 40_000_000;
+/** A page larger than this many pixels at 72 dpi (twice A0) is not rendered: the check says it was skipped. */
+const MAX_PIXELS = 16_000_000;
 
 /** pdftoppm from SEALD_PDFTOPPM (a path, or `off`) or PATH, as a rasterizer; undefined when there is none. */
 export function findPageRasterizer(env: NodeJS.ProcessEnv): PageRasterizer | undefined {
