@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dict, name, PdfString } from '../../../src/pdf/objects.ts';
+import { dict, name, PdfRef, PdfString } from '../../../src/pdf/objects.ts';
 import { bufferSource } from '../../../src/pdf/source.ts';
 import type { SignatureReport, VerificationReport } from '../../../src/engine/verify/report.ts';
 import { verifyDocument } from '../../../src/engine/verify/verify.ts';
@@ -153,6 +153,32 @@ describe('the visual check', () => {
     });
     const report = await verify(highlighted);
     expect(seal1(report).visualCheck?.result).toBe('SAME');
+    expect(report.verdict).toBe('VALID');
+  });
+
+  it('a form field filled after the seal, its own appearance regenerated: SAME, VALID', async () => {
+    // The acroform fixture's "amount" field: its widget is given an appearance, the document sealed, then the value
+    // changed and that same appearance stream rewritten in place (form-field-filled, appearance-updated).
+    const page1Widget = (doc: ReturnType<typeof open>) =>
+      (doc.resolve(doc.page(1).dict.get('Annots')) as PdfRef[]).find((a) => {
+        const parent = doc.resolveDict(doc.resolveDict(a)!.get('Parent'));
+        return (parent?.get('T') as PdfString | undefined)?.asText() === 'amount';
+      })!;
+    const shows = (value: string) => stream(`/Tx BMC BT /Helv 10 Tf 2 4 Td (${value}) Tj ET EMC`, { Type: name('XObject'), Subtype: name('Form'), BBox: [0, 0, 200, 20] });
+    let appearance!: PdfRef;
+    const prepared = appendUpdate(fs.readFileSync(await fixture('acroform')), (doc, w) => {
+      const widget = page1Widget(doc);
+      w.update(widget, doc.resolveDict(widget)!.clone().set('AP', dict({ N: (appearance = w.add(shows('12,000.00 EUR'))) })));
+    });
+    const signed = await sealer.seal(prepared, 'org', { page: 1, x: 400, y: 150 });
+    const filled = appendUpdate(signed, (doc, w) => {
+      const field = doc.resolveDict(page1Widget(doc))!.get('Parent') as PdfRef;
+      w.update(field, doc.resolveDict(field)!.clone().set('V', PdfString.text('13,000.00 EUR')));
+      w.update(appearance, shows('13,000.00 EUR'));
+    });
+    const report = await verify(filled);
+    expect(report.signatures[0]!.changes.map((c) => [c.kind, c.allowed])).toEqual([['form-field-filled', true], ['appearance-updated', true]]);
+    expect(report.signatures[0]!.visualCheck).toMatchObject({ result: 'SAME', pages: [1] });
     expect(report.verdict).toBe('VALID');
   });
 
