@@ -6,6 +6,10 @@
  *
  *   npx tsx bench/verify-bench.ts [--runs N] [--sm2-only]
  *
+ * The verifications run with the visual shadow check on (pdftoppm, as `seald verify` does): these documents' later
+ * changes are seals only, so it is NOT_NEEDED and starts no renderer (the bench fails if one starts). A last line
+ * times the check where it is needed, separately: the 1-signature contract with a later comment on page 2.
+ *
  * First line: one SM2 signature verification (GB/T 32918.2 with ZA, src/crypto/sm2-signature.ts over @noble/curves),
  * ms per verify, the micro figure behind every 国密 signature, certificate and seal check (`--sm2-only` stops there).
  */
@@ -21,6 +25,10 @@ import { signSm2, sm2PublicKeyOf } from '../test/crypto/sm2-signing.ts';
 import { verifyDocument } from '../src/engine/verify/verify.ts';
 import { fixture } from '../test/fixtures/index.ts';
 import { openSealer } from '../test/engine/verify/sealer.ts';
+import { addAnnotation, appendUpdate, stream } from '../test/engine/verify/attack-kit.ts';
+import { dict, name } from '../src/pdf/objects.ts';
+import type { PageRasterizer } from '../src/engine/verify/visual-check.ts';
+import { findPageRasterizer } from '../src/report/page-raster.ts';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
@@ -68,6 +76,28 @@ function sm2Line(): void {
   console.log(`SM2 verify (sm2p256v1, ZA + SM3 over 2 KB, @noble/curves): ${median(batches).toFixed(2)} ms per verify (median of 5 × 100)`);
 }
 
+/** The visual check where it is needed: a later comment (a framed /Square with its appearance) on page 2. */
+async function visualLine(sealed: Buffer, anchors: Uint8Array[], rasterizer: PageRasterizer): Promise<void> {
+  const commented = appendUpdate(sealed, (d, w) => {
+    const ap = w.add(stream('1 0 0 RG 2 w 1 1 118 38 re S', { Type: name('XObject'), Subtype: name('Form'), BBox: [0, 0, 120, 40] }));
+    addAnnotation(d, w, 2, w.add(dict({ Type: name('Annot'), Subtype: name('Square'), Rect: [400, 700, 520, 740], F: 4, AP: dict({ N: ap }) })));
+  });
+  const times: number[] = [];
+  const withoutCheck: number[] = [];
+  let result = '';
+  for (let i = 0; i < Math.max(3, Math.min(RUNS, 7)); i++) {
+    const t0 = performance.now();
+    const report = await verifyDocument(bufferSource(commented), { trustAnchors: anchors, visual: { rasterizer } });
+    times.push(performance.now() - t0);
+    result = report.signatures[0]?.visualCheck?.result ?? '?';
+    const t1 = performance.now();
+    await verifyDocument(bufferSource(commented), { trustAnchors: anchors, visual: { rasterizer, enabled: false } });
+    withoutCheck.push(performance.now() - t1);
+  }
+  if (result !== 'SAME') throw new Error(`visual bench: the commented contract's check said ${result}`);
+  console.log(`visual check (1 seal, a later comment on page 2: 3 pdftoppm renders at 72 dpi): verify ${median(times).toFixed(1)} ms with it, ${median(withoutCheck).toFixed(1)} ms without (medians of ${times.length})`);
+}
+
 async function main(): Promise<void> {
   sm2Line();
   if (process.argv.includes('--sm2-only')) return;
@@ -78,6 +108,15 @@ async function main(): Promise<void> {
     await sealer.seal(original, 'org', { page: 1, x: 100, y: 100 }); // warm-up: token session, image, CMS size
     await sealer.seal(original, 'personal', { page: 1, x: 100, y: 100 });
     let doc: Buffer = original;
+    const renderer = findPageRasterizer(process.env);
+    let renders = 0;
+    const watched: PageRasterizer | undefined = renderer && {
+      rasterize: (...args) => {
+        renders++;
+        return renderer.rasterize(...args);
+      },
+    };
+    let oneSeal: Buffer | undefined;
     const sealMs: number[] = [];
     const sealCpu: number[] = [];
     const rows: string[][] = [];
@@ -96,7 +135,8 @@ async function main(): Promise<void> {
         sealCpu.push((c.user + c.system) / 1000);
         signatures++;
       }
-      const verify = () => verifyDocument(bufferSource(doc), { trustAnchors: sealer.anchors });
+      const verify = () => verifyDocument(bufferSource(doc), { trustAnchors: sealer.anchors, visual: { rasterizer: watched } });
+      if (target === 1) oneSeal = doc;
       const check = await verify(); // warm-up, and the answer must be right
       if (check.verdict !== 'VALID' || check.signatures.length !== target) {
         throw new Error(`bench document with ${target} signatures verified ${check.verdict}: ${check.reasons.join('; ')}`);
@@ -122,6 +162,9 @@ async function main(): Promise<void> {
     const header = ['signatures', 'file KB', 'verify ms', 'verify cpu ms', 'ms/signature', 'seal ms', 'seal cpu ms', 'verify ÷ seal'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padStart(widths[i]!)).join('  '));
+    if (renders > 0) throw new Error(`the visual check rendered ${renders} pages of documents that changed nothing a page shows`);
+    if (renderer === undefined) console.log('visual check: no pdftoppm on this machine, not measured');
+    else await visualLine(oneSeal!, sealer.anchors, renderer);
   } finally {
     await sealer.close();
   }

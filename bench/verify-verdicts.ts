@@ -14,6 +14,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { verifyDocument } from '../src/engine/verify/verify.ts';
+import { findPageRasterizer } from '../src/report/page-raster.ts';
 import { bufferSource } from '../src/pdf/source.ts';
 
 const dir = process.argv[2];
@@ -22,6 +23,8 @@ if (!dir) {
   process.exit(2);
 }
 const list = process.argv.includes('--list');
+// --visual: with the visual shadow check (pdftoppm), as `seald verify` runs it; each file it had to render is listed.
+const visual = process.argv.includes('--visual') ? findPageRasterizer(process.env) : undefined;
 const expectAt = process.argv.indexOf('--expect');
 const expected = new Map<string, string>();
 if (expectAt > 0) {
@@ -40,7 +43,9 @@ for (const name of [...names].sort()) {
   const bytes = fs.readFileSync(path.join(dir, name));
   if (!bytes.includes('/ByteRange')) continue;
   files++;
-  const report = await verifyDocument(bufferSource(bytes), { trustAnchors: [], limits: { maxMillis: 20_000 } });
+  const report = await verifyDocument(bufferSource(bytes), { trustAnchors: [], limits: { maxMillis: 20_000 }, ...(visual ? { visual: { rasterizer: visual } } : {}) });
+  const check = report.signatures.map((s) => s.visualCheck?.result).filter((r) => r !== undefined && r !== 'NOT_NEEDED');
+  if (visual && check.length > 0) console.log(`  visual check ${name}: ${check.join(', ')}`);
   bump(`document ${report.verdict}`);
   const notAllowed = new Set<string>();
   for (const s of report.signatures) {

@@ -212,7 +212,7 @@ Other:
 ${TLS_OPTIONS_HELP}  -h, --help          this help
 `;
 
-export const VERIFY_HELP = `Usage: seald verify FILE [--json] [--strict] [--trust PEM]... [--server HOST:PORT] [--html OUT.html] [--pdf OUT.pdf]
+export const VERIFY_HELP = `Usage: seald verify FILE [--json] [--strict] [--no-visual-check] [--trust PEM]... [--server HOST:PORT] [--html OUT.html] [--pdf OUT.pdf]
 
 Verify every signature of FILE: integrity (/ByteRange, digest, CMS, signing certificate), trust in the signer
 (chain to a trust anchor, validity at the claimed signing time, key usage, embedded revocation data), and what
@@ -225,6 +225,9 @@ By default the document is verified in this process: no server and no token need
   --strict            no annotation added, changed or removed after any signature is allowed (default: allowed after
                       approval signatures and reported, as pyHanko and EU DSS do; $SEALD_VERIFY_STRICT=true locally,
                       the server's verify.strict with --server)
+  --no-visual-check   skip the visual shadow check (default on where pdftoppm is installed: pages a later annotation
+                      or form fill touches are rendered as signed and as now and compared; docs/verify.md;
+                      $SEALD_VERIFY_VISUAL_CHECK=false locally, the server's verify.visual_check with --server)
   --trust PEM         trust anchor file (PEM bundle or DER), repeatable; default: $SEALD_TRUST_ANCHORS, else the
                       trust.anchors of --config / $SEALD_CONFIG / DATA_DIR/seald.yaml (the dev CA by default)
   --config FILE       configuration to take trust.anchors from

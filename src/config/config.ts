@@ -11,6 +11,9 @@ import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { SealdError } from '../errors.ts';
 import { activationFrom, type ActivationSettings } from './activation-config.ts';
+import { verifyFrom, VERIFY_KEYS, type VerifySettings } from './verify-config.ts';
+
+export type { VisualCheckSettings } from './verify-config.ts';
 import { ltvFrom, tsaFrom, type TsaConfig } from './tsa-config.ts';
 import { plaintextOnNetworkFrom, PLAINTEXT_ON_NETWORK_KEY } from './network-config.ts';
 import { applyTokenEnv, moreModules, pkcs11Env, poolHealth, tokensFrom } from './pool-config.ts';
@@ -78,8 +81,11 @@ export interface SealdConfig {
   pkcs11: Pkcs11Config & { env: Record<string, string>; moreModules?: Pkcs11Config[] };
   seals: SealConfig[];
   trust: { anchors: string[] };
-  /** Verification defaults: `strict` (no annotation change after a signature; docs/verify.md), default false. */
-  verify: { strict: boolean };
+  /**
+   * Verification defaults: `strict` (no annotation change after a signature; docs/verify.md), default false; `visual`,
+   * the visual shadow check (on by default where pdftoppm is installed; its time budget per document and page cap).
+   */
+  verify: VerifySettings;
   /** Time-stamping authorities; undefined when none is configured. */
   tsa: TsaConfig | undefined;
   /** Long-term validation: a fallback OCSP responder. */
@@ -158,6 +164,7 @@ export const ENVIRONMENT_VARIABLES = {
   SEALD_TOKEN_SESSIONS: 'pkcs11.tokens[0].sessions',
   SEALD_TRUST_ANCHORS: `trust.anchors (a list separated by "${path.delimiter}")`,
   SEALD_VERIFY_STRICT: 'verify.strict (true or false)',
+  SEALD_VERIFY_VISUAL_CHECK: 'verify.visual_check (true or false)',
   SEALD_TSA_URLS: 'tsa.urls (comma-separated URLs)',
   SEALD_TSA_TIMEOUT_MS: 'tsa.timeout_ms',
   SEALD_LTV_OCSP_URL: 'ltv.ocsp_url',
@@ -330,13 +337,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     anchorsEnv !== undefined
       ? anchorsEnv.split(path.delimiter).filter((p) => p !== '').map(fromCwd)
       : stringList(trustFile.anchors, 'trust.anchors', source).map(fromFile);
-  const verifyFile = section(file, 'verify', source, ['strict']);
-  const strictEnv = envValue('SEALD_VERIFY_STRICT');
-  const strictValue = strictEnv !== undefined ? strictEnv : verifyFile.strict;
-  if (strictValue !== undefined && strictValue !== null && ![true, false, 'true', 'false'].includes(strictValue as string | boolean)) {
-    throw configError('verify.strict', 'expected true or false', strictEnv !== undefined ? 'SEALD_VERIFY_STRICT' : source);
-  }
-  const verifyStrict = strictValue === true || strictValue === 'true';
+  const verify = verifyFrom(section(file, 'verify', source, VERIFY_KEYS), envValue('SEALD_VERIFY_STRICT'), envValue('SEALD_VERIFY_VISUAL_CHECK'), source);
 
   // --- tls, policy, audit ---------------------------------------------------------------------------------------------
   const tls = tlsFrom(section(file, 'tls', source, ['cert', 'key', 'client_ca']), envValue, fromFile, fromCwd, source) ?? provisionedTls;
@@ -382,7 +383,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Seald
     pkcs11: { module: modulePath, env: moduleEnvVars, tokens, ...poolHealth(pkcs11File.health, source), ...moreModules(pkcs11File.more_modules, fromFile, configDir, source) },
     seals,
     trust: { anchors },
-    verify: { strict: verifyStrict },
+    verify,
     tsa: tsaFrom(file, envValue, fromFile, source, env),
     ltv: ltvFrom(file, envValue, source),
   };

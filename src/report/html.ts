@@ -9,6 +9,7 @@
  * (images are data: URIs, the style is inline), so it can be mailed, archived and opened offline. Printable on A4.
  */
 import type { Change, SignatureReport, Verdict, VerificationReport } from '../engine/verify/report.ts';
+import type { VisualCheckResult } from '../engine/verify/visual-report.ts';
 import { electronicSealHtml } from './electronic-seal.ts';
 import type { ExpectedSignerResult } from './expected-signers.ts';
 import { subjectAttributes } from './expected-signers.ts';
@@ -97,6 +98,9 @@ ${report.signatures.map((s, i) => signatureSection(s, i, input, m))}
 function badge(verdict: Verdict, m: Messages): Html {
   return html`<span class="badge badge-${verdict.toLowerCase()}" data-verdict="${verdict}">${m.verdict[verdict]}</span>`;
 }
+
+/** The visual check's mark: a comparison that passed (or was not needed) ✓, a shadow attack ✗, no answer ?. */
+const VISUAL_MARKS: Record<VisualCheckResult, boolean | undefined> = { NOT_NEEDED: true, SAME: true, DIFFERENT: false, SKIPPED: undefined, BUDGET_EXCEEDED: undefined };
 
 function mark(ok: boolean | undefined): Html {
   if (ok === undefined) return html`<span class="mark mark-unknown" aria-hidden="true">?</span>`;
@@ -199,11 +203,13 @@ ${certificate(s, m)}
 <li>${mark(s.integrity === 'INTACT')} ${m.integrity[s.integrity]}</li>
 <li>${mark(s.trust === 'TRUSTED' ? true : s.trust === 'UNKNOWN' ? undefined : false)} ${m.trust[s.trust]}</li>
 <li>${mark(s.changesAfter !== 'NOT_ALLOWED')} ${m.changesAfter[s.changesAfter]}</li>
+${s.visualCheck ? html`<li>${mark(VISUAL_MARKS[s.visualCheck.result])} ${m.visualCheck[s.visualCheck.result]}</li>` : ''}
 </ul>
 ${changes(s.changes, m)}
 <div class="details"><h4>${m.details}</h4>
 <p class="small">integrity ${s.integrity} · trust ${s.trust} · changesAfter ${s.changesAfter} · ${m.algorithms}${s.algorithmFamily ? ` (${m.algorithmFamily[s.algorithmFamily]})` : ''} ${s.subFilter ?? '?'} ${s.digestAlgorithm ?? '?'} ${s.signatureAlgorithm ?? '?'} · ByteRange [${(s.byteRange ?? []).join(' ')}]</p>
 ${s.certificationLevel !== undefined || s.perms !== undefined || s.otherFields !== undefined ? html`<p class="small">${s.certificationLevel !== undefined ? `DocMDP P=${s.certificationLevel} ` : ''}${s.perms !== undefined ? `/Perms /${s.perms} ` : ''}${s.otherFields !== undefined ? `+ ${s.otherFields.join(', ')}` : ''}</p>` : ''}
+${s.visualCheck ? html`<p class="small">visualCheck ${s.visualCheck.result}: ${s.visualCheck.reason}</p>` : ''}
 <ul class="small">${s.reasons.map((r) => html`<li>${r}</li>`)}</ul>
 </div>
 </section>`;

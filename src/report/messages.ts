@@ -3,6 +3,7 @@
  * means for a person, not the codes of docs/verify.md (those stay in the report as small print).
  */
 import type { ChangesAfter, Integrity, Trust, Verdict } from '../engine/verify/report.ts';
+import type { VisualCheckResult } from '../engine/verify/visual-report.ts';
 import type { ReportLanguage } from './language.ts';
 
 export interface Messages {
@@ -60,6 +61,8 @@ export interface Messages {
   trust: Record<Trust, string>;
   changesAfter: Record<ChangesAfter, string>;
   changesAfterTitle: string;
+  /** The visual shadow check (engine/verify/visual-check.ts), one sentence per result. */
+  visualCheck: Record<VisualCheckResult, string>;
   noChanges: string;
   allowed: string;
   notAllowed: string;
@@ -154,11 +157,19 @@ const zh: Messages = {
     NOT_ALLOWED: '签章之后文档被以不允许的方式修改。',
   },
   changesAfterTitle: '签章之后的改动',
+  visualCheck: {
+    NOT_NEEDED: '签章之后的改动不会改变页面的显示，无需比对页面。',
+    SAME: '比对了签章时与现在的页面：除新增或修改的批注外，显示完全相同。',
+    DIFFERENT: '比对了签章时与现在的页面：签章时的内容被遮盖或显示不同（影子攻击）。',
+    SKIPPED: '未比对页面（没有页面渲染工具，或已关闭此项检查）。',
+    BUDGET_EXCEEDED: '页面比对超出了时间或页数限制，未作判断。',
+  },
   noChanges: '无',
   allowed: '允许',
   notAllowed: '不允许',
   inRevision: (n) => `修订版本 ${n}`,
   changeKinds: {
+    'visual-difference': '页面比对：签章时的内容被遮盖或显示不同',
     'signature-added': '新增了一个签章',
     'timestamp-added': '新增了一个文档时间戳',
     'signature-widget-added': '新增签章在页面上的显示',
@@ -283,11 +294,19 @@ const en: Messages = {
     NOT_ALLOWED: 'The document was changed after this seal in a way that is not allowed.',
   },
   changesAfterTitle: 'Changes after this seal',
+  visualCheck: {
+    NOT_NEEDED: 'No change after this seal can alter what a page shows; no page comparison was needed.',
+    SAME: 'The pages as sealed and as they are now were compared: they look the same but for the annotations added or changed.',
+    DIFFERENT: 'The pages as sealed and as they are now were compared: sealed content is covered or shows differently (a shadow attack).',
+    SKIPPED: 'The pages were not compared (no page renderer, or the check is switched off).',
+    BUDGET_EXCEEDED: 'Comparing the pages ran out of its time or page budget: no judgement was made.',
+  },
   noChanges: 'none',
   allowed: 'allowed',
   notAllowed: 'not allowed',
   inRevision: (n) => `revision ${n}`,
   changeKinds: {
+    'visual-difference': 'page comparison: sealed content is covered or shows differently',
     'signature-added': 'a seal was added',
     'timestamp-added': 'a document time-stamp was added',
     'signature-widget-added': 'a seal was shown on a page',

@@ -31,16 +31,24 @@ function renderWith(pdftoppm: string, source: ByteSource, end: number, page: num
   // -cropbox: the page as a viewer shows it (crop box, turned by /Rotate); `-` reads the PDF from stdin; with no
   // output root the PNG goes to stdout. No password: an encrypted document gets the outline.
   const args = ['-cropbox', '-png', '-scale-to', String(THUMBNAIL_PIXELS), '-f', String(page), '-l', String(page), '-'];
+  return runPdftoppm(pdftoppm, args, source, end, timeoutMs, MAX_PNG_BYTES).then((png) => (png?.subarray(0, 8).equals(PNG_SIGNATURE) ? png : undefined));
+}
+
+/**
+ * Run pdftoppm with `args` (which read the PDF from stdin, `-`) on the first `end` bytes of `source`: its stdout, or
+ * undefined when it fails, writes more than `maxBytes`, or runs past `timeoutMs` (then SIGKILL).
+ */
+export function runPdftoppm(pdftoppm: string, args: string[], source: ByteSource, end: number, timeoutMs: number, maxBytes: number): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const child = spawn(pdftoppm, args, { stdio: ['pipe', 'pipe', 'ignore'] });
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const finish = (png: Buffer | undefined): void => {
+    const finish = (out: Buffer | undefined): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve(png);
+      resolve(out);
     };
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -48,14 +56,11 @@ function renderWith(pdftoppm: string, source: ByteSource, end: number, page: num
     }, timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_PNG_BYTES) child.kill('SIGKILL');
+      if (size > maxBytes) child.kill('SIGKILL');
       else chunks.push(chunk);
     });
     child.on('error', () => finish(undefined));
-    child.on('close', (code) => {
-      const png = Buffer.concat(chunks);
-      finish(code === 0 && size <= MAX_PNG_BYTES && png.subarray(0, 8).equals(PNG_SIGNATURE) ? png : undefined);
-    });
+    child.on('close', (code) => finish(code === 0 && size <= maxBytes ? Buffer.concat(chunks) : undefined));
     // pdftoppm may stop reading early (a broken file): a closed pipe ends the feed, not the report.
     child.stdin.on('error', () => undefined);
     void (async () => {

@@ -134,6 +134,7 @@ export async function startSealdServer(
       metricsRegistry: metrics,
       trustAnchors: loadTrustAnchors(config.trust.anchors),
       verifyStrict: config.verify.strict,
+      verifyVisual: config.verify.visual,
       close: async () => {
         await pool.close();
         await releaseAccess();

@@ -4,7 +4,7 @@ import type { Policy } from '../auth/policy.ts';
 import type { sealDocument, Timestamper, TimestampMode } from '../engine/seal.ts';
 import type { Admission } from './admission.ts';
 import type { ActivationGate } from './activation.ts';
-import type { Limits } from '../config/config.ts';
+import type { Limits, VisualCheckSettings } from '../config/config.ts';
 import type { Logger } from './logger.ts';
 import type { SealdMetrics } from '../metrics/metrics.ts';
 import type { ConfiguredSeal } from './seals.ts';
@@ -25,6 +25,8 @@ export interface ServiceContext {
   trustAnchors: Uint8Array[];
   /** The Verify RPC's strict mode when the header leaves it unset (config verify.strict; default false). */
   verifyStrict?: boolean;
+  /** The Verify RPC's visual shadow check when the header leaves it unset, and its budgets (config verify.visual_*). */
+  verifyVisual?: VisualCheckSettings;
   /** Bounds documents in progress and spooled bytes (absent: no admission control). */
   admission?: Admission;
   /** The time-stamping authorities, when configured, and whether Seal time-stamps by default. */

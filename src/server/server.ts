@@ -18,7 +18,7 @@ import type { TokenStatus } from '../pool/pool.ts';
 import { poolStatusHandler } from './pool-handler.ts';
 import { Admission, DEFAULT_ADMISSION } from './admission.ts';
 import type { sealDocument } from '../engine/seal.ts';
-import { DEFAULTS, type ActivationSettings, type BatchSettings, type Limits, type TlsConfig } from '../config/config.ts';
+import { DEFAULTS, type ActivationSettings, type BatchSettings, type Limits, type TlsConfig, type VisualCheckSettings } from '../config/config.ts';
 import { ACTIVATION_DEFAULTS } from '../config/activation-config.ts';
 import { ActivationGate } from './activation.ts';
 import { BatchService, file_seald_v1_batch } from '../gen/seald/v1/batch_pb.ts';
@@ -79,6 +79,8 @@ export interface ServerParts {
   trustAnchors?: Uint8Array[];
   /** Verify's strict mode by default (config verify.strict). */
   verifyStrict?: boolean;
+  /** Verify's visual shadow check by default, and its budgets (config verify.visual_check, visual_budget_ms, visual_max_pages). */
+  verifyVisual?: VisualCheckSettings;
   /** SealBatch settings; defaults: DEFAULTS, idempotency records in memory only. */
   batch?: BatchSettings;
   /** Signature activation settings (config `activation`); default: ACTIVATION_DEFAULTS (no PIN without TLS). */
@@ -129,6 +131,7 @@ export async function startServer(parts: ServerParts): Promise<SealdServer> {
     audit: parts.audit ?? NO_AUDIT,
     trustAnchors: parts.trustAnchors ?? [],
     verifyStrict: parts.verifyStrict ?? false,
+    ...(parts.verifyVisual === undefined ? {} : { verifyVisual: parts.verifyVisual }),
     activation: new ActivationGate(parts.activation ?? ACTIVATION_DEFAULTS, parts.tls !== undefined),
     track(work) {
       const tracked = work.catch((error: unknown) => logger.error({ err: error }, 'call handler failed'));

@@ -22,6 +22,7 @@ import { verifyDocument } from '../engine/verify/verify.ts';
 import { SealdError } from '../errors.ts';
 import { htmlReport } from '../report/document-report.ts';
 import { findPageRenderer } from '../report/page-render.ts';
+import { findPageRasterizer } from '../report/page-raster.ts';
 import { checkExpectedSigners, parseExpectedSigner } from '../report/expected-signers.ts';
 import { isReportLanguage, type ReportLanguage } from '../report/language.ts';
 import { abortReason } from './call.ts';
@@ -42,7 +43,12 @@ async function handleVerify(context: ServiceContext, dc: DocumentCall<VerifyHead
   dc.access.authorize();
   const language = reportLanguage(header.reportLanguage);
   const { source } = await dc.receive(header);
-  const report = await verifyDocument(source, { trustAnchors: context.trustAnchors, strict: header.strict ?? context.verifyStrict ?? false });
+  const visual = context.verifyVisual;
+  const report = await verifyDocument(source, {
+    trustAnchors: context.trustAnchors,
+    strict: header.strict ?? context.verifyStrict ?? false,
+    visual: { ...visual, enabled: header.visualCheck ?? visual?.enabled ?? true, rasterizer: findPageRasterizer(process.env) },
+  });
   if (dc.lifetime.signal.aborted) throw abortReason(dc.lifetime.signal);
   const expectedSigners = header.expectedSigners.filter((s) => s.trim() !== '');
   const html = header.wantHtml
@@ -100,6 +106,8 @@ export function verifyResponse(report: VerificationReport, expectedSigners: read
         otherFields: s.otherFields ?? [],
         certificationLevel: s.certificationLevel ?? 0,
         perms: s.perms ?? '',
+        visualCheck: s.visualCheck?.result ?? '',
+        visualCheckReason: s.visualCheck?.reason ?? '',
       }),
     ),
     reportJson: JSON.stringify(report),

@@ -17,7 +17,7 @@ import type { SealdServer } from '../../src/server/server.ts';
 import { ENCRYPTED_USER_PASSWORD, fixture } from '../fixtures/index.ts';
 import { run } from '../support/run.ts';
 import { openSealer, type Sealer } from '../engine/verify/sealer.ts';
-import { addAnnotation, appendUpdate } from '../engine/verify/attack-kit.ts';
+import { addAnnotation, appendUpdate, stream } from '../engine/verify/attack-kit.ts';
 import { PdfString, dict, name } from '../../src/pdf/objects.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/seald.mjs', import.meta.url));
@@ -44,6 +44,14 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** A later revision adds an opaque white /Square over the fixture's title (a shadow "hide"; visual.test.ts). */
+function opaqueOverTitle(bytes: Buffer): Buffer {
+  return appendUpdate(bytes, (doc, w) => {
+    const ap = w.add(stream('1 1 1 rg 0 0 234 32 re f', { Type: name('XObject'), Subtype: name('Form'), BBox: [0, 0, 234, 32] }));
+    addAnnotation(doc, w, 1, w.add(dict({ Type: name('Annot'), Subtype: name('Square'), Rect: [66, 752, 300, 784], F: 4, AP: dict({ N: ap }) })));
+  });
+}
+
 function seald(args: string[], env: NodeJS.ProcessEnv = {}) {
   const clean = { ...process.env, SEALD_TRUST_ANCHORS: '', SEALD_CONFIG: '', SEALD_DATA_DIR: '', ...env };
   return run(process.execPath, [BIN, ...args], { env: clean, cwd: dir });
@@ -61,7 +69,7 @@ describe('seald verify', () => {
     expect(Object.keys(report.signatures[0]).sort()).toEqual([
       'algorithmFamily', 'byteRange', 'changes', 'changesAfter', 'claimedSigningTime', 'coversWholeDocument', 'digestAlgorithm', 'field',
       'indication', 'integrity', 'level', 'placement', 'reasons', 'revision', 'sealKind', 'signatureAlgorithm', 'signatureTimestamp', 'signer', 'subFilter',
-      'subIndication', 'timestampTime', 'trust', 'verdict', 'weakAlgorithm',
+      'subIndication', 'timestampTime', 'trust', 'verdict', 'visualCheck', 'weakAlgorithm',
     ]);
     expect(report.signatures[0]).toMatchObject({
       field: '甲方', revision: 2, integrity: 'INTACT', trust: 'TRUSTED', changesAfter: 'NONE', coversWholeDocument: true,
@@ -109,6 +117,21 @@ describe('seald verify', () => {
     expect(fromEnv.code).toBe(1);
   });
 
+  it('the visual check: an opaque box over the signed title is INVALID (exit 1); --no-visual-check skips it (exit 0)', async () => {
+    const covered = path.join(dir, 'covered.pdf');
+    fs.writeFileSync(covered, opaqueOverTitle(fs.readFileSync(good)));
+    const checked = await seald(['verify', covered, '--json', '--trust', sealer.caPem]);
+    expect(checked.code).toBe(1);
+    expect(JSON.parse(checked.stdout.toString()).signatures[0].visualCheck).toMatchObject({ result: 'DIFFERENT', pages: [1] });
+    const table = await seald(['verify', covered, '--trust', sealer.caPem]);
+    expect(table.stdout.toString()).toMatch(/visual check.*DIFFERENT: page 1: signed content in \[/);
+    const skipped = await seald(['verify', covered, '--json', '--no-visual-check', '--trust', sealer.caPem]);
+    expect(skipped.code).toBe(0);
+    expect(JSON.parse(skipped.stdout.toString()).signatures[0].visualCheck).toMatchObject({ result: 'SKIPPED', reason: 'the visual check is switched off' });
+    const fromEnv = await seald(['verify', covered, '--json', '--trust', sealer.caPem], { SEALD_VERIFY_VISUAL_CHECK: 'false' });
+    expect(fromEnv.code).toBe(0);
+  });
+
   it('takes the trust anchors from the data directory’s configuration; without any, the signer is UNTRUSTED (exit 1)', async () => {
     const withConfig = await seald(['verify', good, '--json', '--data-dir', sealer.dataDir]);
     expect(withConfig.code).toBe(0);
@@ -134,7 +157,7 @@ describe('the Verify RPC', () => {
     await server?.shutdown('tests over');
   });
 
-  function verifyRemote(chunks: Uint8Array[], header = true): Promise<VerifyResponse> {
+  function verifyRemote(chunks: Uint8Array[], header: boolean | { visualCheck?: boolean } = true): Promise<VerifyResponse> {
     const Client = grpcClientConstructor(VerifyService);
     const client = new Client(server.address, grpc.credentials.createInsecure());
     return new Promise<VerifyResponse>((resolve, reject) => {
@@ -143,7 +166,7 @@ describe('the Verify RPC', () => {
         if (error !== null || value === undefined) reject(error);
         else resolve(value);
       });
-      if (header) call.write(create(VerifyRequestSchema, { payload: { case: 'header', value: {} } }));
+      if (header !== false) call.write(create(VerifyRequestSchema, { payload: { case: 'header', value: header === true ? {} : header } }));
       for (const chunk of chunks) call.write(create(VerifyRequestSchema, { payload: { case: 'chunk', value: chunk } }));
       call.end();
     });
@@ -162,6 +185,19 @@ describe('the Verify RPC', () => {
     const forged = await verifyRemote([fs.readFileSync(bad)]);
     expect(forged.verdict).toBe(Verdict.INVALID);
     expect([forged.signatures[0]!.indication, forged.signatures[0]!.subIndication]).toEqual(['TOTAL-FAILED', 'HASH_FAILURE']);
+  });
+
+  it('the visual check: on by default (visual_check DIFFERENT, INVALID); VerifyHeader.visual_check false skips it', async () => {
+    const covered = opaqueOverTitle(fs.readFileSync(good));
+    const checked = await verifyRemote([covered]);
+    expect(checked.verdict).toBe(Verdict.INVALID);
+    expect(checked.signatures[0]!.visualCheck).toBe('DIFFERENT');
+    expect(checked.signatures[0]!.visualCheckReason).toMatch(/^page 1: signed content in \[/);
+    const skipped = await verifyRemote([covered], { visualCheck: false });
+    expect(skipped.verdict).toBe(Verdict.VALID);
+    expect([skipped.signatures[0]!.visualCheck, skipped.signatures[0]!.visualCheckReason]).toEqual(['SKIPPED', 'the visual check is switched off']);
+    const clean = await verifyRemote([fs.readFileSync(good)]);
+    expect(clean.signatures[0]!.visualCheck).toBe('NOT_NEEDED');
   });
 
   it('refuses a call without a header, and the CLI can ask the server', async () => {

@@ -1,4 +1,4 @@
-/** The `verify` section of the configuration: the Verify RPC's default strict mode (docs/verify.md). */
+/** The `verify` section of the configuration: the Verify RPC's default strict mode and visual check (docs/verify.md). */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -29,10 +29,19 @@ function load(extra: string, env: NodeJS.ProcessEnv = {}) {
 
 describe('verify settings', () => {
   it('lenient by default; verify.strict in the file; SEALD_VERIFY_STRICT overrides it', async () => {
-    expect((await load('')).verify).toEqual({ strict: false });
-    expect((await load('verify: { strict: true }\n')).verify).toEqual({ strict: true });
-    expect((await load('verify: { strict: true }\n', { SEALD_VERIFY_STRICT: 'false' })).verify).toEqual({ strict: false });
-    expect((await load('', { SEALD_VERIFY_STRICT: 'true' })).verify).toEqual({ strict: true });
+    expect((await load('')).verify.strict).toBe(false);
+    expect((await load('verify: { strict: true }\n')).verify.strict).toBe(true);
+    expect((await load('verify: { strict: true }\n', { SEALD_VERIFY_STRICT: 'false' })).verify.strict).toBe(false);
+    expect((await load('', { SEALD_VERIFY_STRICT: 'true' })).verify.strict).toBe(true);
+  });
+
+  it('the visual check: on by default with the engine budgets; off in the file or by SEALD_VERIFY_VISUAL_CHECK', async () => {
+    expect((await load('')).verify).toEqual({ strict: false, visual: { enabled: true } });
+    expect((await load('verify: { visual_check: false, visual_budget_ms: 2500, visual_max_pages: 3 }\n')).verify.visual).toEqual({ enabled: false, budgetMs: 2500, maxPages: 3 });
+    expect((await load('verify: { visual_check: true }\n', { SEALD_VERIFY_VISUAL_CHECK: 'false' })).verify.visual).toEqual({ enabled: false });
+    await expect(load('verify: { visual_check: sometimes }\n')).rejects.toThrow(/verify\.visual_check.*true or false/);
+    await expect(load('verify: { visual_budget_ms: 0 }\n')).rejects.toThrow(/verify\.visual_budget_ms.*positive integer/);
+    await expect(load('verify: { visual_max_pages: -2 }\n')).rejects.toThrow(/verify\.visual_max_pages.*positive integer/);
   });
 
   it('refuses anything but true or false, and unknown keys', async () => {

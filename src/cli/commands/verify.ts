@@ -33,6 +33,7 @@ import { checkExpectedSigners, parseExpectedSigner, type ExpectedSignerResult } 
 import { isReportLanguage, languageFromLocale, type ReportLanguage } from '../../report/language.ts';
 import { printReportPdf } from '../../report/print-pdf.ts';
 import { findPageRenderer } from '../../report/page-render.ts';
+import { findPageRasterizer } from '../../report/page-raster.ts';
 
 /** What the people's report needs from the command line: where to write it, in which language, whom to expect. */
 interface ReportRequest {
@@ -50,6 +51,7 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
     options: {
       json: { type: 'boolean', default: false },
       strict: { type: 'boolean' },
+      'no-visual-check': { type: 'boolean' },
       trust: { type: 'string', multiple: true },
       config: { type: 'string' },
       timeout: { type: 'string' },
@@ -82,7 +84,8 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
   let page: string | undefined;
   if (values.server !== undefined) {
     const address = await channelTarget(serverAddresses(values.server, io.env));
-    ({ report, page } = await verifyRemote(address, file, timeout, clientTls(values, io.env), password, wantPage ? wanted : undefined, values.strict));
+    const visualCheck = values['no-visual-check'] === true ? false : undefined;
+    ({ report, page } = await verifyRemote(address, file, timeout, clientTls(values, io.env), password, wantPage ? wanted : undefined, values.strict, visualCheck));
   } else {
     const anchors = await localAnchors(values, io);
     const source = await FileSource.open(path.resolve(file));
@@ -91,6 +94,7 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
       report = await verifyDocument(source, {
         trustAnchors: anchors,
         strict: values.strict ?? io.env.SEALD_VERIFY_STRICT === 'true',
+        visual: { enabled: values['no-visual-check'] !== true && io.env.SEALD_VERIFY_VISUAL_CHECK !== 'false', rasterizer: findPageRasterizer(io.env) },
         ...(timeout === undefined ? {} : { limits: { maxMillis: timeout * 1000 } }),
       });
       if (wantPage) page = await htmlReport(source, report, { ...wanted, pageRenderer: findPageRenderer(io.env) });
@@ -136,6 +140,7 @@ async function verifyRemote(
   password: string,
   wanted: ReportRequest | undefined,
   strict: boolean | undefined,
+  visualCheck: boolean | undefined,
 ): Promise<{ report: VerificationReport; page: string | undefined }> {
   const client = new VerifyClient(address, channelCredentials(tls));
   try {
@@ -156,6 +161,7 @@ async function verifyRemote(
               documentSize: BigInt(size),
               documentPassword: password,
               ...(strict === undefined ? {} : { strict }),
+              ...(visualCheck === undefined ? {} : { visualCheck }),
               ...(wanted === undefined ? {} : { wantHtml: true, reportLanguage: wanted.language, expectedSigners: wanted.expectedSigners, documentName: wanted.documentName }),
             },
           },
@@ -214,6 +220,7 @@ function signatureTable(s: SignatureReport): string {
   if (s.certificationLevel !== undefined) rows.push(['certification', `DocMDP P=${s.certificationLevel} (${CERTIFICATION_LEVELS[s.certificationLevel]})`]);
   if (s.perms !== undefined) rows.push(['/Perms', `/${s.perms}`]);
   if (s.otherFields !== undefined) rows.push(['also field', s.otherFields.join(', ')]);
+  if (s.visualCheck !== undefined) rows.push(['visual check', `${s.visualCheck.result}: ${s.visualCheck.reason}${s.visualCheck.millis > 0 ? ` (${s.visualCheck.millis} ms)` : ''}`]);
   for (const c of s.changes) rows.push([`  rev ${c.revision}`, `${c.allowed ? 'allowed' : 'NOT ALLOWED'}: ${c.description}`]);
   for (const r of s.reasons) rows.push(['reason', r]);
   return formatTable(['signature', s.field], rows);

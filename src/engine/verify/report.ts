@@ -8,6 +8,7 @@ import type { Integrity } from '../../crypto/signed-data.ts';
 import type { Trust } from '../../crypto/trust.ts';
 import type { PlacementReport } from '../../pdf/placement-record.ts';
 import type { ElectronicSealReport } from './gm-seal-report.ts';
+import type { VisualCheckReport } from './visual-report.ts';
 
 export type { ElectronicSealReport, Integrity, PlacementReport, Trust };
 
@@ -138,6 +139,12 @@ export interface SignatureReport {
    * only with a proof of existence (a verified time-stamp) before its sunset; null when none.
    */
   weakAlgorithm?: string | null;
+  /**
+   * The visual shadow check (visual-check.ts, docs/verify.md): NOT_NEEDED, SAME, DIFFERENT (pages and rectangles; the
+   * signature is then INVALID), SKIPPED or BUDGET_EXCEEDED, with its reason and cost. Absent when the signature ends
+   * at no revision. Added by issue 17.
+   */
+  visualCheck?: VisualCheckReport;
 }
 
 import type { UsageRights } from './perms.ts';

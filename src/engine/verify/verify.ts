@@ -23,6 +23,7 @@ import { certificationOf, judge, locksOf, type Certification, type FieldLock } f
 import { algorithmFamilyOf, worse, type SignatureReport, type VerificationReport } from './report.ts';
 import { indicationOf, subIndicationOf } from './indications.ts';
 import { signatureFields, type SignatureField } from '../../pdf/signature-fields.ts';
+import { VisualCheck, type VisualCheckOptions } from './visual-check.ts';
 
 export interface VerifyOptions {
   /** DER certificates of the trust anchors. */
@@ -32,6 +33,8 @@ export interface VerifyOptions {
   now?: Date;
   /** Strict mode: no annotation change allowed after any signature (policy.ts judge); default false. */
   strict?: boolean;
+  /** The visual shadow check (visual-check.ts): its renderer and budget; absent, a needed check is SKIPPED. */
+  visual?: VisualCheckOptions;
 }
 
 export async function verifyDocument(source: ByteSource, options: VerifyOptions): Promise<VerificationReport> {
@@ -145,8 +148,15 @@ async function verifyWithin(source: ByteSource, options: VerifyOptions, budget: 
   const first = reports.find((r) => r.revision !== null);
   const judged = judge(changes, certification, locks, options.strict === true, first ? { revision: first.revision!, field: first.field } : undefined);
 
+  const visualCheck = new VisualCheck(source, doc, doc.source.size, options.visual ?? {}, budget);
   for (const r of reports) {
     const after = r.revision === null ? [] : judged.filter((c) => c.revision > r.revision!);
+    if (r.revision !== null) {
+      const signed = revisions[r.revision - 1]!;
+      const visual = await visualCheck.check(docAt(signed), signed.end, after);
+      r.visualCheck = visual.report;
+      if (visual.change) after.push(visual.change);
+    }
     r.changes = after;
     r.changesAfter = after.length === 0 ? 'NONE' : after.every((c) => c.allowed) ? 'ALLOWED' : 'NOT_ALLOWED';
     if (r.changesAfter === 'NOT_ALLOWED') {
