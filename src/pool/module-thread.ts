@@ -74,9 +74,9 @@ parentPort.on('message', (m) => {
   const args = toBuffers(m.args);
   if (m.sync) {
     let reply;
-    try { reply = { value: run(m.method, args) }; } catch (e) { reply = { error: errorOf(e) }; }
+    try { reply = { seq: m.seq, value: run(m.method, args) }; } catch (e) { reply = { seq: m.seq, error: errorOf(e) }; }
     syncPort.postMessage(reply);
-    Atomics.store(flag, 0, 1);
+    Atomics.store(flag, 0, m.seq);
     Atomics.notify(flag, 0);
     return;
   }
@@ -123,6 +123,7 @@ class Thread {
   readonly #syncPort: MessagePort;
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
+  #seq = 0;
   abandoned = false;
 
   constructor(private readonly timeoutMs: number) {
@@ -140,16 +141,28 @@ class Thread {
     this.#worker.unref();
   }
 
-  /** Run `method` on the thread and wait for it here (Atomics.wait), at most the timeout. */
+  /**
+   * Run `method` on the thread and wait for it here (Atomics.wait), at most the timeout. Each call has a sequence
+   * number, which the thread writes into the shared flag after posting its answer: the answer taken is always this
+   * call's, never one left over.
+   */
   callSync(method: string, args: unknown[]): unknown {
     if (this.abandoned) throw new ModuleCallTimeout(method, this.timeoutMs, true);
-    Atomics.store(this.#flag, 0, 0);
-    this.#worker.postMessage({ sync: true, method, args });
-    if (Atomics.wait(this.#flag, 0, 0, this.timeoutMs) === 'timed-out') {
-      this.#abandon();
-      throw new ModuleCallTimeout(method, this.timeoutMs, false);
+    const seq = (this.#seq = (this.#seq % 0x7fffffff) + 1);
+    this.#worker.postMessage({ sync: true, seq, method, args });
+    const deadline = performance.now() + this.timeoutMs;
+    for (;;) {
+      const seen = Atomics.load(this.#flag, 0);
+      if (seen === seq) break;
+      const left = deadline - performance.now();
+      if (left <= 0 || Atomics.wait(this.#flag, 0, seen, left) === 'timed-out') {
+        this.#abandon();
+        throw new ModuleCallTimeout(method, this.timeoutMs, false);
+      }
     }
-    const reply = receiveMessageOnPort(this.#syncPort)?.message as { value?: unknown; error?: WireError } | undefined;
+    let reply: { seq: number; value?: unknown; error?: WireError } | undefined;
+    do reply = receiveMessageOnPort(this.#syncPort)?.message as typeof reply;
+    while (reply !== undefined && reply.seq !== seq);
     if (reply === undefined) throw new Error(`PKCS#11 ${method}: the module's thread answered nothing`);
     if (reply.error !== undefined) throw errorFrom(reply.error);
     return toBuffers(reply.value);
