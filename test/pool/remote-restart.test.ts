@@ -98,6 +98,11 @@ describe('the remote HSM (p11-kit server) killed and restarted mid-batch', () =>
     console.info(`[remote restart] CLI exit ${result.code}; server loop's longest stall ${stallMs.toFixed(0)} ms; ` +
       `outage ${((restartedAt - killedAt) / 1000).toFixed(1)} s; stderr: ${result.stderr.trim().split('\n').slice(-4).join(' | ')}`);
     expect(killedAt).toBeGreaterThan(0);
+    // The server saw the outage: tokens down, the module re-initialised once the remote side was back, tokens recovered.
+    const messages = svc.logs.map((l) => (JSON.parse(l) as { msg: string }).msg);
+    for (const msg of ['token down: signs go to replicas; probing it with back-off', 'PKCS#11 module re-initialised', 'token recovered: taking signs again']) {
+      expect(messages).toContain(msg);
+    }
 
     const report = JSON.parse(fs.readFileSync(path.join(outDir, 'seald-batch-report.json'), 'utf8')) as {
       totals: Record<string, number>;
@@ -106,10 +111,10 @@ describe('the remote HSM (p11-kit server) killed and restarted mid-batch', () =>
     };
     expect(report.totals.documents).toBe(DOCUMENTS);
     expect(report.documents).toHaveLength(DOCUMENTS);
+    console.info(`[remote restart] retry rounds ${report.retries.rounds}, documents retried ${report.retries.documents}; attempts ${report.documents.map((d) => d.attempts).join(',')}`);
     // None silently not run, and the kill made some documents fail (UNAVAILABLE, with the token's reason); the CLI's
     // retry rounds sealed them once the server was back.
     expect(report.documents.map((d) => d.status).filter((s) => s !== 'sealed')).toEqual([]);
-    expect(result.stderr).toMatch(/retrying in/);
     expect(report.retries.rounds).toBeGreaterThanOrEqual(1);
     expect(report.retries.documents).toBeGreaterThanOrEqual(1);
     expect([result.code, report.totals.sealed]).toEqual([0, DOCUMENTS]);
