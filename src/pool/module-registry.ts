@@ -110,6 +110,7 @@ export function acquireModule(path: string, opts: { env?: Record<string, string>
     entry = { path: key, module, lib: binding, binding, thread, refs: 0, initialised: false, env: {}, gate: undefined };
     entries.set(key, entry);
   }
+  if (opts.callTimeoutMs !== undefined) entry.thread.setCallTimeout(opts.callTimeoutMs);
   if (!entry.initialised) {
     for (const [name, value] of Object.entries(env)) process.env[name] = value;
     initialize(entry, path, opts.logger);

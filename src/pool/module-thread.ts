@@ -126,7 +126,7 @@ class Thread {
   #seq = 0;
   abandoned = false;
 
-  constructor(private readonly timeoutMs: number) {
+  constructor(public timeoutMs: number) {
     const { port1, port2 } = new MessageChannel();
     this.#syncPort = port2;
     this.#worker = new Worker(THREAD_SOURCE, {
@@ -222,7 +222,7 @@ export class ModuleThread {
   #thread: Thread;
   readonly lib: ModuleBinding;
 
-  private constructor(private readonly path: string, private readonly timeoutMs: number) {
+  private constructor(private readonly path: string, private timeoutMs: number) {
     this.#thread = new Thread(timeoutMs);
     this.lib = this.#binding();
   }
@@ -232,6 +232,12 @@ export class ModuleThread {
     const thread = new ModuleThread(path, timeoutMs);
     thread.#thread.callSync('load', [path]);
     return thread;
+  }
+
+  /** Bound the calls made from now on (the pool's pkcs11.health.call_timeout_seconds; the last lease to set it wins). */
+  setCallTimeout(ms: number): void {
+    this.timeoutMs = ms;
+    this.#thread.timeoutMs = ms;
   }
 
   /** True once a call hung: every call fails until replace(). */

@@ -14,9 +14,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { create } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sealRemote } from '../../src/cli/client.ts';
+import { SealHeaderSchema } from '../../src/gen/seald/v1/seald_pb.ts';
 import { paddedPdf, startService, type ServiceSetup } from './service-setup.ts';
 import { isPrefix, pdfsig } from '../support/tools.ts';
+import { healthCheck } from '../server/harness.ts';
 
 const DOCUMENTS = 30;
 
@@ -51,6 +55,21 @@ async function longestStall<T>(work: Promise<T>): Promise<{ value: T; stallMs: n
   } finally {
     clearInterval(beat);
   }
+}
+
+const header = create(SealHeaderSchema, { sealId: 'org', placement: { kind: { case: 'position', value: { page: 1, x: 200, y: 300 } } } });
+
+/** One Seal call with `input`; resolves once sealed, rejects with the call's error. */
+async function sealBytes(client: ServiceSetup['client'], input: Uint8Array, deadlineMs: number): Promise<void> {
+  await sealRemote(
+    client,
+    header,
+    (async function* () {
+      yield input;
+    })(),
+    () => undefined,
+    { deadline: new Date(Date.now() + deadlineMs) },
+  );
 }
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -128,4 +147,35 @@ describe('the remote HSM (p11-kit server) killed and restarted mid-batch', () =>
     // The server's loop kept turning: no PKCS#11 call blocked it for longer than one bounded synchronous call.
     expect(stallMs).toBeLessThan(5000);
   }, 240_000);
+
+  it('a remote HSM that stops answering: the sign times out with a clear error, the loop keeps turning, then it recovers', async () => {
+    const remote = svc.remote!;
+    const document = await paddedPdf(20_000);
+    const seal = () => sealBytes(svc.client, document, 30_000).then(() => 'sealed', (error: Error) => error.message);
+    expect(await seal()).toBe('sealed');
+    remote.freeze(true);
+    let answer: string;
+    let stallMs: number;
+    try {
+      const started = performance.now();
+      ({ value: answer, stallMs } = await longestStall(seal()));
+      const seconds = (performance.now() - started) / 1000;
+      console.info(`[remote frozen] answered in ${seconds.toFixed(1)} s: ${answer}; server loop's longest stall ${stallMs.toFixed(0)} ms`);
+      // call_timeout_seconds is 5 in the service set-up: the caller hears of it then, with the call named.
+      expect(seconds).toBeLessThan(15);
+    } finally {
+      remote.freeze(false);
+    }
+    expect(answer).toMatch(/UNAVAILABLE/);
+    expect(svc.logs.join('')).toMatch(/PKCS#11 C_\w+ did not return within 5000 ms/);
+    // The sign waited off the event loop.
+    expect(stallMs).toBeLessThan(1000);
+    // Recovery: a new module thread, the module initialised again, the tokens back.
+    for (const until = Date.now() + 60_000; (await healthCheck(svc.server.address)) !== 'SERVING'; ) {
+      if (Date.now() > until) throw new Error('the pool did not serve again');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(svc.logs.join('')).toContain("PKCS#11 module's thread replaced after a call that did not return");
+    expect(await seal()).toBe('sealed');
+  }, 120_000);
 });
