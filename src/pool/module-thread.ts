@@ -131,6 +131,9 @@ class Thread {
     this.#syncPort = port2;
     this.#worker = new Worker(THREAD_SOURCE, {
       eval: true,
+      // Plain CommonJS needs none of the process's preloads or loader hooks (tsx, test runners): the main thread waits
+      // in Atomics.wait for the first call, and must not be what a preload in this thread waits for.
+      execArgv: [],
       workerData: { pkcs11js: createRequire(import.meta.url).resolve('pkcs11js'), flag: this.#flag.buffer, syncPort: port1 },
       transferList: [port1],
     });
