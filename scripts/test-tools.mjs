@@ -22,6 +22,9 @@ export const TEST_TOOLS = [
   // client module (test/pool/p11-kit-remote.ts, pkcs11-paths.ts).
   { package: 'p11-kit', commands: ['p11-kit'], files: [] },
   { package: 'p11-kit-modules', commands: [], files: ['/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so'] },
+  // OpenSC's pkcs11-spy, in front of SoftHSM, writes down every call that reaches the library from the module's thread
+  // (test/pool/module-registry.test.ts: C_Initialize's flags).
+  { package: 'opensc-pkcs11', commands: [], files: ['/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so'] },
   { package: 'poppler-utils', commands: ['pdfsig', 'pdfinfo', 'pdftotext', 'pdftoppm', 'pdffonts'], files: [] },
   // pdftotext reads non-embedded CJK fonts only through poppler-data's CMaps (the keyword finder is checked with it).
   { package: 'poppler-data', commands: [], files: ['/usr/share/poppler/cMap'] },

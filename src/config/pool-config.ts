@@ -27,15 +27,19 @@ export function pkcs11Env(value: unknown, configDir: string, source: string): Re
   return out;
 }
 
-/** pkcs11.health: keep_alive_seconds, retry_min_seconds, retry_max_seconds (src/pool/config.ts PoolHealthConfig). */
+/**
+ * pkcs11.health: keep_alive_seconds, retry_min_seconds, retry_max_seconds, call_timeout_seconds (src/pool/config.ts
+ * PoolHealthConfig).
+ */
 export function poolHealth(value: unknown, source: string): { health?: PoolHealthConfig } {
   if (value === undefined || value === null) return {};
   if (!isTable(value)) throw configError('pkcs11.health', 'expected a mapping', source);
-  checkKeys(value, ['keep_alive_seconds', 'retry_min_seconds', 'retry_max_seconds'], 'pkcs11.health.', source);
+  checkKeys(value, ['keep_alive_seconds', 'retry_min_seconds', 'retry_max_seconds', 'call_timeout_seconds'], 'pkcs11.health.', source);
   const health: PoolHealthConfig = {};
   if (value.keep_alive_seconds != null) health.keepAliveSeconds = parseSeconds(value.keep_alive_seconds, 'pkcs11.health.keep_alive_seconds', source);
   if (value.retry_min_seconds != null) health.retryMinSeconds = parseSeconds(value.retry_min_seconds, 'pkcs11.health.retry_min_seconds', source);
   if (value.retry_max_seconds != null) health.retryMaxSeconds = parseSeconds(value.retry_max_seconds, 'pkcs11.health.retry_max_seconds', source);
+  if (value.call_timeout_seconds != null) health.callTimeoutSeconds = parseSeconds(value.call_timeout_seconds, 'pkcs11.health.call_timeout_seconds', source);
   return { health };
 }
 

@@ -26,6 +26,11 @@ export interface TokenConfig {
 
 /** How the pool watches its tokens (seconds). */
 export interface PoolHealthConfig {
+  /**
+   * Longest wait for one PKCS#11 call on the module's thread (module-thread.ts). A call that takes longer fails the
+   * token (a device fault), and the module's thread is replaced at recovery. Default 10.
+   */
+  callTimeoutSeconds?: number;
   /** Interval of the keep-alive probe (C_GetSessionInfo on idle sessions). Default 30. */
   keepAliveSeconds?: number;
   /** First wait before probing a token that went down; doubles on each failed probe. Default 1. */

@@ -12,10 +12,10 @@
  */
 import { realpathSync } from 'node:fs';
 import graphene from 'graphene-pk11';
-import pkcs11js from 'pkcs11js';
 import type { Logger } from 'pino';
 import { SealdError } from '../errors.ts';
 import { CallGate, servesOneCallAtATime } from './call-gate.ts';
+import { ModuleThread, type ModuleBinding } from './module-thread.ts';
 import { ckrOf } from './pkcs11-errors.ts';
 
 /** PKCS#11 v2.40 §5.4, CK_C_INITIALIZE_ARGS.flags. */
@@ -25,9 +25,10 @@ interface ModuleEntry {
   path: string;
   module: graphene.Module;
   /** What every caller uses: the binding itself, or a wrapper installed by wrapModuleBinding (tests). */
-  lib: pkcs11js.PKCS11;
-  /** The binding graphene loaded. */
-  binding: pkcs11js.PKCS11;
+  lib: ModuleBinding;
+  /** The stand-in binding over the module's own thread (module-thread.ts), which graphene was given. */
+  binding: ModuleBinding;
+  thread: ModuleThread;
   refs: number;
   initialised: boolean;
   env: Record<string, string>;
@@ -38,8 +39,11 @@ interface ModuleEntry {
 export interface ModuleLease {
   readonly path: string;
   readonly module: graphene.Module;
-  /** The pkcs11js binding under the graphene module (same object graphene's sessions call). */
-  readonly lib: pkcs11js.PKCS11;
+  /**
+   * The pkcs11js binding under the graphene module (same object graphene's sessions call); every call runs on the
+   * module's own thread (module-thread.ts), the sign's steps without blocking the event loop.
+   */
+  readonly lib: ModuleBinding;
   /** Present when the module serves one call at a time (p11-kit's client): signs take turns through it (call-gate.ts). */
   readonly gate: CallGate | undefined;
   /** Drop this lease; the last one finalises the module. Idempotent. The caller must have no PKCS#11 call running. */
@@ -48,7 +52,8 @@ export interface ModuleLease {
    * C_Finalize then C_Initialize again (same flags, same environment): the one way PKCS#11 offers to reset a module
    * whose connection to its device is gone. Every session and login of every lease holder ends. For the pool's
    * recovery of a module that answers every call with a device fault (token.ts); the caller must have no PKCS#11
-   * call running on the module.
+   * call running on the module. When a call hung on the module's thread, the thread is replaced first (a new binding
+   * of the library; the hung one is left to its call).
    */
   reinitialize(): void;
 }
@@ -74,7 +79,7 @@ function canonicalPath(path: string): string {
  * other values while the module is initialised is refused, because the module has already read its environment (and a
  * module that reads it on load, like p11-kit's client, keeps the first values for the life of the process).
  */
-export function acquireModule(path: string, opts: { env?: Record<string, string>; logger?: Logger } = {}): ModuleLease {
+export function acquireModule(path: string, opts: { env?: Record<string, string>; logger?: Logger; callTimeoutMs?: number } = {}): ModuleLease {
   const key = canonicalPath(path);
   const env = opts.env ?? {};
   let entry = entries.get(key);
@@ -90,18 +95,22 @@ export function acquireModule(path: string, opts: { env?: Record<string, string>
     // Some modules read their environment when loaded, not in C_Initialize: p11-kit's client module takes
     // P11_KIT_SERVER_ADDRESS in C_GetFunctionList, which graphene calls on load (and never reads it again).
     for (const [name, value] of Object.entries(env)) process.env[name] = value;
-    let module: graphene.Module;
+    let thread: ModuleThread;
     try {
-      module = graphene.Module.load(key);
+      thread = ModuleThread.load(key, opts.callTimeoutMs);
     } catch (cause) {
       throw new SealdError('unavailable', 'PKCS11_MODULE_LOAD', `cannot load PKCS#11 module ${path}: ${(cause as Error).message}`, {
         cause,
       });
     }
-    const binding = module.lib as unknown as pkcs11js.PKCS11;
-    entry = { path: key, module, lib: binding, binding, refs: 0, initialised: false, env: {}, gate: undefined };
+    const module = new graphene.Module(thread.lib);
+    module.libFile = key;
+    module.libName = key;
+    const binding = thread.lib;
+    entry = { path: key, module, lib: binding, binding, thread, refs: 0, initialised: false, env: {}, gate: undefined };
     entries.set(key, entry);
   }
+  if (opts.callTimeoutMs !== undefined) entry.thread.setCallTimeout(opts.callTimeoutMs);
   if (!entry.initialised) {
     for (const [name, value] of Object.entries(env)) process.env[name] = value;
     initialize(entry, path, opts.logger);
@@ -136,12 +145,16 @@ export function acquireModule(path: string, opts: { env?: Record<string, string>
     reinitialize() {
       if (released) throw new SealdError('precondition', 'PKCS11_NOT_LEASED', `PKCS#11 module ${path} is not in use: lease it first`);
       try {
-        held.lib.C_Finalize();
+        if (!held.thread.abandoned) held.lib.C_Finalize();
       } catch (cause) {
         // Expected when the module lost its device: the finalise is only there to allow the C_Initialize.
         opts.logger?.debug({ module: held.path, ckr: ckrOf(cause) }, 'C_Finalize before re-initialising failed');
       }
       held.initialised = false;
+      if (held.thread.abandoned) {
+        held.thread.replace();
+        opts.logger?.warn({ module: held.path }, "PKCS#11 module's thread replaced after a call that did not return");
+      }
       initialize(held, path, opts.logger);
       opts.logger?.warn({ module: held.path }, 'PKCS#11 module re-initialised');
     },
@@ -192,15 +205,15 @@ export function moduleLeases(path: string): number {
  * around the real binding). The module must be leased. graphene objects keep the `lib` they were created with, so
  * install the wrapper before opening the TokenPool that should see it. Returns a function that removes it.
  */
-export function wrapModuleBinding(path: string, wrap: (binding: pkcs11js.PKCS11) => pkcs11js.PKCS11): () => void {
+export function wrapModuleBinding(path: string, wrap: (binding: ModuleBinding) => ModuleBinding): () => void {
   const entry = entries.get(canonicalPath(path));
   if (entry === undefined || entry.refs === 0) {
     throw new SealdError('precondition', 'PKCS11_NOT_LEASED', `PKCS#11 module ${path} is not in use: lease it first`);
   }
   const wrapped = wrap(entry.binding);
-  const setLib = (lib: pkcs11js.PKCS11): void => {
+  const setLib = (lib: ModuleBinding): void => {
     entry.lib = lib;
-    (entry.module as unknown as { lib: pkcs11js.PKCS11 }).lib = lib;
+    (entry.module as unknown as { lib: ModuleBinding }).lib = lib;
   };
   setLib(wrapped);
   return () => setLib(entry.binding);

@@ -135,7 +135,12 @@ export class TokenPool {
     const tokens: PooledToken[] = [];
     try {
       for (const moduleConfig of modules) {
-        const lease = acquireModule(moduleConfig.module, moduleConfig.env === undefined ? { logger: log } : { env: moduleConfig.env, logger: log });
+        const callTimeout = moduleConfig.health?.callTimeoutSeconds;
+        const lease = acquireModule(moduleConfig.module, {
+          logger: log,
+          ...(moduleConfig.env === undefined ? {} : { env: moduleConfig.env }),
+          ...(callTimeout === undefined ? {} : { callTimeoutMs: callTimeout * 1000 }),
+        });
         leases.push(lease);
         const timing = tokenTiming(moduleConfig.health);
         const present = listTokens(lease.module);

@@ -12,10 +12,9 @@ import type { SealdError } from '../errors.ts';
 import { abortError } from './abort.ts';
 import { ckrOf } from './pkcs11-errors.ts';
 
-/** One session of the pool. `pinned` holds the buffers of the running C_Sign (pkcs11js issue #121). */
+/** One session of the pool. */
 export interface PooledSession {
   session: graphene.Session;
-  pinned: Buffer[];
 }
 
 interface Waiter {
@@ -57,7 +56,7 @@ export class SessionPool {
 
   /** Add a newly opened session, free at once. */
   add(session: graphene.Session): void {
-    const slot = { session, pinned: [] };
+    const slot = { session };
     this.#sessions.push(slot);
     this.#free.push(slot);
   }

@@ -1,7 +1,8 @@
 /**
- * One PKCS#11 signature on a leased session: C_SignInit (synchronous, fast), the context login of an activated
- * signature (synchronous, one attempt), then the callback form of C_Sign, which pkcs11js runs on the libuv thread
- * pool — the event loop never waits on the token. What a failure means for the token is decided in token.ts.
+ * One PKCS#11 signature on a leased session: C_SignInit, the context login of an activated signature (one attempt),
+ * then C_Sign — each on the module's own thread (module-thread.ts), C_Sign in pkcs11js' callback form on the libuv
+ * thread pool: the event loop never waits on the token, not even for C_SignInit, which is a network round trip on a
+ * remote HSM. What a failure means for the token is decided in token.ts.
  */
 import pkcs11js from 'pkcs11js';
 import { sha256DigestInfo } from '../crypto/digest-info.ts';
@@ -9,6 +10,7 @@ import { ecdsaRawToDer } from '../crypto/ecdsa-signature.ts';
 import { CKU_CONTEXT_SPECIFIC, type PinState, type SignatureActivation } from './activation.ts';
 import { ckrOf } from './pkcs11-errors.ts';
 import type { TokenKeyFacts } from './public-key.ts';
+import type { ModuleBinding } from './module-thread.ts';
 import type { PooledSession } from './session-pool.ts';
 import type { TokenKey } from './token-keys.ts';
 
@@ -36,29 +38,27 @@ export class ContextLoginRefused extends Error {
  * pkcs11js error, or with ContextLoginRefused when the token refused the holder's PIN.
  */
 export async function signOnce(
-  lib: pkcs11js.PKCS11,
+  lib: ModuleBinding,
   slot: PooledSession,
   key: TokenKey,
   input: Uint8Array,
   activation: SignatureActivation | undefined,
 ): Promise<Uint8Array> {
-  const data = Buffer.from(input);
-  const out = Buffer.alloc(key.facts.signatureLength);
   const mechanism: pkcs11js.Mechanism = { mechanism: key.facts.type === 'RSA' ? pkcs11js.CKM_RSA_PKCS : pkcs11js.CKM_ECDSA };
-  lib.C_SignInit(slot.session.handle, mechanism, key.handle);
+  await lib.C_SignInitAsync(slot.session.handle, mechanism, key.handle);
   if (activation !== undefined) {
     try {
-      lib.C_Login(slot.session.handle, CKU_CONTEXT_SPECIFIC, activation.present());
+      // The PIN crosses to the module's thread as a string in one message (pkcs11js takes a string); nothing keeps it.
+      await lib.C_LoginAsync(slot.session.handle, CKU_CONTEXT_SPECIFIC, activation.present());
     } catch (error) {
-      endSignOperation(lib, slot, key);
+      await endSignOperation(lib, slot, key);
       throw new ContextLoginRefused(error);
     }
   }
+  // pkcs11js #121 (an async call reads its buffers after the JS frame returns) is moot here: the buffers are copied to
+  // the module's thread, which keeps its copies until the callback.
   return new Promise<Uint8Array>((resolve, reject) => {
-    // pkcs11js #121: the worker thread reads `data` and writes `out` after this frame returns; keep both reachable.
-    slot.pinned = [data, out];
-    lib.C_Sign(slot.session.handle, data, out, (error, signature) => {
-      slot.pinned = [];
+    lib.C_Sign(slot.session.handle, Buffer.from(input), Buffer.alloc(key.facts.signatureLength), (error, signature) => {
       if (error) reject(error);
       else resolve(new Uint8Array(signature));
     });
@@ -70,12 +70,9 @@ export async function signOnce(
  * CKR_OPERATION_ACTIVE). PKCS#11 v2.40 has no C_SessionCancel; a C_Sign that fails with anything but
  * CKR_BUFFER_TOO_SMALL ends the operation (§5.12), and without the context login it fails (CKR_USER_NOT_LOGGED_IN).
  */
-function endSignOperation(lib: pkcs11js.PKCS11, slot: PooledSession, key: TokenKey): void {
-  try {
-    lib.C_Sign(slot.session.handle, Buffer.alloc(32), Buffer.alloc(key.facts.signatureLength));
-  } catch {
-    // Expected: the failure is what ends the operation.
-  }
+function endSignOperation(lib: ModuleBinding, slot: PooledSession, key: TokenKey): Promise<void> {
+  // Expected to fail: the failure is what ends the operation.
+  return new Promise<void>((resolve) => lib.C_Sign(slot.session.handle, Buffer.alloc(32), Buffer.alloc(key.facts.signatureLength), () => resolve()));
 }
 
 /** The token's word on the user PIN (CK_TOKEN_INFO.flags), or undefined when it gives no token info. */

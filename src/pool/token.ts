@@ -26,6 +26,7 @@ import type { Logger } from 'pino';
 import { SealdError } from '../errors.ts';
 import { defaultSessionCount, describePinSource, resolvePin, type TokenConfig } from './config.ts';
 import type { ModuleLease } from './module-registry.ts';
+import { ModuleCallTimeout } from './module-thread.ts';
 import { activationRefused, type SignatureActivation } from './activation.ts';
 import { ckrOf, classifyFault, DEVICE_FAULTS, LOGIN_FAULTS, PIN_FAULTS, SESSION_FAULTS, type FaultClass } from './pkcs11-errors.ts';
 import type { TokenKeyFacts } from './public-key.ts';
@@ -529,7 +530,7 @@ export class PooledToken {
 
   #fault(ckr: string | undefined, error: unknown): SealdError {
     if (ckr !== undefined && DEVICE_FAULTS.has(ckr)) {
-      this.#setDown(`${ckr} during signing`);
+      this.#setDown(error instanceof ModuleCallTimeout ? error.message.replace(/^CKR_DEVICE_ERROR: /, '') : `${ckr} during signing`);
       return this.unavailableError();
     }
     if (ckr !== undefined && PIN_FAULTS.has(ckr)) return this.unavailableError();

@@ -35,12 +35,12 @@ describe('pool configuration', () => {
   it('reads admission limits, health timers and further modules (paths next to the file)', async () => {
     const file = config(
       '  max_concurrent_documents: 8\n  max_queued_documents: 100\n  max_spooled_bytes: 512MiB',
-      '  health: { keep_alive_seconds: 10, retry_min_seconds: 0.5, retry_max_seconds: 30 }\n' +
+      '  health: { keep_alive_seconds: 10, retry_min_seconds: 0.5, retry_max_seconds: 30, call_timeout_seconds: 3 }\n' +
         '  more_modules:\n    - { module: lib/other.so, tokens: [ { serial: "4711", pin: { env: OTHER_PIN }, sessions: 2 } ] }',
     );
     const loaded = await loadConfig({ flags: { config: file }, env: {} });
     expect(loaded.limits).toMatchObject({ maxConcurrentDocuments: 8, maxQueuedDocuments: 100, maxSpooledBytes: 512 * 1024 * 1024 });
-    expect(loaded.pkcs11.health).toEqual({ keepAliveSeconds: 10, retryMinSeconds: 0.5, retryMaxSeconds: 30 });
+    expect(loaded.pkcs11.health).toEqual({ keepAliveSeconds: 10, retryMinSeconds: 0.5, retryMaxSeconds: 30, callTimeoutSeconds: 3 });
     expect(loaded.pkcs11.moreModules).toEqual([
       { module: path.join(dir, 'lib/other.so'), env: {}, tokens: [{ serial: '4711', pin: { env: 'OTHER_PIN' }, sessions: 2 }] },
     ]);

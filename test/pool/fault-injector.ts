@@ -1,6 +1,9 @@
 /**
- * Fault injection around the REAL SoftHSM binding (not a mock): a Proxy over the pkcs11js object the pool uses,
- * installed through module-registry's wrapModuleBinding seam. Every call goes to SoftHSM unless a rule the test
+ * Fault injection around the REAL SoftHSM binding (not a mock): a Proxy over the pkcs11js object the pool uses (the
+ * stand-in over the module's own thread, module-thread.ts), installed through module-registry's wrapModuleBinding
+ * seam. The sign's steps that run off the event loop (C_SignInitAsync, C_LoginAsync, C_Sign's callback form) are
+ * matched, counted and failed under their PKCS#11 names (`C_SignInit`, `C_Login`, `C_Sign`), so a rule on C_SignInit
+ * sees the real sign path. Every call goes to SoftHSM unless a rule the test
  * armed matches it; a matching rule makes the call fail with a chosen CKR_ value (as pkcs11js reports it: a
  * Pkcs11Error "CKR_…" with its numeric code) or sleep before the real call runs.
  *
@@ -11,6 +14,7 @@
  */
 import pkcs11js from 'pkcs11js';
 import { acquireModule, wrapModuleBinding, type ModuleLease } from '../../src/pool/module-registry.ts';
+import type { ModuleBinding } from '../../src/pool/module-thread.ts';
 
 export type FaultCkr =
   | 'CKR_DEVICE_ERROR'
@@ -106,7 +110,7 @@ export class FaultInjector {
     this.#lease.release();
   }
 
-  #match(binding: pkcs11js.PKCS11, call: string, args: unknown[]): FaultRule | undefined {
+  #match(binding: ModuleBinding, call: string, args: unknown[]): FaultRule | undefined {
     for (const rule of this.rules) {
       if (rule.call !== call || (rule.times !== undefined && rule.fired >= rule.times)) continue;
       if (rule.slot !== undefined && !rule.slot.equals(this.#slotOf(binding, call, args))) continue;
@@ -116,7 +120,7 @@ export class FaultInjector {
     return undefined;
   }
 
-  #slotOf(binding: pkcs11js.PKCS11, call: string, args: unknown[]): Buffer {
+  #slotOf(binding: ModuleBinding, call: string, args: unknown[]): Buffer {
     const first = args[0] as Buffer;
     if (SLOT_CALLS.has(call)) return first;
     try {
@@ -135,7 +139,7 @@ export class FaultInjector {
     }
   }
 
-  #proxy(binding: pkcs11js.PKCS11): pkcs11js.PKCS11 {
+  #proxy(binding: ModuleBinding): ModuleBinding {
     return new Proxy(binding, {
       get: (target, property, receiver) => {
         const value: unknown = Reflect.get(target, property, receiver);
@@ -143,12 +147,22 @@ export class FaultInjector {
           return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         }
         const real = value as (...a: unknown[]) => unknown;
+        // C_SignInitAsync is C_SignInit run off the event loop: the same call for counts and rules.
+        const promised = property.endsWith('Async');
+        const name = promised ? property.slice(0, -'Async'.length) : property;
         return (...args: unknown[]) => {
-          this.counts.set(property, this.count(property) + 1);
+          this.counts.set(name, this.count(name) + 1);
           // C_Login is also counted per CK_USER_TYPE: "C_Login/1" (CKU_USER), "C_Login/2" (CKU_CONTEXT_SPECIFIC).
-          if (property === 'C_Login') this.counts.set(`C_Login/${String(args[1])}`, this.count(`C_Login/${String(args[1])}`) + 1);
-          this.#watch(property, args);
-          const rule = this.#match(target, property, args);
+          if (name === 'C_Login') this.counts.set(`C_Login/${String(args[1])}`, this.count(`C_Login/${String(args[1])}`) + 1);
+          this.#watch(name, args);
+          const rule = this.#match(target, name, args);
+          if (promised) {
+            if (rule?.ckr !== undefined) return Promise.reject(pkcs11Error(rule.ckr, name));
+            if (rule?.delayMs !== undefined) {
+              return new Promise((resolve) => setTimeout(resolve, rule.delayMs)).then(() => real.apply(target, args));
+            }
+            return real.apply(target, args);
+          }
           let callback = typeof args[args.length - 1] === 'function' ? (args[args.length - 1] as (e: Error | null, r?: unknown) => void) : undefined;
           if (property === 'C_Sign' && callback !== undefined) {
             const handle = (args[0] as Buffer).toString('hex');

@@ -1,59 +1,51 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireModule, CKF_OS_LOCKING_OK, moduleLeases } from '../../src/pool/module-registry.ts';
 import { capturedLogger, createSoftHsm, SOFTHSM_MODULE, type SoftHsm } from './softhsm.ts';
 
-type NativeMethods = Record<string, (...args: unknown[]) => unknown>;
+const SPY_MODULE = '/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so';
 
 describe('module registry', () => {
   let hsm: SoftHsm;
-  const calls: { initialize: unknown[]; finalize: number } = { initialize: [], finalize: 0 };
-  // The native binding's own prototype: pkcs11js wraps these per instance at construction, so a spy installed here
-  // (before the registry loads the module) sees exactly what reaches the C++ C_Initialize.
-  const native = Object.getPrototypeOf(pkcs11js.PKCS11.prototype) as NativeMethods;
-  const realInitialize = native.C_Initialize!;
-  const realFinalize = native.C_Finalize!;
+  let spyLog: string;
 
   beforeAll(async () => {
     hsm = await createSoftHsm();
     await hsm.initToken('r', '1234');
-    native.C_Initialize = function (this: unknown, ...args: unknown[]) {
-      calls.initialize.push(structuredClone(args[0]));
-      return realInitialize.apply(this, args);
-    };
-    native.C_Finalize = function (this: unknown, ...args: unknown[]) {
-      calls.finalize++;
-      return realFinalize.apply(this, args);
-    };
+    spyLog = join(hsm.dir, 'spy.log');
   });
 
   afterAll(async () => {
-    native.C_Initialize = realInitialize;
-    native.C_Finalize = realFinalize;
     if (hsm) await rm(hsm.dir, { recursive: true, force: true });
   });
 
-  it('initialises once with CK_C_INITIALIZE_ARGS.flags = CKF_OS_LOCKING_OK, finalises with the last lease', () => {
+  it('initialises once with CK_C_INITIALIZE_ARGS.flags = CKF_OS_LOCKING_OK, finalises with the last lease', async () => {
+    // The calls run on the module's own thread (module-thread.ts): OpenSC's pkcs11-spy, loaded in front of SoftHSM,
+    // writes down what reaches the library, independently of seald.
+    const env = { ...hsm.env, PKCS11SPY: SOFTHSM_MODULE, PKCS11SPY_OUTPUT: spyLog };
+    const spied = async (call: string) => ((await readFile(spyLog, 'utf8')).match(new RegExp(`^\\d+: ${call}$`, 'gm')) ?? []).length;
     const { logger, lines } = capturedLogger();
-    const a = acquireModule(SOFTHSM_MODULE, { env: hsm.env, logger });
-    const b = acquireModule(SOFTHSM_MODULE, { env: hsm.env, logger });
+    const a = acquireModule(SPY_MODULE, { env, logger });
+    const b = acquireModule(SPY_MODULE, { env, logger });
     expect(a.lib).toBe(b.lib);
-    expect(calls.initialize).toEqual([{ flags: CKF_OS_LOCKING_OK }]);
+    expect(await spied('C_Initialize')).toBe(1);
+    expect(await readFile(spyLog, 'utf8')).toMatch(/C_Initialize\n[^\n]*\n\[in\] pInitArgs = 0x[0-9a-f]+\n\s+flags: 2\n\s+CKF_OS_LOCKING_OK/);
     expect(CKF_OS_LOCKING_OK).toBe(2);
-    expect(moduleLeases(SOFTHSM_MODULE)).toBe(2);
+    expect(moduleLeases(SPY_MODULE)).toBe(2);
     expect(a.module.getSlots(true).length).toBeGreaterThan(0);
     a.release();
     a.release(); // idempotent
-    expect(calls.finalize).toBe(0);
-    expect(moduleLeases(SOFTHSM_MODULE)).toBe(1);
+    expect(await spied('C_Finalize')).toBe(0);
+    expect(moduleLeases(SPY_MODULE)).toBe(1);
     b.release();
-    expect(calls.finalize).toBe(1);
-    expect(moduleLeases(SOFTHSM_MODULE)).toBe(0);
+    expect(await spied('C_Finalize')).toBe(1);
+    expect(moduleLeases(SPY_MODULE)).toBe(0);
     expect(lines.join('')).toContain('CKF_OS_LOCKING_OK');
     // A later lease initialises it again (same loaded library, new C_Initialize).
-    const c = acquireModule(SOFTHSM_MODULE, { env: hsm.env });
-    expect(calls.initialize).toHaveLength(2);
+    const c = acquireModule(SPY_MODULE, { env });
+    expect(await spied('C_Initialize')).toBe(2);
     c.release();
   });
 

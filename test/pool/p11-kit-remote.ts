@@ -78,6 +78,14 @@ export class P11KitServer {
     await exited;
   }
 
+  /**
+   * SIGSTOP (`frozen` true) or SIGCONT the server and its children: a remote HSM that stops answering without
+   * closing its connections, so a call waits on the socket for good.
+   */
+  freeze(frozen: boolean): void {
+    if (this.pid !== undefined) process.kill(-this.pid, frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   async stop(): Promise<void> {
     await this.kill();
     await rm(this.socket, { force: true });

@@ -17,6 +17,7 @@ import { drawOrganizationSeal } from '../../src/provision/seal-image.ts';
 import { startSealdServer } from '../../src/server/bootstrap.ts';
 import type { SealdServer } from '../../src/server/server.ts';
 import { FaultInjector } from './fault-injector.ts';
+import type { P11KitServer } from './p11-kit-remote.ts';
 import { openPkcs11Path, type Pkcs11PathName } from './pkcs11-paths.ts';
 import { createSoftHsm, type SoftHsm } from './softhsm.ts';
 
@@ -32,6 +33,8 @@ export interface ServiceSetup {
   logs: string[];
   /** Slot ids of the two tokens, for targeted faults. */
   slots: { a: Buffer; b: Buffer };
+  /** The remote side on the p11-kit path (kill and restart it to take the "HSM" away), else undefined. */
+  remote: P11KitServer | undefined;
   close(): Promise<void>;
 }
 
@@ -69,7 +72,7 @@ export async function startService(limits: Record<string, string | number> = {},
       'pkcs11:',
       `  module: ${p11.module}`,
       `  env: ${JSON.stringify(p11.env)}`,
-      '  health: { keep_alive_seconds: 2, retry_min_seconds: 0.05, retry_max_seconds: 0.5 }',
+      '  health: { keep_alive_seconds: 2, retry_min_seconds: 0.05, retry_max_seconds: 0.5, call_timeout_seconds: 5 }',
       '  tokens:',
       '    - { label: svc-a, pin: { file: pin } }',
       '    - { label: svc-b, pin: { file: pin } }',
@@ -108,6 +111,7 @@ export async function startService(limits: Record<string, string | number> = {},
     spoolDir: config.limits.tmpDir,
     logs,
     slots,
+    remote: p11.remote,
     async close() {
       client.close();
       await server.shutdown('test over');
