@@ -16,6 +16,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { EMBEDDED_TOKEN_LABEL, ensureEmbeddedDefaults, SOFTHSM_MODULE_CANDIDATES } from '../src/provision/embedded.ts';
+import { renderSealPng } from '../src/provision/seal-image.ts';
 
 const run = promisify(execFile);
 
@@ -89,6 +90,13 @@ export async function ensureBenchKey(outDir: string): Promise<BenchKey> {
       '-certpbe', 'PBE-SHA1-3DES', '-keypbe', 'PBE-SHA1-3DES', '-macalg', 'sha1', '-out', selfSignedP12,
     ]);
   }
+  // The peers place a raster image; seald's own seal is the SVG the embedded defaults drew (a vector seal since
+  // session 7). The peers get that drawing as a 600 px PNG, the size seald's raster seals had.
+  const sealPng = path.join(keysDir, `${BENCH_SEAL_ID}-seal.png`);
+  if (!existsSync(sealPng)) {
+    const svg = await readFile(path.join(dataDir, 'seals', `${BENCH_SEAL_ID}.svg`), 'utf8');
+    await writeFile(sealPng, renderSealPng(svg, 600));
+  }
   if (!existsSync(path.join(nssDir, 'cert9.db'))) {
     await mkdir(nssDir, { recursive: true });
     await run('certutil', ['-N', '-d', `sql:${nssDir}`, '--empty-password']);
@@ -104,7 +112,7 @@ export async function ensureBenchKey(outDir: string): Promise<BenchKey> {
     keyPem,
     chainPem,
     caPem,
-    sealPng: path.join(dataDir, 'seals', `${BENCH_SEAL_ID}.png`),
+    sealPng,
     p12,
     selfSignedP12,
     nssDir: `sql:${nssDir}`,
