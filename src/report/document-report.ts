@@ -26,6 +26,8 @@ export interface HtmlReportOptions {
    * are page outlines with the seal's rectangle.
    */
   pageRenderer?: PageRenderer;
+  /** The caller went away (a cancelled Verify call): page renders stop. */
+  signal?: AbortSignal;
 }
 
 export async function htmlReport(source: ByteSource, report: VerificationReport, options: HtmlReportOptions): Promise<string> {
@@ -35,7 +37,12 @@ export async function htmlReport(source: ByteSource, report: VerificationReport,
     report,
     language: options.language,
     images: await sealImages(source, report, docs),
-    ...(docs === undefined ? {} : { thumbnails: await signatureThumbnails(docs, report, { renderer: options.pageRenderer }) }),
+    ...(docs === undefined ? {} : {
+          thumbnails: await signatureThumbnails(docs, report, {
+            renderer: options.pageRenderer,
+            ...(options.signal === undefined ? {} : { signal: options.signal }),
+          }),
+        }),
     ...(expected.length === 0 ? {} : { expected: checkExpectedSigners(report, expected.map(parseExpectedSigner)) }),
     document: { name: options.documentName, size: source.size, sha256: await documentDigest(source) },
     generatedAt: options.generatedAt ?? new Date(),

@@ -18,9 +18,9 @@ export function findPageRasterizer(env: NodeJS.ProcessEnv): PageRasterizer | und
   const pdftoppm = findExecutable(['pdftoppm'], env, env.SEALD_PDFTOPPM);
   if (pdftoppm === undefined) return undefined;
   return {
-    async rasterize(source, end, page, { dpi, hideAnnotations, timeoutMs }) {
+    async rasterize(source, end, page, { dpi, hideAnnotations, timeoutMs, signal }) {
       const args = ['-cropbox', '-r', String(dpi), '-f', String(page), '-l', String(page), ...(hideAnnotations ? ['-hide-annotations'] : []), '-'];
-      const ppm = await runPdftoppm(pdftoppm, args, source, end, timeoutMs, MAX_PIXELS * 3 + 64);
+      const ppm = await runPdftoppm(pdftoppm, args, source, end, timeoutMs, MAX_PIXELS * 3 + 64, signal);
       return ppm === undefined ? undefined : parsePpm(ppm);
     },
   };

@@ -17,28 +17,38 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 
 export interface PageRenderer {
   /** The page (1-based) of the first `end` bytes of `source` as a PNG, or undefined within `timeoutMs`. */
-  render(source: ByteSource, end: number, page: number, timeoutMs: number): Promise<Buffer | undefined>;
+  render(source: ByteSource, end: number, page: number, timeoutMs: number, signal?: AbortSignal): Promise<Buffer | undefined>;
 }
 
 /** pdftoppm from SEALD_PDFTOPPM (a path, or `off`) or PATH; undefined when there is none. */
 export function findPageRenderer(env: NodeJS.ProcessEnv): PageRenderer | undefined {
   if (env.SEALD_PDFTOPPM === 'off') return undefined;
   const pdftoppm = findExecutable(['pdftoppm'], env, env.SEALD_PDFTOPPM);
-  return pdftoppm === undefined ? undefined : { render: (source, end, page, timeoutMs) => renderWith(pdftoppm, source, end, page, timeoutMs) };
+  return pdftoppm === undefined ? undefined : { render: (source, end, page, timeoutMs, signal) => renderWith(pdftoppm, source, end, page, timeoutMs, signal) };
 }
 
-function renderWith(pdftoppm: string, source: ByteSource, end: number, page: number, timeoutMs: number): Promise<Buffer | undefined> {
+function renderWith(pdftoppm: string, source: ByteSource, end: number, page: number, timeoutMs: number, signal?: AbortSignal): Promise<Buffer | undefined> {
   // -cropbox: the page as a viewer shows it (crop box, turned by /Rotate); `-` reads the PDF from stdin; with no
   // output root the PNG goes to stdout. No password: an encrypted document gets the outline.
   const args = ['-cropbox', '-png', '-scale-to', String(THUMBNAIL_PIXELS), '-f', String(page), '-l', String(page), '-'];
-  return runPdftoppm(pdftoppm, args, source, end, timeoutMs, MAX_PNG_BYTES).then((png) => (png?.subarray(0, 8).equals(PNG_SIGNATURE) ? png : undefined));
+  return runPdftoppm(pdftoppm, args, source, end, timeoutMs, MAX_PNG_BYTES, signal).then((png) => (png?.subarray(0, 8).equals(PNG_SIGNATURE) ? png : undefined));
 }
 
 /**
  * Run pdftoppm with `args` (which read the PDF from stdin, `-`) on the first `end` bytes of `source`: its stdout, or
- * undefined when it fails, writes more than `maxBytes`, or runs past `timeoutMs` (then SIGKILL).
+ * undefined when it fails, writes more than `maxBytes`, runs past `timeoutMs` or `signal` aborts (then SIGKILL: a
+ * caller that went away, e.g. a cancelled Verify call, does not leave renders running to the end of their budget).
  */
-export function runPdftoppm(pdftoppm: string, args: string[], source: ByteSource, end: number, timeoutMs: number, maxBytes: number): Promise<Buffer | undefined> {
+export function runPdftoppm(
+  pdftoppm: string,
+  args: string[],
+  source: ByteSource,
+  end: number,
+  timeoutMs: number,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<Buffer | undefined> {
+  if (signal?.aborted) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     const child = spawn(pdftoppm, args, { stdio: ['pipe', 'pipe', 'ignore'] });
     const chunks: Buffer[] = [];
@@ -48,12 +58,15 @@ export function runPdftoppm(pdftoppm: string, args: string[], source: ByteSource
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', stop);
       resolve(out);
     };
-    const timer = setTimeout(() => {
+    const stop = (): void => {
       child.kill('SIGKILL');
       finish(undefined);
-    }, timeoutMs);
+    };
+    const timer = setTimeout(stop, timeoutMs);
+    signal?.addEventListener('abort', stop, { once: true });
     child.stdout.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) child.kill('SIGKILL');

@@ -37,6 +37,8 @@ export interface ThumbnailOptions {
   renderer?: PageRenderer;
   /** Rendering time for the whole report; the pages after it get outlines. Default 10 s. */
   budgetMs?: number;
+  /** The caller went away: the render in flight is stopped, the rest get outlines. */
+  signal?: AbortSignal;
 }
 
 /** Thumbnails shown per signature: a cross-page seal over six pages still fits one row on A4. */
@@ -77,8 +79,8 @@ export async function signatureThumbnails(
       if (!(width > 0 && height > 0)) continue; // a degenerate crop box: nothing to draw the marks on
       const thumbnail: PageThumbnail = { page: number, width, height, marks: onPage.map((m) => userSpaceToDisplayedRect(page, m.rect)) };
       const left = deadline - Date.now();
-      if (options.renderer !== undefined && left > 0) {
-        const png = await options.renderer.render(docs.source, docs.end(signature.revision), number, Math.min(PAGE_TIMEOUT_MS, left));
+      if (options.renderer !== undefined && left > 0 && options.signal?.aborted !== true) {
+        const png = await options.renderer.render(docs.source, docs.end(signature.revision), number, Math.min(PAGE_TIMEOUT_MS, left), options.signal);
         if (png !== undefined) thumbnail.image = `data:image/png;base64,${png.toString('base64')}`;
       }
       pages.push(thumbnail);

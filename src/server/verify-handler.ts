@@ -47,12 +47,12 @@ async function handleVerify(context: ServiceContext, dc: DocumentCall<VerifyHead
   const report = await verifyDocument(source, {
     trustAnchors: context.trustAnchors,
     strict: header.strict ?? context.verifyStrict ?? false,
-    visual: { ...visual, enabled: header.visualCheck ?? visual?.enabled ?? true, rasterizer: findPageRasterizer(process.env) },
+    visual: { ...visual, enabled: header.visualCheck ?? visual?.enabled ?? true, rasterizer: findPageRasterizer(process.env), signal: dc.lifetime.signal },
   });
   if (dc.lifetime.signal.aborted) throw abortReason(dc.lifetime.signal);
   const expectedSigners = header.expectedSigners.filter((s) => s.trim() !== '');
   const html = header.wantHtml
-    ? await htmlReport(source, report, { language, documentName: header.documentName || 'document.pdf', expectedSigners, pageRenderer: findPageRenderer(process.env) })
+    ? await htmlReport(source, report, { language, documentName: header.documentName || 'document.pdf', expectedSigners, pageRenderer: findPageRenderer(process.env), signal: dc.lifetime.signal })
     : undefined;
   if (dc.lifetime.signal.aborted) throw abortReason(dc.lifetime.signal);
   dc.log.info({ bytes: source.size, verdict: report.verdict, signatures: report.signatures.length, html: html !== undefined, ms: Math.round(performance.now() - dc.started) }, 'verified');

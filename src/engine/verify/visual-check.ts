@@ -28,9 +28,15 @@ export const VISUAL_DPI = 72;
 export interface PageRasterizer {
   /**
    * Page `page` (1-based) of the first `end` bytes of `source` (the document as a revision ends), its crop box at
-   * `dpi`, with or without its annotations; undefined when it cannot be rendered within `timeoutMs`.
+   * `dpi`, with or without its annotations; undefined when it cannot be rendered within `timeoutMs`, or once `signal`
+   * aborts (the render is stopped).
    */
-  rasterize(source: ByteSource, end: number, page: number, options: { dpi: number; hideAnnotations: boolean; timeoutMs: number }): Promise<PageRaster | undefined>;
+  rasterize(
+    source: ByteSource,
+    end: number,
+    page: number,
+    options: { dpi: number; hideAnnotations: boolean; timeoutMs: number; signal?: AbortSignal },
+  ): Promise<PageRaster | undefined>;
 }
 
 export interface VisualCheckOptions {
@@ -42,6 +48,8 @@ export interface VisualCheckOptions {
   budgetMs?: number;
   /** Pages compared in the whole document. Default 10. */
   maxPages?: number;
+  /** The caller went away (a cancelled call): renders in flight are stopped, none is started. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_VISUAL_BUDGET_MS = 10_000;
@@ -130,7 +138,12 @@ export class VisualCheck {
     let render = this.renders.get(key);
     if (render === undefined) {
       const timeoutMs = Math.max(0, this.deadline! - Date.now());
-      render = timeoutMs === 0 ? Promise.resolve(undefined) : this.options.rasterizer!.rasterize(this.source, end, page, { dpi: VISUAL_DPI, hideAnnotations, timeoutMs });
+      render = timeoutMs === 0 ? Promise.resolve(undefined) : this.options.rasterizer!.rasterize(this.source, end, page, {
+              dpi: VISUAL_DPI,
+              hideAnnotations,
+              timeoutMs,
+              ...(this.options.signal === undefined ? {} : { signal: this.options.signal }),
+            });
       this.renders.set(key, render);
     }
     return render;
