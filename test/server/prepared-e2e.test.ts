@@ -260,6 +260,41 @@ describe('seald batch --prepare-locally (SoftHSM, real engine, real server)', ()
     await expectValid(file, out);
   });
 
+  it('writes exactly the bytes it hashed: a file changed after its digest is sealed as hashed when held, fails (INPUT_CHANGED) when read again', async () => {
+    const original = fs.readFileSync(path.join(inDir, 'simple.pdf'));
+    // The change: a byte of the binary comment after the header (ISO 32000-1 §7.5.2) — same size, parses the same.
+    expect([original.subarray(0, 10).toString('latin1'), original[10]! >= 0x80]).toEqual(['%PDF-1.7\n%', true]);
+    const changed = Buffer.from(original);
+    changed[10] = original[10]! ^ 0x01;
+    const outcomes: Record<string, unknown> = {};
+    for (const [mode, heldBytes] of [['held', undefined], ['read again', 0]] as const) {
+      const file = path.join(dir, `changing-${heldBytes ?? 'held'}.pdf`);
+      fs.writeFileSync(file, original);
+      const chunks: Buffer[] = [];
+      const results: BatchResult[] = [];
+      await sealPrepared(client, { sealId: 'org', placement }, [{ id: `changing-${mode}`, file }], {
+        ...(heldBytes === undefined ? {} : { heldBytes }),
+        // put runs after the input's hash and before its digest is sent: the file changes in place (same size).
+        journal: {
+          get: async () => undefined,
+          put: async () => fs.writeFileSync(file, changed),
+          remove: async () => undefined,
+        },
+        onChunk: (_, chunk) => void chunks.push(Buffer.from(chunk)),
+        onResult: (result) => void results.push(result),
+      });
+      outcomes[mode] = results[0]!.ok ? 'ok' : results[0]!.errorCode;
+      if (results[0]!.ok) {
+        const output = path.join(dir, `changing-${mode}-sealed.pdf`);
+        fs.writeFileSync(output, Buffer.concat(chunks));
+        const input = path.join(dir, 'changing-original.pdf');
+        fs.writeFileSync(input, original);
+        await expectValid(input, output);
+      }
+    }
+    expect(outcomes).toEqual({ held: 'ok', 'read again': 'INPUT_CHANGED' });
+  });
+
   it('signs for an activation seal only with the PIN of each document', async () => {
     const file = path.join(inDir, 'simple.pdf');
     const signsBefore = await signCount();
