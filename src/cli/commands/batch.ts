@@ -211,6 +211,15 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
   client.close();
   progress.finish();
 
+  async function outputFor(id: string): Promise<AtomicOutputFile> {
+    let output = outputs.get(id);
+    if (output === undefined) {
+      output = await AtomicOutputFile.create(byName.get(id)!.output);
+      outputs.set(id, output);
+    }
+    return output;
+  }
+
   async function sealRound(pending: PlannedDocument[]): Promise<void> {
     for (const doc of pending) reports.get(doc.name)!.attempts++;
     const inputs: BatchInput[] = pending.map((doc) => ({
@@ -230,12 +239,11 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
         concurrency,
         ...(deadline === undefined ? {} : { deadline }),
         async onChunk(id, chunk) {
-          let output = outputs.get(id);
-          if (output === undefined) {
-            output = await AtomicOutputFile.create(byName.get(id)!.output);
-            outputs.set(id, output);
-          }
-          await output.write(chunk);
+          await (await outputFor(id)).write(chunk);
+        },
+        // --prepare-locally: a large original goes into its output in the kernel, not through this process.
+        async onCopy(id, file) {
+          return (await outputFor(id)).copyFrom(file);
         },
         async onResult(result) {
           const report = reports.get(result.id)!;
