@@ -212,12 +212,8 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
   progress.finish();
 
   async function outputFor(id: string): Promise<AtomicOutputFile> {
-    let output = outputs.get(id);
-    if (output === undefined) {
-      output = await AtomicOutputFile.create(byName.get(id)!.output);
-      outputs.set(id, output);
-    }
-    return output;
+    const output = outputs.get(id) ?? (await AtomicOutputFile.create(byName.get(id)!.output));
+    return outputs.set(id, output).get(id)!;
   }
 
   async function sealRound(pending: PlannedDocument[]): Promise<void> {
@@ -238,13 +234,9 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
       {
         concurrency,
         ...(deadline === undefined ? {} : { deadline }),
-        async onChunk(id, chunk) {
-          await (await outputFor(id)).write(chunk);
-        },
+        onChunk: async (id, chunk) => (await outputFor(id)).write(chunk),
         // --prepare-locally: a large original goes into its output in the kernel, not through this process.
-        async onCopy(id, file) {
-          return (await outputFor(id)).copyFrom(file);
-        },
+        onCopy: async (id, file) => (await outputFor(id)).copyFrom(file),
         async onResult(result) {
           const report = reports.get(result.id)!;
           const output = outputs.get(result.id);
