@@ -12,7 +12,7 @@
  * Prints one JSON RunResult line; latencies of the small contracts are included for p50/p99 under load.
  */
 import { createReadStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, type FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { create } from '@bufbuild/protobuf';
@@ -109,6 +109,14 @@ async function sealPreparedStream(items: WorkItem[], concurrency: number, server
         let output = outputs.get(id);
         if (output === undefined) outputs.set(id, (output = open(byId.get(id)!.output, 'w')));
         await (await output).write(chunk);
+      },
+      // As `seald batch --prepare-locally` does: a large original copied in the kernel, the revision appended.
+      onCopy: async (id, file) => {
+        const target = byId.get(id)!.output;
+        await copyFile(file, target);
+        const output = open(target, 'a');
+        outputs.set(id, output);
+        return (await (await output).stat()).size;
       },
       onResult: async (result) => {
         const item = byId.get(result.id)!;

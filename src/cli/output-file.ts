@@ -34,10 +34,23 @@ export class AtomicOutputFile {
   async write(chunk: Uint8Array): Promise<void> {
     let offset = 0;
     while (offset < chunk.byteLength) {
-      const { bytesWritten } = await this.handle.write(chunk, offset, chunk.byteLength - offset);
+      // Positional: after copyFrom the descriptor's own offset is still 0.
+      const { bytesWritten } = await this.handle.write(chunk, offset, chunk.byteLength - offset, this.written + offset);
       offset += bytesWritten;
     }
     this.written += chunk.byteLength;
+  }
+
+  /**
+   * The whole of `file` as the first bytes, copied in the kernel (libuv's copyfile: copy_file_range or sendfile, the
+   * bytes never enter this process). Only before any write; returns the bytes copied.
+   */
+  async copyFrom(file: string): Promise<number> {
+    if (this.written !== 0) throw new Error(`copyFrom after ${this.written} bytes were written to ${this.tempPath}`);
+    await fs.promises.copyFile(file, this.tempPath);
+    await this.handle.chmod(0o644); // copyfile gives the copy the source's mode
+    this.written = (await this.handle.stat()).size;
+    return this.written;
   }
 
   /** Flush and move into place. */

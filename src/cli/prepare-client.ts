@@ -36,6 +36,7 @@ import {
 import type { DocumentError } from '../gen/seald/v1/batch_pb.ts';
 import { PlacementSchema, SignatureOptionsSchema, TimestampMode } from '../gen/seald/v1/seald_pb.ts';
 import { FileSource } from '../pdf/file-source.ts';
+import { BufferSource, type ByteSource } from '../pdf/source.ts';
 import { prepareSealImage } from '../pdf/image.ts';
 import { CLIENT_CHANNEL_OPTIONS } from '../rpc/channel-options.ts';
 import { grpcClientConstructor, type GrpcServiceClient } from '../rpc/grpc-service.ts';
@@ -72,7 +73,20 @@ export interface PreparationJournal {
 
 export interface SealPreparedOptions extends Omit<SealBatchOptions, 'answer'> {
   journal?: PreparationJournal;
+  /**
+   * Documents up to this many bytes are read once and held in memory from hash to output (default 4 MiB; at most
+   * `concurrency` of them at once); larger ones are read twice, the second read checked against the first's digest.
+   */
+  heldBytes?: number;
+  /**
+   * Writes the whole original `file` as the first bytes of document `id`'s output (a consumer writing to a file: a
+   * copy in the kernel). When given, a document over `heldBytes` is handed over this way instead of as chunks; the
+   * revision still comes through `onChunk`. Returns the bytes written.
+   */
+  onCopy?: (id: string, file: string) => Promise<number>;
 }
+
+export const DEFAULT_HELD_BYTES = 4 * 1024 * 1024;
 
 type Answer = { case: 'signature'; value: PreparedSignature } | { case: 'error'; value: DocumentError };
 
@@ -163,7 +177,7 @@ export async function sealPrepared(
 
     const one = async (input: BatchInput): Promise<void> => {
       totals.documents++;
-      const result = await sealOne(input, { material, placement, dictionary, sign, journal: options.journal, onChunk: options.onChunk });
+      const result = await sealOne(input, { material, placement, dictionary, sign, journal: options.journal, onChunk: options.onChunk, onCopy: options.onCopy, heldBytes: options.heldBytes ?? DEFAULT_HELD_BYTES });
       if (!result.ok) totals.failed++;
       else if (result.replayed) totals.replayed++;
       else totals.sealed++;
@@ -219,15 +233,23 @@ interface Preparation {
   sign(input: BatchInput, prepared: PreparedSeal, inputSha256: Uint8Array, size: number): Promise<Answer | undefined>;
   journal: PreparationJournal | undefined;
   onChunk: SealBatchOptions['onChunk'];
+  onCopy: SealPreparedOptions['onCopy'];
+  /** Documents up to this size are read once and held in memory while they are sealed. */
+  heldBytes: number;
 }
 
 /** Prepare, have signed, embed, check and hand over one document; every failure is its own result. */
 async function sealOne(input: BatchInput, work: Preparation): Promise<BatchResult> {
   if (input.file === undefined) throw new Error(`document ${input.id}: --prepare-locally reads documents from files`);
-  const source = await FileSource.open(input.file);
+  const file = await FileSource.open(input.file);
   try {
+    // A document up to the bound is read once, whole: hashed, parsed and copied into the output from that one buffer,
+    // so what is written is by construction what was hashed. A larger one is hashed here and read again for the output.
+    const held = file.size <= work.heldBytes ? await readWhole(file) : undefined;
+    const source: ByteSource = held === undefined ? file : new BufferSource(held);
     const hash = createHash('sha256');
-    for await (const chunk of source.chunks(0, source.size)) hash.update(chunk);
+    if (held !== undefined) hash.update(held);
+    else for await (const chunk of file.chunks(0, file.size)) hash.update(chunk);
     const inputSha256 = hash.copy().digest();
     for (let fresh = false; ; fresh = true) {
       const facts = await factsFor(input.id, inputSha256.toString('hex'), work.journal, fresh);
@@ -248,9 +270,18 @@ async function sealOne(input: BatchInput, work: Preparation): Promise<BatchResul
       const outcome = embedSeal(prepared, signature.cms, signature.timestampTime === undefined ? undefined : timestampDate(signature.timestampTime));
       checkSealOutput(source, outcome, work.material.signerCertificate);
       let bytesOut = 0;
-      for await (const chunk of source.chunks(0, source.size)) {
-        await work.onChunk?.(input.id, chunk);
-        bytesOut += chunk.byteLength;
+      if (held === undefined && work.onCopy !== undefined) bytesOut = await work.onCopy(input.id, input.file);
+      else {
+        for await (const chunk of source.chunks(0, source.size)) {
+          await work.onChunk?.(input.id, chunk);
+          bytesOut += chunk.byteLength;
+        }
+      }
+      // Read again (a large document): a file written since it was opened for its hash, or replaced under its name
+      // (onCopy copies by name), must fail here, not produce an output whose ByteRange digest does not match its bytes. (fstat, not a second SHA-256 of the copy: that cost
+      // ~6% of the client's CPU on the bench's corpus, whose bytes are mostly one 50 MB scan.)
+      if (held === undefined && (bytesOut !== source.size || (await file.changedSinceOpen()) || !(await file.isAt(input.file)))) {
+        throw new SealdError('precondition', 'INPUT_CHANGED', `${input.file} changed while it was being sealed; its output is discarded`);
       }
       await work.onChunk?.(input.id, outcome.appended);
       bytesOut += outcome.appended.byteLength;
@@ -262,8 +293,17 @@ async function sealOne(input: BatchInput, work: Preparation): Promise<BatchResul
     const status = grpcStatusOf(error);
     return refused(input.id, status.code, status.sealdCode, error instanceof Error ? error.message : String(error));
   } finally {
-    await source.close();
+    await file.close();
   }
+}
+
+/** The whole file in one buffer, in one positional read (fewer, larger reads than the chunked pass). */
+async function readWhole(file: FileSource): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of file.chunks(0, file.size, Math.max(1, file.size))) parts.push(chunk);
+  const whole = parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength) : Buffer.concat(parts);
+  if (whole.byteLength !== file.size) throw new SealdError('precondition', 'INPUT_CHANGED', 'the file shrank while it was being read');
+  return whole;
 }
 
 /** The journal's facts for this input when it has them (`reused`), else fresh ones, journalled before use. */

@@ -18,14 +18,15 @@ export class FileSource implements ByteSource {
     private readonly fd: number,
     readonly size: number,
     private readonly removeOnClose: boolean,
+    private readonly opened: fs.BigIntStats,
   ) {}
 
   static async open(filePath: string, options: { removeOnClose?: boolean } = {}): Promise<FileSource> {
     // A raw descriptor, not a FileHandle: readSync needs a number, and a FileHandle closes itself when collected.
     const fd = await promisify(fs.open)(filePath, 'r');
     try {
-      const { size } = await promisify(fs.fstat)(fd);
-      return new FileSource(filePath, fd, size, options.removeOnClose ?? false);
+      const opened = await fstatBigInt(fd);
+      return new FileSource(filePath, fd, Number(opened.size), options.removeOnClose ?? false, opened);
     } catch (error) {
       fs.closeSync(fd);
       throw error;
@@ -59,6 +60,24 @@ export class FileSource implements ByteSource {
     }
   }
 
+  /**
+   * Whether the file was written since it was opened: its size, or its data or status change time (POSIX updates
+   * both on every write, to nanoseconds here), differ from what they were at open. Cheaper than hashing it again;
+   * blind only to a write within the same filesystem clock tick as the write before the open (Linux's timestamps are
+   * coarse, a few ms).
+   */
+  async changedSinceOpen(): Promise<boolean> {
+    this.assertOpen();
+    const now = await fstatBigInt(this.fd);
+    return now.size !== this.opened.size || now.mtimeNs !== this.opened.mtimeNs || now.ctimeNs !== this.opened.ctimeNs;
+  }
+
+  /** Whether `filePath` still names the file this source opened (not replaced, e.g. renamed over, since). */
+  async isAt(filePath: string): Promise<boolean> {
+    const named = await fs.promises.stat(filePath, { bigint: true }).catch(() => undefined);
+    return named !== undefined && named.ino === this.opened.ino && named.dev === this.opened.dev;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -69,6 +88,10 @@ export class FileSource implements ByteSource {
   private assertOpen(): void {
     if (this.closed) throw new SealdError('internal', 'SOURCE_CLOSED', 'document source is closed');
   }
+}
+
+function fstatBigInt(fd: number): Promise<fs.BigIntStats> {
+  return new Promise((resolve, reject) => fs.fstat(fd, { bigint: true }, (error, stats) => (error ? reject(error) : resolve(stats))));
 }
 
 function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {

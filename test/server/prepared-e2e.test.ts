@@ -260,6 +260,47 @@ describe('seald batch --prepare-locally (SoftHSM, real engine, real server)', ()
     await expectValid(file, out);
   });
 
+  it('writes exactly the bytes it hashed: held in memory, read again, or copied in the kernel; a file changed after its digest fails unless held', async () => {
+    const original = fs.readFileSync(path.join(inDir, 'simple.pdf'));
+    const input = path.join(dir, 'changing-original.pdf');
+    fs.writeFileSync(input, original);
+    // The change: a byte of the binary comment after the header (ISO 32000-1 §7.5.2) — same size, parses the same.
+    expect([original.subarray(0, 10).toString('latin1'), original[10]! >= 0x80]).toEqual(['%PDF-1.7\n%', true]);
+    const changed = Buffer.from(original);
+    changed[10] = original[10]! ^ 0x01;
+    const outcomes: Record<string, unknown> = {};
+    const cases = [
+      ['held, changed', undefined, false, true],
+      ['read again', 0, false, false],
+      ['read again, changed', 0, false, true],
+      ['copied', 0, true, false],
+      ['copied, changed', 0, true, true],
+    ] as const;
+    for (const [mode, heldBytes, copy, change] of cases) {
+      const file = path.join(dir, `${mode}.pdf`);
+      const output = path.join(dir, `${mode}-sealed.pdf`);
+      fs.writeFileSync(file, original);
+      fs.writeFileSync(output, '');
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the change below lands on a later filesystem clock tick
+      const results: BatchResult[] = [];
+      await sealPrepared(client, { sealId: 'org', placement }, [{ id: mode, file }], {
+        ...(heldBytes === undefined ? {} : { heldBytes }),
+        // put runs after the input's hash and before its digest is sent: the file changes in place (same size).
+        journal: {
+          get: async () => undefined,
+          put: async () => void (change ? fs.writeFileSync(file, changed) : undefined),
+          remove: async () => undefined,
+        },
+        onChunk: (_, chunk) => fs.appendFileSync(output, chunk),
+        ...(copy ? { onCopy: async (_: string, from: string) => (fs.copyFileSync(from, output), fs.statSync(output).size) } : {}),
+        onResult: (result) => void results.push(result),
+      });
+      outcomes[mode] = results[0]!.ok ? 'ok' : results[0]!.errorCode;
+      if (results[0]!.ok) await expectValid(input, output);
+    }
+    expect(outcomes).toEqual({ 'held, changed': 'ok', 'read again': 'ok', 'read again, changed': 'INPUT_CHANGED', copied: 'ok', 'copied, changed': 'INPUT_CHANGED' });
+  });
+
   it('signs for an activation seal only with the PIN of each document', async () => {
     const file = path.join(inDir, 'simple.pdf');
     const signsBefore = await signCount();

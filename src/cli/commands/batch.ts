@@ -211,6 +211,11 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
   client.close();
   progress.finish();
 
+  async function outputFor(id: string): Promise<AtomicOutputFile> {
+    const output = outputs.get(id) ?? (await AtomicOutputFile.create(byName.get(id)!.output));
+    return outputs.set(id, output).get(id)!;
+  }
+
   async function sealRound(pending: PlannedDocument[]): Promise<void> {
     for (const doc of pending) reports.get(doc.name)!.attempts++;
     const inputs: BatchInput[] = pending.map((doc) => ({
@@ -229,14 +234,9 @@ export async function batchCommand(args: string[], io: CliIo): Promise<number> {
       {
         concurrency,
         ...(deadline === undefined ? {} : { deadline }),
-        async onChunk(id, chunk) {
-          let output = outputs.get(id);
-          if (output === undefined) {
-            output = await AtomicOutputFile.create(byName.get(id)!.output);
-            outputs.set(id, output);
-          }
-          await output.write(chunk);
-        },
+        onChunk: async (id, chunk) => (await outputFor(id)).write(chunk),
+        // --prepare-locally: a large original goes into its output in the kernel, not through this process.
+        onCopy: async (id, file) => (await outputFor(id)).copyFrom(file),
         async onResult(result) {
           const report = reports.get(result.id)!;
           const output = outputs.get(result.id);
