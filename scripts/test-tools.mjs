@@ -44,6 +44,8 @@ export const TEST_TOOLS = [
   // The alert rules are checked and unit-tested with Prometheus's own tool (test/deploy/prometheus-rules.test.ts), and
   // the server scrapes a live seald to evaluate the Grafana dashboard's queries.
   { package: 'prometheus', commands: ['promtool', 'prometheus'], files: [] },
+  // ps lists the pdftoppm processes a cancelled render must not leave behind (test/report/render-abort.test.ts).
+  { package: 'procps', commands: ['ps'], files: [] },
   // Essential packages, present on every Debian system: listed so that the list names every program a test runs.
   { package: 'coreutils', commands: ['mv'], files: [] },
   { package: 'bsdutils', commands: ['script'], files: [] },
