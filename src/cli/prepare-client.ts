@@ -278,8 +278,9 @@ async function sealOne(input: BatchInput, work: Preparation): Promise<BatchResul
         }
       }
       // Read again (a large document): a file written since it was opened for its hash, or replaced under its name
-      // (onCopy copies by name), must fail here, not produce an output whose ByteRange digest does not match its bytes. (fstat, not a second SHA-256 of the copy: that cost
-      // ~6% of the client's CPU on the bench's corpus, whose bytes are mostly one 50 MB scan.)
+      // (onCopy copies by name), must fail here, not produce an output whose ByteRange digest does not match its
+      // bytes. fstat, not a second SHA-256 of the copy: that cost ~6% of the client's CPU on the bench's corpus,
+      // whose bytes are mostly one 50 MB scan.
       if (held === undefined && (bytesOut !== source.size || (await file.changedSinceOpen()) || !(await file.isAt(input.file)))) {
         throw new SealdError('precondition', 'INPUT_CHANGED', `${input.file} changed while it was being sealed; its output is discarded`);
       }

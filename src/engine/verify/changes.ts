@@ -171,11 +171,12 @@ export function analyseRevision(prev: PdfDocument, cur: PdfDocument, rev: Revisi
       const i = pageIndex.get(num)!;
       const keys = old instanceof PdfDict && value instanceof PdfDict ? changedKeys(old, value, budget) : ['(type)'];
       for (const k of keys) {
-        // /Contents or /Resources re-pointed to a new object of the same value changes nothing a reader sees: a writer
-        // that writes the page's resources anew, equal, in every update (SecCommerce: DSS's Signature-P-DE_SCI-4.pdf,
-        // 17 → 35 → 51). Compared one level down, by value (streams by decoded bytes); the objects the value refers to
-        // are the same ones, and each of those an update redefines is judged where it stands (examinedEntries).
-        if ((k === 'Contents' || k === 'Resources') && samePageEntry(prev, cur, (old as PdfDict).get(k), (value as PdfDict).get(k), budget)) continue;
+        // A page entry re-pointed to a new object of the same value changes nothing a reader sees: a writer that
+        // writes the page's resources anew, equal, in every update (SecCommerce: DSS's Signature-P-DE_SCI-4.pdf,
+        // 17 → 35 → 51), or its /Contents, /Annots, /MediaBox … Compared one level down, by value (streams by decoded
+        // bytes); the objects the value refers to are the same ones, and each of those an update redefines is judged
+        // where it stands (examinedEntries).
+        if (k !== '(type)' && samePageEntry(prev, cur, (old as PdfDict).get(k), (value as PdfDict).get(k), budget)) continue;
         if (k === 'Annots') pagesToDiffAnnots.add(i);
         else if (k === 'StructParents') add('annotation', 'structure-updated', `page ${i + 1}: /StructParents set (tagged PDF, §14.7.4.4)`);
         else if (k === 'Tabs') add('annotation', 'page-tab-order', `page ${i + 1}: the tab order of its annotations (/Tabs) set`);
