@@ -153,4 +153,22 @@ describe("a page's /Resources and /Contents re-pointed to new objects", () => {
     expect(report.verdict).toBe('INVALID');
     expect(kinds(report)).toEqual([['page-resources-changed', false]]);
   });
+
+  /** An update that writes page 1's /MediaBox as an indirect array holding `box`. */
+  const mediaBoxMoved = (bytes: Buffer, box: (old: number[]) => number[]): Buffer =>
+    appendUpdate(bytes, (doc, w) => {
+      const page = doc.page(1);
+      const old = (doc.resolve(page.dict.get('MediaBox')) as number[]).map(Number);
+      w.update(page.ref, page.dict.clone().set('MediaBox', w.add(box(old))));
+    });
+
+  it('any page entry, not only these two: a /MediaBox moved into an equal indirect array is no change; a larger one is', async () => {
+    const sealed = await seal(original);
+    const same = await verify(mediaBoxMoved(sealed, (old) => old));
+    expect(same.verdict).toBe('VALID');
+    expect(kinds(same)).toEqual([]);
+    const larger = await verify(mediaBoxMoved(sealed, ([x0, y0, x1, y1]) => [x0!, y0!, x1! + 100, y1!]));
+    expect(larger.verdict).toBe('INVALID');
+    expect(kinds(larger)).toEqual([['page-changed', false]]);
+  });
 });
