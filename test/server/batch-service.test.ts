@@ -419,6 +419,8 @@ describe('SealBatch during a graceful shutdown', () => {
     const inner = fakeSealDocument({ delayMs: 300 });
     let sealing = 0;
     h = await startBatchHarness({
+      // Every document spooled to disk, so that the test can see when the server has the partial one (below).
+      limits: { spoolMemoryBytes: 1000 },
       sealDocument: (...args) => {
         sealing++;
         return inner(...args);
@@ -434,6 +436,9 @@ describe('SealBatch during a graceful shutdown', () => {
     await raw.send({ case: 'start', value: { documentId: 'partial' } });
     await raw.send({ case: 'chunk', value: { documentId: 'partial', data: pdfLike(20_000, 'partial') } });
     while (sealing < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    // The second seal can start before the partial document's start and chunk are read: wait (bounded) until its
+    // spool file is there beside the two being sealed (each seal takes 300 ms), so the shutdown finds it uploading.
+    for (let i = 0; i < 50 && spoolFiles(h.spoolDir).length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 5));
     const stopped = h.server.shutdown('test');
     const status = await raw.status;
     await stopped;
